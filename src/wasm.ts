@@ -1,0 +1,100 @@
+/**
+ * Where imgpipe's WebAssembly modules come from. The core never reads files or fetches on its own:
+ * each runtime entry (`wasm/node.ts`, `wasm/web.ts`, `wasm/workerd.ts`) registers a provider that
+ * knows how that runtime obtains bytes, and `init()` lets a caller hand modules over explicitly.
+ * Compilation is lazy and memoised: each module is compiled at most once per process/isolate and
+ * shared by every instance created from it.
+ */
+import { ImgpipeError } from './errors.js';
+
+/**
+ * One row per WebAssembly module: the file name it has in `dist/wasm/` and where the build copies it
+ * from. This table drives the loaders, the build's copy step and the package's exported paths.
+ */
+export const WASM_MODULES = {
+  mozjpeg_dec: { file: 'mozjpeg_dec.wasm', from: '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm' },
+  mozjpeg_enc: { file: 'mozjpeg_enc.wasm', from: '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm' },
+  png: { file: 'squoosh_png_bg.wasm', from: '@jsquash/png/codec/pkg/squoosh_png_bg.wasm' },
+  webp_dec: { file: 'webp_dec.wasm', from: '@jsquash/webp/codec/dec/webp_dec.wasm' },
+  // Every runtime imgpipe targets (Node 18+, current browsers, workerd) has WASM SIMD, so only the
+  // SIMD build of the WebP encoder ships: one build everywhere, same bytes everywhere.
+  webp_enc: { file: 'webp_enc_simd.wasm', from: '@jsquash/webp/codec/enc/webp_enc_simd.wasm' },
+  resize: { file: 'squoosh_resize_bg.wasm', from: '@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm' },
+} as const satisfies Record<string, { file: string; from: string }>;
+
+export type WasmName = keyof typeof WASM_MODULES;
+export const WASM_NAMES = Object.keys(WASM_MODULES) as WasmName[];
+
+/** What a caller may hand to `init()` for a module: compiled, raw bytes, a URL, or a fetch Response. */
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | Response;
+
+/** Turns a module name into a compiled module; one per runtime (see `wasm/`). */
+export type WasmProvider = (name: WasmName, file: string) => Promise<WasmSource>;
+
+let provider: WasmProvider | undefined;
+const sources = new Map<WasmName, WasmSource>();
+let baseUrl: URL | string | undefined;
+const compiled = new Map<WasmName, Promise<WebAssembly.Module>>();
+
+/** Registered by a runtime entry point. Not a global: it lives in this module's scope only. */
+export function setWasmProvider(p: WasmProvider): void {
+  provider = p;
+}
+
+/** Compile any accepted source into a WebAssembly.Module. */
+export async function compileWasm(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (typeof source === 'string' || source instanceof URL) {
+    const res = await fetch(source);
+    if (!res.ok) throw new ImgpipeError('NOT_FOUND', `Expected WebAssembly at ${String(source)} but the fetch answered HTTP ${res.status}`);
+    return compileWasm(res);
+  }
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    return WebAssembly.compile(await source.arrayBuffer());
+  }
+  return WebAssembly.compile(source as BufferSource);
+}
+
+/** The compiled module for `name`, compiling it on first use. */
+export function getWasmModule(name: WasmName): Promise<WebAssembly.Module> {
+  let p = compiled.get(name);
+  if (!p) {
+    p = (async () => {
+      const file = WASM_MODULES[name].file;
+      const explicit = sources.get(name) ?? (baseUrl !== undefined ? new URL(file, baseUrl) : undefined);
+      if (explicit !== undefined) return compileWasm(explicit);
+      if (!provider) {
+        throw new ImgpipeError(
+          'INTERNAL',
+          `No WebAssembly loader for ${file}: import imgpipe through its package entry (which registers one for this runtime) or call init() with the module, its bytes or a URL`,
+        );
+      }
+      return compileWasm(await provider(name, file));
+    })();
+    // A failed load must not be memoised: the next call may succeed (e.g. after init()).
+    p.catch(() => compiled.delete(name));
+    compiled.set(name, p);
+  }
+  return p;
+}
+
+export interface InitOptions {
+  /** A URL (or path understood by fetch) of the folder holding imgpipe's `.wasm` files. */
+  baseUrl?: URL | string;
+  /** Per-module sources: a compiled module, its bytes, or a URL. */
+  modules?: Partial<Record<WasmName, WasmSource>>;
+}
+
+/**
+ * Optional, explicit initialisation. With no argument it compiles every module now (use it in a
+ * Function Compute `initialize` hook so the first invocation doesn't pay for compilation). With
+ * options it records where modules come from, for runtimes where automatic loading can't work.
+ * Idempotent: calling it again never recompiles a module that is already compiled.
+ */
+export async function init(options: InitOptions = {}): Promise<void> {
+  if (options.baseUrl !== undefined) baseUrl = options.baseUrl;
+  for (const [name, src] of Object.entries(options.modules ?? {}) as [WasmName, WasmSource][]) {
+    if (!compiled.has(name)) sources.set(name, src);
+  }
+  await Promise.all(WASM_NAMES.map((n) => getWasmModule(n)));
+}
