@@ -1,0 +1,93 @@
+/**
+ * The codec registry: one row per format imgpipe knows. It drives sniffing (magic bytes, never the
+ * file name or Content-Type), the content types and extensions of outputs, which formats can be
+ * written, and the README's format table.
+ */
+import { ImgpipeError } from './errors.js';
+
+export type FormatId = 'jpeg' | 'png' | 'webp' | 'gif';
+/** Formats imgpipe can write. */
+export type OutputFormat = 'jpeg' | 'png' | 'webp';
+
+export interface FormatInfo {
+  readonly id: FormatId;
+  readonly name: string;
+  readonly mime: string;
+  /** Canonical extension for output keys, without the dot. */
+  readonly extension: string;
+  readonly extensions: readonly string[];
+  readonly magic: (b: Uint8Array) => boolean;
+  readonly decode: boolean;
+  readonly encode: boolean;
+  /** Quality used when the caller gives none. */
+  readonly defaultQuality?: number;
+}
+
+const startsWith = (b: Uint8Array, sig: readonly number[], at = 0) => b.length >= at + sig.length && sig.every((v, i) => b[at + i] === v);
+const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
+
+export const FORMATS: Readonly<Record<FormatId, FormatInfo>> = Object.freeze({
+  jpeg: {
+    id: 'jpeg', name: 'JPEG', mime: 'image/jpeg', extension: 'jpg', extensions: ['jpg', 'jpeg', 'jpe', 'jfif'],
+    magic: (b) => startsWith(b, [0xff, 0xd8, 0xff]), decode: true, encode: true, defaultQuality: 85,
+  },
+  png: {
+    id: 'png', name: 'PNG', mime: 'image/png', extension: 'png', extensions: ['png', 'apng'],
+    magic: (b) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), decode: true, encode: true,
+  },
+  webp: {
+    id: 'webp', name: 'WebP', mime: 'image/webp', extension: 'webp', extensions: ['webp'],
+    magic: (b) => startsWith(b, ascii('RIFF')) && startsWith(b, ascii('WEBP'), 8), decode: true, encode: true, defaultQuality: 80,
+  },
+  gif: {
+    id: 'gif', name: 'GIF', mime: 'image/gif', extension: 'gif', extensions: ['gif'],
+    magic: (b) => startsWith(b, ascii('GIF87a')) || startsWith(b, ascii('GIF89a')), decode: true, encode: false,
+  },
+});
+
+/**
+ * Formats we recognise but cannot read: named in the error so a user learns what they sent
+ * instead of "unknown bytes".
+ */
+const KNOWN_UNSUPPORTED: readonly { name: string; magic: (b: Uint8Array) => boolean }[] = [
+  { name: 'TIFF', magic: (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a]) },
+  { name: 'BMP', magic: (b) => startsWith(b, ascii('BM')) && b.length > 14 },
+  { name: 'HEIC', magic: (b) => startsWith(b, ascii('ftyp'), 4) && /^(heic|heix|hevc|heim|heis|mif1)$/.test(String.fromCharCode(...b.subarray(8, 12))) },
+  { name: 'AVIF', magic: (b) => startsWith(b, ascii('ftyp'), 4) && /^avi[fs]$/.test(String.fromCharCode(...b.subarray(8, 12))) },
+  { name: 'SVG', magic: (b) => /^\s*(<\?xml|<svg)/i.test(String.fromCharCode(...b.subarray(0, 64))) },
+  { name: 'PDF', magic: (b) => startsWith(b, ascii('%PDF')) },
+];
+
+const READABLE = (Object.values(FORMATS) as FormatInfo[]).filter((f) => f.decode).map((f) => f.name).join(', ');
+
+/** The format of `bytes` from its magic number, or undefined. */
+export function sniffFormat(bytes: Uint8Array): FormatId | undefined {
+  for (const f of Object.values(FORMATS) as FormatInfo[]) if (f.magic(bytes)) return f.id;
+  return undefined;
+}
+
+/** Like sniffFormat, but refuses with a typed error that says what was received. */
+export function requireFormat(bytes: Uint8Array): FormatId {
+  const id = sniffFormat(bytes);
+  if (id) return id;
+  if (bytes.length === 0) {
+    throw new ImgpipeError('UNSUPPORTED_FORMAT', `Expected an image (${READABLE}) but received 0 bytes`);
+  }
+  const known = KNOWN_UNSUPPORTED.find((k) => k.magic(bytes));
+  const what = known ? `a ${known.name} file` : `${bytes.length} bytes starting ${hexPrefix(bytes)}`;
+  throw new ImgpipeError('UNSUPPORTED_FORMAT', `Expected an image in one of ${READABLE} but received ${what}`, {
+    details: { received: known?.name ?? 'unknown' },
+  });
+}
+
+function hexPrefix(b: Uint8Array): string {
+  return Array.from(b.subarray(0, 8), (v) => v.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Parse an output format name as users write it (`jpg`, `jpeg`, `webp`, `png`). */
+export function outputFormat(name: string): OutputFormat {
+  const id = (Object.values(FORMATS) as FormatInfo[]).find((f) => f.id === name || f.extensions.includes(name.toLowerCase()));
+  if (id && id.encode) return id.id as OutputFormat;
+  const writable = (Object.values(FORMATS) as FormatInfo[]).filter((f) => f.encode).map((f) => f.id).join(', ');
+  throw new ImgpipeError('UNSUPPORTED_FORMAT', `Expected an output format of ${writable} but received ${JSON.stringify(name)}`);
+}

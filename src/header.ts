@@ -1,0 +1,183 @@
+/**
+ * Reads what a file declares about itself (size, frames, orientation, JPEG details) from its header
+ * alone, without decoding pixels. This is what lets imgpipe refuse a 4-gigapixel PNG that is 0.5 MB
+ * on disk in microseconds: nothing is allocated from the declared size until it has passed the limits.
+ */
+import { ImgpipeError } from './errors.js';
+import { requireFormat, FORMATS, type FormatId } from './formats.js';
+
+export interface ImageHeader {
+  readonly format: FormatId;
+  readonly width: number;
+  readonly height: number;
+  /** Frames in the file (animations); 1 for still images. imgpipe decodes the first frame. */
+  readonly frames: number;
+  /** EXIF orientation 1..8 (1 when absent or invalid). */
+  readonly orientation: number;
+  /** Whether the format declares an alpha channel (PNG colour type, WebP flag, GIF transparency aside). */
+  readonly alpha: boolean;
+  /** JPEG only: number of colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK). */
+  readonly components?: number;
+  /** JPEG only: estimated libjpeg quality of the luminance table (for `quality,q_` relative quality). */
+  readonly jpegQuality?: number;
+  /** JPEG only: the Adobe APP14 transform flag (0 = none, 1 = YCbCr, 2 = YCCK). */
+  readonly adobeTransform?: number;
+  /** PNG only: bit depth. */
+  readonly bitDepth?: number;
+}
+
+const corrupt = (format: FormatId, what: string) =>
+  new ImgpipeError('CORRUPT_IMAGE', `Expected a valid ${FORMATS[format].name} header but ${what}`);
+
+export function readHeader(bytes: Uint8Array): ImageHeader {
+  const format = requireFormat(bytes);
+  const h = READERS[format](bytes);
+  if (!(h.width >= 1 && h.height >= 1)) throw corrupt(format, `it declares ${h.width}x${h.height} pixels`);
+  return Object.freeze(h);
+}
+
+const u16be = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
+const u32be = (b: Uint8Array, o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+const u16le = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
+const u24le = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16);
+const u32le = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+const tag = (b: Uint8Array, o: number) => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
+
+const READERS: Record<FormatId, (b: Uint8Array) => ImageHeader> = { jpeg: readJpeg, png: readPng, webp: readWebp, gif: readGif };
+
+// Sum of the standard (Annex K) luminance quantisation table: the reference for quality estimation.
+const STD_LUMA_SUM = 5580;
+
+function readJpeg(b: Uint8Array): ImageHeader {
+  let o = 2;
+  let width = 0, height = 0, components = 0, orientation = 1;
+  let jpegQuality: number | undefined, adobeTransform: number | undefined;
+  while (o + 4 <= b.length) {
+    if (b[o] !== 0xff) throw corrupt('jpeg', `found byte 0x${b[o].toString(16)} where a marker was expected at offset ${o}`);
+    const marker = b[o + 1];
+    if (marker === 0xff) { o++; continue; } // fill byte
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { o += 2; continue; }
+    const len = u16be(b, o + 2);
+    if (len < 2 || o + 2 + len > b.length) throw corrupt('jpeg', `segment 0xFF${marker.toString(16).toUpperCase()} at offset ${o} runs past the end of the file`);
+    const seg = b.subarray(o + 4, o + 2 + len);
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      if (seg.length < 6) throw corrupt('jpeg', 'its frame header is too short');
+      height = u16be(seg, 1);
+      width = u16be(seg, 3);
+      components = seg[5];
+    } else if (marker === 0xe1 && seg.length > 14 && tag(seg, 0) === 'Exif' && seg[4] === 0 && seg[5] === 0) {
+      orientation = exifOrientation(seg.subarray(6));
+    } else if (marker === 0xee && seg.length >= 12 && tag(seg, 0) === 'Adob' && seg[4] === 0x65) {
+      adobeTransform = seg[11];
+    } else if (marker === 0xdb && jpegQuality === undefined) {
+      jpegQuality = estimateQuality(seg);
+    } else if (marker === 0xda) {
+      // Start of scan: the header is over. A complete file has an EOI marker after the first scan
+      // (entropy-coded data can never contain 0xFFD9), so its absence means the file was cut off.
+      if (!hasEoi(b, o + 2 + len)) {
+        throw new ImgpipeError('CORRUPT_IMAGE', `Expected a complete JPEG but the file is truncated: no end-of-image marker after the image data (${b.length} bytes received)`);
+      }
+      if (!width) throw corrupt('jpeg', 'image data starts before any frame header');
+      return { format: 'jpeg', width, height, frames: 1, orientation, alpha: false, components, jpegQuality, adobeTransform };
+    } else if (marker === 0xd9) {
+      break;
+    }
+    o += 2 + len;
+  }
+  throw new ImgpipeError('CORRUPT_IMAGE', `Expected a complete JPEG but the file ends (${b.length} bytes) before its image data`);
+}
+
+function hasEoi(b: Uint8Array, from: number): boolean {
+  for (let i = b.length - 2; i >= from; i--) if (b[i] === 0xff && b[i + 1] === 0xd9) return true;
+  return false;
+}
+
+/** libjpeg's quality scaling inverted, on the sum of the first (luminance) table. */
+function estimateQuality(seg: Uint8Array): number | undefined {
+  const precision = seg[0] >> 4;
+  const n = precision ? 128 : 64;
+  if (seg.length < 1 + n) return undefined;
+  let sum = 0;
+  for (let i = 0; i < 64; i++) sum += precision ? u16be(seg, 1 + i * 2) : seg[1 + i];
+  const scale = (sum * 100) / STD_LUMA_SUM;
+  const q = scale <= 100 ? (200 - scale) / 2 : 5000 / scale;
+  return Math.max(1, Math.min(100, Math.round(q)));
+}
+
+/** Orientation tag (0x0112) from a TIFF-structured EXIF block; 1 when absent or malformed. */
+export function exifOrientation(t: Uint8Array): number {
+  if (t.length < 8) return 1;
+  const le = t[0] === 0x49 && t[1] === 0x49;
+  if (!le && !(t[0] === 0x4d && t[1] === 0x4d)) return 1;
+  const r16 = le ? u16le : u16be;
+  const r32 = le ? u32le : u32be;
+  const ifd = r32(t, 4);
+  if (ifd + 2 > t.length) return 1;
+  const count = r16(t, ifd);
+  for (let i = 0; i < count; i++) {
+    const e = ifd + 2 + i * 12;
+    if (e + 12 > t.length) return 1;
+    if (r16(t, e) === 0x0112) {
+      const v = r16(t, e + 8);
+      return v >= 1 && v <= 8 ? v : 1;
+    }
+  }
+  return 1;
+}
+
+function readPng(b: Uint8Array): ImageHeader {
+  if (b.length < 33 || tag(b, 12) !== 'IHDR') throw corrupt('png', 'its first chunk is not IHDR');
+  const width = u32be(b, 16), height = u32be(b, 20), bitDepth = b[24], colourType = b[25];
+  let orientation = 1, alpha = colourType === 4 || colourType === 6;
+  // Walk the chunks before the image data: tRNS adds alpha, eXIf carries orientation. acTL (APNG)
+  // is ignored on purpose: we decode the default image only, so frames don't multiply memory.
+  let o = 8;
+  while (o + 8 <= b.length) {
+    const len = u32be(b, o), type = tag(b, o + 4);
+    if (type === 'IDAT' || type === 'IEND') break;
+    if (o + 12 + len > b.length) break;
+    if (type === 'tRNS') alpha = true;
+    if (type === 'eXIf') orientation = exifOrientation(b.subarray(o + 8, o + 8 + len));
+    o += 12 + len;
+  }
+  return { format: 'png', width, height, frames: 1, orientation, alpha, bitDepth };
+}
+
+function readWebp(b: Uint8Array): ImageHeader {
+  if (b.length < 30) throw corrupt('webp', `it is only ${b.length} bytes long`);
+  const first = tag(b, 12);
+  if (first === 'VP8 ') {
+    if (!(b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a)) throw corrupt('webp', 'its VP8 frame has no start code');
+    return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff, frames: 1, orientation: 1, alpha: false };
+  }
+  if (first === 'VP8L') {
+    if (b[20] !== 0x2f) throw corrupt('webp', 'its VP8L signature is missing');
+    const bits = u32le(b, 21);
+    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, frames: 1, orientation: 1, alpha: true };
+  }
+  if (first === 'VP8X') {
+    const flags = b[20];
+    const width = u24le(b, 24) + 1, height = u24le(b, 27) + 1;
+    let frames = 0, orientation = 1;
+    let o = 12;
+    while (o + 8 <= b.length) {
+      const type = tag(b, o), len = u32le(b, o + 4);
+      if (type === 'ANMF') frames++;
+      if (type === 'EXIF') orientation = exifOrientation(stripExifPrefix(b.subarray(o + 8, Math.min(b.length, o + 8 + len))));
+      o += 8 + len + (len & 1);
+    }
+    return { format: 'webp', width, height, frames: Math.max(1, frames), orientation, alpha: (flags & 0x10) !== 0 };
+  }
+  throw corrupt('webp', `its first chunk is ${JSON.stringify(first)}`);
+}
+
+/** Some writers keep the JPEG-style "Exif\0\0" prefix inside WebP's EXIF chunk. */
+function stripExifPrefix(b: Uint8Array): Uint8Array {
+  return b.length > 6 && tag(b, 0) === 'Exif' ? b.subarray(6) : b;
+}
+
+function readGif(b: Uint8Array): ImageHeader {
+  if (b.length < 13) throw corrupt('gif', `it is only ${b.length} bytes long`);
+  return { format: 'gif', width: u16le(b, 6), height: u16le(b, 8), frames: 1, orientation: 1, alpha: true };
+}

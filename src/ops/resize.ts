@@ -1,0 +1,87 @@
+/** Lanczos3 resize, keeping the aspect ratio, never enlarging unless asked. */
+import initResize, { resize as wasmResize } from '@jsquash/resize/lib/resize/pkg/squoosh_resize.js';
+import { ImgpipeError, describeValue } from '../errors.js';
+import type { RGBAImage } from '../image.js';
+import { getWasmModule } from '../wasm.js';
+
+/** Largest output side, as OSS (16384 px). */
+export const MAX_OUTPUT_SIDE = 16384;
+
+export interface ResizeOptions {
+  /** Target width in px. */
+  readonly width?: number;
+  /** Target height in px. */
+  readonly height?: number;
+  /**
+   * With both width and height: `inside` (default) fits within the box keeping the aspect ratio,
+   * `outside` covers the box keeping the aspect ratio, `fill` stretches to exactly width x height.
+   */
+  readonly fit?: 'inside' | 'outside' | 'fill';
+  /** Allow output larger than the input. Default false: the image is returned at its own size. */
+  readonly enlarge?: boolean;
+  /**
+   * Resample in linear light instead of gamma-encoded sRGB. More correct for fine high-contrast
+   * patterns (the "gamma trap"), but slower and different from sharp's and OSS's default, so off.
+   */
+  readonly linear?: boolean;
+}
+
+function checkSide(name: 'width' | 'height', v: number | undefined): void {
+  if (v === undefined) return;
+  if (!Number.isInteger(v) || v < 1 || v > MAX_OUTPUT_SIDE) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${MAX_OUTPUT_SIDE} for resize.${name} but received ${describeValue(v)}`);
+  }
+}
+
+/** The output size `resize` would produce, without touching pixels (used to check limits first). */
+export function resizeTarget(srcW: number, srcH: number, o: ResizeOptions): { width: number; height: number } {
+  checkSide('width', o.width);
+  checkSide('height', o.height);
+  if (o.width === undefined && o.height === undefined) {
+    throw new ImgpipeError('MISSING_ARGUMENT', 'Expected resize.width or resize.height but received neither');
+  }
+  const fit = o.fit ?? 'inside';
+  if (fit !== 'inside' && fit !== 'outside' && fit !== 'fill') {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected one of inside, outside, fill for resize.fit but received ${describeValue(fit)}`);
+  }
+  let w: number, h: number;
+  if (o.width !== undefined && o.height !== undefined && fit === 'fill') {
+    [w, h] = [o.width, o.height];
+  } else {
+    const sx = o.width !== undefined ? o.width / srcW : undefined;
+    const sy = o.height !== undefined ? o.height / srcH : undefined;
+    const scale = sx === undefined ? sy! : sy === undefined ? sx : fit === 'inside' ? Math.min(sx, sy) : Math.max(sx, sy);
+    w = Math.max(1, Math.round(srcW * scale));
+    h = Math.max(1, Math.round(srcH * scale));
+    if (sx !== undefined && (sy === undefined || scale === sx)) w = o.width!;
+    if (sy !== undefined && (sx === undefined || scale === sy)) h = o.height!;
+  }
+  if (!o.enlarge && (w > srcW || h > srcH)) {
+    if (fit === 'fill') return { width: Math.min(w, srcW), height: Math.min(h, srcH) };
+    return { width: srcW, height: srcH };
+  }
+  if (w > MAX_OUTPUT_SIDE || h > MAX_OUTPUT_SIDE) {
+    throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected an output of at most ${MAX_OUTPUT_SIDE} px per side but resize would produce ${w}x${h}`);
+  }
+  return { width: w, height: h };
+}
+
+let ready: Promise<unknown> | undefined;
+function load(): Promise<unknown> {
+  ready ??= getWasmModule('resize').then((m) => initResize(m));
+  ready.catch(() => (ready = undefined));
+  return ready;
+}
+
+/** Lanczos3 index in the resize module's method table. */
+const LANCZOS3 = 3;
+
+export async function resize(image: RGBAImage, options: ResizeOptions): Promise<RGBAImage> {
+  const { width, height } = resizeTarget(image.width, image.height, options);
+  if (width === image.width && height === image.height) return image;
+  await load();
+  const input = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  // Premultiplied alpha: transparent pixels' colours must not bleed into their neighbours.
+  const data = wasmResize(input, image.width, image.height, width, height, LANCZOS3, true, options.linear === true);
+  return { width, height, data };
+}

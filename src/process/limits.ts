@@ -1,0 +1,61 @@
+/**
+ * Limits on what an x-oss-process chain may produce. Source limits (bytes, side, pixels) live in
+ * `src/limits.ts`; these are the output side, and the only place their numbers live: the parameter
+ * ranges in the action table and the checks each step makes before allocating read them from here.
+ */
+import { ImgpipeError } from '../errors.js';
+import { processError } from './oss-error.js';
+
+/** OSS: "width or height at most 16,384 px" for any produced image. */
+export const MAX_OUTPUT_SIDE = 16384;
+
+export interface OutputLimits {
+  /** Longest side any step may produce. Default 16384, as OSS. */
+  readonly maxSide: number;
+  /**
+   * Most pixels any step may produce. Default 16,777,216 (4096 x 4096), OSS's documented cap; the
+   * current OSS value is not published, so this is the documented one. 64 MB of RGBA at most.
+   */
+  readonly maxPixels: number;
+  /** Most actions in one process string: a long chain costs CPU for nothing. */
+  readonly maxActions: number;
+}
+
+export const DEFAULT_OUTPUT_LIMITS: OutputLimits = Object.freeze({
+  maxSide: MAX_OUTPUT_SIDE,
+  maxPixels: 16_777_216,
+  maxActions: 20,
+});
+
+export function resolveOutputLimits(override?: Partial<OutputLimits>): OutputLimits {
+  if (!override) return DEFAULT_OUTPUT_LIMITS;
+  const merged = { ...DEFAULT_OUTPUT_LIMITS, ...override };
+  for (const key of ['maxSide', 'maxPixels', 'maxActions'] as const) {
+    const v = merged[key];
+    if (!Number.isSafeInteger(v) || v < 1) {
+      throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer for outputLimits.${key} but received ${JSON.stringify(v)}`);
+    }
+  }
+  return Object.freeze(merged);
+}
+
+/**
+ * Refuse a step whose result would be too big, before its pixels are allocated (OSS EC
+ * 0040-00000007, "target image too large").
+ */
+export function checkOutputSize(width: number, height: number, action: string, limits: OutputLimits): void {
+  if (width > limits.maxSide || height > limits.maxSide) {
+    throw processError(
+      'IMAGE_TOO_LARGE', 'ImageTooLarge',
+      `Expected ${action} to produce at most ${limits.maxSide} px per side but it would produce ${width}x${height}`,
+      { action, ec: '0040-00000007' },
+    );
+  }
+  if (width * height > limits.maxPixels) {
+    throw processError(
+      'IMAGE_TOO_LARGE', 'ImageTooLarge',
+      `Expected ${action} to produce at most ${limits.maxPixels} pixels but it would produce ${width}x${height} = ${width * height} pixels`,
+      { action, ec: '0040-00000007' },
+    );
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The upload recipe: which variants an upload becomes, as plain data, and the engine that runs it.
+ * The engine decodes once and derives every variant from that one image: each size is resized from
+ * the nearest larger un-watermarked size (cheaper than from the original, and visually the same:
+ * every step is a Lanczos3 downscale by at least 2x in the default recipe), then watermarked if its
+ * size asks for it, then encoded once per output format.
+ */
+import { ImgpipeError, describeValue } from './errors.js';
+import { FORMATS, type OutputFormat } from './formats.js';
+import type { RGBAImage } from './image.js';
+import type { Limits } from './limits.js';
+import { decode, toBytes, type DecodedImage } from './decode.js';
+import { encode } from './encode.js';
+import { resize } from './ops/resize.js';
+import { throwIfAborted } from './pipeline.js';
+
+export interface RecipeSize {
+  /** Name used in output keys (`{size}`), e.g. `large`. */
+  readonly name: string;
+  /** Target width in px; the height follows the aspect ratio. Never enlarged. */
+  readonly width: number;
+  /** Whether this size carries the recipe's watermark. */
+  readonly watermark: boolean;
+}
+
+export interface RecipeOutput {
+  readonly format: OutputFormat;
+  /** 1..100. */
+  readonly quality: number;
+  /**
+   * Output key template. Placeholders: `{size}` (size name), `{name}` (source key without its
+   * extension, folders kept, so two uploads never collide), `{base}` (file name without extension),
+   * `{dir}` (folder of the source key, with trailing slash, or empty), `{ext}` (this format's extension).
+   */
+  readonly key: string;
+  /** JPEG only. */
+  readonly progressive?: boolean;
+  /** WebP only. */
+  readonly lossless?: boolean;
+}
+
+/**
+ * Watermark settings carried by the recipe. The renderer lives in `ops/watermark.ts`; the recipe
+ * only decides which sizes get it.
+ */
+export interface RecipeWatermark {
+  readonly text?: string;
+  readonly [option: string]: unknown;
+}
+
+export interface Recipe {
+  readonly sizes: readonly RecipeSize[];
+  readonly outputs: readonly RecipeOutput[];
+  readonly watermark?: RecipeWatermark;
+  /** `Cache-Control` for outputs written by storage adapters. */
+  readonly cacheControl?: string;
+}
+
+export const DEFAULT_RECIPE: Recipe = deepFreeze({
+  sizes: [
+    { name: 'large', width: 1200, watermark: true },
+    { name: 'medium', width: 600, watermark: true },
+    { name: 'thumb', width: 150, watermark: false },
+  ],
+  outputs: [
+    { format: 'jpeg', quality: 85, key: 'resized/{size}/{name}.jpg' },
+    { format: 'webp', quality: 80, key: 'webp/{size}/{name}.webp' },
+  ],
+  watermark: { text: '© imgpipe' },
+  cacheControl: 'public, max-age=31536000, immutable',
+});
+
+export interface Variant {
+  /** Output object key. */
+  readonly key: string;
+  /** Size name from the recipe. */
+  readonly size: string;
+  readonly format: OutputFormat;
+  readonly contentType: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface RecipeResult {
+  readonly source: { readonly key: string; readonly format: string; readonly width: number; readonly height: number; readonly bytes: number; readonly orientation: number };
+  readonly variants: readonly Variant[];
+}
+
+export interface ProcessUploadOptions {
+  /** The source object key; output keys are derived from it. */
+  readonly key: string;
+  readonly recipe?: Recipe;
+  readonly limits?: Partial<Limits>;
+  readonly signal?: AbortSignal;
+}
+
+/** Run the recipe and return the variants (see `runRecipe` for source details too). */
+export async function processUpload(bytes: Uint8Array | ArrayBuffer, options: ProcessUploadOptions): Promise<Variant[]> {
+  return [...(await runRecipe(bytes, options)).variants];
+}
+
+export async function runRecipe(input: Uint8Array | ArrayBuffer, options: ProcessUploadOptions): Promise<RecipeResult> {
+  const recipe = validateRecipe(options.recipe ?? DEFAULT_RECIPE);
+  if (typeof options.key !== 'string' || options.key.length === 0) {
+    throw new ImgpipeError('MISSING_ARGUMENT', `Expected a non-empty source key for processUpload.key but received ${describeValue(options.key)}`);
+  }
+  const bytes = toBytes(input);
+  throwIfAborted(options.signal);
+  const decoded = await decode(bytes, { limits: options.limits });
+  const variants: Variant[] = [];
+  // Largest first, so each size can be derived from the previous (larger) one.
+  const sizes = [...recipe.sizes].sort((a, b) => b.width - a.width);
+  let previous: RGBAImage = decoded;
+  for (const size of sizes) {
+    throwIfAborted(options.signal);
+    const base = await resize(previous, { width: Math.min(size.width, previous.width) });
+    previous = base;
+    const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
+    for (const out of recipe.outputs) {
+      throwIfAborted(options.signal);
+      const encoded = await encode(image, out.format, { quality: out.quality, progressive: out.progressive, lossless: out.lossless });
+      variants.push(Object.freeze({
+        key: outputKey(out.key, options.key, size.name, out.format),
+        size: size.name,
+        format: out.format,
+        contentType: FORMATS[out.format].mime,
+        width: image.width,
+        height: image.height,
+        bytes: encoded,
+      }));
+    }
+  }
+  return Object.freeze({ source: sourceInfo(options.key, decoded, bytes.byteLength), variants: Object.freeze(variants) });
+}
+
+function sourceInfo(key: string, d: DecodedImage, size: number): RecipeResult['source'] {
+  return Object.freeze({ key, format: d.format, width: d.width, height: d.height, bytes: size, orientation: d.orientation });
+}
+
+/** The watermark slot: the renderer is applied here for sizes that ask for it. */
+async function applyRecipeWatermark(image: RGBAImage, _watermark: RecipeWatermark): Promise<RGBAImage> {
+  return image;
+}
+
+/** Fill a key template for one variant. */
+export function outputKey(template: string, sourceKey: string, size: string, format: OutputFormat): string {
+  const slash = sourceKey.lastIndexOf('/');
+  const dir = slash >= 0 ? sourceKey.slice(0, slash + 1) : '';
+  const file = sourceKey.slice(slash + 1);
+  const dot = file.lastIndexOf('.');
+  const base = dot > 0 ? file.slice(0, dot) : file;
+  const values: Record<string, string> = { size, name: dir + base, base, dir, ext: FORMATS[format].extension };
+  return template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
+}
+
+/** Check a caller's recipe once, with messages that name the offending field. */
+export function validateRecipe(recipe: Recipe): Recipe {
+  const bad = (field: string, expected: string, v: unknown) =>
+    new ImgpipeError('INVALID_ARGUMENT', `Expected ${expected} for recipe.${field} but received ${describeValue(v)}`);
+  if (!recipe || !Array.isArray(recipe.sizes) || recipe.sizes.length === 0) throw bad('sizes', 'a non-empty array of sizes', recipe?.sizes);
+  if (!Array.isArray(recipe.outputs) || recipe.outputs.length === 0) throw bad('outputs', 'a non-empty array of outputs', recipe.outputs);
+  const names = new Set<string>();
+  recipe.sizes.forEach((s, i) => {
+    if (typeof s?.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(s.name)) throw bad(`sizes[${i}].name`, 'a name of 1-64 letters, digits, _ or -', s?.name);
+    if (names.has(s.name)) throw bad(`sizes[${i}].name`, 'a unique size name', s.name);
+    names.add(s.name);
+    if (!Number.isInteger(s.width) || s.width < 1 || s.width > 16384) throw bad(`sizes[${i}].width`, 'an integer between 1 and 16384', s.width);
+  });
+  recipe.outputs.forEach((o, i) => {
+    if (!['jpeg', 'png', 'webp'].includes(o?.format)) throw bad(`outputs[${i}].format`, 'one of jpeg, png, webp', o?.format);
+    if (!Number.isInteger(o.quality) || o.quality < 1 || o.quality > 100) throw bad(`outputs[${i}].quality`, 'an integer between 1 and 100', o.quality);
+    if (typeof o.key !== 'string' || !o.key.includes('{size}') || !/\{(name|base)\}/.test(o.key)) {
+      throw bad(`outputs[${i}].key`, 'a key template containing {size} and {name} or {base}', o.key);
+    }
+  });
+  return recipe;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    Object.values(o).forEach(deepFreeze);
+    Object.freeze(o);
+  }
+  return o;
+}

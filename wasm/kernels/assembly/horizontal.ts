@@ -1,0 +1,67 @@
+// Horizontal pass: each output pixel is a weighted sum of `taps` consecutive input pixels of the
+// same row. SIMD runs across the four channels of a pixel, two taps per instruction: the two
+// pixels are interleaved channel by channel into i16 lanes ([r0 r1 g0 g1 b0 b1 a0 a1]) so one
+// i32x4.dot_i16x8_s against the weight pair [w0 w1] x4 yields the four channel sums at once.
+//
+// Output is Q6: i16 holding value * 64, unclamped, so the vertical pass sees the negative lobes'
+// undershoot and overshoot instead of a value already rounded to 8 bits.
+import { weightsOffset, WEIGHT_BITS } from './weights';
+
+/** Fractional bits of the intermediate format (value * 64 fits i16 with room for overshoot). */
+export const Q: i32 = 6;
+
+/** Source rows of 8-bit RGBA. */
+export function horizontalU8(src: usize, sw: i32, h: i32, dst: usize, dw: i32, table: usize, taps: i32): void {
+  // Interleave two RGBA8 pixels into zero-extended i16 lanes (indices >= 16 give zero).
+  const mask = i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+  const shift = WEIGHT_BITS - Q;
+  const round = i32x4.splat(1 << (shift - 1));
+  const weights = table + weightsOffset(dw);
+  const srcStride = <usize>sw << 2;
+  let d = dst;
+  for (let y = 0; y < h; y++) {
+    const row = src + <usize>y * srcStride;
+    let w = weights;
+    for (let x = 0; x < dw; x++) {
+      let p = row + (<usize>load<i32>(table + (<usize>x << 2)) << 2);
+      let acc = i32x4.splat(0);
+      for (let k = 0; k < taps; k += 2) {
+        const px = i8x16.swizzle(v128.load64_zero(p), mask);
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(px, i32x4.splat(load<i32>(w))));
+        p += 8;
+        w += 4;
+      }
+      acc = i32x4.shr_s(i32x4.add(acc, round), shift);
+      v128.store64_lane(d, i16x8.narrow_i32x4_s(acc, acc), 0);
+      d += 8;
+    }
+  }
+}
+
+/** Source rows already in Q6 (after premultiplication, linearisation or a box pre-shrink). */
+export function horizontalQ6(src: usize, sw: i32, h: i32, dst: usize, dw: i32, table: usize, taps: i32): void {
+  // Two Q6 pixels are 16 bytes; regroup their i16 lanes channel by channel.
+  const mask = i8x16(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+  const shift = WEIGHT_BITS;
+  const round = i32x4.splat(1 << (shift - 1));
+  const weights = table + weightsOffset(dw);
+  const srcStride = <usize>sw << 3;
+  let d = dst;
+  for (let y = 0; y < h; y++) {
+    const row = src + <usize>y * srcStride;
+    let w = weights;
+    for (let x = 0; x < dw; x++) {
+      let p = row + (<usize>load<i32>(table + (<usize>x << 2)) << 3);
+      let acc = i32x4.splat(0);
+      for (let k = 0; k < taps; k += 2) {
+        const px = i8x16.swizzle(v128.load(p), mask);
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(px, i32x4.splat(load<i32>(w))));
+        p += 16;
+        w += 4;
+      }
+      acc = i32x4.shr_s(i32x4.add(acc, round), shift);
+      v128.store64_lane(d, i16x8.narrow_i32x4_s(acc, acc), 0);
+      d += 8;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// Vertical pass over Q6 rows: each output row is a weighted sum of `taps` input rows. SIMD runs
+// along the row, eight i16 values (two pixels) at a time; rows are taken in pairs and interleaved
+// so i32x4.dot_i16x8_s applies two taps per instruction.
+import { alloc } from './memory';
+import { weightsOffset, WEIGHT_BITS } from './weights';
+import { Q } from './horizontal';
+
+/** Largest Q6 value of an in-range 8-bit sample. */
+export const Q6_MAX: i32 = 255 << Q;
+
+/**
+ * `toU8` writes rounded, clamped 8-bit samples (the final result on the opaque path); otherwise
+ * the output stays Q6, clamped to [0, 255] in Q6, for the conversion pass that follows.
+ */
+export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, table: usize, taps: i32, toU8: bool): void {
+  const rows = alloc(<usize>taps << 2);
+  const weights = table + weightsOffset(dh);
+  const rowBytes = <usize>values << 1;
+  const shift = toU8 ? WEIGHT_BITS + Q : WEIGHT_BITS;
+  const round = i32x4.splat(1 << (shift - 1));
+  const lowest = i16x8.splat(0);
+  const highest = i16x8.splat(<i16>Q6_MAX);
+  for (let y = 0; y < dh; y++) {
+    const start = load<i32>(table + (<usize>y << 2));
+    // Padding taps (zero weight) may point past the last row: repeat it instead of reading beyond.
+    for (let k = 0; k < taps; k++) {
+      const r = start + k < sh ? start + k : sh - 1;
+      store<usize>(rows + (<usize>k << 2), src + <usize>r * rowBytes);
+    }
+    const w = weights + (<usize>y * taps << 1);
+    const out = toU8 ? dst + <usize>y * values : dst + <usize>y * rowBytes;
+    for (let off: usize = 0; off < rowBytes; off += 16) {
+      let lo = i32x4.splat(0);
+      let hi = i32x4.splat(0);
+      for (let k = 0; k < taps; k += 2) {
+        const a = v128.load(load<usize>(rows + (<usize>k << 2)) + off);
+        const b = v128.load(load<usize>(rows + (<usize>k << 2) + 4) + off);
+        const pair = i32x4.splat(load<i32>(w + (<usize>k << 1)));
+        lo = i32x4.add(lo, i32x4.dot_i16x8_s(i16x8.shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11), pair));
+        hi = i32x4.add(hi, i32x4.dot_i16x8_s(i16x8.shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15), pair));
+      }
+      lo = i32x4.shr_s(i32x4.add(lo, round), shift);
+      hi = i32x4.shr_s(i32x4.add(hi, round), shift);
+      const narrow = i16x8.narrow_i32x4_s(lo, hi);
+      if (toU8) {
+        // The saturating unsigned narrow is the clamp to [0, 255].
+        v128.store64_lane(out + (off >> 1), i8x16.narrow_i16x8_u(narrow, narrow), 0);
+      } else {
+        v128.store(out + off, i16x8.min_s(i16x8.max_s(narrow, lowest), highest));
+      }
+    }
+  }
+}

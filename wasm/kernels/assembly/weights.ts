@@ -1,0 +1,88 @@
+// Lanczos3 filter tables for one axis, in 14-bit fixed point.
+//
+// Each output sample reads a fixed-size window of `taps` consecutive input samples (padded with
+// zero weights to an even count, because the SIMD kernels consume weights in pairs through
+// i32x4.dot_i16x8_s). A fixed window keeps the inner loops free of per-sample bounds.
+import { alloc, align16 } from './memory';
+
+/** Weights are integers summing to 1 << WEIGHT_BITS. 14 bits keep every product and sum in i32. */
+export const WEIGHT_BITS: i32 = 14;
+const ONE: i32 = 1 << WEIGHT_BITS;
+
+/** Taps in the most recent table built by makeTable(). */
+export let tableTaps: i32 = 0;
+
+function sinc(x: f64): f64 {
+  if (x == 0.0) return 1.0;
+  const px = Math.PI * x;
+  return Math.sin(px) / px;
+}
+
+function lanczos3(x: f64): f64 {
+  const ax = Math.abs(x);
+  return ax < 3.0 ? sinc(ax) * sinc(ax / 3.0) : 0.0;
+}
+
+/** Byte offset of the weights inside a table built for `outSize` outputs. */
+// @ts-ignore: decorator
+@inline export function weightsOffset(outSize: i32): usize {
+  return align16(<usize>outSize * 4);
+}
+
+/**
+ * Build the table mapping `inSize` samples to `outSize`, where one output sample spans `scale`
+ * input samples (scale > 1 shrinks). Layout: i32 window start per output, then `taps` i16 weights
+ * per output. Samples beyond the edges repeat the edge sample (as libvips and sharp do), which is
+ * folded into the edge weight so the window never leaves the image.
+ */
+export function makeTable(inSize: i32, outSize: i32, scale: f64): usize {
+  // When shrinking the kernel is stretched by the scale so it also acts as the anti-alias filter.
+  const stretch = scale > 1.0 ? scale : 1.0;
+  const support = 3.0 * stretch;
+  let taps = <i32>Math.ceil(support * 2.0) + 1;
+  if (taps > inSize) taps = inSize;
+  taps += taps & 1;
+  tableTaps = taps;
+
+  const table = alloc(weightsOffset(outSize) + <usize>outSize * taps * 2);
+  const acc = alloc(<usize>taps * 8);
+  let w = table + weightsOffset(outSize);
+  for (let i = 0; i < outSize; i++) {
+    // Pixel centres are at +0.5: output i covers input [i*scale, (i+1)*scale).
+    const centre = (<f64>i + 0.5) * scale - 0.5;
+    const lo = <i32>Math.ceil(centre - support);
+    const hi = <i32>Math.floor(centre + support);
+    let start = lo > 0 ? lo : 0;
+    if (start > inSize - taps) start = inSize - taps;
+    if (start < 0) start = 0;
+    store<i32>(table + (<usize>i << 2), start);
+
+    for (let k = 0; k < taps; k++) store<f64>(acc + (<usize>k << 3), 0.0);
+    let sum = 0.0;
+    for (let j = lo; j <= hi; j++) {
+      const v = lanczos3((<f64>j - centre) / stretch);
+      const clamped = j < 0 ? 0 : j >= inSize ? inSize - 1 : j;
+      const slot = acc + (<usize>(clamped - start) << 3);
+      store<f64>(slot, load<f64>(slot) + v);
+      sum += v;
+    }
+
+    // Quantise, then give the rounding remainder to the largest weight so that a flat input stays
+    // exactly flat (the weights sum to ONE).
+    let total = 0;
+    let peak = 0;
+    let peakValue = -ONE;
+    for (let k = 0; k < taps; k++) {
+      const q = <i32>Math.round(load<f64>(acc + (<usize>k << 3)) / sum * <f64>ONE);
+      store<i16>(w + (<usize>k << 1), <i16>q);
+      total += q;
+      if (q > peakValue) {
+        peakValue = q;
+        peak = k;
+      }
+    }
+    store<i16>(w + (<usize>peak << 1), <i16>(peakValue + ONE - total));
+    w += <usize>taps << 1;
+  }
+  return table;
+}
