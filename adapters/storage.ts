@@ -1,0 +1,322 @@
+/**
+ * The storage port: the four object operations the upload handler needs, over `Uint8Array`, for one
+ * bucket. OSS (adapters/oss) and the local filesystem (below) implement it; the handler is written
+ * against this interface only, so it runs unchanged against Alibaba Cloud, the local OSS-compatible
+ * server and a plain directory.
+ *
+ * The filesystem implementation is also the backing store of the local OSS server, so the rules for
+ * turning an object key into a file path (and refusing keys that would escape the root) live here,
+ * once.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { ImgpipeError, describeValue } from '../src/errors.js';
+
+/** What a HEAD returns. `etag` is the OSS form: upper-case hex, without quotes. */
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly contentType?: string;
+  readonly cacheControl?: string;
+  readonly lastModified?: Date;
+  /** User metadata without the `x-oss-meta-` prefix, keys lower-cased. */
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+export interface StoredObject extends ObjectInfo {
+  readonly bytes: Uint8Array;
+}
+
+export interface PutOptions {
+  readonly contentType?: string;
+  readonly cacheControl?: string;
+  /** User metadata without the `x-oss-meta-` prefix. Values must be printable ASCII (they travel as HTTP headers). */
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+export interface ListOptions {
+  readonly prefix?: string;
+  /** Return keys strictly after this one (OSS `start-after` / `marker`). */
+  readonly startAfter?: string;
+  /** Page size, 1..1000 (default 1000). */
+  readonly maxKeys?: number;
+}
+
+export interface ListPage {
+  readonly objects: readonly Omit<ObjectInfo, 'meta' | 'contentType' | 'cacheControl'>[];
+  /** Present when more keys follow: pass it as `startAfter` to read the next page. */
+  readonly nextStartAfter?: string;
+}
+
+/**
+ * One bucket's objects. `get` of a missing key throws `ImgpipeError('NOT_FOUND')`; `head` of a missing
+ * key resolves `undefined` (the idempotency check asks "does it exist?" on every output, so absence is
+ * an answer, not an error). Transient failures throw `ImgpipeError('STORAGE_ERROR')`.
+ */
+export interface Storage {
+  readonly bucket: string;
+  get(key: string): Promise<StoredObject>;
+  head(key: string): Promise<ObjectInfo | undefined>;
+  put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<{ readonly etag: string }>;
+  list(options?: ListOptions): Promise<ListPage>;
+}
+
+/** Opens the storage for a bucket (the handler reads from the event's bucket and writes to a target). */
+export type StorageFactory = (bucket: string, region: string | undefined) => Storage;
+
+/** OSS's ETag for a simple upload: the MD5 of the bytes, upper-case hex. */
+export function md5Etag(bytes: Uint8Array): string {
+  return createHash('md5').update(bytes).digest('hex').toUpperCase();
+}
+
+/** Strip the quotes (and weak marker) that HTTP puts around an ETag, and upper-case it as OSS does. */
+export function normalizeEtag(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '').toUpperCase();
+}
+
+/** OSS's rules for bucket names: 3-63 of a-z 0-9 and '-', not starting or ending with '-'. */
+export function checkBucketName(bucket: string): void {
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ImgpipeError(
+      'INVALID_ARGUMENT',
+      `Expected a bucket name of 3-63 lower-case letters, digits and '-' for bucket but received ${describeValue(bucket)}`,
+    );
+  }
+}
+
+/**
+ * Refuse keys that OSS refuses, and keys that would climb out of a filesystem root when split on
+ * '/' or '\\': a '.' or '..' segment, a leading separator, a NUL. The check runs on the decoded key,
+ * so '%2e%2e/' in a URL is caught after the server decodes it.
+ */
+export function checkObjectKey(key: string): void {
+  const bytes = new TextEncoder().encode(key).length;
+  const reason =
+    key.length === 0 ? 'it is empty'
+    : bytes > 1023 ? `it is ${bytes} bytes long (at most 1023)`
+    : /^[/\\]/.test(key) ? 'it starts with a path separator'
+    : key.includes('\0') ? 'it contains a NUL character'
+    : key.split(/[/\\]/).some((s) => s === '.' || s === '..') ? "it contains a '.' or '..' path segment"
+    : undefined;
+  if (reason !== undefined) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an object key without path traversal for key but received ${describeValue(key)}: ${reason}`, {
+      details: { key },
+    });
+  }
+}
+
+/*
+ * Keys map to nested directories so a developer can browse the bucket, one escaped segment per level.
+ * Escaping keeps every segment a legal, non-special file name: '%' and characters that some
+ * filesystems or shells mangle are percent-encoded, an empty segment ('a//b', 'folder/') becomes '%',
+ * which percent-encoding can never produce on its own. Object files get no suffix, so an object 'a'
+ * and an object 'a/b' cannot both exist here (OSS allows it; a local store for development refuses it
+ * with a clear error rather than inventing a layout nobody can browse).
+ */
+function escapeSegment(segment: string): string {
+  if (segment === '') return '%';
+  return segment.replace(/[%\\:*?"<>|\x00-\x1f\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+function unescapeSegment(name: string): string {
+  return name === '%' ? '' : name.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+interface MetaRecord {
+  key: string;
+  size: number;
+  etag: string;
+  contentType?: string;
+  cacheControl?: string;
+  lastModified: string;
+  meta: Record<string, string>;
+}
+
+export interface FsStorage extends Storage {
+  readonly root: string;
+  delete(key: string): Promise<void>;
+  /** The absolute file path an object's bytes live at (after the traversal checks). */
+  pathOf(key: string): string;
+}
+
+/**
+ * A bucket in a directory: `<root>/<bucket>/<key segments>` holds the bytes, and
+ * `<root>/.meta/<bucket>/<key segments>.json` the headers and user metadata (bucket names cannot
+ * start with '.', so the metadata tree can never collide with a bucket).
+ */
+export function createFsStorage(options: { root: string; bucket: string }): FsStorage {
+  checkBucketName(options.bucket);
+  const root = resolve(options.root);
+  const bucketRoot = join(root, options.bucket);
+  const metaRoot = join(root, '.meta', options.bucket);
+  const tmpRoot = join(root, '.tmp');
+
+  const relPath = (key: string): string => {
+    checkObjectKey(key);
+    return key.split('/').map(escapeSegment).join(sep);
+  };
+  const pathOf = (key: string): string => {
+    const p = join(bucketRoot, relPath(key));
+    // Belt and braces: whatever the escaping does, the result must stay inside the bucket directory.
+    if (!p.startsWith(bucketRoot + sep)) throw new ImgpipeError('ACCESS_DENIED', `Refused key ${describeValue(key)}: it resolves outside the storage root`);
+    return p;
+  };
+  const metaPathOf = (key: string): string => `${join(metaRoot, relPath(key))}.json`;
+
+  const readMeta = async (key: string): Promise<MetaRecord | undefined> => {
+    try {
+      return JSON.parse(await readFile(metaPathOf(key), 'utf8')) as MetaRecord;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw storageError(`read metadata of ${describeValue(key)}`, e);
+    }
+  };
+  const toInfo = (m: MetaRecord): ObjectInfo =>
+    Object.freeze({
+      key: m.key,
+      size: m.size,
+      etag: m.etag,
+      contentType: m.contentType,
+      cacheControl: m.cacheControl,
+      lastModified: new Date(m.lastModified),
+      meta: Object.freeze({ ...m.meta }),
+    });
+
+  // Writes go to a temporary file and are renamed into place, so a reader never sees half an object.
+  const atomicWrite = async (path: string, data: Uint8Array | string): Promise<void> => {
+    await mkdir(dirname(path), { recursive: true });
+    await mkdir(tmpRoot, { recursive: true });
+    const tmp = join(tmpRoot, randomUUID());
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  };
+
+  const storage: FsStorage = {
+    bucket: options.bucket,
+    root,
+    pathOf,
+    async get(key) {
+      const info = await storage.head(key);
+      if (!info) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(options.bucket)}`, { details: { key } });
+      try {
+        const bytes = new Uint8Array(await readFile(pathOf(key)));
+        return Object.freeze({ ...info, bytes });
+      } catch (e) {
+        if (isMissing(e)) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(options.bucket)}`, { details: { key } });
+        throw storageError(`read ${describeValue(key)}`, e);
+      }
+    },
+    async head(key) {
+      const m = await readMeta(key);
+      return m ? toInfo(m) : undefined;
+    },
+    async put(key, bytes, opts = {}) {
+      const path = pathOf(key);
+      const etag = md5Etag(bytes);
+      const record: MetaRecord = {
+        key,
+        size: bytes.byteLength,
+        etag,
+        contentType: opts.contentType,
+        cacheControl: opts.cacheControl,
+        lastModified: new Date().toISOString(),
+        meta: Object.fromEntries(Object.entries(opts.meta ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+      };
+      try {
+        await atomicWrite(path, bytes);
+        await atomicWrite(metaPathOf(key), JSON.stringify(record));
+      } catch (e) {
+        if (isCode(e, 'ENOTDIR') || isCode(e, 'EISDIR')) {
+          throw new ImgpipeError('INVALID_ARGUMENT', `Key ${describeValue(key)} conflicts with another object used as its folder; the local store keeps keys as nested folders`, { cause: e });
+        }
+        throw storageError(`write ${describeValue(key)}`, e);
+      }
+      return { etag };
+    },
+    async delete(key) {
+      await rm(pathOf(key), { force: true });
+      await rm(metaPathOf(key), { force: true });
+      // Prune now-empty folders so the tree mirrors what exists.
+      for (const base of [bucketRoot, metaRoot]) {
+        let dir = dirname(base === bucketRoot ? pathOf(key) : metaPathOf(key));
+        while (dir.startsWith(base + sep)) {
+          try {
+            await rmdir(dir);
+          } catch {
+            break;
+          }
+          dir = dirname(dir);
+        }
+      }
+    },
+    async list(opts = {}) {
+      const maxKeys = opts.maxKeys ?? 1000;
+      if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1000) {
+        throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 1000 for maxKeys but received ${describeValue(opts.maxKeys)}`);
+      }
+      const prefix = opts.prefix ?? '';
+      const keys = (await walk(metaRoot, [])).filter((k) => k.startsWith(prefix) && (opts.startAfter === undefined || compareKeys(k, opts.startAfter) > 0));
+      keys.sort(compareKeys);
+      const page = keys.slice(0, maxKeys);
+      const objects = [];
+      for (const k of page) {
+        const m = await readMeta(k);
+        if (m) objects.push(Object.freeze({ key: m.key, size: m.size, etag: m.etag, lastModified: new Date(m.lastModified) }));
+      }
+      return Object.freeze({ objects, nextStartAfter: keys.length > maxKeys ? page[page.length - 1] : undefined });
+    },
+  };
+  return Object.freeze(storage);
+}
+
+/** OSS lists keys in UTF-8 byte order; comparing code points gives the same order. */
+export function compareKeys(a: string, b: string): number {
+  const ea = new TextEncoder().encode(a);
+  const eb = new TextEncoder().encode(b);
+  const n = Math.min(ea.length, eb.length);
+  for (let i = 0; i < n; i++) if (ea[i] !== eb[i]) return ea[i] - eb[i];
+  return ea.length - eb.length;
+}
+
+async function walk(dir: string, segments: string[]): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if (isMissing(e)) return [];
+    throw storageError('list objects', e);
+  }
+  const keys: string[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      keys.push(...(await walk(join(dir, entry.name), [...segments, unescapeSegment(entry.name)])));
+    } else if (entry.name.endsWith('.json')) {
+      keys.push([...segments, unescapeSegment(entry.name.slice(0, -'.json'.length))].join('/'));
+    }
+  }
+  return keys;
+}
+
+function isCode(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
+}
+
+function isMissing(e: unknown): boolean {
+  return isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR');
+}
+
+function storageError(what: string, cause: unknown): ImgpipeError {
+  return new ImgpipeError('STORAGE_ERROR', `Could not ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+}
+
+/** True when a path exists (used by the CLI to report what it serves). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
