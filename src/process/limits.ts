@@ -4,10 +4,10 @@
  * ranges in the action table and the checks each step makes before allocating read them from here.
  */
 import { ImgpipeError } from '../errors.js';
+import { MAX_OUTPUT_SIDE } from '../ops/resize.js';
 import { processError } from './oss-error.js';
 
-/** OSS: "width or height at most 16,384 px" for any produced image. */
-export const MAX_OUTPUT_SIDE = 16384;
+export { MAX_OUTPUT_SIDE };
 
 export interface OutputLimits {
   /** Longest side any step may produce. Default 16384, as OSS. */
