@@ -2,7 +2,7 @@
  * Fonts for watermark text: parsing (opentype.js: TrueType, OpenType/CFF and WOFF), a cache of parsed
  * fonts keyed by their bytes, and the embedded default Latin font.
  */
-import { parse, type Font } from 'opentype.js';
+import { parse, type Font } from 'opentype.js/dist/opentype.mjs';
 import { ImgpipeError, describeValue } from '../errors.js';
 import { NOTO_SANS_LATIN_WOFF_BASE64 } from '../fonts/noto-sans-latin.js';
 import { LruCache } from './cache.js';
@@ -74,8 +74,8 @@ export function loadFont(bytes: FontBytes, option = 'watermark.font'): LoadedFon
       { cause },
     );
   }
-  if (!(font.unitsPerEm > 0) || font.glyphs.length === 0) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a font with glyphs for ${option} but received one with ${font.glyphs.length} glyphs and unitsPerEm ${describeValue(font.unitsPerEm)}`);
+  if (!(font.unitsPerEm > 0) || !(font.numGlyphs > 0)) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a font with glyphs for ${option} but received one with ${describeValue(font.numGlyphs)} glyphs and unitsPerEm ${describeValue(font.unitsPerEm)}`);
   }
   const loaded: LoadedFont = Object.freeze({ id: nextId++, font });
   // Keep our own copy for the equality check: the caller may reuse and overwrite its buffer.

@@ -1,8 +1,12 @@
 /**
  * The slice of opentype.js (2.x, which ships no type declarations) that imgpipe's text code uses.
  * Declared narrowly on purpose: anything not listed here is not relied upon.
+ *
+ * imgpipe imports the package's ES module build by path: the package has no "exports" map and its
+ * "main" is a UMD bundle whose named exports Node's ESM loader cannot see, while bundlers would pick
+ * the ES build through "module". Naming the ES build makes every runtime load the same file.
  */
-declare module 'opentype.js' {
+declare module 'opentype.js/dist/opentype.mjs' {
   /** One outline command in font units, y pointing up (the font's own coordinate system). */
   export type PathCommand =
     | { type: 'M'; x: number; y: number }
@@ -41,6 +45,8 @@ declare module 'opentype.js' {
 
   export interface Font {
     unitsPerEm: number;
+    /** From the maxp table; `glyphs.length` stays 0 until glyphs are loaded in lowMemory mode. */
+    numGlyphs: number;
     ascender: number;
     descender: number;
     glyphs: GlyphSet;

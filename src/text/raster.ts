@@ -10,7 +10,7 @@
  * exact for straight edges at any angle, and it touches each pixel once, so cost grows with the outline
  * length plus the area, not with a sample count.
  */
-import type { PathCommand } from 'opentype.js';
+import type { PathCommand } from 'opentype.js/dist/opentype.mjs';
 
 /** A coverage bitmap: 0 = outside, 255 = fully inside. `left`/`top` place it in the drawing's pixel space. */
 export interface CoverageMask {

@@ -1,0 +1,300 @@
+/**
+ * Text and logo watermarks with OSS's parameters (x-oss-process `watermark`, spec §1.16): rendered in
+ * TypeScript from the font's outlines, so the result is the same in Node, browsers and Workers.
+ *
+ * The ranges come from the x-oss-process action table (`process/actions.ts`), the one place they are
+ * written, so typed options and process strings are refused with the same words.
+ */
+import { ImgpipeError, describeValue } from '../errors.js';
+import { createImage, parseHexColor, type RGBAImage } from '../image.js';
+import { ACTIONS } from '../process/actions.js';
+import type { ParamSpec } from '../process/params.js';
+import { defaultFont, loadFont, type FontBytes, type LoadedFont } from '../text/font.js';
+import { renderText, type TextMask } from '../text/render.js';
+import { compositeOver } from './watermark-composite.js';
+import { loadLogo } from './watermark-logo.js';
+
+export type Gravity = 'nw' | 'north' | 'ne' | 'west' | 'center' | 'east' | 'sw' | 'south' | 'se';
+
+export interface WatermarkOptions {
+  /** Text to draw (OSS `text`): 1 to 64 characters, any script the font covers. */
+  readonly text?: string;
+  /**
+   * Font for `text` (OSS `type` names a font; here the caller passes its bytes): TTF, OTF or WOFF.
+   * Characters it lacks fall back to the embedded Noto Sans Latin. Default: that font alone.
+   */
+  readonly font?: FontBytes;
+  /** Text colour, RRGGBB without `#` (OSS `color`). Default `000000`. */
+  readonly color?: string;
+  /** Font size in px per em, 1..1000 (OSS `size`). Default 40. */
+  readonly size?: number;
+  /** Opacity of the whole watermark, 0..100 (OSS `t`). Default 100. */
+  readonly opacity?: number;
+  /** Anchor (OSS `g`). Default `se`. */
+  readonly gravity?: Gravity;
+  /** Horizontal margin from the anchored edge, 0..4096 px (OSS `x`); ignored for north/center/south. Default 10. */
+  readonly x?: number;
+  /** Vertical margin from the anchored edge, 0..4096 px (OSS `y`); ignored for west/center/east. Default 10. */
+  readonly y?: number;
+  /**
+   * Vertical shift for west/center/east, −1000..1000 px (OSS `voffset`). Positive moves the watermark
+   * down (image coordinates); OSS does not document the direction.
+   */
+  readonly voffset?: number;
+  /** Opacity of the text's drop shadow, 0..100 (OSS `shadow`); 0 draws none. Default 0. */
+  readonly shadow?: number;
+  /** Clockwise text rotation in degrees, 0..360 (OSS `rotate`). Default 0. */
+  readonly rotate?: number;
+  /** Tile the watermark over the whole image (OSS `fill`). Default false. */
+  readonly fill?: boolean;
+  /** Horizontal gap between tiles, 0..4096 px (OSS `padx`). Default 0. */
+  readonly padx?: number;
+  /** Vertical gap between tiles, 0..4096 px (OSS `pady`). Default 0. */
+  readonly pady?: number;
+  /** Logo: an image, or PNG/JPEG/WebP/GIF bytes (OSS `image`, which names an object in the bucket). */
+  readonly image?: RGBAImage | Uint8Array | ArrayBuffer;
+  /** Logo width as a percentage of the main image's width, 1..100 (OSS `P`). Default: the logo's own size. */
+  readonly percent?: number;
+  /** With text and logo: 0 puts the logo first (left of the text), 1 the text first (OSS `order`). Default 0. */
+  readonly order?: 0 | 1;
+  /** With text and logo: vertical alignment, 0 top, 1 centre, 2 bottom (OSS `align`). Default 2. */
+  readonly align?: 0 | 1 | 2;
+  /** With text and logo: the gap between them, 0..1000 px (OSS `interval`). Default 0. */
+  readonly interval?: number;
+}
+
+/** Options after validation: defaults applied, colour parsed, frozen. */
+export interface ResolvedWatermark {
+  readonly text?: string;
+  readonly font?: FontBytes;
+  readonly color: readonly [number, number, number];
+  readonly size: number;
+  readonly opacity: number;
+  readonly gravity: Gravity;
+  readonly x: number;
+  readonly y: number;
+  readonly voffset: number;
+  readonly shadow: number;
+  readonly rotate: number;
+  readonly fill: boolean;
+  readonly padx: number;
+  readonly pady: number;
+  readonly image?: RGBAImage | Uint8Array | ArrayBuffer;
+  readonly percent?: number;
+  readonly order: 0 | 1;
+  readonly align: 0 | 1 | 2;
+  readonly interval: number;
+}
+
+/** OSS's cap on watermark text, in characters (code points). */
+export const MAX_WATERMARK_TEXT = 64;
+
+const P = ACTIONS.watermark.params;
+
+/**
+ * OSS parameter name for each typed option, with the spec that checks it: the x-oss-process engine
+ * and this module read the same table. `percent` (OSS `P`) belongs to the image's own preprocessing
+ * in OSS, so the action table does not list it; its spec lives here.
+ */
+export const WATERMARK_OPTION_PARAMS = Object.freeze({
+  opacity: { oss: 't', spec: P.t.spec },
+  gravity: { oss: 'g', spec: P.g.spec },
+  x: { oss: 'x', spec: P.x.spec },
+  y: { oss: 'y', spec: P.y.spec },
+  voffset: { oss: 'voffset', spec: P.voffset.spec },
+  padx: { oss: 'padx', spec: P.padx.spec },
+  pady: { oss: 'pady', spec: P.pady.spec },
+  size: { oss: 'size', spec: P.size.spec },
+  shadow: { oss: 'shadow', spec: P.shadow.spec },
+  rotate: { oss: 'rotate', spec: P.rotate.spec },
+  order: { oss: 'order', spec: P.order.spec },
+  align: { oss: 'align', spec: P.align.spec },
+  interval: { oss: 'interval', spec: P.interval.spec },
+  percent: { oss: 'P', spec: percentSpec() },
+  color: { oss: 'color', spec: P.color.spec },
+} as const);
+
+function percentSpec(): ParamSpec<number> {
+  return Object.freeze({
+    expected: 'an integer between 1 and 100',
+    range: '1..100',
+    parse: (raw: string) => (/^\d{1,3}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 100 ? Number(raw) : undefined),
+  });
+}
+
+type Checked = keyof typeof WATERMARK_OPTION_PARAMS;
+
+function invalid(option: Checked, expected: string, value: unknown): ImgpipeError {
+  const { oss } = WATERMARK_OPTION_PARAMS[option];
+  return new ImgpipeError('INVALID_ARGUMENT', `Expected ${expected} for watermark.${oss} (${option}) but received ${describeValue(value)}`, {
+    details: { param: oss, option, received: value },
+  });
+}
+
+/** A typed option checked by its table spec (numbers as their decimal text, so the ranges match exactly). */
+function check<T>(option: Checked, value: unknown, fallback: T): T {
+  if (value === undefined) return fallback;
+  const spec = WATERMARK_OPTION_PARAMS[option].spec as ParamSpec<unknown>;
+  const ok = (typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && option === 'gravity');
+  const parsed = ok ? spec.parse(String(value)) : undefined;
+  if (parsed === undefined) throw invalid(option, spec.expected, value);
+  return (typeof value === 'number' ? value : parsed) as T;
+}
+
+/** Check every option (throwing ImgpipeError naming the parameter, its range and the value) and fill defaults. */
+export function validateWatermark(options: WatermarkOptions): ResolvedWatermark {
+  if (typeof options !== 'object' || options === null) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected watermark options (an object) but received ${describeValue(options)}`);
+  }
+  const { text, image, font } = options;
+  if (text === undefined && image === undefined) {
+    throw new ImgpipeError('MISSING_ARGUMENT', 'Expected watermark.text or watermark.image but received neither', { details: { param: 'text' } });
+  }
+  if (text !== undefined) {
+    if (typeof text !== 'string') {
+      throw new ImgpipeError('INVALID_ARGUMENT', `Expected a string of 1 to ${MAX_WATERMARK_TEXT} characters for watermark.text but received ${describeValue(text)}`, { details: { param: 'text' } });
+    }
+    const length = Array.from(text).length;
+    if (length === 0 || length > MAX_WATERMARK_TEXT) {
+      throw new ImgpipeError('INVALID_ARGUMENT', `Expected 1 to ${MAX_WATERMARK_TEXT} characters for watermark.text but received ${length} characters: ${describeValue(text)}`, {
+        details: { param: 'text', received: length },
+      });
+    }
+  }
+  if (font !== undefined && !(font instanceof Uint8Array) && !(font instanceof ArrayBuffer)) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected font bytes (Uint8Array or ArrayBuffer) for watermark.type (font) but received ${describeValue(font)}`, { details: { param: 'type' } });
+  }
+  if (image !== undefined && !(image instanceof Uint8Array) && !(image instanceof ArrayBuffer) && !isImage(image)) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an RGBA image or image bytes for watermark.image but received ${describeValue(image)}`, { details: { param: 'image' } });
+  }
+  let color: readonly [number, number, number] = [0, 0, 0];
+  if (options.color !== undefined) {
+    const parsed = typeof options.color === 'string' ? parseHexColor(options.color) : undefined;
+    if (!parsed) throw invalid('color', P.color.spec.expected, options.color);
+    color = parsed;
+  }
+  if (options.fill !== undefined && typeof options.fill !== 'boolean') {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected true or false for watermark.fill but received ${describeValue(options.fill)}`, { details: { param: 'fill' } });
+  }
+  return Object.freeze({
+    text,
+    font,
+    image,
+    color: Object.freeze(color),
+    size: check('size', options.size, P.size.default),
+    opacity: check('opacity', options.opacity, P.t.default),
+    gravity: check<Gravity>('gravity', options.gravity, P.g.default),
+    x: check('x', options.x, P.x.default),
+    y: check('y', options.y, P.y.default),
+    voffset: check('voffset', options.voffset, P.voffset.default),
+    shadow: check('shadow', options.shadow, P.shadow.default),
+    rotate: check('rotate', options.rotate, P.rotate.default),
+    fill: options.fill ?? P.fill.default,
+    padx: check('padx', options.padx, P.padx.default),
+    pady: check('pady', options.pady, P.pady.default),
+    percent: check<number | undefined>('percent', options.percent, undefined),
+    order: check<0 | 1>('order', options.order, 0),
+    align: check<0 | 1 | 2>('align', options.align, 2),
+    interval: check('interval', options.interval, P.interval.default),
+  });
+}
+
+function isImage(v: unknown): v is RGBAImage {
+  if (typeof v !== 'object' || v === null) return false;
+  const { width, height, data } = v as Partial<RGBAImage>;
+  return Number.isInteger(width) && Number.isInteger(height) && data instanceof Uint8ClampedArray && data.length === width! * height! * 4;
+}
+
+/** Shadow offset, down and right: 1/20 of the size (2 px at the default 40 px), at least 1 px. */
+export function shadowOffset(size: number): number {
+  return Math.max(1, Math.round(size / 20));
+}
+
+/** The text as an RGBA image: colour with coverage as alpha, over its drop shadow if any. */
+function textStamp(mask: TextMask, o: ResolvedWatermark): RGBAImage {
+  const off = o.shadow > 0 ? shadowOffset(o.size) : 0;
+  const stamp = createImage(mask.width + off, mask.height + off);
+  const d = stamp.data;
+  const [r, g, b] = o.color;
+  const shadowAlpha = o.shadow / 100;
+  for (let y = 0; y < stamp.height; y++) {
+    for (let x = 0; x < stamp.width; x++) {
+      const i = (y * stamp.width + x) * 4;
+      const at = x < mask.width && y < mask.height ? mask.data[y * mask.width + x] / 255 : 0;
+      const sx = x - off, sy = y - off;
+      const as = off > 0 && sx >= 0 && sy >= 0 ? (mask.data[sy * mask.width + sx] / 255) * shadowAlpha : 0;
+      // Text over a black shadow: colour weighted by alpha (the shadow contributes black, i.e. zero).
+      const out = at + as * (1 - at);
+      if (out === 0) continue;
+      const k = at / out;
+      d[i] = r * k;
+      d[i + 1] = g * k;
+      d[i + 2] = b * k;
+      d[i + 3] = out * 255;
+    }
+  }
+  return stamp;
+}
+
+/** Logo and text side by side (OSS: order, align, interval), on a transparent canvas. */
+function combine(logo: RGBAImage, text: RGBAImage, o: ResolvedWatermark): RGBAImage {
+  const [first, second] = o.order === 0 ? [logo, text] : [text, logo];
+  const width = first.width + o.interval + second.width;
+  const height = Math.max(first.height, second.height);
+  const out = createImage(width, height);
+  const top = (h: number) => (o.align === 0 ? 0 : o.align === 1 ? Math.floor((height - h) / 2) : height - h);
+  compositeOver(out, first, 0, top(first.height), 1);
+  compositeOver(out, second, first.width + o.interval, top(second.height), 1);
+  return out;
+}
+
+/** Top-left corner of a w×h watermark on a W×H image, per OSS's anchors and margins. */
+export function placeWatermark(W: number, H: number, w: number, h: number, o: Pick<ResolvedWatermark, 'gravity' | 'x' | 'y' | 'voffset'>): { x: number; y: number } {
+  const g = o.gravity;
+  const x = g === 'nw' || g === 'west' || g === 'sw' ? o.x : g === 'ne' || g === 'east' || g === 'se' ? W - w - o.x : Math.floor((W - w) / 2);
+  const y = g === 'nw' || g === 'north' || g === 'ne' ? o.y : g === 'sw' || g === 'south' || g === 'se' ? H - h - o.y : Math.floor((H - h) / 2) + o.voffset;
+  return { x, y };
+}
+
+/** The fonts for `text`: the caller's first, then the embedded Latin font for what it lacks. */
+function fontChain(font: FontBytes | undefined): LoadedFont[] {
+  const fallback = defaultFont();
+  return font === undefined ? [fallback] : [loadFont(font, 'watermark.type (font)'), fallback];
+}
+
+/**
+ * Build the watermark itself (text, logo, or both side by side) as an unpremultiplied RGBA image,
+ * before opacity and placement, from options checked by `validateWatermark`. Exposed for callers that
+ * stamp the same watermark many times.
+ */
+export async function renderWatermark(mainWidth: number, o: ResolvedWatermark): Promise<RGBAImage> {
+  const text = o.text !== undefined ? textStamp(renderText(o.text, o.size, fontChain(o.font), o.rotate), o) : undefined;
+  const logo = o.image !== undefined ? await loadLogo(o.image, mainWidth, o.percent) : undefined;
+  if (text && logo) return combine(logo, text, o);
+  return (text ?? logo)!;
+}
+
+/**
+ * Watermark `image` (never modified; a new image is returned). Throws ImgpipeError INVALID_ARGUMENT
+ * or MISSING_ARGUMENT for bad options, and the decoder's errors for bad logo bytes.
+ */
+export async function watermark(image: RGBAImage, options: WatermarkOptions): Promise<RGBAImage> {
+  const o = validateWatermark(options);
+  const out: RGBAImage = { width: image.width, height: image.height, data: new Uint8ClampedArray(image.data) };
+  if (o.opacity === 0) return out;
+  const stamp = await renderWatermark(image.width, o);
+  const alpha = o.opacity / 100;
+  const at = placeWatermark(image.width, image.height, stamp.width, stamp.height, o);
+  if (!o.fill) {
+    compositeOver(out, stamp, at.x, at.y, alpha);
+    return out;
+  }
+  // Tiles on a grid through the anchored position, far enough in every direction to cover the image.
+  const stepX = stamp.width + o.padx, stepY = stamp.height + o.pady;
+  const startX = at.x - Math.ceil((at.x + stamp.width) / stepX) * stepX;
+  const startY = at.y - Math.ceil((at.y + stamp.height) / stepY) * stepY;
+  for (let ty = startY; ty < image.height; ty += stepY) {
+    for (let tx = startX; tx < image.width; tx += stepX) compositeOver(out, stamp, tx, ty, alpha);
+  }
+  return out;
+}
