@@ -1,0 +1,71 @@
+/**
+ * The Function Compute 3.0 HTTP-trigger shape of the one handler: the built-in Node.js runtime hands
+ * over the request as JSON (a Buffer), and takes back `{statusCode, headers, isBase64Encoded, body}`.
+ * Image bodies are always returned Base64-encoded.
+ *
+ *   export const handler = createFcHttpHandler({ source: storageSource(ossStorage) });
+ */
+import { ImgpipeError } from '../../src/errors.js';
+import { createFetchHandler, type FetchHandler, type HandlerOptions } from './handler.js';
+
+/** The HTTP-trigger event (events-and-runtime.md §7). */
+export interface FcHttpEvent {
+  readonly version?: string;
+  readonly rawPath: string;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly queryParameters?: Readonly<Record<string, string>>;
+  readonly requestContext?: {
+    readonly domainName?: string;
+    readonly http?: { readonly method?: string; readonly path?: string };
+  };
+}
+
+export interface FcHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  isBase64Encoded: boolean;
+  body: string;
+}
+
+export type FcHttpHandler = (event: Uint8Array | string | FcHttpEvent, context?: unknown) => Promise<FcHttpResponse>;
+
+export function createFcHttpHandler(options: HandlerOptions | FetchHandler): FcHttpHandler {
+  const handle = typeof options === 'function' ? options : createFetchHandler(options);
+  return async (event) => {
+    const request = fcEventToRequest(parseEvent(event));
+    const response = await handle(request);
+    const body = new Uint8Array(await response.arrayBuffer());
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => { headers[name] = value; });
+    return { statusCode: response.status, headers, isBase64Encoded: true, body: Buffer.from(body).toString('base64') };
+  };
+}
+
+function parseEvent(event: Uint8Array | string | FcHttpEvent): FcHttpEvent {
+  if (typeof event === 'object' && !(event instanceof Uint8Array)) return event;
+  const text = typeof event === 'string' ? event : new TextDecoder().decode(event);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ImgpipeError('INVALID_EVENT', `Expected an FC HTTP-trigger event (JSON) but received ${text.length} bytes that are not JSON`, { cause: e });
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as FcHttpEvent).rawPath !== 'string') {
+    throw new ImgpipeError('INVALID_EVENT', 'Expected an FC HTTP-trigger event with a rawPath but received another JSON value');
+  }
+  return parsed as FcHttpEvent;
+}
+
+/** Rebuild the Request the trigger received. `rawPath` is still percent-encoded, as on the wire. */
+export function fcEventToRequest(event: FcHttpEvent): Request {
+  const headers = new Headers(event.headers ?? {});
+  const host = headers.get('host') ?? event.requestContext?.domainName ?? 'localhost';
+  const url = new URL(`https://${host}${event.rawPath.startsWith('/') ? '' : '/'}${event.rawPath}`);
+  for (const [k, v] of Object.entries(event.queryParameters ?? {})) url.searchParams.append(k, v);
+  const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
+  const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== '';
+  const body = hasBody ? (event.isBase64Encoded ? Buffer.from(event.body!, 'base64') : event.body!) : undefined;
+  return new Request(url, { method, headers, body });
+}

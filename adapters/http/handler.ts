@@ -1,0 +1,231 @@
+/**
+ * x-oss-process over HTTP, written once as a fetch handler (Request -> Response). Workers and any
+ * runtime with fetch use it directly; `fc.ts` wraps it for the Function Compute 3.0 HTTP trigger and
+ * `node.ts` for a Node http server (`imgpipe serve`). Runtime-neutral: no Node built-ins.
+ *
+ *   GET /<key>?x-oss-process=image/resize,w_300/format,webp
+ *   GET /<key>?x-oss-process=style/small        GET /<key>!small   (with a style delimiter)
+ *
+ * Errors answer as OSS does: its HTTP status, an XML body with Code/Message/RequestId/EC and the
+ * `x-oss-ec` header. The order of checks is chosen so that a bad or unauthorised request costs
+ * nothing: method, bucket allow-list, process string (parsed, not run), signature, then the source.
+ */
+import { ImgpipeError, isImgpipeError, describeValue } from '../../src/errors.js';
+import type { Limits } from '../../src/limits.js';
+import { parseProcess } from '../../src/process/parse.js';
+import { ossCodeOf, type OssCode } from '../../src/process/oss-error.js';
+import { resolveOutputLimits, type OutputLimits } from '../../src/process/limits.js';
+import { createStyleTable, splitStyleDelimiter, type StyleDelimiter, type StyleTable } from '../../src/process/styles.js';
+import { transform } from '../../src/process/transform.js';
+import { DEFAULT_LIMITS } from '../../src/limits.js';
+import { SIGNATURE_PARAM, verifyProcess } from './sign.js';
+import type { ImageSource } from './source.js';
+
+export interface HandlerOptions {
+  /** The one source every request reads from (when `buckets` is not given). */
+  readonly source?: ImageSource;
+  /**
+   * Allow-list of buckets, each with its source. The bucket comes from the first label of the Host
+   * (`bucket.example.com`, as OSS) or, with `bucketFrom: 'path'`, the first path segment. Requests
+   * for any other bucket are refused (403 AccessDenied) before anything is read.
+   */
+  readonly buckets?: Readonly<Record<string, ImageSource>>;
+  readonly bucketFrom?: 'host' | 'path';
+  /** Styles for `style/<name>` and the delimiter form. */
+  readonly styles?: StyleTable | Readonly<Record<string, string>>;
+  /** Delimiters for `key<delimiter><style>` (OSS's console offers - _ / !). None by default. */
+  readonly styleDelimiters?: readonly StyleDelimiter[];
+  /** Origins allowed to call from a browser (CORS), or '*'. None by default. */
+  readonly allowedOrigins?: readonly string[] | '*';
+  /** Cache-Control of successful answers. */
+  readonly cacheControl?: string;
+  /**
+   * HMAC signing. With `required`, ad-hoc `image/...` strings (and plain downloads) need a valid
+   * signature; styles stay public, like OSS's source-image protection. A wrong signature is always refused.
+   */
+  readonly signing?: { readonly secret: string; readonly required?: boolean };
+  /** Source limits (bytes, pixels, side). */
+  readonly limits?: Partial<Limits>;
+  /** Output limits (side, pixels, number of actions). */
+  readonly outputLimits?: Partial<OutputLimits>;
+  /** Longest accepted process string, in characters (default 2048). Bounds parsing and text length. */
+  readonly maxProcessLength?: number;
+  /** Accept imgpipe's own actions that OSS lacks. */
+  readonly extensions?: boolean;
+  /** Answer unprocessed downloads (`GET /<key>` without a process). Default true. */
+  readonly passThrough?: boolean;
+  /** Host name for the error body's HostId. */
+  readonly hostId?: string;
+}
+
+const DEFAULT_CACHE_CONTROL = 'public, max-age=86400';
+const DEFAULT_MAX_PROCESS_LENGTH = 2048;
+
+/** OSS's documented HTTP status for each Code. */
+export const OSS_STATUS: Readonly<Record<OssCode, number>> = Object.freeze({
+  InvalidArgument: 400,
+  BadRequest: 400,
+  MissingArgument: 400,
+  ImageTooLarge: 400,
+  WatermarkError: 400,
+  NotImplemented: 400,
+  AccessDenied: 403,
+  SignatureDoesNotMatch: 403,
+  NoSuchKey: 404,
+  NoSuchStyle: 404,
+  InternalError: 500,
+});
+
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+export function createFetchHandler(options: HandlerOptions): FetchHandler {
+  if (!options.source && !options.buckets) {
+    throw new ImgpipeError('MISSING_ARGUMENT', 'Expected HandlerOptions.source or HandlerOptions.buckets but received neither');
+  }
+  const styles: StyleTable | undefined = options.styles === undefined ? undefined
+    : options.styles instanceof Map ? options.styles : createStyleTable(options.styles as Readonly<Record<string, string>>);
+  const outputLimits = resolveOutputLimits(options.outputLimits);
+  const maxBytes = options.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  const maxProcessLength = options.maxProcessLength ?? DEFAULT_MAX_PROCESS_LENGTH;
+
+  return async (request) => {
+    const requestId = crypto.randomUUID().replace(/-/g, '').toUpperCase();
+    const cors = corsHeaders(request, options.allowedOrigins);
+    try {
+      if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { ...cors, 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-max-age': '86400' } });
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return new Response(null, { status: 405, headers: { ...cors, allow: 'GET, HEAD, OPTIONS' } });
+      }
+      const url = new URL(request.url);
+      let path = decodePath(url.pathname);
+      let bucket: string | undefined;
+      if (options.buckets) {
+        if (options.bucketFrom === 'path') {
+          const cut = path.indexOf('/');
+          [bucket, path] = cut < 0 ? [path, ''] : [path.slice(0, cut), path.slice(cut + 1)];
+        } else {
+          bucket = url.hostname.split('.')[0];
+        }
+      }
+      const source = bucket !== undefined ? (Object.prototype.hasOwnProperty.call(options.buckets, bucket) ? options.buckets![bucket] : undefined) : options.source;
+      if (!source) {
+        throw oss('ACCESS_DENIED', 'AccessDenied', `Expected a bucket on the allow-list but received ${describeValue(bucket)}`);
+      }
+
+      let process = url.searchParams.get('x-oss-process') ?? undefined;
+      let key = path;
+      if (process === undefined) {
+        const split = splitStyleDelimiter(path, options.styleDelimiters ?? [], styles);
+        key = split.key;
+        if (split.style !== undefined) process = `style/${split.style}`;
+      }
+      if (key.length === 0) throw oss('INVALID_ARGUMENT', 'InvalidArgument', 'Expected an object key in the path but received none');
+      if (process !== undefined && process.length > maxProcessLength) {
+        throw oss('INVALID_ARGUMENT', 'InvalidArgument', `Expected a process string of at most ${maxProcessLength} characters but received ${process.length}`);
+      }
+      // Validate before anything is read: a bad string costs one parse.
+      const ops = process === undefined ? undefined
+        : parseProcess(process, { styles, extensions: options.extensions, maxActions: outputLimits.maxActions });
+
+      if (options.signing) {
+        const signature = url.searchParams.get(SIGNATURE_PARAM);
+        if (signature !== null) {
+          if (!(await verifyProcess(options.signing.secret, key, process ?? '', signature, bucket))) {
+            throw oss('ACCESS_DENIED', 'SignatureDoesNotMatch', `Expected a valid ${SIGNATURE_PARAM} for ${JSON.stringify(key)} and ${describeValue(process ?? '')} but received ${describeValue(signature)}`);
+          }
+        } else if (options.signing.required && !process?.startsWith('style/')) {
+          throw oss('ACCESS_DENIED', 'AccessDenied', `Expected a signed request (${SIGNATURE_PARAM}) for ${process === undefined ? 'a plain download' : 'an ad-hoc process string'} but received none`);
+        }
+      }
+      if (!ops && options.passThrough === false) {
+        throw oss('ACCESS_DENIED', 'AccessDenied', 'Expected an x-oss-process or a style but received a plain download, which is disabled');
+      }
+
+      const tag = (sourceEtag: string) => derivedEtag(sourceEtag, process ?? '');
+      const ifNoneMatch = request.headers.get('if-none-match');
+      const base: Record<string, string> = { ...cors, 'cache-control': options.cacheControl ?? DEFAULT_CACHE_CONTROL, 'x-oss-request-id': requestId };
+      // A revalidation can often be answered from the source's ETag alone, without downloading it.
+      if (ifNoneMatch && source.head) {
+        const head = await source.head(key);
+        if (head?.etag) {
+          const etag = await tag(head.etag);
+          if (etagMatches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { ...base, etag } });
+        }
+      }
+      const object = await source.get(key, { signal: request.signal, maxBytes });
+      const etag = await tag(object.etag ?? (await sha256Hex(object.bytes)));
+      if (ifNoneMatch && etagMatches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { ...base, etag } });
+
+      let body: Uint8Array, contentType: string;
+      if (ops) {
+        const out = await transform(object.bytes, ops, { limits: options.limits, outputLimits, signal: request.signal });
+        [body, contentType] = [out.bytes, out.contentType];
+      } else {
+        [body, contentType] = [object.bytes, object.contentType ?? 'application/octet-stream'];
+      }
+      const headers = { ...base, etag, 'content-type': contentType, 'content-length': String(body.byteLength) };
+      return new Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
+    } catch (e) {
+      return errorResponse(e, requestId, cors, options.hostId ?? new URL(request.url).host, request.method === 'HEAD');
+    }
+  };
+}
+
+function oss(code: ConstructorParameters<typeof ImgpipeError>[0], ossCode: OssCode, message: string): ImgpipeError {
+  return new ImgpipeError(code, message, { details: { ossCode } });
+}
+
+function decodePath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname.replace(/^\/+/, ''));
+  } catch {
+    throw oss('INVALID_ARGUMENT', 'InvalidArgument', `Expected a percent-encoded path but received ${describeValue(pathname)}`);
+  }
+}
+
+function corsHeaders(request: Request, allowed: HandlerOptions['allowedOrigins']): Record<string, string> {
+  const origin = request.headers.get('origin');
+  if (!origin || !allowed) return {};
+  if (allowed !== '*' && !allowed.includes(origin)) return { vary: 'Origin' };
+  return {
+    'access-control-allow-origin': allowed === '*' ? '*' : origin,
+    'access-control-expose-headers': 'ETag, Content-Length, x-oss-request-id, x-oss-ec',
+    vary: 'Origin',
+  };
+}
+
+/** Same source version + same process string = same bytes: a strong ETag. */
+async function derivedEtag(sourceEtag: string, process: string): Promise<string> {
+  return `"${(await sha256Hex(new TextEncoder().encode(`${sourceEtag}\n${process}`))).slice(0, 32)}"`;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  return header.split(',').map((t) => t.trim().replace(/^W\//, '')).includes(etag);
+}
+
+const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+
+/** OSS's error answer: status from the Code, XML body, x-oss-ec header. */
+export function errorResponse(error: unknown, requestId: string, cors: Record<string, string>, hostId: string, head = false): Response {
+  const known = isImgpipeError(error);
+  const code: OssCode = known ? ossCodeOf(error) : 'InternalError';
+  // Storage trouble is the origin's fault, not ours: 502 tells a CDN it may retry elsewhere.
+  const status = known && error.code === 'STORAGE_ERROR' ? 502 : OSS_STATUS[code];
+  // Unknown failures are bugs: their text may hold internals, so it is not sent.
+  const message = known ? error.message : 'Expected to process the request but an internal error occurred';
+  const ec = known && typeof error.details?.ec === 'string' ? error.details.ec : undefined;
+  const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' +
+    `<Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${requestId}</RequestId>` +
+    `<HostId>${xmlEscape(hostId)}</HostId>` +
+    (ec ? `<EC>${ec}</EC><RecommendDoc>https://api.aliyun.com/troubleshoot?q=${ec}</RecommendDoc>` : '') +
+    '</Error>';
+  const headers: Record<string, string> = { ...cors, 'content-type': 'application/xml', 'x-oss-request-id': requestId, 'cache-control': 'no-store' };
+  if (ec) headers['x-oss-ec'] = ec;
+  return new Response(head ? null : xml, { status, headers });
+}

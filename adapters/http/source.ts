@@ -1,0 +1,132 @@
+/**
+ * Where the HTTP handler reads source images from: a minimal port (`get`, optional `head`) with two
+ * implementations here, any fetchable origin and the storage port of `adapters/storage.ts` (OSS via
+ * ali-oss, the local OSS-compatible server, a directory). Runtime-neutral: fetch and Uint8Array only.
+ */
+import { ImgpipeError, isImgpipeError } from '../../src/errors.js';
+import type { Storage } from '../storage.js';
+
+export interface SourceObject {
+  readonly bytes: Uint8Array;
+  /** The source's ETag (any form; it only feeds the derived ETag). */
+  readonly etag?: string;
+  readonly contentType?: string;
+}
+
+export interface SourceGetOptions {
+  readonly signal?: AbortSignal;
+  /** Refuse (IMAGE_TOO_LARGE) a source bigger than this, without reading all of it. */
+  readonly maxBytes?: number;
+}
+
+/**
+ * `get` of a missing key throws ImgpipeError NOT_FOUND; transient failures STORAGE_ERROR. `head`,
+ * when present, lets the handler answer 304 without downloading the source.
+ */
+export interface ImageSource {
+  get(key: string, options?: SourceGetOptions): Promise<SourceObject>;
+  head?(key: string): Promise<{ readonly etag?: string } | undefined>;
+}
+
+export interface FetchSourceOptions {
+  /** Defaults to the global fetch. */
+  readonly fetch?: typeof fetch;
+  /** Extra headers for every origin request (e.g. an origin auth token). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Read `<origin>/<key>` over HTTP(S). The origin is fixed here, so callers can't aim it elsewhere. */
+export function fetchSource(origin: string | URL, options: FetchSourceOptions = {}): ImageSource {
+  const base = new URL(String(origin).endsWith('/') ? String(origin) : `${String(origin)}/`);
+  const doFetch = options.fetch ?? fetch;
+  const urlOf = (key: string) => new URL(key.split('/').map(encodeURIComponent).join('/'), base);
+  const request = async (method: 'GET' | 'HEAD', key: string, signal?: AbortSignal) => {
+    try {
+      return await doFetch(urlOf(key), { method, headers: options.headers, signal, redirect: 'error' });
+    } catch (e) {
+      if (signal?.aborted) throw new ImgpipeError('ABORTED', `Expected to read ${key} from the origin but the request was aborted`, { cause: e });
+      throw new ImgpipeError('STORAGE_ERROR', `Expected the origin to answer for ${key} but the request failed: ${String((e as Error)?.message ?? e)}`, { cause: e });
+    }
+  };
+  return {
+    async get(key, opts = {}) {
+      const res = await request('GET', key, opts.signal);
+      if (res.status === 404 || res.status === 410) {
+        await res.body?.cancel();
+        throw new ImgpipeError('NOT_FOUND', `Expected an object at key ${JSON.stringify(key)} but the origin has none`, { details: { key } });
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new ImgpipeError('STORAGE_ERROR', `Expected the origin to return ${JSON.stringify(key)} but it answered HTTP ${res.status}`, { details: { key, status: res.status } });
+      }
+      const bytes = await readCapped(res, key, opts.maxBytes);
+      return { bytes, etag: res.headers.get('etag') ?? undefined, contentType: res.headers.get('content-type') ?? undefined };
+    },
+    async head(key) {
+      const res = await request('HEAD', key);
+      if (!res.ok) return undefined;
+      return { etag: res.headers.get('etag') ?? undefined };
+    },
+  };
+}
+
+/** Read a response body, refusing as soon as it passes `maxBytes` (a lying Content-Length included). */
+async function readCapped(res: Response, key: string, maxBytes: number | undefined): Promise<Uint8Array> {
+  const tooLarge = (size: number) => new ImgpipeError(
+    'IMAGE_TOO_LARGE',
+    `Expected a source of at most ${maxBytes} bytes (limits.maxBytes) but ${JSON.stringify(key)} has ${size} bytes`,
+    { details: { limit: 'maxBytes', max: maxBytes, received: size } },
+  );
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (maxBytes !== undefined && declared > maxBytes) {
+    await res.body?.cancel();
+    throw tooLarge(declared);
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (maxBytes !== undefined && size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(size);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.byteLength; }
+  return out;
+}
+
+/** Read through the storage port (OSS, the local server, a directory). */
+export function storageSource(storage: Storage): ImageSource {
+  return {
+    async get(key, opts = {}) {
+      if (opts.maxBytes !== undefined) {
+        const info = await storage.head(key);
+        if (info && info.size > opts.maxBytes) {
+          throw new ImgpipeError(
+            'IMAGE_TOO_LARGE',
+            `Expected a source of at most ${opts.maxBytes} bytes (limits.maxBytes) but ${JSON.stringify(key)} has ${info.size} bytes`,
+            { details: { limit: 'maxBytes', max: opts.maxBytes, received: info.size } },
+          );
+        }
+      }
+      const obj = await storage.get(key);
+      return { bytes: obj.bytes, etag: obj.etag, contentType: obj.contentType };
+    },
+    async head(key) {
+      try {
+        const info = await storage.head(key);
+        return info && { etag: info.etag };
+      } catch (e) {
+        if (isImgpipeError(e)) return undefined;
+        throw e;
+      }
+    },
+  };
+}
