@@ -1,0 +1,105 @@
+/**
+ * imgpipe itself. The recipe workloads call `processUpload` exactly as an FC handler would; the
+ * single transforms call the public `decode` -> `resize` -> `encode` steps. The built package
+ * (`dist/`) is preferred when present, since that is what users deploy; otherwise the sources run
+ * through tsx. The entry that was used is printed with the settings.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT_DIR } from '../inputs.js';
+import { EXTENSIONS, type OutputFormat, type OutputSpec, type Workload } from '../workloads.js';
+import type { BenchOutput, Competitor, PreparedRun, ThreadMode } from './types.js';
+
+interface Variant {
+  readonly size: string;
+  readonly format: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: Uint8Array;
+}
+interface Image {
+  readonly width: number;
+  readonly height: number;
+}
+/** The slice of imgpipe's public API the benchmark uses, checked at load time. */
+interface ImgpipeApi {
+  processUpload(bytes: Uint8Array, options: { key: string; recipe?: unknown }): Promise<readonly Variant[]>;
+  decode(bytes: Uint8Array): Promise<Image>;
+  resize(image: Image, options: { width?: number }): Promise<Image>;
+  encode(image: Image, format: OutputFormat, options?: { quality?: number }): Promise<Uint8Array>;
+  readonly DEFAULT_RECIPE?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Entry points in order of preference: the built package's Node entry, then the Node runtime entry
+ * in the sources (which re-exports the whole core and registers the WASM file provider).
+ * `IMGPIPE_ENTRY=<path relative to the project>` forces one.
+ */
+const ENTRIES = ['dist/node.js', 'dist/index.js', 'wasm/node.ts'];
+
+async function loadApi(): Promise<{ api: ImgpipeApi; entry: string }> {
+  const candidates = process.env.IMGPIPE_ENTRY ? [process.env.IMGPIPE_ENTRY] : ENTRIES;
+  const entry = candidates.find((rel) => existsSync(join(ROOT_DIR, rel)));
+  if (!entry) throw new Error(`imgpipe not found: none of ${candidates.join(', ')} exists`);
+  const mod = (await import(pathToFileURL(join(ROOT_DIR, entry)).href)) as Record<string, unknown>;
+  const missing = ['processUpload', 'decode', 'resize', 'encode'].filter((name) => typeof mod[name] !== 'function');
+  if (missing.length > 0) throw new Error(`imgpipe API incomplete in ${entry}: missing ${missing.join(', ')}`);
+  return { api: mod as unknown as ImgpipeApi, entry };
+}
+
+/**
+ * The recipe to run: the default one, with its watermark removed unless the run asked for it, so
+ * both sides of a comparison draw the same thing.
+ */
+function recipeFor(api: ImgpipeApi, watermark: boolean): Record<string, unknown> | undefined {
+  if (watermark || !api.DEFAULT_RECIPE) return api.DEFAULT_RECIPE;
+  const { watermark: _dropped, ...rest } = api.DEFAULT_RECIPE;
+  return rest;
+}
+
+const FORMAT_BY_NAME: Readonly<Record<string, OutputFormat>> = Object.freeze({ jpeg: 'jpeg', jpg: 'jpeg', webp: 'webp' });
+
+function outputName(v: Variant): string {
+  const format = FORMAT_BY_NAME[v.format.toLowerCase()];
+  return `${v.size}.${format ? EXTENSIONS[format] : v.format}`;
+}
+
+function checkRecipeOutputs(variants: readonly Variant[], outputs: readonly OutputSpec[]): BenchOutput[] {
+  const byName = new Map(variants.map((v) => [outputName(v), v]));
+  return outputs.map((spec) => {
+    const v = byName.get(spec.name);
+    if (!v) throw new Error(`processUpload produced no ${spec.name} (it produced ${[...byName.keys()].join(', ')})`);
+    return { name: spec.name, bytes: v.bytes, width: v.width, height: v.height };
+  });
+}
+
+export const imgpipe: Competitor = {
+  id: 'imgpipe',
+  label: 'imgpipe',
+  async prepare(threads: ThreadMode, workload: Workload): Promise<PreparedRun> {
+    const { api, entry } = await loadApi();
+    const watermark = workload.outputs.some((o) => o.watermark);
+    const recipe = recipeFor(api, watermark);
+    return {
+      settings: [
+        `imgpipe from ${entry}`,
+        workload.kind === 'recipe' ? `processUpload with the default recipe, ${watermark ? 'watermark on large+medium' : 'watermark removed'}` : 'decode -> resize -> encode',
+        `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1)' : 'library default'}`,
+      ].join('; '),
+      async run(input, outputs): Promise<BenchOutput[]> {
+        if (workload.kind === 'recipe') {
+          return checkRecipeOutputs(await api.processUpload(input, { key: 'uploads/bench.jpg', recipe }), outputs);
+        }
+        const image = await api.decode(input);
+        const results: BenchOutput[] = [];
+        for (const spec of outputs) {
+          const resized = await api.resize(image, { width: spec.width });
+          const bytes = await api.encode(resized, spec.format, { quality: spec.quality });
+          results.push({ name: spec.name, bytes, width: resized.width, height: resized.height });
+        }
+        return results;
+      },
+    };
+  },
+};

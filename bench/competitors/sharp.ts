@@ -1,0 +1,130 @@
+/**
+ * sharp, native (libvips prebuilt) and WebAssembly (@img/sharp-wasm32): the same API and the same
+ * code here, so the only difference between the two rows is the binary underneath.
+ *
+ * Encoder settings are sharp's defaults written out, and the ones imgpipe must match: JPEG baseline,
+ * 4:2:0, optimised Huffman tables, no trellis, no mozjpeg scan optimisation; WebP effort 4.
+ */
+import Module, { createRequire } from 'node:module';
+import type SharpDefault from 'sharp';
+import type { OutputSpec } from '../workloads.js';
+import { WATERMARK, type BenchOutput, type Competitor, type PreparedRun, type ThreadMode } from './types.js';
+
+type Sharp = typeof SharpDefault;
+type SharpInstance = ReturnType<Sharp>;
+type Strategy = 'per-variant' | 'decode-once';
+
+const require = createRequire(import.meta.url);
+
+export const JPEG_OPTIONS = Object.freeze({
+  progressive: false,
+  chromaSubsampling: '4:2:0',
+  optimiseCoding: true,
+  trellisQuantisation: false,
+  overshootDeringing: false,
+  optimiseScans: false,
+  mozjpeg: false,
+});
+export const WEBP_OPTIONS = Object.freeze({ effort: 4 });
+
+async function loadNative(): Promise<Sharp> {
+  return (await import('sharp')).default;
+}
+
+/**
+ * sharp picks its native binding first and only falls back to @img/sharp-wasm32 when none loads.
+ * Refusing the native bindings' module names in this (child) process makes it take the WASM one,
+ * exactly as it would on a platform without a prebuilt binary.
+ */
+function loadWasm32(): Sharp {
+  const mod = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = mod._resolveFilename;
+  mod._resolveFilename = function (request: string, ...rest: unknown[]): string {
+    if (/^@img\/sharp-(?!wasm32)[a-z0-9-]+\/sharp\.node$/.test(request) || /build\/Release\/sharp-/.test(request)) {
+      throw Object.assign(new Error(`native sharp binding refused for the wasm32 run: ${request}`), { code: 'MODULE_NOT_FOUND' });
+    }
+    return original.call(this, request, ...rest);
+  };
+  const sharp = require('sharp') as Sharp;
+  // sharp reports the runtime it loaded; make sure it really is the WebAssembly build.
+  if (!('emscripten' in sharp.versions)) throw new Error('sharp loaded a native binding instead of @img/sharp-wasm32');
+  return sharp;
+}
+
+function encode(pipeline: SharpInstance, spec: OutputSpec): SharpInstance {
+  return spec.format === 'jpeg'
+    ? pipeline.jpeg({ quality: spec.quality, ...JPEG_OPTIONS })
+    : pipeline.webp({ quality: spec.quality, ...WEBP_OPTIONS });
+}
+
+/** A text overlay for an output `width` px wide, rendered by sharp's own (Pango) text input. */
+async function watermarkOverlay(sharp: Sharp, width: number): Promise<Buffer> {
+  const px = Math.max(8, Math.round(width * WATERMARK.sizeFraction));
+  const alpha = `${Math.round(WATERMARK.opacity * 100)}%`;
+  return sharp({
+    text: { text: `<span foreground="white" alpha="${alpha}">${WATERMARK.text}</span>`, font: `sans ${px}px`, rgba: true, dpi: 72 },
+  })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+}
+
+async function finish(sharp: Sharp, pipeline: SharpInstance, spec: OutputSpec): Promise<BenchOutput> {
+  let p = pipeline.resize({ width: spec.width, kernel: 'lanczos3', withoutEnlargement: true });
+  if (spec.watermark) {
+    // Resize first into a buffer: sharp composites onto the input size otherwise.
+    const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
+    const overlay = await watermarkOverlay(sharp, info.width);
+    const margin = Math.round(info.width * WATERMARK.marginFraction);
+    const meta = await sharp(overlay).metadata();
+    p = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).composite([
+      { input: overlay, left: info.width - (meta.width ?? 0) - margin, top: info.height - (meta.height ?? 0) - margin },
+    ]);
+  }
+  const { data, info } = await encode(p, spec).toBuffer({ resolveWithObject: true });
+  return { name: spec.name, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+async function runAll(specs: readonly OutputSpec[], parallel: boolean, one: (s: OutputSpec) => Promise<BenchOutput>): Promise<BenchOutput[]> {
+  if (parallel) return Promise.all(specs.map(one));
+  const out: BenchOutput[] = [];
+  for (const s of specs) out.push(await one(s));
+  return out;
+}
+
+function describe(sharp: Sharp, strategy: Strategy, parallel: boolean): string {
+  const v = sharp.versions as Record<string, string | undefined>;
+  return [
+    `sharp ${v.sharp} / libvips ${v.vips}${v.emscripten ? ` (wasm32, emscripten ${v.emscripten})` : ' (native)'}`,
+    strategy === 'per-variant' ? 'per-variant from the JPEG (shrink-on-load)' : 'decode once to raw, resize each variant from it',
+    `libvips threads ${sharp.concurrency()}, outputs ${parallel ? 'in parallel' : 'one after another'}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? 'default(4)'}`,
+    `cache off; jpeg ${JSON.stringify(JPEG_OPTIONS)}; webp ${JSON.stringify(WEBP_OPTIONS)}; lanczos3; autoOrient`,
+  ].join('; ');
+}
+
+function sharpCompetitor(id: string, label: string, load: () => Sharp | Promise<Sharp>, strategy: Strategy): Competitor {
+  return {
+    id,
+    label,
+    async prepare(threads: ThreadMode): Promise<PreparedRun> {
+      const sharp = await load();
+      sharp.cache(false);
+      if (threads === 'single') sharp.concurrency(1);
+      const parallel = threads === 'all';
+      return {
+        settings: describe(sharp, strategy, parallel),
+        async run(input, outputs) {
+          if (strategy === 'per-variant') {
+            return runAll(outputs, parallel, (s) => finish(sharp, sharp(input).autoOrient(), s));
+          }
+          const { data, info } = await sharp(input).autoOrient().raw().toBuffer({ resolveWithObject: true });
+          const raw = { width: info.width, height: info.height, channels: info.channels };
+          return runAll(outputs, parallel, (s) => finish(sharp, sharp(data, { raw }), s));
+        },
+      };
+    },
+  };
+}
+
+export const sharpPerVariant = sharpCompetitor('sharp', 'sharp (native, per-variant)', loadNative, 'per-variant');
+export const sharpDecodeOnce = sharpCompetitor('sharp-decode-once', 'sharp (native, decode once)', loadNative, 'decode-once');
+export const sharpWasm32 = sharpCompetitor('sharp-wasm32', '@img/sharp-wasm32', loadWasm32, 'per-variant');

@@ -1,0 +1,29 @@
+import type { OutputSpec, Workload } from '../workloads.js';
+
+/** `single`: one thread for pixel work (the per-core figure FC's fractional vCPUs see); `all`: library defaults. */
+export type ThreadMode = 'single' | 'all';
+
+export interface BenchOutput {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A competitor set up for one workload in one child process. */
+export interface PreparedRun {
+  /** What exactly is being run: library version, strategy, encoder settings, threads. */
+  readonly settings: string;
+  run(input: Uint8Array, outputs: readonly OutputSpec[]): Promise<BenchOutput[]>;
+}
+
+export interface Competitor {
+  readonly id: string;
+  readonly label: string;
+  /** Why this competitor can't do the workload as asked (reported, not faked), or undefined. */
+  cannot?(workload: Workload): string | undefined;
+  prepare(threads: ThreadMode, workload: Workload): Promise<PreparedRun>;
+}
+
+/** The text every watermarking competitor draws, bottom-right, white at 50% opacity. */
+export const WATERMARK = Object.freeze({ text: '© imgpipe', opacity: 0.5, sizeFraction: 0.04, marginFraction: 0.02 });

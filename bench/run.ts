@@ -1,0 +1,494 @@
+/**
+ * `npm run bench`: imgpipe against native sharp, @img/sharp-wasm32, wasm-vips and jimp, each in its
+ * own child process (bench/child.ts), on the same inputs and asked for the same outputs. Prints a
+ * table on stdout (progress goes to stderr), writes bench/results/latest.json and recipe.svg.
+ *
+ *   npm run bench                    full run (about 10 minutes on 2 cores)
+ *   npm run bench -- --quick         < 1 minute: recipe on the standard photo, one thread, 3 runs
+ *   options: --runs N --warmup N --watermark --only imgpipe,sharp --workloads recipe-photo,...
+ *            --cold-runs N --no-cold --no-all-cores
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { RESULT_MARKER, type ChildArgs, type ChildResult } from './protocol.js';
+import { COMPETITORS, baseline } from './competitors/index.js';
+import type { ThreadMode } from './competitors/types.js';
+import { FC_PRICING, fcCostPer10k, type FcCost } from './cost.js';
+import { BENCH_DIR, CACHE_DIR, INPUTS, ROOT_DIR, ensureElephants } from './inputs.js';
+import { ssim, type PixelBuffer } from './ssim.js';
+import { formatTable, summarize, type Summary } from './stats.js';
+import { renderBarChart, type ChartGroup } from './svg.js';
+import { workloads as allWorkloads, type Workload } from './workloads.js';
+
+interface Options {
+  readonly quick: boolean;
+  readonly runs: number;
+  readonly warmup: number;
+  readonly watermark: boolean;
+  readonly only?: readonly string[];
+  readonly workloads?: readonly string[];
+  readonly coldRuns: number;
+  readonly allCores: boolean;
+}
+
+/** Reference competitors: native sharp's two strategies; the faster one is "sharp" in every ratio. */
+const SHARP_IDS = Object.freeze(['sharp', 'sharp-decode-once']);
+const REFERENCE_ID = 'sharp';
+const CHILD_TIMEOUT_MS = 15 * 60_000;
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+const OUT_DIR = join(CACHE_DIR, 'out');
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      watermark: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      workloads: { type: 'string' },
+      'cold-runs': { type: 'string' },
+      'no-cold': { type: 'boolean', default: false },
+      'no-all-cores': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const int = (name: string, v: string | undefined, fallback: number, min: number): number => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`Expected an integer >= ${min} for --${name} but received "${v}"`);
+    return n;
+  };
+  const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+  const quick = values.quick ?? false;
+  return Object.freeze({
+    quick,
+    runs: int('runs', values.runs, quick ? 3 : 7, 1),
+    warmup: int('warmup', values.warmup, quick ? 0 : 2, 0),
+    watermark: values.watermark ?? false,
+    only: list(values.only),
+    workloads: list(values.workloads) ?? (quick ? ['recipe-photo'] : undefined),
+    coldRuns: values['no-cold'] || quick ? 0 : int('cold-runs', values['cold-runs'], 3, 1),
+    allCores: !(values['no-all-cores'] || quick),
+  });
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+interface Spawned {
+  readonly result: ChildResult;
+  /** Spawn to exit, measured here: the whole process, as a cold FC start would see it. */
+  readonly wallMs: number;
+}
+
+function runChild(args: ChildArgs): Promise<Spawned> {
+  const env = { ...process.env };
+  // One libuv worker in single-thread mode, so neither sharp nor imgpipe can fan out behind our back.
+  if (args.threads === 'single') env.UV_THREADPOOL_SIZE = '1';
+  else delete env.UV_THREADPOOL_SIZE;
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'child.ts'), JSON.stringify(args)], {
+      cwd: ROOT_DIR,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - t0;
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+      if (line) {
+        resolve({ result: JSON.parse(line.slice(RESULT_MARKER.length)) as ChildResult, wallMs });
+        return;
+      }
+      const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (timeout or out of memory)' : ''}` : `exit code ${code}`;
+      const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+      resolve({ result: { ok: false, error: `child died: ${why}${tail ? `: ${tail}` : ''}` }, wallMs });
+    });
+  });
+}
+
+interface OutputFigures {
+  readonly bytes: number;
+  readonly width: number;
+  readonly height: number;
+  /** SSIM on luma against native sharp's output; undefined for sharp's own reference output. */
+  readonly ssim?: number;
+  /** The output's size differs from sharp's (rounding); SSIM was taken after resizing it to sharp's. */
+  readonly sizeDiffers?: boolean;
+}
+
+interface Measured {
+  readonly ok: true;
+  readonly settings: string;
+  readonly time: Summary;
+  readonly firstRunMs: number;
+  readonly firstDoneMs: number;
+  readonly maxRssBytes: number;
+  readonly totalBytes: number;
+  readonly outputs: Readonly<Record<string, OutputFigures>>;
+  readonly files: Readonly<Record<string, string>>;
+}
+type Cell = Measured | { readonly ok: false; readonly error: string };
+
+interface Row {
+  readonly competitor: string;
+  readonly label: string;
+  readonly single?: Cell;
+  readonly all?: Cell;
+  readonly cannot?: string;
+}
+
+async function decodeForSsim(file: string, size?: { width: number; height: number }): Promise<PixelBuffer> {
+  let p = sharp(file).removeAlpha();
+  if (size) p = p.resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' });
+  const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: info.channels as 3, data };
+}
+
+async function measure(competitor: string, workload: Workload, threads: ThreadMode, opts: Options, inputPath: string): Promise<Cell> {
+  const outDir = join(OUT_DIR, workload.id, `${competitor}-${threads}`);
+  rmSync(outDir, { recursive: true, force: true });
+  const { result } = await runChild({ competitor, workload, inputPath, threads, runs: opts.runs, warmup: opts.warmup, outDir });
+  if (!result.ok) return result;
+  const outputs: Record<string, OutputFigures> = {};
+  const files: Record<string, string> = {};
+  for (const o of result.outputs) {
+    outputs[o.name] = { bytes: o.bytes, width: o.width, height: o.height };
+    if (o.file) files[o.name] = o.file;
+  }
+  return {
+    ok: true,
+    settings: result.settings,
+    time: summarize(result.samplesMs),
+    firstRunMs: result.firstRunMs,
+    firstDoneMs: result.firstDoneMs,
+    maxRssBytes: result.maxRssBytes,
+    totalBytes: result.outputs.reduce((s, o) => s + o.bytes, 0),
+    outputs,
+    files,
+  };
+}
+
+/** Fill in SSIM for every output of `cell` against the reference cell's file of the same name. */
+async function addSsim(cell: Cell | undefined, reference: Measured): Promise<Cell | undefined> {
+  if (!cell?.ok) return cell;
+  const outputs: Record<string, OutputFigures> = {};
+  for (const [name, fig] of Object.entries(cell.outputs)) {
+    const refFile = reference.files[name];
+    const file = cell.files[name];
+    if (!refFile || !file || cell === reference) {
+      outputs[name] = fig;
+      continue;
+    }
+    const ref = await decodeForSsim(refFile);
+    const sizeDiffers = ref.width !== fig.width || ref.height !== fig.height;
+    const cand = await decodeForSsim(file, sizeDiffers ? { width: ref.width, height: ref.height } : undefined);
+    outputs[name] = { ...fig, ssim: ssim(ref, cand), ...(sizeDiffers ? { sizeDiffers } : {}) };
+  }
+  return { ...cell, outputs };
+}
+
+function minSsim(cell: Measured): number | undefined {
+  const values = Object.values(cell.outputs).map((o) => o.ssim).filter((v): v is number => v !== undefined);
+  return values.length ? Math.min(...values) : undefined;
+}
+
+/** Lowest SSIM over the outputs; `~` when an output's size differed from sharp's (compared after resizing). */
+function ssimCell(cell: Measured, competitor: string): string {
+  if (competitor === REFERENCE_ID) return 'ref';
+  const v = minSsim(cell);
+  if (v === undefined) return '-';
+  return `${v.toFixed(4)}${Object.values(cell.outputs).some((o) => o.sizeDiffers) ? '~' : ''}`;
+}
+
+/** Bytes and SSIM per output, every competitor side by side: where the quality or size goes. */
+function outputsTable(rep: WorkloadReport): string {
+  const measured = rep.rows.filter((r): r is Row & { single: Measured } => r.single?.ok === true);
+  const ref = measured.find((r) => r.competitor === REFERENCE_ID);
+  const headers = ['output', ...measured.flatMap((r) => (r === ref ? [`${r.competitor} KB`] : [`${r.competitor} KB`, 'SSIM']))];
+  const rows = rep.workload.outputs.map((o) => [
+    `${o.name} ${o.width}w q${o.quality}`,
+    ...measured.flatMap((r) => {
+      const f = r.single.outputs[o.name];
+      const kb = f ? (f.bytes / 1000).toFixed(1) : '-';
+      if (r === ref) return [kb];
+      return [kb, f?.ssim !== undefined ? `${f.ssim.toFixed(4)}${f.sizeDiffers ? '~' : ''}` : '-'];
+    }),
+  ]);
+  return formatTable(headers, rows);
+}
+
+/** The faster of sharp's two strategies for one thread mode. */
+function sharpBest(rows: readonly Row[], mode: 'single' | 'all'): (Measured & { competitor: string }) | undefined {
+  let best: (Measured & { competitor: string }) | undefined;
+  for (const r of rows) {
+    const c = r[mode];
+    if (SHARP_IDS.includes(r.competitor) && c?.ok && (!best || c.time.median < best.time.median)) best = { ...c, competitor: r.competitor };
+  }
+  return best;
+}
+
+const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(0);
+const ratio = (a: number, b: number | undefined): string => (b ? `${(a / b).toFixed(2)}x` : '-');
+
+interface WorkloadReport {
+  readonly workload: Workload;
+  readonly rows: readonly Row[];
+  readonly sharpBest: { readonly single?: string; readonly all?: string };
+  readonly costs: Readonly<Record<string, FcCost>>;
+}
+
+function workloadTable(rep: WorkloadReport): string {
+  const bestSingle = sharpBest(rep.rows, 'single');
+  const bestAll = sharpBest(rep.rows, 'all');
+  const recipe = rep.workload.kind === 'recipe';
+  const headers = ['competitor', '1T median', '1T min', 'x sharp', 'all median', 'all min', 'x sharp', 'peak RSS MiB', 'KB out', 'x sharp', 'min SSIM'];
+  if (recipe) headers.push('FC CNY/10k', 'FC MiB');
+  const rows = rep.rows.map((r) => {
+    const s = r.single, a = r.all;
+    const mark = (id: string | undefined) => (id === r.competitor ? '*' : '');
+    const label = `${r.label}${mark(bestSingle?.competitor)}`;
+    if (!s?.ok) {
+      const why = r.cannot ? `cannot: ${r.cannot}` : s ? `FAILED: ${s.error}` : 'not run';
+      return [label, why.slice(0, 120)];
+    }
+    const cost = rep.costs[r.competitor];
+    const cells = [
+      label,
+      ms(s.time.median),
+      ms(s.time.min),
+      ratio(s.time.median, bestSingle?.time.median),
+      a?.ok ? ms(a.time.median) : a ? 'failed' : '-',
+      a?.ok ? ms(a.time.min) : '-',
+      a?.ok ? ratio(a.time.median, bestAll?.time.median) : '-',
+      mib(s.maxRssBytes),
+      (s.totalBytes / 1000).toFixed(1),
+      ratio(s.totalBytes, bestSingle?.totalBytes),
+      ssimCell(s, r.competitor),
+    ];
+    if (recipe) cells.push(cost ? cost.totalCnyPer10k.toFixed(4) : '-', cost ? String(cost.memoryMiB) : '-');
+    return cells;
+  });
+  return formatTable(headers, rows);
+}
+
+function chartGroups(reports: readonly WorkloadReport[]): ChartGroup[] {
+  return reports.map((rep) => {
+    const bestSingle = sharpBest(rep.rows, 'single');
+    return {
+      title: `${rep.workload.label} (${rep.workload.outputs.length} output${rep.workload.outputs.length > 1 ? 's' : ''})`,
+      rows: rep.rows.map((r) => {
+        const s = r.single?.ok ? r.single : undefined;
+        const a = r.all?.ok ? r.all : undefined;
+        const failure = r.cannot ? `cannot: ${r.cannot}` : r.single && !r.single.ok ? `failed: ${r.single.error.slice(0, 80)}` : undefined;
+        const label = s && bestSingle ? `${r.label} ${ratio(s.time.median, bestSingle.time.median)}` : r.label;
+        return {
+          label,
+          values: [s?.time.median, a?.time.median],
+          mins: [s?.time.min, a?.time.min],
+          note: failure,
+          highlight: r.competitor === 'imgpipe',
+        };
+      }),
+    };
+  });
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const opts = parseOptions(argv);
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const selected = allWorkloads({ watermark: opts.watermark }).filter((w) => !opts.workloads || opts.workloads.includes(w.id));
+  if (selected.length === 0) throw new Error(`Expected --workloads from ${allWorkloads({ watermark: false }).map((w) => w.id).join(', ')}`);
+  const competitors = COMPETITORS.filter((c) => !opts.only || opts.only.includes(c.id) || c.id === REFERENCE_ID);
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    loadAvgAtStart: os.loadavg().map((v) => Number(v.toFixed(2))),
+  };
+  log(`imgpipe bench: ${command}`);
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, load ${machine.loadAvgAtStart.join(' ')}`);
+
+  const inputPaths: Record<string, string> = {};
+  for (const w of selected) {
+    if (inputPaths[w.input]) continue;
+    try {
+      inputPaths[w.input] = w.input === 'elephants' ? ensureElephants(log) : INPUTS[w.input].path;
+    } catch (e) {
+      log(`input ${w.input} unavailable: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  const reports: WorkloadReport[] = [];
+  for (const workload of selected) {
+    const inputPath = inputPaths[workload.input];
+    if (!inputPath) {
+      log(`skipping ${workload.id}: its input could not be fetched`);
+      continue;
+    }
+    const rows: Row[] = [];
+    for (const c of competitors) {
+      const cannot = c.cannot?.(workload);
+      if (cannot) {
+        rows.push({ competitor: c.id, label: c.label, cannot });
+        continue;
+      }
+      log(`${workload.id}: ${c.id}, one thread ...`);
+      const single = await measure(c.id, workload, 'single', opts, inputPath);
+      if (!single.ok) log(`  failed: ${single.error}`);
+      let all: Cell | undefined;
+      if (opts.allCores) {
+        log(`${workload.id}: ${c.id}, all cores ...`);
+        all = await measure(c.id, workload, 'all', opts, inputPath);
+        if (!all.ok) log(`  failed: ${all.error}`);
+      }
+      rows.push({ competitor: c.id, label: c.label, single, all });
+    }
+    const ref = rows.find((r) => r.competitor === REFERENCE_ID)?.single;
+    const withSsim: Row[] = [];
+    for (const r of rows) {
+      if (!ref?.ok) {
+        withSsim.push(r);
+        continue;
+      }
+      withSsim.push({ ...r, single: await addSsim(r.single, ref), all: await addSsim(r.all, ref) });
+    }
+    const costs: Record<string, FcCost> = {};
+    if (workload.kind === 'recipe') {
+      for (const r of withSsim) if (r.single?.ok) costs[r.competitor] = fcCostPer10k(r.single.time.median, r.single.maxRssBytes);
+    }
+    reports.push({
+      workload,
+      rows: withSsim,
+      sharpBest: { single: sharpBest(withSsim, 'single')?.competitor, all: sharpBest(withSsim, 'all')?.competitor },
+      costs,
+    });
+  }
+
+  // Cold start: a fresh process per sample, spawn to exit, running the recipe once on the standard photo.
+  const cold: { competitor: string; label: string; wall?: Summary; firstDone?: Summary; maxRssBytes?: number; error?: string }[] = [];
+  const coldWorkload = selected.find((w) => w.id === 'recipe-photo');
+  if (coldWorkload && inputPaths.photo) {
+    for (const c of [baseline, ...competitors]) {
+      if (c.cannot?.(coldWorkload)) continue;
+      const walls: number[] = [];
+      const firsts: number[] = [];
+      let rss = 0;
+      let error: string | undefined;
+      const samples = opts.coldRuns;
+      for (let i = 0; i < samples; i++) {
+        log(`cold start: ${c.id} ${i + 1}/${samples} ...`);
+        const { result, wallMs } = await runChild({ competitor: c.id, workload: coldWorkload, inputPath: inputPaths.photo, threads: 'all', runs: 0, warmup: 0 });
+        if (!result.ok) {
+          error = result.error;
+          break;
+        }
+        walls.push(wallMs);
+        firsts.push(result.firstDoneMs);
+        rss = Math.max(rss, result.maxRssBytes);
+      }
+      if (samples === 0) {
+        // Quick mode: no dedicated processes; the timed child's own first run is the (in-process) figure.
+        const rep = reports.find((r) => r.workload.id === coldWorkload.id);
+        const cell = rep?.rows.find((r) => r.competitor === c.id)?.single;
+        if (cell?.ok) cold.push({ competitor: c.id, label: c.label, firstDone: summarize([cell.firstDoneMs]) });
+        continue;
+      }
+      cold.push({
+        competitor: c.id,
+        label: c.label,
+        ...(walls.length ? { wall: summarize(walls), firstDone: summarize(firsts), maxRssBytes: rss } : {}),
+        ...(error ? { error } : {}),
+      });
+    }
+  }
+
+  // ---- report ----
+  const out: string[] = [];
+  out.push(`imgpipe benchmark — ${command}`);
+  out.push(`${new Date().toISOString()}; ${machine.cpu}; ${machine.cores} cores; ${machine.memoryGiB} GiB; node ${machine.node}; load at start ${machine.loadAvgAtStart.join(' ')}`);
+  out.push(`runs: ${opts.runs} timed after ${opts.warmup} warm-up (plus the untimed first run); watermark: ${opts.watermark ? 'on (large+medium)' : 'off'}`);
+  out.push(`SSIM: Gaussian-window SSIM on luma against native sharp's per-variant output (sharp's own decode-once row shows how far two correct resizes differ)`);
+  out.push(`1T = one thread (libvips concurrency 1, UV_THREADPOOL_SIZE=1); all = library defaults on ${machine.cores} cores; times in ms; * = sharp's faster strategy, the reference for "x sharp"`);
+  out.push(`FC cost: median 1T duration x peak RSS rounded up to ${FC_PRICING.memoryStepMiB} MiB steps (min ${FC_PRICING.minMemoryMiB}) x ${FC_PRICING.cnyPerGiBSecond} CNY/GiB-s + ${FC_PRICING.cnyPer10kInvocations} CNY per 10,000 invocations`);
+  for (const rep of reports) {
+    out.push('', `## ${rep.workload.label} — input ${relative(ROOT_DIR, inputPaths[rep.workload.input] ?? '')}`, workloadTable(rep));
+    out.push('', `per output, one thread (SSIM on luma vs ${REFERENCE_ID}'s output; ~ = size differed by rounding, compared after resizing to sharp's):`, outputsTable(rep));
+  }
+  if (cold.length) {
+    const coldRows = cold.map((c) =>
+      c.error
+        ? [c.label, `FAILED: ${c.error.slice(0, 100)}`]
+        : [c.label, c.wall ? ms(c.wall.median) : '-', c.wall ? ms(c.wall.min) : '-', c.firstDone ? ms(c.firstDone.median) : '-', c.maxRssBytes ? mib(c.maxRssBytes) : '-'],
+    );
+    out.push('', `## cold start: fresh process -> recipe on the standard photo done -> exit (${opts.coldRuns || 'no dedicated'} process${opts.coldRuns === 1 ? '' : 'es'} each, library default threads)`);
+    out.push(formatTable(['competitor', 'process median', 'process min', 'first recipe done at', 'peak RSS MiB'], coldRows));
+  }
+  out.push('', '## settings');
+  for (const rep of reports.slice(0, 1)) {
+    for (const r of rep.rows) {
+      if (r.single?.ok) out.push(`- ${r.label} (1T): ${r.single.settings}`);
+      if (r.all?.ok) out.push(`- ${r.label} (all): ${r.all.settings}`);
+      if (r.cannot) out.push(`- ${r.label}: cannot: ${r.cannot}`);
+    }
+  }
+  const table = out.join('\n');
+  process.stdout.write(`${table}\n`);
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const base = opts.quick ? 'quick' : 'latest';
+  const json = {
+    command,
+    date: new Date().toISOString(),
+    machine: { ...machine, loadAvgAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
+    options: opts,
+    pricing: FC_PRICING,
+    workloads: reports.map((rep) => ({
+      id: rep.workload.id,
+      label: rep.workload.label,
+      input: INPUTS[rep.workload.input].label,
+      outputs: rep.workload.outputs,
+      sharpBest: rep.sharpBest,
+      rows: rep.rows.map((r) => ({ ...r, single: stripFiles(r.single), all: stripFiles(r.all), cost: rep.costs[r.competitor] })),
+    })),
+    coldStart: cold,
+  };
+  writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  const svg = renderBarChart({
+    title: `imgpipe vs native sharp and WASM peers${opts.watermark ? ' (watermark on)' : ''}`,
+    subtitle: `${command} · ${machine.cpu.replace(/\s+/g, ' ')} · ${machine.cores} cores · node ${machine.node} · ${json.date.slice(0, 10)}`,
+    unit: 'ms',
+    series: opts.allCores ? ['1 thread', 'all cores'] : ['1 thread'],
+    groups: chartGroups(reports),
+    footnote: `median of ${opts.runs} runs after warm-up; label ratio = 1-thread median / faster native sharp strategy; data: bench/results/${base}.json`,
+  });
+  writeFileSync(join(RESULTS_DIR, opts.quick ? 'quick.svg' : 'recipe.svg'), svg);
+  log(`wrote bench/results/${base}.json and bench/results/${opts.quick ? 'quick.svg' : 'recipe.svg'}`);
+}
+
+/** The JSON keeps figures, not paths into the (gitignored) cache. */
+function stripFiles(cell: Cell | undefined): Omit<Measured, 'files'> | Cell | undefined {
+  if (!cell?.ok) return cell;
+  const { files: _files, ...rest } = cell;
+  return rest;
+}
+
+main().catch((e: unknown) => {
+  log(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exit(1);
+});
