@@ -11,7 +11,7 @@ import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
 import { decode, toBytes, type DecodedImage } from './decode.js';
 import { encode } from './encode.js';
-import { resize } from './ops/resize.js';
+import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
 
 export interface RecipeSize {
@@ -52,6 +52,8 @@ export interface Recipe {
   readonly sizes: readonly RecipeSize[];
   readonly outputs: readonly RecipeOutput[];
   readonly watermark?: RecipeWatermark;
+  /** Resample in linear light (see `ResizeOptions.linear`). Default false, like sharp and OSS. */
+  readonly linear?: boolean;
   /** `Cache-Control` for outputs written by storage adapters. */
   readonly cacheControl?: string;
 }
@@ -114,7 +116,9 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   let previous: RGBAImage = decoded;
   for (const size of sizes) {
     throwIfAborted(options.signal);
-    const base = await resize(previous, { width: Math.min(size.width, previous.width) });
+    // Dimensions come from the source, not from the previous step, so rounding never accumulates.
+    const target = resizeTarget(decoded.width, decoded.height, { width: size.width });
+    const base = await resize(previous, { ...target, fit: 'fill', linear: recipe.linear });
     previous = base;
     const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
     for (const out of recipe.outputs) {

@@ -51,8 +51,8 @@ export function resizeTarget(srcW: number, srcH: number, o: ResizeOptions): { wi
     const sx = o.width !== undefined ? o.width / srcW : undefined;
     const sy = o.height !== undefined ? o.height / srcH : undefined;
     const scale = sx === undefined ? sy! : sy === undefined ? sx : fit === 'inside' ? Math.min(sx, sy) : Math.max(sx, sy);
-    w = Math.max(1, Math.round(srcW * scale));
-    h = Math.max(1, Math.round(srcH * scale));
+    w = Math.max(1, roundHalfEven(srcW * scale));
+    h = Math.max(1, roundHalfEven(srcH * scale));
     if (sx !== undefined && (sy === undefined || scale === sx)) w = o.width!;
     if (sy !== undefined && (sx === undefined || scale === sy)) h = o.height!;
   }
@@ -64,6 +64,15 @@ export function resizeTarget(srcW: number, srcH: number, o: ResizeOptions): { wi
     throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected an output of at most ${MAX_OUTPUT_SIDE} px per side but resize would produce ${w}x${h}`);
   }
   return { width: w, height: h };
+}
+
+/**
+ * Round half to even, as libvips (sharp) does when it derives the other side: 256x192 scaled to
+ * 150 wide is 150x112, not 150x113. Matching it keeps imgpipe's sizes interchangeable with sharp's.
+ */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 let ready: Promise<unknown> | undefined;

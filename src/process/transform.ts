@@ -32,6 +32,7 @@ import { processError } from './oss-error.js';
 import { parseProcess } from './parse.js';
 import { planResize } from './resize-plan.js';
 import type { StyleTable } from './styles.js';
+import { MAX_IMAGE_WATERMARKS, runWatermark, type FontResolver, type ObjectLoader } from './watermark-step.js';
 
 export interface TransformOptions {
   /** Source limits (bytes, side, pixels), checked from the header before decoding. */
@@ -44,6 +45,10 @@ export interface TransformOptions {
   readonly extensions?: boolean;
   /** Checked between steps. */
   readonly signal?: AbortSignal;
+  /** Reads watermark images (`watermark,image_...`): objects of the same bucket. */
+  readonly loadObject?: ObjectLoader;
+  /** Font bytes for watermark font names (`type_`); without it the embedded font is used. */
+  readonly fonts?: FontResolver;
 }
 
 export type TransformFormat = OutputFormat | 'json';
@@ -75,6 +80,10 @@ export async function transform(
   const ops = typeof process === 'string'
     ? parseProcess(process, { styles: options.styles, extensions: options.extensions, maxActions: outputLimits.maxActions })
     : process;
+  const imageWatermarks = ops.filter((op) => op.action === 'watermark' && op.params.image !== undefined).length;
+  if (imageWatermarks > MAX_IMAGE_WATERMARKS) {
+    throw processError('INVALID_ARGUMENT', 'WatermarkError', `Expected at most ${MAX_IMAGE_WATERMARKS} image watermarks but received ${imageWatermarks}`, { action: 'watermark', param: 'image' });
+  }
   const bytes = toBytes(input);
   const header = inspect(bytes, options.limits);
   throwIfAborted(options.signal);
@@ -102,6 +111,14 @@ export async function transform(
       return json(info({ fileSize: bytes.byteLength, format: header.format, width: state.image.width, height: state.image.height, orientation: exifOrientation(header) }), state.image);
     }
     if (op.action === 'average-hue') return json({ RGB: averageHue(state.image).hex }, state.image);
+    if (op.action === 'watermark') {
+      state.image = await runWatermark(state.image, op, {
+        loadObject: options.loadObject,
+        fonts: options.fonts,
+        preprocess: async (logo, process) => (await transform(logo, process, { limits: options.limits, outputLimits: options.outputLimits })).bytes,
+      });
+      continue;
+    }
     await step(state, op, header, outputLimits);
   }
   throwIfAborted(options.signal);
@@ -156,10 +173,10 @@ async function step(state: State, op: Operation, header: ImageHeader, limits: Ou
     case 'format': setFormat(state, op, header); return;
     case 'quality': state.q = op.params.q; state.Q = op.params.Q; return;
     case 'interlace': state.progressive = op.params.value!; return;
-    case 'watermark': throw processError('UNSUPPORTED_FORMAT', 'NotImplemented', 'Expected an action imgpipe can run but watermark is not available in this build', { action: 'watermark' });
+    case 'watermark':
     case 'info':
     case 'average-hue':
-      return; // handled by the caller: they end the chain
+      return; // handled by the caller (watermark needs its loaders; info and average-hue end the chain)
   }
 }
 

@@ -1,0 +1,136 @@
+/**
+ * Every fixture through the default recipe (watermark off: it has its own suite), each output
+ * compared with sharp doing the same job on the same input: auto-orient, Lanczos3 resize to the
+ * size's width without enlarging, flatten onto white for JPEG, encode at the same quality.
+ */
+import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { DEFAULT_RECIPE, processUpload, type Recipe } from '../../wasm/node.js';
+import { image, listImages } from '../helpers/fixtures.js';
+import { sharpRaw, similarity } from '../helpers/compare.js';
+
+const recipe: Recipe = { ...DEFAULT_RECIPE, watermark: undefined };
+
+/**
+ * Bounds, measured and then given headroom. Structure (dHash, 64 bits) must match almost exactly.
+ * Tone: imgpipe does not apply embedded ICC profiles yet (sharp converts them to sRGB), so files
+ * with a non-sRGB profile (the Landscape set carries an Apple display profile; the CMYK files are
+ * converted without their profile) are allowed a larger mean colour distance. See README, "Known
+ * differences".
+ */
+const ICC_TONE = new Set(['Landscape_2.jpg', 'Landscape_3.jpg', 'Landscape_4.jpg', 'Landscape_5.jpg', 'Landscape_6.jpg', 'Landscape_7.jpg', 'Landscape_8.jpg', 'Channel_digital_image_CMYK_color.jpg', 'Channel_digital_image_CMYK_color_no_profile.jpg']);
+const MAX_HASH = 6;
+/**
+ * gamma_dalai_lama_gray.jpg is a fine high-contrast pattern built to alias when downscaled: two
+ * correct Lanczos3 implementations (ours, and libvips' shrink-then-reduce) land the aliasing
+ * differently, which a 64-bit structure hash amplifies. Its tone bound stays the normal one.
+ */
+const MAX_HASH_PATTERN = 10;
+const MAX_DELTA = 4.5;
+const MAX_DELTA_ICC = 13;
+
+describe('upload recipe on every fixture, against sharp', () => {
+  for (const name of listImages()) {
+    it(name, async () => {
+      const bytes = image(name);
+      const variants = await processUpload(bytes, { key: `uploads/${name}` });
+      const base = name.replace(/\.[^.]+$/, '');
+      expect(variants.map((v) => v.key)).toEqual([
+        `resized/large/uploads/${base}.jpg`, `webp/large/uploads/${base}.webp`,
+        `resized/medium/uploads/${base}.jpg`, `webp/medium/uploads/${base}.webp`,
+        `resized/thumb/uploads/${base}.jpg`, `webp/thumb/uploads/${base}.webp`,
+      ]);
+      const upright = await sharp(bytes, { failOn: 'none' }).rotate().toBuffer({ resolveWithObject: true });
+      for (const v of variants) {
+        const size = recipe.sizes.find((s) => s.name === v.size)!;
+        const expectedWidth = Math.min(size.width, upright.info.width);
+        expect(v.width).toBe(expectedWidth);
+        // The height follows the aspect ratio (to the nearest pixel; exact halves go to even).
+        expect(Math.abs(v.height - (upright.info.height * expectedWidth) / upright.info.width)).toBeLessThanOrEqual(0.5);
+        const meta = await sharp(v.bytes).metadata();
+        expect([meta.format, meta.width, meta.height]).toEqual([v.format === 'jpeg' ? 'jpeg' : 'webp', v.width, v.height]);
+        expect(v.contentType).toBe(v.format === 'jpeg' ? 'image/jpeg' : 'image/webp');
+
+        let ref = sharp(bytes, { failOn: 'none' }).rotate().resize({ width: v.width, height: v.height, fit: 'fill', kernel: 'lanczos3' });
+        ref = v.format === 'jpeg' ? ref.flatten({ background: '#ffffff' }).jpeg({ quality: 85 }) : ref.webp({ quality: 80 });
+        const reference = await sharpRaw(await ref.toBuffer().then((b) => new Uint8Array(b)));
+        const ours = await sharpRaw(v.bytes);
+        const sim = await similarity(ours, reference);
+        expect(sim.hash, `${v.key} dHash distance`).toBeLessThanOrEqual(name === 'gamma_dalai_lama_gray.jpg' ? MAX_HASH_PATTERN : MAX_HASH);
+        expect(sim.delta, `${v.key} mean colour distance`).toBeLessThanOrEqual(ICC_TONE.has(name) ? MAX_DELTA_ICC : MAX_DELTA);
+      }
+    });
+  }
+});
+
+describe('recipe rules', () => {
+  it('decodes once and derives smaller sizes from larger ones, never enlarging', async () => {
+    const variants = await processUpload(image('320x240.jpg'), { key: 'a.jpg' });
+    expect(variants.map((v) => `${v.size}:${v.width}x${v.height}`)).toEqual([
+      'large:320x240', 'large:320x240', 'medium:320x240', 'medium:320x240', 'thumb:150x112', 'thumb:150x112',
+    ]);
+  });
+
+  it('keeps transparency in WebP and flattens it onto white in JPEG', async () => {
+    const variants = await processUpload(image('full-transparent.png'), { key: 't.png' });
+    const jpeg = await sharpRaw(variants[0].bytes);
+    const webp = await sharpRaw(variants[1].bytes);
+    expect(jpeg.data.every((v) => v >= 250)).toBe(true);
+    expect(webp.data.every((v, i) => i % 4 !== 3 || v === 0)).toBe(true);
+  });
+
+  it('takes the first frame of animations', async () => {
+    for (const name of ['animated-loop-3.webp', 'animated-loop-3.gif', 'rotating-squares.webp']) {
+      const [large] = await processUpload(image(name), { key: name });
+      const first = await sharpRaw(sharp(image(name), { pages: 1 }).flatten({ background: '#ffffff' }));
+      const sim = await similarity(await sharpRaw(large.bytes), first);
+      expect(sim.delta, name).toBeLessThan(MAX_DELTA);
+    }
+  });
+
+  it('resizes in linear light when asked, avoiding the gamma trap', async () => {
+    const bytes = image('gamma_dalai_lama_gray.jpg');
+    const thumb = (linear: boolean) => processUpload(bytes, {
+      key: 'g.jpg', recipe: { sizes: [{ name: 't', width: 129, watermark: false }], outputs: [{ format: 'png', quality: 100, key: '{size}/{name}' }], linear },
+    }).then(([v]) => sharpRaw(v.bytes));
+    // sharp's .gamma() resizes in linear light: the reference for the correct result.
+    const linearRef = await sharpRaw(sharp(bytes).gamma(2.2).resize({ width: 129, kernel: 'lanczos3' }));
+    const gammaRef = await sharpRaw(sharp(bytes).resize({ width: 129, kernel: 'lanczos3' }));
+    const linear = await similarity(await thumb(true), linearRef);
+    const naive = await similarity(await thumb(false), linearRef);
+    expect(linear.delta).toBeLessThan(naive.delta / 2);
+    expect((await similarity(await thumb(false), gammaRef)).delta).toBeLessThan(MAX_DELTA * 2);
+  });
+
+  it('fills key templates with {size}, {name}, {base}, {dir} and {ext}', async () => {
+    const variants = await processUpload(image('320x240.jpg'), {
+      key: 'users/7/photo.final.jpeg',
+      recipe: { sizes: [{ name: 'x', width: 100, watermark: false }], outputs: [{ format: 'png', quality: 100, key: 'out/{dir}{size}-{base}.{ext}|{name}' }] },
+    });
+    expect(variants[0].key).toBe('out/users/7/x-photo.final.png|users/7/photo.final');
+    expect(variants[0].contentType).toBe('image/png');
+  });
+
+  it.each([
+    [{ sizes: [] }, 'Expected a non-empty array of sizes for recipe.sizes but received []'],
+    [{ sizes: [{ name: 'a', width: 0, watermark: false }] }, 'Expected an integer between 1 and 16384 for recipe.sizes[0].width but received 0'],
+    [{ sizes: [{ name: 'a b', width: 10, watermark: false }] }, 'Expected a name of 1-64 letters, digits, _ or - for recipe.sizes[0].name but received "a b"'],
+    [{ outputs: [{ format: 'gif', quality: 80, key: '{size}/{name}' }] }, 'Expected one of jpeg, png, webp for recipe.outputs[0].format but received "gif"'],
+    [{ outputs: [{ format: 'jpeg', quality: 101, key: '{size}/{name}' }] }, 'Expected an integer between 1 and 100 for recipe.outputs[0].quality but received 101'],
+    [{ outputs: [{ format: 'jpeg', quality: 80, key: 'same.jpg' }] }, 'Expected a key template containing {size} and {name} or {base} for recipe.outputs[0].key but received "same.jpg"'],
+  ])('refuses a bad recipe %#', async (patch, message) => {
+    const bad = { ...DEFAULT_RECIPE, ...patch } as Recipe;
+    await expect(processUpload(image('320x240.jpg'), { key: 'a.jpg', recipe: bad })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+  });
+
+  it('refuses a missing key and honours an aborted signal', async () => {
+    await expect(processUpload(image('320x240.jpg'), { key: '' })).rejects.toMatchObject({
+      code: 'MISSING_ARGUMENT', message: 'Expected a non-empty source key for processUpload.key but received ""',
+    });
+    const ac = new AbortController();
+    ac.abort('client went away');
+    await expect(processUpload(image('320x240.jpg'), { key: 'a.jpg', signal: ac.signal })).rejects.toMatchObject({
+      code: 'ABORTED', message: 'Expected to keep processing but the operation was aborted: client went away',
+    });
+  });
+});
