@@ -17,6 +17,7 @@ import { ossCodeOf, type OssCode } from '../../src/process/oss-error.js';
 import { resolveOutputLimits, type OutputLimits } from '../../src/process/limits.js';
 import { createStyleTable, splitStyleDelimiter, type StyleDelimiter, type StyleTable } from '../../src/process/styles.js';
 import { transform } from '../../src/process/transform.js';
+import type { FontResolver } from '../../src/process/watermark-step.js';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
 import { SIGNATURE_PARAM, verifyProcess } from './sign.js';
 import type { ImageSource } from './source.js';
@@ -54,6 +55,8 @@ export interface HandlerOptions {
   readonly extensions?: boolean;
   /** Answer unprocessed downloads (`GET /<key>` without a process). Default true. */
   readonly passThrough?: boolean;
+  /** Font bytes for watermark font names (`type_`); without it the embedded font is used. */
+  readonly fonts?: FontResolver;
   /** Host name for the error body's HostId. */
   readonly hostId?: string;
 }
@@ -158,7 +161,11 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
 
       let body: Uint8Array, contentType: string;
       if (ops) {
-        const out = await transform(object.bytes, ops, { limits: options.limits, outputLimits, signal: request.signal });
+        const out = await transform(object.bytes, ops, {
+          limits: options.limits, outputLimits, signal: request.signal, fonts: options.fonts,
+          // Image watermarks come from the same bucket, as on OSS, under the same byte limit.
+          loadObject: async (logoKey) => (await source.get(logoKey, { signal: request.signal, maxBytes })).bytes,
+        });
         [body, contentType] = [out.bytes, out.contentType];
       } else {
         [body, contentType] = [object.bytes, object.contentType ?? 'application/octet-stream'];
