@@ -11,7 +11,8 @@ import { Q } from './horizontal';
  */
 export function boxShrink(src: usize, sw: i32, sh: i32, srcQ6: bool, kx: i32, ky: i32, dst: usize, dw: i32, dh: i32): void {
   const values = <usize>sw << 2;
-  const sums = alloc(values << 2);
+  // Vector loops run up to 16 values past the row end; the spare sums are never read.
+  const sums = alloc((values + 16) << 2);
   const srcStride = srcQ6 ? values << 1 : values;
   const scale: f32 = srcQ6 ? 1.0 : <f32>(1 << Q);
   let d = dst;

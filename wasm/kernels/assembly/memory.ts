@@ -50,8 +50,3 @@ export function reset(): void {
 export function used(): usize {
   return top - base;
 }
-
-/** True when nothing is allocated since the last reset. */
-export function isReset(): bool {
-  return top == base;
-}

@@ -1,0 +1,112 @@
+// Conversions into and out of the Q6 working format for images that need more than 8 bits while
+// being filtered: premultiplied alpha (so transparent pixels' colour can't bleed into their
+// neighbours) and linear light (so averaging happens on light intensities, not on gamma-encoded
+// values).
+import { allocPermanent } from './memory';
+import { Q } from './horizontal';
+import { Q6_MAX } from './vertical';
+
+/** sRGB 8-bit -> linear Q6 (256 i16). */
+let toLinear: usize = 0;
+/** Linear Q6 -> sRGB 8-bit (Q6_MAX + 1 bytes). */
+let fromLinear: usize = 0;
+
+function srgbToLinear(s: f64): f64 {
+  return s <= 0.04045 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+}
+
+/**
+ * Build the two sRGB tables once per instance, in memory that survives reset(). Must run before
+ * anything else is allocated in a call.
+ */
+export function ensureLinearTables(): void {
+  if (toLinear != 0) return;
+  toLinear = allocPermanent(256 * 2);
+  fromLinear = allocPermanent(Q6_MAX + 1);
+  for (let v = 0; v < 256; v++) {
+    store<i16>(toLinear + (<usize>v << 1), <i16>Math.round(srgbToLinear(<f64>v / 255.0) * <f64>Q6_MAX));
+  }
+  // The inverse needs no pow per entry: linear values between the images of v - 0.5 and v + 0.5
+  // round to v, so fill the table run by run from 255 thresholds.
+  let x = 0;
+  for (let v = 0; v < 256; v++) {
+    const end = v == 255 ? Q6_MAX + 1 : <i32>Math.ceil(srgbToLinear((<f64>v + 0.5) / 255.0) * <f64>Q6_MAX);
+    for (; x < end; x++) store<u8>(fromLinear + <usize>x, <u8>v);
+  }
+}
+
+/**
+ * 8-bit RGBA -> Q6, premultiplying colour by alpha and/or mapping colour to linear light.
+ * Alpha itself is never linearised.
+ */
+export function expand(src: usize, pixels: i32, dst: usize, premultiply: bool, linear: bool): void {
+  if (!linear) {
+    // c * a * 64 / 255 for colour, a * 255 * 64 / 255 = a * 64 for alpha, one pixel per vector.
+    const opaque = i32x4.splat(255);
+    const factor = f32x4.splat(<f32>(1 << Q) / 255.0);
+    for (let i = 0; i < pixels; i++) {
+      const p = src + (<usize>i << 2);
+      const v = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(p)));
+      const m = i32x4.shuffle(v, opaque, 3, 3, 3, 4);
+      const q = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(i32x4.mul(v, m)), factor)));
+      v128.store64_lane(dst + (<usize>i << 3), i16x8.narrow_i32x4_s(q, q), 0);
+    }
+    return;
+  }
+  for (let i = 0; i < pixels; i++) {
+    const p = src + (<usize>i << 2);
+    const o = dst + (<usize>i << 3);
+    const a = <i32>load<u8>(p, 3);
+    const r = <i32>load<i16>(toLinear + (<usize>load<u8>(p) << 1));
+    const g = <i32>load<i16>(toLinear + (<usize>load<u8>(p, 1) << 1));
+    const b = <i32>load<i16>(toLinear + (<usize>load<u8>(p, 2) << 1));
+    if (premultiply) {
+      store<i16>(o, <i16>((r * a + 127) / 255));
+      store<i16>(o, <i16>((g * a + 127) / 255), 2);
+      store<i16>(o, <i16>((b * a + 127) / 255), 4);
+    } else {
+      store<i16>(o, <i16>r);
+      store<i16>(o, <i16>g, 2);
+      store<i16>(o, <i16>b, 4);
+    }
+    store<i16>(o, <i16>(a << Q), 6);
+  }
+}
+
+function clampQ6(v: i32): i32 {
+  return v < 0 ? 0 : v > Q6_MAX ? Q6_MAX : v;
+}
+
+/** Q6 colour sample (already clamped to [0, Q6_MAX]) -> 8 bits. */
+// @ts-ignore: decorator
+@inline function toByte(c: i32, linear: bool): u8 {
+  return linear ? load<u8>(fromLinear + <usize>c) : <u8>((c + (1 << (Q - 1))) >> Q);
+}
+
+/** Q6 -> 8-bit RGBA: undo premultiplication (a fully transparent pixel becomes 0,0,0,0) and linear light. */
+export function finish(src: usize, pixels: i32, dst: usize, premultiplied: bool, linear: bool): void {
+  for (let i = 0; i < pixels; i++) {
+    const s = src + (<usize>i << 3);
+    const o = dst + (<usize>i << 2);
+    let r = <i32>load<i16>(s);
+    let g = <i32>load<i16>(s, 2);
+    let b = <i32>load<i16>(s, 4);
+    const a = <i32>load<i16>(s, 6);
+    const a8 = (a + (1 << (Q - 1))) >> Q;
+    if (premultiplied) {
+      if (a8 == 0) {
+        store<u32>(o, 0);
+        continue;
+      }
+      // Colour relative to alpha, back in Q6; ringing can push it slightly past alpha, hence the clamp.
+      const f = <f32>Q6_MAX / <f32>a;
+      r = clampQ6(<i32>Mathf.round(<f32>r * f));
+      g = clampQ6(<i32>Mathf.round(<f32>g * f));
+      b = clampQ6(<i32>Mathf.round(<f32>b * f));
+    }
+    store<u8>(o, toByte(r, linear));
+    store<u8>(o, toByte(g, linear), 1);
+    store<u8>(o, toByte(b, linear), 2);
+    store<u8>(o, <u8>a8, 3);
+  }
+}
