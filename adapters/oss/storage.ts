@@ -1,0 +1,148 @@
+/**
+ * The storage port over OSS, with the unmodified ali-oss client. Bytes cross the boundary as
+ * `Uint8Array`; ali-oss's Buffers stay inside this file. Every call goes through `withRetry`
+ * (ali-oss's own `retryMax` covers network errors only, not 5xx), and every failure leaves as an
+ * ImgpipeError: NOT_FOUND, ACCESS_DENIED (403) or STORAGE_ERROR, with the OSS code, status and request
+ * id in the message and details — never the credentials.
+ */
+import OSS from 'ali-oss';
+import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { normalizeEtag, type ListOptions, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StorageFactory, type StoredObject } from '../storage.js';
+import type { OssCredentials } from './credentials.js';
+import { withRetry, type RetryOptions } from './retry.js';
+
+export interface OssStorageOptions {
+  readonly bucket: string;
+  /** Region without the `oss-` prefix (as events carry it), e.g. `cn-hangzhou`. */
+  readonly region?: string;
+  readonly credentials: OssCredentials;
+  /** Overrides the region's endpoint, e.g. the local server's `http://127.0.0.1:9000`. */
+  readonly endpoint?: string;
+  /** Use the region's internal endpoint (free, faster): right when the code runs in the same region. */
+  readonly internal?: boolean;
+  /** HTTPS (default true; ali-oss itself defaults to plain HTTP). Ignored when `endpoint` has a scheme. */
+  readonly secure?: boolean;
+  /** Per-request timeout in ms (default 30000). */
+  readonly timeoutMs?: number;
+  readonly retry?: RetryOptions;
+}
+
+interface OssError {
+  status?: number;
+  code?: string;
+  name?: string;
+  requestId?: string;
+  message?: string;
+}
+
+function toImgpipeError(op: string, bucket: string, key: string | undefined, error: unknown): ImgpipeError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as OssError;
+  const what = `OSS ${op}${key === undefined ? '' : ` of ${describeValue(key)}`} in bucket ${describeValue(bucket)}`;
+  const reason = `${e.code ?? e.name ?? 'Error'}${typeof e.status === 'number' && e.status > 0 ? ` (HTTP ${e.status})` : ''}: ${e.message ?? String(error)}`;
+  const details = { bucket, key, status: e.status, ossCode: e.code ?? e.name, requestId: e.requestId };
+  const code = e.code === 'NoSuchKey' || (e.status === 404 && e.code !== 'NoSuchBucket') ? 'NOT_FOUND' : e.status === 403 ? 'ACCESS_DENIED' : 'STORAGE_ERROR';
+  return new ImgpipeError(code, `${what} failed: ${reason}${e.requestId ? ` [request ${e.requestId}]` : ''}`, { cause: error, details });
+}
+
+function metaFromHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase().startsWith('x-oss-meta-') && typeof v === 'string') meta[k.slice(11).toLowerCase()] = v;
+  return meta;
+}
+
+function infoFromHeaders(key: string, headers: Record<string, unknown>, size: number): ObjectInfo {
+  const h = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  const lastModified = h('last-modified');
+  return Object.freeze({
+    key,
+    size,
+    etag: normalizeEtag(h('etag') ?? ''),
+    contentType: h('content-type'),
+    cacheControl: h('cache-control'),
+    lastModified: lastModified ? new Date(lastModified) : undefined,
+    meta: Object.freeze(metaFromHeaders(headers)),
+  });
+}
+
+/** A bucket on OSS behind the storage port. */
+export function createOssStorage(options: OssStorageOptions): Storage {
+  const { bucket } = options;
+  const client = new OSS({
+    bucket,
+    accessKeyId: options.credentials.accessKeyId,
+    accessKeySecret: options.credentials.accessKeySecret,
+    stsToken: options.credentials.securityToken,
+    // ali-oss needs a region even with an endpoint: against an IP endpoint it derives the Host header from it.
+    region: `oss-${(options.region ?? 'cn-hangzhou').replace(/^oss-/, '')}`,
+    endpoint: options.endpoint,
+    internal: options.endpoint ? undefined : options.internal,
+    secure: options.secure ?? true,
+    timeout: options.timeoutMs ?? 30_000,
+  });
+  const call = async <T>(op: string, key: string | undefined, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await withRetry(fn, options.retry);
+    } catch (e) {
+      throw toImgpipeError(op, bucket, key, e);
+    }
+  };
+
+  return Object.freeze({
+    bucket,
+    async get(key: string): Promise<StoredObject> {
+      const r = await call('GetObject', key, () => client.get(key));
+      const content = r.content as Uint8Array;
+      const bytes = new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
+      return Object.freeze({ ...infoFromHeaders(key, r.res.headers as Record<string, unknown>, bytes.byteLength), bytes });
+    },
+    async head(key: string): Promise<ObjectInfo | undefined> {
+      try {
+        const r = await call('HeadObject', key, () => client.head(key));
+        const headers = r.res.headers as Record<string, unknown>;
+        return infoFromHeaders(key, headers, Number(headers['content-length'] ?? 0));
+      } catch (e) {
+        if (e instanceof ImgpipeError && e.code === 'NOT_FOUND') return undefined;
+        throw e;
+      }
+    },
+    async put(key: string, bytes: Uint8Array, opts: PutOptions = {}): Promise<{ etag: string }> {
+      const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const headers: Record<string, string> = {};
+      if (opts.cacheControl) headers['Cache-Control'] = opts.cacheControl;
+      const r = await call('PutObject', key, () =>
+        client.put(key, body, { mime: opts.contentType, meta: { ...opts.meta } as OSS.UserMeta, headers }),
+      );
+      return { etag: normalizeEtag(String((r.res.headers as Record<string, unknown>).etag ?? '')) };
+    },
+    async list(opts: ListOptions = {}): Promise<ListPage> {
+      const query: Record<string, string | number> = { 'max-keys': opts.maxKeys ?? 1000 };
+      if (opts.prefix) query.prefix = opts.prefix;
+      if (opts.startAfter) query['start-after'] = opts.startAfter;
+      const r = await call('ListObjectsV2', undefined, () => client.listV2(query as OSS.ListV2ObjectsQuery, {}));
+      const objects = (r.objects ?? []).map((o) => Object.freeze({ key: o.name, size: Number(o.size), etag: normalizeEtag(o.etag), lastModified: new Date(o.lastModified) }));
+      return Object.freeze({ objects, nextStartAfter: r.isTruncated && objects.length > 0 ? objects[objects.length - 1].key : undefined });
+    },
+  });
+}
+
+export interface OssStorageFactoryOptions extends Omit<OssStorageOptions, 'bucket' | 'region' | 'internal'> {
+  /** The region the code runs in (FC's `context.region`): buckets there are reached on the internal endpoint. */
+  readonly runningInRegion?: string;
+  /** Region for events that carry none. */
+  readonly defaultRegion?: string;
+}
+
+/** Opens OSS buckets on demand, one client per bucket and region. */
+export function createOssStorageFactory(options: OssStorageFactoryOptions): StorageFactory {
+  const cache = new Map<string, Storage>();
+  return (bucket, region) => {
+    const r = region ?? options.defaultRegion ?? options.runningInRegion;
+    const id = `${bucket}@${r ?? ''}`;
+    let s = cache.get(id);
+    if (!s) {
+      s = createOssStorage({ ...options, bucket, region: r, internal: r !== undefined && r === options.runningInRegion });
+      cache.set(id, s);
+    }
+    return s;
+  };
+}
