@@ -1,0 +1,43 @@
+import { defineConfig } from 'tsup';
+import { copyFileSync, mkdirSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { WASM_MODULES } from './src/wasm.js';
+
+const require = createRequire(import.meta.url);
+
+/** Copy every row of the WASM table into dist/wasm/, where each runtime's loader looks for it. */
+function copyWasm(): void {
+  mkdirSync('dist/wasm', { recursive: true });
+  for (const row of Object.values(WASM_MODULES) as { file: string; from: string }[]) {
+    const from = row.from.startsWith('./') ? row.from : require.resolve(row.from);
+    if (!existsSync(from)) throw new Error(`missing ${from}: run npm run build:wasm first`);
+    copyFileSync(from, `dist/wasm/${row.file}`);
+  }
+}
+
+export default defineConfig([
+  {
+    // Library entries: one per runtime (they differ only in how WASM bytes are obtained), the
+    // runtime-neutral core, and the Node-side adapters.
+    entry: {
+      node: 'wasm/node.ts',
+      web: 'wasm/web.ts',
+      core: 'src/index.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    shims: true,
+    target: 'node18',
+    splitting: true,
+    onSuccess: async () => copyWasm(),
+  },
+  {
+    entry: { cli: 'adapters/cli/main.ts' },
+    format: ['esm'],
+    target: 'node18',
+    shims: true,
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);
