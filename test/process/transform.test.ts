@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { readFileSync } from 'node:fs';
 import '../../wasm/node.js';
 import { transform, outputQuality, type TransformOptions } from '../../src/process/transform.js';
@@ -108,19 +108,19 @@ describe('resize: the documented examples (200x100 source)', () => {
 
 describe('pixel operations compared with sharp', () => {
   it.each([
-    ['image/rotate,90/format,png', (s: sharp.Sharp) => s.rotate(90)],
-    ['image/rotate,180/format,png', (s: sharp.Sharp) => s.rotate(180)],
-    ['image/rotate,270/format,png', (s: sharp.Sharp) => s.rotate(270)],
-    ['image/crop,x_10,y_20,w_50,h_30/format,png', (s: sharp.Sharp) => s.extract({ left: 10, top: 20, width: 50, height: 30 })],
-    ['image/crop,w_50,h_30,g_se/format,png', (s: sharp.Sharp) => s.extract({ left: 150, top: 70, width: 50, height: 30 })],
-    ['image/crop,w_50,h_30,x_10,y_5,g_se/format,png', (s: sharp.Sharp) => s.extract({ left: 140, top: 65, width: 50, height: 30 })],
-    ['image/crop,w_50,h_30,g_center/format,png', (s: sharp.Sharp) => s.extract({ left: 75, top: 35, width: 50, height: 30 })],
-    ['image/crop,w_50,g_east/format,png', (s: sharp.Sharp) => s.extract({ left: 150, top: 0, width: 50, height: 100 })],
-    ['image/crop,w_300,h_300,x_190,y_90/format,png', (s: sharp.Sharp) => s.extract({ left: 190, top: 90, width: 10, height: 10 })],
-    ['image/indexcrop,x_60,i_1/format,png', (s: sharp.Sharp) => s.extract({ left: 60, top: 0, width: 60, height: 100 })],
-    ['image/indexcrop,x_60,i_3/format,png', (s: sharp.Sharp) => s.extract({ left: 180, top: 0, width: 20, height: 100 })],
-    ['image/indexcrop,x_60,y_40,i_1/format,png', (s: sharp.Sharp) => s.extract({ left: 0, top: 40, width: 200, height: 40 })],
-    ['image/indexcrop,x_60,i_9/format,png', (s: sharp.Sharp) => s],
+    ['image/rotate,90/format,png', (s: Sharp) => s.rotate(90)],
+    ['image/rotate,180/format,png', (s: Sharp) => s.rotate(180)],
+    ['image/rotate,270/format,png', (s: Sharp) => s.rotate(270)],
+    ['image/crop,x_10,y_20,w_50,h_30/format,png', (s: Sharp) => s.extract({ left: 10, top: 20, width: 50, height: 30 })],
+    ['image/crop,w_50,h_30,g_se/format,png', (s: Sharp) => s.extract({ left: 150, top: 70, width: 50, height: 30 })],
+    ['image/crop,w_50,h_30,x_10,y_5,g_se/format,png', (s: Sharp) => s.extract({ left: 140, top: 65, width: 50, height: 30 })],
+    ['image/crop,w_50,h_30,g_center/format,png', (s: Sharp) => s.extract({ left: 75, top: 35, width: 50, height: 30 })],
+    ['image/crop,w_50,g_east/format,png', (s: Sharp) => s.extract({ left: 150, top: 0, width: 50, height: 100 })],
+    ['image/crop,w_300,h_300,x_190,y_90/format,png', (s: Sharp) => s.extract({ left: 190, top: 90, width: 10, height: 10 })],
+    ['image/indexcrop,x_60,i_1/format,png', (s: Sharp) => s.extract({ left: 60, top: 0, width: 60, height: 100 })],
+    ['image/indexcrop,x_60,i_3/format,png', (s: Sharp) => s.extract({ left: 180, top: 0, width: 20, height: 100 })],
+    ['image/indexcrop,x_60,y_40,i_1/format,png', (s: Sharp) => s.extract({ left: 0, top: 40, width: 200, height: 40 })],
+    ['image/indexcrop,x_60,i_9/format,png', (s: Sharp) => s],
   ])('%s is pixel-identical to sharp', async (process, ref) => {
     const ours = await rgba((await transform(src, process)).bytes);
     const theirs = await rgba(await ref(sharp(src)).png().toBuffer());
@@ -129,9 +129,9 @@ describe('pixel operations compared with sharp', () => {
   });
 
   it.each([
-    ['h', (s: sharp.Sharp) => s.flop()],
-    ['v', (s: sharp.Sharp) => s.flip()],
-    ['hv', (s: sharp.Sharp) => s.flip().flop()],
+    ['h', (s: Sharp) => s.flop()],
+    ['v', (s: Sharp) => s.flip()],
+    ['hv', (s: Sharp) => s.flip().flop()],
   ])('flip,%s (extension) is pixel-identical to sharp', async (axis, ref) => {
     const ours = await rgba((await transform(src, `image/flip,${axis}/format,png`, { extensions: true })).bytes);
     const theirs = await rgba(await ref(sharp(src)).png().toBuffer());
@@ -139,11 +139,11 @@ describe('pixel operations compared with sharp', () => {
   });
 
   it.each([
-    ['image/bright,40/format,png', (s: sharp.Sharp) => s.linear(1, 102)],
-    ['image/bright,-30/format,png', (s: sharp.Sharp) => s.linear(1, -76.5)],
-    ['image/contrast,50/format,png', (s: sharp.Sharp) => s.linear(2.25, 128 * (1 - 2.25))],
-    ['image/contrast,-50/format,png', (s: sharp.Sharp) => s.linear(0.25, 128 * (1 - 0.25))],
-    ['image/blur,r_12,s_4/format,png', (s: sharp.Sharp) => s.blur(4)],
+    ['image/bright,40/format,png', (s: Sharp) => s.linear(1, 102)],
+    ['image/bright,-30/format,png', (s: Sharp) => s.linear(1, -76.5)],
+    ['image/contrast,50/format,png', (s: Sharp) => s.linear(2.25, 128 * (1 - 2.25))],
+    ['image/contrast,-50/format,png', (s: Sharp) => s.linear(0.25, 128 * (1 - 0.25))],
+    ['image/blur,r_12,s_4/format,png', (s: Sharp) => s.blur(4)],
   ])('%s matches sharp closely', async (process, ref) => {
     const ours = await rgba((await transform(src, process)).bytes);
     const theirs = await rgba(await ref(sharp(src)).png().toBuffer());
