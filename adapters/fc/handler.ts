@@ -1,0 +1,247 @@
+/**
+ * The Function Compute 3.0 upload handler: an event in, the recipe's variants and a manifest out.
+ *
+ * ```ts
+ * // index.mjs
+ * import { createUploadHandler } from 'imgpipe/adapters';
+ * const upload = createUploadHandler({ sourcePrefix: 'uploads/' });
+ * export const handler = upload.handler;
+ * export const initialize = upload.initialize;
+ * ```
+ *
+ * Failure semantics, chosen so FC's async retries and dead-letter destination do the right thing:
+ * - a malformed event, or a corrupt, unsupported or oversized upload, is permanent: logged with its
+ *   code, recorded (an error manifest for uploads), and the invocation *resolves*, so FC does not
+ *   retry something that can never succeed;
+ * - a storage or network failure *throws*, so FC retries the invocation and finally dead-letters it.
+ * Delivery is at least once, so the handler is idempotent: a replayed event whose outputs exist for
+ * the same source ETag is skipped after a HEAD per output; a new ETag is processed again. The
+ * manifest is written last, so no partial set ever looks complete.
+ */
+// The Node entry: FC runs Node, and importing it registers how WASM modules are read from disk.
+import {
+  DEFAULT_RECIPE, ImgpipeError, init, isImgpipeError, outputKey, runRecipe, validateRecipe,
+  type ErrorCode, type Limits, type Recipe, type RecipeResult, type Variant,
+} from '../../wasm/node.js';
+import { describeValue } from '../../src/errors.js';
+import { compilePattern, DEFAULT_UPLOAD_PATTERN, type EventPattern } from '../events/pattern.js';
+import { keyCandidates } from '../events/keys.js';
+import { parseUploadEvents, type UploadEvent } from '../events/upload-event.js';
+import { resolveCredentials } from '../oss/credentials.js';
+import type { RetryOptions } from '../oss/retry.js';
+import { createOssStorageFactory } from '../oss/storage.js';
+import type { Storage, StorageFactory, StoredObject } from '../storage.js';
+import type { FcContext } from './context.js';
+import { createLogger, jsonLineSink, type Logger, type LogSink } from './log.js';
+import { checkNoSelfTrigger, hasOutputMarker, isOutputKey, META_SOURCE_ETAG, META_SOURCE_KEY, META_STATUS } from './loop.js';
+import { encodeManifest, errorManifest, manifestKey, okManifest, type ManifestSource } from './manifest.js';
+
+export interface UploadHandlerOptions {
+  /** Where variants and manifests go. Default: the bucket the event came from. */
+  readonly targetBucket?: string;
+  /** The bucket the trigger watches, when known: with `targetBucket` it decides whether outputs land beside sources. */
+  readonly sourceBucket?: string;
+  /**
+   * The trigger's filter prefix (e.g. `uploads/`). Events for keys outside it are skipped. Required
+   * (non-overlapping with every output prefix) when outputs land in the source bucket.
+   */
+  readonly sourcePrefix?: string;
+  /** The upload recipe (default: the core's `DEFAULT_RECIPE`). */
+  readonly recipe?: Recipe;
+  /** Manifest key template (default `meta/{name}.json`; see `manifestKey`). */
+  readonly manifestKey?: string;
+  /** EventBridge pattern an event (in CloudEvent form) must match (default `DEFAULT_UPLOAD_PATTERN`). */
+  readonly pattern?: EventPattern;
+  /** Opens buckets. Default: OSS through ali-oss with credentials from the context or environment. */
+  readonly storage?: StorageFactory;
+  /** OSS endpoint override for the default storage (also `IMGPIPE_OSS_ENDPOINT`), e.g. the local server. */
+  readonly endpoint?: string;
+  /** Retry policy of the default storage. */
+  readonly retry?: RetryOptions;
+  readonly limits?: Partial<Limits>;
+  /** Parallel uploads of variants (default 3). */
+  readonly concurrency?: number;
+  /** Where log records go (default: JSON lines on stdout). */
+  readonly log?: LogSink;
+  /** Environment to read credentials and the endpoint from (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type OutcomeStatus = 'processed' | 'skipped' | 'failed';
+export type SkipReason = 'filtered' | 'outside-source-prefix' | 'own-output' | 'already-processed' | 'source-missing';
+
+export interface EventOutcome {
+  readonly eventId?: string;
+  readonly bucket?: string;
+  readonly key?: string;
+  readonly status: OutcomeStatus;
+  readonly reason?: SkipReason;
+  /** Error code of a permanent failure. */
+  readonly code?: ErrorCode;
+  readonly manifestKey?: string;
+  readonly variants?: number;
+}
+
+export interface HandlerResult {
+  readonly requestId?: string;
+  readonly outcomes: readonly EventOutcome[];
+}
+
+export interface UploadHandler {
+  /** The FC 3.0 handler: `export const handler = upload.handler`. */
+  readonly handler: (event: unknown, context?: FcContext) => Promise<HandlerResult>;
+  /** The FC initializer: compiles the WASM modules once per instance. */
+  readonly initialize: (context?: FcContext) => Promise<void>;
+}
+
+/** Codes that will fail the same way however often they are retried. */
+const PERMANENT_CODES: readonly ErrorCode[] = ['CORRUPT_IMAGE', 'UNSUPPORTED_FORMAT', 'IMAGE_TOO_LARGE'];
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(workers);
+}
+
+/** Build the handler. Throws INVALID_ARGUMENT for a configuration that would loop or a bad recipe. */
+export function createUploadHandler(options: UploadHandlerOptions = {}): UploadHandler {
+  const recipe = validateRecipe(options.recipe ?? DEFAULT_RECIPE);
+  const manifestTemplate = options.manifestKey ?? 'meta/{name}.json';
+  const sourcePrefix = options.sourcePrefix ?? '';
+  const outputTemplates = [...recipe.outputs.map((o) => o.key), manifestTemplate];
+  const sameBucket = options.targetBucket === undefined || options.targetBucket === options.sourceBucket;
+  checkNoSelfTrigger({ sameBucket, sourcePrefix, outputTemplates });
+  const matches = compilePattern(options.pattern ?? DEFAULT_UPLOAD_PATTERN);
+  const concurrency = options.concurrency ?? 3;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 32 for concurrency but received ${describeValue(options.concurrency)}`);
+  }
+  const sink = options.log ?? jsonLineSink;
+  const env = options.env ?? (typeof process === 'undefined' ? {} : process.env);
+
+  const storageFor = (context: FcContext | undefined): StorageFactory =>
+    options.storage ??
+    createOssStorageFactory({
+      credentials: resolveCredentials(context, env),
+      endpoint: options.endpoint ?? env.IMGPIPE_OSS_ENDPOINT,
+      runningInRegion: context?.region,
+      retry: options.retry,
+    });
+
+  const expectedOutputs = (key: string): string[] =>
+    recipe.sizes.flatMap((size) => recipe.outputs.map((out) => outputKey(out.key, key, size.name, out.format)));
+
+  /** Already done for this source ETag? One HEAD for the manifest, then one per output. */
+  async function alreadyDone(target: Storage, key: string, etag: string): Promise<boolean> {
+    const manifest = await target.head(manifestKey(manifestTemplate, key));
+    if (!manifest || manifest.meta[META_SOURCE_ETAG] !== etag) return false;
+    if (manifest.meta[META_STATUS] === 'failed') return true;
+    const heads = await Promise.all(expectedOutputs(key).map((k) => target.head(k)));
+    return heads.every((h) => h !== undefined && h.meta[META_SOURCE_ETAG] === etag);
+  }
+
+  /** Read the source, trying the URL-decoded reading of a raw key the event may have encoded. */
+  async function readSource(source: Storage, ev: UploadEvent): Promise<StoredObject | undefined> {
+    for (const key of keyCandidates(ev.key, ev.keyEncoding)) {
+      try {
+        return await source.get(key);
+      } catch (e) {
+        if (!isImgpipeError(e, 'NOT_FOUND')) throw e;
+      }
+    }
+    return undefined;
+  }
+
+  async function processEvent(ev: UploadEvent, factory: StorageFactory, log: Logger): Promise<EventOutcome> {
+    const started = Date.now();
+    const base = { eventId: ev.id, bucket: ev.bucket, key: ev.key };
+    const fields = { eventId: ev.id, bucket: ev.bucket, key: ev.key, eventType: ev.eventType };
+    const targetBucket = options.targetBucket ?? ev.bucket;
+    const skip = (reason: SkipReason, extra: Record<string, unknown> = {}): EventOutcome => {
+      log('info', 'skipped', { ...fields, reason, ms: Date.now() - started, ...extra });
+      return { ...base, status: 'skipped', reason };
+    };
+    if (ev.bucket === targetBucket && isOutputKey(ev.key, outputTemplates)) return skip('own-output');
+    if (hasOutputMarker(ev.userMeta)) return skip('own-output');
+    if (!matches(ev.cloudEvent)) return skip('filtered');
+    if (!ev.key.startsWith(sourcePrefix)) return skip('outside-source-prefix');
+
+    const target = factory(targetBucket, ev.region);
+    if (ev.etag !== undefined && (await alreadyDone(target, ev.key, ev.etag))) return skip('already-processed', { etag: ev.etag });
+
+    const source = await readSource(factory(ev.bucket, ev.region), ev);
+    if (!source) return skip('source-missing');
+    if (hasOutputMarker(source.meta)) return skip('own-output');
+    const key = source.key;
+    const etag = source.etag;
+    const mKey = manifestKey(manifestTemplate, key);
+    // The object may have been overwritten since the event: what matters is the ETag of the bytes read.
+    if (etag !== ev.etag && (await alreadyDone(target, key, etag))) return skip('already-processed', { etag });
+
+    const marker = { [META_SOURCE_KEY]: encodeURIComponent(key), [META_SOURCE_ETAG]: etag };
+    const sourceInfo: ManifestSource = { bucket: ev.bucket, key, etag, bytes: source.bytes.byteLength };
+    let result: RecipeResult;
+    try {
+      result = await runRecipe(source.bytes, { key, recipe, limits: options.limits });
+    } catch (e) {
+      if (isImgpipeError(e) && PERMANENT_CODES.includes(e.code)) {
+        await target.put(mKey, encodeManifest(errorManifest(sourceInfo, e.code, e.message, new Date())), {
+          contentType: 'application/json',
+          cacheControl: 'no-cache',
+          meta: { ...marker, [META_STATUS]: 'failed' },
+        });
+        log('error', 'permanent failure recorded', { ...fields, code: e.code, error: e.message, manifestKey: mKey, ms: Date.now() - started });
+        return { ...base, status: 'failed', code: e.code, manifestKey: mKey };
+      }
+      throw e;
+    }
+    const processedMs = Date.now() - started;
+    await mapLimit(result.variants, concurrency, async (v: Variant) => {
+      await target.put(v.key, v.bytes, { contentType: v.contentType, cacheControl: recipe.cacheControl, meta: marker });
+    });
+    // Last: the manifest's presence is what says the set is complete.
+    await target.put(mKey, encodeManifest(okManifest(ev.bucket, etag, result, result.variants, new Date())), {
+      contentType: 'application/json',
+      cacheControl: 'no-cache',
+      meta: { ...marker, [META_STATUS]: 'ok' },
+    });
+    log('info', 'processed', { ...fields, etag, variants: result.variants.length, manifestKey: mKey, processMs: processedMs, ms: Date.now() - started });
+    return { ...base, status: 'processed', manifestKey: mKey, variants: result.variants.length };
+  }
+
+  async function handler(event: unknown, context?: FcContext): Promise<HandlerResult> {
+    const requestId = context?.requestId;
+    const log = createLogger(sink, { requestId });
+    let events: readonly UploadEvent[];
+    try {
+      events = parseUploadEvents(event);
+    } catch (e) {
+      if (!isImgpipeError(e, 'INVALID_EVENT')) throw e;
+      // Permanent: a malformed event never becomes valid by retrying it.
+      log('error', 'invalid event', { code: e.code, error: e.message });
+      return { requestId, outcomes: [{ status: 'failed', code: 'INVALID_EVENT' }] };
+    }
+    const factory = storageFor(context);
+    const outcomes: EventOutcome[] = [];
+    for (const ev of events) {
+      try {
+        outcomes.push(await processEvent(ev, factory, log));
+      } catch (e) {
+        // Transient (or a bug): throw so FC retries the invocation; finished events will be skipped.
+        log('error', 'failed, will be retried', { eventId: ev.id, bucket: ev.bucket, key: ev.key, code: isImgpipeError(e) ? e.code : 'INTERNAL', error: e instanceof Error ? e.message : String(e) });
+        throw e;
+      }
+    }
+    return { requestId, outcomes };
+  }
+
+  async function initialize(context?: FcContext): Promise<void> {
+    const started = Date.now();
+    await init();
+    createLogger(sink, { requestId: context?.requestId })('info', 'initialized', { ms: Date.now() - started });
+  }
+
+  return Object.freeze({ handler, initialize });
+}
