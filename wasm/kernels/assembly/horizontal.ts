@@ -1,5 +1,6 @@
 // Horizontal pass: each output pixel is a weighted sum of `taps` consecutive input pixels of the
-// same row. SIMD runs across the four channels of a pixel, two taps per instruction: the two
+// same row (a multiple of four: four taps per loop step). SIMD runs across the four channels of a
+// pixel, two taps per instruction: the two
 // pixels are interleaved channel by channel into i16 lanes ([r0 r1 g0 g1 b0 b1 a0 a1]) so one
 // i32x4.dot_i16x8_s against the weight pair [w0 w1] x4 yields the four channel sums at once.
 //
@@ -12,8 +13,10 @@ export const Q: i32 = 6;
 
 /** Source rows of 8-bit RGBA. */
 export function horizontalU8(src: usize, sw: i32, h: i32, dst: usize, dw: i32, table: usize, taps: i32): void {
-  // Interleave two RGBA8 pixels into zero-extended i16 lanes (indices >= 16 give zero).
-  const mask = i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+  // Interleave pixels 0,1 and 2,3 of four RGBA8 pixels into zero-extended i16 lanes (indices >= 16
+  // give zero), so each vector holds two taps channel by channel.
+  const lo = i8x16(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+  const hi = i8x16(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1);
   const shift = WEIGHT_BITS - Q;
   const round = i32x4.splat(1 << (shift - 1));
   const weights = table + weightsOffset(dw);
@@ -25,13 +28,15 @@ export function horizontalU8(src: usize, sw: i32, h: i32, dst: usize, dw: i32, t
     for (let x = 0; x < dw; x++) {
       let p = row + (<usize>load<i32>(table + (<usize>x << 2)) << 2);
       let acc = i32x4.splat(0);
-      for (let k = 0; k < taps; k += 2) {
-        const px = i8x16.swizzle(v128.load64_zero(p), mask);
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(px, i32x4.splat(load<i32>(w))));
-        p += 8;
-        w += 4;
+      let acc2 = i32x4.splat(0);
+      for (let k = 0; k < taps; k += 4) {
+        const px = v128.load(p);
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(i8x16.swizzle(px, lo), v128.load32_splat(w)));
+        acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(i8x16.swizzle(px, hi), v128.load32_splat(w, 4)));
+        p += 16;
+        w += 8;
       }
-      acc = i32x4.shr_s(i32x4.add(acc, round), shift);
+      acc = i32x4.shr_s(i32x4.add(i32x4.add(acc, acc2), round), shift);
       v128.store64_lane(d, i16x8.narrow_i32x4_s(acc, acc), 0);
       d += 8;
     }
@@ -53,13 +58,14 @@ export function horizontalQ6(src: usize, sw: i32, h: i32, dst: usize, dw: i32, t
     for (let x = 0; x < dw; x++) {
       let p = row + (<usize>load<i32>(table + (<usize>x << 2)) << 3);
       let acc = i32x4.splat(0);
-      for (let k = 0; k < taps; k += 2) {
-        const px = i8x16.swizzle(v128.load(p), mask);
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(px, i32x4.splat(load<i32>(w))));
-        p += 16;
-        w += 4;
+      let acc2 = i32x4.splat(0);
+      for (let k = 0; k < taps; k += 4) {
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(i8x16.swizzle(v128.load(p), mask), v128.load32_splat(w)));
+        acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(i8x16.swizzle(v128.load(p, 16), mask), v128.load32_splat(w, 4)));
+        p += 32;
+        w += 8;
       }
-      acc = i32x4.shr_s(i32x4.add(acc, round), shift);
+      acc = i32x4.shr_s(i32x4.add(i32x4.add(acc, acc2), round), shift);
       v128.store64_lane(d, i16x8.narrow_i32x4_s(acc, acc), 0);
       d += 8;
     }

@@ -3,14 +3,14 @@
 // Calling convention (see src/kernels/lanczos.ts): reset(), alloc() the source, copy RGBA bytes
 // into it, then resize() returns a pointer to the destination RGBA bytes, valid until the next
 // reset(). Nothing is imported; the module owns and exports its memory.
-import { alloc, reset, used } from './memory';
+import { alloc, reset } from './memory';
 import { makeTable, tableTaps } from './weights';
 import { horizontalU8, horizontalQ6 } from './horizontal';
 import { vertical } from './vertical';
 import { boxShrink } from './box';
 import { ensureLinearTables, expand, finish } from './convert';
 
-export { alloc, reset, used };
+export { alloc, reset };
 
 /** Filter in linear light instead of on gamma-encoded values. */
 export const FLAG_LINEAR: i32 = 1;
@@ -70,13 +70,13 @@ export function resize(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i3
   }
 
   // Horizontal first, then vertical: the vertical pass reads whole rows and vectorises along them.
-  const hTable = makeTable(cw, dw, fx / <f64>kx);
+  const hTable = makeTable(cw, dw, fx / <f64>kx, 4);
   const hTaps = tableTaps;
   const mid = alloc(<usize>dw * ch * 8);
   if (curQ6) horizontalQ6(cur, cw, ch, mid, dw, hTable, hTaps);
   else horizontalU8(cur, cw, ch, mid, dw, hTable, hTaps);
 
-  const vTable = makeTable(ch, dh, fy / <f64>ky);
+  const vTable = makeTable(ch, dh, fy / <f64>ky, 2);
   const vTaps = tableTaps;
   const out = alloc(<usize>dw * dh * 4);
   if (wide) {

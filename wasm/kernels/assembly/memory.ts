@@ -45,8 +45,3 @@ export function allocPermanent(bytes: usize): usize {
 export function reset(): void {
   top = base;
 }
-
-/** Bytes currently allocated above the permanent region (for diagnostics). */
-export function used(): usize {
-  return top - base;
-}

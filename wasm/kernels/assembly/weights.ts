@@ -1,8 +1,8 @@
 // Lanczos3 filter tables for one axis, in 14-bit fixed point.
 //
 // Each output sample reads a fixed-size window of `taps` consecutive input samples (padded with
-// zero weights to an even count, because the SIMD kernels consume weights in pairs through
-// i32x4.dot_i16x8_s). A fixed window keeps the inner loops free of per-sample bounds.
+// zero weights to the multiple the SIMD kernel consumes per step: pairs for i32x4.dot_i16x8_s,
+// or four for the horizontal pass). A fixed window keeps the inner loops free of per-sample bounds.
 import { alloc, align16 } from './memory';
 
 /** Weights are integers summing to 1 << WEIGHT_BITS. 14 bits keep every product and sum in i32. */
@@ -31,17 +31,19 @@ function lanczos3(x: f64): f64 {
 
 /**
  * Build the table mapping `inSize` samples to `outSize`, where one output sample spans `scale`
- * input samples (scale > 1 shrinks). Layout: i32 window start per output, then `taps` i16 weights
+ * input samples (scale > 1 shrinks), with a tap count that is a multiple of `multiple`. Layout: i32 window start per output, then `taps` i16 weights
  * per output. Samples beyond the edges repeat the edge sample (as libvips and sharp do), which is
  * folded into the edge weight so the window never leaves the image.
  */
-export function makeTable(inSize: i32, outSize: i32, scale: f64): usize {
+export function makeTable(inSize: i32, outSize: i32, scale: f64, multiple: i32): usize {
   // When shrinking the kernel is stretched by the scale so it also acts as the anti-alias filter.
   const stretch = scale > 1.0 ? scale : 1.0;
   const support = 3.0 * stretch;
   let taps = <i32>Math.ceil(support * 2.0) + 1;
   if (taps > inSize) taps = inSize;
-  taps += taps & 1;
+  // Round up to what the kernel consumes per step. Windows on images narrower than that read a few
+  // samples past the row end; their weights are zero and the allocator leaves slack after buffers.
+  taps = (taps + multiple - 1) / multiple * multiple;
   tableTaps = taps;
 
   const table = alloc(weightsOffset(outSize) + <usize>outSize * taps * 2);
