@@ -44,7 +44,7 @@ export const ACTIONS = {
   resize: {
     doc: 'Scale by width/height, longer/shorter side or percentage, in five modes.',
     support: 'yes',
-    note: 'Lanczos3 in linear light. w/h win over l/s whenever present. p alone may enlarge even with limit_1 (the docs say p>100 enlarges).',
+    note: 'Lanczos3 with premultiplied alpha. w/h win over l/s whenever present. p alone may enlarge even with limit_1 (the docs say p>100 enlarges).',
     params: {
       m: { spec: oneOf('lfit', 'mfit', 'fill', 'pad', 'fixed'), doc: 'mode', default: 'lfit', ec: '0040-00000311' },
       w: { spec: SIDE, doc: 'target width', ec: '0040-00000312' },
@@ -201,7 +201,7 @@ export const ACTIONS = {
       pady: { spec: int(0, 4096), doc: 'vertical spacing between tiles', default: 0, ec: '0040-00000276' },
       image: { spec: b64url(1023), doc: 'object key of the watermark image, optionally with ?x-oss-process=' },
       text: { spec: b64url(64), doc: 'text' },
-      type: { spec: b64url(64), doc: 'font name', default: 'wqy-zenhei' },
+      type: { spec: b64url(64), doc: 'font name', default: 'wqy-zenhei', note: 'Font bytes come from the caller\'s font resolver; without one (or for an unknown name) the embedded Noto Sans Latin is used' },
       color: { spec: hex6, doc: 'text colour', default: [0, 0, 0] },
       size: { spec: int(1, 1000), doc: 'font size, px', default: 40 },
       shadow: { spec: int(0, 100), doc: 'shadow opacity', default: 0 },
