@@ -71,7 +71,7 @@ export function requireFormat(bytes: Uint8Array): FormatId {
   const id = sniffFormat(bytes);
   if (id) return id;
   if (bytes.length === 0) {
-    throw new ImgpipeError('UNSUPPORTED_FORMAT', `Expected an image (${READABLE}) but received 0 bytes`);
+    throw new ImgpipeError('UNSUPPORTED_FORMAT', `Expected an image in one of ${READABLE} but received 0 bytes`);
   }
   const known = KNOWN_UNSUPPORTED.find((k) => k.magic(bytes));
   const what = known ? `a ${known.name} file` : `${bytes.length} bytes starting ${hexPrefix(bytes)}`;
