@@ -9,7 +9,7 @@
  * once.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ImgpipeError, describeValue } from '../src/errors.js';
 
@@ -309,14 +309,4 @@ function isMissing(e: unknown): boolean {
 
 function storageError(what: string, cause: unknown): ImgpipeError {
   return new ImgpipeError('STORAGE_ERROR', `Could not ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-}
-
-/** True when a path exists (used by the CLI to report what it serves). */
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
