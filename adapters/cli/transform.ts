@@ -1,0 +1,59 @@
+/**
+ * `imgpipe transform <input> '<x-oss-process string>' -o <output>`: the same grammar as OSS and the
+ * HTTP handler, on a local file. `-o -` writes to stdout. `--extensions` enables imgpipe's own actions.
+ * Exit status: 0 done, 1 the image or the process string was refused, 2 usage error.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isImgpipeError } from '../../wasm/node.js';
+import { transform } from '../../src/process/transform.js';
+
+const USAGE = `Usage: imgpipe transform <input> '<x-oss-process string>' -o <output> [--extensions]
+  e.g. imgpipe transform photo.jpg 'image/resize,w_300/format,webp' -o photo.webp`;
+
+export async function transformCommand(argv: string[]): Promise<number> {
+  const positional: string[] = [];
+  let output: string | undefined;
+  let extensions = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-o' || a === '--out' || a === '--output') {
+      output = argv[++i];
+      if (output === undefined) return usage(`${a} needs a value`);
+    } else if (a === '--extensions') extensions = true;
+    else if (a === '-h' || a === '--help') { process.stdout.write(`${USAGE}\n`); return 0; }
+    else if (a.startsWith('-') && a !== '-') return usage(`unknown option ${a}`);
+    else positional.push(a);
+  }
+  if (positional.length !== 2) return usage(`expected an input file and a process string but received ${positional.length} argument(s)`);
+  if (output === undefined) return usage('expected -o <output>');
+  const [input, processString] = positional;
+  try {
+    const bytes = new Uint8Array(await readFile(input));
+    const result = await transform(bytes, processString, { extensions });
+    if (output === '-') {
+      process.stdout.write(result.bytes);
+    } else {
+      await mkdir(dirname(output), { recursive: true });
+      await writeFile(output, result.bytes);
+      process.stderr.write(`${output}: ${result.format === 'json' ? 'JSON' : `${result.format} ${result.width}x${result.height}`}, ${result.bytes.byteLength} bytes\n`);
+    }
+    return 0;
+  } catch (e) {
+    if (isImgpipeError(e)) {
+      const oss = typeof e.details?.ossCode === 'string' ? ` (${e.details.ossCode})` : '';
+      process.stderr.write(`imgpipe: ${e.code}${oss}: ${e.message}\n`);
+      return 1;
+    }
+    if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') {
+      process.stderr.write(`imgpipe: cannot read ${input}: no such file\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function usage(message: string): number {
+  process.stderr.write(`imgpipe transform: ${message}\n${USAGE}\n`);
+  return 2;
+}
