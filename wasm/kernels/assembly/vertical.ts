@@ -1,6 +1,7 @@
 // Vertical pass over Q6 rows: each output row is a weighted sum of `taps` input rows. SIMD runs
 // along the row, eight i16 values (two pixels) at a time; rows are taken in pairs and interleaved
-// so i32x4.dot_i16x8_s applies two taps per instruction.
+// so i32x4.dot_i16x8_s applies two taps per instruction. A step covers 32 bytes, so rows are
+// read and written up to 16 bytes past their end (the allocator's slack; the next row overwrites).
 import { alloc } from './memory';
 import { weightsOffset, WEIGHT_BITS } from './weights';
 import { Q } from './horizontal';
@@ -29,24 +30,33 @@ export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, 
     }
     const w = weights + (<usize>y * taps << 1);
     const out = toU8 ? dst + <usize>y * values : dst + <usize>y * rowBytes;
-    for (let off: usize = 0; off < rowBytes; off += 16) {
+    // Two 16-byte chunks per step share each tap's row pointers and weight splat.
+    for (let off: usize = 0; off < rowBytes; off += 32) {
       let lo = i32x4.splat(0);
       let hi = i32x4.splat(0);
+      let lo2 = i32x4.splat(0);
+      let hi2 = i32x4.splat(0);
       for (let k = 0; k < taps; k += 2) {
-        const a = v128.load(load<usize>(rows + (<usize>k << 2)) + off);
-        const b = v128.load(load<usize>(rows + (<usize>k << 2) + 4) + off);
-        const pair = i32x4.splat(load<i32>(w + (<usize>k << 1)));
+        const ra = load<usize>(rows + (<usize>k << 2)) + off;
+        const rb = load<usize>(rows + (<usize>k << 2), 4) + off;
+        const pair = v128.load32_splat(w + (<usize>k << 1));
+        const a = v128.load(ra);
+        const b = v128.load(rb);
+        const a2 = v128.load(ra, 16);
+        const b2 = v128.load(rb, 16);
         lo = i32x4.add(lo, i32x4.dot_i16x8_s(i16x8.shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11), pair));
         hi = i32x4.add(hi, i32x4.dot_i16x8_s(i16x8.shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15), pair));
+        lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(i16x8.shuffle(a2, b2, 0, 8, 1, 9, 2, 10, 3, 11), pair));
+        hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(i16x8.shuffle(a2, b2, 4, 12, 5, 13, 6, 14, 7, 15), pair));
       }
-      lo = i32x4.shr_s(i32x4.add(lo, round), shift);
-      hi = i32x4.shr_s(i32x4.add(hi, round), shift);
-      const narrow = i16x8.narrow_i32x4_s(lo, hi);
+      const n1 = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(lo, round), shift), i32x4.shr_s(i32x4.add(hi, round), shift));
+      const n2 = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(lo2, round), shift), i32x4.shr_s(i32x4.add(hi2, round), shift));
       if (toU8) {
         // The saturating unsigned narrow is the clamp to [0, 255].
-        v128.store64_lane(out + (off >> 1), i8x16.narrow_i16x8_u(narrow, narrow), 0);
+        v128.store(out + (off >> 1), i8x16.narrow_i16x8_u(n1, n2));
       } else {
-        v128.store(out + off, i16x8.min_s(i16x8.max_s(narrow, lowest), highest));
+        v128.store(out + off, i16x8.min_s(i16x8.max_s(n1, lowest), highest));
+        v128.store(out + off, i16x8.min_s(i16x8.max_s(n2, lowest), highest), 16);
       }
     }
   }
