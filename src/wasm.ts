@@ -19,7 +19,6 @@ export const WASM_MODULES = {
   // Every runtime imgpipe targets (Node 18+, current browsers, workerd) has WASM SIMD, so only the
   // SIMD build of the WebP encoder ships: one build everywhere, same bytes everywhere.
   webp_enc: { file: 'webp_enc_simd.wasm', from: '@jsquash/webp/codec/enc/webp_enc_simd.wasm' },
-  resize: { file: 'squoosh_resize_bg.wasm', from: '@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm' },
   // imgpipe's own Lanczos3 resize kernel (AssemblyScript + SIMD, built by `npm run build:wasm`).
   kernels: { file: 'imgpipe_kernels.wasm', from: './wasm/kernels/build/imgpipe_kernels.wasm' },
 } as const satisfies Record<string, { file: string; from: string }>;

@@ -1,8 +1,7 @@
 /** Lanczos3 resize, keeping the aspect ratio, never enlarging unless asked. */
-import initResize, { resize as wasmResize } from '@jsquash/resize/lib/resize/pkg/squoosh_resize.js';
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { getWasmModule } from '../wasm.js';
+import { resizeRGBA } from '../kernels/lanczos.js';
 
 /** Largest output side, as OSS (16384 px). */
 export const MAX_OUTPUT_SIDE = 16384;
@@ -75,22 +74,9 @@ export function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-let ready: Promise<unknown> | undefined;
-function load(): Promise<unknown> {
-  ready ??= getWasmModule('resize').then((m) => initResize(m));
-  ready.catch(() => (ready = undefined));
-  return ready;
-}
-
-/** Lanczos3 index in the resize module's method table. */
-const LANCZOS3 = 3;
-
 export async function resize(image: RGBAImage, options: ResizeOptions): Promise<RGBAImage> {
   const { width, height } = resizeTarget(image.width, image.height, options);
   if (width === image.width && height === image.height) return image;
-  await load();
-  const input = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-  // Premultiplied alpha: transparent pixels' colours must not bleed into their neighbours.
-  const data = wasmResize(input, image.width, image.height, width, height, LANCZOS3, true, options.linear === true);
-  return { width, height, data };
+  // imgpipe's WASM-SIMD kernel (premultiplied alpha, libvips-style pre-shrink): see src/kernels/.
+  return resizeRGBA(image, width, height, { linear: options.linear === true });
 }
