@@ -228,8 +228,8 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
         await atomicWrite(path, bytes);
         await atomicWrite(metaPathOf(key), JSON.stringify(record));
       } catch (e) {
-        if (isCode(e, 'ENOTDIR') || isCode(e, 'EISDIR')) {
-          throw new ImgpipeError('INVALID_ARGUMENT', `Key ${describeValue(key)} conflicts with another object used as its folder; the local store keeps keys as nested folders`, { cause: e });
+        if (isCode(e, 'ENOTDIR') || isCode(e, 'EISDIR') || isCode(e, 'EEXIST')) {
+          throw new ImgpipeError('INVALID_ARGUMENT', `Key ${describeValue(key)} conflicts with an existing key: the local store keeps keys as nested folders, so a key and a key under it as a folder ("a" and "a/b") cannot both exist`, { cause: e });
         }
         throw storageError(`write ${describeValue(key)}`, e);
       }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
 import { createOssStorage } from '../../adapters/oss/storage.js';
 import { isImgpipeError } from '../../src/errors.js';
+import { parseUploadEvents, type UploadEvent } from '../../adapters/events/upload-event.js';
 
 const credential = { accessKeyId: 'LTAItestkey0001', accessKeySecret: 'test-secret-0001' };
 let root: string;
@@ -219,5 +220,55 @@ describe('storage port over ali-oss (createOssStorage)', () => {
     expect((e as Error).message).not.toContain('wrong');
     expect(retried).toBe(0);
     expect(server.stats.PutObject ?? 0).toBe(attemptsBefore);
+  });
+});
+
+describe('local OSS server events', () => {
+  it('delivers EventBridge CloudEvents filtered by a pattern, with FC-style retries after a throw', async () => {
+    const eventsRoot = await mkdtemp(join(tmpdir(), 'imgpipe-events-'));
+    const received: UploadEvent[] = [];
+    let failNext = true;
+    const events = await startLocalOss({
+      root: eventsRoot,
+      buckets: ['incoming'],
+      credentials: [credential],
+      notify: {
+        format: 'cloudevent',
+        pattern: { data: { oss: { object: { key: [{ suffix: '.jpg' }] } } } },
+        retries: 2,
+        retryDelayMs: 1,
+        handler: async (event) => {
+          expect(event).toBeInstanceOf(Uint8Array);
+          if (failNext) {
+            failNext = false;
+            throw new Error('transient');
+          }
+          received.push(...parseUploadEvents(event));
+          return 'done';
+        },
+      },
+    });
+    try {
+      const oss = new OSS({ ...credential, bucket: 'incoming', endpoint: events.endpoint, region: 'oss-cn-hangzhou' });
+      const put = await oss.put('in/a b+ü.jpg', Buffer.from('jpeg bytes'), { meta: { tag: 'x' } as unknown as OSS.UserMeta });
+      await oss.put('in/notes.txt', Buffer.from('text'));
+      await events.idle();
+      expect(events.invocations.map((i) => [i.key, i.attempt, i.ok])).toEqual([['in/a b+ü.jpg', 0, false], ['in/a b+ü.jpg', 1, true]]);
+      expect(events.invocations[0].error).toBe('Error: transient');
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatchObject({
+        shape: 'cloudevent',
+        bucket: 'incoming',
+        key: 'in/a b+ü.jpg',
+        size: 10,
+        etag: String((put.res.headers as Record<string, string>).etag).replace(/"/g, ''),
+        region: 'cn-hangzhou',
+        userMeta: { 'x-oss-meta-tag': 'x' },
+      });
+      expect(received[0].cloudEvent).toMatchObject({ source: 'acs.oss', type: 'oss:ObjectCreated:PutObject', subject: 'acs:oss:cn-hangzhou:1234567890:incoming/in/a b+ü.jpg' });
+    } finally {
+      await events.close();
+      await rm(eventsRoot, { recursive: true, force: true });
+    }
   });
 });

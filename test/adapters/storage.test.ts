@@ -1,0 +1,156 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveCredentials } from '../../adapters/oss/credentials.js';
+import { backoffDelay, isTransient, withRetry } from '../../adapters/oss/retry.js';
+import { checkObjectKey, createFsStorage, md5Etag, normalizeEtag } from '../../adapters/storage.js';
+import { isImgpipeError } from '../../src/errors.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'imgpipe-fs-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('filesystem storage (the local bucket behind the CLI and the local OSS server)', () => {
+  it('stores bytes as browsable files and metadata beside them', async () => {
+    const s = createFsStorage({ root, bucket: 'local-fs' });
+    const bytes = new TextEncoder().encode('abc');
+    const { etag } = await s.put('a/b c/ü.txt', bytes, { contentType: 'text/plain', meta: { Who: 'me' } });
+    expect(etag).toBe(md5Etag(bytes));
+    expect(etag).toBe('900150983CD24FB0D6963F7D28E17F72');
+    expect(await readdir(join(root, 'local-fs/a/b c'))).toEqual(['ü.txt']);
+    expect(await s.head('a/b c/ü.txt')).toMatchObject({ size: 3, etag, contentType: 'text/plain', meta: { who: 'me' } });
+    expect(new TextDecoder().decode((await s.get('a/b c/ü.txt')).bytes)).toBe('abc');
+    await s.delete('a/b c/ü.txt');
+    expect(await s.head('a/b c/ü.txt')).toBeUndefined();
+    // Empty folders are pruned with the object.
+    expect(await readdir(join(root, 'local-fs'))).toEqual([]);
+  });
+
+  it('escapes keys that are not plain file names and lists them back in OSS order', async () => {
+    const s = createFsStorage({ root, bucket: 'escapes' });
+    const keys = ['dir/', 'x//y', 'p%41.jpg', 'q:*?.jpg', 'b.json', 'b', 'Z.jpg', '照.jpg'];
+    for (const k of keys) await s.put(k, new Uint8Array([1]));
+    const listed = (await s.list()).objects.map((o) => o.key);
+    expect(listed).toEqual(['Z.jpg', 'b', 'b.json', 'dir/', 'p%41.jpg', 'q:*?.jpg', 'x//y', '照.jpg']);
+    const page = await s.list({ maxKeys: 3 });
+    expect(page.objects.map((o) => o.key)).toEqual(['Z.jpg', 'b', 'b.json']);
+    expect(page.nextStartAfter).toBe('b.json');
+    expect((await s.list({ startAfter: page.nextStartAfter, prefix: 'p' })).objects.map((o) => o.key)).toEqual(['p%41.jpg']);
+  });
+
+  it('refuses a missing object, a key used as a folder, traversal and bad bucket names', async () => {
+    const s = createFsStorage({ root, bucket: 'refusals' });
+    const missing = await s.get('nope').catch((e: unknown) => e);
+    expect(isImgpipeError(missing, 'NOT_FOUND')).toBe(true);
+    expect((missing as Error).message).toBe('Object "nope" does not exist in bucket "refusals"');
+    await s.put('a', new Uint8Array([1]));
+    const conflict = await s.put('a/b', new Uint8Array([1])).catch((e: unknown) => e);
+    expect(isImgpipeError(conflict, 'INVALID_ARGUMENT')).toBe(true);
+    expect((conflict as Error).message).toBe('Key "a/b" conflicts with an existing key: the local store keeps keys as nested folders, so a key and a key under it as a folder ("a" and "a/b") cannot both exist');
+    await s.put('f/g', new Uint8Array([1]));
+    const reverse = await s.put('f', new Uint8Array([1])).catch((e: unknown) => e);
+    expect((reverse as Error).message).toBe('Key "f" conflicts with an existing key: the local store keeps keys as nested folders, so a key and a key under it as a folder ("a" and "a/b") cannot both exist');
+    expect([...(await s.get('f/g')).bytes]).toEqual([1]);
+    for (const [key, reason] of [
+      ['../x', "it contains a '.' or '..' path segment"],
+      ['a/./x', "it contains a '.' or '..' path segment"],
+      ['a\\..\\x', "it contains a '.' or '..' path segment"],
+      ['/etc/passwd', 'it starts with a path separator'],
+      ['', 'it is empty'],
+      ['a\0b', 'it contains a NUL character'],
+      ['k'.repeat(1024), 'it is 1024 bytes long (at most 1023)'],
+    ]) {
+      const e = caught(() => checkObjectKey(key));
+      expect(isImgpipeError(e, 'INVALID_ARGUMENT')).toBe(true);
+      expect((e as Error).message).toMatch(new RegExp(`^Expected an object key without path traversal for key but received .*: ${reason.replace(/[.()]/g, '\\$&')}$`));
+    }
+    const badBucket = caught(() => createFsStorage({ root, bucket: '../up' }));
+    expect((badBucket as Error).message).toBe(`Expected a bucket name of 3-63 lower-case letters, digits and '-' for bucket but received "../up"`);
+  });
+
+  it('normalises ETags to the OSS form', () => {
+    expect(normalizeEtag('"abc-2"')).toBe('ABC-2');
+    expect(normalizeEtag('W/"abc"')).toBe('ABC');
+  });
+});
+
+describe('retry policy', () => {
+  it.each([
+    [{ status: 503 }, true],
+    [{ status: 500 }, true],
+    [{ status: -1, name: 'RequestError' }, true],
+    [{ status: -2, name: 'ConnectionTimeoutError' }, true],
+    [{ name: 'ResponseTimeoutError' }, true],
+    [{ code: 'ECONNRESET' }, true],
+    [{ cause: { code: 'ECONNRESET' } }, true],
+    [{ status: 404, code: 'NoSuchKey' }, false],
+    [{ status: 403, code: 'SignatureDoesNotMatch' }, false],
+    [{ status: 400, code: 'ECONNRESET' }, false],
+    [new Error('plain'), false],
+    ['string', false],
+  ])('isTransient(%j) is %s', (error, expected) => {
+    expect(isTransient(error)).toBe(expected);
+  });
+
+  it('backs off exponentially with full jitter, capped', () => {
+    expect(backoffDelay(1, { random: () => 0.999, baseDelayMs: 100 })).toBe(99);
+    expect(backoffDelay(3, { random: () => 0.5, baseDelayMs: 100 })).toBe(200);
+    expect(backoffDelay(10, { random: () => 0.5, baseDelayMs: 100, maxDelayMs: 1000 })).toBe(500);
+    expect(backoffDelay(2, { random: () => 0 })).toBe(0);
+  });
+
+  it('retries transient failures only, and rethrows the last error', async () => {
+    let calls = 0;
+    const delays: number[] = [];
+    const value = await withRetry(async () => {
+      calls++;
+      if (calls < 3) throw Object.assign(new Error('busy'), { status: 503 });
+      return 'ok';
+    }, { baseDelayMs: 1, onRetry: (i) => delays.push(i.attempt) });
+    expect(value).toBe('ok');
+    expect(delays).toEqual([1, 2]);
+
+    let fourxx = 0;
+    const e = await withRetry(async () => {
+      fourxx++;
+      throw Object.assign(new Error('denied'), { status: 403 });
+    }, { baseDelayMs: 1 }).catch((err: unknown) => err);
+    expect((e as Error).message).toBe('denied');
+    expect(fourxx).toBe(1);
+
+    let always = 0;
+    await withRetry(async () => {
+      always++;
+      throw Object.assign(new Error('down'), { status: 502 });
+    }, { retries: 2, baseDelayMs: 1 }).catch(() => undefined);
+    expect(always).toBe(3);
+  });
+});
+
+describe('credentials', () => {
+  it('prefers the FC context STS triple, then ALIBABA_CLOUD_*, then OSS_*', () => {
+    const ctx = { credentials: { accessKeyId: 'STS.id', accessKeySecret: 's', securityToken: 't' } };
+    expect(resolveCredentials(ctx, { ALIBABA_CLOUD_ACCESS_KEY_ID: 'env' , ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'x' })).toEqual({ accessKeyId: 'STS.id', accessKeySecret: 's', securityToken: 't' });
+    expect(resolveCredentials({ credentials: {} }, { ALIBABA_CLOUD_ACCESS_KEY_ID: 'a', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'b', ALIBABA_CLOUD_SECURITY_TOKEN: 'c' })).toEqual({ accessKeyId: 'a', accessKeySecret: 'b', securityToken: 'c' });
+    expect(resolveCredentials(undefined, { OSS_ACCESS_KEY_ID: 'o', OSS_ACCESS_KEY_SECRET: 'p' })).toEqual({ accessKeyId: 'o', accessKeySecret: 'p', securityToken: undefined });
+    const e = caught(() => resolveCredentials({ credentials: { accessKeyId: '', accessKeySecret: '' } }, { OSS_ACCESS_KEY_ID: 'only-id' }));
+    expect(isImgpipeError(e, 'ACCESS_DENIED')).toBe(true);
+    expect((e as Error).message).toBe(
+      'Expected OSS credentials in context.credentials (a role on the function), ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET or OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET but found none',
+    );
+  });
+});
