@@ -22,8 +22,12 @@ export default defineConfig([
     entry: {
       node: 'wasm/node.ts',
       web: 'wasm/web.ts',
+      workerd: 'wasm/workerd.ts',
       core: 'src/index.ts',
     },
+    // The workerd entry imports `./wasm/<file>.wasm` as modules: keep those imports verbatim, they
+    // resolve beside the built entry (dist/wasm/), where copyWasm puts the files.
+    external: [/\.wasm$/],
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

@@ -42,7 +42,10 @@ export function fetchSource(origin: string | URL, options: FetchSourceOptions = 
   const urlOf = (key: string) => new URL(key.split('/').map(encodeURIComponent).join('/'), base);
   const request = async (method: 'GET' | 'HEAD', key: string, signal?: AbortSignal) => {
     try {
-      return await doFetch(urlOf(key), { method, headers: options.headers, signal, redirect: 'error' });
+      // Redirects are not followed (the origin is fixed), but `redirect: 'error'` is refused outright
+      // by workerd; 'manual' hands back the 3xx (an opaque status 0 in browsers), which `get`
+      // reports as a storage error like any other non-2xx answer.
+      return await doFetch(urlOf(key), { method, headers: options.headers, signal, redirect: 'manual' });
     } catch (e) {
       if (signal?.aborted) throw new ImgpipeError('ABORTED', `Expected to read ${key} from the origin but the request was aborted`, { cause: e });
       throw new ImgpipeError('STORAGE_ERROR', `Expected the origin to answer for ${key} but the request failed: ${String((e as Error)?.message ?? e)}`, { cause: e });

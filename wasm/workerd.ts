@@ -1,0 +1,30 @@
+/**
+ * workerd / Cloudflare Workers entry: the whole public API, with the WASM modules imported as ES
+ * modules. Workers refuse to compile WebAssembly from bytes at run time and can't fetch `file:` URLs,
+ * so the `web` entry's fetch-beside-the-module strategy fails there; instead the runtime (wrangler,
+ * miniflare, workerd's `wasm` module type) hands over each `.wasm` import as a compiled
+ * `WebAssembly.Module`. The imports name `./wasm/<file>` relative to the built entry (`dist/wasm/`),
+ * the same folder every other entry reads; bundlers keep them as-is (see tsup.config.ts and
+ * examples/worker/build.mjs).
+ */
+import { setWasmProvider, type WasmName } from '../src/wasm.js';
+import mozjpegDec from './wasm/mozjpeg_dec.wasm';
+import mozjpegEnc from './wasm/mozjpeg_enc.wasm';
+import png from './wasm/squoosh_png_bg.wasm';
+import webpDec from './wasm/webp_dec.wasm';
+import webpEnc from './wasm/webp_enc_simd.wasm';
+import kernels from './wasm/imgpipe_kernels.wasm';
+
+export * from '../src/index.js';
+
+// `satisfies` makes a module added to WASM_MODULES without an import here a type error.
+const MODULES = Object.freeze({
+  mozjpeg_dec: mozjpegDec,
+  mozjpeg_enc: mozjpegEnc,
+  png,
+  webp_dec: webpDec,
+  webp_enc: webpEnc,
+  kernels,
+} satisfies Record<WasmName, WebAssembly.Module>);
+
+setWasmProvider(async (name) => MODULES[name]);
