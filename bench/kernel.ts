@@ -1,17 +1,18 @@
 /**
  * The resize kernel alone: imgpipe's WASM-SIMD Lanczos3 (src/kernels/lanczos.ts) against the
- * packaged @jsquash/resize Lanczos3 (called as src/ops/resize.ts calls it) and native sharp, all
+ * packaged @jsquash/resize Lanczos3 (premultiplied, as imgpipe used it before) and native sharp, all
  * resizing the same decoded RGBA (sharp raw input, so no shrink-on-load) of the benchmark photo to
  * the upload recipe's widths. Single-threaded: sharp.concurrency(1), sharp.cache(false).
  * Quality is SSIM (bench/ssim.ts) of each output against sharp's.
  *
  *   npx tsx bench/kernel.ts [--runs N] [--warmup N] [--linear]
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import initJsquashResize, { resize as jsquashResize } from '@jsquash/resize/lib/resize/pkg/squoosh_resize.js';
 import '../wasm/node.js';
-import { getWasmModule } from '../src/wasm.js';
 import { resizeRGBA } from '../src/kernels/lanczos.js';
 import type { RGBAImage } from '../src/image.js';
 import { INPUTS } from './inputs.js';
@@ -70,7 +71,8 @@ async function time(fn: Resizer, image: RGBAImage, width: number, height: number
 
 const { data, info } = await sharp(INPUTS.photo.path).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
 const photo: RGBAImage = { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
-await initJsquashResize(await getWasmModule('resize'));
+// imgpipe no longer ships the squoosh resize module, so load it straight from the dependency.
+await initJsquashResize(readFileSync(createRequire(import.meta.url).resolve('@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm')));
 
 const rows: string[][] = [];
 for (const width of WIDTHS) {
@@ -90,5 +92,5 @@ for (const width of WIDTHS) {
   }
 }
 console.log(`Resize kernel, ${INPUTS.photo.label}, ${linear ? 'linear light' : 'gamma space'}, RGBA in memory, ${runs} runs after ${warmup} warm-up, one thread`);
-console.log(`Node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), concurrency 1, cache off; @jsquash/resize lanczos3 with premultiply (as src/ops/resize.ts)`);
+console.log(`Node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), concurrency 1, cache off; @jsquash/resize lanczos3 with premultiply`);
 console.log(formatTable(['resize', 'implementation', 'median ms', 'min ms', 'x sharp', 'SSIM vs sharp'], rows));
