@@ -24,14 +24,16 @@ import {
   type ErrorCode, type Limits, type Recipe, type RecipeResult, type Variant,
 } from '../../wasm/node.js';
 import { describeValue } from '../../src/errors.js';
+import { checkByteLimit, resolveLimits } from '../../src/limits.js';
 import { compilePattern, DEFAULT_UPLOAD_PATTERN, type EventPattern } from '../events/pattern.js';
 import { keyCandidates } from '../events/keys.js';
+import { parseHttpCloudEvents } from '../events/http.js';
 import { parseUploadEvents, type UploadEvent } from '../events/upload-event.js';
 import { resolveCredentials } from '../oss/credentials.js';
 import type { RetryOptions } from '../oss/retry.js';
 import { createOssStorageFactory } from '../oss/storage.js';
-import type { Storage, StorageFactory, StoredObject } from '../storage.js';
-import type { FcContext } from './context.js';
+import type { ObjectInfo, Storage, StorageFactory } from '../storage.js';
+import { readHttpTriggerEvent, type FcContext, type FcHttpResponse } from './context.js';
 import { createLogger, jsonLineSink, type Logger, type LogSink } from './log.js';
 import { checkNoSelfTrigger, hasOutputMarker, isOutputKey, META_SOURCE_ETAG, META_SOURCE_KEY, META_STATUS } from './loop.js';
 import { encodeManifest, errorManifest, manifestKey, okManifest, type ManifestSource } from './manifest.js';
@@ -90,6 +92,12 @@ export interface HandlerResult {
 export interface UploadHandler {
   /** The FC 3.0 handler: `export const handler = upload.handler`. */
   readonly handler: (event: unknown, context?: FcContext) => Promise<HandlerResult>;
+  /**
+   * For an FC HTTP trigger (an EventBridge HTTP target): CloudEvents in binary or structured mode.
+   * Answers 200 with the outcomes, 400 for a request that is not an OSS CloudEvent (never retried),
+   * 503 for a storage failure (retried by EventBridge).
+   */
+  readonly httpHandler: (event: unknown, context?: FcContext) => Promise<FcHttpResponse>;
   /** The FC initializer: compiles the WASM modules once per instance. */
   readonly initialize: (context?: FcContext) => Promise<void>;
 }
@@ -118,6 +126,7 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 32 for concurrency but received ${describeValue(options.concurrency)}`);
   }
+  const limits = resolveLimits(options.limits);
   const sink = options.log ?? jsonLineSink;
   const env = options.env ?? (typeof process === 'undefined' ? {} : process.env);
 
@@ -142,14 +151,14 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     return heads.every((h) => h !== undefined && h.meta[META_SOURCE_ETAG] === etag);
   }
 
-  /** Read the source, trying the URL-decoded reading of a raw key the event may have encoded. */
-  async function readSource(source: Storage, ev: UploadEvent): Promise<StoredObject | undefined> {
+  /**
+   * Find the source object, trying the URL-decoded reading of a raw key in case the event encoded it.
+   * A HEAD, not a GET: the marker and the size limit are checked before any byte is downloaded.
+   */
+  async function locateSource(source: Storage, ev: UploadEvent): Promise<ObjectInfo | undefined> {
     for (const key of keyCandidates(ev.key, ev.keyEncoding)) {
-      try {
-        return await source.get(key);
-      } catch (e) {
-        if (!isImgpipeError(e, 'NOT_FOUND')) throw e;
-      }
+      const info = await source.head(key);
+      if (info) return info;
     }
     return undefined;
   }
@@ -171,31 +180,34 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     const target = factory(targetBucket, ev.region);
     if (ev.etag !== undefined && (await alreadyDone(target, ev.key, ev.etag))) return skip('already-processed', { etag: ev.etag });
 
-    const source = await readSource(factory(ev.bucket, ev.region), ev);
-    if (!source) return skip('source-missing');
-    if (hasOutputMarker(source.meta)) return skip('own-output');
-    const key = source.key;
-    const etag = source.etag;
+    const sourceStorage = factory(ev.bucket, ev.region);
+    const info = await locateSource(sourceStorage, ev);
+    if (!info) return skip('source-missing');
+    if (hasOutputMarker(info.meta)) return skip('own-output');
+    const { key, etag } = info;
     const mKey = manifestKey(manifestTemplate, key);
     // The object may have been overwritten since the event: what matters is the ETag of the bytes read.
     if (etag !== ev.etag && (await alreadyDone(target, key, etag))) return skip('already-processed', { etag });
 
     const marker = { [META_SOURCE_KEY]: encodeURIComponent(key), [META_SOURCE_ETAG]: etag };
-    const sourceInfo: ManifestSource = { bucket: ev.bucket, key, etag, bytes: source.bytes.byteLength };
     let result: RecipeResult;
+    let bytes = info.size;
     try {
-      result = await runRecipe(source.bytes, { key, recipe, limits: options.limits });
+      // Refused from the HEAD, so an oversized upload is never downloaded into the instance's memory.
+      checkByteLimit(info.size, limits);
+      const source = await sourceStorage.get(key);
+      bytes = source.bytes.byteLength;
+      result = await runRecipe(source.bytes, { key, recipe, limits });
     } catch (e) {
-      if (isImgpipeError(e) && PERMANENT_CODES.includes(e.code)) {
-        await target.put(mKey, encodeManifest(errorManifest(sourceInfo, e.code, e.message, new Date())), {
-          contentType: 'application/json',
-          cacheControl: 'no-cache',
-          meta: { ...marker, [META_STATUS]: 'failed' },
-        });
-        log('error', 'permanent failure recorded', { ...fields, code: e.code, error: e.message, manifestKey: mKey, ms: Date.now() - started });
-        return { ...base, status: 'failed', code: e.code, manifestKey: mKey };
-      }
-      throw e;
+      if (!isImgpipeError(e) || !PERMANENT_CODES.includes(e.code)) throw e;
+      const sourceInfo: ManifestSource = { bucket: ev.bucket, key, etag, bytes };
+      await target.put(mKey, encodeManifest(errorManifest(sourceInfo, e.code, e.message, new Date())), {
+        contentType: 'application/json',
+        cacheControl: 'no-cache',
+        meta: { ...marker, [META_STATUS]: 'failed' },
+      });
+      log('error', 'permanent failure recorded', { ...fields, code: e.code, error: e.message, manifestKey: mKey, ms: Date.now() - started });
+      return { ...base, status: 'failed', code: e.code, manifestKey: mKey };
     }
     const processedMs = Date.now() - started;
     await mapLimit(result.variants, concurrency, async (v: Variant) => {
@@ -211,6 +223,21 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     return { ...base, status: 'processed', manifestKey: mKey, variants: result.variants.length };
   }
 
+  async function runEvents(events: readonly UploadEvent[], context: FcContext | undefined, log: Logger): Promise<EventOutcome[]> {
+    const factory = storageFor(context);
+    const outcomes: EventOutcome[] = [];
+    for (const ev of events) {
+      try {
+        outcomes.push(await processEvent(ev, factory, log));
+      } catch (e) {
+        // Transient (or a bug): let the platform retry the invocation; finished events will be skipped.
+        log('error', 'failed, will be retried', { eventId: ev.id, bucket: ev.bucket, key: ev.key, code: isImgpipeError(e) ? e.code : 'INTERNAL', error: e instanceof Error ? e.message : String(e) });
+        throw e;
+      }
+    }
+    return outcomes;
+  }
+
   async function handler(event: unknown, context?: FcContext): Promise<HandlerResult> {
     const requestId = context?.requestId;
     const log = createLogger(sink, { requestId });
@@ -223,18 +250,29 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
       log('error', 'invalid event', { code: e.code, error: e.message });
       return { requestId, outcomes: [{ status: 'failed', code: 'INVALID_EVENT' }] };
     }
-    const factory = storageFor(context);
-    const outcomes: EventOutcome[] = [];
-    for (const ev of events) {
-      try {
-        outcomes.push(await processEvent(ev, factory, log));
-      } catch (e) {
-        // Transient (or a bug): throw so FC retries the invocation; finished events will be skipped.
-        log('error', 'failed, will be retried', { eventId: ev.id, bucket: ev.bucket, key: ev.key, code: isImgpipeError(e) ? e.code : 'INTERNAL', error: e instanceof Error ? e.message : String(e) });
-        throw e;
-      }
+    return { requestId, outcomes: await runEvents(events, context, log) };
+  }
+
+  async function httpHandler(event: unknown, context?: FcContext): Promise<FcHttpResponse> {
+    const requestId = context?.requestId;
+    const log = createLogger(sink, { requestId });
+    const respond = (statusCode: number, body: unknown): FcHttpResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    let events: readonly UploadEvent[];
+    try {
+      events = parseHttpCloudEvents(readHttpTriggerEvent(event));
+    } catch (e) {
+      if (!isImgpipeError(e, 'INVALID_EVENT')) throw e;
+      log('error', 'invalid event', { code: e.code, error: e.message });
+      // 4xx: the sender must not retry a request that can never be understood.
+      return respond(400, { code: e.code, message: e.message });
     }
-    return { requestId, outcomes };
+    try {
+      return respond(200, { requestId, outcomes: await runEvents(events, context, log) });
+    } catch (e) {
+      const code = isImgpipeError(e) ? e.code : 'INTERNAL';
+      // 5xx: EventBridge retries the delivery, and finished events are skipped next time.
+      return respond(503, { code, message: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   async function initialize(context?: FcContext): Promise<void> {
@@ -243,5 +281,5 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     createLogger(sink, { requestId: context?.requestId })('info', 'initialized', { ms: Date.now() - started });
   }
 
-  return Object.freeze({ handler, initialize });
+  return Object.freeze({ handler, httpHandler, initialize });
 }

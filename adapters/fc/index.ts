@@ -3,4 +3,4 @@ export { createUploadHandler, type UploadHandler, type UploadHandlerOptions, typ
 export { manifestKey, type Manifest, type OkManifest, type ErrorManifest, type ManifestSource } from './manifest.js';
 export { META_SOURCE_KEY, META_SOURCE_ETAG, META_STATUS, checkNoSelfTrigger, staticPrefix } from './loop.js';
 export { jsonLineSink, type LogRecord, type LogSink, type LogLevel } from './log.js';
-export type { FcContext, FcCredentials, FcEventHandler } from './context.js';
+export { readHttpTriggerEvent, type FcContext, type FcCredentials, type FcEventHandler, type FcHttpResponse } from './context.js';

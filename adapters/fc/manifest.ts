@@ -3,7 +3,7 @@
  * `meta/{name}.json` in the target bucket. It is written after every variant, so its presence means
  * the set is complete; an error manifest records a permanent failure so it is never retried.
  */
-import type { RecipeResult, Variant } from '../../src/recipe.js';
+import { outputKey, type RecipeResult, type Variant } from '../../src/recipe.js';
 
 export const MANIFEST_VERSION = 1;
 
@@ -52,18 +52,11 @@ export function errorManifest(source: ManifestSource, code: string, message: str
 }
 
 /**
- * Fill the manifest key template. Placeholders: `{name}` (source key without extension, folders
- * kept), `{key}` (the whole source key), `{base}` (file name without extension), `{dir}` (folder with
- * trailing slash, or empty).
+ * Fill the manifest key template with the core's key-template rules (`{name}`, `{base}`, `{dir}`;
+ * see `outputKey`), so output and manifest keys can never be derived two different ways.
  */
 export function manifestKey(template: string, sourceKey: string): string {
-  const slash = sourceKey.lastIndexOf('/');
-  const dir = slash >= 0 ? sourceKey.slice(0, slash + 1) : '';
-  const file = sourceKey.slice(slash + 1);
-  const dot = file.lastIndexOf('.');
-  const base = dot > 0 ? file.slice(0, dot) : file;
-  const values: Record<string, string> = { name: dir + base, key: sourceKey, base, dir };
-  return template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
+  return outputKey(template, sourceKey, 'manifest', 'jpeg');
 }
 
 export function encodeManifest(m: Manifest): Uint8Array {

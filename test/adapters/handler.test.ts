@@ -1,4 +1,5 @@
 import OSS from 'ali-oss';
+import { CloudEvent, HTTP } from 'cloudevents';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +235,65 @@ describe('upload handler end to end (ali-oss → local OSS → trigger → handl
     expect(r.outcomes).toEqual([{ status: 'failed', code: 'INVALID_EVENT' }]);
     const rec = logs.filter((l) => l.msg === 'invalid event').pop();
     expect(rec).toMatchObject({ level: 'error', code: 'INVALID_EVENT', requestId: 'req-test', error: 'Expected an object at event.events[0].oss but received nothing' });
+  });
+
+  it('refuses an oversized upload from its HEAD, without downloading it', async () => {
+    const k = 'uploads/too-big.jpg';
+    const etag = await seed(k, small);
+    const strict = createUploadHandler({ sourceBucket: 'photos', targetBucket: 'photos-out', sourcePrefix: 'uploads/', limits: { maxBytes: 1000 }, env: { IMGPIPE_OSS_ENDPOINT: server.endpoint }, log: () => {} });
+    const gets = server.stats.GetObject ?? 0;
+    const r = await strict.handler(ossEvent('photos', k, etag, small.length), context);
+    expect(r.outcomes[0]).toMatchObject({ status: 'failed', code: 'IMAGE_TOO_LARGE', manifestKey: 'meta/uploads/too-big.json' });
+    expect(server.stats.GetObject ?? 0).toBe(gets);
+    const manifest = JSON.parse(new TextDecoder().decode((await server.storage('photos-out').get('meta/uploads/too-big.json')).bytes));
+    expect(manifest.error).toEqual({ code: 'IMAGE_TOO_LARGE', message: `Expected at most 1000 bytes of input (limits.maxBytes) but received ${small.length} bytes` });
+  });
+
+  describe('HTTP trigger with CloudEvents (EventBridge HTTP target)', () => {
+    const k = 'uploads/over http é+.jpg';
+    let etag: string;
+    const trigger = (headers: Record<string, unknown>, body: string, base64: boolean) =>
+      Buffer.from(JSON.stringify({
+        version: 'v1', rawPath: '/', headers, queryParameters: {}, isBase64Encoded: base64,
+        body: base64 ? Buffer.from(body).toString('base64') : body,
+        requestContext: { http: { method: 'POST', path: '/' }, requestId: 'r' },
+      }));
+    const cloudEvent = () => new CloudEvent({
+      id: `ce-http-${etag}`, source: 'acs.oss', specversion: '1.0', type: 'oss:ObjectCreated:PutObject', datacontenttype: 'application/json',
+      subject: `acs:oss:cn-hangzhou:1:photos/${k}`, data: JSON.parse(ossEvent('photos', k, etag, small.length).toString()).events[0],
+    });
+
+    it('binary mode (Base64 body) is processed: 200 with the outcomes', async () => {
+      etag = await seed(k, small);
+      const msg = HTTP.binary(cloudEvent());
+      const res = await upload.httpHandler(trigger(msg.headers, String(msg.body), true), context);
+      expect(res.statusCode).toBe(200);
+      expect(JSON.parse(res.body).outcomes[0]).toMatchObject({ status: 'processed', key: k, variants: 6 });
+    });
+
+    it('structured mode replay is skipped', async () => {
+      const msg = HTTP.structured(cloudEvent());
+      const res = await upload.httpHandler(trigger(msg.headers, String(msg.body), false), context);
+      expect(res.statusCode).toBe(200);
+      expect(JSON.parse(res.body).outcomes[0]).toMatchObject({ status: 'skipped', reason: 'already-processed' });
+    });
+
+    it('a request that is not a CloudEvent gets 400, a storage outage 503', async () => {
+      const bad = await upload.httpHandler(trigger({ 'content-type': 'text/plain' }, 'hello', false), context);
+      expect(bad.statusCode).toBe(400);
+      expect(JSON.parse(bad.body)).toEqual({ code: 'INVALID_EVENT', message: 'Expected a CloudEvent over HTTP (ce-* headers, or content-type application/cloudevents+json) but received content-type "text/plain"' });
+      const notHttp = await upload.httpHandler(Buffer.from('[1]'), context);
+      expect(JSON.parse(notHttp.body)).toEqual({ code: 'INVALID_EVENT', message: 'Expected an HTTP trigger event with a headers object but received [1]' });
+
+      etag = await seed('uploads/outage-http.jpg', small);
+      const ce = new CloudEvent({ ...cloudEvent().toJSON(), id: 'x', data: JSON.parse(ossEvent('photos', 'uploads/outage-http.jpg', etag, small.length).toString()).events[0] });
+      server.setFaults({ failGets: 20, status: 503 });
+      const msg = HTTP.structured(ce);
+      const down = await upload.httpHandler(trigger(msg.headers, String(msg.body), false), context);
+      server.setFaults({});
+      expect(down.statusCode).toBe(503);
+      expect(JSON.parse(down.body)).toMatchObject({ code: 'STORAGE_ERROR' });
+    });
   });
 
   it('never writes credentials into its logs', () => {
