@@ -21,6 +21,7 @@ Options:
   --source-prefix <p>      only keys under this prefix are processed (default uploads/)
   --event <oss|cloudevent> event shape delivered to the handler (default oss)
   --no-pipeline            serve objects only; do not process uploads
+  --anonymous              also accept unsigned requests (e.g. curl -T photo.jpg <endpoint>/photos/uploads/)
   --region <id>            region reported in events (default cn-hangzhou)
   -h, --help               show this help
 
@@ -42,6 +43,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         'source-prefix': { type: 'string', default: 'uploads/' },
         event: { type: 'string', default: 'oss' },
         'no-pipeline': { type: 'boolean', default: false },
+        anonymous: { type: 'boolean', default: false },
         region: { type: 'string', default: 'cn-hangzhou' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -87,6 +89,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       region: values.region,
       buckets: [...new Set([source, target])],
       credentials,
+      allowAnonymous: values.anonymous,
       notify: values['no-pipeline'] ? undefined : { handler: (event, context) => upload!.handler(event, context), buckets: [source], format: values.event },
     });
     endpoint = server.endpoint;

@@ -67,6 +67,11 @@ export interface LocalOssOptions {
   readonly region?: string;
   readonly notify?: NotifyOptions;
   readonly faults?: Faults;
+  /**
+   * Accept requests that carry no signature at all (for `curl -T file`); requests that do carry one
+   * are still verified. Off by default, as on OSS.
+   */
+  readonly allowAnonymous?: boolean;
 }
 
 /** One delivery of an event to the handler. */
@@ -394,7 +399,8 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
       if (faults.delayMs) await sleep(faults.delayMs);
       r = route(req);
       const headers = headerMap(req);
-      const failure = verifyRequest({ method, headers, query: r.query, bucket: r.bucket, key: r.key, region, now: new Date() }, credentials);
+      const anonymous = headers.authorization === undefined && !r.query.some(([k]) => k === 'Signature');
+      const failure = anonymous && options.allowAnonymous ? undefined : verifyRequest({ method, headers, query: r.query, bucket: r.bucket, key: r.key, region, now: new Date() }, credentials);
       if (failure) {
         await readBody(req);
         throw new HttpError(403, failure.code, failure.message);

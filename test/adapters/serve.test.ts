@@ -38,7 +38,7 @@ describe('imgpipe serve', () => {
     const root = await mkdtemp(join(tmpdir(), 'imgpipe-serve-'));
     dirs.push(root);
     const creds = { accessKeyId: 'LTAIservetest0001', accessKeySecret: 'serve-secret' };
-    const run = serve(['--root', root, '--port', '0', '--bucket', 'photos', '--source-prefix', 'uploads/'], {
+    const run = serve(['--root', root, '--port', '0', '--bucket', 'photos', '--source-prefix', 'uploads/', '--anonymous'], {
       IMGPIPE_LOCAL_ACCESS_KEY_ID: creds.accessKeyId,
       IMGPIPE_LOCAL_ACCESS_KEY_SECRET: creds.accessKeySecret,
     });
@@ -61,6 +61,12 @@ describe('imgpipe serve', () => {
         'webp/medium/uploads/holiday photo.webp',
         'webp/thumb/uploads/holiday photo.webp',
       ]);
+      // With --anonymous, a plain unsigned PUT (what `curl -T` sends) is accepted too; a wrong signature still is not.
+      const curlLike = await fetch(`${endpoint}/photos/plain.txt`, { method: 'PUT', body: 'hi' });
+      expect(curlLike.status).toBe(200);
+      expect(await (await fetch(`${endpoint}/photos/plain.txt`)).text()).toBe('hi');
+      const forged = await fetch(`${endpoint}/photos/plain.txt`, { headers: { authorization: `OSS ${creds.accessKeyId}:AAAA`, date: new Date().toUTCString() } });
+      expect(forged.status).toBe(403);
       // The variants are plain files under the root, for a developer to open.
       expect((await readFile(join(root, 'photos/resized/thumb/uploads/holiday photo.jpg'))).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
       // Structured logs from the handler on stdout.
