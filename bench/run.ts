@@ -214,8 +214,10 @@ function ssimCell(cell: Measured, competitor: string): string {
 
 /** Bytes and SSIM per output, every competitor side by side: where the quality or size goes. */
 function outputsTable(rep: WorkloadReport): string {
-  const measured = rep.rows.filter((r): r is Row & { single: Measured } => r.single?.ok === true);
-  const ref = measured.find((r) => r.competitor === REFERENCE_ID);
+  const ok = rep.rows.filter((r): r is Row & { single: Measured } => r.single?.ok === true);
+  const ref = ok.find((r) => r.competitor === REFERENCE_ID);
+  // The reference first, so every SSIM column reads as "against the column on the left".
+  const measured = ref ? [ref, ...ok.filter((r) => r !== ref)] : ok;
   const headers = ['output', ...measured.flatMap((r) => (r === ref ? [`${r.competitor} KB`] : [`${r.competitor} KB`, 'SSIM']))];
   const rows = rep.workload.outputs.map((o) => [
     `${o.name} ${o.width}w q${o.quality}`,
