@@ -8,10 +8,66 @@ import { codecMessage } from './instance.js';
 export async function decodeGif(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
   try {
     const reader = new GifReader(bytes);
+    const frame = reader.frameInfo(0);
+    // omggif allocates the frame's own width x height before decoding: a frame larger than the
+    // canvas (which passed the limits) would be an allocation the limits never saw.
+    if (frame.x + frame.width > header.width || frame.y + frame.height > header.height) {
+      throw new ImgpipeError('CORRUPT_IMAGE', `Expected the first GIF frame to lie within the ${header.width}x${header.height} canvas but it is ${frame.width}x${frame.height} at ${frame.x},${frame.y}`);
+    }
+    checkLzw(bytes, frame.data_offset);
     const image = createImage(header.width, header.height);
     reader.decodeAndBlitFrameRGBA(0, image.data as unknown as Uint8Array);
     return image;
   } catch (e) {
+    if (e instanceof ImgpipeError) throw e;
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable GIF but the decoder failed: ${codecMessage(e)}`, { cause: e });
+  }
+}
+
+/**
+ * Walk the frame's LZW code stream without producing pixels, refusing a code that refers to a table
+ * entry not yet defined. omggif trusts such codes, and with them a damaged file can build an entry
+ * whose prefix is itself, on which omggif's prefix chase loops forever (a hang no timeout inside one
+ * call can stop). The walk mirrors omggif's bit reader and stops at the end of the data.
+ */
+function checkLzw(b: Uint8Array, p: number): void {
+  const minCodeSize = b[p++];
+  if (!(minCodeSize >= 1 && minCodeSize <= 11)) {
+    throw new ImgpipeError('CORRUPT_IMAGE', `Expected a GIF LZW minimum code size between 1 and 11 but received ${minCodeSize}`);
+  }
+  const clear = 1 << minCodeSize, eoi = clear + 1;
+  let next = eoi + 1, size = minCodeSize + 1, mask = (1 << size) - 1;
+  let cur = 0, shift = 0, hasPrev = false;
+  let block = b[p++] ?? 0;
+  for (;;) {
+    while (shift < 16 && block > 0 && p < b.length) {
+      cur |= b[p++] << shift;
+      shift += 8;
+      if (block === 1) block = b[p++] ?? 0;
+      else block--;
+    }
+    if (shift < size) return;
+    const code = cur & mask;
+    cur >>= size;
+    shift -= size;
+    if (code === clear) {
+      next = eoi + 1;
+      size = minCodeSize + 1;
+      mask = (1 << size) - 1;
+      hasPrev = false;
+      continue;
+    }
+    if (code === eoi) return;
+    if (code > next || (code === next && !hasPrev)) {
+      throw new ImgpipeError('CORRUPT_IMAGE', `Expected GIF LZW codes to refer to defined table entries (at most ${next}) but received code ${code}`);
+    }
+    if (hasPrev && next < 4096) {
+      next++;
+      if (next >= mask + 1 && size < 12) {
+        size++;
+        mask = (mask << 1) | 1;
+      }
+    }
+    hasPrev = true;
   }
 }
