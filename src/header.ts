@@ -46,7 +46,7 @@ const tag = (b: Uint8Array, o: number) => String.fromCharCode(b[o], b[o + 1], b[
 const READERS: Record<FormatId, (b: Uint8Array) => ImageHeader> = { jpeg: readJpeg, png: readPng, webp: readWebp, gif: readGif };
 
 // Sum of the standard (Annex K) luminance quantisation table: the reference for quality estimation.
-const STD_LUMA_SUM = 5580;
+const STD_LUMA_SUM = 3688;
 
 function readJpeg(b: Uint8Array): ImageHeader {
   let o = 2;

@@ -11,8 +11,23 @@ export { decode, inspect, type DecodeOptions, type DecodedImage } from './decode
 export { encode, flatten, type EncodeOptions } from './encode.js';
 export { resize, resizeTarget, type ResizeOptions } from './ops/resize.js';
 export { orient } from './ops/orient.js';
+export { watermark, validateWatermark, type WatermarkOptions, type Gravity } from './ops/watermark.js';
 export {
   processUpload, runRecipe, outputKey, validateRecipe, DEFAULT_RECIPE,
   type Recipe, type RecipeSize, type RecipeOutput, type RecipeWatermark, type Variant, type RecipeResult, type ProcessUploadOptions,
 } from './recipe.js';
 export { init, setWasmProvider, WASM_MODULES, type InitOptions, type WasmName, type WasmSource, type WasmProvider } from './wasm.js';
+export * from './process/index.js';
+export { crop, anchoredRect } from './ops/crop.js';
+export { indexCrop } from './ops/indexcrop.js';
+export { circle } from './ops/circle.js';
+export { roundedCorners } from './ops/rounded-corners.js';
+export { rotate, rotatedSize } from './ops/rotate.js';
+export { flip } from './ops/flip.js';
+export { blur } from './ops/blur.js';
+export { bright } from './ops/bright.js';
+export { contrast } from './ops/contrast.js';
+export { sharpen } from './ops/sharpen.js';
+export { extend } from './ops/extend.js';
+export { averageHue } from './ops/average-hue.js';
+export { info } from './ops/info.js';

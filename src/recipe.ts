@@ -13,6 +13,7 @@ import { decode, toBytes, type DecodedImage } from './decode.js';
 import { encode } from './encode.js';
 import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
+import { watermark, type WatermarkOptions } from './ops/watermark.js';
 
 export interface RecipeSize {
   /** Name used in output keys (`{size}`), e.g. `large`. */
@@ -40,13 +41,11 @@ export interface RecipeOutput {
 }
 
 /**
- * Watermark settings carried by the recipe. The renderer lives in `ops/watermark.ts`; the recipe
- * only decides which sizes get it.
+ * Watermark settings carried by the recipe: any option of `watermark()` (text, font, colour,
+ * opacity, gravity, margins, shadow, logo...). When `size` is omitted the text scales with each
+ * variant: width / 30, at least 20 px.
  */
-export interface RecipeWatermark {
-  readonly text?: string;
-  readonly [option: string]: unknown;
-}
+export type RecipeWatermark = WatermarkOptions;
 
 export interface Recipe {
   readonly sizes: readonly RecipeSize[];
@@ -68,7 +67,8 @@ export const DEFAULT_RECIPE: Recipe = deepFreeze({
     { format: 'jpeg', quality: 85, key: 'resized/{size}/{name}.jpg' },
     { format: 'webp', quality: 80, key: 'webp/{size}/{name}.webp' },
   ],
-  watermark: { text: '© imgpipe' },
+  // Lower-right, semi-transparent white with a soft shadow so it reads on light and dark photos.
+  watermark: { text: '© imgpipe', color: 'FFFFFF', opacity: 60, shadow: 40, gravity: 'se', x: 20, y: 20 },
   cacheControl: 'public, max-age=31536000, immutable',
 });
 
@@ -142,9 +142,10 @@ function sourceInfo(key: string, d: DecodedImage, size: number): RecipeResult['s
   return Object.freeze({ key, format: d.format, width: d.width, height: d.height, bytes: size, orientation: d.orientation });
 }
 
-/** The watermark slot: the renderer is applied here for sizes that ask for it. */
-async function applyRecipeWatermark(image: RGBAImage, _watermark: RecipeWatermark): Promise<RGBAImage> {
-  return image;
+/** Watermark one variant; the text size follows the variant's width unless the recipe fixes it. */
+function applyRecipeWatermark(image: RGBAImage, options: RecipeWatermark): Promise<RGBAImage> {
+  const size = options.size ?? Math.max(20, Math.round(image.width / 30));
+  return watermark(image, { ...options, size });
 }
 
 /** Fill a key template for one variant. */

@@ -140,7 +140,9 @@ export function summary(outcomes: readonly Outcome[], out: string): string {
 }
 
 type Command = (argv: string[]) => Promise<number>;
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  transform: async () => (await import('./transform.js')).transformCommand,
+};
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') { process.stdout.write(`${HELP}\n`); return argv.length === 0 ? 2 : 0; }

@@ -18,7 +18,7 @@ export async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise
   let out: { data: Uint8ClampedArray; width: number; height: number } | undefined;
   try {
     // Every bit depth, palette and grey(+alpha) comes out as 8-bit RGBA.
-    out = pngDecode(bytes) as never;
+    out = pngDecode(bytes) as unknown as typeof out;
   } catch (e) {
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable PNG but the decoder failed: ${codecMessage(e)}`, { cause: e });
   }

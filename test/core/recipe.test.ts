@@ -33,7 +33,7 @@ describe('upload recipe on every fixture, against sharp', () => {
   for (const name of listImages()) {
     it(name, async () => {
       const bytes = image(name);
-      const variants = await processUpload(bytes, { key: `uploads/${name}` });
+      const variants = await processUpload(bytes, { key: `uploads/${name}`, recipe });
       const base = name.replace(/\.[^.]+$/, '');
       expect(variants.map((v) => v.key)).toEqual([
         `resized/large/uploads/${base}.jpg`, `webp/large/uploads/${base}.webp`,
@@ -72,7 +72,7 @@ describe('recipe rules', () => {
   });
 
   it('keeps transparency in WebP and flattens it onto white in JPEG', async () => {
-    const variants = await processUpload(image('full-transparent.png'), { key: 't.png' });
+    const variants = await processUpload(image('full-transparent.png'), { key: 't.png', recipe });
     const jpeg = await sharpRaw(variants[0].bytes);
     const webp = await sharpRaw(variants[1].bytes);
     expect(jpeg.data.every((v) => v >= 250)).toBe(true);
@@ -81,10 +81,33 @@ describe('recipe rules', () => {
 
   it('takes the first frame of animations', async () => {
     for (const name of ['animated-loop-3.webp', 'animated-loop-3.gif', 'rotating-squares.webp']) {
-      const [large] = await processUpload(image(name), { key: name });
+      const [large] = await processUpload(image(name), { key: name, recipe });
       const first = await sharpRaw(sharp(image(name), { pages: 1 }).flatten({ background: '#ffffff' }));
       const sim = await similarity(await sharpRaw(large.bytes), first);
       expect(sim.delta, name).toBeLessThan(MAX_DELTA);
+    }
+  });
+
+  it('watermarks large and medium but not thumb, with text sized to the variant', async () => {
+    const bytes = image('2569067123_aca715a2ee_o.jpg');
+    const marked = await processUpload(bytes, { key: 'p.jpg', recipe: { ...DEFAULT_RECIPE, outputs: [{ format: 'png', quality: 100, key: '{size}/{name}.png' }] } });
+    const plain = await processUpload(bytes, { key: 'p.jpg', recipe: { ...recipe, outputs: [{ format: 'png', quality: 100, key: '{size}/{name}.png' }] } });
+    for (const [i, size] of ['large', 'medium', 'thumb'].entries()) {
+      const a = await sharpRaw(marked[i].bytes), b = await sharpRaw(plain[i].bytes);
+      const changed: [number, number][] = [];
+      for (let p = 0; p < a.data.length; p += 4) {
+        if (Math.abs(a.data[p] - b.data[p]) + Math.abs(a.data[p + 1] - b.data[p + 1]) + Math.abs(a.data[p + 2] - b.data[p + 2]) > 24) changed.push([(p / 4) % a.width, Math.floor(p / 4 / a.width)]);
+      }
+      if (size === 'thumb') { expect(changed).toEqual([]); continue; }
+      expect(changed.length, size).toBeGreaterThan(50);
+      // Everything the watermark touched is in the lower-right corner, inside the 20 px margin.
+      const textSize = Math.max(20, Math.round(a.width / 30));
+      for (const [x, y] of changed) {
+        expect(x, size).toBeGreaterThan(a.width / 2);
+        expect(y, size).toBeGreaterThan(a.height - 20 - 2 * textSize);
+        expect(x).toBeLessThan(a.width - 20 + 4);
+        expect(y).toBeLessThan(a.height - 20 + 4);
+      }
     }
   });
 
