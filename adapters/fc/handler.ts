@@ -184,18 +184,21 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     const info = await locateSource(sourceStorage, ev);
     if (!info) return skip('source-missing');
     if (hasOutputMarker(info.meta)) return skip('own-output');
-    const { key, etag } = info;
+    const { key } = info;
     const mKey = manifestKey(manifestTemplate, key);
     // The object may have been overwritten since the event: what matters is the ETag of the bytes read.
-    if (etag !== ev.etag && (await alreadyDone(target, key, etag))) return skip('already-processed', { etag });
+    if (info.etag !== ev.etag && (await alreadyDone(target, key, info.etag))) return skip('already-processed', { etag: info.etag });
 
-    const marker = { [META_SOURCE_KEY]: encodeURIComponent(key), [META_SOURCE_ETAG]: etag };
-    let result: RecipeResult;
+    let etag = info.etag;
     let bytes = info.size;
+    const marker = () => ({ [META_SOURCE_KEY]: encodeURIComponent(key), [META_SOURCE_ETAG]: etag });
+    let result: RecipeResult;
     try {
       // Refused from the HEAD, so an oversized upload is never downloaded into the instance's memory.
       checkByteLimit(info.size, limits);
       const source = await sourceStorage.get(key);
+      // An overwrite between HEAD and GET: the outputs describe the bytes actually read.
+      etag = source.etag;
       bytes = source.bytes.byteLength;
       result = await runRecipe(source.bytes, { key, recipe, limits });
     } catch (e) {
@@ -204,20 +207,20 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
       await target.put(mKey, encodeManifest(errorManifest(sourceInfo, e.code, e.message, new Date())), {
         contentType: 'application/json',
         cacheControl: 'no-cache',
-        meta: { ...marker, [META_STATUS]: 'failed' },
+        meta: { ...marker(), [META_STATUS]: 'failed' },
       });
       log('error', 'permanent failure recorded', { ...fields, code: e.code, error: e.message, manifestKey: mKey, ms: Date.now() - started });
       return { ...base, status: 'failed', code: e.code, manifestKey: mKey };
     }
     const processedMs = Date.now() - started;
     await mapLimit(result.variants, concurrency, async (v: Variant) => {
-      await target.put(v.key, v.bytes, { contentType: v.contentType, cacheControl: recipe.cacheControl, meta: marker });
+      await target.put(v.key, v.bytes, { contentType: v.contentType, cacheControl: recipe.cacheControl, meta: marker() });
     });
     // Last: the manifest's presence is what says the set is complete.
     await target.put(mKey, encodeManifest(okManifest(ev.bucket, etag, result, result.variants, new Date())), {
       contentType: 'application/json',
       cacheControl: 'no-cache',
-      meta: { ...marker, [META_STATUS]: 'ok' },
+      meta: { ...marker(), [META_STATUS]: 'ok' },
     });
     log('info', 'processed', { ...fields, etag, variants: result.variants.length, manifestKey: mKey, processMs: processedMs, ms: Date.now() - started });
     return { ...base, status: 'processed', manifestKey: mKey, variants: result.variants.length };
