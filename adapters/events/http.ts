@@ -39,7 +39,10 @@ export function parseHttpCloudEvents(message: HttpMessage): readonly UploadEvent
   return parseUploadEvents(list.map((e) => e.toJSON()));
 }
 
-/** Build the HTTP message EventBridge would send for an event (used by the local server's HTTP sink). */
+/**
+ * Build the HTTP message EventBridge sends for a CloudEvent, in binary or structured mode: for
+ * driving an HTTP-triggered handler (`httpHandler`) locally or in tests.
+ */
 export function toHttpCloudEvent(event: Readonly<Record<string, unknown>>, mode: 'binary' | 'structured'): { headers: Record<string, string>; body: string } {
   const ce = new CloudEvent(event as ConstructorParameters<typeof CloudEvent>[0], false);
   const message = mode === 'binary' ? HTTP.binary(ce) : HTTP.structured(ce);

@@ -1,7 +1,7 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import { encodeUrlKey, keyCandidates } from '../../adapters/events/keys.js';
-import { parseHttpCloudEvents } from '../../adapters/events/http.js';
+import { parseHttpCloudEvents, toHttpCloudEvent } from '../../adapters/events/http.js';
 import { parseUploadEvents } from '../../adapters/events/upload-event.js';
 import { isImgpipeError } from '../../src/errors.js';
 
@@ -183,6 +183,14 @@ describe('CloudEvents over HTTP (cloudevents SDK binding)', () => {
     expect(String(msg.headers['content-type'])).toContain('application/cloudevents+json');
     const [ev] = parseHttpCloudEvents({ headers: msg.headers as Record<string, string>, body: new TextEncoder().encode(String(msg.body)) });
     expect(ev).toMatchObject({ id: '69B1A0A8', key, size: 122539 });
+  });
+
+  it.each(['binary', 'structured'] as const)('toHttpCloudEvent builds a %s-mode message that parses back', (mode) => {
+    const msg = toHttpCloudEvent(cloudEvent(key), mode);
+    if (mode === 'binary') expect(msg.headers['ce-id']).toBe('69B1A0A8');
+    else expect(msg.headers['content-type']).toContain('application/cloudevents+json');
+    const [ev] = parseHttpCloudEvents(msg);
+    expect(ev).toMatchObject({ id: '69B1A0A8', key, bucket: 'testbucket', etag: '688A7BF4F233DC9C88A80BF985AB1234' });
   });
 
   it('refuses a request that is not a CloudEvent', () =>
