@@ -142,6 +142,7 @@ export function summary(outcomes: readonly Outcome[], out: string): string {
 type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   transform: async () => (await import('./transform.js')).transformCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
