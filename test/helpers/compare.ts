@@ -2,13 +2,13 @@
  * Image comparison for tests: outputs are judged against sharp (libvips) renditions of the same
  * input by a perceptual hash (structure) and a mean colour distance (tone), never by eyeballing.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { RGBAImage } from '../../src/image.js';
 
 sharp.cache(false);
 
 /** Decode any image bytes to RGBA with sharp (the reference decoder). */
-export async function sharpRaw(bytes: Uint8Array | sharp.Sharp): Promise<RGBAImage> {
+export async function sharpRaw(bytes: Uint8Array | Sharp): Promise<RGBAImage> {
   const s = bytes instanceof Uint8Array ? sharp(bytes) : bytes;
   const { data, info } = await s.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
