@@ -38,6 +38,19 @@ export default defineConfig([
     onSuccess: async () => copyWasm(),
   },
   {
+    // Self-contained browser build (dependencies bundled in) for a plain `<script type="module">` or a
+    // module Worker served by any static server, with no bundler or import map: the codecs' glue is
+    // bare-specifier ESM and jpeg-js is CommonJS, neither loadable by a browser as published. Its WASM
+    // is fetched from dist/wasm/ exactly like dist/web.js.
+    entry: { 'web.standalone': 'wasm/web.ts' },
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    noExternal: [/.*/],
+    external: [/\.wasm$/],
+    sourcemap: true,
+  },
+  {
     entry: { cli: 'adapters/cli/main.ts' },
     format: ['esm'],
     target: 'node18',

@@ -61,3 +61,22 @@ export async function startWorker(origin: string): Promise<Miniflare> {
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export interface ManifestEntry { key: string; size: string; format: string; width: number; height: number; bytes: number; sha256: string }
+
+/** Debian's Chromium, headless, with nothing reaching the network on its own. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run',
+]);
+export const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** The fixture every runtime test uploads, and the recipe's variants for it: key, width, height. */
+export const PHOTO = '2569067123_aca715a2ee_o.jpg'; // 2725x2225
+export const PHOTO_VARIANTS: readonly (readonly [string, number, number])[] = Object.freeze([
+  ['resized/large/2569067123_aca715a2ee_o.jpg', 1200, 980],
+  ['webp/large/2569067123_aca715a2ee_o.webp', 1200, 980],
+  ['resized/medium/2569067123_aca715a2ee_o.jpg', 600, 490],
+  ['webp/medium/2569067123_aca715a2ee_o.webp', 600, 490],
+  ['resized/thumb/2569067123_aca715a2ee_o.jpg', 150, 122],
+  ['webp/thumb/2569067123_aca715a2ee_o.webp', 150, 122],
+]);
