@@ -57,16 +57,22 @@ const competitors: Readonly<Record<string, Resizer>> = Object.freeze({
   },
 });
 
-async function time(fn: Resizer, image: RGBAImage, width: number, height: number): Promise<{ summary: Summary; output: RGBAImage }> {
-  let output = await fn(image, width, height);
-  for (let i = 1; i < warmup; i++) output = await fn(image, width, height);
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    output = await fn(image, width, height);
-    samples.push(performance.now() - t0);
+/**
+ * Time every competitor on one resize, taking turns run by run so that a burst of load from other
+ * processes on the machine falls on all of them alike rather than on whoever ran during it.
+ */
+async function timeAll(image: RGBAImage, width: number, height: number): Promise<Map<string, { summary: Summary; output: RGBAImage }>> {
+  const names = Object.keys(competitors);
+  const outputs = new Map<string, RGBAImage>();
+  const samples = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      outputs.set(name, await competitors[name](image, width, height));
+      if (i >= warmup) samples.get(name)!.push(performance.now() - t0);
+    }
   }
-  return { summary: summarize(samples), output };
+  return new Map(names.map((n) => [n, { summary: summarize(samples.get(n)!), output: outputs.get(n)! }]));
 }
 
 const { data, info } = await sharp(INPUTS.photo.path).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -77,8 +83,7 @@ await initJsquashResize(readFileSync(createRequire(import.meta.url).resolve('@js
 const rows: string[][] = [];
 for (const width of WIDTHS) {
   const height = Math.round((photo.height * width) / photo.width);
-  const results = new Map<string, { summary: Summary; output: RGBAImage }>();
-  for (const [name, fn] of Object.entries(competitors)) results.set(name, await time(fn, photo, width, height));
+  const results = await timeAll(photo, width, height);
   const reference = results.get('sharp')!;
   for (const [name, r] of results) {
     rows.push([
@@ -91,6 +96,6 @@ for (const width of WIDTHS) {
     ]);
   }
 }
-console.log(`Resize kernel, ${INPUTS.photo.label}, ${linear ? 'linear light' : 'gamma space'}, RGBA in memory, ${runs} runs after ${warmup} warm-up, one thread`);
+console.log(`Resize kernel, ${INPUTS.photo.label}, ${linear ? 'linear light' : 'gamma space'}, RGBA in memory, ${runs} interleaved runs after ${warmup} warm-up, one thread`);
 console.log(`Node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), concurrency 1, cache off; @jsquash/resize lanczos3 with premultiply`);
 console.log(formatTable(['resize', 'implementation', 'median ms', 'min ms', 'x sharp', 'SSIM vs sharp'], rows));
