@@ -1,0 +1,91 @@
+/**
+ * Same pixels everywhere: the upload recipe and a few x-oss-process strings run on the same fixtures
+ * in Node (wasm/node.ts), Chromium (dist/web.standalone.js) and workerd (the Worker example), and
+ * every output must be byte-identical (SHA-256). All three run the same WASM modules with the same
+ * inputs; the JS around them is integer/deterministic, so there is no tolerance to allow.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Miniflare } from 'miniflare';
+import { runRecipe, transform } from '../../wasm/node.js';
+import { IMAGES, image } from '../helpers/fixtures.js';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, PHOTO, serveStatic, sha256, startWorker, type ManifestEntry, type StaticServer } from './harness.js';
+
+// A large photo, an EXIF-rotated JPEG, a PNG with alpha and a lossy WebP.
+const FIXTURES = [PHOTO, 'Landscape_6.jpg', 'bggn4a16.png', '4.webp'];
+const PROCESS = [
+  'image/resize,w_300/format,webp',
+  'image/resize,m_fill,w_64,h_64/format,png',
+  'image/rotate,90/blur,r_3,s_2/format,jpg/quality,q_80',
+  'image/resize,w_400/watermark,text_aW1ncGlwZQ,size_30,g_se/format,jpg',
+];
+
+type Digests = Record<string, string>; // label -> sha256
+
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+let mf: Miniflare;
+
+beforeAll(async () => {
+  server = await serveStatic({ '/dist/': `${ROOT}dist/`, '/examples/preview/': `${ROOT}examples/preview/`, '/images/': IMAGES, '/': IMAGES });
+  [browser, mf] = await Promise.all([
+    chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] }),
+    startWorker(server.url),
+  ]);
+  page = await browser.newPage();
+  // A page on the server's origin, so the module and its WASM load same-origin.
+  await page.goto(`${server.url}/examples/preview/index.html`);
+  await page.addScriptTag({ type: 'module', content: "import * as lib from '/dist/web.standalone.js'; globalThis.imgpipe = lib;" });
+  await page.waitForFunction(() => 'imgpipe' in globalThis);
+});
+afterAll(async () => {
+  await browser?.close();
+  await mf?.dispose();
+  await server?.close();
+});
+
+async function inNode(name: string): Promise<Digests> {
+  const out: Digests = {};
+  const bytes = image(name);
+  for (const v of (await runRecipe(bytes, { key: name })).variants) out[`recipe ${v.key}`] = sha256(v.bytes);
+  for (const p of PROCESS) out[p] = sha256((await transform(bytes, p)).bytes);
+  return out;
+}
+
+async function inChromium(name: string): Promise<Digests> {
+  return page.evaluate(async ({ name, process }) => {
+    const lib = (globalThis as unknown as { imgpipe: typeof import('../../wasm/web.js') }).imgpipe;
+    const hex = async (b: Uint8Array) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), (x) => x.toString(16).padStart(2, '0')).join('');
+    const bytes = new Uint8Array(await (await fetch(`/images/${name}`)).arrayBuffer());
+    const out: Record<string, string> = {};
+    for (const v of (await lib.runRecipe(bytes, { key: name })).variants) out[`recipe ${v.key}`] = await hex(v.bytes);
+    for (const p of process) out[p] = await hex((await lib.transform(bytes, p)).bytes);
+    return out;
+  }, { name, process: PROCESS });
+}
+
+async function inWorkerd(name: string): Promise<Digests> {
+  const out: Digests = {};
+  const res = await mf.dispatchFetch(`http://imgpipe.example/recipe/${name}`);
+  expect(res.status).toBe(200);
+  for (const v of ((await res.json()) as { variants: ManifestEntry[] }).variants) out[`recipe ${v.key}`] = v.sha256;
+  for (const p of PROCESS) {
+    const r = await mf.dispatchFetch(`http://imgpipe.example/${name}?x-oss-process=${encodeURIComponent(p)}`);
+    expect(r.status, `${name} ${p}`).toBe(200);
+    out[p] = sha256(new Uint8Array(await r.arrayBuffer()));
+  }
+  return out;
+}
+
+describe('same bytes in Node, Chromium and workerd', () => {
+  for (const name of FIXTURES) {
+    it(name, async () => {
+      const node = await inNode(name);
+      expect(Object.keys(node)).toHaveLength(6 + PROCESS.length);
+      const [browserOut, workerdOut] = await Promise.all([inChromium(name), inWorkerd(name)]);
+      expect(browserOut).toEqual(node);
+      expect(workerdOut).toEqual(node);
+    });
+  }
+});
