@@ -24,6 +24,7 @@ export default defineConfig([
       web: 'wasm/web.ts',
       workerd: 'wasm/workerd.ts',
       core: 'src/index.ts',
+      adapters: 'adapters/index.ts',
     },
     // The workerd entry imports `./wasm/<file>.wasm` as modules: keep those imports verbatim, they
     // resolve beside the built entry (dist/wasm/), where copyWasm puts the files.
