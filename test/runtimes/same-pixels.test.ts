@@ -56,7 +56,7 @@ async function inNode(name: string): Promise<Digests> {
 async function inChromium(name: string): Promise<Digests> {
   return page.evaluate(async ({ name, process }) => {
     const lib = (globalThis as unknown as { imgpipe: typeof import('../../wasm/web.js') }).imgpipe;
-    const hex = async (b: Uint8Array) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), (x) => x.toString(16).padStart(2, '0')).join('');
+    const hex = async (b: Uint8Array) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)), (x) => x.toString(16).padStart(2, '0')).join('');
     const bytes = new Uint8Array(await (await fetch(`/images/${name}`)).arrayBuffer());
     const out: Record<string, string> = {};
     for (const v of (await lib.runRecipe(bytes, { key: name })).variants) out[`recipe ${v.key}`] = await hex(v.bytes);

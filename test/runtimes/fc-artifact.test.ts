@@ -1,0 +1,115 @@
+/**
+ * The Function Compute artifact (`npm run build:fc`) as FC runs it: the function folder copied where
+ * no node_modules can be found, loaded by a fresh Node process, invoked with the OSS trigger events
+ * of the local OSS-compatible server, writing variants back over real HTTP. The layer zip's package
+ * is required the way FC resolves layers (NODE_PATH=/opt/nodejs/node_modules).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OSS from 'ali-oss';
+import sharp from 'sharp';
+import { unzipSync } from 'fflate';
+import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
+import { image } from '../helpers/fixtures.js';
+import { WASM_MODULES } from '../../src/wasm.js';
+import { PHOTO, PHOTO_VARIANTS, ROOT } from './harness.js';
+
+const credential = { accessKeyId: 'LTAIfcartifact01', accessKeySecret: 'fc-artifact-secret' };
+const BUILD = join(ROOT, '.fc-build');
+let work: string;
+let server: LocalOss;
+let buildOutput: string;
+
+/** Run `script` in a fresh Node process in `cwd`, with `input` on stdin; resolves with its stdout. */
+function runNode(cwd: string, script: string, input: string | Uint8Array, env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+    child.stdin.end(input);
+  });
+}
+
+const resultOf = (stdout: string): unknown => JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice('RESULT '.length));
+
+// What FC does: load index.js, run the initializer once, hand the event over as bytes.
+const INVOKE = `
+const fn = require('./index.js');
+const chunks = [];
+process.stdin.on('data', (d) => chunks.push(d)).on('end', async () => {
+  const context = { requestId: 'fc-artifact', region: 'cn-hangzhou' };
+  await fn.initialize(context);
+  const result = await fn.handler(Buffer.concat(chunks), context);
+  // stdout also carries the handler's JSON log lines: the result goes on its own marked line.
+  process.stdout.write('\\nRESULT ' + JSON.stringify(result) + '\\n');
+});`;
+
+beforeAll(async () => {
+  buildOutput = execFileSync(process.execPath, [join(ROOT, 'scripts/build-fc.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  work = mkdtempSync(join(tmpdir(), 'imgpipe-fc-artifact-'));
+  cpSync(join(BUILD, 'function'), join(work, 'code'), { recursive: true });
+  server = await startLocalOss({
+    root: join(work, 'oss'),
+    buckets: ['photos'],
+    credentials: [credential],
+    notify: {
+      buckets: ['photos'],
+      handler: async (event) => resultOf(await runNode(join(work, 'code'), INVOKE, event instanceof Uint8Array ? event : JSON.stringify(event), {
+        IMGPIPE_OSS_ENDPOINT: server.endpoint,
+        IMGPIPE_SOURCE_PREFIX: 'uploads/',
+        OSS_ACCESS_KEY_ID: credential.accessKeyId,
+        OSS_ACCESS_KEY_SECRET: credential.accessKeySecret,
+      })),
+    },
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('Function Compute artifact', () => {
+  it('is one folder of JS and WASM, well under 2 MB zipped, and reports its sizes', () => {
+    expect(readdirSync(join(BUILD, 'function')).sort()).toEqual(['index.js', 'index.js.LEGAL.txt', 'wasm']);
+    expect(readdirSync(join(BUILD, 'function/wasm')).sort()).toEqual(Object.values(WASM_MODULES).map((m) => m.file).sort());
+    expect(statSync(join(BUILD, 'function.zip')).size).toBeLessThan(2 * 1024 * 1024);
+    expect(statSync(join(BUILD, 'imgpipe-layer.zip')).size).toBeLessThan(2 * 1024 * 1024);
+    expect(buildOutput).toMatch(/function\.zip\s+\d+ KB/);
+    const layer = Object.keys(unzipSync(readFileSync(join(BUILD, 'imgpipe-layer.zip'))));
+    expect(layer).toContain('nodejs/node_modules/imgpipe/index.js');
+    expect(layer).toContain('nodejs/node_modules/imgpipe/package.json');
+    expect(layer).toContain('nodejs/node_modules/imgpipe/wasm/mozjpeg_enc.wasm');
+  });
+
+  it('runs from its folder with no node_modules: an OSS upload becomes six variants', async () => {
+    const oss = new OSS({ ...credential, bucket: 'photos', endpoint: server.endpoint, region: 'oss-cn-hangzhou' });
+    await oss.put(`uploads/${PHOTO}`, Buffer.from(image(PHOTO)), { mime: 'image/jpeg' });
+    await server.idle();
+    const inv = server.invocations.find((i) => i.key === `uploads/${PHOTO}`);
+    expect(inv?.error).toBeUndefined();
+    expect(inv?.result).toMatchObject({ outcomes: [{ status: 'processed', variants: 6 }] });
+    for (const [key, width, height] of PHOTO_VARIANTS) {
+      const got = await oss.get(key.replace(/(\/[^/]+\/)/, '$1uploads/'));
+      expect(await sharp(got.content).metadata()).toMatchObject({ width, height });
+    }
+  });
+
+  it('serves as a layer: require("imgpipe") through NODE_PATH runs the recipe', async () => {
+    const layerDir = join(work, 'opt');
+    cpSync(join(BUILD, 'layer'), layerDir, { recursive: true });
+    const out = await runNode(work, `
+      const { processUpload } = require('imgpipe');
+      const chunks = [];
+      process.stdin.on('data', (d) => chunks.push(d)).on('end', async () => {
+        const variants = await processUpload(new Uint8Array(Buffer.concat(chunks)), { key: 'a.jpg' });
+        process.stdout.write(JSON.stringify(variants.map((v) => [v.key, v.width, v.height])));
+      });`, image(PHOTO), { NODE_PATH: join(layerDir, 'nodejs/node_modules') });
+    expect(JSON.parse(out)).toEqual(PHOTO_VARIANTS.map(([k, w, h]) => [k.replace(PHOTO.replace('.jpg', ''), 'a'), w, h]));
+  });
+});
