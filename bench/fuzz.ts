@@ -11,7 +11,7 @@
  * dimensions), `hang`, `crash` (the worker died). At the end the worker that survived decodes and
  * encodes the good images again and must produce exactly what it produced before the run.
  *
- *   npm run fuzz -- --cases 10000 --seed 1 [--timeout 2000] [--case 1234] [--verbose]
+ *   npm run fuzz -- --cases 10000 --seed 1 [--timeout 2000] [--check-every 1000] [--case 1234] [--verbose]
  *
  * Cases are derived from (seed, index) alone, so `--case N` replays one case of a run.
  */
@@ -417,7 +417,10 @@ async function workerMain(): Promise<void> {
 
   port.on('message', (m: ToWorker) => {
     const reply = m.type === 'check'
-      ? fingerprint().then((fp): FromWorker => ({ type: 'check', fingerprint: fp }))
+      ? fingerprint().then(
+        (fp): FromWorker => ({ type: 'check', fingerprint: fp }),
+        // A good image that no longer decodes is the finding itself: report it, don't die of it.
+        (e: unknown): FromWorker => ({ type: 'check', fingerprint: `failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` }))
       : run(m);
     void reply.then((r) => port.postMessage(r));
   });
@@ -435,6 +438,8 @@ export interface FuzzOptions {
   /** Per-case bound in ms. Default 2000. */
   readonly timeoutMs?: number;
   readonly onResult?: (c: FuzzCase, r: CaseResult) => void;
+  /** Also check the codecs on the good images every this many cases (0 or undefined: only at the end). */
+  readonly checkEvery?: number;
 }
 
 class CaseWorker {
@@ -477,6 +482,11 @@ class CaseWorker {
   }
 }
 
+async function fingerprintOf(worker: CaseWorker): Promise<string> {
+  const check = await worker.ask({ type: 'check' }, 60_000);
+  return check.type === 'check' ? check.fingerprint : `no answer (${check.type === 'died' ? check.detail : check.type})`;
+}
+
 export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const timeoutMs = options.timeoutMs ?? 2000;
   const from = options.from ?? 0;
@@ -485,6 +495,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const digest = createHash('sha256');
   let worker = new CaseWorker();
   const baseline = await worker.ready;
+  const brokenAfter: string[] = [];
   for (let index = from; index < from + options.cases; index++) {
     const c = makeCase(options.seed, index);
     digest.update(c.bytes);
@@ -505,10 +516,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     if (result.outcome === 'hang') hangs.push(row);
     if (result.outcome === 'crash') crashes.push(row);
     options.onResult?.(c, result);
+    if (options.checkEvery && (index - from + 1) % options.checkEvery === 0 && index + 1 < from + options.cases) {
+      // Periodic check: narrows down which cases left a codec broken, then continues on a fresh worker.
+      const now = await fingerprintOf(worker);
+      if (now !== baseline) {
+        brokenAfter.push(`${now.slice(0, 200)} (checked after case ${index})`);
+        await worker.stop();
+        worker = new CaseWorker();
+        await worker.ready;
+      }
+    }
   }
-  const check = await worker.ask({ type: 'check' }, 60_000);
+  const after = await fingerprintOf(worker);
   await worker.stop();
-  const after = check.type === 'check' ? check.fingerprint : `no answer (${check.type})`;
   return {
     seed: options.seed,
     cases: options.cases,
@@ -516,8 +536,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     escapes,
     hangs,
     crashes,
-    codecsIntact: after === baseline,
-    codecCheck: after === baseline ? `decode+encode fingerprint unchanged (${baseline.slice(0, 12)})` : `fingerprint changed: ${baseline.slice(0, 12)} -> ${after.slice(0, 12)}`,
+    codecsIntact: after === baseline && brokenAfter.length === 0,
+    codecCheck: [
+      after === baseline ? `decode+encode fingerprint unchanged (${baseline.slice(0, 12)})` : `fingerprint changed: ${baseline.slice(0, 12)} -> ${after.slice(0, 200)}`,
+      ...brokenAfter.map((b) => `earlier: ${b}`),
+    ].join('; '),
     digest: digest.digest('hex'),
   };
 }
@@ -548,14 +571,16 @@ async function cli(): Promise<void> {
   const single = process.argv.includes('--case') ? arg('case', 0) : undefined;
   const cases = single === undefined ? arg('cases', 1000) : 1;
   const timeoutMs = arg('timeout', 2000);
+  const checkEvery = arg('check-every', 1000);
   const verbose = process.argv.includes('--verbose') || single !== undefined;
   const started = performance.now();
   let done = 0;
   const summary = await runFuzz({
-    cases, seed, timeoutMs, from: single ?? 0,
+    cases, seed, timeoutMs, checkEvery, from: single ?? 0,
     onResult: (c, r) => {
       done++;
-      if (verbose || r.outcome === 'escape' || r.outcome === 'hang' || r.outcome === 'crash') {
+      // INTERNAL means "a bug, never the caller's fault": as worth seeing as an escape.
+      if (verbose || ['escape', 'hang', 'crash', 'INTERNAL'].includes(r.outcome)) {
         console.log(`#${c.index} ${c.source} [${c.mode} ${c.key}] ${c.mutation} (${c.bytes.length} B) -> ${r.outcome}${r.detail ? `: ${r.detail}` : ''}`);
       } else if (done % 500 === 0) {
         console.log(`${done}/${cases} cases, ${((performance.now() - started) / 1000).toFixed(0)} s`);
