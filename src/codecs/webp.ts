@@ -74,7 +74,17 @@ export interface WebpEncodeOptions {
   lossless: boolean;
 }
 
+/** The WebP bitstream stores each side in 14 bits. */
+export const WEBP_MAX_SIDE = 16383;
+
 export async function encodeWebp(image: RGBAImage, o: WebpEncodeOptions): Promise<Uint8Array> {
+  // libwebp refuses larger pictures without a message; say which limit was hit, and that it is the
+  // image's size (not a bug) that stops it.
+  if (image.width > WEBP_MAX_SIDE || image.height > WEBP_MAX_SIDE) {
+    throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected each side of a WebP output to be at most ${WEBP_MAX_SIDE} px but the image is ${image.width}x${image.height}`, {
+      details: { limit: 'webpMaxSide', max: WEBP_MAX_SIDE, width: image.width, height: image.height },
+    });
+  }
   return encoder.use((m, messages) => {
     let out: Uint8Array | null;
     try {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { makeCase, runFuzz, runIsolated, segments } from '../../bench/fuzz.js';
-import { decode, isImgpipeError } from '../../wasm/node.js';
+import { createImage, decode, encode, isImgpipeError } from '../../wasm/node.js';
 import { image } from '../helpers/fixtures.js';
 
 const CASES = 300;
@@ -119,5 +119,16 @@ describe('GIF LZW streams that would make the decoder loop forever', () => {
       code: 'CORRUPT_IMAGE',
       message: 'Expected the first GIF frame to lie within the 4x4 canvas but it is 65535x65535 at 0,0',
     });
+  });
+});
+
+describe('outputs beyond a format limit', () => {
+  it('a 1x16384 image is refused for WebP as IMAGE_TOO_LARGE, not as an internal failure', async () => {
+    await expect(encode(createImage(1, 16_384), 'webp', { quality: 80 })).rejects.toMatchObject({
+      code: 'IMAGE_TOO_LARGE',
+      message: 'Expected each side of a WebP output to be at most 16383 px but the image is 1x16384',
+    });
+    const ok = await encode(createImage(1, 16_383), 'webp', { quality: 80 });
+    expect(ok.length).toBeGreaterThan(0);
   });
 });
