@@ -11,6 +11,7 @@
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
 import { getWasmModule } from '../wasm.js';
+import { RECYCLE_BYTES } from '../codecs/instance.js';
 
 export interface LanczosOptions {
   /**
@@ -24,8 +25,12 @@ export interface LanczosOptions {
 /** Largest input or output side the kernel accepts (its tables index rows and columns with i32). */
 export const KERNEL_MAX_SIDE = 65535;
 
-/** Default memory above which the kernel instance is discarded after a call (see the module comment). */
-export const KERNEL_RECYCLE_BYTES = 256 * 1024 * 1024;
+/**
+ * Default memory above which the kernel instance is discarded after a call (see the module comment).
+ * The same threshold as the codecs': at 256 MB a 24-megapixel photo left ~100 MB held for the rest of
+ * a warm instance's life (bench/soak.ts); one number keeps every WASM instance to the same rule.
+ */
+export const KERNEL_RECYCLE_BYTES = RECYCLE_BYTES;
 let recycleBytes = KERNEL_RECYCLE_BYTES;
 
 /**
