@@ -126,6 +126,12 @@ interface OutputFigures {
   readonly ssim?: number;
   /** The output's size differs from sharp's (rounding); SSIM was taken after resizing it to sharp's. */
   readonly sizeDiffers?: boolean;
+  /**
+   * SSIM on luma against a reference resize of the source to this output's exact size: full decode
+   * (no shrink-on-load), libvips Lanczos3, never encoded. Measures resize + encoding loss in absolute
+   * terms, for sharp too, and doesn't depend on anyone's rounding of the height.
+   */
+  readonly ssimRef?: number;
 }
 
 interface Measured {
@@ -180,27 +186,54 @@ async function measure(competitor: string, workload: Workload, threads: ThreadMo
   };
 }
 
-/** Fill in SSIM for every output of `cell` against the reference cell's file of the same name. */
-async function addSsim(cell: Cell | undefined, reference: Measured): Promise<Cell | undefined> {
+/** Reference resizes of one input, by output size: computed once per size and shared by all rows. */
+class ReferenceResizes {
+  private readonly cache = new Map<string, Promise<PixelBuffer>>();
+  constructor(private readonly inputPath: string) {}
+
+  get(width: number, height: number): Promise<PixelBuffer> {
+    const key = `${width}x${height}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      p = sharp(this.inputPath)
+        .autoOrient()
+        .resize(width, height, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: false })
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true })
+        .then(({ data, info }) => ({ width: info.width, height: info.height, channels: info.channels as 3, data }));
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+}
+
+/** Fill in both SSIM figures for every output of `cell`. */
+async function addSsim(cell: Cell | undefined, reference: Measured | undefined, refs: ReferenceResizes): Promise<Cell | undefined> {
   if (!cell?.ok) return cell;
   const outputs: Record<string, OutputFigures> = {};
   for (const [name, fig] of Object.entries(cell.outputs)) {
-    const refFile = reference.files[name];
     const file = cell.files[name];
-    if (!refFile || !file || cell === reference) {
+    if (!file) {
       outputs[name] = fig;
       continue;
     }
-    const ref = await decodeForSsim(refFile);
-    const sizeDiffers = ref.width !== fig.width || ref.height !== fig.height;
-    const cand = await decodeForSsim(file, sizeDiffers ? { width: ref.width, height: ref.height } : undefined);
-    outputs[name] = { ...fig, ssim: ssim(ref, cand), ...(sizeDiffers ? { sizeDiffers } : {}) };
+    const own = await decodeForSsim(file);
+    let figures: OutputFigures = { ...fig, ssimRef: ssim(await refs.get(own.width, own.height), own) };
+    const refFile = reference?.files[name];
+    if (refFile && cell !== reference) {
+      const ref = await decodeForSsim(refFile);
+      const sizeDiffers = ref.width !== own.width || ref.height !== own.height;
+      const cand = sizeDiffers ? await decodeForSsim(file, { width: ref.width, height: ref.height }) : own;
+      figures = { ...figures, ssim: ssim(ref, cand), ...(sizeDiffers ? { sizeDiffers } : {}) };
+    }
+    outputs[name] = figures;
   }
   return { ...cell, outputs };
 }
 
-function minSsim(cell: Measured): number | undefined {
-  const values = Object.values(cell.outputs).map((o) => o.ssim).filter((v): v is number => v !== undefined);
+function minSsim(cell: Measured, figure: 'ssim' | 'ssimRef' = 'ssim'): number | undefined {
+  const values = Object.values(cell.outputs).map((o) => o[figure]).filter((v): v is number => v !== undefined);
   return values.length ? Math.min(...values) : undefined;
 }
 
@@ -218,14 +251,15 @@ function outputsTable(rep: WorkloadReport): string {
   const ref = ok.find((r) => r.competitor === REFERENCE_ID);
   // The reference first, so every SSIM column reads as "against the column on the left".
   const measured = ref ? [ref, ...ok.filter((r) => r !== ref)] : ok;
-  const headers = ['output', ...measured.flatMap((r) => (r === ref ? [`${r.competitor} KB`] : [`${r.competitor} KB`, 'SSIM']))];
+  const headers = ['output', ...measured.flatMap((r) => (r === ref ? [`${r.competitor} KB`, 'ref'] : [`${r.competitor} KB`, 'sharp', 'ref']))];
   const rows = rep.workload.outputs.map((o) => [
     `${o.name} ${o.width}w q${o.quality}`,
     ...measured.flatMap((r) => {
       const f = r.single.outputs[o.name];
       const kb = f ? (f.bytes / 1000).toFixed(1) : '-';
-      if (r === ref) return [kb];
-      return [kb, f?.ssim !== undefined ? `${f.ssim.toFixed(4)}${f.sizeDiffers ? '~' : ''}` : '-'];
+      const vsRef = f?.ssimRef !== undefined ? f.ssimRef.toFixed(4) : '-';
+      if (r === ref) return [kb, vsRef];
+      return [kb, f?.ssim !== undefined ? `${f.ssim.toFixed(4)}${f.sizeDiffers ? '~' : ''}` : '-', vsRef];
     }),
   ]);
   return formatTable(headers, rows);
@@ -256,7 +290,7 @@ function workloadTable(rep: WorkloadReport): string {
   const bestSingle = sharpBest(rep.rows, 'single');
   const bestAll = sharpBest(rep.rows, 'all');
   const recipe = rep.workload.kind === 'recipe';
-  const headers = ['competitor', '1T median', '1T min', 'x sharp', 'all median', 'all min', 'x sharp', 'peak RSS MiB', 'KB out', 'x sharp', 'min SSIM'];
+  const headers = ['competitor', '1T median', '1T min', 'x sharp', 'all median', 'all min', 'x sharp', 'peak RSS MiB', 'KB out', 'x sharp', 'SSIM vs sharp', 'SSIM vs ref'];
   if (recipe) headers.push('FC CNY/10k', 'FC MiB');
   const rows = rep.rows.map((r) => {
     const s = r.single, a = r.all;
@@ -279,6 +313,7 @@ function workloadTable(rep: WorkloadReport): string {
       (s.totalBytes / 1000).toFixed(1),
       ratio(s.totalBytes, bestSingle?.totalBytes),
       ssimCell(s, r.competitor),
+      minSsim(s, 'ssimRef')?.toFixed(4) ?? '-',
     ];
     if (recipe) cells.push(cost ? cost.totalCnyPer10k.toFixed(4) : '-', cost ? String(cost.memoryMiB) : '-');
     return cells;
@@ -361,15 +396,12 @@ async function main(): Promise<void> {
       }
       rows.push({ competitor: c.id, label: c.label, single, all });
     }
-    const ref = rows.find((r) => r.competitor === REFERENCE_ID)?.single;
+    const refCell = rows.find((r) => r.competitor === REFERENCE_ID)?.single;
+    const ref = refCell?.ok ? refCell : undefined;
+    const refs = new ReferenceResizes(inputPath);
+    log(`${workload.id}: SSIM ...`);
     const withSsim: Row[] = [];
-    for (const r of rows) {
-      if (!ref?.ok) {
-        withSsim.push(r);
-        continue;
-      }
-      withSsim.push({ ...r, single: await addSsim(r.single, ref), all: await addSsim(r.all, ref) });
-    }
+    for (const r of rows) withSsim.push({ ...r, single: await addSsim(r.single, ref, refs), all: await addSsim(r.all, ref, refs) });
     const costs: Record<string, FcCost> = {};
     if (workload.kind === 'recipe') {
       for (const r of withSsim) if (r.single?.ok) costs[r.competitor] = fcCostPer10k(r.single.time.median, r.single.maxRssBytes);
@@ -425,12 +457,12 @@ async function main(): Promise<void> {
   out.push(`imgpipe benchmark — ${command}`);
   out.push(`${new Date().toISOString()}; ${machine.cpu}; ${machine.cores} cores; ${machine.memoryGiB} GiB; node ${machine.node}; load at start ${machine.loadAvgAtStart.join(' ')}`);
   out.push(`runs: ${opts.runs} timed after ${opts.warmup} warm-up (plus the untimed first run); watermark: ${opts.watermark ? 'on (large+medium)' : 'off'}`);
-  out.push(`SSIM: Gaussian-window SSIM on luma against native sharp's per-variant output (sharp's own decode-once row shows how far two correct resizes differ)`);
+  out.push(`SSIM (Gaussian window, luma, lowest over the outputs): "vs sharp" = against native sharp's per-variant output (the issue's figure; sharp's own decode-once row shows how far two correct resizes differ); "vs ref" = against a reference resize of the source to the output's exact size (full decode, no shrink-on-load, libvips Lanczos3, not encoded)`);
   out.push(`1T = one thread (libvips concurrency 1, UV_THREADPOOL_SIZE=1); all = library defaults on ${machine.cores} cores; times in ms; * = sharp's faster strategy, the reference for "x sharp"`);
   out.push(`FC cost: median 1T duration x peak RSS rounded up to ${FC_PRICING.memoryStepMiB} MiB steps (min ${FC_PRICING.minMemoryMiB}) x ${FC_PRICING.cnyPerGiBSecond} CNY/GiB-s + ${FC_PRICING.cnyPer10kInvocations} CNY per 10,000 invocations`);
   for (const rep of reports) {
     out.push('', `## ${rep.workload.label} — input ${relative(ROOT_DIR, inputPaths[rep.workload.input] ?? '')}`, workloadTable(rep));
-    out.push('', `per output, one thread (SSIM on luma vs ${REFERENCE_ID}'s output; ~ = size differed by rounding, compared after resizing to sharp's):`, outputsTable(rep));
+    out.push('', `per output, one thread: KB, SSIM vs ${REFERENCE_ID}'s output ("sharp"; ~ = height differed by rounding, compared after resizing to sharp's), SSIM vs reference resize ("ref")`, outputsTable(rep));
   }
   if (cold.length) {
     const coldRows = cold.map((c) =>

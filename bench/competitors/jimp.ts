@@ -4,7 +4,6 @@
  * baseline, standard Huffman tables, 4:4:4 — not sharp's settings; the bytes column shows the cost).
  */
 import { createRequire } from 'node:module';
-import { Jimp, ResizeStrategy } from 'jimp';
 import type { Workload } from '../workloads.js';
 import type { BenchOutput, Competitor, PreparedRun } from './types.js';
 
@@ -19,6 +18,8 @@ export const jimp: Competitor = {
     return undefined;
   },
   async prepare(): Promise<PreparedRun> {
+    // Imported here, not at the top: each child process loads only the library it benchmarks.
+    const { Jimp, ResizeStrategy } = await import('jimp');
     const { version } = require('jimp/package.json') as { version: string };
     return {
       settings: `jimp ${version}; pure JS, one thread; resize bicubic; jpeg-js encoder (baseline, standard Huffman tables, 4:4:4); EXIF auto-rotate on read`,

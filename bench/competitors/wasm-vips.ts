@@ -2,7 +2,7 @@
  * wasm-vips: libvips compiled to WebAssembly with Emscripten (pthreads). Its fastest path is
  * `thumbnailBuffer`, which shrinks on load like sharp's per-variant pipeline, so that is what runs.
  */
-import Vips from 'wasm-vips';
+import type Vips from 'wasm-vips';
 import type { Workload } from '../workloads.js';
 import type { BenchOutput, Competitor, PreparedRun, ThreadMode } from './types.js';
 
@@ -23,7 +23,8 @@ export const wasmVips: Competitor = {
     return workload.outputs.some((o) => o.watermark) ? 'watermark not done: wasm-vips is built without text rendering (no Pango)' : undefined;
   },
   async prepare(threads: ThreadMode): Promise<PreparedRun> {
-    vipsPromise ??= Vips();
+    // Imported here, not at the top: each child process loads only the library it benchmarks.
+    vipsPromise ??= import('wasm-vips').then((m) => m.default());
     const vips = await vipsPromise;
     vips.Cache.max(0);
     if (threads === 'single') vips.concurrency(1);
