@@ -1,24 +1,107 @@
-/** PNG through the Rust `png` crate (WASM, wasm-bindgen). */
-import initPng, { decode as pngDecode, encode as pngEncode } from '@jsquash/png/codec/pkg/squoosh_png.js';
+/**
+ * PNG through the Rust `png` crate (jSquash's WASM build), driven by imgpipe's own copy of its small
+ * wasm-bindgen glue. The packaged glue keeps one instance in a module-private variable for the life
+ * of the process, and every failed decode leaves that instance worse off: a Rust error is thrown
+ * through the WASM frames without restoring the shadow-stack pointer (1408 bytes lost per failure)
+ * nor freeing the input copy. After ~750 damaged PNGs the stack runs into the heap and every later
+ * PNG, good or bad, fails or decodes to garbage (found by bench/fuzz.ts). Owning the glue lets us do
+ * what instance.ts does for the Emscripten codecs: a failure discards the instance, and an instance
+ * whose memory grew past RECYCLE_BYTES is dropped after the call.
+ */
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { getWasmModule } from '../wasm.js';
-import { codecMessage, ownBytes } from './instance.js';
+import { RECYCLE_BYTES, codecMessage, ownBytes } from './instance.js';
 
-let ready: Promise<unknown> | undefined;
-function load(): Promise<unknown> {
-  ready ??= getWasmModule('png').then((m) => initPng(m));
-  ready.catch(() => (ready = undefined));
-  return ready;
+interface PngExports {
+  memory: WebAssembly.Memory;
+  decode(ptr: number, len: number): number;
+  encode(retptr: number, ptr: number, len: number, width: number, height: number, bitDepth: number): void;
+  __wbindgen_malloc(size: number, align: number): number;
+  __wbindgen_free(ptr: number, size: number, align: number): void;
+  __wbindgen_add_to_stack_pointer(delta: number): number;
+}
+
+interface Decoded { data: Uint8ClampedArray; width: number; height: number }
+
+/** One instance with its JS-side object table (wasm-bindgen's "heap": indices < 132 are reserved). */
+class PngInstance {
+  readonly exports: PngExports;
+  private readonly objects = new Map<number, unknown>();
+  private nextId = 132;
+
+  constructor(module: WebAssembly.Module) {
+    const bytes = (ptr: number, len: number) => new Uint8Array(this.exports.memory.buffer, ptr >>> 0, len);
+    const add = (value: unknown) => { const id = this.nextId++; this.objects.set(id, value); return id; };
+    const imports = {
+      wbg: {
+        __wbindgen_memory: () => add(this.exports.memory),
+        __wbg_buffer_a448f833075b71ba: (id: number) => add((this.objects.get(id) as WebAssembly.Memory).buffer),
+        __wbg_newwithbyteoffsetandlength_099217381c451830: (id: number, offset: number, length: number) =>
+          add(new Uint16Array(this.objects.get(id) as ArrayBuffer, offset >>> 0, length >>> 0)),
+        __wbindgen_object_drop_ref: (id: number) => void this.objects.delete(id),
+        // Called by `decode` with the RGBA it allocated; the glue frees it after copying.
+        __wbg_newwithownedu8clampedarrayandsh_91db5987993a08fb: (ptr: number, len: number, width: number, height: number) => {
+          const data = new Uint8ClampedArray(bytes(ptr, len));
+          this.exports.__wbindgen_free(ptr, len, 1);
+          return add({ data, width: width >>> 0, height: height >>> 0 } satisfies Decoded);
+        },
+        __wbindgen_throw: (ptr: number, len: number) => {
+          throw new Error(new TextDecoder().decode(bytes(ptr, len)));
+        },
+      },
+    };
+    this.exports = new WebAssembly.Instance(module, imports).exports as unknown as PngExports;
+  }
+
+  private pass(data: Uint8Array): number {
+    const ptr = this.exports.__wbindgen_malloc(data.length, 1) >>> 0;
+    new Uint8Array(this.exports.memory.buffer).set(data, ptr);
+    return ptr;
+  }
+
+  decode(data: Uint8Array): Decoded {
+    const id = this.exports.decode(this.pass(data), data.length);
+    const out = this.objects.get(id) as Decoded;
+    this.objects.delete(id);
+    return out;
+  }
+
+  encode(data: Uint8Array, width: number, height: number): Uint8Array {
+    const retptr = this.exports.__wbindgen_add_to_stack_pointer(-16);
+    try {
+      this.exports.encode(retptr, this.pass(data), data.length, width, height, 8);
+      const [ptr, len] = new Int32Array(this.exports.memory.buffer, retptr, 2);
+      const out = new Uint8Array(this.exports.memory.buffer, ptr >>> 0, len).slice();
+      this.exports.__wbindgen_free(ptr, len, 1);
+      return out;
+    } finally {
+      this.exports.__wbindgen_add_to_stack_pointer(16);
+    }
+  }
+}
+
+let live: PngInstance | undefined;
+
+/** Run `fn` on a healthy instance; any failure discards it, and so does a grown memory. */
+async function use<T>(fn: (png: PngInstance) => T): Promise<T> {
+  const png = (live ??= new PngInstance(await getWasmModule('png')));
+  try {
+    const result = fn(png);
+    if (png.exports.memory.buffer.byteLength > RECYCLE_BYTES) live = undefined;
+    return result;
+  } catch (e) {
+    live = undefined;
+    throw e;
+  }
 }
 
 export async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
-  await load();
-  let out: { data: Uint8ClampedArray; width: number; height: number } | undefined;
+  let out: Decoded | undefined;
   try {
     // Every bit depth, palette and grey(+alpha) comes out as 8-bit RGBA.
-    out = pngDecode(bytes) as unknown as typeof out;
+    out = await use((png) => png.decode(bytes));
   } catch (e) {
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable PNG but the decoder failed: ${codecMessage(e)}`, { cause: e });
   }
@@ -29,10 +112,9 @@ export async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise
 }
 
 export async function encodePng(image: RGBAImage): Promise<Uint8Array> {
-  await load();
   try {
     const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-    return ownBytes(pngEncode(data, image.width, image.height, 8));
+    return ownBytes(await use((png) => png.encode(data, image.width, image.height)));
   } catch (e) {
     throw new ImgpipeError('INTERNAL', `PNG encoding failed: ${codecMessage(e)}`, { cause: e });
   }

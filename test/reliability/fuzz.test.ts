@@ -132,3 +132,19 @@ describe('outputs beyond a format limit', () => {
     expect(ok.length).toBeGreaterThan(0);
   });
 });
+
+describe('a warm PNG codec after many damaged files', () => {
+  it('2000 failed PNG decodes leave decode and encode of a good PNG unchanged', async () => {
+    const good = image('with-alpha.png');
+    const before = await decode(good);
+    const encodedBefore = await encode(before, 'png');
+    const bad = good.slice();
+    for (let i = 60; i < 200; i++) bad[i] ^= 0x55;
+    for (let i = 0; i < 2000; i++) {
+      await expect(decode(bad)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+    }
+    const after = await decode(good);
+    expect(after.data).toEqual(before.data);
+    expect(await encode(after, 'png')).toEqual(encodedBefore);
+  });
+});
