@@ -11,6 +11,22 @@ import { join } from 'node:path';
 import { findCompetitor } from './competitors/index.js';
 import { RESULT_MARKER, type ChildArgs, type ChildResult } from './protocol.js';
 
+/**
+ * Peak resident memory of this process. On Linux this is VmHWM, the high-water mark of this
+ * process's own address space. getrusage's maxRSS (process.resourceUsage(), /usr/bin/time) is
+ * wrong here: Linux carries it across fork+exec, so every child would report at least the
+ * orchestrator's RSS at the moment it was spawned.
+ */
+function peakRssBytes(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // Not Linux: fall back to getrusage, in KiB.
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 async function main(args: ChildArgs): Promise<ChildResult> {
   const competitor = findCompetitor(args.competitor);
   if (!competitor) throw new Error(`unknown competitor ${args.competitor}`);
@@ -34,8 +50,7 @@ async function main(args: ChildArgs): Promise<ChildResult> {
     firstDoneMs,
     firstRunMs,
     samplesMs,
-    // resourceUsage().maxRSS is in KiB and covers the whole life of this process, threads included.
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: peakRssBytes(),
     outputs: outputs.map((o) => {
       const file = args.outDir ? join(args.outDir, o.name) : undefined;
       if (file) writeFileSync(file, o.bytes);

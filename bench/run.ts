@@ -330,12 +330,12 @@ function chartGroups(reports: readonly WorkloadReport[]): ChartGroup[] {
         const s = r.single?.ok ? r.single : undefined;
         const a = r.all?.ok ? r.all : undefined;
         const failure = r.cannot ? `cannot: ${r.cannot}` : r.single && !r.single.ok ? `failed: ${r.single.error.slice(0, 80)}` : undefined;
-        const label = s && bestSingle ? `${r.label} ${ratio(s.time.median, bestSingle.time.median)}` : r.label;
+        const vsSharp = s && bestSingle ? `${ratio(s.time.median, bestSingle.time.median)} sharp` : undefined;
         return {
-          label,
+          label: r.label,
           values: [s?.time.median, a?.time.median],
           mins: [s?.time.min, a?.time.min],
-          note: failure,
+          note: failure ?? vsSharp,
           highlight: r.competitor === 'imgpipe',
         };
       }),
@@ -509,7 +509,7 @@ async function main(): Promise<void> {
     unit: 'ms',
     series: opts.allCores ? ['1 thread', 'all cores'] : ['1 thread'],
     groups: chartGroups(reports),
-    footnote: `median of ${opts.runs} runs after warm-up; label ratio = 1-thread median / faster native sharp strategy; data: bench/results/${base}.json`,
+    footnote: `median of ${opts.runs} runs after warm-up; (N.NNx sharp) = 1-thread median / the faster native sharp strategy's; data: bench/results/${base}.json`,
   });
   writeFileSync(join(RESULTS_DIR, opts.quick ? 'quick.svg' : 'recipe.svg'), svg);
   log(`wrote bench/results/${base}.json and bench/results/${opts.quick ? 'quick.svg' : 'recipe.svg'}`);

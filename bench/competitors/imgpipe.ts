@@ -4,7 +4,7 @@
  * (`dist/`) is preferred when present, since that is what users deploy; otherwise the sources run
  * through tsx. The entry that was used is printed with the settings.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT_DIR } from '../inputs.js';
@@ -32,20 +32,47 @@ interface ImgpipeApi {
 }
 
 /**
- * Entry points in order of preference: the built package's Node entry, then the Node runtime entry
- * in the sources (which re-exports the whole core and registers the WASM file provider).
- * `IMGPIPE_ENTRY=<path relative to the project>` forces one.
+ * Entry points in order of preference: the built package's Node entry (what users deploy), then the
+ * Node runtime entry in the sources (which re-exports the whole core and registers the WASM file
+ * provider). `IMGPIPE_ENTRY=<path relative to the project>` forces one.
  */
 const ENTRIES = ['dist/node.js', 'dist/index.js', 'wasm/node.ts'];
 
+/** Newest modification time of any source file under the given folders (recursively). */
+function newestSource(dirs: readonly string[]): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|wasm)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of dirs) if (existsSync(join(ROOT_DIR, d))) walk(join(ROOT_DIR, d));
+  return newest;
+}
+
+/**
+ * Which entry to benchmark, and why. A `dist/` older than the sources would benchmark yesterday's
+ * code and mislead whoever is optimising today's, so it is only used while it is up to date.
+ */
+function chooseEntry(): { entry: string; why: string } {
+  const forced = process.env.IMGPIPE_ENTRY;
+  if (forced) return { entry: forced, why: 'IMGPIPE_ENTRY' };
+  const built = ENTRIES.filter((rel) => rel.startsWith('dist/') && existsSync(join(ROOT_DIR, rel)));
+  const fresh = built.find((rel) => statSync(join(ROOT_DIR, rel)).mtimeMs >= newestSource(['src', 'wasm']));
+  if (fresh) return { entry: fresh, why: 'built package, up to date with the sources' };
+  const fallback = ENTRIES.find((rel) => !rel.startsWith('dist/')) ?? 'wasm/node.ts';
+  return { entry: fallback, why: built.length ? `sources via tsx: ${built[0]} is older than src/ (run the build to bench the package)` : 'sources via tsx: no build' };
+}
+
 async function loadApi(): Promise<{ api: ImgpipeApi; entry: string }> {
-  const candidates = process.env.IMGPIPE_ENTRY ? [process.env.IMGPIPE_ENTRY] : ENTRIES;
-  const entry = candidates.find((rel) => existsSync(join(ROOT_DIR, rel)));
-  if (!entry) throw new Error(`imgpipe not found: none of ${candidates.join(', ')} exists`);
+  const { entry, why } = chooseEntry();
+  if (!existsSync(join(ROOT_DIR, entry))) throw new Error(`imgpipe not found at ${entry}`);
   const mod = (await import(pathToFileURL(join(ROOT_DIR, entry)).href)) as Record<string, unknown>;
   const missing = ['processUpload', 'decode', 'resize', 'encode'].filter((name) => typeof mod[name] !== 'function');
   if (missing.length > 0) throw new Error(`imgpipe API incomplete in ${entry}: missing ${missing.join(', ')}`);
-  return { api: mod as unknown as ImgpipeApi, entry };
+  return { api: mod as unknown as ImgpipeApi, entry: `${entry} (${why})` };
 }
 
 /**

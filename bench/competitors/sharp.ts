@@ -96,7 +96,7 @@ function describe(sharp: Sharp, strategy: Strategy, parallel: boolean): string {
   return [
     `sharp ${v.sharp} / libvips ${v.vips}${v.emscripten ? ` (wasm32, emscripten ${v.emscripten})` : ' (native)'}`,
     strategy === 'per-variant' ? 'per-variant from the JPEG (shrink-on-load)' : 'decode once to raw, resize each variant from it',
-    `libvips threads ${sharp.concurrency()}, outputs ${parallel ? 'in parallel' : 'one after another'}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? 'default(4)'}`,
+    `libvips threads ${sharp.concurrency()}${parallel ? " (sharp's default; 1 on glibc Linux without jemalloc)" : ''}, outputs ${parallel ? 'in parallel' : 'one after another'}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? 'default(4)'}`,
     `cache off; jpeg ${JSON.stringify(JPEG_OPTIONS)}; webp ${JSON.stringify(WEBP_OPTIONS)}; lanczos3; autoOrient`,
   ].join('; ');
 }
