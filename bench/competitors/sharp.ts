@@ -59,7 +59,7 @@ function encode(pipeline: SharpInstance, spec: OutputSpec): SharpInstance {
 
 /** A text overlay for an output `width` px wide, rendered by sharp's own (Pango) text input. */
 async function watermarkOverlay(sharp: Sharp, width: number): Promise<Buffer> {
-  const px = Math.max(8, Math.round(width * WATERMARK.sizeFraction));
+  const px = Math.max(WATERMARK.minSize, Math.round(width / WATERMARK.sizeDivisor));
   const alpha = `${Math.round(WATERMARK.opacity * 100)}%`;
   return sharp({
     text: { text: `<span foreground="white" alpha="${alpha}">${WATERMARK.text}</span>`, font: `sans ${px}px`, rgba: true, dpi: 72 },
@@ -74,7 +74,7 @@ async function finish(sharp: Sharp, pipeline: SharpInstance, spec: OutputSpec): 
     // Resize first into a buffer: sharp composites onto the input size otherwise.
     const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
     const overlay = await watermarkOverlay(sharp, info.width);
-    const margin = Math.round(info.width * WATERMARK.marginFraction);
+    const margin = WATERMARK.margin;
     const meta = await sharp(overlay).metadata();
     p = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).composite([
       { input: overlay, left: info.width - (meta.width ?? 0) - margin, top: info.height - (meta.height ?? 0) - margin },

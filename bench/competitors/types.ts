@@ -25,5 +25,8 @@ export interface Competitor {
   prepare(threads: ThreadMode, workload: Workload): Promise<PreparedRun>;
 }
 
-/** The text every watermarking competitor draws, bottom-right, white at 50% opacity. */
-export const WATERMARK = Object.freeze({ text: '© imgpipe', opacity: 0.5, sizeFraction: 0.04, marginFraction: 0.02 });
+/**
+ * The text every watermarking competitor draws: imgpipe's default recipe watermark (bottom-right,
+ * white at 60% opacity, 20 px in from the edges, text height width/30 but at least 20 px).
+ */
+export const WATERMARK = Object.freeze({ text: '© imgpipe', opacity: 0.6, minSize: 20, sizeDivisor: 30, margin: 20 });
