@@ -6,7 +6,8 @@
  *   npm run bench                    full run (about 10 minutes on 2 cores)
  *   npm run bench -- --quick         < 1 minute: recipe on the standard photo, one thread, 3 runs
  *   options: --runs N --warmup N --watermark --only imgpipe,sharp --workloads recipe-photo,...
- *            --cold-runs N --no-cold --no-all-cores
+ *            --cold-runs N --no-cold --no-all-cores --name BASE (result file names; default latest,
+ *            or quick / watermark for those modes)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,8 @@ interface Options {
   readonly workloads?: readonly string[];
   readonly coldRuns: number;
   readonly allCores: boolean;
+  /** Base name of the result files in bench/results/ (`latest` writes latest.json + recipe.svg). */
+  readonly name: string;
 }
 
 /** Reference competitors: native sharp's two strategies; the faster one is "sharp" in every ratio. */
@@ -55,6 +58,7 @@ function parseOptions(argv: string[]): Options {
       'cold-runs': { type: 'string' },
       'no-cold': { type: 'boolean', default: false },
       'no-all-cores': { type: 'boolean', default: false },
+      name: { type: 'string' },
     },
     strict: true,
   });
@@ -66,6 +70,9 @@ function parseOptions(argv: string[]): Options {
   };
   const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
   const quick = values.quick ?? false;
+  if (values.name !== undefined && !/^[\w.-]+$/.test(values.name)) {
+    throw new Error(`Expected --name made of letters, digits, dot, dash or underscore but received "${values.name}"`);
+  }
   return Object.freeze({
     quick,
     runs: int('runs', values.runs, quick ? 3 : 7, 1),
@@ -75,6 +82,8 @@ function parseOptions(argv: string[]): Options {
     workloads: list(values.workloads) ?? (quick ? ['recipe-photo'] : undefined),
     coldRuns: values['no-cold'] || quick ? 0 : int('cold-runs', values['cold-runs'], 3, 1),
     allCores: !(values['no-all-cores'] || quick),
+    // Partial or variant runs get their own files, so they never replace the full default figures.
+    name: values.name ?? (quick ? 'quick' : values.watermark ? 'watermark' : 'latest'),
   });
 }
 
@@ -470,7 +479,10 @@ async function main(): Promise<void> {
         ? [c.label, `FAILED: ${c.error.slice(0, 100)}`]
         : [c.label, c.wall ? ms(c.wall.median) : '-', c.wall ? ms(c.wall.min) : '-', c.firstDone ? ms(c.firstDone.median) : '-', c.maxRssBytes ? mib(c.maxRssBytes) : '-'],
     );
-    out.push('', `## cold start: fresh process -> recipe on the standard photo done -> exit (${opts.coldRuns || 'no dedicated'} process${opts.coldRuns === 1 ? '' : 'es'} each, library default threads)`);
+    const how = opts.coldRuns
+      ? `${opts.coldRuns} fresh process${opts.coldRuns === 1 ? '' : 'es'} each, library default threads`
+      : 'no dedicated processes: first run of the one-thread child, measured inside it';
+    out.push('', `## cold start: fresh process -> recipe on the standard photo done -> exit (${how})`);
     out.push(formatTable(['competitor', 'process median', 'process min', 'first recipe done at', 'peak RSS MiB'], coldRows));
   }
   out.push('', '## settings');
@@ -485,7 +497,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${table}\n`);
 
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const base = opts.quick ? 'quick' : 'latest';
+  const base = opts.name;
+  const svgName = base === 'latest' ? 'recipe.svg' : `${base}.svg`;
   const json = {
     command,
     date: new Date().toISOString(),
@@ -511,8 +524,8 @@ async function main(): Promise<void> {
     groups: chartGroups(reports),
     footnote: `median of ${opts.runs} runs after warm-up; (N.NNx sharp) = 1-thread median / the faster native sharp strategy's; data: bench/results/${base}.json`,
   });
-  writeFileSync(join(RESULTS_DIR, opts.quick ? 'quick.svg' : 'recipe.svg'), svg);
-  log(`wrote bench/results/${base}.json and bench/results/${opts.quick ? 'quick.svg' : 'recipe.svg'}`);
+  writeFileSync(join(RESULTS_DIR, svgName), svg);
+  log(`wrote bench/results/${base}.json and bench/results/${svgName}`);
 }
 
 /** The JSON keeps figures, not paths into the (gitignored) cache. */
