@@ -26,12 +26,21 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
 
 /** Merge a partial override onto the defaults, refusing nonsense values. */
 export function resolveLimits(override?: Partial<Limits>): Limits {
-  if (!override) return DEFAULT_LIMITS;
-  const merged = { ...DEFAULT_LIMITS, ...override };
-  for (const key of ['maxBytes', 'maxPixels', 'maxSide'] as const) {
+  return mergePositiveIntegers(DEFAULT_LIMITS, override, 'limits');
+}
+
+/**
+ * Overlay `override` on `defaults` and check every field is a positive safe integer; the error names
+ * the field as `<name>.<field>`. Shared by the source limits here and the output limits of the
+ * x-oss-process engine.
+ */
+export function mergePositiveIntegers<T extends object>(defaults: T, override: Partial<T> | undefined, name: string): T {
+  if (!override) return defaults;
+  const merged = { ...defaults, ...override };
+  for (const key of Object.keys(defaults) as (keyof T & string)[]) {
     const v = merged[key];
-    if (!Number.isSafeInteger(v) || v < 1) {
-      throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer for limits.${key} but received ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) < 1) {
+      throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer for ${name}.${key} but received ${JSON.stringify(v)}`);
     }
   }
   return Object.freeze(merged);

@@ -5,6 +5,7 @@
  */
 import { ImgpipeError } from '../errors.js';
 import { MAX_OUTPUT_SIDE } from '../ops/resize.js';
+import { mergePositiveIntegers } from '../limits.js';
 import { processError } from './oss-error.js';
 
 export { MAX_OUTPUT_SIDE };
@@ -28,15 +29,7 @@ export const DEFAULT_OUTPUT_LIMITS: OutputLimits = Object.freeze({
 });
 
 export function resolveOutputLimits(override?: Partial<OutputLimits>): OutputLimits {
-  if (!override) return DEFAULT_OUTPUT_LIMITS;
-  const merged = { ...DEFAULT_OUTPUT_LIMITS, ...override };
-  for (const key of ['maxSide', 'maxPixels', 'maxActions'] as const) {
-    const v = merged[key];
-    if (!Number.isSafeInteger(v) || v < 1) {
-      throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer for outputLimits.${key} but received ${JSON.stringify(v)}`);
-    }
-  }
-  return Object.freeze(merged);
+  return mergePositiveIntegers(DEFAULT_OUTPUT_LIMITS, override, 'outputLimits');
 }
 
 /**
