@@ -3,7 +3,6 @@
  * `src/limits.ts`; these are the output side, and the only place their numbers live: the parameter
  * ranges in the action table and the checks each step makes before allocating read them from here.
  */
-import { ImgpipeError } from '../errors.js';
 import { MAX_OUTPUT_SIDE } from '../ops/resize.js';
 import { mergePositiveIntegers } from '../limits.js';
 import { processError } from './oss-error.js';
