@@ -2,7 +2,7 @@
 import { ImgpipeError, describeValue } from './errors.js';
 import { FORMATS, outputFormat, type OutputFormat } from './formats.js';
 import { hasAlpha, type RGBAImage } from './image.js';
-import { encodeJpeg } from './codecs/jpeg.js';
+import { encodeJpeg } from './codecs/jpeg-encode.js';
 import { encodePng } from './codecs/png.js';
 import { encodeWebp } from './codecs/webp.js';
 

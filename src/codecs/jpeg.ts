@@ -1,17 +1,14 @@
-/** JPEG through MozJPEG (WASM); CMYK/YCCK through jpeg-js, because MozJPEG's build exits on them. */
+/** JPEG decoding through MozJPEG (WASM); CMYK/YCCK through jpeg-js, because MozJPEG's build exits on them. */
 import mozjpegDec from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
-import mozjpegEnc from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
 import jpegJs from 'jpeg-js';
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { EmscriptenCodec, codecMessage, ownBytes } from './instance.js';
+import { EmscriptenCodec, codecMessage } from './instance.js';
 
 interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
-interface EncModule { encode(data: Uint8ClampedArray, width: number, height: number, options: object): Uint8Array }
 
 const decoder = new EmscriptenCodec<DecModule>('mozjpeg_dec', mozjpegDec as never);
-const encoder = new EmscriptenCodec<EncModule>('mozjpeg_enc', mozjpegEnc as never);
 
 /**
  * libjpeg reports damage as warnings and decodes on (grey blocks where data is missing). Like sharp's
@@ -58,38 +55,4 @@ function decodeCmyk(bytes: Uint8Array, header: ImageHeader): RGBAImage {
   } catch (e) {
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable CMYK JPEG but the decoder failed: ${codecMessage(e)}`, { cause: e });
   }
-}
-
-export interface JpegEncodeOptions {
-  quality: number;
-  progressive: boolean;
-}
-
-export async function encodeJpeg(image: RGBAImage, o: JpegEncodeOptions): Promise<Uint8Array> {
-  return encoder.use((m, messages) => {
-    try {
-      // sharp/libvips defaults: standard (Annex K) tables, 4:2:0, optimised Huffman, no trellis.
-      const out = m.encode(image.data, image.width, image.height, {
-        quality: o.quality,
-        baseline: false,
-        arithmetic: false,
-        progressive: o.progressive,
-        optimize_coding: true,
-        smoothing: 0,
-        color_space: 3,
-        quant_table: 0,
-        trellis_multipass: false,
-        trellis_opt_zero: false,
-        trellis_opt_table: false,
-        trellis_loops: 1,
-        auto_subsample: false,
-        chroma_subsample: 2,
-        separate_chroma_quality: false,
-        chroma_quality: o.quality,
-      });
-      return ownBytes(out);
-    } catch (e) {
-      throw new ImgpipeError('INTERNAL', `JPEG encoding failed: ${codecMessage(e, messages)}`, { cause: e });
-    }
-  });
 }

@@ -2,31 +2,42 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wasmProjects } from '../../scripts/build-wasm.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const COMMITTED = join(ROOT, 'wasm/kernels/build/imgpipe_kernels.wasm');
+const KERNELS = join(ROOT, 'wasm/kernels/build/imgpipe_kernels.wasm');
 
-describe('kernel build', () => {
-  // The built module is committed so the package works from a plain checkout; that is only honest
-  // while building the sources reproduces it byte for byte (asc is pinned by the lockfile).
-  it('rebuilding wasm/kernels reproduces the committed imgpipe_kernels.wasm exactly', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imgpipe-kernels-'));
+/** Every AssemblyScript project's release output, as its asconfig.json names it. */
+const PROJECTS = wasmProjects().map((config) => {
+  const json = JSON.parse(readFileSync(join(ROOT, config), 'utf8')) as { targets: { release: { outFile: string } } };
+  return { config, committed: join(ROOT, dirname(config), json.targets.release.outFile) };
+});
+
+describe('WebAssembly builds', () => {
+  it('finds the kernel project among the wasm/ projects', () => {
+    expect(PROJECTS.map((p) => p.config)).toContain('wasm/kernels/asconfig.json');
+  });
+
+  // The built modules are committed so the package works from a plain checkout; that is only honest
+  // while building the sources reproduces them byte for byte (asc is pinned by the lockfile).
+  it.each(PROJECTS)('rebuilding $config reproduces the committed module exactly', ({ config, committed }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgpipe-wasm-'));
     try {
-      const out = join(dir, 'imgpipe_kernels.wasm');
-      execFileSync(join(ROOT, 'node_modules/.bin/asc'), ['--config', 'wasm/kernels/asconfig.json', '--target', 'release', '--outFile', out], {
+      const out = join(dir, basename(committed));
+      execFileSync(join(ROOT, 'node_modules/.bin/asc'), ['--config', config, '--target', 'release', '--outFile', out], {
         cwd: ROOT,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
-      expect(Buffer.compare(readFileSync(out), readFileSync(COMMITTED))).toBe(0);
+      expect(Buffer.compare(readFileSync(out), readFileSync(committed))).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('imports nothing and exports its memory, allocator and resize entry', () => {
-    const module = new WebAssembly.Module(readFileSync(COMMITTED));
+  it('the kernel module imports nothing and exports its memory, allocator and resize entry', () => {
+    const module = new WebAssembly.Module(readFileSync(KERNELS));
     expect(WebAssembly.Module.imports(module)).toEqual([]);
     expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['FLAG_LINEAR', 'alloc', 'memory', 'reset', 'resize']);
   });
