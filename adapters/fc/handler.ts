@@ -105,12 +105,27 @@ export interface UploadHandler {
 /** Codes that will fail the same way however often they are retried. */
 const PERMANENT_CODES: readonly ErrorCode[] = ['CORRUPT_IMAGE', 'UNSUPPORTED_FORMAT', 'IMAGE_TOO_LARGE'];
 
+/**
+ * Run `fn` over `items`, `limit` at a time. After the first failure no further item starts, and the
+ * failure is rethrown only once the calls in flight have settled: an invocation that has reported
+ * failure must not keep writing (FC may freeze the instance, and the retry would race the leftovers).
+ */
 async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (!failed && next < items.length) {
+      try {
+        await fn(items[next++]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
   });
-  await Promise.all(workers);
+  const settled = await Promise.allSettled(workers);
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 /** Build the handler. Throws INVALID_ARGUMENT for a configuration that would loop or a bad recipe. */

@@ -32,8 +32,24 @@ export interface Faults {
   status?: number;
   /** Drop the TCP connection without answering on this many requests (a connection reset). */
   resetConnections?: number;
-  /** Hold every response back this long, in milliseconds. */
+  /** Hold every response back this long, in milliseconds (a slow server). */
   delayMs?: number;
+  /**
+   * Leave this many requests unanswered until the client gives up and closes the connection (a
+   * timeout). Nothing is stored. Capped at `hangMs` (default 60000) so a client without a timeout
+   * still gets its connection dropped eventually.
+   */
+  timeouts?: number;
+  hangMs?: number;
+  /** Read the whole body of this many PUTs, then drop the connection without storing or answering. */
+  resetPutsAfterBody?: number;
+  /**
+   * Store this many PUTs, then drop the connection instead of answering: the write happened but the
+   * client cannot know, so its retry must be harmless.
+   */
+  losePutResponses?: number;
+  /** Inject the faults above only into requests for object keys matching this (default: every request). */
+  keys?: RegExp;
 }
 
 export interface NotifyOptions {
@@ -187,6 +203,13 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
+/** The OSS error code each injectable status comes with, so clients classify it as they would OSS's. */
+const FAULT_CODES: Readonly<Record<number, string>> = { 400: 'InvalidArgument', 403: 'AccessDenied', 404: 'NoSuchKey', 409: 'Conflict', 500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable' };
+
+function injectedError(status = 503): HttpError {
+  return new HttpError(status, FAULT_CODES[status] ?? 'InternalError', status === 503 ? 'Please reduce your request rate (injected fault).' : `Injected fault with status ${status}.`);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start the server. Close it with `close()`. */
@@ -197,6 +220,14 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
   const stats: Record<string, number> = {};
   const count = (name: string) => {
     stats[name] = (stats[name] ?? 0) + 1;
+  };
+  /** Consume one unit of a counted fault; true when it applies to this request. */
+  const take = (kind: 'failPuts' | 'failGets' | 'resetConnections' | 'timeouts' | 'resetPutsAfterBody' | 'losePutResponses', stat: string): boolean => {
+    const left = faults[kind];
+    if (left === undefined || left <= 0) return false;
+    faults[kind] = left - 1;
+    count(stat);
+    return true;
   };
   const invocations: Invocation[] = [];
   const pending = new Set<Promise<void>>();
@@ -390,14 +421,25 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
     const method = (req.method ?? 'GET').toUpperCase();
     let r: Route = { query: [] };
     try {
-      if (faults.resetConnections && faults.resetConnections > 0) {
-        faults.resetConnections--;
-        count('fault:reset');
+      r = route(req);
+      // Faults aimed at some keys leave every other request (and bucket-level ones) alone.
+      const faulty = faults.keys === undefined || (r.key !== undefined && faults.keys.test(r.key));
+      if (faulty && take('resetConnections', 'fault:reset')) {
         req.socket.destroy();
         return;
       }
-      if (faults.delayMs) await sleep(faults.delayMs);
-      r = route(req);
+      if (faulty && take('timeouts', 'fault:timeout')) {
+        await new Promise<void>((resolveHang) => {
+          const timer = setTimeout(resolveHang, faults.hangMs ?? 60_000);
+          req.socket.once('close', () => {
+            clearTimeout(timer);
+            resolveHang();
+          });
+        });
+        req.socket.destroy();
+        return;
+      }
+      if (faulty && faults.delayMs) await sleep(faults.delayMs);
       const headers = headerMap(req);
       const anonymous = headers.authorization === undefined && !r.query.some(([k]) => k === 'Signature');
       const failure = anonymous && options.allowAnonymous ? undefined : verifyRequest({ method, headers, query: r.query, bucket: r.bucket, key: r.key, region, now: new Date() }, credentials);
@@ -430,10 +472,12 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
       switch (method) {
         case 'PUT': {
           const body = await readBody(req);
-          if (faults.failPuts && faults.failPuts > 0) {
-            faults.failPuts--;
-            count('fault:put');
-            throw new HttpError(faults.status ?? 503, (faults.status ?? 503) === 503 ? 'ServiceUnavailable' : 'InternalError', 'Please reduce your request rate (injected fault).');
+          if (faulty && take('resetPutsAfterBody', 'fault:reset-after-body')) {
+            req.socket.destroy();
+            return;
+          }
+          if (faulty && take('failPuts', 'fault:put')) {
+            throw injectedError(faults.status);
           }
           const md5 = headers['content-md5'];
           if (md5 !== undefined && md5 !== createHash('md5').update(body).digest('base64')) {
@@ -444,16 +488,19 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
           const contentType = headers['content-type'];
           const { etag } = await store.put(key, body, { contentType, cacheControl: headers['cache-control'], meta });
           count('PutObject');
+          if (faulty && take('losePutResponses', 'fault:lost-response')) {
+            req.socket.destroy();
+            notify(r.bucket, key, { size: body.length, etag, contentType, meta }, 'ObjectCreated:PutObject');
+            return;
+          }
           send(res, 200, { etag: `"${etag}"`, 'content-length': 0 });
           notify(r.bucket, key, { size: body.length, etag, contentType, meta }, 'ObjectCreated:PutObject');
           return;
         }
         case 'GET':
         case 'HEAD': {
-          if (method === 'GET' && faults.failGets && faults.failGets > 0) {
-            faults.failGets--;
-            count('fault:get');
-            throw new HttpError(faults.status ?? 503, 'ServiceUnavailable', 'Please reduce your request rate (injected fault).');
+          if (method === 'GET' && faulty && take('failGets', 'fault:get')) {
+            throw injectedError(faults.status);
           }
           const info = await store.head(key);
           if (!info) throw new HttpError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
