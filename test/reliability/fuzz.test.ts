@@ -8,7 +8,7 @@ import { makeCase, runFuzz, runIsolated, segments } from '../../bench/fuzz.js';
 import { createImage, decode, encode, isImgpipeError } from '../../wasm/node.js';
 import { image } from '../helpers/fixtures.js';
 
-const CASES = 300;
+const CASES = 1000;
 const SEED = 20261122;
 
 describe('fuzz harness', () => {
