@@ -32,7 +32,7 @@ import { parseUploadEvents, type UploadEvent } from '../events/upload-event.js';
 import { resolveCredentials } from '../oss/credentials.js';
 import type { RetryOptions } from '../oss/retry.js';
 import { createOssStorageFactory } from '../oss/storage.js';
-import type { ObjectInfo, Storage, StorageFactory } from '../storage.js';
+import { checkObjectKey, objectKeyProblem, type ObjectInfo, type Storage, type StorageFactory } from '../storage.js';
 import { readHttpTriggerEvent, type FcContext, type FcHttpResponse } from './context.js';
 import { createLogger, jsonLineSink, type Logger, type LogSink } from './log.js';
 import { checkNoSelfTrigger, hasOutputMarker, isOutputKey, META_SOURCE_ETAG, META_SOURCE_KEY, META_STATUS } from './loop.js';
@@ -171,7 +171,8 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
    * A HEAD, not a GET: the marker and the size limit are checked before any byte is downloaded.
    */
   async function locateSource(source: Storage, ev: UploadEvent): Promise<ObjectInfo | undefined> {
-    for (const key of keyCandidates(ev.key, ev.keyEncoding)) {
+    // Only readings the storage port accepts: the URL-decoded reading of a valid raw key may not be.
+    for (const key of keyCandidates(ev.key, ev.keyEncoding).filter((k) => objectKeyProblem(k) === undefined)) {
       const info = await source.head(key);
       if (info) return info;
     }
@@ -191,6 +192,17 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     if (hasOutputMarker(ev.userMeta)) return skip('own-output');
     if (!matches(ev.cloudEvent)) return skip('filtered');
     if (!ev.key.startsWith(sourcePrefix)) return skip('outside-source-prefix');
+    // A key no storage call accepts (control characters, traversal, over-long) fails identically on
+    // every retry: record it as permanent instead of throwing for FC to retry and dead-letter.
+    if (keyCandidates(ev.key, ev.keyEncoding).every((k) => objectKeyProblem(k) !== undefined)) {
+      try {
+        checkObjectKey(ev.key);
+      } catch (e) {
+        if (!isImgpipeError(e)) throw e;
+        log('error', 'invalid object key', { ...fields, code: e.code, error: e.message, ms: Date.now() - started });
+        return { ...base, status: 'failed', code: e.code };
+      }
+    }
 
     const target = factory(targetBucket, ev.region);
     if (ev.etag !== undefined && (await alreadyDone(target, ev.key, ev.etag))) return skip('already-processed', { etag: ev.etag });

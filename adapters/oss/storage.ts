@@ -3,11 +3,12 @@
  * `Uint8Array`; ali-oss's Buffers stay inside this file. Every call goes through `withRetry`
  * (ali-oss's own `retryMax` covers network errors only, not 5xx), and every failure leaves as an
  * ImgpipeError: NOT_FOUND, ACCESS_DENIED (403) or STORAGE_ERROR, with the OSS code, status and request
- * id in the message and details — never the credentials.
+ * id in the message and details — never the credentials. Keys are checked (`checkObjectKey`) before
+ * any request; a refused key is INVALID_ARGUMENT.
  */
 import OSS from 'ali-oss';
 import { ImgpipeError, describeValue } from '../../src/errors.js';
-import { normalizeEtag, type ListOptions, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StorageFactory, type StoredObject } from '../storage.js';
+import { checkObjectKey, normalizeEtag, type ListOptions, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StorageFactory, type StoredObject } from '../storage.js';
 import type { OssCredentials } from './credentials.js';
 import { withRetry, type RetryOptions } from './retry.js';
 
@@ -80,6 +81,9 @@ export function createOssStorage(options: OssStorageOptions): Storage {
     timeout: options.timeoutMs ?? 30_000,
   });
   const call = async <T>(op: string, key: string | undefined, fn: () => Promise<T>): Promise<T> => {
+    // Before any request: a refused key is a permanent INVALID_ARGUMENT, never a retried STORAGE_ERROR
+    // (and a key with CR/LF never reaches a request line or a signature).
+    if (key !== undefined) checkObjectKey(key);
     try {
       return await withRetry(fn, options.retry);
     } catch (e) {

@@ -1,11 +1,12 @@
 /**
- * Hostile keys and credentials, end to end: through the OSS storage port (real ali-oss against the
- * local OSS-compatible server) traversal, NUL and over-long keys never write outside the bucket and
- * fail only with typed errors, keys with control characters stay exactly one object, and the upload
- * handler's logs never contain a credential, whether the run succeeds, fails on a bad image or is
- * refused by the server. (The filesystem port's own `checkObjectKey` messages are covered in
+ * Hostile keys and credentials, end to end: the OSS storage port (real ali-oss against the local
+ * OSS-compatible server) refuses traversal, control characters and over-long keys before any request
+ * with a typed INVALID_ARGUMENT, the server refuses them too when sent past the port, the upload
+ * handler treats an event carrying one as a permanent failure, and the handler's logs never contain a
+ * credential, whether the run succeeds, fails on a bad image or is refused by the server. (The filesystem port's own `checkObjectKey` messages are covered in
  * test/adapters/storage.test.ts.)
  */
+import OSS from 'ali-oss';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,42 +36,81 @@ afterAll(async () => {
   await rm(outer, { recursive: true, force: true });
 });
 
+/** An OSS trigger payload for one created object in `photos`. */
+const uploadEvent = (key: string) => ({ events: [{
+  eventName: 'ObjectCreated:PutObject', eventSource: 'acs:oss', eventTime: new Date().toISOString(), eventVersion: '1.0', region: 'cn-hangzhou',
+  oss: { bucket: { arn: 'acs:oss:cn-hangzhou:1:photos', name: 'photos' }, object: { key, eTag: 'e', size: 1, deltaSize: 1, objectMeta: { mimeType: 'image/jpeg' } }, ossSchemaVersion: '1.0' },
+  responseElements: { requestId: `R-${key}` },
+}] });
+
 /** Every file under `dir`, relative paths. */
 async function files(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
 }
 
 describe('object keys through the OSS storage port', () => {
-  const storage = () => createOssStorage({ bucket: 'photos', credentials: credential, endpoint: server.endpoint, retry: { baseDelayMs: 5 } });
+  const storage = (onRetry?: () => void) => createOssStorage({ bucket: 'photos', credentials: credential, endpoint: server.endpoint, retry: { baseDelayMs: 5, onRetry } });
+  const HOSTILE = [
+    '../../etc/passwd', 'uploads/../../../outside.jpg', 'uploads\\..\\..\\outside.jpg', '/absolute.jpg',
+    'uploads/a\0.jpg', 'uploads/evil\r\nx-oss-meta-injected: 1.jpg', 'uploads/bell\u0007.jpg', 'uploads/del\u007f.jpg',
+    'uploads/esc\u001b[2J.jpg', 'ü'.repeat(600), 'x/'.repeat(100_000),
+  ];
+  const requests = () => Object.entries(server.stats).reduce((n, [, v]) => n + v, 0);
 
-  it('hostile keys never write outside the bucket and fail only with typed errors', async () => {
-    // What the port guarantees today: each call either fails with an ImgpipeError (the local server
-    // refuses the key, or the signature over a normalised path does not match) or stays inside the
-    // bucket. The store lives one level below `outer`, so anything escaping it would show up there.
-    const s = storage();
+  it('refuses traversal, control characters and absurd length before any request, as INVALID_ARGUMENT naming the key', async () => {
+    let retries = 0;
+    const s = storage(() => retries++);
     const outerBefore = (await readdir(outer)).sort();
-    for (const key of [
-      '../../etc/passwd', 'uploads/../../../outside.jpg', 'uploads\\..\\..\\outside.jpg', '/absolute.jpg',
-      'uploads/a\0.jpg', 'ü'.repeat(600), 'x/'.repeat(100_000),
-    ]) {
-      for (const call of [() => s.get(key), () => s.put(key, new Uint8Array([1, 2, 3])), () => s.head(key)]) {
+    const before = requests();
+    for (const key of HOSTILE) {
+      for (const [op, call] of [['get', () => s.get(key)], ['put', () => s.put(key, new Uint8Array([1, 2, 3]))], ['head', () => s.head(key)]] as const) {
         const e = await call().then(() => undefined, (err: unknown) => err);
-        if (e !== undefined) expect(isImgpipeError(e), `${JSON.stringify(key.slice(0, 40))}: ${String(e)}`).toBe(true);
+        const what = `${op} ${JSON.stringify(key.slice(0, 40))}`;
+        expect(isImgpipeError(e, 'INVALID_ARGUMENT'), `${what}: ${String(e)}`).toBe(true);
+        expect((e as Error).message, what).toMatch(/^Expected an object key of 1-1023 bytes without control characters or path traversal for key but received "/);
+        expect((e as Error).message, what).toContain(JSON.stringify(key.length > 80 ? `${key.slice(0, 77)}...` : key));
       }
     }
+    // Permanent and local: no request reached the server, nothing was retried, nothing escaped.
+    expect(requests()).toBe(before);
+    expect(retries).toBe(0);
     expect((await readdir(outer)).sort()).toEqual(outerBefore);
     for (const f of await files(root)) expect(f.startsWith(root)).toBe(true);
-    expect((await s.list({ prefix: '' })).objects.map((o) => o.key).filter((k) => k.includes('..') || k.includes('passwd') || k.includes('outside'))).toEqual([]);
   });
 
-  it('keeps a key with control characters as exactly that one object', async () => {
-    const s = storage();
-    const key = 'uploads/evil\r\nx-oss-meta-injected: 1\u001b[2J.jpg';
-    await s.put(key, new Uint8Array([7, 8, 9]));
-    expect([...(await s.get(key)).bytes]).toEqual([7, 8, 9]);
-    const listed = await s.list({ prefix: 'uploads/evil' });
-    expect(listed.objects.map((o) => o.key)).toEqual([key]);
-    expect((await s.head(key))?.meta ?? {}).not.toHaveProperty('injected');
+  it('the local server refuses the same keys sent past the port (raw ali-oss), and nothing escapes the bucket', async () => {
+    const oss = new OSS({ ...credential, bucket: 'photos', endpoint: server.endpoint, region: 'oss-cn-hangzhou' });
+    const outerBefore = (await readdir(outer)).sort();
+    for (const key of ['uploads/evil\r\nx.jpg', 'uploads/del\u007f.jpg', 'uploads/../../outside.jpg']) {
+      const e = await oss.put(key, Buffer.from([1])).then(() => undefined, (err: unknown) => err);
+      // Either the server says InvalidObjectName, or the request could not even be formed or signed.
+      expect(e, key).toBeDefined();
+    }
+    expect((await readdir(outer)).sort()).toEqual(outerBefore);
+    expect((await storage().list({ prefix: 'uploads/' })).objects.map((o) => o.key).filter((k) => /[\u0000-\u001f\u007f]|outside/.test(k))).toEqual([]);
+  });
+});
+
+describe('upload events with a hostile key', () => {
+  it('are a permanent failure (resolved, not thrown for FC to retry), with nothing written', async () => {
+    const records: LogRecord[] = [];
+    const upload = createUploadHandler({
+      sourceBucket: 'photos', targetBucket: 'photos-out', sourcePrefix: 'uploads/', retry: { baseDelayMs: 1 },
+      env: { IMGPIPE_OSS_ENDPOINT: server.endpoint }, log: (r) => records.push(r),
+    });
+    const before = Object.entries(server.stats).reduce((n, [, v]) => n + v, 0);
+    for (const key of ['uploads/a\r\nb.jpg', 'uploads/../../x.jpg', `uploads/${'k'.repeat(1100)}.jpg`]) {
+      const r = await upload.handler(Buffer.from(JSON.stringify(uploadEvent(key))), { requestId: 'req-key', region: 'cn-hangzhou', credentials: credential });
+      expect(r.outcomes, key).toMatchObject([{ bucket: 'photos', key, status: 'failed', code: 'INVALID_ARGUMENT' }]);
+    }
+    expect(Object.entries(server.stats).reduce((n, [, v]) => n + v, 0)).toBe(before);
+    const logged = records.filter((r) => r.msg === 'invalid object key');
+    expect(logged).toHaveLength(3);
+    expect(logged[0]).toMatchObject({ level: 'error', code: 'INVALID_ARGUMENT', key: 'uploads/a\r\nb.jpg' });
+    expect(String(logged[0].error)).toContain('received "uploads/a\\r\\nb.jpg": it contains the control character U+000D at index 9');
+    // A valid raw key whose URL-decoded reading is not: only the raw reading is looked up.
+    const encoded = await upload.handler(Buffer.from(JSON.stringify(uploadEvent('uploads/%0d%0a.jpg'))), { requestId: 'req-key', region: 'cn-hangzhou', credentials: credential });
+    expect(encoded.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'source-missing' });
   });
 });
 
@@ -80,11 +120,7 @@ describe('credentials never reach the logs', () => {
     const s = createOssStorage({ bucket: 'photos', credentials: credential, endpoint: server.endpoint });
     await s.put('uploads/ok.jpg', new Uint8Array(await readFile(`${IMAGES}320x240.jpg`)));
     await s.put('uploads/bad.jpg', new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2]));
-    const event = (key: string) => ({ events: [{
-      eventName: 'ObjectCreated:PutObject', eventSource: 'acs:oss', eventTime: new Date().toISOString(), eventVersion: '1.0', region: 'cn-hangzhou',
-      oss: { bucket: { arn: 'acs:oss:cn-hangzhou:1:photos', name: 'photos' }, object: { key, eTag: 'e', size: 1, deltaSize: 1, objectMeta: { mimeType: 'image/jpeg' } }, ossSchemaVersion: '1.0' },
-      responseElements: { requestId: `R-${key}` },
-    }] });
+    const event = uploadEvent;
     const handler = (creds: typeof credential) => createUploadHandler({
       sourceBucket: 'photos', targetBucket: 'photos-out', sourcePrefix: 'uploads/', retry: { baseDelayMs: 1, retries: 1 },
       // Credentials in the environment as well as in the context: neither may be logged.
