@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsup';
-import { copyFileSync, mkdirSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { WASM_MODULES } from './src/wasm.js';
 
@@ -12,8 +12,15 @@ function copyWasm(): void {
     const from = row.from.startsWith('./') ? row.from : require.resolve(row.from);
     if (!existsSync(from)) throw new Error(`missing ${from}: run npm run build:wasm first`);
     copyFileSync(from, `dist/wasm/${row.file}`);
+    // The browser entry's fallback for bundlers that don't copy `new URL()` assets (see wasm/web.ts).
+    writeFileSync(`dist/wasm/${row.file}.js`, `export default ${JSON.stringify(readFileSync(from).toString('base64'))};\n`);
   }
+  const loaders = Object.values(WASM_MODULES).map((row) => `  ${JSON.stringify(row.file)}: () => import(${JSON.stringify(`./${row.file}.js`)}),`);
+  writeFileSync('dist/wasm/inline.js', `export default {\n${loaders.join('\n')}\n};\n`);
 }
+
+/** WASM imports, and the browser entry's base64 fallback table, stay imports of files in dist/wasm/. */
+const WASM_EXTERNAL = [/\.wasm$/, /^\.\/wasm\/inline\.js$/];
 
 export default defineConfig([
   {
@@ -28,7 +35,7 @@ export default defineConfig([
     },
     // The workerd entry imports `./wasm/<file>.wasm` as modules: keep those imports verbatim, they
     // resolve beside the built entry (dist/wasm/), where copyWasm puts the files.
-    external: [/\.wasm$/],
+    external: WASM_EXTERNAL,
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -47,8 +54,9 @@ export default defineConfig([
     format: ['esm'],
     platform: 'browser',
     target: 'es2022',
-    noExternal: [/.*/],
-    external: [/\.wasm$/],
+    // Everything is bundled in except the WASM files and the fallback table beside them (WASM_EXTERNAL).
+    noExternal: [/^(?!\.\/wasm\/inline\.js$)/],
+    external: WASM_EXTERNAL,
     sourcemap: true,
   },
   {
