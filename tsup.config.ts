@@ -32,6 +32,8 @@ export default defineConfig([
       workerd: 'wasm/workerd.ts',
       core: 'src/index.ts',
       adapters: 'adapters/index.ts',
+      // Loaded by createWorkerPool() as a worker thread (Node only).
+      'pool-worker': 'wasm/pool-worker.ts',
     },
     // The workerd entry imports `./wasm/<file>.wasm` as modules: keep those imports verbatim, they
     // resolve beside the built entry (dist/wasm/), where copyWasm puts the files.

@@ -17,6 +17,12 @@ export interface EncodeOptions {
   readonly background?: readonly [number, number, number];
 }
 
+/**
+ * Anything with `encode`'s contract. The recipe engine takes one (`ProcessUploadOptions.encoder`), so
+ * a runtime can run encodes elsewhere, e.g. on Node worker threads (`createWorkerPool`).
+ */
+export type Encoder = (image: RGBAImage, format: OutputFormat | string, options?: EncodeOptions) => Promise<Uint8Array>;
+
 export async function encode(image: RGBAImage, format: OutputFormat | string, options: EncodeOptions = {}): Promise<Uint8Array> {
   const f = outputFormat(format);
   const q = options.quality ?? FORMATS[f].defaultQuality ?? 100;

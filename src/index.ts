@@ -8,7 +8,7 @@ export { FORMATS, sniffFormat, type FormatId, type OutputFormat, type FormatInfo
 export { readHeader, type ImageHeader } from './header.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { decode, inspect, type DecodeOptions, type DecodedImage } from './decode.js';
-export { encode, flatten, type EncodeOptions } from './encode.js';
+export { encode, flatten, type EncodeOptions, type Encoder } from './encode.js';
 export { resize, resizeTarget, type ResizeOptions } from './ops/resize.js';
 export { orient } from './ops/orient.js';
 export { watermark, validateWatermark, type WatermarkOptions, type Gravity } from './ops/watermark.js';

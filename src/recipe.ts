@@ -10,7 +10,7 @@ import { FORMATS, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
 import { decode, toBytes, type DecodedImage } from './decode.js';
-import { encode } from './encode.js';
+import { encode, type Encoder } from './encode.js';
 import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
 import { watermark, type WatermarkOptions } from './ops/watermark.js';
@@ -95,6 +95,12 @@ export interface ProcessUploadOptions {
   readonly recipe?: Recipe;
   readonly limits?: Partial<Limits>;
   readonly signal?: AbortSignal;
+  /**
+   * Where encodes run. Default: `encode`, in this thread. In Node, `createWorkerPool().encode` runs
+   * them on worker threads: the engine then hands each variant's encodes over as soon as its pixels
+   * are ready and goes on resizing the next size, so the encodes of one upload use every core.
+   */
+  readonly encoder?: Encoder;
 }
 
 /** Run the recipe and return the variants (see `runRecipe` for source details too). */
@@ -110,32 +116,47 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   const bytes = toBytes(input);
   throwIfAborted(options.signal);
   const decoded = await decode(bytes, { limits: options.limits });
-  const variants: Variant[] = [];
+  const encoder = options.encoder ?? encode;
+  const pending: Promise<Variant>[] = [];
   // Largest first, so each size can be derived from the previous (larger) one.
   const sizes = [...recipe.sizes].sort((a, b) => b.width - a.width);
   let previous: RGBAImage = decoded;
-  for (const size of sizes) {
-    throwIfAborted(options.signal);
-    // Dimensions come from the source, not from the previous step, so rounding never accumulates.
-    const target = resizeTarget(decoded.width, decoded.height, { width: size.width });
-    const base = await resize(previous, { ...target, fit: 'fill', linear: recipe.linear });
-    previous = base;
-    const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
-    for (const out of recipe.outputs) {
+  try {
+    for (const size of sizes) {
       throwIfAborted(options.signal);
-      const encoded = await encode(image, out.format, { quality: out.quality, progressive: out.progressive, lossless: out.lossless });
-      variants.push(Object.freeze({
-        key: outputKey(out.key, options.key, size.name, out.format),
-        size: size.name,
-        format: out.format,
-        contentType: FORMATS[out.format].mime,
-        width: image.width,
-        height: image.height,
-        bytes: encoded,
-      }));
+      // Dimensions come from the source, not from the previous step, so rounding never accumulates.
+      const target = resizeTarget(decoded.width, decoded.height, { width: size.width });
+      const base = await resize(previous, { ...target, fit: 'fill', linear: recipe.linear });
+      previous = base;
+      const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
+      for (const out of recipe.outputs) {
+        // Not awaited here: with a pooled encoder this size's encodes run while the next size is resized.
+        const variant = encodeVariant(encoder, image, out, size.name, options.key);
+        // Its failure is reported by the Promise.all below; until then it must not count as unhandled.
+        variant.catch(() => undefined);
+        pending.push(variant);
+      }
     }
+  } finally {
+    // Every encode that started is settled before returning or throwing, so none outlives the run.
+    await Promise.allSettled(pending);
   }
+  throwIfAborted(options.signal);
+  const variants = await Promise.all(pending);
   return Object.freeze({ source: sourceInfo(options.key, decoded, bytes.byteLength), variants: Object.freeze(variants) });
+}
+
+async function encodeVariant(encoder: Encoder, image: RGBAImage, out: RecipeOutput, size: string, sourceKey: string): Promise<Variant> {
+  const bytes = await encoder(image, out.format, { quality: out.quality, progressive: out.progressive, lossless: out.lossless });
+  return Object.freeze({
+    key: outputKey(out.key, sourceKey, size, out.format),
+    size,
+    format: out.format,
+    contentType: FORMATS[out.format].mime,
+    width: image.width,
+    height: image.height,
+    bytes,
+  });
 }
 
 function sourceInfo(key: string, d: DecodedImage, size: number): RecipeResult['source'] {

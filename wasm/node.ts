@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { setWasmProvider, WASM_MODULES, type WasmName } from '../src/wasm.js';
 
 export * from '../src/index.js';
+export { createWorkerPool, type WorkerPool, type WorkerPoolOptions, type WorkerPoolStats } from './pool.js';
 
 const here = import.meta.url;
 

@@ -1,0 +1,112 @@
+/**
+ * createWorkerPool: encodes on worker threads give the same bytes as encodes in the main thread, the
+ * recipe engine uses it for concurrent runs, errors cross the thread boundary typed, and a worker
+ * that dies fails only its own task.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+// The built package, like the workers themselves (dist/pool-worker.js), so both sides run the same code.
+import { DEFAULT_RECIPE, createImage, createWorkerPool, encode, isImgpipeError, processUpload, runRecipe, type Encoder } from '../../dist/node.js';
+import { image } from '../helpers/fixtures.js';
+
+const PHOTO = image('320x240.jpg');
+const pools: { close(): Promise<void> }[] = [];
+const pool = (options?: Parameters<typeof createWorkerPool>[0]) => {
+  const p = createWorkerPool(options);
+  pools.push(p);
+  return p;
+};
+afterAll(() => Promise.all(pools.map((p) => p.close())));
+
+async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  const e: unknown = await p.then(() => undefined, (err: unknown) => err);
+  if (!isImgpipeError(e)) throw new Error(`expected an ImgpipeError, got ${String(e)}`);
+  return { code: e.code, message: e.message };
+}
+
+describe('createWorkerPool', () => {
+  it('runs the recipe on workers with byte-identical outputs to the main thread', async () => {
+    const p = pool({ threads: 2 });
+    const inline = await processUpload(PHOTO, { key: 'u/a.jpg' });
+    const pooled = await processUpload(PHOTO, { key: 'u/a.jpg', encoder: p.encode });
+    expect(pooled.map((v) => v.key)).toEqual(inline.map((v) => v.key));
+    pooled.forEach((v, i) => expect(Buffer.compare(v.bytes, inline[i].bytes)).toBe(0));
+    expect(p.stats()).toMatchObject({ threads: 2, completed: 6, crashed: 0, busy: 0, queued: 0 });
+  });
+
+  it('serves 16 concurrent recipe runs with no more workers than threads', async () => {
+    const p = pool({ threads: 2 });
+    const expected = await processUpload(PHOTO, { key: 'x.jpg' });
+    const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => processUpload(PHOTO, { key: `x.jpg`, encoder: p.encode, recipe: DEFAULT_RECIPE }).then((v) => [i, v] as const)));
+    for (const [, variants] of runs) variants.forEach((v, j) => expect(Buffer.compare(v.bytes, expected[j].bytes)).toBe(0));
+    expect(p.stats().workers).toBeLessThanOrEqual(2);
+    expect(p.stats().completed).toBe(16 * 6);
+  });
+
+  it('returns typed errors from a worker with their code and message', async () => {
+    const p = pool({ threads: 1 });
+    const img = createImage(4, 4);
+    expect(await rejection(p.encode(img, 'webp', { quality: 0 }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'Expected an integer between 1 and 100 for encode.quality but received 0',
+    });
+    expect(await rejection(p.encode(img, 'tiff'))).toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
+    // The worker is still healthy afterwards.
+    expect(Buffer.compare(await p.encode(img, 'png'), await encode(img, 'png'))).toBe(0);
+  });
+
+  it('survives a worker dying: only that task fails, the next tasks run on a new worker', async () => {
+    const p = pool({ threads: 2, workerUrl: new URL('./crashing-worker.mjs', import.meta.url) });
+    const img = createImage(16, 16);
+    const [crashed, ...others] = await Promise.allSettled([
+      p.encode(img, 'jpeg', { quality: 13 }),
+      ...Array.from({ length: 6 }, () => p.encode(img, 'jpeg', { quality: 80 })),
+    ]);
+    expect(crashed.status).toBe('rejected');
+    expect(await rejection(p.encode(img, 'jpeg', { quality: 13 }))).toEqual({
+      code: 'INTERNAL',
+      message: 'Expected the encode worker to finish the jpeg encode of a 16x16 image but it exited with code 3',
+    });
+    expect(others.every((r) => r.status === 'fulfilled')).toBe(true);
+    const after = await processUpload(PHOTO, { key: 'a.jpg', encoder: p.encode });
+    expect(after).toHaveLength(6);
+    expect(p.stats()).toMatchObject({ crashed: 2 });
+  });
+
+  it('accepts the worker script as a file path too', async () => {
+    const p = pool({ threads: 1, workerUrl: fileURLToPath(new URL('../../dist/pool-worker.js', import.meta.url)) });
+    expect(Buffer.compare(await p.encode(createImage(8, 8), 'webp'), await encode(createImage(8, 8), 'webp'))).toBe(0);
+  });
+
+  it('fails queued and later tasks with ABORTED once closed', async () => {
+    const p = createWorkerPool({ threads: 1 });
+    const big = createImage(1200, 900);
+    const tasks = Array.from({ length: 4 }, () => p.encode(big, 'webp'));
+    await p.close();
+    const results = await Promise.allSettled(tasks);
+    expect(results.some((r) => r.status === 'rejected')).toBe(true);
+    expect(await rejection(p.encode(big, 'webp'))).toEqual({ code: 'ABORTED', message: 'Expected an open worker pool but createWorkerPool().close() was called' });
+  });
+
+  it('refuses a bad thread count, naming the option', () => {
+    for (const threads of [0, 1.5, 257]) {
+      expect(() => createWorkerPool({ threads })).toThrowError(`Expected an integer between 1 and 256 for createWorkerPool.threads but received ${threads}`);
+    }
+  });
+});
+
+describe('recipe engine with an encoder', () => {
+  it('reports the first failing encode after every started encode has settled', async () => {
+    let settled = 0;
+    const failingWebp: Encoder = async (img, format, options) => {
+      try {
+        if (format === 'webp') throw new Error('webp encoder unavailable');
+        return await encode(img, format, options);
+      } finally {
+        settled++;
+      }
+    };
+    await expect(runRecipe(PHOTO, { key: 'a.jpg', encoder: failingWebp })).rejects.toThrow('webp encoder unavailable');
+    expect(settled).toBe(6);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * A pool of Node worker threads that run encodes in parallel. WebAssembly codecs are single-threaded,
+ * so one recipe run encodes its six variants one after another on one core; with a pool the engine
+ * hands each encode to the next free worker while it goes on resizing the next size, and the six
+ * encodes spread over the instance's cores (as sharp's libuv threads do).
+ *
+ *   const pool = createWorkerPool();              // threads = available cores
+ *   const variants = await processUpload(bytes, { key, encoder: pool.encode });
+ *
+ * The workers share the main thread's compiled `WebAssembly.Module`s (V8 shares their machine code),
+ * so a worker costs an instance, not a compilation. A worker that dies (a crash, an out-of-memory
+ * kill) fails only the task it was running, with a typed INTERNAL error; the next task starts a new
+ * worker. Idle workers don't keep the process alive.
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ImgpipeError, describeValue, type ErrorCode } from '../src/errors.js';
+import type { EncodeOptions, Encoder } from '../src/encode.js';
+import type { RGBAImage } from '../src/image.js';
+import type { OutputFormat } from '../src/formats.js';
+import { getWasmModule, WASM_NAMES, type WasmName } from '../src/wasm.js';
+import type { PoolReply, PoolTask } from './pool-protocol.js';
+
+export interface WorkerPoolOptions {
+  /** Worker threads (1..256). Default: the cores Node reports (`os.availableParallelism()`). */
+  readonly threads?: number;
+  /**
+   * Where the worker script is. Default: `pool-worker.js` beside this module in the built package.
+   * Set it when a bundler moved imgpipe into a file of its own (e.g. a single-file FC deployment).
+   */
+  readonly workerUrl?: URL | string;
+}
+
+export interface WorkerPoolStats {
+  readonly threads: number;
+  /** Workers alive now. */
+  readonly workers: number;
+  readonly busy: number;
+  readonly queued: number;
+  readonly completed: number;
+  /** Workers that exited while running a task. */
+  readonly crashed: number;
+}
+
+export interface WorkerPool {
+  readonly threads: number;
+  /** Same contract as `encode()`, run on a worker. Pass it as `processUpload`'s `encoder`. */
+  readonly encode: Encoder;
+  stats(): WorkerPoolStats;
+  /** Stop every worker; queued and running tasks fail with ABORTED. */
+  close(): Promise<void>;
+}
+
+const MAX_THREADS = 256;
+
+interface Job {
+  readonly task: PoolTask;
+  readonly transfer: ArrayBuffer[];
+  resolve(bytes: Uint8Array): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  job?: Job;
+}
+
+function defaultThreads(): number {
+  // availableParallelism() arrived in Node 18.14; cpus() is the fallback for earlier 18.x.
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : Math.max(1, os.cpus().length);
+}
+
+/** The built worker beside this module, or, when running from source, the package's build. */
+function defaultWorkerUrl(): URL {
+  const beside = new URL('./pool-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../dist/pool-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new ImgpipeError('NOT_FOUND', `Expected the encode worker script at ${fileURLToPath(beside)} or ${fileURLToPath(built)} but neither exists: build imgpipe (npm run build) or pass workerUrl`);
+}
+
+/** A URL, a `file:` URL string, or a file path (relative to the working directory). */
+function toUrl(u: URL | string): URL {
+  if (u instanceof URL) return u;
+  return /^[a-z][a-z0-9+.-]*:/i.test(u) && !/^[a-z]:[\\/]/i.test(u) ? new URL(u) : pathToFileURL(resolve(u));
+}
+
+export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${MAX_THREADS} for createWorkerPool.threads but received ${describeValue(options.threads)}`);
+  }
+  const workerUrl = options.workerUrl === undefined ? defaultWorkerUrl() : toUrl(options.workerUrl);
+  const slots: Slot[] = [];
+  const queue: Job[] = [];
+  let nextId = 0;
+  let completed = 0;
+  let crashed = 0;
+  let closed = false;
+  let modules: Promise<Record<WasmName, WebAssembly.Module>> | undefined;
+
+  // Compiled once here and cloned into each worker (a Module is cloned by reference to its code).
+  const compiledModules = () =>
+    (modules ??= Promise.all(WASM_NAMES.map(async (n) => [n, await getWasmModule(n)] as const)).then(Object.fromEntries));
+
+  function spawn(mods: Record<WasmName, WebAssembly.Module>): Slot {
+    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }) };
+    slot.worker.unref();
+    slot.worker.on('message', (reply: PoolReply) => {
+      const job = slot.job;
+      slot.job = undefined;
+      slot.worker.unref();
+      if (job) {
+        completed++;
+        if (reply.ok) job.resolve(reply.bytes);
+        else job.reject(new ImgpipeError(reply.code as ErrorCode, reply.message));
+      }
+      pump();
+    });
+    // 'error' (an uncaught exception in the worker) is always followed by 'exit'.
+    slot.worker.on('error', () => undefined);
+    slot.worker.on('exit', (code) => {
+      slots.splice(slots.indexOf(slot), 1);
+      const job = slot.job;
+      if (job && !closed) {
+        crashed++;
+        job.reject(new ImgpipeError('INTERNAL', `Expected the encode worker to finish the ${job.task.format} encode of a ${job.task.width}x${job.task.height} image but it exited with code ${code}`));
+      }
+      pump();
+    });
+    slots.push(slot);
+    return slot;
+  }
+
+  function pump(): void {
+    if (closed || queue.length === 0) return;
+    let slot = slots.find((s) => !s.job);
+    if (!slot) {
+      if (slots.length >= threads) return;
+      // Module compilation is memoised, so after the first task this resolves at once.
+      void compiledModules().then(
+        (mods) => {
+          if (closed || slots.length >= threads) return;
+          spawn(mods);
+          pump();
+        },
+        (e: unknown) => queue.splice(0).forEach((j) => j.reject(e as Error)),
+      );
+      return;
+    }
+    const job = queue.shift()!;
+    slot.job = job;
+    // A busy worker keeps the process alive until its answer arrives.
+    slot.worker.ref();
+    slot.worker.postMessage(job.task, job.transfer);
+  }
+
+  const encode: Encoder = (image: RGBAImage, format: OutputFormat | string, encodeOptions: EncodeOptions = {}) =>
+    new Promise<Uint8Array>((resolve, reject) => {
+      if (closed) {
+        reject(new ImgpipeError('ABORTED', 'Expected an open worker pool but createWorkerPool().close() was called'));
+        return;
+      }
+      // The caller may reuse the image (JPEG and WebP of the same size), so it is copied, not moved.
+      const data = new Uint8ClampedArray(image.data);
+      const task: PoolTask = { id: nextId++, width: image.width, height: image.height, data, format, options: { ...encodeOptions } };
+      queue.push({ task, transfer: [data.buffer], resolve, reject });
+      pump();
+    });
+
+  return Object.freeze({
+    threads,
+    encode,
+    stats: () => Object.freeze({ threads, workers: slots.length, busy: slots.filter((s) => s.job).length, queued: queue.length, completed, crashed }),
+    async close() {
+      closed = true;
+      const aborted = new ImgpipeError('ABORTED', 'Expected the encode to finish but its worker pool was closed');
+      for (const job of queue.splice(0)) job.reject(aborted);
+      for (const s of slots) s.job?.reject(aborted);
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  });
+}
