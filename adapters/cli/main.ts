@@ -3,20 +3,22 @@
  * standing in for the bucket: a variant with key `resized/large/photo.jpg` is written to
  * `<out>/resized/large/photo.jpg`, exactly the key it would get in OSS.
  *
- *   imgpipe <file|dir>... [--out DIR] [--json] [--recipe recipe.json] [--no-watermark]
+ *   imgpipe <file|dir>... [--out DIR] [--json] [--recipe recipe.json] [--no-watermark] [--threads N]
  *   imgpipe transform <input> '<process string>' -o <output>
  *   imgpipe serve [options]
  */
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { processUpload, DEFAULT_RECIPE, isImgpipeError, type Recipe, type Variant } from '../../wasm/node.js';
+import * as os from 'node:os';
+import { processUpload, createWorkerPool, DEFAULT_RECIPE, isImgpipeError, type Recipe, type Variant } from '../../wasm/node.js';
 
 const HELP = `imgpipe: upload images in, served variants out.
 
 Usage:
-  imgpipe <file|dir>... [--out DIR] [--json] [--recipe FILE] [--no-watermark]
+  imgpipe <file|dir>... [--out DIR] [--json] [--recipe FILE] [--no-watermark] [--threads N]
       Run the upload recipe (1200/600/150 px wide, JPEG q85 + WebP q80) on each file (folders are
       walked recursively). Outputs go to DIR (default ./out) under the keys they get in OSS.
+      Encodes run on N worker threads (default: one per core; 1 runs everything in this thread).
   imgpipe transform <input> '<x-oss-process string>' -o <output>
       Apply an OSS-compatible process string, e.g. 'image/resize,w_300/format,webp'.
   imgpipe serve [--help]
@@ -24,16 +26,17 @@ Usage:
 
 Exit status is 1 when any input failed (the others are still processed), 2 on usage errors.`;
 
-interface RunArgs { inputs: string[]; out: string; json: boolean; recipe?: string; noWatermark: boolean }
+interface RunArgs { inputs: string[]; out: string; json: boolean; recipe?: string; noWatermark: boolean; threads: number }
 
 function parseRunArgs(argv: string[]): RunArgs {
-  const args: RunArgs = { inputs: [], out: 'out', json: false, noWatermark: false };
+  const args: RunArgs = { inputs: [], out: 'out', json: false, noWatermark: false, threads: os.availableParallelism?.() ?? os.cpus().length };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out' || a === '-o') args.out = need(argv, ++i, a);
     else if (a === '--json') args.json = true;
     else if (a === '--recipe') args.recipe = need(argv, ++i, a);
     else if (a === '--no-watermark') args.noWatermark = true;
+    else if (a === '--threads') args.threads = threadCount(need(argv, ++i, a));
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else args.inputs.push(a);
   }
@@ -42,6 +45,11 @@ function parseRunArgs(argv: string[]): RunArgs {
 }
 
 class UsageError extends Error {}
+function threadCount(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 256) throw new UsageError(`--threads expects an integer between 1 and 256 but received ${JSON.stringify(v)}`);
+  return n;
+}
 function need(argv: string[], i: number, flag: string): string {
   if (argv[i] === undefined) throw new UsageError(`${flag} needs a value`);
   return argv[i];
@@ -88,13 +96,14 @@ async function runCommand(argv: string[]): Promise<number> {
   let recipe: Recipe = args.recipe ? (JSON.parse(await readFile(args.recipe, 'utf8')) as Recipe) : DEFAULT_RECIPE;
   if (args.noWatermark) recipe = { ...recipe, watermark: undefined };
   const files = await collect(args.inputs);
+  const pool = args.threads > 1 ? createWorkerPool({ threads: args.threads }) : undefined;
   const outcomes: Outcome[] = [];
   for (const [i, f] of files.entries()) {
     progress(i, files.length, f.key);
     const t0 = performance.now();
     try {
       const bytes = new Uint8Array(await readFile(f.path));
-      const variants = await processUpload(bytes, { key: f.key, recipe });
+      const variants = await processUpload(bytes, { key: f.key, recipe, encoder: pool?.encode });
       await writeVariants(args.out, variants);
       outcomes.push({
         file: f.path, key: f.key, ok: true, ms: performance.now() - t0,
@@ -107,6 +116,7 @@ async function runCommand(argv: string[]): Promise<number> {
       outcomes.push({ file: f.path, key: f.key, ok: false, ms: performance.now() - t0, error });
     }
   }
+  await pool?.close();
   progress(files.length, files.length, '');
   if (args.json) process.stdout.write(`${JSON.stringify({ out: resolve(args.out), results: outcomes }, null, 2)}\n`);
   else process.stdout.write(summary(outcomes, args.out));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, copyFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, copyFileSync, writeFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -61,5 +61,17 @@ describe('imgpipe CLI', () => {
     const res = await imgpipe(['--frobnicate']);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('imgpipe: unknown option --frobnicate');
+    const threads = await imgpipe([join(IMAGES, '320x240.jpg'), '--threads', '0']);
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toContain('imgpipe: --threads expects an integer between 1 and 256 but received "0"');
+  });
+
+  it('writes the same files with encodes on worker threads as in one thread', async () => {
+    const [pooled, inline] = [mkdtempSync(join(tmpdir(), 'imgpipe-cli-')), mkdtempSync(join(tmpdir(), 'imgpipe-cli-'))];
+    expect((await imgpipe([join(IMAGES, 'concert.jpg'), '--out', pooled, '--threads', '2'])).code).toBe(0);
+    expect((await imgpipe([join(IMAGES, 'concert.jpg'), '--out', inline, '--threads', '1'])).code).toBe(0);
+    for (const key of ['resized/large/concert.jpg', 'webp/medium/concert.webp', 'resized/thumb/concert.jpg']) {
+      expect(readFileSync(join(pooled, key)).equals(readFileSync(join(inline, key))), key).toBe(true);
+    }
   });
 });
