@@ -21,6 +21,10 @@ export const WASM_MODULES = {
   webp_enc: { file: 'webp_enc_simd.wasm', from: '@jsquash/webp/codec/enc/webp_enc_simd.wasm' },
   // imgpipe's own Lanczos3 resize kernel (AssemblyScript + SIMD, built by `npm run build:wasm`).
   kernels: { file: 'imgpipe_kernels.wasm', from: './wasm/kernels/build/imgpipe_kernels.wasm' },
+  // imgpipe's own baseline JPEG decoder with DCT-domain shrink-on-load (AssemblyScript + SIMD).
+  jpegdec: { file: 'imgpipe_jpegdec.wasm', from: './wasm/jpegdec/build/imgpipe_jpegdec.wasm' },
+  // imgpipe's own baseline JPEG encoder (AssemblyScript + SIMD, built by `npm run build:wasm`).
+  jpegenc: { file: 'imgpipe_jpegenc.wasm', from: './wasm/jpegenc/build/imgpipe_jpegenc.wasm' },
 } as const satisfies Record<string, { file: string; from: string }>;
 
 export type WasmName = keyof typeof WASM_MODULES;

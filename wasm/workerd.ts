@@ -14,6 +14,8 @@ import png from './wasm/squoosh_png_bg.wasm';
 import webpDec from './wasm/webp_dec.wasm';
 import webpEnc from './wasm/webp_enc_simd.wasm';
 import kernels from './wasm/imgpipe_kernels.wasm';
+import jpegdec from './wasm/imgpipe_jpegdec.wasm';
+import jpegenc from './wasm/imgpipe_jpegenc.wasm';
 
 export * from '../src/index.js';
 
@@ -25,6 +27,8 @@ const MODULES = Object.freeze({
   webp_dec: webpDec,
   webp_enc: webpEnc,
   kernels,
+  jpegdec,
+  jpegenc,
 } satisfies Record<WasmName, WebAssembly.Module>);
 
 setWasmProvider(async (name) => MODULES[name]);

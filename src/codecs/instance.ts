@@ -85,3 +85,48 @@ export function ownBytes(out: Uint8Array | ArrayBuffer): Uint8Array {
   const view = out instanceof Uint8Array ? out : new Uint8Array(out);
   return view.byteLength === view.buffer.byteLength ? view : view.slice();
 }
+
+/**
+ * One lazily created instance of an imgpipe-owned module (no imports, memory exported), under the
+ * same rules as the codecs above: a call that throws or traps discards the instance, and one whose
+ * memory grew past the recycle threshold is dropped after the call.
+ */
+export class OwnedInstance<E extends { readonly memory: WebAssembly.Memory }> {
+  private live?: E;
+  private created = 0;
+
+  constructor(private readonly wasm: WasmName, private readonly recycleBytes: () => number = () => RECYCLE_BYTES) {}
+
+  /** Run `fn` on a healthy instance; nothing may await inside, so calls never share the memory. */
+  async use<T>(fn: (exports: E) => T): Promise<T> {
+    const e = await this.instance();
+    try {
+      const result = fn(e);
+      if (e.memory.buffer.byteLength > this.recycleBytes()) this.drop(e);
+      return result;
+    } catch (err) {
+      this.drop(e);
+      throw err;
+    }
+  }
+
+  /** Diagnostics for warm-instance memory: the live instance's memory and how many were created. */
+  stats(): Readonly<{ memoryBytes: number; instancesCreated: number }> {
+    return Object.freeze({ memoryBytes: this.live ? this.live.memory.buffer.byteLength : 0, instancesCreated: this.created });
+  }
+
+  private drop(e: E): void {
+    if (this.live === e) this.live = undefined;
+  }
+
+  private async instance(): Promise<E> {
+    if (this.live) return this.live;
+    const module = await getWasmModule(this.wasm);
+    // Another call may have created it while this one awaited the (memoised) module.
+    if (!this.live) {
+      this.live = new WebAssembly.Instance(module, {}).exports as unknown as E;
+      this.created++;
+    }
+    return this.live;
+  }
+}

@@ -1,22 +1,135 @@
-/** JPEG encoding through MozJPEG (WASM). */
+/**
+ * JPEG encoding. Baseline files come from imgpipe's own encoder (`wasm/jpegenc/`): libjpeg's
+ * baseline pipeline as sharp runs it (jccolor.c colour conversion, h2v2 4:2:0 without smoothing,
+ * islow DCT, Annex K tables, two-pass optimised Huffman), so its files are byte-identical to
+ * sharp's defaults and about ten times faster than MozJPEG's `encode()`, which keeps trellis
+ * quantisation on whatever the options say. Progressive files (OSS `interlace,1`) still come from
+ * MozJPEG.
+ *
+ * One instance of the encoder module serves every call (OwnedInstance: dropped after a trap, or
+ * after a call that left its memory above RECYCLE_BYTES, the rule every WASM instance follows).
+ */
 import mozjpegEnc from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
-import { ImgpipeError } from '../errors.js';
+import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { EmscriptenCodec, codecMessage, ownBytes } from './instance.js';
+import { EmscriptenCodec, OwnedInstance, codecMessage, ownBytes } from './instance.js';
 
 interface EncModule { encode(data: Uint8ClampedArray, width: number, height: number, options: object): Uint8Array }
 
-const encoder = new EmscriptenCodec<EncModule>('mozjpeg_enc', mozjpegEnc as never);
+const mozjpeg = new EmscriptenCodec<EncModule>('mozjpeg_enc', mozjpegEnc as never);
 
 export interface JpegEncodeOptions {
-  quality: number;
-  progressive: boolean;
+  /** 1..100, scaling the Annex K tables as libjpeg's jpeg_set_quality (clamped to baseline). */
+  readonly quality: number;
+  /** Progressive scans (MozJPEG); otherwise baseline (imgpipe's encoder). */
+  readonly progressive: boolean;
+  /** Chroma subsampling; default '4:2:0' like sharp (which keeps it even at quality 90 and up). */
+  readonly subsampling?: '4:2:0' | '4:4:4';
+  /** One luminance component only (libjpeg's RGB to greyscale, the same Y as for colour). */
+  readonly grayscale?: boolean;
+}
+
+/** JPEG stores each side in 16 bits. */
+export const JPEG_MAX_SIDE = 65535;
+
+/** Refuse before starting when a call would need more linear memory than this. */
+const ENCODER_MAX_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** What the encoder module exports (wasm/jpegenc/assembly/index.ts). */
+interface EncoderExports {
+  readonly memory: WebAssembly.Memory;
+  readonly FLAG_444: WebAssembly.Global;
+  readonly FLAG_GRAY: WebAssembly.Global;
+  alloc(bytes: number): number;
+  reset(): void;
+  encode(src: number, width: number, height: number, quality: number, flags: number): number;
+  encodedBytes(): number;
+}
+
+const encoder = new OwnedInstance<EncoderExports>('jpegenc');
+
+/** Diagnostics for warm-instance memory: the live encoder instance's memory and how many were created. */
+export function jpegEncoderStats(): Readonly<{ memoryBytes: number; instancesCreated: number }> {
+  return encoder.stats();
+}
+
+/**
+ * Upper bound of one call's linear memory: the RGBA source, three 16-row strips, 144 bytes per
+ * coefficient block, and an output buffer sized for the worst case (every coefficient coded at
+ * 27 bits, every byte stuffed).
+ */
+function bytesNeeded(width: number, height: number, blocks: number): number {
+  const paddedWidth = Math.ceil(width / 16) * 16;
+  return width * height * 4 + paddedWidth * 16 * 5 + blocks * (144 + 432) + 65536;
+}
+
+function checkOptions(image: RGBAImage, o: JpegEncodeOptions): void {
+  if (!Number.isInteger(o.quality) || o.quality < 1 || o.quality > 100) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 100 for jpeg.quality but received ${describeValue(o.quality)}`);
+  }
+  for (const [name, v] of [['image.width', image.width], ['image.height', image.height]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${JPEG_MAX_SIDE} for ${name} but received ${describeValue(v)}`);
+    }
+    if (v > JPEG_MAX_SIDE) {
+      throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected at most ${JPEG_MAX_SIDE} pixels for ${name} of a JPEG but received ${v}`);
+    }
+  }
+  const bytes = image.width * image.height * 4;
+  if (image.data.length !== bytes) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected ${bytes} bytes of RGBA for a ${image.width}x${image.height} image but received ${image.data.length}`);
+  }
 }
 
 export async function encodeJpeg(image: RGBAImage, o: JpegEncodeOptions): Promise<Uint8Array> {
-  return encoder.use((m, messages) => {
+  checkOptions(image, o);
+  return o.progressive ? encodeMozjpeg(image, o) : encodeBaseline(image, o);
+}
+
+async function encodeBaseline(image: RGBAImage, o: JpegEncodeOptions): Promise<Uint8Array> {
+  const { width, height } = image;
+  const sub = o.grayscale !== true && o.subsampling !== '4:4:4';
+  const mcu = sub ? 16 : 8;
+  const mcus = Math.ceil(width / mcu) * Math.ceil(height / mcu);
+  const blocks = o.grayscale === true ? mcus : sub ? mcus * 6 : mcus * 3;
+  const needed = bytesNeeded(width, height, blocks);
+  if (needed > ENCODER_MAX_BYTES) {
+    throw new ImgpipeError(
+      'IMAGE_TOO_LARGE',
+      `Expected a JPEG encode needing at most ${ENCODER_MAX_BYTES} bytes of working memory but ${width}x${height} needs ${needed}`,
+    );
+  }
+
+  try {
+    return await encoder.use((k) => {
+      k.reset();
+      const bytes = width * height * 4;
+      const src = k.alloc(bytes);
+      new Uint8Array(k.memory.buffer, src, bytes).set(new Uint8Array(image.data.buffer, image.data.byteOffset, bytes));
+      const flags = o.grayscale === true ? (k.FLAG_GRAY.value as number) : sub ? 0 : (k.FLAG_444.value as number);
+      const ptr = k.encode(src, width, height, o.quality, flags);
+      const out = new Uint8Array(k.memory.buffer.slice(ptr, ptr + k.encodedBytes()));
+      k.reset();
+      return out;
+    });
+  } catch (e) {
+    // The arguments were checked above, so the one way the encoder traps is failing to grow its
+    // memory (the instance has been discarded).
+    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+      throw new ImgpipeError(
+        'IMAGE_TOO_LARGE',
+        `Expected the JPEG encode of ${width}x${height} to fit in WebAssembly memory but it ran out`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+function encodeMozjpeg(image: RGBAImage, o: JpegEncodeOptions): Promise<Uint8Array> {
+  return mozjpeg.use((m, messages) => {
     try {
-      // sharp/libvips defaults: standard (Annex K) tables, 4:2:0, optimised Huffman, no trellis.
+      // sharp/libvips defaults: standard (Annex K) tables, optimised Huffman, no trellis.
       const out = m.encode(image.data, image.width, image.height, {
         quality: o.quality,
         baseline: false,
@@ -24,14 +137,14 @@ export async function encodeJpeg(image: RGBAImage, o: JpegEncodeOptions): Promis
         progressive: o.progressive,
         optimize_coding: true,
         smoothing: 0,
-        color_space: 3,
+        color_space: o.grayscale === true ? 1 : 3,
         quant_table: 0,
         trellis_multipass: false,
         trellis_opt_zero: false,
         trellis_opt_table: false,
         trellis_loops: 1,
         auto_subsample: false,
-        chroma_subsample: 2,
+        chroma_subsample: o.subsampling === '4:4:4' ? 1 : 2,
         separate_chroma_quality: false,
         chroma_quality: o.quality,
       });
