@@ -2,11 +2,20 @@
  * `imgpipe serve`: the whole pipeline on a laptop. Starts the local OSS-compatible server on a
  * folder, and wires its object-created events to the same upload handler Function Compute runs, so
  * an upload with ali-oss, ossutil-style tools or curl turns into variants and a manifest on disk.
+ * A second port serves the browser preview (examples/preview with the package's browser bundle and
+ * WASM) and x-oss-process over HTTP on the same buckets: GET /<bucket>/<key>?x-oss-process=...
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createUploadHandler, type UploadHandler } from '../fc/handler.js';
-import { startLocalOss } from '../local-oss/server.js';
+import { createNodeListener } from '../http/node.js';
+import { storageSource, type ImageSource } from '../http/source.js';
+import { startLocalOss, type LocalOss } from '../local-oss/server.js';
 
 const USAGE = `Usage: imgpipe serve [options]
 
@@ -23,6 +32,9 @@ Options:
   --no-pipeline            serve objects only; do not process uploads
   --anonymous              also accept unsigned requests (e.g. curl -T photo.jpg <endpoint>/photos/uploads/)
   --region <id>            region reported in events (default cn-hangzhou)
+  --http-port <n>          port of the preview page and x-oss-process over HTTP (default: --port + 1,
+                           or a free one with --port 0)
+  --no-http                no preview page and no x-oss-process port
   -h, --help               show this help
 
 Credentials: IMGPIPE_LOCAL_ACCESS_KEY_ID and IMGPIPE_LOCAL_ACCESS_KEY_SECRET, or a pair generated
@@ -45,6 +57,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
         'no-pipeline': { type: 'boolean', default: false },
         anonymous: { type: 'boolean', default: false },
         region: { type: 'string', default: 'cn-hangzhou' },
+        'http-port': { type: 'string' },
+        'no-http': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -61,6 +75,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`imgpipe serve: Expected an integer between 0 and 65535 for --port but received "${values.port}"`);
+    return 2;
+  }
+  const httpPort = values['http-port'] === undefined ? (port === 0 ? 0 : port + 1) : Number(values['http-port']);
+  if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) {
+    console.error(`imgpipe serve: Expected an integer between 0 and 65535 for --http-port but received "${values['http-port']}"`);
     return 2;
   }
   if (values.event !== 'oss' && values.event !== 'cloudevent') {
@@ -97,6 +116,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       upload = build();
       await upload.initialize();
     }
+    const http = values['no-http'] ? undefined : await startHttp(server, [...new Set([source, target])], values.host, httpPort);
     const c = server.credentials[0];
     console.log(
       [
@@ -106,6 +126,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
         `  accessKeyId: ${c.accessKeyId}`,
         `  accessKeySecret: ${credentials ? '(from IMGPIPE_LOCAL_ACCESS_KEY_SECRET)' : c.accessKeySecret}`,
         `  ali-oss: new OSS({ endpoint: '${server.endpoint}', region: 'oss-${values.region}', bucket: '${source}', accessKeyId, accessKeySecret })`,
+        ...(http
+          ? [
+              `  preview page: ${http.url}/preview/${http.bundleBuilt ? '' : ' (needs the browser bundle: run npm run build first)'}`,
+              `  x-oss-process: ${http.url}/${source}/<key>?x-oss-process=image/resize,w_300/format,webp`,
+            ]
+          : []),
       ].join('\n'),
     );
     await new Promise<void>((resolveSignal) => {
@@ -117,10 +143,73 @@ export async function serveCommand(argv: string[]): Promise<number> {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    await http?.close();
     await server.close();
     return 0;
   } catch (e) {
     console.error(`imgpipe serve: ${(e as Error).message}`);
     return 1;
   }
+}
+
+/** The package folder: the nearest one up from this module (adapters/cli/ in the sources, dist/ when built). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.wasm': 'application/wasm',
+});
+
+/**
+ * The preview's files by URL path: the page and its scripts, and the browser bundle with its WASM,
+ * at the paths the page's worker imports them from (`../../dist/web.standalone.js` from /preview/).
+ * Names are matched, never joined from the URL as given, so no path leaves these folders.
+ */
+function previewFile(root: string, path: string): string | undefined {
+  if (path === '/preview/') return join(root, 'examples/preview/index.html');
+  const m = /^\/(preview|dist|dist\/wasm)\/([\w-]+(?:\.[\w-]+)*)$/.exec(path);
+  if (!m) return undefined;
+  const [, folder, name] = m;
+  if (folder === 'preview') return join(root, 'examples/preview', name);
+  if (folder === 'dist') return name.startsWith('web.standalone.') ? join(root, 'dist', name) : undefined;
+  return join(root, 'dist/wasm', name);
+}
+
+/** The preview page and x-oss-process over HTTP (path-style buckets) on one port. */
+async function startHttp(oss: LocalOss, buckets: readonly string[], host: string, port: number): Promise<{ url: string; bundleBuilt: boolean; close(): Promise<void> }> {
+  const root = packageRoot();
+  const sources: Record<string, ImageSource> = Object.fromEntries(buckets.map((b) => [b, storageSource(oss.storage(b))]));
+  const processing = createNodeListener({ buckets: sources, bucketFrom: 'path' });
+  const serveFile = async (req: IncomingMessage, res: ServerResponse, file: string): Promise<void> => {
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: ${req.url ?? ''}\n`);
+    }
+  };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/' || path === '/preview') {
+      res.writeHead(302, { location: '/preview/' }).end();
+      return;
+    }
+    const file = previewFile(root, path);
+    if (file && (req.method === 'GET' || req.method === 'HEAD')) void serveFile(req, res, file);
+    else processing(req, res);
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolveListen());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    bundleBuilt: existsSync(join(root, 'dist/web.standalone.js')),
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
 }
