@@ -21,7 +21,7 @@
 // The Node entry: FC runs Node, and importing it registers how WASM modules are read from disk.
 import {
   DEFAULT_RECIPE, ImgpipeError, init, isImgpipeError, outputKey, runRecipe, validateRecipe,
-  type ErrorCode, type Limits, type Recipe, type RecipeResult, type Variant,
+  type Encoder, type ErrorCode, type Limits, type Recipe, type RecipeResult, type Variant,
 } from '../../wasm/node.js';
 import { describeValue } from '../../src/errors.js';
 import { checkByteLimit, resolveLimits } from '../../src/limits.js';
@@ -61,6 +61,11 @@ export interface UploadHandlerOptions {
   /** Retry policy of the default storage. */
   readonly retry?: RetryOptions;
   readonly limits?: Partial<Limits>;
+  /**
+   * Where the recipe's encodes run (default: in the handler's thread). On an instance with several
+   * vCPUs, `createWorkerPool({ threads: vCPUs }).encode` spreads one upload's encodes over them.
+   */
+  readonly encoder?: Encoder;
   /** Parallel uploads of variants (default 3). */
   readonly concurrency?: number;
   /** Where log records go (default: JSON lines on stdout). */
@@ -227,7 +232,7 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
       // An overwrite between HEAD and GET: the outputs describe the bytes actually read.
       etag = source.etag;
       bytes = source.bytes.byteLength;
-      result = await runRecipe(source.bytes, { key, recipe, limits });
+      result = await runRecipe(source.bytes, { key, recipe, limits, encoder: options.encoder });
     } catch (e) {
       if (!isImgpipeError(e) || !PERMANENT_CODES.includes(e.code)) throw e;
       const sourceInfo: ManifestSource = { bucket: ev.bucket, key, etag, bytes };

@@ -5,8 +5,18 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-// The built package, like the workers themselves (dist/pool-worker.js), so both sides run the same code.
-import { DEFAULT_RECIPE, createImage, createWorkerPool, encode, isImgpipeError, processUpload, runRecipe, type Encoder } from '../../dist/node.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createUploadHandler } from '../../adapters/fc/handler.js';
+import { createFsStorage } from '../../adapters/storage.js';
+import type * as Api from '../../wasm/node.js';
+
+// The built package, like the workers themselves (dist/pool-worker.js), so both sides run the same
+// code (typed from the sources it is built from).
+const BUILT: string = '../../dist/node.js';
+const { DEFAULT_RECIPE, createImage, createWorkerPool, encode, isImgpipeError, processUpload, runRecipe } = (await import(BUILT)) as typeof Api;
+type Encoder = Api.Encoder;
 import { image } from '../helpers/fixtures.js';
 
 const PHOTO = image('320x240.jpg');
@@ -91,6 +101,28 @@ describe('createWorkerPool', () => {
   it('refuses a bad thread count, naming the option', () => {
     for (const threads of [0, 1.5, 257]) {
       expect(() => createWorkerPool({ threads })).toThrowError(`Expected an integer between 1 and 256 for createWorkerPool.threads but received ${threads}`);
+    }
+  });
+});
+
+describe('Function Compute handler with a pool', () => {
+  it('writes the same variants and manifest when its encodes run on workers', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'imgpipe-pool-fc-'));
+    try {
+      const storage = createFsStorage({ root, bucket: 'photos' });
+      const put = await storage.put('uploads/a.jpg', PHOTO, { contentType: 'image/jpeg' });
+      const p = pool({ threads: 2 });
+      const upload = createUploadHandler({ sourcePrefix: 'uploads/', storage: () => storage, encoder: p.encode, log: () => undefined });
+      const event = { events: [{ eventName: 'ObjectCreated:PutObject', eventSource: 'acs:oss', region: 'cn-hangzhou', oss: { bucket: { name: 'photos' }, object: { key: 'uploads/a.jpg', eTag: put.etag, size: PHOTO.byteLength } } }] };
+      const result = await upload.handler(Buffer.from(JSON.stringify(event)), { requestId: 'r1', region: 'cn-hangzhou' });
+      expect(result.outcomes.map((o) => o.status)).toEqual(['processed']);
+      expect(p.stats().completed).toBe(6);
+      for (const v of await processUpload(PHOTO, { key: 'uploads/a.jpg' })) {
+        expect(Buffer.compare((await storage.get(v.key)).bytes, v.bytes), v.key).toBe(0);
+      }
+      expect((await storage.head('meta/uploads/a.json'))?.size).toBeGreaterThan(0);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });
