@@ -1,11 +1,11 @@
 /** bytes → upright RGBA, with every limit checked from the header before any pixel is decoded. */
-import { ImgpipeError } from './errors.js';
+import { ImgpipeError, describeValue } from './errors.js';
 import type { FormatId } from './formats.js';
 import { readHeader, type ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 import { checkByteLimit, checkPixelLimit, resolveLimits, type Limits } from './limits.js';
 import { orient } from './ops/orient.js';
-import { decodeJpeg } from './codecs/jpeg.js';
+import { decodeJpegScaled, type JpegShrink } from './codecs/jpeg.js';
 import { decodePng } from './codecs/png.js';
 import { decodeWebp } from './codecs/webp.js';
 import { decodeGif } from './codecs/gif.js';
@@ -15,6 +15,13 @@ export interface DecodeOptions {
   readonly limits?: Partial<Limits>;
   /** Apply the EXIF orientation (default true). */
   readonly autoOrient?: boolean;
+  /**
+   * The size the caller will resize to (after orientation). A JPEG may then be decoded already
+   * reduced by 2, 4 or 8 in the DCT domain (much faster and smaller), by the largest of those
+   * factors that keeps both sides of the result at least this large; `shrink` on the result says
+   * which factor was applied. Other formats ignore it.
+   */
+  readonly shrinkTo?: Readonly<{ width: number; height: number }>;
 }
 
 export interface DecodedImage extends RGBAImage {
@@ -26,14 +33,54 @@ export interface DecodedImage extends RGBAImage {
   readonly jpegQuality?: number;
   /** What the source header declared. */
   readonly header: ImageHeader;
+  /** The factor the decoder reduced the image by (1 unless `shrinkTo` allowed more). */
+  readonly shrink: JpegShrink;
 }
 
-const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader) => Promise<RGBAImage>> = {
-  jpeg: decodeJpeg,
-  png: decodePng,
-  webp: decodeWebp,
-  gif: decodeGif,
+interface Decoded {
+  readonly image: RGBAImage;
+  readonly shrink: JpegShrink;
+}
+
+const full = (decoder: (bytes: Uint8Array, header: ImageHeader) => Promise<RGBAImage>) =>
+  async (bytes: Uint8Array, header: ImageHeader): Promise<Decoded> => ({ image: await decoder(bytes, header), shrink: 1 });
+
+const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink) => Promise<Decoded>> = {
+  jpeg: decodeJpegScaled,
+  png: full(decodePng),
+  webp: full(decodeWebp),
+  gif: full(decodeGif),
 };
+
+/** Largest side a shrinkTo target may name (the largest side any decoder produces). */
+const MAX_TARGET_SIDE = 65535;
+
+function checkTarget(shrinkTo: unknown): asserts shrinkTo is { width: number; height: number } {
+  if (typeof shrinkTo !== 'object' || shrinkTo === null) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an object { width, height } for shrinkTo but received ${describeValue(shrinkTo)}`);
+  }
+  for (const side of ['width', 'height'] as const) {
+    const v = (shrinkTo as Record<string, unknown>)[side];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_TARGET_SIDE) {
+      throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${MAX_TARGET_SIDE} for shrinkTo.${side} but received ${describeValue(v)}`);
+    }
+  }
+}
+
+/**
+ * libvips'/sharp's shrink-on-load rule: the largest of 8, 4, 2 whose reduced image (libjpeg rounds
+ * its sides up) still covers the target on both sides. The target is in oriented coordinates, so
+ * EXIF orientations 5-8 (which swap the sides) compare it against the stored height and width.
+ */
+export function chooseShrink(header: ImageHeader, target: Readonly<{ width: number; height: number }>): JpegShrink {
+  const swapped = header.orientation >= 5 && header.orientation <= 8;
+  const w = swapped ? header.height : header.width;
+  const h = swapped ? header.width : header.height;
+  for (const s of [8, 4, 2] as const) {
+    if (Math.ceil(w / s) >= target.width && Math.ceil(h / s) >= target.height) return s;
+  }
+  return 1;
+}
 
 /** Accept the byte containers callers actually have, without copying. */
 export function toBytes(input: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
@@ -56,10 +103,13 @@ export function inspect(input: Uint8Array | ArrayBuffer, limits?: Partial<Limits
 
 export async function decode(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): Promise<DecodedImage> {
   const bytes = toBytes(input);
+  if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
   const header = inspect(bytes, options.limits);
+  const wanted = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
   let image: RGBAImage;
+  let shrink: JpegShrink;
   try {
-    image = await DECODERS[header.format](bytes, header);
+    ({ image, shrink } = await DECODERS[header.format](bytes, header, wanted));
   } catch (e) {
     if (e instanceof ImgpipeError) throw e;
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable ${header.format.toUpperCase()} but decoding failed: ${String((e as Error)?.message ?? e)}`, { cause: e });
@@ -73,5 +123,6 @@ export async function decode(input: Uint8Array | ArrayBuffer, options: DecodeOpt
     orientation: header.orientation,
     jpegQuality: header.jpegQuality,
     header,
+    shrink,
   });
 }

@@ -1,10 +1,17 @@
-/** JPEG decoding through MozJPEG (WASM); CMYK/YCCK through jpeg-js, because MozJPEG's build exits on them. */
+/**
+ * JPEG decoding. Baseline files go through imgpipe's own decoder (`wasm/jpegdec/`), which can decode
+ * straight to 1/2, 1/4 or 1/8 of the size in the DCT domain (libjpeg's scale_denom, what sharp calls
+ * shrink-on-load) with the same pixels libjpeg-turbo produces. What it doesn't handle (progressive,
+ * arithmetic, 12-bit, multi-scan, RGB-coded) goes through MozJPEG at full size; CMYK/YCCK through
+ * jpeg-js, because MozJPEG's build exits on them.
+ */
 import mozjpegDec from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
 import jpegJs from 'jpeg-js';
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { EmscriptenCodec, codecMessage } from './instance.js';
+import { getWasmModule } from '../wasm.js';
+import { EmscriptenCodec, RECYCLE_BYTES, codecMessage } from './instance.js';
 
 interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
 
@@ -16,6 +23,122 @@ const decoder = new EmscriptenCodec<DecModule>('mozjpeg_dec', mozjpegDec as neve
  */
 const DAMAGE = /corrupt|premature|bogus|invalid|unsupported|wrong/i;
 
+/** Reduction factors the decoder can apply while decoding (libjpeg's scale_denom). */
+export type JpegShrink = 1 | 2 | 4 | 8;
+
+export interface DecodedJpeg {
+  readonly image: RGBAImage;
+  /** The factor the pixels were reduced by: `shrink` when the own decoder ran, else 1. */
+  readonly shrink: JpegShrink;
+}
+
+/** What the decoder module exports (wasm/jpegdec/assembly/index.ts). */
+interface JpegDecExports {
+  readonly memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  reset(): void;
+  decode(src: number, length: number, denom: number): number;
+  imageWidth(): number;
+  imageHeight(): number;
+  outWidth(): number;
+  outHeight(): number;
+  outPtr(): number;
+}
+
+type StatusName =
+  | 'OK' | 'NOT_HANDLED' | 'OUT_OF_MEMORY' | 'BAD_HUFFMAN_CODE' | 'PREMATURE_END' | 'BAD_RESTART'
+  | 'EXTRANEOUS_DATA' | 'BAD_SEGMENT' | 'BAD_HUFFMAN_TABLE' | 'BAD_STRUCTURE' | 'MISSING_EOI';
+
+/**
+ * What each damage status means, worded like libjpeg's own warnings so a file is refused with the
+ * same words whichever decoder saw it (the module exports each status's number under this name).
+ */
+const DAMAGE_MESSAGES: Readonly<Record<Exclude<StatusName, 'OK' | 'NOT_HANDLED' | 'OUT_OF_MEMORY'>, string>> = Object.freeze({
+  BAD_HUFFMAN_CODE: 'Corrupt JPEG data: bad Huffman code',
+  PREMATURE_END: 'Corrupt JPEG data: premature end of data segment',
+  BAD_RESTART: 'Corrupt JPEG data: restart marker missing or out of sequence',
+  EXTRANEOUS_DATA: 'Corrupt JPEG data: extraneous bytes where a marker belongs',
+  BAD_SEGMENT: 'Bogus marker segment (length or fields out of range)',
+  BAD_HUFFMAN_TABLE: 'Bogus Huffman table definition',
+  BAD_STRUCTURE: 'Invalid JPEG file structure (markers missing or out of order)',
+  MISSING_EOI: 'Premature end of JPEG file (no EOI marker after the image data)',
+});
+
+let own: { exports: JpegDecExports; status: ReadonlyMap<number, StatusName> } | undefined;
+
+async function ownDecoder(): Promise<NonNullable<typeof own>> {
+  if (own) return own;
+  const module = await getWasmModule('jpegdec');
+  // Another call may have created it while this one awaited the (memoised) module.
+  if (!own) {
+    const instance = new WebAssembly.Instance(module, {});
+    const exports = instance.exports as unknown as JpegDecExports;
+    const names: StatusName[] = ['OK', 'NOT_HANDLED', 'OUT_OF_MEMORY', ...(Object.keys(DAMAGE_MESSAGES) as StatusName[])];
+    const status = new Map(names.map((n) => [(instance.exports[n] as WebAssembly.Global).value as number, n]));
+    own = { exports, status };
+  }
+  return own;
+}
+
+/** Forget the decoder instance (tests and memory-pressure hooks). */
+export function resetJpegDecoder(): void {
+  own = undefined;
+  decoder.reset();
+}
+
+/**
+ * Run imgpipe's own baseline decoder. Returns undefined when the file is outside what it handles (the
+ * caller falls back); throws CORRUPT_IMAGE for damage and IMAGE_TOO_LARGE when its memory can't grow.
+ */
+export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink): Promise<RGBAImage | undefined> {
+  const d = await ownDecoder();
+  const k = d.exports;
+  // From here to the copy-out nothing awaits, so calls can't interleave on the shared memory.
+  let status: StatusName | undefined;
+  let image: RGBAImage | undefined;
+  try {
+    k.reset();
+    const src = k.alloc(bytes.byteLength);
+    new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
+    status = d.status.get(k.decode(src, bytes.byteLength, shrink));
+    if (status === 'OK') {
+      const w = k.outWidth();
+      const h = k.outHeight();
+      if (k.imageWidth() !== header.width || k.imageHeight() !== header.height) {
+        throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the JPEG header declares but the frame declares ${k.imageWidth()}x${k.imageHeight()}`);
+      }
+      const at = k.outPtr();
+      image = asImage(w, h, new Uint8ClampedArray(k.memory.buffer.slice(at, at + w * h * 4)));
+    }
+    k.reset();
+  } catch (e) {
+    // A trap leaves the instance in an unknown state: never reuse it, and let the fallback decide.
+    own = undefined;
+    if (e instanceof ImgpipeError) throw e;
+    return undefined;
+  }
+  if (k.memory.buffer.byteLength > RECYCLE_BYTES) own = undefined;
+  if (status === 'OK' || status === 'NOT_HANDLED') return image;
+  if (status === 'OUT_OF_MEMORY') {
+    throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected the ${header.width}x${header.height} JPEG to fit in WebAssembly memory but its decoder ran out`);
+  }
+  const message = status === undefined ? 'an unknown status' : DAMAGE_MESSAGES[status];
+  throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder reported: ${message}`);
+}
+
+/**
+ * Decode a JPEG, reduced by `shrink` in the DCT domain when the own decoder handles the file (the
+ * result then measures ceil(width / shrink) x ceil(height / shrink), as libjpeg's scaled output does).
+ */
+export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1): Promise<DecodedJpeg> {
+  if (header.components !== 4) {
+    const image = await decodeBaselineJpeg(bytes, header, shrink);
+    if (image) return { image, shrink };
+  }
+  return { image: await decodeJpeg(bytes, header), shrink: 1 };
+}
+
+/** Full-size decode through the packaged decoders (MozJPEG, or jpeg-js for CMYK/YCCK). */
 export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
   if (header.components === 4) return decodeCmyk(bytes, header);
   return decoder.use((m, messages) => {

@@ -30,7 +30,7 @@ import type { Operation, OperationOf } from './actions.js';
 import { checkOutputSize, resolveOutputLimits, type OutputLimits } from './limits.js';
 import { processError } from './oss-error.js';
 import { parseProcess } from './parse.js';
-import { planResize } from './resize-plan.js';
+import { planResize, type ResizePlan } from './resize-plan.js';
 import type { StyleTable } from './styles.js';
 import { MAX_IMAGE_WATERMARKS, runWatermark, type FontResolver, type ObjectLoader } from './watermark-step.js';
 
@@ -88,15 +88,22 @@ export async function transform(
   const header = inspect(bytes, options.limits);
   throwIfAborted(options.signal);
 
+  const upright = header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
   // `info` alone needs no pixels: answer from the header.
   if (ops.length === 1 && ops[0].action === 'info') {
-    const upright = header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
     return json(info({ fileSize: bytes.byteLength, format: header.format, ...upright, orientation: exifOrientation(header) }), upright);
   }
 
   // An explicit auto-orient action decides where (and whether) the EXIF orientation is applied.
   const explicitOrient = ops.some((op) => op.action === 'auto-orient');
-  const decoded: DecodedImage = await decode(bytes, { limits: options.limits, autoOrient: !explicitOrient });
+  // A leading resize knows its target from the header alone, so a JPEG can be decoded already
+  // reduced in the DCT domain (shrink-on-load). That resize is then planned from the source's size,
+  // so percentages and limits mean the same as without the shortcut. Only for a leading resize:
+  // any earlier step (crop, rotate, an explicit auto-orient...) needs the full-size pixels.
+  const first = ops[0];
+  const leadingPlan = first?.action === 'resize' && !explicitOrient ? planResize(upright.width, upright.height, first.params) : undefined;
+  const shrinkTo = leadingPlan?.scale && leadingPlan.scale.width < upright.width && leadingPlan.scale.height < upright.height ? leadingPlan.scale : undefined;
+  const decoded: DecodedImage = await decode(bytes, { limits: options.limits, autoOrient: !explicitOrient, shrinkTo });
   const state: State = {
     image: decoded,
     // GIF can't be written: a GIF source becomes PNG (still, first frame) unless a format is asked for.
@@ -105,8 +112,12 @@ export async function transform(
     progressive: false,
   };
 
-  for (const op of ops) {
+  for (const [i, op] of ops.entries()) {
     throwIfAborted(options.signal);
+    if (i === 0 && op.action === 'resize' && leadingPlan) {
+      state.image = await runResize(state.image, op, outputLimits, leadingPlan);
+      continue;
+    }
     if (op.action === 'info') {
       return json(info({ fileSize: bytes.byteLength, format: header.format, width: state.image.width, height: state.image.height, orientation: exifOrientation(header) }), state.image);
     }
@@ -180,8 +191,9 @@ async function step(state: State, op: Operation, header: ImageHeader, limits: Ou
   }
 }
 
-async function runResize(img: RGBAImage, op: OperationOf<'resize'>, limits: OutputLimits): Promise<RGBAImage> {
-  const plan = planResize(img.width, img.height, op.params);
+/** `planned`: the plan made from the source's size when the decoder may already have shrunk `img`. */
+async function runResize(img: RGBAImage, op: OperationOf<'resize'>, limits: OutputLimits, planned?: ResizePlan): Promise<RGBAImage> {
+  const plan = planned ?? planResize(img.width, img.height, op.params);
   if (plan.scale) checkOutputSize(plan.scale.width, plan.scale.height, 'resize', limits);
   if (plan.canvas) checkOutputSize(plan.canvas.width, plan.canvas.height, 'resize', limits);
   let out = plan.scale ? await resize(img, { width: plan.scale.width, height: plan.scale.height, fit: 'fill', enlarge: true }) : img;

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Vips from 'wasm-vips';
+import { decode, inspect } from '../../wasm/node.js';
+import { decodeBaselineJpeg, decodeJpeg, decodeJpegScaled } from '../../src/codecs/jpeg.js';
+import { chooseShrink } from '../../src/decode.js';
+import type { ImageHeader } from '../../src/header.js';
+import { fixture, image, listImages } from '../helpers/fixtures.js';
+
+/**
+ * Inputs made with libjpeg-turbo 2.1.5's cjpeg from a crop of flowers.jpeg, for what the shared
+ * fixtures lack: 4:2:2 (2x1), 4:4:0 (1x2), 4:1:1 (4x1), restart intervals in rows and in MCUs,
+ * sizes that are no multiple of the MCU, 3x3 images (too narrow for fancy upsampling), and
+ * progressive/arithmetic files that must fall back. See inputs/README.md.
+ */
+const INPUTS = fileURLToPath(new URL('./inputs/', import.meta.url));
+const input = (name: string) => new Uint8Array(readFileSync(INPUTS + name));
+
+/** Files the own decoder leaves to MozJPEG / jpeg-js, and why. */
+const FALLBACK: Record<string, string> = {
+  'Channel_digital_image_CMYK_color.jpg': 'CMYK (4 components)',
+  'Channel_digital_image_CMYK_color_no_profile.jpg': 'CMYK (4 components)',
+  'progressive-203x117.jpg': 'progressive (SOF2)',
+};
+
+const ALL = [
+  ...listImages().filter((f) => /\.jpe?g$/i.test(f)).map((name) => ({ name, bytes: () => image(name) })),
+  ...readdirSync(INPUTS).filter((f) => f.endsWith('.jpg')).sort().map((name) => ({ name, bytes: () => input(name) })),
+];
+const BASELINE = ALL.filter((f) => !(f.name in FALLBACK) && f.name !== 'arithmetic-37x21.jpg');
+
+const vipsReady = Vips();
+
+function firstDifference(a: Uint8ClampedArray, b: Uint8ClampedArray): number | undefined {
+  if (a.length !== b.length) return -1;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return undefined;
+}
+
+describe('own JPEG decoder at full size', () => {
+  it('covers every JPEG fixture: the listed fallbacks exist and everything else is baseline', () => {
+    const names = ALL.map((f) => f.name);
+    for (const f of Object.keys(FALLBACK)) expect(names).toContain(f);
+    expect(BASELINE.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(BASELINE)('$name: RGBA byte-identical to MozJPEG', async ({ bytes }) => {
+    const b = bytes();
+    const header = inspect(b);
+    const own = await decodeBaselineJpeg(b, header, 1);
+    expect(own, 'the own decoder handles this file').toBeDefined();
+    const ref = await decodeJpeg(b, header);
+    expect([own!.width, own!.height]).toEqual([ref.width, ref.height]);
+    expect(firstDifference(own!.data, ref.data)).toBeUndefined();
+  });
+
+  it.each(Object.entries(FALLBACK))('%s falls back (%s) and still decodes at full size', async (name) => {
+    const b = name in Object.fromEntries(listImages().map((n) => [n, 1])) ? image(name) : input(name);
+    const header = inspect(b);
+    expect(await decodeBaselineJpeg(b, header, 2)).toBeUndefined();
+    const out = await decodeJpegScaled(b, header, 2);
+    expect(out.shrink).toBe(1);
+    expect([out.image.width, out.image.height]).toEqual([header.width, header.height]);
+  });
+
+  it('arithmetic-coded files fall back too, where MozJPEG refuses them as before', async () => {
+    const b = input('arithmetic-37x21.jpg');
+    expect(await decodeBaselineJpeg(b, inspect(b), 1)).toBeUndefined();
+    await expect(decode(b)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE', message: expect.stringContaining('arithmetic coding is not implemented') });
+  });
+});
+
+describe('own JPEG decoder with DCT scaling', () => {
+  // wasm-vips runs libjpeg-turbo's C code (no SIMD) in WebAssembly with scale_denom = shrink. libvips
+  // rounds the scaled size down where libjpeg rounds up, so the comparison covers libvips' size and
+  // the extra row/column is checked to exist.
+  it.each(BASELINE.flatMap((f) => [2, 4, 8].map((shrink) => ({ ...f, shrink: shrink as 2 | 4 | 8 }))))(
+    '$name at 1/$shrink: byte-identical to libjpeg-turbo (wasm-vips shrink-on-load)',
+    async ({ bytes, shrink }) => {
+      const b = bytes();
+      const header = inspect(b);
+      const own = await decodeBaselineJpeg(b, header, shrink);
+      expect(own).toBeDefined();
+      expect([own!.width, own!.height]).toEqual([Math.ceil(header.width / shrink), Math.ceil(header.height / shrink)]);
+      const vips = await vipsReady;
+      if (Math.floor(header.width / shrink) < 1 || Math.floor(header.height / shrink) < 1) return; // libvips refuses 0 px
+      const ref = vips.Image.jpegloadBuffer(b, { shrink, autorotate: false } as never);
+      try {
+        expect(ref.width).toBe(Math.floor(header.width / shrink));
+        expect(ref.height).toBe(Math.floor(header.height / shrink));
+        const px = ref.writeToMemory();
+        const bands = ref.bands;
+        let mismatch: string | undefined;
+        for (let y = 0; y < ref.height && !mismatch; y++) {
+          for (let x = 0; x < ref.width && !mismatch; x++) {
+            for (let c = 0; c < 3; c++) {
+              const want = px[(y * ref.width + x) * bands + (bands === 1 ? 0 : c)];
+              const got = own!.data[(y * own!.width + x) * 4 + c];
+              if (want !== got) mismatch = `pixel ${x},${y} channel ${c}: ${got} instead of ${want}`;
+            }
+          }
+        }
+        expect(mismatch).toBeUndefined();
+      } finally {
+        ref.delete();
+      }
+    },
+  );
+});
+
+describe('damaged JPEGs are refused', () => {
+  const rst = () => input('h2v2-restart-rows-203x117.jpg');
+  const marker = (b: Uint8Array, m: number) => b.findIndex((v, i) => v === 0xff && b[i + 1] === m);
+  // The header engineer's readHeader refuses files without EOI, so these call the decoder with the
+  // intact file's header to exercise its own checks.
+  const header = (): ImageHeader => inspect(rst());
+  const cases: [string, () => Uint8Array, string][] = [
+    ['a restart marker out of sequence', () => { const b = rst().slice(); b[marker(b, 0xd1) + 1] = 0xd3; return b; }, 'Corrupt JPEG data: restart marker missing or out of sequence'],
+    ['a missing restart marker', () => { const b = rst(); const i = marker(b, 0xd1); return new Uint8Array([...b.subarray(0, i), ...b.subarray(i + 2)]); }, 'Corrupt JPEG data: extraneous bytes where a marker belongs'],
+    ['data cut before the last MCU', () => { const b = rst(); return b.subarray(0, marker(b, 0xda) + 300); }, 'Corrupt JPEG data: premature end of data segment'],
+    ['no EOI after the image data', () => { const b = rst(); return b.subarray(0, b.length - 2); }, 'Premature end of JPEG file (no EOI marker after the image data)'],
+    ['garbage before EOI', () => { const b = rst(); return new Uint8Array([...b.subarray(0, b.length - 2), 1, 2, 3, 0xff, 0xd9]); }, 'Corrupt JPEG data: extraneous bytes where a marker belongs'],
+    ['an undefined Huffman code', () => {
+      const b = rst().slice();
+      // All-ones bits are never a valid code (libjpeg forbids the all-ones code); 0xFF is stuffed as FF 00.
+      const at = marker(b, 0xda) + 14 + 40;
+      b.set([0xff, 0x00, 0xff, 0x00, 0xff, 0x00], at);
+      return b;
+    }, 'Corrupt JPEG data: bad Huffman code'],
+    ['a Huffman table with too many codes of a length', () => {
+      const b = rst().slice();
+      b[marker(b, 0xc4) + 5] = 3; // three 1-bit codes
+      return b;
+    }, 'Bogus Huffman table definition'],
+  ];
+  it.each(cases)('%s → CORRUPT_IMAGE', async (_, make, message) => {
+    await expect(decodeBaselineJpeg(make(), header(), 1)).rejects.toMatchObject({
+      code: 'CORRUPT_IMAGE',
+      message: `Expected a decodable JPEG but the decoder reported: ${message}`,
+    });
+  });
+
+  it('the truncated fixture is refused through decode()', async () => {
+    await expect(decode(fixture('bad/truncated.jpg'))).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+  });
+
+  it('a damaged file does not poison the next decode', async () => {
+    const b = rst().slice();
+    b[marker(b, 0xd1) + 1] = 0xd3;
+    await expect(decodeBaselineJpeg(b, header(), 1)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+    const ok = await decodeBaselineJpeg(rst(), header(), 1);
+    expect(ok && [ok.width, ok.height]).toEqual([203, 117]);
+  });
+});
+
+describe('decode({ shrinkTo })', () => {
+  it('without shrinkTo decodes at full size', async () => {
+    const d = await decode(image('flowers.jpeg'));
+    expect([d.width, d.height, d.shrink]).toEqual([1920, 1080, 1]);
+  });
+
+  it.each([
+    [{ width: 240, height: 135 }, 8, [240, 135]],
+    [{ width: 241, height: 135 }, 4, [480, 270]],
+    [{ width: 480, height: 271 }, 2, [960, 540]],
+    [{ width: 961, height: 100 }, 1, [1920, 1080]],
+  ] as const)('flowers.jpeg (1920x1080) to at least %o: shrink %i', async (shrinkTo, shrink, size) => {
+    const d = await decode(image('flowers.jpeg'), { shrinkTo });
+    expect([d.shrink, d.width, d.height]).toEqual([shrink, ...size]);
+    expect([d.header.width, d.header.height]).toEqual([1920, 1080]);
+  });
+
+  it('measures the target against the oriented size (EXIF 6 swaps the sides)', async () => {
+    // Landscape_6.jpg stores 450x600 and displays 600x450.
+    const d = await decode(image('Landscape_6.jpg'), { shrinkTo: { width: 150, height: 112 } });
+    expect([d.shrink, d.width, d.height]).toEqual([4, 150, 113]);
+    const e = await decode(image('Landscape_6.jpg'), { shrinkTo: { width: 151, height: 112 } });
+    expect([e.shrink, e.width, e.height]).toEqual([2, 300, 225]);
+    expect(chooseShrink(inspect(image('Landscape_1.jpg')), { width: 150, height: 113 })).toBe(4);
+    expect(chooseShrink(inspect(image('Landscape_5.jpg')), { width: 113, height: 150 })).toBe(2);
+  });
+
+  it('other formats ignore it', async () => {
+    const d = await decode(image('with-alpha.png'), { shrinkTo: { width: 1, height: 1 } });
+    expect(d.shrink).toBe(1);
+  });
+
+  it.each([
+    [{ width: 0, height: 10 }, 'Expected an integer between 1 and 65535 for shrinkTo.width but received 0'],
+    [{ width: 10, height: 1.5 }, 'Expected an integer between 1 and 65535 for shrinkTo.height but received 1.5'],
+    [{ width: 10 }, 'Expected an integer between 1 and 65535 for shrinkTo.height but received nothing'],
+    [null, 'Expected an object { width, height } for shrinkTo but received null'],
+  ])('shrinkTo %o is refused', async (shrinkTo, message) => {
+    await expect(decode(image('flowers.jpeg'), { shrinkTo: shrinkTo as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+  });
+});
+

@@ -1,0 +1,260 @@
+// Baseline Huffman decoding, following libjpeg-turbo's jdhuff.c so coefficients (and therefore
+// pixels) match it exactly: the same table derivation and validity checks, the same zig-zag order
+// with 16 guard entries (a run past coefficient 63 lands on 63 rather than outside the block), and
+// coefficients truncated to 16 bits as JCOEF stores them.
+import { BAD_HUFFMAN_CODE, BAD_HUFFMAN_TABLE, OK } from './status';
+
+/** Zig-zag position → natural (row-major) index, plus 16 guard entries (jpeg_natural_order). */
+export const NATURAL: usize = memory.data<u8>([
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+  12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+  35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+  58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+]);
+
+// ---- Raw tables as DHT defines them: 4 DC + 4 AC slots, each 16 counts and up to 256 symbols. ----
+const RAW_STRIDE: usize = 16 + 256;
+const raw: usize = memory.data(8 * <i32>RAW_STRIDE);
+const rawDefined: usize = memory.data(8);
+
+/** Slot of a table: class 0 (DC) or 1 (AC), id 0..3. */
+// @ts-ignore: decorator
+@inline export function slot(cls: i32, id: i32): i32 {
+  return (cls << 2) | id;
+}
+
+export function clearTables(): void {
+  memory.fill(rawDefined, 0, 8);
+}
+
+export function defineTable(s: i32, counts: usize, symbols: usize, n: i32): void {
+  const t = raw + <usize>s * RAW_STRIDE;
+  memory.copy(t, counts, 16);
+  memory.copy(t + 16, symbols, <usize>n);
+  store<u8>(rawDefined + <usize>s, 1);
+}
+
+export function tableDefined(s: i32): bool {
+  return load<u8>(rawDefined + <usize>s) != 0;
+}
+
+// ---- Derived tables (jpeg_make_d_derived_tbl), built for the tables a scan uses. ----
+// Layout per derived table: 512 u16 lookahead entries (length << 8 | symbol, 0 = longer than 9 bits),
+// maxcode[18] i32, valoffset[18] i32, 256 symbols.
+const LOOKAHEAD: i32 = 9;
+const D_LOOK: usize = 0;
+const D_MAXCODE: usize = 1024;
+const D_VALOFF: usize = D_MAXCODE + 18 * 4;
+const D_VALS: usize = D_VALOFF + 18 * 4;
+const D_STRIDE: usize = D_VALS + 256;
+const derived: usize = memory.data(8 * <i32>D_STRIDE, 16);
+const sizes: usize = memory.data(257);
+const codes: usize = memory.data(257 * 4, 4);
+
+export function derivedTable(s: i32): usize {
+  return derived + <usize>s * D_STRIDE;
+}
+
+/** Build the decoding tables for slot `s`; returns OK or BAD_HUFFMAN_TABLE as libjpeg would. */
+export function deriveTable(s: i32, isDC: bool): i32 {
+  const t = raw + <usize>s * RAW_STRIDE;
+  const d = derivedTable(s);
+  let p = 0;
+  for (let l = 1; l <= 16; l++) {
+    const n = <i32>load<u8>(t + <usize>(l - 1));
+    if (p + n > 256) return BAD_HUFFMAN_TABLE;
+    for (let i = 0; i < n; i++, p++) store<u8>(sizes + <usize>p, <u8>l);
+  }
+  store<u8>(sizes + <usize>p, 0);
+  const total = p;
+  // Canonical codes; no code may be all ones (the code after the last of a length must still fit).
+  let code = 0;
+  let si = <i32>load<u8>(sizes);
+  p = 0;
+  while (load<u8>(sizes + <usize>p) != 0) {
+    while (<i32>load<u8>(sizes + <usize>p) == si) {
+      store<i32>(codes + (<usize>p << 2), code);
+      p++;
+      code++;
+    }
+    if (code >= 1 << si) return BAD_HUFFMAN_TABLE;
+    code <<= 1;
+    si++;
+  }
+  p = 0;
+  for (let l = 1; l <= 16; l++) {
+    const n = <i32>load<u8>(t + <usize>(l - 1));
+    if (n != 0) {
+      store<i32>(d + D_VALOFF + (<usize>l << 2), p - load<i32>(codes + (<usize>p << 2)));
+      p += n;
+      store<i32>(d + D_MAXCODE + (<usize>l << 2), load<i32>(codes + (<usize>(p - 1) << 2)));
+    } else {
+      store<i32>(d + D_MAXCODE + (<usize>l << 2), -1);
+    }
+  }
+  store<i32>(d + D_MAXCODE + (17 << 2), 0x7fffffff);
+  memory.copy(d + D_VALS, t + 16, <usize>total);
+  memory.fill(d + D_LOOK, 0, 1024);
+  p = 0;
+  for (let l = 1; l <= LOOKAHEAD; l++) {
+    const n = <i32>load<u8>(t + <usize>(l - 1));
+    for (let i = 0; i < n; i++, p++) {
+      let look = load<i32>(codes + (<usize>p << 2)) << (LOOKAHEAD - l);
+      const entry = <u16>((l << 8) | <i32>load<u8>(t + 16 + <usize>p));
+      for (let c = 1 << (LOOKAHEAD - l); c > 0; c--, look++) store<u16>(d + D_LOOK + (<usize>look << 1), entry);
+    }
+  }
+  if (isDC) {
+    // DC symbols are magnitudes of differences: above 15 they would shift out of range.
+    for (let i = 0; i < total; i++) if (load<u8>(t + 16 + <usize>i) > 15) return BAD_HUFFMAN_TABLE;
+  }
+  return OK;
+}
+
+// ---- Bit reader over the entropy-coded segment. ----
+// Bits enter `acc` from the bottom; `cnt` of them are unread. At a marker (or the end of the input)
+// zero bits are fed instead and counted in `fake`: reading into them is only damage if a symbol
+// actually needed them (cnt < fake after a block), exactly when libjpeg warns "premature end".
+let pos: usize = 0;
+let end: usize = 0;
+let acc: u64 = 0;
+let cnt: i32 = 0;
+let fake: i32 = 0;
+/** The marker that stopped the reader: 0 = none yet, 0x100 = end of input. */
+let hitMarker: i32 = 0;
+export const END_OF_INPUT: i32 = 0x100;
+export let error: i32 = OK;
+
+export function startBits(p: usize, e: usize): void {
+  pos = p;
+  end = e;
+  acc = 0;
+  cnt = 0;
+  fake = 0;
+  hitMarker = 0;
+}
+
+export function inputPosition(): usize {
+  return pos;
+}
+
+export function markerSeen(): i32 {
+  return hitMarker;
+}
+
+/** Whole unread bytes of real data in the buffer (left over after an MCU sequence ends). */
+export function leftoverBytes(): i32 {
+  return (cnt - fake) >> 3;
+}
+
+/** Bits were consumed past the end of the data. */
+// @ts-ignore: decorator
+@inline export function overrun(): bool {
+  return cnt < fake;
+}
+
+function fill(): void {
+  while (cnt <= 56) {
+    if (hitMarker != 0) {
+      acc <<= 8;
+      cnt += 8;
+      fake += 8;
+      continue;
+    }
+    if (pos >= end) {
+      hitMarker = END_OF_INPUT;
+      continue;
+    }
+    let c = <u32>load<u8>(pos++);
+    if (c == 0xff) {
+      // 0xFF 0x00 is a stuffed data byte; 0xFF fill bytes may precede a marker.
+      while (pos < end && load<u8>(pos) == 0xff) pos++;
+      if (pos >= end) {
+        hitMarker = END_OF_INPUT;
+        continue;
+      }
+      const m = <i32>load<u8>(pos++);
+      if (m != 0) {
+        hitMarker = m;
+        continue;
+      }
+    }
+    acc = (acc << 8) | <u64>c;
+    cnt += 8;
+  }
+}
+
+/** After the last MCU of a segment: the marker that ends it (reading fill bytes if needed). */
+export function nextMarker(): i32 {
+  if (hitMarker != 0) return hitMarker;
+  if (pos >= end) return END_OF_INPUT;
+  if (load<u8>(pos) != 0xff) return 0;
+  while (pos < end && load<u8>(pos) == 0xff) pos++;
+  if (pos >= end) return END_OF_INPUT;
+  const m = <i32>load<u8>(pos++);
+  return m == 0 ? 0 : m;
+}
+
+// @ts-ignore: decorator
+@inline function getBits(n: i32): i32 {
+  if (cnt < 16) fill();
+  cnt -= n;
+  return <i32>(acc >> <u64>cnt) & ((1 << n) - 1);
+}
+
+/** HUFF_EXTEND: a `n`-bit magnitude category value to its signed value. */
+// @ts-ignore: decorator
+@inline function extend(v: i32, n: i32): i32 {
+  return v < 1 << (n - 1) ? v - (1 << n) + 1 : v;
+}
+
+function decodeSymbol(d: usize): i32 {
+  if (cnt < 16) fill();
+  const look = <i32>(acc >> <u64>(cnt - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1);
+  const e = <i32>load<u16>(d + D_LOOK + (<usize>look << 1));
+  if (e != 0) {
+    cnt -= e >> 8;
+    return e & 0xff;
+  }
+  const code16 = <i32>(acc >> <u64>(cnt - 16)) & 0xffff;
+  for (let l = LOOKAHEAD + 1; l <= 16; l++) {
+    const code = code16 >> (16 - l);
+    if (code <= load<i32>(d + D_MAXCODE + (<usize>l << 2))) {
+      cnt -= l;
+      return <i32>load<u8>(d + D_VALS + <usize>(code + load<i32>(d + D_VALOFF + (<usize>l << 2))));
+    }
+  }
+  error = BAD_HUFFMAN_CODE;
+  cnt -= 16;
+  return 0;
+}
+
+/**
+ * Decode one block's coefficients into `block` (64 i16, zeroed by the caller) and return the new
+ * DC predictor.
+ */
+export function decodeBlock(block: usize, dc: usize, ac: usize, lastDc: i32): i32 {
+  let s = decodeSymbol(dc);
+  if (s != 0) s = extend(getBits(s), s);
+  const dcv = s + lastDc;
+  store<i16>(block, <i16>dcv);
+  for (let k = 1; k < 64; k++) {
+    const rs = decodeSymbol(ac);
+    const r = rs >> 4;
+    s = rs & 15;
+    if (s != 0) {
+      k += r;
+      const v = extend(getBits(s), s);
+      store<i16>(block + (<usize>load<u8>(NATURAL + <usize>k) << 1), <i16>v);
+    } else {
+      if (r != 15) break;
+      k += 15;
+    }
+  }
+  return dcv;
+}
+
+export function resetError(): void {
+  error = OK;
+}

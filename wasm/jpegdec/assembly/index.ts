@@ -1,0 +1,365 @@
+// imgpipe's baseline JPEG decoder with DCT-domain scaling ("shrink-on-load"): decodes sequential
+// Huffman 8-bit JPEGs (SOF0/SOF1, 1 or 3 components, integral sampling ratios, restart intervals)
+// straight to 1/1, 1/2, 1/4 or 1/8 of their size, pixel for pixel as libjpeg-turbo does with
+// scale_denom = 1, 2, 4, 8 and its default islow IDCT and fancy upsampling. Anything else is
+// answered NOT_HANDLED so the caller uses another decoder; damage is answered with a status code
+// (status.ts) instead of being decoded into grey blocks.
+//
+// Calling convention (src/codecs/jpeg.ts): reset(), alloc() the input, copy the file in, decode();
+// on OK the RGBA pixels are at outPtr(), outWidth() x outHeight(), valid until the next reset().
+// Nothing is imported; the module owns and exports its memory. Every read of the input is bounds
+// checked; every write goes to buffers sized from the frame header before decoding starts.
+import { alloc, reset } from '../../kernels/assembly/memory';
+import {
+  OK, NOT_HANDLED, OUT_OF_MEMORY, BAD_HUFFMAN_CODE, PREMATURE_END, BAD_RESTART, EXTRANEOUS_DATA,
+  BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI,
+} from './status';
+import {
+  clearTables, defineTable, tableDefined, deriveTable, derivedTable, slot, startBits, decodeBlock,
+  error, resetError, overrun, leftoverBytes, nextMarker, inputPosition, END_OF_INPUT, NATURAL,
+} from './huffman';
+import { idctIslow, idct4x4, idct2x2, idct1x1 } from './idct';
+import { FULLSIZE, H2V1_FANCY, H1V2_FANCY, H2V2_FANCY, REPLICATE, upsampleRow, yccRow, greyRow } from './output';
+
+export { alloc, reset };
+export {
+  OK, NOT_HANDLED, OUT_OF_MEMORY, BAD_HUFFMAN_CODE, PREMATURE_END, BAD_RESTART, EXTRANEOUS_DATA,
+  BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI,
+};
+
+// ---- Per-component fields, in a small static table (no managed objects in this module). ----
+const F_ID = 0, F_H = 1, F_V = 2, F_TQ = 3, F_SSIZE = 4, F_STRIDE = 5, F_PLANE = 6, F_DW = 7, F_DH = 8;
+const F_METHOD = 9, F_HEXP = 10, F_VEXP = 11, F_ROW = 12, F_DC = 13, F_AC = 14, F_LASTDC = 15, F_BW = 16, F_BH = 17;
+const FIELDS = 18;
+const comps: usize = memory.data(3 * FIELDS * 4, 4);
+// @ts-ignore: decorator
+@inline function get(c: i32, f: i32): i32 {
+  return load<i32>(comps + (<usize>(c * FIELDS + f) << 2));
+}
+// @ts-ignore: decorator
+@inline function set(c: i32, f: i32, v: i32): void {
+  store<i32>(comps + (<usize>(c * FIELDS + f) << 2), v);
+}
+
+const quant: usize = memory.data(4 * 64 * 4, 16);
+const quantDefined: usize = memory.data(4);
+const block: usize = memory.data(128, 16);
+/** Frame component index of each scan component, in scan order. */
+const scanOrder: usize = memory.data(4);
+
+let imgW = 0;
+let imgH = 0;
+let nf = 0;
+let outW = 0;
+let outH = 0;
+let out: usize = 0;
+let restartInterval = 0;
+let jfif = false;
+let adobeTransform = -1;
+
+export function imageWidth(): i32 { return imgW; }
+export function imageHeight(): i32 { return imgH; }
+export function outWidth(): i32 { return outW; }
+export function outHeight(): i32 { return outH; }
+export function outPtr(): usize { return out; }
+
+// @ts-ignore: decorator
+@inline function be16(p: usize): i32 {
+  return (<i32>load<u8>(p) << 8) | <i32>load<u8>(p + 1);
+}
+
+/**
+ * Decode the `len` bytes at `src`, scaled down by `denom` (1, 2, 4 or 8). Returns a status code.
+ */
+export function decode(src: usize, len: usize, denom: i32): i32 {
+  resetError();
+  clearTables();
+  memory.fill(quantDefined, 0, 4);
+  imgW = imgH = nf = outW = outH = 0;
+  out = 0;
+  restartInterval = 0;
+  jfif = false;
+  adobeTransform = -1;
+  if (denom != 1 && denom != 2 && denom != 4 && denom != 8) return NOT_HANDLED;
+  const end = src + len;
+  if (len < 4 || load<u8>(src) != 0xff || load<u8>(src + 1) != 0xd8) return BAD_STRUCTURE;
+  let p = src + 2;
+  for (;;) {
+    if (p >= end) return PREMATURE_END;
+    if (load<u8>(p) != 0xff) return EXTRANEOUS_DATA;
+    while (p < end && load<u8>(p) == 0xff) p++;
+    if (p >= end) return PREMATURE_END;
+    const m = <i32>load<u8>(p++);
+    if (m == 0xd8 || m == 0xd9) return BAD_STRUCTURE;
+    if ((m >= 0xd0 && m <= 0xd7) || m == 0x01) return NOT_HANDLED;
+    if (p + 2 > end) return PREMATURE_END;
+    const length = be16(p);
+    if (length < 2) return BAD_SEGMENT;
+    if (p + <usize>length > end) return PREMATURE_END;
+    const seg = p + 2;
+    const segEnd = p + <usize>length;
+    p = segEnd;
+    let st = OK;
+    if (m == 0xc0 || m == 0xc1) st = readFrame(seg, segEnd);
+    else if (m == 0xc4) st = readHuffmanTables(seg, segEnd);
+    else if (m == 0xdb) st = readQuantTables(seg, segEnd);
+    else if (m == 0xdd) st = length == 4 ? ((restartInterval = be16(seg)), OK) : BAD_SEGMENT;
+    else if (m == 0xe0) {
+      // examine_app0: a JFIF marker needs at least 14 bytes of data.
+      if (length - 2 >= 14 && load<u32>(seg) == 0x4649464a && load<u8>(seg + 4) == 0) jfif = true;
+    } else if (m == 0xee) {
+      // examine_app14: "Adobe" with at least 12 bytes of data; byte 11 is the colour transform.
+      if (length - 2 >= 12 && load<u32>(seg) == 0x626f6441 && load<u8>(seg + 4) == 0x65) adobeTransform = <i32>load<u8>(seg + 11);
+    } else if (m >= 0xc2 && m <= 0xcf) st = NOT_HANDLED; // progressive, lossless, arithmetic, hierarchical
+    else if (m == 0xdc) st = NOT_HANDLED; // DNL: height defined after the scan
+    else if (m == 0xda) return scan(seg, segEnd, end, denom);
+    if (st != OK) return st;
+  }
+  return BAD_STRUCTURE;
+}
+
+function readFrame(p: usize, e: usize): i32 {
+  if (nf != 0) return BAD_STRUCTURE;
+  if (e - p < 6) return BAD_SEGMENT;
+  if (load<u8>(p) != 8) return NOT_HANDLED; // 12-bit samples
+  imgH = be16(p + 1);
+  imgW = be16(p + 3);
+  const n = <i32>load<u8>(p + 5);
+  if (imgH == 0) return NOT_HANDLED; // height from a DNL marker
+  if (imgW == 0 || n == 0) return BAD_SEGMENT;
+  if (e - p != <usize>(6 + 3 * n)) return BAD_SEGMENT;
+  if (n != 1 && n != 3) return NOT_HANDLED; // CMYK/YCCK, two-component
+  for (let c = 0; c < n; c++) {
+    const q = p + 6 + <usize>(3 * c);
+    const hv = <i32>load<u8>(q + 1);
+    const tq = <i32>load<u8>(q + 2);
+    if (hv >> 4 < 1 || hv >> 4 > 4 || (hv & 15) < 1 || (hv & 15) > 4 || tq > 3) return BAD_SEGMENT;
+    set(c, F_ID, <i32>load<u8>(q));
+    // A single-component scan is non-interleaved: one block per MCU whatever the factors say.
+    set(c, F_H, n == 1 ? 1 : hv >> 4);
+    set(c, F_V, n == 1 ? 1 : hv & 15);
+    set(c, F_TQ, tq);
+  }
+  nf = n;
+  return OK;
+}
+
+function readHuffmanTables(p: usize, e: usize): i32 {
+  while (p < e) {
+    if (e - p < 17) return BAD_SEGMENT;
+    const index = <i32>load<u8>(p);
+    let count = 0;
+    for (let i = 1; i <= 16; i++) count += <i32>load<u8>(p + <usize>i);
+    if (count > 256 || e - p - 17 < <usize>count) return BAD_HUFFMAN_TABLE;
+    const cls = index >> 4;
+    const id = index & 15;
+    if (cls > 1 || id > 3) return BAD_SEGMENT;
+    defineTable(slot(cls, id), p + 1, p + 17, count);
+    p += 17 + <usize>count;
+  }
+  return OK;
+}
+
+function readQuantTables(p: usize, e: usize): i32 {
+  while (p < e) {
+    const n = <i32>load<u8>(p++);
+    const id = n & 15;
+    const wide = n >> 4 != 0;
+    if (id > 3) return BAD_SEGMENT;
+    // libjpeg accepts a short last table (padding it); rare enough to leave to the fallback.
+    const size: usize = wide ? 128 : 64;
+    if (e - p < size) return NOT_HANDLED;
+    const q = quant + (<usize>id << 8);
+    for (let i = 0; i < 64; i++) {
+      const v = wide ? be16(p + (<usize>i << 1)) : <i32>load<u8>(p + <usize>i);
+      store<i32>(q + (<usize>load<u8>(NATURAL + <usize>i) << 2), v);
+    }
+    p += size;
+    store<u8>(quantDefined + <usize>id, 1);
+  }
+  return OK;
+}
+
+function ceilDiv(a: i64, b: i64): i32 {
+  return <i32>((a + b - 1) / b);
+}
+
+function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
+  if (nf == 0) return BAD_STRUCTURE;
+  const ns = <i32>load<u8>(p);
+  if (ns < 1 || ns > 4 || e - p != <usize>(4 + 2 * ns)) return BAD_SEGMENT;
+  // Interleaved scans with every component only; multi-scan sequential files go to the fallback.
+  if (ns != nf) return NOT_HANDLED;
+  let seen = 0;
+  for (let s = 0; s < ns; s++) {
+    const cid = <i32>load<u8>(p + 1 + <usize>(2 * s));
+    const t = <i32>load<u8>(p + 2 + <usize>(2 * s));
+    let c = 0;
+    while (c < nf && get(c, F_ID) != cid) c++;
+    if (c == nf || (seen & (1 << c)) != 0) return BAD_SEGMENT;
+    seen |= 1 << c;
+    if (t >> 4 > 3 || (t & 15) > 3) return BAD_SEGMENT;
+    store<u8>(scanOrder + <usize>s, <u8>c);
+    set(c, F_DC, slot(0, t >> 4));
+    set(c, F_AC, slot(1, t & 15));
+  }
+  const ss = load<u8>(p + 1 + <usize>(2 * ns));
+  const se = load<u8>(p + 2 + <usize>(2 * ns));
+  const ahal = load<u8>(p + 3 + <usize>(2 * ns));
+  if (ss != 0 || se != 63 || ahal != 0) return NOT_HANDLED;
+
+  if (nf == 3) {
+    // default_decompress_parms: JFIF means YCbCr; Adobe transform 0 or R,G,B ids mean RGB.
+    const rgbIds = get(0, F_ID) == 82 && get(1, F_ID) == 71 && get(2, F_ID) == 66;
+    if (!jfif && (adobeTransform == 0 || (adobeTransform < 0 && rgbIds))) return NOT_HANDLED;
+  }
+  for (let c = 0; c < nf; c++) {
+    // Files without tables (Motion-JPEG frames) rely on libjpeg's defaults: left to the fallback.
+    if (!tableDefined(get(c, F_DC)) || !tableDefined(get(c, F_AC))) return NOT_HANDLED;
+    if (load<u8>(quantDefined + <usize>get(c, F_TQ)) == 0) return BAD_STRUCTURE;
+  }
+  for (let c = 0; c < nf; c++) {
+    if (deriveTable(get(c, F_DC), true) != OK || deriveTable(get(c, F_AC), false) != OK) return BAD_HUFFMAN_TABLE;
+  }
+
+  // ---- Geometry (jdmaster.c / jdinput.c / jdsample.c). ----
+  let maxH = 1, maxV = 1, mcuBlocks = 0;
+  for (let c = 0; c < nf; c++) {
+    maxH = max(maxH, get(c, F_H));
+    maxV = max(maxV, get(c, F_V));
+    mcuBlocks += get(c, F_H) * get(c, F_V);
+  }
+  if (mcuBlocks > 10) return BAD_SEGMENT; // D_MAX_BLOCKS_IN_MCU
+  for (let c = 0; c < nf; c++) {
+    if (maxH % get(c, F_H) != 0 || maxV % get(c, F_V) != 0) return NOT_HANDLED;
+  }
+  const minS = 8 / denom;
+  outW = ceilDiv(imgW, denom);
+  outH = ceilDiv(imgH, denom);
+  const mcusX = ceilDiv(imgW, 8 * maxH);
+  const mcusY = ceilDiv(imgH, 8 * maxV);
+  let bytes: u64 = <u64>outW * <u64>outH * 4 + 4096;
+  for (let c = 0; c < nf; c++) {
+    const h = get(c, F_H), v = get(c, F_V);
+    // Scale chroma up in the IDCT rather than in the upsampler where the ratios allow it.
+    let ssize = minS;
+    while (ssize < 8 && (maxH * minS) % (h * ssize * 2) == 0 && (maxV * minS) % (v * ssize * 2) == 0) ssize *= 2;
+    set(c, F_SSIZE, ssize);
+    set(c, F_BW, mcusX * h);
+    set(c, F_BH, mcusY * v);
+    set(c, F_STRIDE, mcusX * h * ssize);
+    const dw = ceilDiv(<i64>imgW * h * ssize, maxH * 8);
+    const dh = ceilDiv(<i64>imgH * v * ssize, maxV * 8);
+    set(c, F_DW, dw);
+    set(c, F_DH, dh);
+    const hin = h * ssize / minS, vin = v * ssize / minS;
+    const fancy = minS > 1;
+    let method = REPLICATE;
+    if (hin == maxH && vin == maxV) method = FULLSIZE;
+    else if (hin * 2 == maxH && vin == maxV) method = fancy && dw > 2 ? H2V1_FANCY : REPLICATE;
+    else if (hin == maxH && vin * 2 == maxV && fancy) method = H1V2_FANCY;
+    else if (hin * 2 == maxH && vin * 2 == maxV) method = fancy && dw > 2 ? H2V2_FANCY : REPLICATE;
+    else if (maxH % hin != 0 || maxV % vin != 0) return NOT_HANDLED;
+    set(c, F_METHOD, method);
+    set(c, F_HEXP, maxH / hin);
+    set(c, F_VEXP, maxV / vin);
+    bytes += <u64>(mcusX * h * ssize) * <u64>(mcusY * v * ssize) + <u64>(outW + 2 * dw) + 256;
+  }
+  // Reserve everything up front: a failed grow is a status, never a trap halfway through.
+  const at = alloc(0);
+  const need = <u64>at + bytes + 65536;
+  if (need > 0xffff0000) return OUT_OF_MEMORY;
+  const have = <u64>memory.size() << 16;
+  if (need > have && memory.grow(<i32>((need - have + 65535) >> 16)) < 0) return OUT_OF_MEMORY;
+  for (let c = 0; c < nf; c++) {
+    set(c, F_PLANE, <i32>alloc(<usize>get(c, F_STRIDE) * <usize>(get(c, F_BH) * get(c, F_SSIZE))));
+    set(c, F_ROW, <i32>alloc(<usize>(outW + 2 * get(c, F_DW))));
+    set(c, F_LASTDC, 0);
+  }
+  out = alloc(<usize>outW * <usize>outH * 4);
+
+  const st = decodeScan(e, end, mcusX, mcusY, ns);
+  if (st != OK) return st;
+  writeRGBA();
+  return OK;
+}
+
+function clearBlock(): void {
+  const z = v128.splat<i32>(0);
+  for (let i: usize = 0; i < 128; i += 16) v128.store(block + i, z);
+}
+
+function restart(expected: i32, end: usize): i32 {
+  if (leftoverBytes() > 0) return EXTRANEOUS_DATA;
+  const m = nextMarker();
+  if (m == END_OF_INPUT) return PREMATURE_END;
+  if (m == 0) return EXTRANEOUS_DATA;
+  if (m != 0xd0 + expected) return BAD_RESTART;
+  startBits(inputPosition(), end);
+  for (let c = 0; c < nf; c++) set(c, F_LASTDC, 0);
+  return OK;
+}
+
+function decodeScan(p: usize, end: usize, mcusX: i32, mcusY: i32, ns: i32): i32 {
+  startBits(p, end);
+  clearBlock();
+  let restartsLeft = restartInterval;
+  let nextRst = 0;
+  for (let my = 0; my < mcusY; my++) {
+    for (let mx = 0; mx < mcusX; mx++) {
+      if (restartInterval != 0) {
+        if (restartsLeft == 0) {
+          const st = restart(nextRst, end);
+          if (st != OK) return st;
+          nextRst = (nextRst + 1) & 7;
+          restartsLeft = restartInterval;
+        }
+        restartsLeft--;
+      }
+      for (let s = 0; s < ns; s++) {
+        const c = <i32>load<u8>(scanOrder + <usize>s);
+        const h = get(c, F_H), v = get(c, F_V), ssize = get(c, F_SSIZE), stride = <usize>get(c, F_STRIDE);
+        const dc = derivedTable(get(c, F_DC)), ac = derivedTable(get(c, F_AC));
+        const q = quant + (<usize>get(c, F_TQ) << 8);
+        const plane = <usize>get(c, F_PLANE);
+        let lastDc = get(c, F_LASTDC);
+        for (let by = 0; by < v; by++) {
+          for (let bx = 0; bx < h; bx++) {
+            lastDc = decodeBlock(block, dc, ac, lastDc);
+            const o = plane + <usize>((my * v + by) * ssize) * stride + <usize>((mx * h + bx) * ssize);
+            if (ssize == 8) idctIslow(block, q, o, stride);
+            else if (ssize == 4) idct4x4(block, q, o, stride);
+            else if (ssize == 2) idct2x2(block, q, o, stride);
+            else idct1x1(block, q, o);
+            clearBlock();
+          }
+        }
+        set(c, F_LASTDC, lastDc);
+      }
+      if (overrun()) return PREMATURE_END;
+      if (error != OK) return error;
+    }
+  }
+  if (leftoverBytes() > 0) return EXTRANEOUS_DATA;
+  const m = nextMarker();
+  if (m == 0xd9) return OK;
+  if (m == END_OF_INPUT) return MISSING_EOI;
+  if (m == 0) return EXTRANEOUS_DATA;
+  return NOT_HANDLED; // more scans or markers after the image: let the fallback judge them
+}
+
+function writeRGBA(): void {
+  for (let y = 0; y < outH; y++) {
+    const o = out + <usize>y * <usize>outW * 4;
+    const r0 = row(0, y);
+    if (nf == 1) greyRow(r0, o, outW);
+    else yccRow(r0, row(1, y), row(2, y), o, outW);
+  }
+}
+
+function row(c: i32, y: i32): usize {
+  return upsampleRow(
+    <usize>get(c, F_PLANE), get(c, F_STRIDE), get(c, F_DW), get(c, F_DH), get(c, F_METHOD),
+    get(c, F_HEXP), get(c, F_VEXP), <usize>get(c, F_ROW), y, outW,
+  );
+}
