@@ -3,7 +3,7 @@ import { ImgpipeError, describeValue } from './errors.js';
 import type { FormatId } from './formats.js';
 import { readHeader, type ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
-import { checkByteLimit, checkPixelLimit, resolveLimits, type Limits } from './limits.js';
+import { checkByteLimit, checkHeaderLimits, resolveLimits, type Limits } from './limits.js';
 import { orient } from './ops/orient.js';
 import { decodeJpegScaled, type JpegShrink } from './codecs/jpeg.js';
 import { decodePng } from './codecs/png.js';
@@ -96,8 +96,7 @@ export function inspect(input: Uint8Array | ArrayBuffer, limits?: Partial<Limits
   const l = resolveLimits(limits);
   checkByteLimit(bytes.byteLength, l);
   const header = readHeader(bytes);
-  // Only the first frame of an animation is decoded, so it alone counts against the pixel budget.
-  checkPixelLimit(header.width, header.height, 1, l);
+  checkHeaderLimits(header, l);
   return header;
 }
 

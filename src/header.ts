@@ -12,6 +12,10 @@ export interface ImageHeader {
   readonly height: number;
   /** Frames in the file (animations); 1 for still images. imgpipe decodes the first frame. */
   readonly frames: number;
+  /** EXIF bytes the file declares (JPEG APP1 Exif segments together, PNG eXIf, WebP EXIF); 0 without. */
+  readonly exifBytes: number;
+  /** ICC profile bytes the file declares (JPEG APP2 ICC_PROFILE chunks together, PNG iCCP, WebP ICCP); 0 without. */
+  readonly iccBytes: number;
   /** EXIF orientation 1..8 (1 when absent or invalid). */
   readonly orientation: number;
   /** Whether the format declares an alpha channel (PNG colour type, WebP flag, GIF transparency aside). */
@@ -52,6 +56,7 @@ function readJpeg(b: Uint8Array): ImageHeader {
   let o = 2;
   let width = 0, height = 0, components = 0, orientation = 1;
   let jpegQuality: number | undefined, adobeTransform: number | undefined;
+  let exifBytes = 0, iccBytes = 0;
   while (o + 4 <= b.length) {
     if (b[o] !== 0xff) throw corrupt('jpeg', `found byte 0x${b[o].toString(16)} where a marker was expected at offset ${o}`);
     const marker = b[o + 1];
@@ -68,6 +73,10 @@ function readJpeg(b: Uint8Array): ImageHeader {
       components = seg[5];
     } else if (marker === 0xe1 && seg.length > 14 && tag(seg, 0) === 'Exif' && seg[4] === 0 && seg[5] === 0) {
       orientation = exifOrientation(seg.subarray(6));
+      exifBytes += seg.length - 6;
+    } else if (marker === 0xe2 && seg.length > 14 && isIccChunk(seg)) {
+      // A profile too large for one segment is split over several, each "ICC_PROFILE\0" + index + count.
+      iccBytes += seg.length - 14;
     } else if (marker === 0xee && seg.length >= 12 && tag(seg, 0) === 'Adob' && seg[4] === 0x65) {
       adobeTransform = seg[11];
     } else if (marker === 0xdb && jpegQuality === undefined) {
@@ -79,13 +88,20 @@ function readJpeg(b: Uint8Array): ImageHeader {
         throw new ImgpipeError('CORRUPT_IMAGE', `Expected a complete JPEG but the file is truncated: no end-of-image marker after the image data (${b.length} bytes received)`);
       }
       if (!width) throw corrupt('jpeg', 'image data starts before any frame header');
-      return { format: 'jpeg', width, height, frames: 1, orientation, alpha: false, components, jpegQuality, adobeTransform };
+      return { format: 'jpeg', width, height, frames: 1, exifBytes, iccBytes, orientation, alpha: false, components, jpegQuality, adobeTransform };
     } else if (marker === 0xd9) {
       break;
     }
     o += 2 + len;
   }
   throw new ImgpipeError('CORRUPT_IMAGE', `Expected a complete JPEG but the file ends (${b.length} bytes) before its image data`);
+}
+
+const ICC_TAG = 'ICC_PROFILE\0';
+
+function isIccChunk(seg: Uint8Array): boolean {
+  for (let i = 0; i < ICC_TAG.length; i++) if (seg[i] !== ICC_TAG.charCodeAt(i)) return false;
+  return true;
 }
 
 function hasEoi(b: Uint8Array, from: number): boolean {
@@ -130,18 +146,23 @@ function readPng(b: Uint8Array): ImageHeader {
   if (b.length < 33 || tag(b, 12) !== 'IHDR') throw corrupt('png', 'its first chunk is not IHDR');
   const width = u32be(b, 16), height = u32be(b, 20), bitDepth = b[24], colourType = b[25];
   let orientation = 1, alpha = colourType === 4 || colourType === 6;
+  let frames = 1, exifBytes = 0, iccBytes = 0;
   // Walk the chunks before the image data: tRNS adds alpha, eXIf carries orientation. acTL (APNG)
-  // is ignored on purpose: we decode the default image only, so frames don't multiply memory.
+  // declares the frame count; only the default image is decoded, so frames don't multiply memory.
+  // Sizes are taken as declared, before the bounds check: a decoder may allocate a chunk's length first.
   let o = 8;
   while (o + 8 <= b.length) {
     const len = u32be(b, o), type = tag(b, o + 4);
     if (type === 'IDAT' || type === 'IEND') break;
+    if (type === 'eXIf') exifBytes += len;
+    if (type === 'iCCP') iccBytes += len;
+    if (type === 'acTL' && o + 12 <= b.length) frames = Math.max(1, u32be(b, o + 8));
     if (o + 12 + len > b.length) break;
     if (type === 'tRNS') alpha = true;
     if (type === 'eXIf') orientation = exifOrientation(b.subarray(o + 8, o + 8 + len));
     o += 12 + len;
   }
-  return { format: 'png', width, height, frames: 1, orientation, alpha, bitDepth };
+  return { format: 'png', width, height, frames, exifBytes, iccBytes, orientation, alpha, bitDepth };
 }
 
 function readWebp(b: Uint8Array): ImageHeader {
@@ -149,25 +170,27 @@ function readWebp(b: Uint8Array): ImageHeader {
   const first = tag(b, 12);
   if (first === 'VP8 ') {
     if (!(b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a)) throw corrupt('webp', 'its VP8 frame has no start code');
-    return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff, frames: 1, orientation: 1, alpha: false };
+    return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: false };
   }
   if (first === 'VP8L') {
     if (b[20] !== 0x2f) throw corrupt('webp', 'its VP8L signature is missing');
     const bits = u32le(b, 21);
-    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, frames: 1, orientation: 1, alpha: true };
+    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: true };
   }
   if (first === 'VP8X') {
     const flags = b[20];
     const width = u24le(b, 24) + 1, height = u24le(b, 27) + 1;
-    let frames = 0, orientation = 1;
+    let frames = 0, orientation = 1, exifBytes = 0, iccBytes = 0;
     let o = 12;
     while (o + 8 <= b.length) {
       const type = tag(b, o), len = u32le(b, o + 4);
       if (type === 'ANMF') frames++;
+      if (type === 'ICCP') iccBytes += len;
+      if (type === 'EXIF') exifBytes += len;
       if (type === 'EXIF') orientation = exifOrientation(stripExifPrefix(b.subarray(o + 8, Math.min(b.length, o + 8 + len))));
       o += 8 + len + (len & 1);
     }
-    return { format: 'webp', width, height, frames: Math.max(1, frames), orientation, alpha: (flags & 0x10) !== 0 };
+    return { format: 'webp', width, height, frames: Math.max(1, frames), exifBytes, iccBytes, orientation, alpha: (flags & 0x10) !== 0 };
   }
   throw corrupt('webp', `its first chunk is ${JSON.stringify(first)}`);
 }
@@ -179,5 +202,37 @@ function stripExifPrefix(b: Uint8Array): Uint8Array {
 
 function readGif(b: Uint8Array): ImageHeader {
   if (b.length < 13) throw corrupt('gif', `it is only ${b.length} bytes long`);
-  return { format: 'gif', width: u16le(b, 6), height: u16le(b, 8), frames: 1, orientation: 1, alpha: true };
+  return { format: 'gif', width: u16le(b, 6), height: u16le(b, 8), frames: countGifFrames(b), exifBytes: 0, iccBytes: 0, orientation: 1, alpha: true };
+}
+
+/**
+ * Count image descriptors by walking the block structure (extensions and image data are chains of
+ * length-prefixed sub-blocks), without touching pixel data. A damaged structure ends the count: the
+ * decoder reports the damage itself.
+ */
+function countGifFrames(b: Uint8Array): number {
+  const colourTable = (packed: number) => (packed & 0x80 ? 3 * (2 << (packed & 7)) : 0);
+  const skipSubBlocks = (p: number): number => {
+    while (p < b.length) {
+      const n = b[p];
+      p += 1 + n;
+      if (n === 0) break;
+    }
+    return p;
+  };
+  let frames = 0;
+  let o = 13 + colourTable(b[10]);
+  while (o < b.length) {
+    const block = b[o];
+    if (block === 0x21) {
+      o = skipSubBlocks(o + 2);
+    } else if (block === 0x2c && o + 10 <= b.length) {
+      frames++;
+      // Descriptor (10 bytes), local colour table, LZW minimum code size, then the data sub-blocks.
+      o = skipSubBlocks(o + 10 + colourTable(b[o + 9]) + 1);
+    } else {
+      break;
+    }
+  }
+  return Math.max(1, frames);
 }

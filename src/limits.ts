@@ -16,12 +16,35 @@ export interface Limits {
   readonly maxPixels: number;
   /** Longest accepted side, in pixels. Default 30000, as OSS. */
   readonly maxSide: number;
+  /**
+   * Most animation frames a file may declare (GIF images, WebP ANMF chunks, APNG acTL). Default
+   * 10000: over six minutes at 25 fps, far beyond any GIF or sticker people upload. Only the first
+   * frame is decoded, but frame tables are built per frame (libwebp's demuxer, the header walk), so
+   * a file of a million 1-pixel frames is refused before any of that work.
+   */
+  readonly maxFrames: number;
+  /**
+   * Most EXIF bytes a file may declare (all JPEG APP1 Exif segments together, PNG eXIf, WebP EXIF).
+   * Default 1 MB: JPEG caps one EXIF block at 64 KB, so camera EXIF, maker notes and thumbnail
+   * included, is always far smaller; PNG and WebP lengths are 32-bit, and some decoders allocate a
+   * chunk's declared length before reading it.
+   */
+  readonly maxExifBytes: number;
+  /**
+   * Most ICC profile bytes a file may declare (all JPEG APP2 ICC_PROFILE chunks together, PNG iCCP,
+   * WebP ICCP). Default 8 MB: display and camera profiles are a few KB, the largest printer
+   * profiles with 16-bit lookup tables a few MB.
+   */
+  readonly maxIccBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxBytes: 50 * 1024 * 1024,
   maxPixels: 100_000_000,
   maxSide: 30_000,
+  maxFrames: 10_000,
+  maxExifBytes: 1024 * 1024,
+  maxIccBytes: 8 * 1024 * 1024,
 });
 
 /** Merge a partial override onto the defaults, refusing nonsense values. */
@@ -72,5 +95,37 @@ export function checkPixelLimit(width: number, height: number, frames: number, l
       `Expected at most ${limits.maxPixels} pixels (limits.maxPixels) but the image header declares ${declared} = ${pixels} pixels`,
       { details: { limit: 'maxPixels', max: limits.maxPixels, width, height, frames, pixels } },
     );
+  }
+}
+
+/** What the header-level checks read: the declared size and metadata of a file. */
+export interface DeclaredSize {
+  readonly width: number;
+  readonly height: number;
+  readonly frames: number;
+  readonly exifBytes: number;
+  readonly iccBytes: number;
+}
+
+/**
+ * Every limit a header can be checked against, before any pixel or metadata is allocated: sides and
+ * pixels of the one frame that is decoded, then frame count, EXIF and ICC sizes as declared.
+ */
+export function checkHeaderLimits(header: DeclaredSize, limits: Limits): void {
+  // Only the first frame of an animation is decoded, so it alone counts against the pixel budget.
+  checkPixelLimit(header.width, header.height, 1, limits);
+  const declared = [
+    ['maxFrames', 'animation frames', header.frames],
+    ['maxExifBytes', 'bytes of EXIF metadata', header.exifBytes],
+    ['maxIccBytes', 'bytes of ICC profile', header.iccBytes],
+  ] as const;
+  for (const [limit, what, received] of declared) {
+    if (received > limits[limit]) {
+      throw new ImgpipeError(
+        'IMAGE_TOO_LARGE',
+        `Expected at most ${limits[limit]} ${what} (limits.${limit}) but the image header declares ${received}`,
+        { details: { limit, max: limits[limit], received } },
+      );
+    }
   }
 }

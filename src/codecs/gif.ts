@@ -14,7 +14,7 @@ export async function decodeGif(bytes: Uint8Array, header: ImageHeader): Promise
     if (frame.x + frame.width > header.width || frame.y + frame.height > header.height) {
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected the first GIF frame to lie within the ${header.width}x${header.height} canvas but it is ${frame.width}x${frame.height} at ${frame.x},${frame.y}`);
     }
-    checkLzw(bytes, frame.data_offset);
+    checkLzw(bytes, frame.data_offset, frame.width * frame.height);
     const image = createImage(header.width, header.height);
     reader.decodeAndBlitFrameRGBA(0, image.data as unknown as Uint8Array);
     return image;
@@ -25,19 +25,29 @@ export async function decodeGif(bytes: Uint8Array, header: ImageHeader): Promise
 }
 
 /**
- * Walk the frame's LZW code stream without producing pixels, refusing a code that refers to a table
- * entry not yet defined. omggif trusts such codes, and with them a damaged file can build an entry
- * whose prefix is itself, on which omggif's prefix chase loops forever (a hang no timeout inside one
- * call can stop). The walk mirrors omggif's bit reader and stops at the end of the data.
+ * Walk the frame's LZW code stream without producing pixels, refusing two kinds of damage omggif
+ * does not refuse:
+ * - a code that refers to a table entry not yet defined. omggif trusts such codes, and with them a
+ *   damaged file can build an entry whose prefix is itself, on which omggif's prefix chase loops
+ *   forever (a hang no timeout inside one call can stop);
+ * - a stream that decodes to more or fewer pixels than the frame holds. omggif answers that with
+ *   `console.log("Warning, gif stream longer/shorter than expected.")` on stdout, which in Function
+ *   Compute lands in the function's log as an unstructured line, and returns a partly blank frame.
+ *   Refused instead, like a truncated JPEG, so the damage surfaces as CORRUPT_IMAGE.
+ * The walk mirrors omggif's bit reader and its table (tracking each entry's length rather than its
+ * bytes), and stops where omggif stops: at the end code or the end of the data.
  */
-function checkLzw(b: Uint8Array, p: number): void {
+function checkLzw(b: Uint8Array, p: number, pixels: number): void {
   const minCodeSize = b[p++];
   if (!(minCodeSize >= 1 && minCodeSize <= 11)) {
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a GIF LZW minimum code size between 1 and 11 but received ${minCodeSize}`);
   }
   const clear = 1 << minCodeSize, eoi = clear + 1;
   let next = eoi + 1, size = minCodeSize + 1, mask = (1 << size) - 1;
-  let cur = 0, shift = 0, hasPrev = false;
+  let cur = 0, shift = 0, hasPrev = false, prev = 0, produced = 0;
+  // Length of the string each table entry stands for; single-pixel codes (below `clear`) are 1.
+  const lengths = new Uint16Array(4096);
+  const lengthOf = (code: number) => (code < clear ? 1 : lengths[code]);
   let block = b[p++] ?? 0;
   for (;;) {
     while (shift < 16 && block > 0 && p < b.length) {
@@ -46,7 +56,7 @@ function checkLzw(b: Uint8Array, p: number): void {
       if (block === 1) block = b[p++] ?? 0;
       else block--;
     }
-    if (shift < size) return;
+    if (shift < size) break;
     const code = cur & mask;
     cur >>= size;
     shift -= size;
@@ -57,11 +67,15 @@ function checkLzw(b: Uint8Array, p: number): void {
       hasPrev = false;
       continue;
     }
-    if (code === eoi) return;
+    if (code === eoi) break;
     if (code > next || (code === next && !hasPrev)) {
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected GIF LZW codes to refer to defined table entries (at most ${next}) but received code ${code}`);
     }
+    // Code `next` is the previous string plus its own first pixel (the KwKwK case).
+    produced += code < next ? lengthOf(code) : lengthOf(prev) + 1;
+    if (produced > pixels) throw lzwLength(pixels, `more (at least ${produced})`);
     if (hasPrev && next < 4096) {
+      lengths[next] = lengthOf(prev) + 1;
       next++;
       if (next >= mask + 1 && size < 12) {
         size++;
@@ -69,5 +83,11 @@ function checkLzw(b: Uint8Array, p: number): void {
       }
     }
     hasPrev = true;
+    prev = code;
   }
+  if (produced !== pixels) throw lzwLength(pixels, String(produced));
+}
+
+function lzwLength(pixels: number, received: string): ImgpipeError {
+  return new ImgpipeError('CORRUPT_IMAGE', `Expected the GIF frame's LZW data to decode to ${pixels} pixels but it decodes to ${received}`);
 }
