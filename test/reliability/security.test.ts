@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadHandler } from '../../adapters/fc/handler.js';
+import { createFetchHandler } from '../../adapters/http/handler.js';
+import { storageSource } from '../../adapters/http/source.js';
 import type { LogRecord } from '../../adapters/fc/log.js';
 import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
 import { createOssStorage } from '../../adapters/oss/storage.js';
@@ -144,5 +146,45 @@ describe('credentials never reach the logs', () => {
     for (const secret of [credential.accessKeySecret, wrong.accessKeySecret, 'sts-token-3c9e-never-in-logs']) expect(text).not.toContain(secret);
     // Nor in what the handler threw for the platform to log.
     expect(String(refused) + JSON.stringify(refused)).not.toContain(wrong.accessKeySecret);
+  });
+});
+
+describe('the x-oss-process HTTP handler reads only allowed buckets, keys and origins', () => {
+  it('refuses buckets off the allow-list (including Object prototype names) and hostile keys without reading any source', async () => {
+    let reads = 0;
+    const oss = createOssStorage({ bucket: 'photos', credentials: credential, endpoint: server.endpoint, retry: { retries: 0 } });
+    const counted = storageSource({ ...oss, get: (key) => { reads++; return oss.get(key); }, head: (key) => { reads++; return oss.head(key); } });
+    await oss.put('web/320x240.jpg', new Uint8Array(await readFile(`${IMAGES}320x240.jpg`)));
+    const handle = createFetchHandler({ buckets: { photos: counted }, bucketFrom: 'path', allowedOrigins: ['https://app.example'] });
+    const get = (path: string, headers: Record<string, string> = {}) => handle(new Request(`http://img.local${path}`, { headers }));
+
+    const ok = await get('/photos/web/320x240.jpg?x-oss-process=image/resize,w_10', { origin: 'https://app.example' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    await ok.arrayBuffer();
+    const readsAfterOk = reads;
+    expect(readsAfterOk).toBeGreaterThan(0);
+
+    for (const bucket of ['secrets', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'photos-out']) {
+      const no = await get(`/${bucket}/web/320x240.jpg?x-oss-process=image/resize,w_10`);
+      expect(no.status, bucket).toBe(403);
+      expect(await no.text()).toContain(`<Message>Expected a bucket on the allow-list but received &quot;${bucket}&quot;</Message>`);
+    }
+    expect(reads).toBe(readsAfterOk);
+    // Traversal and control characters in the key, percent-encoded past URL normalisation: refused as
+    // a client error, and no request reaches OSS (the storage port checks the key first).
+    const requestsBefore = Object.values(server.stats).reduce((n, v) => n + v, 0);
+    for (const path of ['/photos/%2e%2e/%2e%2e/etc/passwd', '/photos/web%2F..%2F..%2Fx.jpg', '/photos/web/a%0d%0ab.jpg']) {
+      const no = await get(`${path}?x-oss-process=image/resize,w_10`);
+      expect(no.status, path).toBeGreaterThanOrEqual(400);
+      expect(no.status, path).toBeLessThan(500);
+      await no.arrayBuffer();
+    }
+    expect(Object.values(server.stats).reduce((n, v) => n + v, 0)).toBe(requestsBefore);
+
+    // Another origin gets the image (CORS is not access control) but no CORS grant for its page.
+    const other = await get('/photos/web/320x240.jpg?x-oss-process=image/resize,w_10', { origin: 'https://evil.example' });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    await other.arrayBuffer();
   });
 });
