@@ -60,19 +60,21 @@ async function run(file) {
   const tick = setInterval(() => setStatus(`${$('status').dataset.stage} ${((performance.now() - started) / 1000).toFixed(1)} s`, true), 100);
   try {
     const onProgress = (stage) => { $('status').dataset.stage = stage; setStatus(stage, true); };
-    const { source, variants, ms } = await call({ type: 'recipe', name: file.name, bytes: bytes.slice() }, onProgress);
+    const { source, variants, watermark, ms } = await call({ type: 'recipe', name: file.name, bytes: bytes.slice() }, onProgress);
     clearInterval(tick);
-    setStatus(`${source.width}×${source.height} ${source.format}, ${kb(source.bytes)} → ${variants.length} variants in ${ms.recipe.toFixed(0)} ms (codecs loaded in ${ms.init.toFixed(0)} ms)`, false);
+    const marked = [...new Set(variants.filter((v) => v.watermark).map((v) => v.size))];
+    const note = watermark && marked.length ? `; watermark “${watermark}” on ${marked.join(', ')}` : '';
+    setStatus(`${source.width}×${source.height} ${source.format}, ${kb(source.bytes)} → ${variants.length} variants in ${ms.recipe.toFixed(0)} ms (codecs loaded in ${ms.init.toFixed(0)} ms)${note}`, false);
     document.body.dataset.state = 'done';
     for (const v of variants) {
       const fig = document.createElement('figure');
       fig.className = 'variant';
-      Object.assign(fig.dataset, { key: v.key, size: v.size, format: v.format, width: v.width, height: v.height, bytes: v.bytes.byteLength });
+      Object.assign(fig.dataset, { key: v.key, size: v.size, format: v.format, width: v.width, height: v.height, bytes: v.bytes.byteLength, watermark: v.watermark });
       const img = document.createElement('img');
       img.src = blobUrl(v.bytes, v.contentType);
       img.alt = v.key;
       const cap = document.createElement('figcaption');
-      cap.textContent = `${v.size} · ${v.format} · ${v.width}×${v.height} · ${kb(v.bytes.byteLength)} · recipe ${ms.recipe.toFixed(0)} ms`;
+      cap.textContent = `${v.size} · ${v.format} · ${v.width}×${v.height} · ${kb(v.bytes.byteLength)} · recipe ${ms.recipe.toFixed(0)} ms${v.watermark ? ' · watermarked' : ''}`;
       fig.append(img, cap);
       $('variants').append(fig);
     }

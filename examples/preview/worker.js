@@ -26,10 +26,14 @@ async function handle(msg) {
     progress('Decoding, resizing and encoding…');
     const result = await imgpipe.runRecipe(msg.bytes, { key: msg.name });
     const done = now();
+    // Which sizes the recipe watermarks, and with what, so the page can say so beside each variant.
+    const recipe = imgpipe.DEFAULT_RECIPE;
+    const marked = new Set(recipe.watermark ? recipe.sizes.filter((s) => s.watermark).map((s) => s.name) : []);
     const variants = result.variants.map((v) => ({
       key: v.key, size: v.size, format: v.format, contentType: v.contentType, width: v.width, height: v.height, bytes: v.bytes,
+      watermark: marked.has(v.size),
     }));
-    postMessage({ id, type: 'done', source: result.source, variants, ms: { init: ready - started, recipe: done - ready } },
+    postMessage({ id, type: 'done', source: result.source, variants, watermark: recipe.watermark?.text, ms: { init: ready - started, recipe: done - ready } },
       variants.map((v) => v.bytes.buffer));
   } else if (msg.type === 'process') {
     if (!transform) throw Object.assign(new Error('This build of imgpipe does not include the x-oss-process engine'), { code: 'UNSUPPORTED' });

@@ -1,12 +1,15 @@
 /**
  * The browser preview (examples/preview) end to end in Debian's Chromium: the page loads the
  * published browser entry (dist/web.js, WASM fetched from dist/wasm/) in a Web Worker, runs the
- * recipe on a file set on the file input, and shows six variants; a bad file shows its error.
+ * recipe on a file set on the file input or dropped on the page, and shows six variants with their
+ * watermark marks while a progress counter keeps ticking; a bad file shows its typed error message,
+ * the same text Node gives for the same bytes. The screenshot goes to test-output/ (gitignored).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { BAD, IMAGES } from '../helpers/fixtures.js';
+import { BAD, IMAGES, fixture, image } from '../helpers/fixtures.js';
+import { isImgpipeError, runRecipe } from '../../wasm/node.js';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, serveStatic, type StaticServer, PHOTO, PHOTO_VARIANTS } from './harness.js';
 
 let server: StaticServer;
@@ -33,8 +36,13 @@ describe('browser preview in Chromium', () => {
   it('runs the recipe in a Web Worker and shows the six variants with their dimensions', async () => {
     const { page, errors } = await openPreview();
     await page.setInputFiles('#file', `${IMAGES}${PHOTO}`);
-    // Progress shows while the worker runs.
+    // Progress shows while the worker runs, and the page stays responsive: its elapsed-time counter,
+    // driven by a main-thread timer, keeps changing while the worker decodes and encodes.
     await page.waitForSelector('body[data-state="busy"]');
+    const first = await page.waitForFunction(() => /\d+\.\d s$/.exec(document.getElementById('status')?.textContent ?? '')?.[0]);
+    const firstTick = await first.jsonValue();
+    await page.waitForFunction((t) => { const m = /\d+\.\d s$/.exec(document.getElementById('status')?.textContent ?? ''); return m !== null && m[0] !== t; }, firstTick);
+    expect(await page.getAttribute('body', 'data-state')).toBe('busy');
     await page.waitForFunction(() => document.querySelectorAll('figure.variant').length === 6, undefined, { timeout: 60_000 });
     const variants = await page.$$eval('figure.variant', (figs) => figs.map((f) => {
       const d = (f as HTMLElement).dataset;
@@ -46,7 +54,10 @@ describe('browser preview in Chromium', () => {
     await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('figure.variant img')).every((i) => i.complete && i.naturalWidth > 0));
     const natural = await page.$$eval('figure.variant img', (imgs) => imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]));
     expect(natural).toEqual(variants.map((v) => [v.width, v.height]));
-    expect(await page.textContent('#status')).toMatch(/^2725×2225 jpeg, .* → 6 variants in \d+ ms/);
+    expect(await page.textContent('#status')).toMatch(/^2725×2225 jpeg, .* → 6 variants in \d+ ms .*; watermark “© imgpipe” on large, medium$/);
+    // The watermarked sizes are marked as such: the recipe watermarks large and medium, not the thumbnail.
+    expect(await page.$$eval('figure.variant', (figs) => figs.map((f) => [(f as HTMLElement).dataset.size, (f as HTMLElement).dataset.watermark])))
+      .toEqual([['large', 'true'], ['large', 'true'], ['medium', 'true'], ['medium', 'true'], ['thumb', 'false'], ['thumb', 'false']]);
     expect(await page.textContent('#error')).toBe('');
     // The x-oss-process box previews its string on the same file, and again when it is edited.
     await page.waitForSelector('#process-out:not([hidden])', { timeout: 30_000 });
@@ -68,8 +79,32 @@ describe('browser preview in Chromium', () => {
     expect(await page.textContent('#error')).toMatch(/^UNSUPPORTED_FORMAT: .+/);
     expect(await page.$$('figure.variant')).toHaveLength(0);
 
-    await page.setInputFiles('#file', `${BAD}truncated.png`);
-    await page.waitForFunction(() => document.body.dataset.state === 'error' && (document.getElementById('error')?.textContent ?? '').startsWith('CORRUPT_IMAGE'), undefined, { timeout: 30_000 });
+    // Damaged photos: the page shows exactly the typed error Node's runRecipe throws for the same bytes.
+    for (const name of ['corrupt-header.jpg', 'truncated.jpg', '65536-uint32-limit.png']) {
+      const expected = await runRecipe(fixture(`bad/${name}`), { key: name }).then(() => 'no error', (e: unknown) => (isImgpipeError(e) ? `${e.code}: ${e.message}` : String(e)));
+      expect(expected).toMatch(/^(CORRUPT_IMAGE|IMAGE_TOO_LARGE): Expected /);
+      await page.setInputFiles('#file', `${BAD}${name}`);
+      await page.waitForFunction((text) => document.body.dataset.state === 'error' && document.getElementById('error')?.textContent === text, expected, { timeout: 30_000 });
+      expect(await page.$$('figure.variant')).toHaveLength(0);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('takes a dropped photo as well as a chosen one', async () => {
+    const { page, errors } = await openPreview();
+    const bytes = [...image('320x240.jpg')];
+    await page.evaluate((data) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], 'dropped.jpg', { type: 'image/jpeg' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForFunction(() => document.querySelectorAll('figure.variant').length === 6, undefined, { timeout: 60_000 });
+    const keys = await page.$$eval('figure.variant', (figs) => figs.map((f) => [(f as HTMLElement).dataset.key, Number((f as HTMLElement).dataset.width)]));
+    expect(keys).toEqual([
+      ['resized/large/dropped.jpg', 320], ['webp/large/dropped.webp', 320], ['resized/medium/dropped.jpg', 320],
+      ['webp/medium/dropped.webp', 320], ['resized/thumb/dropped.jpg', 150], ['webp/thumb/dropped.webp', 150],
+    ]);
     expect(errors).toEqual([]);
     await page.close();
   });
