@@ -1,0 +1,74 @@
+/**
+ * JPEG decode benchmark: MozJPEG (the packaged decoder) against imgpipe's own decoder at full size
+ * and at the DCT scale the upload recipe's largest variant (1200 px wide) allows. Each case runs in
+ * its own child process so its peak RSS (VmHWM) is its own.
+ *
+ *   npx tsx bench/jpegdec.ts [--runs 7]
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { INPUTS, ensureElephants } from './inputs.js';
+
+type Mode = 'mozjpeg' | 'own-1/1' | 'own-recipe';
+const MODES: readonly Mode[] = ['mozjpeg', 'own-1/1', 'own-recipe'];
+const RECIPE_WIDTH = 1200;
+
+function peakRssMiB(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function child(path: string, mode: Mode, runs: number): Promise<void> {
+  await import('../wasm/node.js');
+  const { inspect } = await import('../src/decode.js');
+  const { chooseShrink } = await import('../src/decode.js');
+  const { decodeJpeg, decodeBaselineJpeg } = await import('../src/codecs/jpeg.js');
+  const bytes = new Uint8Array(readFileSync(path));
+  const header = inspect(bytes);
+  if (mode !== 'mozjpeg' && !(await decodeBaselineJpeg(bytes, header, 8))) {
+    // Progressive and other files the own decoder leaves to MozJPEG: nothing to measure.
+    console.log(JSON.stringify({ fallback: true }));
+    return;
+  }
+  const shrink = mode === 'own-recipe'
+    ? chooseShrink(header, { width: RECIPE_WIDTH, height: Math.round((RECIPE_WIDTH * header.height) / header.width) })
+    : 1;
+  const once = async () => {
+    const img = mode === 'mozjpeg' ? await decodeJpeg(bytes, header) : await decodeBaselineJpeg(bytes, header, shrink);
+    if (!img) throw new Error(`${path} is not handled by the own decoder`);
+    return img;
+  };
+  const first = await once(); // warm-up: compilation and instance creation
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await once();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  console.log(JSON.stringify({ median: times[Math.floor(times.length / 2)], shrink, size: `${first.width}x${first.height}`, peak: peakRssMiB() }));
+}
+
+function main(): void {
+  const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
+  ensureElephants((l) => console.error(l));
+  const self = fileURLToPath(import.meta.url);
+  console.log(`| input | decoder | output | median ms | peak RSS MiB |\n| --- | --- | --- | ---: | ---: |`);
+  for (const input of Object.values(INPUTS)) {
+    for (const mode of MODES) {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', input.path, mode, String(runs)], { encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { median: number; shrink: number; size: string; peak: number; fallback?: true };
+      if (r.fallback) {
+        console.log(`| ${input.label} | imgpipe jpegdec (${mode}) | not handled: falls back to MozJPEG | | |`);
+        continue;
+      }
+      const name = mode === 'mozjpeg' ? 'MozJPEG (@jsquash)' : `imgpipe jpegdec 1/${r.shrink}`;
+      console.log(`| ${input.label} | ${name} | ${r.size} | ${r.median.toFixed(0)} | ${r.peak.toFixed(0)} |`);
+    }
+  }
+}
+
+const at = process.argv.indexOf('--child');
+if (at >= 0) await child(process.argv[at + 1], process.argv[at + 2] as Mode, Number(process.argv[at + 3]));
+else main();
