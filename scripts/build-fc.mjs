@@ -12,7 +12,7 @@
  * bundle's `import.meta.url` (used to find wasm/ beside the code) is defined from __filename.
  *
  * Size: the FC Node.js runtime is not documented to provide ali-oss (see the shared spec, section 7),
- * so the bundle carries it. Two of its transitive dependencies are never reached on the FC code path
+ * so the bundle carries it. Three of its transitive dependencies are never reached on the FC code path
  * and are replaced (STUBS below): together they were over a third of the JavaScript. `.fc-build/meta.json`
  * is esbuild's metafile, and the script prints the biggest packages in the bundle.
  */
@@ -34,6 +34,8 @@ const wasmDir = join(root, 'dist/wasm');
  *   own TextDecoder (full ICU in the official builds FC runs), so nothing is lost.
  * - xmlbuilder (about 70 KB): xml2js loads it for its Builder at require time, but ali-oss uses
  *   xml2js only to parse (it writes XML with jstoxml). Using the Builder throws, naming this build.
+ * - win-release (with semver, about 20 KB): os-name calls it for urllib's user agent on Windows only;
+ *   FC runs Linux.
  */
 const STUBS = {
   'iconv-lite': `module.exports = {
@@ -42,6 +44,7 @@ const STUBS = {
 };`,
   xmlbuilder: `const refuse = () => { throw new Error('xmlbuilder is not bundled in the imgpipe Function Compute build (ali-oss only parses XML)'); };
 module.exports = { create: refuse, begin: refuse };`,
+  'win-release': `module.exports = () => '';`,
 };
 
 const stubPlugin = {
