@@ -439,7 +439,10 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
         req.socket.destroy();
         return;
       }
-      if (faulty && faults.delayMs) await sleep(faults.delayMs);
+      if (faulty && faults.delayMs) {
+        count('fault:delay');
+        await sleep(faults.delayMs);
+      }
       const headers = headerMap(req);
       const anonymous = headers.authorization === undefined && !r.query.some(([k]) => k === 'Signature');
       const failure = anonymous && options.allowAnonymous ? undefined : verifyRequest({ method, headers, query: r.query, bucket: r.bucket, key: r.key, region, now: new Date() }, credentials);

@@ -224,6 +224,8 @@ describe('upload handler against a faulty OSS (real ali-oss, real HTTP)', () => 
   it('a slow server (every answer delayed, within the timeout): no retries, complete', async () => {
     const r = await scenario('slow', { delayMs: 150 }, 6);
     expect(r.first.ok).toBe(true);
+    // Every request was held back: the idempotency HEAD, source HEAD and GET, six outputs and the manifest.
+    expect(r.injected.delay).toBeGreaterThanOrEqual(10);
     expect(r.retries).toEqual([]);
   });
 
