@@ -24,7 +24,8 @@ interface Image {
 }
 /** The slice of imgpipe's public API the benchmark uses, checked at load time. */
 interface ImgpipeApi {
-  processUpload(bytes: Uint8Array, options: { key: string; recipe?: unknown }): Promise<readonly Variant[]>;
+  processUpload(bytes: Uint8Array, options: { key: string; recipe?: unknown; encoder?: unknown }): Promise<readonly Variant[]>;
+  createWorkerPool?(options?: { threads?: number }): { readonly threads: number; readonly encode: unknown };
   decode(bytes: Uint8Array): Promise<Image>;
   resize(image: Image, options: { width?: number }): Promise<Image>;
   encode(image: Image, format: OutputFormat, options?: { quality?: number }): Promise<Uint8Array>;
@@ -108,15 +109,17 @@ export const imgpipe: Competitor = {
     const { api, entry } = await loadApi();
     const watermark = workload.outputs.some((o) => o.watermark);
     const recipe = recipeFor(api, watermark);
+    // All cores: the recipe's encodes go to a worker pool with one thread per core (the pool's default).
+    const pool = threads === 'all' && api.createWorkerPool ? api.createWorkerPool() : undefined;
     return {
       settings: [
         `imgpipe from ${entry}`,
         workload.kind === 'recipe' ? `processUpload with the default recipe, ${watermark ? 'watermark on large+medium' : 'watermark removed'}` : 'decode -> resize -> encode',
-        `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1)' : 'library default'}`,
+        `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1), encodes in the main thread' : pool ? `encodes on createWorkerPool() with ${pool.threads} threads` : 'library default'}`,
       ].join('; '),
       async run(input, outputs): Promise<BenchOutput[]> {
         if (workload.kind === 'recipe') {
-          return checkRecipeOutputs(await api.processUpload(input, { key: 'uploads/bench.jpg', recipe }), outputs);
+          return checkRecipeOutputs(await api.processUpload(input, { key: 'uploads/bench.jpg', recipe, encoder: pool?.encode }), outputs);
         }
         const image = await api.decode(input);
         const results: BenchOutput[] = [];

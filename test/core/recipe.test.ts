@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { DEFAULT_RECIPE, processUpload, type Recipe } from '../../wasm/node.js';
+import { DEFAULT_RECIPE, processUpload, runRecipe, type Recipe } from '../../wasm/node.js';
 import { image, listImages } from '../helpers/fixtures.js';
 import { sharpRaw, similarity } from '../helpers/compare.js';
 
@@ -69,6 +69,22 @@ describe('recipe rules', () => {
     expect(variants.map((v) => `${v.size}:${v.width}x${v.height}`)).toEqual([
       'large:320x240', 'large:320x240', 'medium:320x240', 'medium:320x240', 'thumb:150x112', 'thumb:150x112',
     ]);
+  });
+
+  it('decodes a large JPEG at the DCT scale the largest size allows, with the same sizes and look as a full decode', async () => {
+    // 2725x2225: the 1200 px size fits in a 1/2-scale decode (1363x1113), so the recipe never holds the full image.
+    const bytes = image('2569067123_aca715a2ee_o.jpg');
+    const shrunk = await runRecipe(bytes, { key: 'p.jpg', recipe });
+    const full = await runRecipe(bytes, { key: 'p.jpg', recipe: { ...recipe, fastShrinkOnLoad: false } });
+    expect(shrunk.source).toEqual(full.source);
+    expect(shrunk.source).toMatchObject({ width: 2725, height: 2225 });
+    expect(shrunk.variants.map((v) => `${v.key} ${v.width}x${v.height}`)).toEqual(full.variants.map((v) => `${v.key} ${v.width}x${v.height}`));
+    for (const [i, v] of shrunk.variants.entries()) {
+      expect(Buffer.compare(v.bytes, full.variants[i].bytes), `${v.key} differs from the full decode`).not.toBe(0);
+      const sim = await similarity(await sharpRaw(v.bytes), await sharpRaw(full.variants[i].bytes));
+      expect(sim.hash, v.key).toBeLessThanOrEqual(2);
+      expect(sim.delta, v.key).toBeLessThanOrEqual(3);
+    }
   });
 
   it('keeps transparency in WebP and flattens it onto white in JPEG', async () => {
@@ -141,6 +157,8 @@ describe('recipe rules', () => {
     [{ outputs: [{ format: 'gif', quality: 80, key: '{size}/{name}' }] }, 'Expected one of jpeg, png, webp for recipe.outputs[0].format but received "gif"'],
     [{ outputs: [{ format: 'jpeg', quality: 101, key: '{size}/{name}' }] }, 'Expected an integer between 1 and 100 for recipe.outputs[0].quality but received 101'],
     [{ outputs: [{ format: 'jpeg', quality: 80, key: 'same.jpg' }] }, 'Expected a key template containing {size} and {name} or {base} for recipe.outputs[0].key but received "same.jpg"'],
+    [{ fastShrinkOnLoad: 'yes' }, 'Expected true or false for recipe.fastShrinkOnLoad but received "yes"'],
+    [{ linear: 1 }, 'Expected true or false for recipe.linear but received 1'],
   ])('refuses a bad recipe %#', async (patch, message) => {
     const bad = { ...DEFAULT_RECIPE, ...patch } as Recipe;
     await expect(processUpload(image('320x240.jpg'), { key: 'a.jpg', recipe: bad })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
