@@ -143,6 +143,14 @@ describe('baseline JPEG encoder against sharp', () => {
     expect(markers(jpeg)).not.toContain(0xc0);
     expect((await sharp(jpeg).metadata()).isProgressive).toBe(true);
   });
+
+  it('progressive encodes honour 4:4:4 and greyscale too', async () => {
+    const s = sources.get('concert.jpg 333x211')!;
+    const full = await sharp(await encodeJpeg(s.image, { quality: 85, progressive: true, subsampling: '4:4:4' })).metadata();
+    expect(full).toMatchObject({ isProgressive: true, chromaSubsampling: '4:4:4', channels: 3 });
+    const grey = await sharp(await encodeJpeg(s.image, { quality: 85, progressive: true, grayscale: true })).metadata();
+    expect(grey).toMatchObject({ isProgressive: true, channels: 1 });
+  });
 });
 
 describe('baseline JPEG encoder: errors and limits', () => {

@@ -6,6 +6,7 @@
 // so the row pass runs on the transposed block and the column pass on the re-transposed result.
 // Every intermediate is the C code's exact integer, so the output equals the scalar reference.
 import { NATURAL_ORDER } from './tables';
+import { allocPermanent } from '../../kernels/assembly/memory';
 
 const F_0_298: i32 = 2446;
 const F_0_390: i32 = 3196;
@@ -111,9 +112,9 @@ const F_3_072: i32 = 25172;
 }
 
 /**
- * DCT and quantise the 8x8 samples at `src` (row stride `stride`) into 64 i16 coefficients in zigzag
- * order at `out`, using the table at `table` (see tables.ts) and two 256-byte scratch blocks at `ws`.
- * Returns nothing; the bitmask of non-zero coefficients (zigzag order) is stored at out + 128.
+ * DCT and quantise the 8x8 samples at `src` (row stride `stride`) into 64 i16 coefficients in
+ * natural order at `out`, using the table at `table` (see tables.ts) and two 256-byte scratch
+ * blocks at `ws`; the zigzag-order mask of the non-zero ones goes to out + 128.
  */
 export function fdctBlock(src: usize, stride: usize, table: usize, ws: usize, out: usize): void {
   const a = ws, b = ws + 256;
@@ -129,26 +130,52 @@ export function fdctBlock(src: usize, stride: usize, table: usize, ws: usize, ou
   transpose(b, a);
   pass(a, false);
   pass(a + 16, false);
-  // Quantise in natural order into i16 at b, then reorder to zigzag.
+  // Quantise, and keep the coefficients in natural order.
   const q = table + 64;
   for (let r: usize = 0; r < 8; r++) {
     const lo = quantize(v128.load(a + (r << 5)), q + (r << 5));
     const hi = quantize(v128.load(a + (r << 5), 16), q + (r << 5) + 16);
-    v128.store(b + (r << 4), i16x8.narrow_i32x4_s(lo, hi));
-  }
-  for (let k: usize = 0; k < 64; k++) {
-    store<i16>(out + (k << 1), load<i16>(b + (<usize>load<u8>(NATURAL_ORDER + k) << 1)));
+    v128.store(out + (r << 4), i16x8.narrow_i32x4_s(lo, hi));
   }
   storeMask(out);
 }
 
-/** Bitmask of the non-zero coefficients among the 64 zigzag-ordered ones at `out`, kept at out + 128. */
+/**
+ * i8x16.swizzle selectors that reorder 64 bytes from natural to zigzag order: for zigzag vector z
+ * and natural vector n, at (z * 4 + n) * 16, the lanes of n that land in z (0x80, i.e. zero,
+ * elsewhere). Built once per instance.
+ */
+const ZIGZAG_SWIZZLE: usize = allocPermanent(256);
+for (let z: usize = 0; z < 4; z++) {
+  for (let n: usize = 0; n < 4; n++) {
+    for (let l: usize = 0; l < 16; l++) {
+      const nat = <usize>load<u8>(NATURAL_ORDER + z * 16 + l);
+      store<u8>(ZIGZAG_SWIZZLE + (z * 4 + n) * 16 + l, nat >> 4 == n ? <u8>(nat & 15) : 0x80);
+    }
+  }
+}
+
+/**
+ * The non-zero coefficients of the block at `out` as a u64 in zigzag order (bit k: the k-th
+ * coefficient in zigzag order), kept at out + 128. The entropy coder walks these bits, so runs of
+ * zeros cost nothing and the block itself never needs reordering.
+ */
 // @ts-ignore: decorator
-@inline export function storeMask(out: usize): void {
+@inline function storeMask(out: usize): void {
   const z = i16x8.splat(0);
+  // One byte per coefficient, 0xFF where non-zero, natural order.
+  const n0 = i8x16.narrow_i16x8_s(i16x8.ne(v128.load(out), z), i16x8.ne(v128.load(out, 16), z));
+  const n1 = i8x16.narrow_i16x8_s(i16x8.ne(v128.load(out, 32), z), i16x8.ne(v128.load(out, 48), z));
+  const n2 = i8x16.narrow_i16x8_s(i16x8.ne(v128.load(out, 64), z), i16x8.ne(v128.load(out, 80), z));
+  const n3 = i8x16.narrow_i16x8_s(i16x8.ne(v128.load(out, 96), z), i16x8.ne(v128.load(out, 112), z));
   let mask: u64 = 0;
-  for (let i: usize = 0; i < 8; i++) {
-    mask |= <u64>i16x8.bitmask(i16x8.ne(v128.load(out + (i << 4)), z)) << (i << 3);
+  for (let k: usize = 0; k < 4; k++) {
+    const t = ZIGZAG_SWIZZLE + (k << 6);
+    const zz = v128.or(
+      v128.or(i8x16.swizzle(n0, v128.load(t)), i8x16.swizzle(n1, v128.load(t, 16))),
+      v128.or(i8x16.swizzle(n2, v128.load(t, 32)), i8x16.swizzle(n3, v128.load(t, 48))),
+    );
+    mask |= <u64>i8x16.bitmask(zz) << <u64>(k << 4);
   }
   store<u64>(out + 128, mask);
 }

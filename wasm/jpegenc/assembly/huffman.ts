@@ -2,8 +2,11 @@
 // over every block, jpeg_gen_optimal_table() per table (Annex K.2 with the reserved all-ones code
 // point and the 16-bit length limit), then the entropy-coded pass with 0xFF byte stuffing.
 //
-// Blocks come from fdct.ts: 64 i16 in zigzag order and, at +128, a u64 mask of the non-zero ones,
-// so both passes walk only the non-zero coefficients (the run length is the gap between bits).
+// Blocks come from fdct.ts: 64 i16 in natural order and, at +128, a u64 mask of the non-zero ones in
+// zigzag order, so both passes walk only the non-zero coefficients (a run of zeros is the gap
+// between two bits) and look each one up through the zigzag table.
+
+import { NATURAL_ORDER } from './tables';
 
 /** Bytes per coefficient block: 64 i16, the u64 non-zero mask, padding to 16. */
 export const BLOCK_BYTES: usize = 144;
@@ -171,8 +174,7 @@ export function startBits(out: usize): void {
 }
 
 /** Move whole bytes out of the accumulator, stuffing a zero after every 0xFF. */
-// @ts-ignore: decorator
-@inline function drain(): void {
+function drain(): void {
   while (accBits >= 8) {
     accBits -= 8;
     const b = <u8>(acc >> <u64>accBits);
@@ -190,7 +192,19 @@ export function startBits(out: usize): void {
 @inline function put(bits: u32, size: i32): void {
   acc = (acc << <u64>size) | <u64>bits;
   accBits += size;
-  if (accBits >= 32) drain();
+  if (accBits >= 32) {
+    // Four bytes at once unless one of them is 0xFF (then it needs a stuffed zero after it):
+    // ~w has a zero byte exactly where w has 0xFF.
+    const w = <u32>(acc >> <u64>(accBits - 32));
+    const x = ~w;
+    if (((x - 0x01010101) & ~x & 0x80808080) == 0) {
+      store<u32>(outPtr, bswap<u32>(w));
+      outPtr += 4;
+      accBits -= 32;
+    } else {
+      drain();
+    }
+  }
 }
 
 /** Append the code for `sym` followed by the low `extra` bits of `value`. */
@@ -224,7 +238,7 @@ export function startBits(out: usize): void {
       else bump(ac, 0xf0);
       r -= 16;
     }
-    const v = <i32>load<i16>(block + (<usize>z << 1));
+    const v = <i32>load<i16>(block + (<usize>load<u8>(NATURAL_ORDER + <usize>z) << 1));
     n = nbits(v);
     if (emit) putSymbol(ac, (r << 4) + n, v < 0 ? v - 1 : v, n);
     else bump(ac, (r << 4) + n);

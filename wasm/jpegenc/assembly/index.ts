@@ -41,7 +41,8 @@ export function encodedBytes(): i32 {
  * predictions carried per component: counting symbols (`emit` false) or writing them.
  * Tables at `huff`: DC 0, AC 0, DC 1, AC 1.
  */
-function scan(yCoef: usize, cbCoef: usize, crCoef: usize, mcusX: i32, mcusY: i32, hs: i32, yBW: i32, gray: bool, huff: usize, emit: bool): void {
+// @ts-ignore: decorator
+@inline function scan(yCoef: usize, cbCoef: usize, crCoef: usize, mcusX: i32, mcusY: i32, hs: i32, yBW: i32, gray: bool, huff: usize, emit: bool): void {
   const dc0 = huff, ac0 = huff + HUFF_TABLE_BYTES, dc1 = huff + 2 * HUFF_TABLE_BYTES, ac1 = huff + 3 * HUFF_TABLE_BYTES;
   let lastY = 0, lastCb = 0, lastCr = 0;
   for (let my = 0; my < mcusY; my++) {
