@@ -6,8 +6,9 @@
  *   npm run bench                    full run (about 10 minutes on 2 cores)
  *   npm run bench -- --quick         < 1 minute: recipe on the standard photo, one thread, 3 runs
  *   options: --runs N --warmup N --watermark --only imgpipe,sharp --workloads recipe-photo,...
- *            --cold-runs N --no-cold --no-all-cores --name BASE (result file names; default latest,
- *            or quick / watermark for those modes)
+ *            --cold-runs N --no-cold --no-all-cores --no-browser --name BASE (result file names;
+ *            default latest, or quick / watermark for those modes). The browser row (bench/browser.ts)
+ *            runs in full runs only, not with --quick, --only or --workloads.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { BENCH_DIR, CACHE_DIR, INPUTS, ROOT_DIR, ensureElephants } from './input
 import { ssim, type PixelBuffer } from './ssim.js';
 import { formatTable, summarize, type Summary } from './stats.js';
 import { renderBarChart, type ChartGroup } from './svg.js';
+import { benchBrowser, formatBrowserTable, type BrowserBenchResult } from './browser.js';
 import { workloads as allWorkloads, type Workload } from './workloads.js';
 
 interface Options {
@@ -34,6 +36,8 @@ interface Options {
   readonly workloads?: readonly string[];
   readonly coldRuns: number;
   readonly allCores: boolean;
+  /** The recipe in Chromium (a Web Worker) against Node, same machine (bench/browser.ts). */
+  readonly browser: boolean;
   /** Base name of the result files in bench/results/ (`latest` writes latest.json + recipe.svg). */
   readonly name: string;
 }
@@ -58,6 +62,7 @@ function parseOptions(argv: string[]): Options {
       'cold-runs': { type: 'string' },
       'no-cold': { type: 'boolean', default: false },
       'no-all-cores': { type: 'boolean', default: false },
+      'no-browser': { type: 'boolean', default: false },
       name: { type: 'string' },
     },
     strict: true,
@@ -82,6 +87,7 @@ function parseOptions(argv: string[]): Options {
     workloads: list(values.workloads) ?? (quick ? ['recipe-photo'] : undefined),
     coldRuns: values['no-cold'] || quick ? 0 : int('cold-runs', values['cold-runs'], 3, 1),
     allCores: !(values['no-all-cores'] || quick),
+    browser: !(values['no-browser'] || quick || values.only !== undefined || values.workloads !== undefined),
     // Partial or variant runs get their own files, so they never replace the full default figures.
     name: values.name ?? (quick ? 'quick' : values.watermark ? 'watermark' : 'latest'),
   });
@@ -461,6 +467,17 @@ async function main(): Promise<void> {
     }
   }
 
+  // The browser row: the same recipe in Chromium's Web Worker and in Node, one after the other.
+  let browser: BrowserBenchResult | undefined;
+  if (opts.browser) {
+    log('browser: recipe in Chromium (Web Worker) vs Node ...');
+    try {
+      browser = await benchBrowser({ runs: opts.runs, warmup: opts.warmup, watermark: opts.watermark });
+    } catch (e) {
+      log(`browser row unavailable: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   // ---- report ----
   const out: string[] = [];
   out.push(`imgpipe benchmark — ${command}`);
@@ -485,6 +502,7 @@ async function main(): Promise<void> {
     out.push('', `## cold start: fresh process -> recipe on the standard photo done -> exit (${how})`);
     out.push(formatTable(['competitor', 'process median', 'process min', 'first recipe done at', 'peak RSS MiB'], coldRows));
   }
+  if (browser) out.push('', '## browser: the recipe in Chromium (module Web Worker, dist/web.standalone.js) vs Node (dist/node.js)', formatBrowserTable(browser));
   out.push('', '## settings');
   for (const rep of reports.slice(0, 1)) {
     for (const r of rep.rows) {
@@ -514,6 +532,7 @@ async function main(): Promise<void> {
       rows: rep.rows.map((r) => ({ ...r, single: stripFiles(r.single), all: stripFiles(r.all), cost: rep.costs[r.competitor] })),
     })),
     coldStart: cold,
+    browser,
   };
   writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(json, null, 2)}\n`);
   const svg = renderBarChart({

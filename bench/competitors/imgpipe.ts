@@ -26,8 +26,10 @@ interface Image {
 interface ImgpipeApi {
   processUpload(bytes: Uint8Array, options: { key: string; recipe?: unknown; encoder?: unknown }): Promise<readonly Variant[]>;
   createWorkerPool?(options?: { threads?: number }): { readonly threads: number; readonly encode: unknown };
-  decode(bytes: Uint8Array): Promise<Image>;
-  resize(image: Image, options: { width?: number }): Promise<Image>;
+  decode(bytes: Uint8Array, options?: { shrinkTo?: { width: number; height: number } }): Promise<Image>;
+  inspect(bytes: Uint8Array): { width: number; height: number; orientation: number };
+  resizeTarget(width: number, height: number, options: { width?: number }): { width: number; height: number };
+  resize(image: Image, options: { width?: number; height?: number; fit?: 'fill' }): Promise<Image>;
   encode(image: Image, format: OutputFormat, options?: { quality?: number }): Promise<Uint8Array>;
   readonly DEFAULT_RECIPE?: Readonly<Record<string, unknown>>;
 }
@@ -71,7 +73,7 @@ async function loadApi(): Promise<{ api: ImgpipeApi; entry: string }> {
   const { entry, why } = chooseEntry();
   if (!existsSync(join(ROOT_DIR, entry))) throw new Error(`imgpipe not found at ${entry}`);
   const mod = (await import(pathToFileURL(join(ROOT_DIR, entry)).href)) as Record<string, unknown>;
-  const missing = ['processUpload', 'decode', 'resize', 'encode'].filter((name) => typeof mod[name] !== 'function');
+  const missing = ['processUpload', 'decode', 'inspect', 'resizeTarget', 'resize', 'encode'].filter((name) => typeof mod[name] !== 'function');
   if (missing.length > 0) throw new Error(`imgpipe API incomplete in ${entry}: missing ${missing.join(', ')}`);
   return { api: mod as unknown as ImgpipeApi, entry: `${entry} (${why})` };
 }
@@ -114,17 +116,21 @@ export const imgpipe: Competitor = {
     return {
       settings: [
         `imgpipe from ${entry}`,
-        workload.kind === 'recipe' ? `processUpload with the default recipe, ${watermark ? 'watermark on large+medium' : 'watermark removed'}` : 'decode -> resize -> encode',
+        workload.kind === 'recipe' ? `processUpload with the default recipe (fastShrinkOnLoad), ${watermark ? 'watermark on large+medium' : 'watermark removed'}` : 'decode({ shrinkTo }) -> resize -> encode',
         `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1), encodes in the main thread' : pool ? `encodes on createWorkerPool() with ${pool.threads} threads` : 'library default'}`,
       ].join('; '),
       async run(input, outputs): Promise<BenchOutput[]> {
         if (workload.kind === 'recipe') {
           return checkRecipeOutputs(await api.processUpload(input, { key: 'uploads/bench.jpg', recipe, encoder: pool?.encode }), outputs);
         }
-        const image = await api.decode(input);
+        // Shrink-on-load for the largest output, as a caller who knows the target size asks for it.
+        const header = api.inspect(input);
+        const [w, h] = header.orientation >= 5 ? [header.height, header.width] : [header.width, header.height];
+        const widest = Math.max(...outputs.map((o) => o.width));
+        const image = await api.decode(input, { shrinkTo: api.resizeTarget(w, h, { width: widest }) });
         const results: BenchOutput[] = [];
         for (const spec of outputs) {
-          const resized = await api.resize(image, { width: spec.width });
+          const resized = await api.resize(image, { ...api.resizeTarget(w, h, { width: spec.width }), fit: 'fill' });
           const bytes = await api.encode(resized, spec.format, { quality: spec.quality });
           results.push({ name: spec.name, bytes, width: resized.width, height: resized.height });
         }
