@@ -22,8 +22,8 @@ const STD_CHROMINANCE: usize = memory.data<u8>([
 ]);
 
 /**
- * Per table: 64 quantiser values (u8, natural order) followed by three i32 rows of 64 for the SIMD
- * quantiser (reciprocal, correction, scale). Built at instantiation-time-sized permanent storage and
+ * Per table (luminance, then chrominance): 64 quantiser values (u8, natural order), then three rows
+ * of 64 u32 for the SIMD quantiser (reciprocal, correction, scale). Allocated once per instance and
  * rewritten for each call's quality.
  */
 export const TABLE_BYTES: usize = 64 + 3 * 256;
