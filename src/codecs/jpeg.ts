@@ -1,17 +1,16 @@
 /**
- * JPEG decoding. Baseline files go through imgpipe's own decoder (`wasm/jpegdec/`), which can decode
- * straight to 1/2, 1/4 or 1/8 of the size in the DCT domain (libjpeg's scale_denom, what sharp calls
- * shrink-on-load) with the same pixels libjpeg-turbo produces. What it doesn't handle (progressive,
- * arithmetic, 12-bit, multi-scan, RGB-coded) goes through MozJPEG at full size; CMYK/YCCK through
- * jpeg-js, because MozJPEG's build exits on them.
+ * JPEG decoding. Sequential and progressive Huffman files go through imgpipe's own decoder
+ * (`wasm/jpegdec/`), which can decode straight to 1/2, 1/4 or 1/8 of the size in the DCT domain
+ * (libjpeg's scale_denom, what sharp calls shrink-on-load) with the same pixels libjpeg-turbo
+ * produces. What it doesn't handle (arithmetic, 12-bit, multi-scan sequential, RGB-coded) goes
+ * through MozJPEG at full size; CMYK/YCCK through jpeg-js, because MozJPEG's build exits on them.
  */
 import mozjpegDec from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
 import jpegJs from 'jpeg-js';
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { getWasmModule } from '../wasm.js';
-import { EmscriptenCodec, RECYCLE_BYTES, codecMessage } from './instance.js';
+import { EmscriptenCodec, OwnedInstance, codecMessage } from './instance.js';
 
 interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
 
@@ -43,87 +42,107 @@ interface JpegDecExports {
   outWidth(): number;
   outHeight(): number;
   outPtr(): number;
+  scanSs(): number;
+  scanSe(): number;
+  scanAh(): number;
+  scanAl(): number;
+  progressionComponent(): number;
+  progressionCoefficient(): number;
+  progressionExpectedAh(): number;
 }
 
 type StatusName =
   | 'OK' | 'NOT_HANDLED' | 'OUT_OF_MEMORY' | 'BAD_HUFFMAN_CODE' | 'PREMATURE_END' | 'BAD_RESTART'
-  | 'EXTRANEOUS_DATA' | 'BAD_SEGMENT' | 'BAD_HUFFMAN_TABLE' | 'BAD_STRUCTURE' | 'MISSING_EOI';
+  | 'EXTRANEOUS_DATA' | 'BAD_SEGMENT' | 'BAD_HUFFMAN_TABLE' | 'BAD_STRUCTURE' | 'MISSING_EOI'
+  | 'BAD_SCAN_PARAMETERS' | 'BAD_PROGRESSION' | 'INCOMPLETE_PROGRESSION';
+
+type DamageStatus = Exclude<StatusName, 'OK' | 'NOT_HANDLED' | 'OUT_OF_MEMORY'>;
 
 /**
  * What each damage status means, worded like libjpeg's own warnings so a file is refused with the
  * same words whichever decoder saw it (the module exports each status's number under this name).
+ * The progressive statuses add the offending scan's values, read from the module after the call.
  */
-const DAMAGE_MESSAGES: Readonly<Record<Exclude<StatusName, 'OK' | 'NOT_HANDLED' | 'OUT_OF_MEMORY'>, string>> = Object.freeze({
-  BAD_HUFFMAN_CODE: 'Corrupt JPEG data: bad Huffman code',
-  PREMATURE_END: 'Corrupt JPEG data: premature end of data segment',
-  BAD_RESTART: 'Corrupt JPEG data: restart marker missing or out of sequence',
-  EXTRANEOUS_DATA: 'Corrupt JPEG data: extraneous bytes where a marker belongs',
-  BAD_SEGMENT: 'Bogus marker segment (length or fields out of range)',
-  BAD_HUFFMAN_TABLE: 'Bogus Huffman table definition',
-  BAD_STRUCTURE: 'Invalid JPEG file structure (markers missing or out of order)',
-  MISSING_EOI: 'Premature end of JPEG file (no EOI marker after the image data)',
+const DAMAGE_MESSAGES: Readonly<Record<DamageStatus, (k: JpegDecExports) => string>> = Object.freeze({
+  BAD_HUFFMAN_CODE: () => 'Corrupt JPEG data: bad Huffman code',
+  PREMATURE_END: () => 'Corrupt JPEG data: premature end of data segment',
+  BAD_RESTART: () => 'Corrupt JPEG data: restart marker missing or out of sequence',
+  EXTRANEOUS_DATA: () => 'Corrupt JPEG data: extraneous bytes where a marker belongs',
+  BAD_SEGMENT: () => 'Bogus marker segment (length or fields out of range)',
+  BAD_HUFFMAN_TABLE: () => 'Bogus Huffman table definition',
+  BAD_STRUCTURE: () => 'Invalid JPEG file structure (markers missing or out of order)',
+  MISSING_EOI: () => 'Premature end of JPEG file (no EOI marker after the image data)',
+  BAD_SCAN_PARAMETERS: (k) =>
+    `Invalid progressive parameters Ss=${k.scanSs()} Se=${k.scanSe()} Ah=${k.scanAh()} Al=${k.scanAl()}` +
+    ' (allowed: Ss = Se = 0 for a DC scan, 1 <= Ss <= Se <= 63 for an AC scan of one component, Ah = 0 or Al + 1, Al <= 13)',
+  BAD_PROGRESSION: (k) => k.progressionExpectedAh() < 0
+    ? `Inconsistent progression sequence: an AC scan (Ss=${k.scanSs()}) of component ${k.progressionComponent()} before its DC scan`
+    : `Inconsistent progression sequence for component ${k.progressionComponent()} coefficient ${k.progressionCoefficient()}: expected Ah=${k.progressionExpectedAh()} after the earlier scans but received Ah=${k.scanAh()}`,
+  INCOMPLETE_PROGRESSION: () => 'Incomplete progressive JPEG: the image ends before every coefficient of every component is fully coded',
 });
 
-let own: { exports: JpegDecExports; status: ReadonlyMap<number, StatusName> } | undefined;
+const STATUS_NAMES: readonly StatusName[] = ['OK', 'NOT_HANDLED', 'OUT_OF_MEMORY', ...(Object.keys(DAMAGE_MESSAGES) as DamageStatus[])];
 
-async function ownDecoder(): Promise<NonNullable<typeof own>> {
-  if (own) return own;
-  const module = await getWasmModule('jpegdec');
-  // Another call may have created it while this one awaited the (memoised) module.
-  if (!own) {
-    const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as unknown as JpegDecExports;
-    const names: StatusName[] = ['OK', 'NOT_HANDLED', 'OUT_OF_MEMORY', ...(Object.keys(DAMAGE_MESSAGES) as StatusName[])];
-    const status = new Map(names.map((n) => [(instance.exports[n] as WebAssembly.Global).value as number, n]));
-    own = { exports, status };
-  }
-  return own;
+let own = new OwnedInstance<JpegDecExports>('jpegdec');
+/** Status number → name, read once from the module's exported constants. */
+let statusNames: ReadonlyMap<number, StatusName> | undefined;
+
+function statusOf(k: JpegDecExports, code: number): StatusName | undefined {
+  statusNames ??= new Map(STATUS_NAMES.map((n) => [((k as unknown as Record<string, WebAssembly.Global>)[n]).value as number, n]));
+  return statusNames.get(code);
 }
 
-/** Forget the decoder instance (tests and memory-pressure hooks). */
+/** Forget the decoder instances (tests and memory-pressure hooks). */
 export function resetJpegDecoder(): void {
-  own = undefined;
+  own = new OwnedInstance<JpegDecExports>('jpegdec');
   decoder.reset();
 }
 
+/** Diagnostics: the own decoder's warm memory and how many instances it has created. */
+export function jpegDecoderStats(): Readonly<{ memoryBytes: number; instancesCreated: number }> {
+  return own.stats();
+}
+
 /**
- * Run imgpipe's own baseline decoder. Returns undefined when the file is outside what it handles (the
- * caller falls back); throws CORRUPT_IMAGE for damage and IMAGE_TOO_LARGE when its memory can't grow.
+ * Run imgpipe's own decoder (sequential or progressive). Returns undefined when the file is outside
+ * what it handles (the caller falls back); throws CORRUPT_IMAGE for damage and IMAGE_TOO_LARGE when
+ * its memory can't grow.
  */
 export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink): Promise<RGBAImage | undefined> {
-  const d = await ownDecoder();
-  const k = d.exports;
-  // From here to the copy-out nothing awaits, so calls can't interleave on the shared memory.
-  let status: StatusName | undefined;
-  let image: RGBAImage | undefined;
+  let result: { status: StatusName | undefined; image?: RGBAImage; detail?: string };
   try {
-    k.reset();
-    const src = k.alloc(bytes.byteLength);
-    new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
-    status = d.status.get(k.decode(src, bytes.byteLength, shrink));
-    if (status === 'OK') {
-      const w = k.outWidth();
-      const h = k.outHeight();
+    result = await own.use((k) => {
+      k.reset();
+      const src = k.alloc(bytes.byteLength);
+      new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
+      const status = statusOf(k, k.decode(src, bytes.byteLength, shrink));
+      if (status !== 'OK') {
+        const describe = status && status in DAMAGE_MESSAGES ? DAMAGE_MESSAGES[status as DamageStatus] : undefined;
+        const detail = describe?.(k);
+        k.reset();
+        return { status, detail };
+      }
       if (k.imageWidth() !== header.width || k.imageHeight() !== header.height) {
         throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the JPEG header declares but the frame declares ${k.imageWidth()}x${k.imageHeight()}`);
       }
+      const w = k.outWidth();
+      const h = k.outHeight();
       const at = k.outPtr();
-      image = asImage(w, h, new Uint8ClampedArray(k.memory.buffer.slice(at, at + w * h * 4)));
-    }
-    k.reset();
+      const image = asImage(w, h, new Uint8ClampedArray(k.memory.buffer.slice(at, at + w * h * 4)));
+      k.reset();
+      return { status, image };
+    });
   } catch (e) {
-    // A trap leaves the instance in an unknown state: never reuse it, and let the fallback decide.
-    own = undefined;
+    // A trap has already cost the instance (OwnedInstance drops it): let the fallback decide.
     if (e instanceof ImgpipeError) throw e;
     return undefined;
   }
-  if (k.memory.buffer.byteLength > RECYCLE_BYTES) own = undefined;
-  if (status === 'OK' || status === 'NOT_HANDLED') return image;
+  const { status } = result;
+  if (status === 'OK' || status === 'NOT_HANDLED') return result.image;
   if (status === 'OUT_OF_MEMORY') {
     throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected the ${header.width}x${header.height} JPEG to fit in WebAssembly memory but its decoder ran out`);
   }
-  const message = status === undefined ? 'an unknown status' : DAMAGE_MESSAGES[status];
-  throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder reported: ${message}`);
+  throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder reported: ${result.detail ?? 'an unknown status'}`);
 }
 
 /**

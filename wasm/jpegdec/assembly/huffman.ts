@@ -258,3 +258,98 @@ export function decodeBlock(block: usize, dc: usize, ac: usize, lastDc: i32): i3
 export function resetError(): void {
   error = OK;
 }
+
+// ---- Progressive scans (jdphuff.c): one routine per scan type, working on whole-image coefficient
+// blocks that persist between scans. The end-of-band run carries over from block to block within a
+// scan and is cleared at restarts, as libjpeg's saved.EOBRUN is.
+let eobrun: i32 = 0;
+
+export function resetEobrun(): void {
+  eobrun = 0;
+}
+
+/** First DC scan: the difference from the predictor, scaled by 2^al. Returns the new predictor. */
+export function decodeDcFirst(block: usize, dc: usize, lastDc: i32, al: i32): i32 {
+  let s = decodeSymbol(dc);
+  if (s != 0) s = extend(getBits(s), s);
+  const v = lastDc + s;
+  store<i16>(block, <i16>(v << al));
+  return v;
+}
+
+/** DC refinement: one more bit of every DC coefficient. */
+export function decodeDcRefine(block: usize, al: i32): void {
+  if (getBits(1) != 0) store<i16>(block, <i16>(<i32>load<i16>(block) | (1 << al)));
+}
+
+/** First AC scan of the band ss..se: run/size symbols with end-of-band runs across blocks. */
+export function decodeAcFirst(block: usize, ac: usize, ss: i32, se: i32, al: i32): void {
+  if (eobrun > 0) {
+    eobrun--;
+    return;
+  }
+  for (let k = ss; k <= se; k++) {
+    const rs = decodeSymbol(ac);
+    const r = rs >> 4;
+    const s = rs & 15;
+    if (s != 0) {
+      // A run past the band lands on NATURAL's guard entries (coefficient 63), as in libjpeg.
+      k += r;
+      const v = extend(getBits(s), s);
+      store<i16>(block + (<usize>load<u8>(NATURAL + <usize>k) << 1), <i16>(v << al));
+    } else if (r == 15) {
+      k += 15;
+    } else {
+      eobrun = 1 << r;
+      if (r != 0) eobrun += getBits(r);
+      eobrun--;
+      break;
+    }
+  }
+}
+
+/**
+ * AC refinement (successive approximation): a correction bit for every coefficient already nonzero,
+ * new coefficients of magnitude 2^al placed after `r` still-zero ones. A new coefficient whose size
+ * isn't 1 is libjpeg's "bad Huffman code" warning, and damage here.
+ */
+export function decodeAcRefine(block: usize, ac: usize, ss: i32, se: i32, al: i32): void {
+  const p1 = 1 << al;
+  const m1 = -1 << al;
+  let k = ss;
+  if (eobrun == 0) {
+    for (; k <= se; k++) {
+      const rs = decodeSymbol(ac);
+      let r = rs >> 4;
+      let s = rs & 15;
+      if (s != 0) {
+        if (s != 1) error = BAD_HUFFMAN_CODE;
+        s = getBits(1) != 0 ? p1 : m1;
+      } else if (r != 15) {
+        eobrun = 1 << r;
+        if (r != 0) eobrun += getBits(r);
+        break; // the rest of this block is handled as part of the end-of-band run
+      }
+      // Step over nonzero coefficients (refining each) and r zero ones (ZRL: s = 0 places nothing).
+      do {
+        const at = block + (<usize>load<u8>(NATURAL + <usize>k) << 1);
+        const c = <i32>load<i16>(at);
+        if (c != 0) {
+          if (getBits(1) != 0 && (c & p1) == 0) store<i16>(at, <i16>(c >= 0 ? c + p1 : c + m1));
+        } else if (--r < 0) {
+          break;
+        }
+        k++;
+      } while (k <= se);
+      if (s != 0) store<i16>(block + (<usize>load<u8>(NATURAL + <usize>k) << 1), <i16>s);
+    }
+  }
+  if (eobrun > 0) {
+    for (; k <= se; k++) {
+      const at = block + (<usize>load<u8>(NATURAL + <usize>k) << 1);
+      const c = <i32>load<i16>(at);
+      if (c != 0 && getBits(1) != 0 && (c & p1) == 0) store<i16>(at, <i16>(c >= 0 ? c + p1 : c + m1));
+    }
+    eobrun--;
+  }
+}

@@ -1,9 +1,13 @@
-// imgpipe's baseline JPEG decoder with DCT-domain scaling ("shrink-on-load"): decodes sequential
-// Huffman 8-bit JPEGs (SOF0/SOF1, 1 or 3 components, integral sampling ratios, restart intervals)
+// imgpipe's JPEG decoder with DCT-domain scaling ("shrink-on-load"): decodes sequential and progressive
+// Huffman 8-bit JPEGs (SOF0/SOF1/SOF2, 1 or 3 components, integral sampling ratios, restart intervals)
 // straight to 1/1, 1/2, 1/4 or 1/8 of their size, pixel for pixel as libjpeg-turbo does with
 // scale_denom = 1, 2, 4, 8 and its default islow IDCT and fancy upsampling. Anything else is
 // answered NOT_HANDLED so the caller uses another decoder; damage is answered with a status code
 // (status.ts) instead of being decoded into grey blocks.
+//
+// Sequential files are decoded block by block straight into the component planes. Progressive files
+// first collect every scan into a coefficient buffer for the whole image, then run
+// the same IDCT, upsampling and colour conversion once the last scan is in.
 //
 // Calling convention (src/codecs/jpeg.ts): reset(), alloc() the input, copy the file in, decode();
 // on OK the RGBA pixels are at outPtr(), outWidth() x outHeight(), valid until the next reset().
@@ -12,11 +16,13 @@
 import { alloc, reset } from '../../kernels/assembly/memory';
 import {
   OK, NOT_HANDLED, OUT_OF_MEMORY, BAD_HUFFMAN_CODE, PREMATURE_END, BAD_RESTART, EXTRANEOUS_DATA,
-  BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI,
+  BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI, BAD_SCAN_PARAMETERS, BAD_PROGRESSION,
+  INCOMPLETE_PROGRESSION,
 } from './status';
 import {
   clearTables, defineTable, tableDefined, deriveTable, derivedTable, slot, startBits, decodeBlock,
   error, resetError, overrun, leftoverBytes, nextMarker, inputPosition, END_OF_INPUT, NATURAL,
+  resetEobrun, decodeDcFirst, decodeDcRefine, decodeAcFirst, decodeAcRefine,
 } from './huffman';
 import { idctIslow, idct4x4, idct2x2, idct1x1 } from './idct';
 import { FULLSIZE, H2V1_FANCY, H1V2_FANCY, H2V2_FANCY, REPLICATE, upsampleRow, yccRow, greyRow } from './output';
@@ -24,13 +30,16 @@ import { FULLSIZE, H2V1_FANCY, H1V2_FANCY, H2V2_FANCY, REPLICATE, upsampleRow, y
 export { alloc, reset };
 export {
   OK, NOT_HANDLED, OUT_OF_MEMORY, BAD_HUFFMAN_CODE, PREMATURE_END, BAD_RESTART, EXTRANEOUS_DATA,
-  BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI,
+  BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI, BAD_SCAN_PARAMETERS, BAD_PROGRESSION,
+  INCOMPLETE_PROGRESSION,
 };
 
 // ---- Per-component fields, in a small static table (no managed objects in this module). ----
 const F_ID = 0, F_H = 1, F_V = 2, F_TQ = 3, F_SSIZE = 4, F_STRIDE = 5, F_PLANE = 6, F_DW = 7, F_DH = 8;
 const F_METHOD = 9, F_HEXP = 10, F_VEXP = 11, F_ROW = 12, F_DC = 13, F_AC = 14, F_LASTDC = 15, F_BW = 16, F_BH = 17;
-const FIELDS = 18;
+/** Progressive only: the component's coefficient blocks (F_BW x F_BH of 64 i16, natural order). */
+const F_COEF = 18;
+const FIELDS = 19;
 const comps: usize = memory.data(3 * FIELDS * 4, 4);
 // @ts-ignore: decorator
 @inline function get(c: i32, f: i32): i32 {
@@ -56,6 +65,34 @@ let out: usize = 0;
 let restartInterval = 0;
 let jfif = false;
 let adobeTransform = -1;
+let ns = 0;
+let maxH = 1;
+let maxV = 1;
+let mcusX = 0;
+let mcusY = 0;
+
+// ---- Progressive state (jdphuff.c / jdinput.c). ----
+let progressive = false;
+let scans = 0;
+/** Spectral selection and successive approximation of the current scan. */
+let ss = 0, se = 0, ah = 0, al = 0;
+/** Per component and coefficient, the Al of the last scan that coded it; -1 before any (coef_bits). */
+const coefBits: usize = memory.data(3 * 64);
+/** Quantisation tables as they were at each component's first scan (latch_quant_tables). */
+const latchedQuant: usize = memory.data(3 * 64 * 4, 16);
+const latched: usize = memory.data(4);
+/** The marker that ended the last progressive scan, already read. */
+let scanEnd = 0;
+/** For BAD_PROGRESSION: which component and coefficient, and the Ah the earlier scans call for. */
+let problemComponent = 0, problemCoefficient = 0, problemExpected = 0;
+
+export function scanSs(): i32 { return ss; }
+export function scanSe(): i32 { return se; }
+export function scanAh(): i32 { return ah; }
+export function scanAl(): i32 { return al; }
+export function progressionComponent(): i32 { return problemComponent; }
+export function progressionCoefficient(): i32 { return problemCoefficient; }
+export function progressionExpectedAh(): i32 { return problemExpected; }
 
 export function imageWidth(): i32 { return imgW; }
 export function imageHeight(): i32 { return imgH; }
@@ -80,16 +117,27 @@ export function decode(src: usize, len: usize, denom: i32): i32 {
   restartInterval = 0;
   jfif = false;
   adobeTransform = -1;
+  progressive = false;
+  scans = 0;
+  ss = se = ah = al = 0;
+  memory.fill(coefBits, 0xff, 3 * 64);
+  memory.fill(latched, 0, 4);
   if (denom != 1 && denom != 2 && denom != 4 && denom != 8) return NOT_HANDLED;
   const end = src + len;
   if (len < 4 || load<u8>(src) != 0xff || load<u8>(src + 1) != 0xd8) return BAD_STRUCTURE;
   let p = src + 2;
+  let pending = 0;
   for (;;) {
-    if (p >= end) return PREMATURE_END;
-    if (load<u8>(p) != 0xff) return EXTRANEOUS_DATA;
-    while (p < end && load<u8>(p) == 0xff) p++;
-    if (p >= end) return PREMATURE_END;
-    const m = <i32>load<u8>(p++);
+    let m = pending;
+    pending = 0;
+    if (m == 0) {
+      if (p >= end) return PREMATURE_END;
+      if (load<u8>(p) != 0xff) return EXTRANEOUS_DATA;
+      while (p < end && load<u8>(p) == 0xff) p++;
+      if (p >= end) return PREMATURE_END;
+      m = <i32>load<u8>(p++);
+    }
+    if (m == 0xd9 && progressive && scans > 0) return finishProgressive();
     if (m == 0xd8 || m == 0xd9) return BAD_STRUCTURE;
     if ((m >= 0xd0 && m <= 0xd7) || m == 0x01) return NOT_HANDLED;
     if (p + 2 > end) return PREMATURE_END;
@@ -101,6 +149,10 @@ export function decode(src: usize, len: usize, denom: i32): i32 {
     p = segEnd;
     let st = OK;
     if (m == 0xc0 || m == 0xc1) st = readFrame(seg, segEnd);
+    else if (m == 0xc2) {
+      st = readFrame(seg, segEnd);
+      progressive = true;
+    }
     else if (m == 0xc4) st = readHuffmanTables(seg, segEnd);
     else if (m == 0xdb) st = readQuantTables(seg, segEnd);
     else if (m == 0xdd) st = length == 4 ? ((restartInterval = be16(seg)), OK) : BAD_SEGMENT;
@@ -112,7 +164,14 @@ export function decode(src: usize, len: usize, denom: i32): i32 {
       if (length - 2 >= 12 && load<u32>(seg) == 0x626f6441 && load<u8>(seg + 4) == 0x65) adobeTransform = <i32>load<u8>(seg + 11);
     } else if (m >= 0xc2 && m <= 0xcf) st = NOT_HANDLED; // progressive, lossless, arithmetic, hierarchical
     else if (m == 0xdc) st = NOT_HANDLED; // DNL: height defined after the scan
-    else if (m == 0xda) return scan(seg, segEnd, end, denom);
+    else if (m == 0xda) {
+      if (!progressive) return scan(seg, segEnd, end, denom);
+      st = progressiveScan(seg, segEnd, end, denom);
+      if (st != OK) return st;
+      // The scan's data ends at a marker the bit reader has already read: handle it next.
+      pending = scanEnd;
+      p = inputPosition();
+    }
     if (st != OK) return st;
   }
   return BAD_STRUCTURE;
@@ -184,12 +243,11 @@ function ceilDiv(a: i64, b: i64): i32 {
   return <i32>((a + b - 1) / b);
 }
 
-function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
+/** Read an SOS header: the scan's components (scanOrder, ns), their table slots, Ss/Se/Ah/Al. */
+function readScanHeader(p: usize, e: usize): i32 {
   if (nf == 0) return BAD_STRUCTURE;
-  const ns = <i32>load<u8>(p);
+  ns = <i32>load<u8>(p);
   if (ns < 1 || ns > 4 || e - p != <usize>(4 + 2 * ns)) return BAD_SEGMENT;
-  // Interleaved scans with every component only; multi-scan sequential files go to the fallback.
-  if (ns != nf) return NOT_HANDLED;
   let seen = 0;
   for (let s = 0; s < ns; s++) {
     const cid = <i32>load<u8>(p + 1 + <usize>(2 * s));
@@ -203,16 +261,28 @@ function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
     set(c, F_DC, slot(0, t >> 4));
     set(c, F_AC, slot(1, t & 15));
   }
-  const ss = load<u8>(p + 1 + <usize>(2 * ns));
-  const se = load<u8>(p + 2 + <usize>(2 * ns));
-  const ahal = load<u8>(p + 3 + <usize>(2 * ns));
-  if (ss != 0 || se != 63 || ahal != 0) return NOT_HANDLED;
+  ss = <i32>load<u8>(p + 1 + <usize>(2 * ns));
+  se = <i32>load<u8>(p + 2 + <usize>(2 * ns));
+  const ahal = <i32>load<u8>(p + 3 + <usize>(2 * ns));
+  ah = ahal >> 4;
+  al = ahal & 15;
+  return OK;
+}
 
-  if (nf == 3) {
-    // default_decompress_parms: JFIF means YCbCr; Adobe transform 0 or R,G,B ids mean RGB.
-    const rgbIds = get(0, F_ID) == 82 && get(1, F_ID) == 71 && get(2, F_ID) == 66;
-    if (!jfif && (adobeTransform == 0 || (adobeTransform < 0 && rgbIds))) return NOT_HANDLED;
-  }
+/** default_decompress_parms: JFIF means YCbCr; Adobe transform 0 or R,G,B ids mean RGB (not handled). */
+function rgbCoded(): bool {
+  if (nf != 3) return false;
+  const rgbIds = get(0, F_ID) == 82 && get(1, F_ID) == 71 && get(2, F_ID) == 66;
+  return !jfif && (adobeTransform == 0 || (adobeTransform < 0 && rgbIds));
+}
+
+function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
+  const st = readScanHeader(p, e);
+  if (st != OK) return st;
+  // Interleaved scans with every component only; multi-scan sequential files go to the fallback.
+  if (ns != nf) return NOT_HANDLED;
+  if (ss != 0 || se != 63 || ah != 0 || al != 0) return NOT_HANDLED;
+  if (rgbCoded()) return NOT_HANDLED;
   for (let c = 0; c < nf; c++) {
     // Files without tables (Motion-JPEG frames) rely on libjpeg's defaults: left to the fallback.
     if (!tableDefined(get(c, F_DC)) || !tableDefined(get(c, F_AC))) return NOT_HANDLED;
@@ -221,9 +291,23 @@ function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
   for (let c = 0; c < nf; c++) {
     if (deriveTable(get(c, F_DC), true) != OK || deriveTable(get(c, F_AC), false) != OK) return BAD_HUFFMAN_TABLE;
   }
+  const g = setupFrame(denom);
+  if (g != OK) return g;
+  const d = decodeScan(e, end, mcusX, mcusY, ns);
+  if (d != OK) return d;
+  writeRGBA();
+  return OK;
+}
 
-  // ---- Geometry (jdmaster.c / jdinput.c / jdsample.c). ----
-  let maxH = 1, maxV = 1, mcuBlocks = 0;
+/**
+ * Geometry (jdmaster.c / jdinput.c / jdsample.c) and every buffer the image needs, reserved before
+ * any entropy-coded data is read: component planes, upsampling rows, the RGBA output and, for
+ * progressive files, the coefficient buffer.
+ */
+function setupFrame(denom: i32): i32 {
+  maxH = 1;
+  maxV = 1;
+  let mcuBlocks = 0;
   for (let c = 0; c < nf; c++) {
     maxH = max(maxH, get(c, F_H));
     maxV = max(maxV, get(c, F_V));
@@ -236,8 +320,8 @@ function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
   const minS = 8 / denom;
   outW = ceilDiv(imgW, denom);
   outH = ceilDiv(imgH, denom);
-  const mcusX = ceilDiv(imgW, 8 * maxH);
-  const mcusY = ceilDiv(imgH, 8 * maxV);
+  mcusX = ceilDiv(imgW, 8 * maxH);
+  mcusY = ceilDiv(imgH, 8 * maxV);
   let bytes: u64 = <u64>outW * <u64>outH * 4 + 4096;
   for (let c = 0; c < nf; c++) {
     const h = get(c, F_H), v = get(c, F_V);
@@ -264,6 +348,7 @@ function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
     set(c, F_HEXP, maxH / hin);
     set(c, F_VEXP, maxV / vin);
     bytes += <u64>(mcusX * h * ssize) * <u64>(mcusY * v * ssize) + <u64>(outW + 2 * dw) + 256;
+    if (progressive) bytes += <u64>(mcusX * h) * <u64>(mcusY * v) * 128 + 16;
   }
   // Reserve everything up front: a failed grow is a status, never a trap halfway through.
   const at = alloc(0);
@@ -275,11 +360,162 @@ function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
     set(c, F_PLANE, <i32>alloc(<usize>get(c, F_STRIDE) * <usize>(get(c, F_BH) * get(c, F_SSIZE))));
     set(c, F_ROW, <i32>alloc(<usize>(outW + 2 * get(c, F_DW))));
     set(c, F_LASTDC, 0);
+    if (progressive) {
+      // Memory is reused between decodes: blocks no scan reaches must still read as zero.
+      const n = <usize>(get(c, F_BW) * get(c, F_BH)) << 7;
+      const coef = alloc(n);
+      memory.fill(coef, 0, n);
+      set(c, F_COEF, <i32>coef);
+    }
   }
   out = alloc(<usize>outW * <usize>outH * 4);
+  return OK;
+}
 
-  const st = decodeScan(e, end, mcusX, mcusY, ns);
+// ---- Progressive scans (jdphuff.c, jdinput.c). ----
+
+/** Check a scan's parameters against libjpeg's rules and against the scans before it. */
+function checkProgression(): i32 {
+  // start_pass_phuff_decoder: DC scans are band 0 alone; AC bands are one component's 1..63.
+  const dcBand = ss == 0;
+  let bad = dcBand ? se != 0 : ss > se || se > 63 || ns != 1;
+  if (ah != 0 && al != ah - 1) bad = true;
+  if (al > 13) bad = true;
+  if (bad) return BAD_SCAN_PARAMETERS;
+  for (let s = 0; s < ns; s++) {
+    const c = <i32>load<u8>(scanOrder + <usize>s);
+    const bits = coefBits + <usize>(c * 64);
+    problemComponent = get(c, F_ID);
+    // An AC band before the component's DC scan, or an Ah other than the last Al for a coefficient:
+    // libjpeg warns "inconsistent progression sequence" and decodes on; imgpipe refuses the file.
+    if (!dcBand && load<i8>(bits) < 0) {
+      problemCoefficient = 0;
+      problemExpected = -1;
+      return BAD_PROGRESSION;
+    }
+    for (let k = ss; k <= se; k++) {
+      const was = <i32>load<i8>(bits + <usize>k);
+      const expected = was < 0 ? 0 : was;
+      if (ah != expected) {
+        problemCoefficient = k;
+        problemExpected = expected;
+        return BAD_PROGRESSION;
+      }
+      store<i8>(bits + <usize>k, <i8>al);
+    }
+  }
+  return OK;
+}
+
+function progressiveScan(p: usize, e: usize, end: usize, denom: i32): i32 {
+  let st = readScanHeader(p, e);
   if (st != OK) return st;
+  if (scans == 0) {
+    if (rgbCoded()) return NOT_HANDLED;
+    st = setupFrame(denom);
+    if (st != OK) return st;
+  }
+  scans++;
+  st = checkProgression();
+  if (st != OK) return st;
+  const dcBand = ss == 0;
+  for (let s = 0; s < ns; s++) {
+    const c = <i32>load<u8>(scanOrder + <usize>s);
+    if (load<u8>(latched + <usize>c) == 0) {
+      const tq = <usize>get(c, F_TQ);
+      if (load<u8>(quantDefined + tq) == 0) return BAD_STRUCTURE;
+      memory.copy(latchedQuant + (<usize>c << 8), quant + (tq << 8), 256);
+      store<u8>(latched + <usize>c, 1);
+    }
+    // DC refinement reads raw bits only; every other scan needs its table (defaults: fallback).
+    if (dcBand && ah == 0) {
+      if (!tableDefined(get(c, F_DC))) return NOT_HANDLED;
+      if (deriveTable(get(c, F_DC), true) != OK) return BAD_HUFFMAN_TABLE;
+    } else if (!dcBand) {
+      if (!tableDefined(get(c, F_AC))) return NOT_HANDLED;
+      if (deriveTable(get(c, F_AC), false) != OK) return BAD_HUFFMAN_TABLE;
+    }
+    set(c, F_LASTDC, 0);
+  }
+
+  // A scan of one component is non-interleaved: one block per MCU over the component's own blocks.
+  const c0 = <i32>load<u8>(scanOrder);
+  const unitsX = ns == 1 ? ceilDiv(<i64>imgW * get(c0, F_H), maxH * 8) : mcusX;
+  const unitsY = ns == 1 ? ceilDiv(<i64>imgH * get(c0, F_V), maxV * 8) : mcusY;
+  const kind = dcBand ? (ah == 0 ? 0 : 1) : (ah == 0 ? 2 : 3);
+  const ac = derivedTable(get(c0, F_AC));
+  startBits(e, end);
+  resetEobrun();
+  let restartsLeft = restartInterval;
+  let nextRst = 0;
+  for (let my = 0; my < unitsY; my++) {
+    for (let mx = 0; mx < unitsX; mx++) {
+      if (restartInterval != 0) {
+        if (restartsLeft == 0) {
+          st = restart(nextRst, end);
+          if (st != OK) return st;
+          resetEobrun();
+          nextRst = (nextRst + 1) & 7;
+          restartsLeft = restartInterval;
+        }
+        restartsLeft--;
+      }
+      if (ns == 1) {
+        const blk = <usize>get(c0, F_COEF) + (<usize>(my * get(c0, F_BW) + mx) << 7);
+        if (kind == 0) set(c0, F_LASTDC, decodeDcFirst(blk, derivedTable(get(c0, F_DC)), get(c0, F_LASTDC), al));
+        else if (kind == 1) decodeDcRefine(blk, al);
+        else if (kind == 2) decodeAcFirst(blk, ac, ss, se, al);
+        else decodeAcRefine(blk, ac, ss, se, al);
+      } else {
+        for (let s = 0; s < ns; s++) {
+          const c = <i32>load<u8>(scanOrder + <usize>s);
+          const h = get(c, F_H), v = get(c, F_V), bw = get(c, F_BW);
+          const coef = <usize>get(c, F_COEF);
+          const dc = derivedTable(get(c, F_DC));
+          let lastDc = get(c, F_LASTDC);
+          for (let by = 0; by < v; by++) {
+            for (let bx = 0; bx < h; bx++) {
+              const blk = coef + (<usize>((my * v + by) * bw + mx * h + bx) << 7);
+              if (kind == 0) lastDc = decodeDcFirst(blk, dc, lastDc, al);
+              else decodeDcRefine(blk, al);
+            }
+          }
+          set(c, F_LASTDC, lastDc);
+        }
+      }
+      if (overrun()) return PREMATURE_END;
+      if (error != OK) return error;
+    }
+  }
+  if (leftoverBytes() > 0) return EXTRANEOUS_DATA;
+  const m = nextMarker();
+  if (m == END_OF_INPUT) return MISSING_EOI;
+  if (m == 0) return EXTRANEOUS_DATA;
+  scanEnd = m;
+  return OK;
+}
+
+/**
+ * At EOI: every coefficient of every component must have been coded to its last bit (libjpeg shows a
+ * partial progression, smoothed, with no error; imgpipe refuses it), then IDCT and colour as baseline.
+ */
+function finishProgressive(): i32 {
+  for (let i = 0; i < nf * 64; i++) if (load<i8>(coefBits + <usize>i) != 0) return INCOMPLETE_PROGRESSION;
+  for (let c = 0; c < nf; c++) {
+    const ssize = get(c, F_SSIZE), stride = <usize>get(c, F_STRIDE), bw = get(c, F_BW), bh = get(c, F_BH);
+    const q = latchedQuant + (<usize>c << 8);
+    const plane = <usize>get(c, F_PLANE);
+    let blk = <usize>get(c, F_COEF);
+    for (let by = 0; by < bh; by++) {
+      for (let bx = 0; bx < bw; bx++, blk += 128) {
+        const o = plane + <usize>(by * ssize) * stride + <usize>(bx * ssize);
+        if (ssize == 8) idctIslow(blk, q, o, stride);
+        else if (ssize == 4) idct4x4(blk, q, o, stride);
+        else if (ssize == 2) idct2x2(blk, q, o, stride);
+        else idct1x1(blk, q, o);
+      }
+    }
+  }
   writeRGBA();
   return OK;
 }

@@ -3,7 +3,7 @@
 // imgpipe refuses (the TypeScript side owns the messages: src/codecs/jpeg.ts).
 
 export const OK: i32 = 0;
-/** Progressive, arithmetic, 12-bit, CMYK, multi-scan, RGB-coded, DNL, default Huffman tables... */
+/** Arithmetic, 12-bit, CMYK, multi-scan, RGB-coded, DNL, default Huffman tables... */
 export const NOT_HANDLED: i32 = 1;
 /** The decoder's working memory could not be grown to the size this image needs. */
 export const OUT_OF_MEMORY: i32 = 2;
@@ -23,3 +23,9 @@ export const BAD_HUFFMAN_TABLE: i32 = 8;
 export const BAD_STRUCTURE: i32 = 9;
 /** The image data ends without an EOI marker. */
 export const MISSING_EOI: i32 = 10;
+/** Progressive scan parameters out of range (libjpeg's fatal "Invalid progressive parameters"). */
+export const BAD_SCAN_PARAMETERS: i32 = 11;
+/** A scan that doesn't follow on from the earlier ones (Ah not the previous Al, AC before DC). */
+export const BAD_PROGRESSION: i32 = 12;
+/** A progressive image that ends before every coefficient of every component is fully coded. */
+export const INCOMPLETE_PROGRESSION: i32 = 13;
