@@ -13,8 +13,11 @@ import { meanDelta, sharpRaw } from '../helpers/compare.js';
 sharp.cache(false);
 
 const PHOTOS = ['concert.jpg', 'Landscape_5.jpg', 'flowers.jpeg', '320x240.jpg'];
-/** 1x1, odd sides, widths that are not a multiple of 8 or 16 (partial MCUs and dummy blocks), the recipe's large size. */
-const SIZES: ReadonlyArray<readonly [number, number]> = [[1, 1], [7, 13], [37, 21], [100, 75], [333, 211], [1200, 980]];
+/**
+ * 1x1, odd sides, widths that are not a multiple of 8 or 16 (partial MCUs and dummy blocks), single
+ * rows and columns, the recipe's large size.
+ */
+const SIZES: ReadonlyArray<readonly [number, number]> = [[1, 1], [7, 13], [37, 21], [100, 75], [333, 211], [1031, 1], [1, 777], [1200, 980]];
 const QUALITIES = [1, 50, 80, 85, 95, 100];
 
 interface Source { rgb: Buffer; image: RGBAImage }
