@@ -3,7 +3,8 @@
 //
 // SIMD layout: a block is 16 i32x4 vectors, row r's columns 0-3 at +r*32 and 4-7 at +r*32+16.
 // A 1-D pass works "vertically" on 8 vectors at once, i.e. on four independent lines per vector,
-// so the row pass runs on the transposed block and the column pass on the re-transposed result.
+// so the row pass runs on the block transposed while it is loaded and the column pass on the
+// re-transposed result.
 // Every intermediate is the C code's exact integer, so the output equals the scalar reference.
 import { NATURAL_ORDER } from './tables';
 import { allocPermanent } from '../../kernels/assembly/memory';
@@ -112,19 +113,49 @@ const F_3_072: i32 = 25172;
 }
 
 /**
+ * Four rows' worth of the transposed block from rows interleaved in pairs (`lo01`/`hi01`: rows
+ * r and r + 1, columns 0-3 / 4-7; likewise `lo23`/`hi23`): column c's four values go to
+ * d + c * 32 as i32.
+ */
+// @ts-ignore: decorator
+@inline function columns(d: usize, lo01: v128, hi01: v128, lo23: v128, hi23: v128): void {
+  const c01 = i32x4.shuffle(lo01, lo23, 0, 4, 1, 5);
+  const c23 = i32x4.shuffle(lo01, lo23, 2, 6, 3, 7);
+  const c45 = i32x4.shuffle(hi01, hi23, 0, 4, 1, 5);
+  const c67 = i32x4.shuffle(hi01, hi23, 2, 6, 3, 7);
+  v128.store(d, i32x4.extend_low_i16x8_s(c01));
+  v128.store(d, i32x4.extend_high_i16x8_s(c01), 32);
+  v128.store(d, i32x4.extend_low_i16x8_s(c23), 64);
+  v128.store(d, i32x4.extend_high_i16x8_s(c23), 96);
+  v128.store(d, i32x4.extend_low_i16x8_s(c45), 128);
+  v128.store(d, i32x4.extend_high_i16x8_s(c45), 160);
+  v128.store(d, i32x4.extend_low_i16x8_s(c67), 192);
+  v128.store(d, i32x4.extend_high_i16x8_s(c67), 224);
+}
+
+/**
  * DCT and quantise the 8x8 samples at `src` (row stride `stride`) into 64 i16 coefficients in
  * natural order at `out`, using the table at `table` (see tables.ts) and two 256-byte scratch
  * blocks at `ws`; the zigzag-order mask of the non-zero ones goes to out + 128.
  */
 export function fdctBlock(src: usize, stride: usize, table: usize, ws: usize, out: usize): void {
   const a = ws, b = ws + 256;
+  // Load the rows centred on zero as i16 and transpose on the way to the i32 layout: pairs of rows
+  // interleaved by i16, then pairs of those by i32, leave columns c and c + 1 (rows 0-3 or 4-7) in
+  // the low and high halves of one vector, which the widening splits.
   const centre = i16x8.splat(128);
-  for (let r: usize = 0; r < 8; r++) {
-    const row = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src + r * stride)), centre);
-    v128.store(a + (r << 5), i32x4.extend_low_i16x8_s(row));
-    v128.store(a + (r << 5), i32x4.extend_high_i16x8_s(row), 16);
-  }
-  transpose(a, b);
+  const r0 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src)), centre);
+  const r1 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src + stride)), centre);
+  const r2 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src + 2 * stride)), centre);
+  const r3 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src + 3 * stride)), centre);
+  const r4 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src + 4 * stride)), centre);
+  const r5 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src + 5 * stride)), centre);
+  const r6 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src + 6 * stride)), centre);
+  const r7 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(src + 7 * stride)), centre);
+  columns(b, i16x8.shuffle(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11), i16x8.shuffle(r0, r1, 4, 12, 5, 13, 6, 14, 7, 15),
+    i16x8.shuffle(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11), i16x8.shuffle(r2, r3, 4, 12, 5, 13, 6, 14, 7, 15));
+  columns(b + 16, i16x8.shuffle(r4, r5, 0, 8, 1, 9, 2, 10, 3, 11), i16x8.shuffle(r4, r5, 4, 12, 5, 13, 6, 14, 7, 15),
+    i16x8.shuffle(r6, r7, 0, 8, 1, 9, 2, 10, 3, 11), i16x8.shuffle(r6, r7, 4, 12, 5, 13, 6, 14, 7, 15));
   pass(b, true);
   pass(b + 16, true);
   transpose(b, a);
