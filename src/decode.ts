@@ -17,9 +17,9 @@ export interface DecodeOptions {
   readonly autoOrient?: boolean;
   /**
    * The size the caller will resize to (after orientation). A JPEG may then be decoded already
-   * reduced by 2, 4 or 8 in the DCT domain (much faster and smaller), by the largest of those
-   * factors that keeps both sides of the result at least this large; `shrink` on the result says
-   * which factor was applied. Other formats ignore it.
+   * reduced by 2, 4 or 8 in the DCT domain (much faster and smaller), by sharp's rule (see
+   * `chooseShrink`), which always leaves the result larger than the target; `shrink` on the result
+   * says which factor was applied. Other formats ignore it.
    */
   readonly shrinkTo?: Readonly<{ width: number; height: number }>;
 }
@@ -68,16 +68,21 @@ function checkTarget(shrinkTo: unknown): asserts shrinkTo is { width: number; he
 }
 
 /**
- * libvips'/sharp's shrink-on-load rule: the largest of 8, 4, 2 whose reduced image (libjpeg rounds
- * its sides up) still covers the target on both sides. The target is in oriented coordinates, so
- * EXIF orientations 5-8 (which swap the sides) compare it against the stored height and width.
+ * sharp's shrink-on-load rule (`fastShrinkOnLoad`, its default): with `ratio` the smaller of the
+ * source/target ratios, the largest of 8, 4, 2 that is at most `ratio`, halved when it equals the
+ * ratio's integer part (libjpeg's rounded-up reduced size would leave the final Lanczos3 step
+ * almost nothing to do, and a DCT-scaled image alone is visibly blockier). So 2725 -> 1200 px
+ * (2.27x) decodes at full size, 2725 -> 720 (3.78x) at 1/2, 2725 -> 150 (18x) at 1/8. The target
+ * is in oriented coordinates: EXIF orientations 5-8 (which swap the sides) compare it against the
+ * stored height and width.
  */
 export function chooseShrink(header: ImageHeader, target: Readonly<{ width: number; height: number }>): JpegShrink {
   const swapped = header.orientation >= 5 && header.orientation <= 8;
   const w = swapped ? header.height : header.width;
   const h = swapped ? header.width : header.height;
+  const ratio = Math.min(w / target.width, h / target.height);
   for (const s of [8, 4, 2] as const) {
-    if (Math.ceil(w / s) >= target.width && Math.ceil(h / s) >= target.height) return s;
+    if (ratio >= s) return Math.floor(ratio) === s ? ((s / 2) as JpegShrink) : s;
   }
   return 1;
 }

@@ -161,11 +161,15 @@ describe('decode({ shrinkTo })', () => {
   });
 
   it.each([
-    [{ width: 240, height: 135 }, 8, [240, 135]],
-    [{ width: 241, height: 135 }, 4, [480, 270]],
-    [{ width: 480, height: 271 }, 2, [960, 540]],
-    [{ width: 961, height: 100 }, 1, [1920, 1080]],
-  ] as const)('flowers.jpeg (1920x1080) to at least %o: shrink %i', async (shrinkTo, shrink, size) => {
+    // sharp's rule: the largest of 8/4/2 not above the ratio, halved when it equals the ratio's integer part.
+    [{ width: 200, height: 100 }, 8, [240, 135]], // 9.6x
+    [{ width: 240, height: 135 }, 4, [480, 270]], // 8x exactly: 8 halved
+    [{ width: 241, height: 135 }, 4, [480, 270]], // 7.97x
+    [{ width: 480, height: 271 }, 2, [960, 540]], // 3.98x
+    [{ width: 640, height: 360 }, 2, [960, 540]], // 3x
+    [{ width: 960, height: 540 }, 1, [1920, 1080]], // 2x exactly: 2 halved
+    [{ width: 961, height: 100 }, 1, [1920, 1080]], // 1.998x
+  ] as const)('flowers.jpeg (1920x1080) to %o: shrink %i', async (shrinkTo, shrink, size) => {
     const d = await decode(image('flowers.jpeg'), { shrinkTo });
     expect([d.shrink, d.width, d.height]).toEqual([shrink, ...size]);
     expect([d.header.width, d.header.height]).toEqual([1920, 1080]);
@@ -173,12 +177,14 @@ describe('decode({ shrinkTo })', () => {
 
   it('measures the target against the oriented size (EXIF 6 swaps the sides)', async () => {
     // Landscape_6.jpg stores 450x600 and displays 600x450.
-    const d = await decode(image('Landscape_6.jpg'), { shrinkTo: { width: 150, height: 112 } });
-    expect([d.shrink, d.width, d.height]).toEqual([4, 150, 113]);
+    const d = await decode(image('Landscape_6.jpg'), { shrinkTo: { width: 60, height: 45 } });
+    expect([d.shrink, d.width, d.height]).toEqual([8, 75, 57]);
     const e = await decode(image('Landscape_6.jpg'), { shrinkTo: { width: 151, height: 112 } });
     expect([e.shrink, e.width, e.height]).toEqual([2, 300, 225]);
-    expect(chooseShrink(inspect(image('Landscape_1.jpg')), { width: 150, height: 113 })).toBe(4);
-    expect(chooseShrink(inspect(image('Landscape_5.jpg')), { width: 113, height: 150 })).toBe(2);
+    // Landscape_1 stores and displays 600x450; Landscape_5 stores 450x600 and displays 600x450.
+    expect(chooseShrink(inspect(image('Landscape_1.jpg')), { width: 110, height: 80 })).toBe(4);
+    expect(chooseShrink(inspect(image('Landscape_5.jpg')), { width: 110, height: 80 })).toBe(4);
+    expect(chooseShrink(inspect(image('Landscape_5.jpg')), { width: 80, height: 110 })).toBe(2);
   });
 
   it('other formats ignore it', async () => {
