@@ -3,16 +3,19 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Vips from 'wasm-vips';
 import { decode, inspect } from '../../wasm/node.js';
-import { decodeBaselineJpeg, decodeJpeg, decodeJpegScaled } from '../../src/codecs/jpeg.js';
+import { decodeBaselineJpeg, decodeJpeg, decodeJpegScaled, jpegDecoderStats, type JpegShrink } from '../../src/codecs/jpeg.js';
+import type { RGBAImage } from '../../src/image.js';
 import { chooseShrink } from '../../src/decode.js';
 import type { ImageHeader } from '../../src/header.js';
 import { fixture, image, listImages } from '../helpers/fixtures.js';
+import { ensureElephants } from '../../bench/inputs.js';
 
 /**
  * Inputs made with libjpeg-turbo 2.1.5's cjpeg from a crop of flowers.jpeg, for what the shared
  * fixtures lack: 4:2:2 (2x1), 4:4:0 (1x2), 4:1:1 (4x1), restart intervals in rows and in MCUs,
- * sizes that are no multiple of the MCU, 3x3 images (too narrow for fancy upsampling), and
- * progressive/arithmetic files that must fall back. See inputs/README.md.
+ * sizes that are no multiple of the MCU, 3x3 images (too narrow for fancy upsampling), progressive
+ * files (every sampling, restarts, a custom scan script) and an arithmetic file that must fall back.
+ * See inputs/README.md.
  */
 const INPUTS = fileURLToPath(new URL('./inputs/', import.meta.url));
 const input = (name: string) => new Uint8Array(readFileSync(INPUTS + name));
@@ -21,14 +24,21 @@ const input = (name: string) => new Uint8Array(readFileSync(INPUTS + name));
 const FALLBACK: Record<string, string> = {
   'Channel_digital_image_CMYK_color.jpg': 'CMYK (4 components)',
   'Channel_digital_image_CMYK_color_no_profile.jpg': 'CMYK (4 components)',
-  'progressive-203x117.jpg': 'progressive (SOF2)',
 };
+
+/**
+ * Progressive 4:4:0 (1x2): MozJPEG's libjpeg-turbo base fancy-upsamples the last row of each MCU row
+ * without the row below it in multi-scan files; libjpeg-turbo 2.1 (djpeg, wasm-vips) uses it, like
+ * it does for sequential files. These are compared with wasm-vips at full size instead.
+ */
+const MOZJPEG_DIFFERS = new Set(['progressive-h1v2-203x117.jpg']);
 
 const ALL = [
   ...listImages().filter((f) => /\.jpe?g$/i.test(f)).map((name) => ({ name, bytes: () => image(name) })),
   ...readdirSync(INPUTS).filter((f) => f.endsWith('.jpg')).sort().map((name) => ({ name, bytes: () => input(name) })),
 ];
-const BASELINE = ALL.filter((f) => !(f.name in FALLBACK) && f.name !== 'arithmetic-37x21.jpg');
+const OWN = ALL.filter((f) => !(f.name in FALLBACK) && f.name !== 'arithmetic-37x21.jpg');
+const PROGRESSIVE = OWN.filter((f) => f.name.startsWith('progressive-'));
 
 const vipsReady = Vips();
 
@@ -39,13 +49,14 @@ function firstDifference(a: Uint8ClampedArray, b: Uint8ClampedArray): number | u
 }
 
 describe('own JPEG decoder at full size', () => {
-  it('covers every JPEG fixture: the listed fallbacks exist and everything else is baseline', () => {
+  it('covers every JPEG fixture: the listed fallbacks exist and everything else is decoded by the own decoder', () => {
     const names = ALL.map((f) => f.name);
-    for (const f of Object.keys(FALLBACK)) expect(names).toContain(f);
-    expect(BASELINE.length).toBeGreaterThanOrEqual(20);
+    for (const f of [...Object.keys(FALLBACK), ...MOZJPEG_DIFFERS]) expect(names).toContain(f);
+    expect(OWN.length).toBeGreaterThanOrEqual(27);
+    expect(PROGRESSIVE.length).toBeGreaterThanOrEqual(7);
   });
 
-  it.each(BASELINE)('$name: RGBA byte-identical to MozJPEG', async ({ bytes }) => {
+  it.each(OWN.filter((f) => !MOZJPEG_DIFFERS.has(f.name)))('$name: RGBA byte-identical to MozJPEG', async ({ bytes }) => {
     const b = bytes();
     const header = inspect(b);
     const own = await decodeBaselineJpeg(b, header, 1);
@@ -75,7 +86,10 @@ describe('own JPEG decoder with DCT scaling', () => {
   // wasm-vips runs libjpeg-turbo's C code (no SIMD) in WebAssembly with scale_denom = shrink. libvips
   // rounds the scaled size down where libjpeg rounds up, so the comparison covers libvips' size and
   // the extra row/column is checked to exist.
-  it.each(BASELINE.flatMap((f) => [2, 4, 8].map((shrink) => ({ ...f, shrink: shrink as 2 | 4 | 8 }))))(
+  it.each([
+    ...OWN.flatMap((f) => [2, 4, 8].map((shrink) => ({ ...f, shrink: shrink as JpegShrink }))),
+    ...OWN.filter((f) => MOZJPEG_DIFFERS.has(f.name)).map((f) => ({ ...f, shrink: 1 as JpegShrink })),
+  ])(
     '$name at 1/$shrink: byte-identical to libjpeg-turbo (wasm-vips shrink-on-load)',
     async ({ bytes, shrink }) => {
       const b = bytes();
@@ -83,30 +97,154 @@ describe('own JPEG decoder with DCT scaling', () => {
       const own = await decodeBaselineJpeg(b, header, shrink);
       expect(own).toBeDefined();
       expect([own!.width, own!.height]).toEqual([Math.ceil(header.width / shrink), Math.ceil(header.height / shrink)]);
-      const vips = await vipsReady;
       if (Math.floor(header.width / shrink) < 1 || Math.floor(header.height / shrink) < 1) return; // libvips refuses 0 px
-      const ref = vips.Image.jpegloadBuffer(b, { shrink, autorotate: false } as never);
-      try {
-        expect(ref.width).toBe(Math.floor(header.width / shrink));
-        expect(ref.height).toBe(Math.floor(header.height / shrink));
-        const px = ref.writeToMemory();
-        const bands = ref.bands;
-        let mismatch: string | undefined;
-        for (let y = 0; y < ref.height && !mismatch; y++) {
-          for (let x = 0; x < ref.width && !mismatch; x++) {
-            for (let c = 0; c < 3; c++) {
-              const want = px[(y * ref.width + x) * bands + (bands === 1 ? 0 : c)];
-              const got = own!.data[(y * own!.width + x) * 4 + c];
-              if (want !== got) mismatch = `pixel ${x},${y} channel ${c}: ${got} instead of ${want}`;
-            }
-          }
-        }
-        expect(mismatch).toBeUndefined();
-      } finally {
-        ref.delete();
-      }
+      expect(await vipsMismatch(b, shrink, own!)).toBeUndefined();
     },
   );
+});
+
+/** First pixel where `own` differs from wasm-vips' libjpeg-turbo decode at `shrink`, if any. */
+async function vipsMismatch(b: Uint8Array, shrink: JpegShrink, own: RGBAImage): Promise<string | undefined> {
+  const vips = await vipsReady;
+  const ref = vips.Image.jpegloadBuffer(b, { shrink, autorotate: false } as never);
+  try {
+    const header = inspect(b);
+    expect(ref.width).toBe(Math.floor(header.width / shrink));
+    expect(ref.height).toBe(Math.floor(header.height / shrink));
+    const px = ref.writeToMemory();
+    const bands = ref.bands;
+    for (let y = 0; y < ref.height; y++) {
+      for (let x = 0; x < ref.width; x++) {
+        for (let c = 0; c < 3; c++) {
+          const want = px[(y * ref.width + x) * bands + (bands === 1 ? 0 : c)];
+          const got = own.data[(y * own.width + x) * 4 + c];
+          if (want !== got) return `pixel ${x},${y} channel ${c}: ${got} instead of ${want}`;
+        }
+      }
+    }
+    return undefined;
+  } finally {
+    ref.delete();
+  }
+}
+
+describe('own JPEG decoder on a large progressive photo', () => {
+  // Debian's mate-backgrounds Elephants (5640x3172, progressive 4:2:2), the benchmark's big input.
+  const elephants = () => new Uint8Array(readFileSync(ensureElephants()));
+
+  it('Elephants_5640x3172.jpg at full size: byte-identical to MozJPEG', async () => {
+    const b = elephants();
+    const header = inspect(b);
+    const own = await decodeBaselineJpeg(b, header, 1);
+    expect(own && [own.width, own.height]).toEqual([5640, 3172]);
+    const ref = await decodeJpeg(b, header);
+    expect(firstDifference(own!.data, ref.data)).toBeUndefined();
+  });
+
+  it('Elephants_5640x3172.jpg at 1/4 (the recipe\'s scale): byte-identical to libjpeg-turbo', async () => {
+    const b = elephants();
+    const own = await decodeBaselineJpeg(b, inspect(b), 4);
+    expect(own && [own.width, own.height]).toEqual([1410, 793]);
+    expect(await vipsMismatch(b, 4, own!)).toBeUndefined();
+  });
+});
+
+describe('damaged progressive JPEGs are refused', () => {
+  const prog = () => input('progressive-203x117.jpg');
+  /** Offsets of the SOS markers: FF DA never occurs inside entropy-coded data (FF is stuffed). */
+  const scans = (b: Uint8Array) => [...b.keys()].filter((i) => b[i] === 0xff && b[i + 1] === 0xda);
+  /** Ss, Se and Ah/Al of the scan whose SOS marker is at `at`. */
+  const params = (b: Uint8Array, at: number) => at + 5 + 2 * b[at + 4];
+  const withEoi = (b: Uint8Array) => new Uint8Array([...b, 0xff, 0xd9]);
+  const header = (): ImageHeader => inspect(prog());
+  const RULES = ' (allowed: Ss = Se = 0 for a DC scan, 1 <= Ss <= Se <= 63 for an AC scan of one component, Ah = 0 or Al + 1, Al <= 13)';
+  const cases: [string, () => Uint8Array, string, () => ImageHeader][] = [
+    ['spectral selection past coefficient 63', () => {
+      const b = prog().slice();
+      b[params(b, scans(b)[1]) + 1] = 64; // the first AC scan: Ss=1 Se=5 Ah=0 Al=2
+      return b;
+    }, `Invalid progressive parameters Ss=1 Se=64 Ah=0 Al=2${RULES}`, header],
+    ['an AC band that starts after it ends', () => {
+      const b = prog().slice();
+      b[params(b, scans(b)[1])] = 6;
+      return b;
+    }, `Invalid progressive parameters Ss=6 Se=5 Ah=0 Al=2${RULES}`, header],
+    ['an AC band in an interleaved scan', () => {
+      const b = prog().slice();
+      const at = params(b, scans(b)[0]); // the DC scan of all three components
+      b[at] = 1;
+      b[at + 1] = 63;
+      return b;
+    }, `Invalid progressive parameters Ss=1 Se=63 Ah=0 Al=1${RULES}`, header],
+    ['a refinement whose Al is not Ah - 1', () => {
+      const b = prog().slice();
+      b[params(b, scans(b)[5]) + 2] = 0x20; // Ah=2 Al=1 becomes Ah=2 Al=0
+      return b;
+    }, `Invalid progressive parameters Ss=1 Se=63 Ah=2 Al=0${RULES}`, header],
+    ['a refinement that skips a bit (Ah not the previous Al)', () => {
+      const b = prog().slice();
+      b[params(b, scans(b)[5]) + 2] = 0x32; // Ah=2 Al=1 becomes Ah=3 Al=2 after scans with Al=2
+      return b;
+    }, 'Inconsistent progression sequence for component 1 coefficient 1: expected Ah=2 after the earlier scans but received Ah=3', header],
+    ['an AC scan before the DC scan', () => {
+      const b = input('progressive-grey-restart-rows-203x117.jpg').slice();
+      const at = params(b, scans(b)[0]);
+      b[at] = 1;
+      b[at + 1] = 5;
+      return b;
+    }, 'Inconsistent progression sequence: an AC scan (Ss=1) of component 1 before its DC scan', () => inspect(input('progressive-grey-restart-rows-203x117.jpg'))],
+    ['EOI after some of the scans', () => { const b = prog(); return withEoi(b.subarray(0, scans(b)[6])); },
+      'Incomplete progressive JPEG: the image ends before every coefficient of every component is fully coded', header],
+    ['a component whose last scan is missing', () => {
+      const b = prog();
+      const s = scans(b);
+      // Drop the last scan (Cr's final AC refinement) with the DHT before it.
+      let dht = s[s.length - 1];
+      while (!(b[dht] === 0xff && b[dht + 1] === 0xc4)) dht--;
+      return withEoi(b.subarray(0, dht));
+    }, 'Incomplete progressive JPEG: the image ends before every coefficient of every component is fully coded', header],
+    ['the file cut after some scans (no EOI)', () => { const b = prog(); return b.subarray(0, scans(b)[6]); },
+      'Premature end of JPEG file (no EOI marker after the image data)', header],
+    ['the file cut in the middle of a scan', () => { const b = prog(); const s = scans(b); return withEoi(b.subarray(0, (s[2] + s[3]) >> 1)); },
+      'Corrupt JPEG data: premature end of data segment', header],
+    ['an undefined Huffman code in an AC scan', () => {
+      // All-ones bits are never a code; the 4:4:4 file's first AC scan is long enough to hold them.
+      const b = input('progressive-h1v1-203x117.jpg').slice();
+      b.set([0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00], params(b, scans(b)[1]) + 8);
+      return b;
+    }, 'Corrupt JPEG data: bad Huffman code', () => inspect(input('progressive-h1v1-203x117.jpg'))],
+    ['a restart marker out of sequence in a progressive scan', () => {
+      const b = input('progressive-h2v2-restart-2-37x21.jpg').slice();
+      const rst = b.findIndex((v, i) => i > scans(b)[3] && v === 0xff && b[i + 1] === 0xd0);
+      b[rst + 1] = 0xd2;
+      return b;
+    }, 'Corrupt JPEG data: restart marker missing or out of sequence', () => inspect(input('progressive-h2v2-restart-2-37x21.jpg'))],
+  ];
+  it.each(cases)('%s → CORRUPT_IMAGE', async (_, make, message, h) => {
+    await expect(decodeBaselineJpeg(make(), h(), 1)).rejects.toMatchObject({
+      code: 'CORRUPT_IMAGE',
+      message: `Expected a decodable JPEG but the decoder reported: ${message}`,
+    });
+  });
+
+  it('damage is refused at every scale and through decode()', async () => {
+    const b = prog().slice();
+    b[params(b, scans(b)[1]) + 1] = 64;
+    for (const shrink of [2, 4, 8] as const) {
+      await expect(decodeBaselineJpeg(b, header(), shrink)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+    }
+    await expect(decode(b)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE', message: expect.stringContaining('Invalid progressive parameters Ss=1 Se=64') });
+  });
+
+  it('a damaged progressive file does not poison the next decode, and the instance is reused', async () => {
+    const b = prog().slice();
+    b[params(b, scans(b)[5]) + 2] = 0x32;
+    const before = jpegDecoderStats().instancesCreated;
+    await expect(decodeBaselineJpeg(b, header(), 1)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+    const ok = await decodeBaselineJpeg(prog(), header(), 1);
+    expect(ok && [ok.width, ok.height]).toEqual([203, 117]);
+    expect(jpegDecoderStats().instancesCreated - before).toBeLessThanOrEqual(1);
+  });
 });
 
 describe('damaged JPEGs are refused', () => {

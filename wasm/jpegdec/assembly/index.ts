@@ -293,7 +293,7 @@ function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
   }
   const g = setupFrame(denom);
   if (g != OK) return g;
-  const d = decodeScan(e, end, mcusX, mcusY, ns);
+  const d = decodeScan(e, end);
   if (d != OK) return d;
   writeRGBA();
   return OK;
@@ -446,20 +446,11 @@ function progressiveScan(p: usize, e: usize, end: usize, denom: i32): i32 {
   const ac = derivedTable(get(c0, F_AC));
   startBits(e, end);
   resetEobrun();
-  let restartsLeft = restartInterval;
-  let nextRst = 0;
+  startRestarts();
   for (let my = 0; my < unitsY; my++) {
     for (let mx = 0; mx < unitsX; mx++) {
-      if (restartInterval != 0) {
-        if (restartsLeft == 0) {
-          st = restart(nextRst, end);
-          if (st != OK) return st;
-          resetEobrun();
-          nextRst = (nextRst + 1) & 7;
-          restartsLeft = restartInterval;
-        }
-        restartsLeft--;
-      }
+      st = countRestart(end);
+      if (st != OK) return st;
       if (ns == 1) {
         const blk = <usize>get(c0, F_COEF) + (<usize>(my * get(c0, F_BW) + mx) << 7);
         if (kind == 0) set(c0, F_LASTDC, decodeDcFirst(blk, derivedTable(get(c0, F_DC)), get(c0, F_LASTDC), al));
@@ -483,8 +474,9 @@ function progressiveScan(p: usize, e: usize, end: usize, denom: i32): i32 {
           set(c, F_LASTDC, lastDc);
         }
       }
-      if (overrun()) return PREMATURE_END;
+      // A bad code usually runs the reader off the end of the data too: report the first damage.
       if (error != OK) return error;
+      if (overrun()) return PREMATURE_END;
     }
   }
   if (leftoverBytes() > 0) return EXTRANEOUS_DATA;
@@ -509,10 +501,7 @@ function finishProgressive(): i32 {
     for (let by = 0; by < bh; by++) {
       for (let bx = 0; bx < bw; bx++, blk += 128) {
         const o = plane + <usize>(by * ssize) * stride + <usize>(bx * ssize);
-        if (ssize == 8) idctIslow(blk, q, o, stride);
-        else if (ssize == 4) idct4x4(blk, q, o, stride);
-        else if (ssize == 2) idct2x2(blk, q, o, stride);
-        else idct1x1(blk, q, o);
+        idct(ssize, blk, q, o, stride);
       }
     }
   }
@@ -533,25 +522,48 @@ function restart(expected: i32, end: usize): i32 {
   if (m != 0xd0 + expected) return BAD_RESTART;
   startBits(inputPosition(), end);
   for (let c = 0; c < nf; c++) set(c, F_LASTDC, 0);
+  resetEobrun();
   return OK;
 }
 
-function decodeScan(p: usize, end: usize, mcusX: i32, mcusY: i32, ns: i32): i32 {
+let restartsLeft = 0;
+let nextRst = 0;
+
+function startRestarts(): void {
+  restartsLeft = restartInterval;
+  nextRst = 0;
+}
+
+/** Before each MCU: at the end of a restart interval, expect the next RSTn and reset the predictors. */
+function countRestart(end: usize): i32 {
+  if (restartInterval == 0) return OK;
+  if (restartsLeft == 0) {
+    const st = restart(nextRst, end);
+    if (st != OK) return st;
+    nextRst = (nextRst + 1) & 7;
+    restartsLeft = restartInterval;
+  }
+  restartsLeft--;
+  return OK;
+}
+
+/** The IDCT for a component's scaled block size (8: full, 4, 2, 1: libjpeg's reduced transforms). */
+// @ts-ignore: decorator
+@inline function idct(ssize: i32, blk: usize, q: usize, o: usize, stride: usize): void {
+  if (ssize == 8) idctIslow(blk, q, o, stride);
+  else if (ssize == 4) idct4x4(blk, q, o, stride);
+  else if (ssize == 2) idct2x2(blk, q, o, stride);
+  else idct1x1(blk, q, o);
+}
+
+function decodeScan(p: usize, end: usize): i32 {
   startBits(p, end);
   clearBlock();
-  let restartsLeft = restartInterval;
-  let nextRst = 0;
+  startRestarts();
   for (let my = 0; my < mcusY; my++) {
     for (let mx = 0; mx < mcusX; mx++) {
-      if (restartInterval != 0) {
-        if (restartsLeft == 0) {
-          const st = restart(nextRst, end);
-          if (st != OK) return st;
-          nextRst = (nextRst + 1) & 7;
-          restartsLeft = restartInterval;
-        }
-        restartsLeft--;
-      }
+      const st = countRestart(end);
+      if (st != OK) return st;
       for (let s = 0; s < ns; s++) {
         const c = <i32>load<u8>(scanOrder + <usize>s);
         const h = get(c, F_H), v = get(c, F_V), ssize = get(c, F_SSIZE), stride = <usize>get(c, F_STRIDE);
@@ -563,10 +575,7 @@ function decodeScan(p: usize, end: usize, mcusX: i32, mcusY: i32, ns: i32): i32 
           for (let bx = 0; bx < h; bx++) {
             lastDc = decodeBlock(block, dc, ac, lastDc);
             const o = plane + <usize>((my * v + by) * ssize) * stride + <usize>((mx * h + bx) * ssize);
-            if (ssize == 8) idctIslow(block, q, o, stride);
-            else if (ssize == 4) idct4x4(block, q, o, stride);
-            else if (ssize == 2) idct2x2(block, q, o, stride);
-            else idct1x1(block, q, o);
+            idct(ssize, block, q, o, stride);
             clearBlock();
           }
         }
