@@ -1,6 +1,7 @@
 /**
- * JPEG decode benchmark: MozJPEG (the packaged decoder) against imgpipe's own decoder at full size
- * and at the DCT scale the upload recipe's largest variant (1200 px wide) allows. Each case runs in
+ * JPEG decode benchmark: MozJPEG (the packaged decoder) against imgpipe's own decoder (sequential and
+ * progressive) at full size, at 1/4 and at the DCT scale chooseShrink picks for the upload recipe's
+ * largest variant (1200 px wide). Each case runs in
  * its own child process so its peak RSS (VmHWM) is its own.
  *
  *   npx tsx bench/jpegdec.ts [--runs 7]
@@ -10,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUTS, ensureElephants } from './inputs.js';
 
-type Mode = 'mozjpeg' | 'own-1/1' | 'own-recipe';
-const MODES: readonly Mode[] = ['mozjpeg', 'own-1/1', 'own-recipe'];
+type Mode = 'mozjpeg' | 'own-1/1' | 'own-1/4' | 'own-recipe';
+const MODES: readonly Mode[] = ['mozjpeg', 'own-1/1', 'own-1/4', 'own-recipe'];
 const RECIPE_WIDTH = 1200;
 
 function peakRssMiB(): number {
@@ -27,13 +28,13 @@ async function child(path: string, mode: Mode, runs: number): Promise<void> {
   const bytes = new Uint8Array(readFileSync(path));
   const header = inspect(bytes);
   if (mode !== 'mozjpeg' && !(await decodeBaselineJpeg(bytes, header, 8))) {
-    // Progressive and other files the own decoder leaves to MozJPEG: nothing to measure.
+    // Arithmetic, CMYK and other files the own decoder leaves to MozJPEG: nothing to measure.
     console.log(JSON.stringify({ fallback: true }));
     return;
   }
   const shrink = mode === 'own-recipe'
     ? chooseShrink(header, { width: RECIPE_WIDTH, height: Math.round((RECIPE_WIDTH * header.height) / header.width) })
-    : 1;
+    : mode === 'own-1/4' ? 4 : 1;
   const once = async () => {
     const img = mode === 'mozjpeg' ? await decodeJpeg(bytes, header) : await decodeBaselineJpeg(bytes, header, shrink);
     if (!img) throw new Error(`${path} is not handled by the own decoder`);
@@ -63,7 +64,7 @@ function main(): void {
         console.log(`| ${input.label} | imgpipe jpegdec (${mode}) | not handled: falls back to MozJPEG | | |`);
         continue;
       }
-      const name = mode === 'mozjpeg' ? 'MozJPEG (@jsquash)' : `imgpipe jpegdec 1/${r.shrink}`;
+      const name = mode === 'mozjpeg' ? 'MozJPEG (@jsquash)' : `imgpipe jpegdec 1/${r.shrink}${mode === 'own-recipe' ? ' (recipe)' : ''}`;
       console.log(`| ${input.label} | ${name} | ${r.size} | ${r.median.toFixed(0)} | ${r.peak.toFixed(0)} |`);
     }
   }
