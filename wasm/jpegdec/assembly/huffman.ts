@@ -209,7 +209,9 @@ export function nextMarker(): i32 {
   return v < 1 << (n - 1) ? v - (1 << n) + 1 : v;
 }
 
-function decodeSymbol(d: usize): i32 {
+/** One Huffman symbol: codes of up to LOOKAHEAD bits from the table, inlined into every caller. */
+// @ts-ignore: decorator
+@inline function decodeSymbol(d: usize): i32 {
   if (cnt < 16) fill();
   const look = <i32>(acc >> <u64>(cnt - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1);
   const e = <i32>load<u16>(d + D_LOOK + (<usize>look << 1));
@@ -217,6 +219,11 @@ function decodeSymbol(d: usize): i32 {
     cnt -= e >> 8;
     return e & 0xff;
   }
+  return decodeLongSymbol(d);
+}
+
+/** Codes longer than the lookahead (rare): libjpeg's jpeg_huff_decode, bit length by bit length. */
+function decodeLongSymbol(d: usize): i32 {
   const code16 = <i32>(acc >> <u64>(cnt - 16)) & 0xffff;
   for (let l = LOOKAHEAD + 1; l <= 16; l++) {
     const code = code16 >> (16 - l);
