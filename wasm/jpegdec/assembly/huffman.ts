@@ -267,12 +267,40 @@ export function resetError(): void {
 }
 
 // ---- Progressive scans (jdphuff.c): one routine per scan type, working on whole-image coefficient
-// blocks that persist between scans. The end-of-band run carries over from block to block within a
-// scan and is cleared at restarts, as libjpeg's saved.EOBRUN is.
+// blocks that persist between scans. Those blocks are kept in zig-zag order (the order scans code
+// them; the IDCT reorders each block once at the end), so a scan's band is contiguous and the
+// refinement pass can find the nonzero coefficients of a block with a few SIMD compares instead of
+// testing all 63. Where libjpeg's natural-order guard entries catch a run past coefficient 63, the
+// position is clamped to 63, the same coefficient. The end-of-band run carries over from block to
+// block within a scan and is cleared at restarts, as libjpeg's saved.EOBRUN is.
 let eobrun: i32 = 0;
 
 export function resetEobrun(): void {
   eobrun = 0;
+}
+
+// @ts-ignore: decorator
+@inline function zz(block: usize, k: i32): usize {
+  return block + (<usize>(k > 63 ? 63 : k) << 1);
+}
+
+/** Bit k set for every nonzero coefficient k of a zig-zag ordered block. */
+// @ts-ignore: decorator
+@inline function nonzeroMask(block: usize): u64 {
+  const zero = i16x8.splat(0);
+  let m: u64 = 0;
+  for (let i = 0; i < 8; i++) {
+    m |= <u64>i16x8.bitmask(i16x8.ne(v128.load(block + (<usize>i << 4)), zero)) << (<u64>i << 3);
+  }
+  return m;
+}
+
+/** Bits from..to (inclusive); from may be 64 (empty). */
+// @ts-ignore: decorator
+@inline function bitsFrom(from: i32, to: i32): u64 {
+  const lo: u64 = from > 63 ? 0 : <u64>-1 << <u64>from;
+  const hi: u64 = to >= 63 ? <u64>-1 : (<u64>1 << <u64>(to + 1)) - 1;
+  return lo & hi;
 }
 
 /** First DC scan: the difference from the predictor, scaled by 2^al. Returns the new predictor. */
@@ -300,10 +328,9 @@ export function decodeAcFirst(block: usize, ac: usize, ss: i32, se: i32, al: i32
     const r = rs >> 4;
     const s = rs & 15;
     if (s != 0) {
-      // A run past the band lands on NATURAL's guard entries (coefficient 63), as in libjpeg.
       k += r;
       const v = extend(getBits(s), s);
-      store<i16>(block + (<usize>load<u8>(NATURAL + <usize>k) << 1), <i16>(v << al));
+      store<i16>(zz(block, k), <i16>(v << al));
     } else if (r == 15) {
       k += 15;
     } else {
@@ -315,14 +342,39 @@ export function decodeAcFirst(block: usize, ac: usize, ss: i32, se: i32, al: i32
   }
 }
 
+/** A correction bit for each coefficient of `nz` (ascending): adds 2^al away from zero when set. */
+// @ts-ignore: decorator
+@inline function refine(block: usize, nz: u64, p1: i32, m1: i32): void {
+  let n = <i32>popcnt(nz);
+  while (n > 0) {
+    // Take up to 32 bits at once rather than testing the buffer before every single bit.
+    const take = n < 32 ? n : 32;
+    if (cnt < take) fill();
+    cnt -= take;
+    let bits = <u32>(acc >> <u64>cnt) << (32 - take);
+    n -= take;
+    for (let j = 0; j < take; j++) {
+      const at = block + (<usize>ctz(nz) << 1);
+      nz &= nz - 1;
+      const c = <i32>load<i16>(at);
+      // Branch-free: correction bits are close to random, so a branch on them mispredicts half the time.
+      const apply = -(<i32>(bits >> 31) & <i32>((c & p1) == 0));
+      bits <<= 1;
+      store<i16>(at, <i16>(c + (select<i32>(p1, m1, c >= 0) & apply)));
+    }
+  }
+}
+
 /**
  * AC refinement (successive approximation): a correction bit for every coefficient already nonzero,
  * new coefficients of magnitude 2^al placed after `r` still-zero ones. A new coefficient whose size
- * isn't 1 is libjpeg's "bad Huffman code" warning, and damage here.
+ * isn't 1 is libjpeg's "bad Huffman code" warning, and damage here. Refining never makes a nonzero
+ * coefficient zero, so the block's nonzero mask only gains the bits of new coefficients.
  */
 export function decodeAcRefine(block: usize, ac: usize, ss: i32, se: i32, al: i32): void {
   const p1 = 1 << al;
   const m1 = -1 << al;
+  let nonzero = nonzeroMask(block);
   let k = ss;
   if (eobrun == 0) {
     for (; k <= se; k++) {
@@ -337,26 +389,23 @@ export function decodeAcRefine(block: usize, ac: usize, ss: i32, se: i32, al: i3
         if (r != 0) eobrun += getBits(r);
         break; // the rest of this block is handled as part of the end-of-band run
       }
-      // Step over nonzero coefficients (refining each) and r zero ones (ZRL: s = 0 places nothing).
-      do {
-        const at = block + (<usize>load<u8>(NATURAL + <usize>k) << 1);
-        const c = <i32>load<i16>(at);
-        if (c != 0) {
-          if (getBits(1) != 0 && (c & p1) == 0) store<i16>(at, <i16>(c >= 0 ? c + p1 : c + m1));
-        } else if (--r < 0) {
-          break;
-        }
-        k++;
-      } while (k <= se);
-      if (s != 0) store<i16>(block + (<usize>load<u8>(NATURAL + <usize>k) << 1), <i16>s);
+      // libjpeg steps over nonzero coefficients (refining each) and r zero ones, stopping at the
+      // next zero (ZRL: s = 0 places nothing there) or past the band: the same, by bit masks.
+      const band = bitsFrom(k, se);
+      let zeros = ~nonzero & band;
+      for (; r > 0 && zeros != 0; r--) zeros &= zeros - 1;
+      const stop = zeros != 0 ? <i32>ctz(zeros) : se + 1;
+      refine(block, nonzero & band & ~bitsFrom(stop, 63), p1, m1);
+      k = stop;
+      if (s != 0) {
+        const at = k > 63 ? 63 : k;
+        store<i16>(block + (<usize>at << 1), <i16>s);
+        nonzero |= <u64>1 << <u64>at;
+      }
     }
   }
   if (eobrun > 0) {
-    for (; k <= se; k++) {
-      const at = block + (<usize>load<u8>(NATURAL + <usize>k) << 1);
-      const c = <i32>load<i16>(at);
-      if (c != 0 && getBits(1) != 0 && (c & p1) == 0) store<i16>(at, <i16>(c >= 0 ? c + p1 : c + m1));
-    }
+    refine(block, nonzero & bitsFrom(k, se), p1, m1);
     eobrun--;
   }
 }

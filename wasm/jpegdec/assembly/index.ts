@@ -500,8 +500,10 @@ function finishProgressive(): i32 {
     let blk = <usize>get(c, F_COEF);
     for (let by = 0; by < bh; by++) {
       for (let bx = 0; bx < bw; bx++, blk += 128) {
+        // Coefficients are stored in zig-zag order (huffman.ts): back to natural order for the IDCT.
+        for (let i: usize = 0; i < 64; i++) store<i16>(block + (<usize>load<u8>(NATURAL + i) << 1), load<i16>(blk + (i << 1)));
         const o = plane + <usize>(by * ssize) * stride + <usize>(bx * ssize);
-        idct(ssize, blk, q, o, stride);
+        idct(ssize, block, q, o, stride);
       }
     }
   }
