@@ -155,6 +155,20 @@ export function leftoverBytes(): i32 {
 }
 
 function fill(): void {
+  // Fast path: the next 8 bytes hold no 0xFF (no stuffing, no marker), so take as many whole bytes
+  // as fit at once, big-endian, exactly what the byte loop below would have taken.
+  if (hitMarker == 0 && pos + 8 <= end) {
+    const x = load<u64>(pos);
+    const y = ~x;
+    if (((y - 0x0101010101010101) & ~y & 0x8080808080808080) == 0) {
+      const n = (64 - cnt) >> 3;
+      const be = bswap<u64>(x);
+      acc = n == 8 ? be : (acc << <u64>(n << 3)) | (be >> <u64>(64 - (n << 3)));
+      cnt += n << 3;
+      pos += <usize>n;
+      return;
+    }
+  }
   while (cnt <= 56) {
     if (hitMarker != 0) {
       acc <<= 8;
