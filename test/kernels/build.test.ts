@@ -36,9 +36,9 @@ describe('WebAssembly builds', () => {
     }
   });
 
-  it('the kernel module imports nothing and exports its memory, allocator and resize entry', () => {
+  it('the kernel module imports nothing and exports its memory, allocator and stepped resize', () => {
     const module = new WebAssembly.Module(readFileSync(KERNELS));
     expect(WebAssembly.Module.imports(module)).toEqual([]);
-    expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['FLAG_LINEAR', 'alloc', 'memory', 'reset', 'resize']);
+    expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['FLAG_LINEAR', 'alloc', 'begin', 'memory', 'reset', 'result', 'step']);
   });
 });

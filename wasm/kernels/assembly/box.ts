@@ -5,18 +5,23 @@
 import { alloc } from './memory';
 import { Q } from './horizontal';
 
-/**
- * Average `kx` x `ky` blocks of `src` (8-bit RGBA, or Q6 when `srcQ6`) into `dst` (Q6) of
- * ceil(sw / kx) x ceil(sh / ky) pixels; blocks cut by the right or bottom edge average what they hold.
- */
-export function boxShrink(src: usize, sw: i32, sh: i32, srcQ6: bool, kx: i32, ky: i32, dst: usize, dw: i32, dh: i32): void {
-  const values = <usize>sw << 2;
+/** Scratch for one output row's column sums of a `sw`-pixel-wide source, allocated by the caller. */
+export function boxScratch(sw: i32): usize {
   // Vector loops run up to 16 values past the row end; the spare sums are never read.
-  const sums = alloc((values + 16) << 2);
+  return alloc(((<usize>sw << 2) + 16) << 2);
+}
+
+/**
+ * Average `kx` x `ky` blocks of `src` (8-bit RGBA, or Q6 when `srcQ6`) into output rows `oy0` until
+ * `oy1` of `dst` (Q6, ceil(sw / kx) x ceil(sh / ky) pixels); blocks cut by the right or bottom edge
+ * average what they hold. `sums` comes from boxScratch(sw).
+ */
+export function boxShrink(src: usize, sw: i32, sh: i32, srcQ6: bool, kx: i32, ky: i32, dst: usize, dw: i32, oy0: i32, oy1: i32, sums: usize): void {
+  const values = <usize>sw << 2;
   const srcStride = srcQ6 ? values << 1 : values;
   const scale: f32 = srcQ6 ? 1.0 : <f32>(1 << Q);
-  let d = dst;
-  for (let oy = 0; oy < dh; oy++) {
+  let d = dst + <usize>oy0 * dw * 8;
+  for (let oy = oy0; oy < oy1; oy++) {
     const y0 = oy * ky;
     const y1 = y0 + ky < sh ? y0 + ky : sh;
     memory.fill(sums, 0, values << 2);

@@ -1,13 +1,20 @@
 // imgpipe's resize kernels: separable Lanczos3 (a = 3) on 8-bit RGBA with WebAssembly SIMD.
 //
 // Calling convention (see src/kernels/lanczos.ts): reset(), alloc() the source, copy RGBA bytes
-// into it, then resize() returns a pointer to the destination RGBA bytes, valid until the next
-// reset(). Nothing is imported; the module owns and exports its memory.
+// into it, begin() the resize, call step() until it returns 0, then result() points at the
+// destination RGBA bytes, valid until the next reset(). Nothing is imported; the module owns and
+// exports its memory.
+//
+// Why steps: V8 runs a WebAssembly function's first calls in its baseline tier (Liftoff) and can
+// only switch to optimised code at a later call; there is no on-stack replacement. One call doing
+// a whole pass would run a cold instance's first image entirely on baseline code, about four times
+// slower. A pass done in bands of rows, one call per band, picks up the optimised code part way
+// through the first image.
 import { alloc, reset } from './memory';
 import { makeTable, tableTaps } from './weights';
 import { horizontalU8, horizontalQ6 } from './horizontal';
-import { vertical } from './vertical';
-import { boxShrink } from './box';
+import { vertical, verticalScratch } from './vertical';
+import { boxScratch, boxShrink } from './box';
 import { ensureLinearTables, expand, finish } from './convert';
 
 export { alloc, reset };
@@ -36,55 +43,139 @@ function preShrink(factor: f64): i32 {
   return k > 1 ? k : 1;
 }
 
+// The plan of the resize in progress, set by begin().
+let srcPtr: usize = 0;
+let srcW: i32 = 0;
+let srcH: i32 = 0;
+let dstW: i32 = 0;
+let dstH: i32 = 0;
+let linear = false;
+let premultiply = false;
+let wide = false;
+let kx: i32 = 1;
+let ky: i32 = 1;
+/** Q6 copy of the source (wide path only). */
+let expanded: usize = 0;
+/** Box pre-shrink output and its size. */
+let boxed: usize = 0;
+let boxW: i32 = 0;
+let boxH: i32 = 0;
+let sums: usize = 0;
+/** What the horizontal pass reads, its size and format. */
+let hSrc: usize = 0;
+let hW: i32 = 0;
+let hH: i32 = 0;
+let hQ6 = false;
+let hTable: usize = 0;
+let hTaps: i32 = 0;
+let mid: usize = 0;
+let vTable: usize = 0;
+let vTaps: i32 = 0;
+let vRows: usize = 0;
+/** Q6 vertical output before finish() (wide path only). */
+let vOut: usize = 0;
+let out: usize = 0;
+/** Current stage and how far into it (rows, or pixels for the conversions). */
+let stage: i32 = 0;
+let done: i32 = 0;
+
+const STAGE_EXPAND = 0;
+const STAGE_BOX = 1;
+const STAGE_HORIZONTAL = 2;
+const STAGE_VERTICAL = 3;
+const STAGE_FINISH = 4;
+const STAGE_DONE = 5;
+
 /**
- * Resize `sw` x `sh` RGBA at `src` to `dw` x `dh`. Returns the destination pointer.
+ * Plan and allocate the resize of `sw` x `sh` RGBA at `src` to `dw` x `dh`; step() does the work.
  */
-export function resize(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32): usize {
-  const linear = (flags & FLAG_LINEAR) != 0;
-  const premultiply = !opaque(src, sw * sh);
-  const wide = linear || premultiply;
+export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32): void {
+  srcPtr = src;
+  srcW = sw;
+  srcH = sh;
+  dstW = dw;
+  dstH = dh;
+  linear = (flags & FLAG_LINEAR) != 0;
+  premultiply = !opaque(src, sw * sh);
+  wide = linear || premultiply;
   const fx = <f64>sw / <f64>dw;
   const fy = <f64>sh / <f64>dh;
-  const kx = preShrink(fx);
-  const ky = preShrink(fy);
+  kx = preShrink(fx);
+  ky = preShrink(fy);
 
-  let cur = src;
-  let curQ6 = false;
-  let cw = sw;
-  let ch = sh;
+  hSrc = src;
+  hQ6 = false;
+  hW = sw;
+  hH = sh;
   if (wide) {
-    const q = alloc(<usize>sw * sh * 8);
-    expand(src, sw * sh, q, premultiply, linear);
-    cur = q;
-    curQ6 = true;
+    expanded = alloc(<usize>sw * sh * 8);
+    hSrc = expanded;
+    hQ6 = true;
   }
   if (kx > 1 || ky > 1) {
-    const bw = (sw + kx - 1) / kx;
-    const bh = (sh + ky - 1) / ky;
-    const b = alloc(<usize>bw * bh * 8);
-    boxShrink(cur, cw, ch, curQ6, kx, ky, b, bw, bh);
-    cur = b;
-    curQ6 = true;
-    cw = bw;
-    ch = bh;
+    boxW = (sw + kx - 1) / kx;
+    boxH = (sh + ky - 1) / ky;
+    boxed = alloc(<usize>boxW * boxH * 8);
+    sums = boxScratch(sw);
+    hSrc = boxed;
+    hQ6 = true;
+    hW = boxW;
+    hH = boxH;
   }
-
   // Horizontal first, then vertical: the vertical pass reads whole rows and vectorises along them.
-  const hTable = makeTable(cw, dw, fx / <f64>kx, 4);
-  const hTaps = tableTaps;
-  const mid = alloc(<usize>dw * ch * 8);
-  if (curQ6) horizontalQ6(cur, cw, ch, mid, dw, hTable, hTaps);
-  else horizontalU8(cur, cw, ch, mid, dw, hTable, hTaps);
+  hTable = makeTable(hW, dw, fx / <f64>kx, 4);
+  hTaps = tableTaps;
+  mid = alloc(<usize>dw * hH * 8);
+  vTable = makeTable(hH, dh, fy / <f64>ky, 2);
+  vTaps = tableTaps;
+  vRows = verticalScratch(vTaps);
+  out = alloc(<usize>dw * dh * 4);
+  vOut = wide ? alloc(<usize>dw * dh * 8) : 0;
+  stage = wide ? STAGE_EXPAND : kx > 1 || ky > 1 ? STAGE_BOX : STAGE_HORIZONTAL;
+  done = 0;
+}
 
-  const vTable = makeTable(ch, dh, fy / <f64>ky, 2);
-  const vTaps = tableTaps;
-  const out = alloc(<usize>dw * dh * 4);
-  if (wide) {
-    const q = alloc(<usize>dw * dh * 8);
-    vertical(mid, dw * 4, ch, q, dh, vTable, vTaps, false);
-    finish(q, dw * dh, out, premultiply, linear);
-  } else {
-    vertical(mid, dw * 4, ch, out, dh, vTable, vTaps, true);
+/** Do up to `rows` rows of the current stage; returns 0 once the whole resize is done. */
+export function step(rows: i32): i32 {
+  if (stage == STAGE_EXPAND) {
+    const end = min(done + rows, srcH);
+    expand(srcPtr + <usize>done * srcW * 4, (end - done) * srcW, expanded + <usize>done * srcW * 8, premultiply, linear);
+    done = end;
+    if (done == srcH) next(kx > 1 || ky > 1 ? STAGE_BOX : STAGE_HORIZONTAL);
+  } else if (stage == STAGE_BOX) {
+    const end = min(done + rows, boxH);
+    boxShrink(wide ? expanded : srcPtr, srcW, srcH, wide, kx, ky, boxed, boxW, done, end, sums);
+    done = end;
+    if (done == boxH) next(STAGE_HORIZONTAL);
+  } else if (stage == STAGE_HORIZONTAL) {
+    const end = min(done + rows, hH);
+    const stride: usize = hQ6 ? 8 : 4;
+    const from = hSrc + <usize>done * hW * stride;
+    const to = mid + <usize>done * dstW * 8;
+    if (hQ6) horizontalQ6(from, hW, end - done, to, dstW, hTable, hTaps);
+    else horizontalU8(from, hW, end - done, to, dstW, hTable, hTaps);
+    done = end;
+    if (done == hH) next(STAGE_VERTICAL);
+  } else if (stage == STAGE_VERTICAL) {
+    const end = min(done + rows, dstH);
+    vertical(mid, dstW * 4, hH, wide ? vOut : out, dstH, done, end, vTable, vTaps, !wide, vRows);
+    done = end;
+    if (done == dstH) next(wide ? STAGE_FINISH : STAGE_DONE);
+  } else if (stage == STAGE_FINISH) {
+    const end = min(done + rows, dstH);
+    finish(vOut + <usize>done * dstW * 8, (end - done) * dstW, out + <usize>done * dstW * 4, premultiply, linear);
+    done = end;
+    if (done == dstH) next(STAGE_DONE);
   }
+  return stage == STAGE_DONE ? 0 : 1;
+}
+
+function next(s: i32): void {
+  stage = s;
+  done = 0;
+}
+
+/** The destination RGBA bytes, once step() has returned 0. */
+export function result(): usize {
   return out;
 }

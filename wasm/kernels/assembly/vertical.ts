@@ -9,19 +9,24 @@ import { Q } from './horizontal';
 /** Largest Q6 value of an in-range 8-bit sample. */
 export const Q6_MAX: i32 = 255 << Q;
 
+/** Scratch for one output row's source row pointers (`taps` of them), allocated by the caller. */
+export function verticalScratch(taps: i32): usize {
+  return alloc(<usize>taps << 2);
+}
+
 /**
- * `toU8` writes rounded, clamped 8-bit samples (the final result on the opaque path); otherwise
- * the output stays Q6, clamped to [0, 255] in Q6, for the conversion pass that follows.
+ * Output rows `y0` until `y1` (of `dh`). `toU8` writes rounded, clamped 8-bit samples (the final
+ * result on the opaque path); otherwise the output stays Q6, clamped to [0, 255] in Q6, for the
+ * conversion pass that follows.
  */
-export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, table: usize, taps: i32, toU8: bool): void {
-  const rows = alloc(<usize>taps << 2);
+export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, y0: i32, y1: i32, table: usize, taps: i32, toU8: bool, rows: usize): void {
   const weights = table + weightsOffset(dh);
   const rowBytes = <usize>values << 1;
   const shift = toU8 ? WEIGHT_BITS + Q : WEIGHT_BITS;
   const round = i32x4.splat(1 << (shift - 1));
   const lowest = i16x8.splat(0);
   const highest = i16x8.splat(<i16>Q6_MAX);
-  for (let y = 0; y < dh; y++) {
+  for (let y = y0; y < y1; y++) {
     const start = load<i32>(table + (<usize>y << 2));
     // Padding taps (zero weight) may point past the last row: repeat it instead of reading beyond.
     for (let k = 0; k < taps; k++) {
