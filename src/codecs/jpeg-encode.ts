@@ -42,9 +42,17 @@ interface EncoderExports {
   readonly FLAG_GRAY: WebAssembly.Global;
   alloc(bytes: number): number;
   reset(): void;
-  encode(src: number, width: number, height: number, quality: number, flags: number): number;
+  begin(src: number, width: number, height: number, quality: number, flags: number): void;
+  step(mcuRows: number): number;
+  result(): number;
   encodedBytes(): number;
 }
+
+/**
+ * MCU rows per encoder call (16 or 8 pixel rows each): short calls let V8's optimised code take
+ * over within a cold instance's first image (see wasm/jpegenc/assembly/index.ts).
+ */
+const MCU_ROWS_PER_STEP = 4;
 
 const encoder = new OwnedInstance<EncoderExports>('jpegenc');
 
@@ -107,7 +115,9 @@ async function encodeBaseline(image: RGBAImage, o: JpegEncodeOptions): Promise<U
       const src = k.alloc(bytes);
       new Uint8Array(k.memory.buffer, src, bytes).set(new Uint8Array(image.data.buffer, image.data.byteOffset, bytes));
       const flags = o.grayscale === true ? (k.FLAG_GRAY.value as number) : sub ? 0 : (k.FLAG_444.value as number);
-      const ptr = k.encode(src, width, height, o.quality, flags);
+      k.begin(src, width, height, o.quality, flags);
+      while (k.step(MCU_ROWS_PER_STEP) !== 0);
+      const ptr = k.result();
       const out = new Uint8Array(k.memory.buffer.slice(ptr, ptr + k.encodedBytes()));
       k.reset();
       return out;

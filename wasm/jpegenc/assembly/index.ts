@@ -2,8 +2,11 @@
 // tables, 4:2:0 without smoothing, two-pass optimised Huffman), in WebAssembly SIMD.
 //
 // Calling convention (see src/codecs/jpeg-encode.ts): reset(), alloc() the source, copy RGBA bytes
-// into it, then encode() returns a pointer to the JPEG file and encodedBytes() its length, valid
-// until the next reset(). Nothing is imported; the module owns and exports its memory.
+// into it, begin() the encode, call step() until it returns 0, then result() points at the JPEG
+// file and encodedBytes() is its length, valid until the next reset(). Nothing is imported; the
+// module owns and exports its memory. The work is done in bands of MCU rows, one call per band,
+// for the reason given in wasm/kernels/assembly/index.ts: V8 can only switch a function to its
+// optimised code between calls, so a cold instance's first image must not be one long call.
 import { alloc, reset } from '../../kernels/assembly/memory';
 import { QUANT, TABLE_BYTES, setQuality } from './tables';
 import { rowToYCbCr, rowToGray, expandRight } from './color';
@@ -36,16 +39,18 @@ export function encodedBytes(): i32 {
   store<i16>(block, dc);
 }
 
+// DC predictions per component, carried from one band of a scan to the next.
+let lastY = 0;
+let lastCb = 0;
+let lastCr = 0;
+
 /**
- * Every block in MCU order (per MCU: the luma blocks row by row, then Cb, then Cr), with the DC
- * predictions carried per component: counting symbols (`emit` false) or writing them.
- * Tables at `huff`: DC 0, AC 0, DC 1, AC 1.
+ * MCU rows `my0` until `my1` in MCU order (per MCU: the luma blocks row by row, then Cb, then Cr),
+ * counting symbols (`emit` false) or writing them. Tables at `huff`: DC 0, AC 0, DC 1, AC 1.
  */
-// @ts-ignore: decorator
-@inline function scan(yCoef: usize, cbCoef: usize, crCoef: usize, mcusX: i32, mcusY: i32, hs: i32, yBW: i32, gray: bool, huff: usize, emit: bool): void {
+function scanRows(my0: i32, my1: i32, emit: bool): void {
   const dc0 = huff, ac0 = huff + HUFF_TABLE_BYTES, dc1 = huff + 2 * HUFF_TABLE_BYTES, ac1 = huff + 3 * HUFF_TABLE_BYTES;
-  let lastY = 0, lastCb = 0, lastCr = 0;
-  for (let my = 0; my < mcusY; my++) {
+  for (let my = my0; my < my1; my++) {
     for (let mx = 0; mx < mcusX; mx++) {
       for (let by = 0; by < hs; by++) {
         const row = yCoef + <usize>(my * hs + by) * yBW * BLOCK_BYTES;
@@ -60,114 +65,194 @@ export function encodedBytes(): i32 {
   }
 }
 
+// The encode in progress, set by begin().
+let src: usize = 0;
+let width: i32 = 0;
+let height: i32 = 0;
+let gray = false;
+let sub = false;
+let hs: i32 = 1;
+let mcuSide: i32 = 8;
+let mcusX: i32 = 0;
+let mcusY: i32 = 0;
+let pw: i32 = 0;
+let bw: i32 = 0;
+let bh: i32 = 0;
+let yBW: i32 = 0;
+let cw: i32 = 0;
+let yStrip: usize = 0;
+let cbStrip: usize = 0;
+let crStrip: usize = 0;
+let cbDown: usize = 0;
+let crDown: usize = 0;
+let ws: usize = 0;
+let yCoef: usize = 0;
+let cbCoef: usize = 0;
+let crCoef: usize = 0;
+let huff: usize = 0;
+let genWork: usize = 0;
+let out: usize = 0;
+let stage: i32 = 0;
+let done: i32 = 0;
+
+const STAGE_TRANSFORM = 0;
+const STAGE_COUNT = 1;
+const STAGE_WRITE = 2;
+const STAGE_DONE = 3;
+
 /**
- * Encode `width` x `height` RGBA at `src` (alpha ignored) at `quality` 1..100. Returns a pointer to
- * the file. Traps on out-of-range arguments (the caller validates first) or when memory can't grow.
+ * Plan the encode of `w` x `h` RGBA at `rgba` (alpha ignored) at `quality` 1..100; step() does the
+ * work. Traps on out-of-range arguments (the caller validates first) or when memory can't grow.
  */
-export function encode(src: usize, width: i32, height: i32, quality: i32, flags: i32): usize {
-  if (width < 1 || height < 1 || width > 65535 || height > 65535 || quality < 1 || quality > 100) unreachable();
+export function begin(rgba: usize, w: i32, h: i32, quality: i32, flags: i32): void {
+  if (w < 1 || h < 1 || w > 65535 || h > 65535 || quality < 1 || quality > 100) unreachable();
   setQuality(quality);
-  const gray = (flags & FLAG_GRAY) != 0;
-  const sub = !gray && (flags & FLAG_444) == 0;
-  const hs = sub ? 2 : 1; // luma blocks per MCU side
-  const mcuSide = 8 * hs;
-  const mcusX = (width + mcuSide - 1) / mcuSide;
-  const mcusY = (height + mcuSide - 1) / mcuSide;
-  const pw = mcusX * mcuSide; // padded full-resolution row
-  const bw = (width + 7) >> 3; // luma blocks holding image samples
-  const bh = (height + 7) >> 3;
-  const yBW = mcusX * hs; // luma block grid including dummy blocks
-  const cw = pw / hs; // chroma row after downsampling
+  src = rgba;
+  width = w;
+  height = h;
+  gray = (flags & FLAG_GRAY) != 0;
+  sub = !gray && (flags & FLAG_444) == 0;
+  hs = sub ? 2 : 1; // luma blocks per MCU side
+  mcuSide = 8 * hs;
+  mcusX = (width + mcuSide - 1) / mcuSide;
+  mcusY = (height + mcuSide - 1) / mcuSide;
+  pw = mcusX * mcuSide; // padded full-resolution row
+  bw = (width + 7) >> 3; // luma blocks holding image samples
+  bh = (height + 7) >> 3;
+  yBW = mcusX * hs; // luma block grid including dummy blocks
+  cw = pw / hs; // chroma row after downsampling
 
   const stripBytes = <usize>pw * mcuSide;
-  const yStrip = alloc(stripBytes);
-  const cbStrip: usize = gray ? 0 : alloc(stripBytes);
-  const crStrip: usize = gray ? 0 : alloc(stripBytes);
-  const cbDown: usize = sub ? alloc(<usize>cw * 8) : cbStrip;
-  const crDown: usize = sub ? alloc(<usize>cw * 8) : crStrip;
-  const ws = alloc(512);
-  const yCoef = alloc(<usize>yBW * mcusY * hs * BLOCK_BYTES);
+  yStrip = alloc(stripBytes);
+  cbStrip = gray ? 0 : alloc(stripBytes);
+  crStrip = gray ? 0 : alloc(stripBytes);
+  cbDown = sub ? alloc(<usize>cw * 8) : cbStrip;
+  crDown = sub ? alloc(<usize>cw * 8) : crStrip;
+  ws = alloc(512);
+  yCoef = alloc(<usize>yBW * mcusY * hs * BLOCK_BYTES);
   const chromaBlocks = <usize>mcusX * mcusY;
-  const cbCoef: usize = gray ? 0 : alloc(chromaBlocks * BLOCK_BYTES);
-  const crCoef: usize = gray ? 0 : alloc(chromaBlocks * BLOCK_BYTES);
-  const huff = alloc(4 * HUFF_TABLE_BYTES);
+  cbCoef = gray ? 0 : alloc(chromaBlocks * BLOCK_BYTES);
+  crCoef = gray ? 0 : alloc(chromaBlocks * BLOCK_BYTES);
+  huff = alloc(4 * HUFF_TABLE_BYTES);
   memory.fill(huff, 0, 4 * HUFF_TABLE_BYTES);
-  const genWork = alloc(GEN_WORK_BYTES);
+  genWork = alloc(GEN_WORK_BYTES);
+  lastY = lastCb = lastCr = 0;
+  stage = STAGE_TRANSFORM;
+  done = 0;
+}
+
+/** Do up to `rows` MCU rows of the current pass; returns 0 once the file is complete. */
+export function step(rows: i32): i32 {
+  const end = min(done + rows, mcusY);
+  if (stage == STAGE_TRANSFORM) {
+    for (let my = done; my < end; my++) transformRow(my);
+    done = end;
+    if (done == mcusY) {
+      stage = STAGE_COUNT;
+      done = 0;
+    }
+  } else if (stage == STAGE_COUNT) {
+    // Pass 1: symbol statistics.
+    scanRows(done, end, false);
+    done = end;
+    if (done == mcusY) {
+      writeHeaders();
+      lastY = lastCb = lastCr = 0;
+      stage = STAGE_WRITE;
+      done = 0;
+    }
+  } else if (stage == STAGE_WRITE) {
+    // Pass 2: the entropy-coded data.
+    scanRows(done, end, true);
+    done = end;
+    if (done == mcusY) {
+      length = <i32>(writeEOI(finishBits()) - out);
+      stage = STAGE_DONE;
+    }
+  }
+  return stage == STAGE_DONE ? 0 : 1;
+}
+
+/** The JPEG file, once step() has returned 0 (its length is encodedBytes()). */
+export function result(): usize {
+  return out;
+}
+
+/** Colour conversion, downsampling, DCT and quantisation of MCU row `my`. */
+function transformRow(my: i32): void {
   const rowBytes = <usize>width << 2;
-
-  for (let my = 0; my < mcusY; my++) {
-    const y0 = my * mcuSide;
-    const valid = min(mcuSide, height - y0);
-    // Colour conversion with the right edge replicated; rows past the bottom repeat the last one
-    // (jcprepct.c's expand_bottom_edge).
-    for (let yy = 0; yy < mcuSide; yy++) {
-      const o = <usize>yy * pw;
-      if (yy < valid) {
-        const row = src + <usize>(y0 + yy) * rowBytes;
-        if (gray) {
-          rowToGray(row, width, yStrip + o);
-        } else {
-          rowToYCbCr(row, width, yStrip + o, cbStrip + o, crStrip + o);
-          expandRight(cbStrip + o, width, pw);
-          expandRight(crStrip + o, width, pw);
-        }
-        expandRight(yStrip + o, width, pw);
+  const y0 = my * mcuSide;
+  const valid = min(mcuSide, height - y0);
+  // Colour conversion with the right edge replicated; rows past the bottom repeat the last one
+  // (jcprepct.c's expand_bottom_edge).
+  for (let yy = 0; yy < mcuSide; yy++) {
+    const o = <usize>yy * pw;
+    if (yy < valid) {
+      const row = src + <usize>(y0 + yy) * rowBytes;
+      if (gray) {
+        rowToGray(row, width, yStrip + o);
       } else {
-        memory.copy(yStrip + o, yStrip + o - pw, pw);
-        if (!gray) {
-          memory.copy(cbStrip + o, cbStrip + o - pw, pw);
-          memory.copy(crStrip + o, crStrip + o - pw, pw);
-        }
+        rowToYCbCr(row, width, yStrip + o, cbStrip + o, crStrip + o);
+        expandRight(cbStrip + o, width, pw);
+        expandRight(crStrip + o, width, pw);
       }
-    }
-
-    for (let br = 0; br < hs; br++) {
-      const gy = my * hs + br;
-      const rowBlocks = yCoef + <usize>gy * yBW * BLOCK_BYTES;
-      if (gy < bh) {
-        const s = yStrip + <usize>br * 8 * pw;
-        for (let bx = 0; bx < bw; bx++) fdctBlock(s + (<usize>bx << 3), pw, QUANT, ws, rowBlocks + <usize>bx * BLOCK_BYTES);
-        for (let bx = bw; bx < yBW; bx++) {
-          dummyBlock(rowBlocks + <usize>bx * BLOCK_BYTES, load<i16>(rowBlocks + <usize>(bx - 1) * BLOCK_BYTES));
-        }
-      } else {
-        // A dummy block row at the bottom: each MCU's copies the DC of the last block above it.
-        for (let mx = 0; mx < mcusX; mx++) {
-          const dc = load<i16>(rowBlocks - <usize>yBW * BLOCK_BYTES + <usize>(mx * hs + hs - 1) * BLOCK_BYTES);
-          for (let bi = 0; bi < hs; bi++) dummyBlock(rowBlocks + <usize>(mx * hs + bi) * BLOCK_BYTES, dc);
-        }
-      }
-    }
-
-    if (!gray) {
-      if (sub) {
-        // Only rows holding image samples are averaged; the rest of the strip repeats the last one
-        // (jcprepct.c pads the downsampled output, not the full-resolution input).
-        const rows = (valid + 1) >> 1;
-        for (let k = 0; k < 8; k++) {
-          const o = <usize>k * cw;
-          if (k < rows) {
-            const i = <usize>(2 * k) * pw;
-            h2v2(cbStrip + i, cbStrip + i + pw, cbDown + o, cw);
-            h2v2(crStrip + i, crStrip + i + pw, crDown + o, cw);
-          } else {
-            memory.copy(cbDown + o, cbDown + o - cw, cw);
-            memory.copy(crDown + o, crDown + o - cw, cw);
-          }
-        }
-      }
-      const cbRow = cbCoef + <usize>my * mcusX * BLOCK_BYTES;
-      const crRow = crCoef + <usize>my * mcusX * BLOCK_BYTES;
-      for (let bx = 0; bx < mcusX; bx++) {
-        fdctBlock(cbDown + (<usize>bx << 3), cw, QUANT + TABLE_BYTES, ws, cbRow + <usize>bx * BLOCK_BYTES);
-        fdctBlock(crDown + (<usize>bx << 3), cw, QUANT + TABLE_BYTES, ws, crRow + <usize>bx * BLOCK_BYTES);
+      expandRight(yStrip + o, width, pw);
+    } else {
+      memory.copy(yStrip + o, yStrip + o - pw, pw);
+      if (!gray) {
+        memory.copy(cbStrip + o, cbStrip + o - pw, pw);
+        memory.copy(crStrip + o, crStrip + o - pw, pw);
       }
     }
   }
 
+  for (let br = 0; br < hs; br++) {
+    const gy = my * hs + br;
+    const rowBlocks = yCoef + <usize>gy * yBW * BLOCK_BYTES;
+    if (gy < bh) {
+      const s = yStrip + <usize>br * 8 * pw;
+      for (let bx = 0; bx < bw; bx++) fdctBlock(s + (<usize>bx << 3), pw, QUANT, ws, rowBlocks + <usize>bx * BLOCK_BYTES);
+      for (let bx = bw; bx < yBW; bx++) {
+        dummyBlock(rowBlocks + <usize>bx * BLOCK_BYTES, load<i16>(rowBlocks + <usize>(bx - 1) * BLOCK_BYTES));
+      }
+    } else {
+      // A dummy block row at the bottom: each MCU's copies the DC of the last block above it.
+      for (let mx = 0; mx < mcusX; mx++) {
+        const dc = load<i16>(rowBlocks - <usize>yBW * BLOCK_BYTES + <usize>(mx * hs + hs - 1) * BLOCK_BYTES);
+        for (let bi = 0; bi < hs; bi++) dummyBlock(rowBlocks + <usize>(mx * hs + bi) * BLOCK_BYTES, dc);
+      }
+    }
+  }
+
+  if (!gray) {
+    if (sub) {
+      // Only rows holding image samples are averaged; the rest of the strip repeats the last one
+      // (jcprepct.c pads the downsampled output, not the full-resolution input).
+      const rows = (valid + 1) >> 1;
+      for (let k = 0; k < 8; k++) {
+        const o = <usize>k * cw;
+        if (k < rows) {
+          const i = <usize>(2 * k) * pw;
+          h2v2(cbStrip + i, cbStrip + i + pw, cbDown + o, cw);
+          h2v2(crStrip + i, crStrip + i + pw, crDown + o, cw);
+        } else {
+          memory.copy(cbDown + o, cbDown + o - cw, cw);
+          memory.copy(crDown + o, crDown + o - cw, cw);
+        }
+      }
+    }
+    const cbRow = cbCoef + <usize>my * mcusX * BLOCK_BYTES;
+    const crRow = crCoef + <usize>my * mcusX * BLOCK_BYTES;
+    for (let bx = 0; bx < mcusX; bx++) {
+      fdctBlock(cbDown + (<usize>bx << 3), cw, QUANT + TABLE_BYTES, ws, cbRow + <usize>bx * BLOCK_BYTES);
+      fdctBlock(crDown + (<usize>bx << 3), cw, QUANT + TABLE_BYTES, ws, crRow + <usize>bx * BLOCK_BYTES);
+    }
+  }
+}
+
+/** Optimal Huffman tables from the counted symbols, then every marker up to the scan's data. */
+function writeHeaders(): void {
   const dc0 = huff, ac0 = huff + HUFF_TABLE_BYTES, dc1 = huff + 2 * HUFF_TABLE_BYTES, ac1 = huff + 3 * HUFF_TABLE_BYTES;
-  // Pass 1: symbol statistics.
-  scan(yCoef, cbCoef, crCoef, mcusX, mcusY, hs, yBW, gray, huff, false);
   genOptimalTable(dc0, genWork);
   genOptimalTable(ac0, genWork);
   let bits = codedBits(dc0) + codedBits(ac0);
@@ -178,7 +263,7 @@ export function encode(src: usize, width: i32, height: i32, quality: i32, flags:
   }
 
   // Headers take under 1.3 KB; the entropy-coded data at most doubles through byte stuffing.
-  const out = alloc(<usize>(2048 + ((bits + 7) >> 3) * 2));
+  out = alloc(<usize>(2048 + ((bits + 7) >> 3) * 2));
   let p = writeSOI(out);
   p = writeDQT(p, 0);
   if (!gray) p = writeDQT(p, 1);
@@ -190,11 +275,5 @@ export function encode(src: usize, width: i32, height: i32, quality: i32, flags:
     p = writeDHT(p, ac1, 1, 1);
   }
   p = writeSOS(p, gray ? 1 : 3);
-
-  // Pass 2: the entropy-coded data.
   startBits(p);
-  scan(yCoef, cbCoef, crCoef, mcusX, mcusY, hs, yBW, gray, huff, true);
-  p = writeEOI(finishBits());
-  length = <i32>(p - out);
-  return out;
 }
