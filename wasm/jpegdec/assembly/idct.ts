@@ -73,48 +73,172 @@ let e10 = 0, e11 = 0, e12 = 0, e13 = 0, o0 = 0, o1 = 0, o2 = 0, o3 = 0;
   o3 = i1 * 12299 + z1 + z4;
 }
 
-export function idctIslow(block: usize, q: usize, out: usize, stride: usize): void {
-  for (let c = 0; c < 8; c++) {
-    if (
-      load<i16>(block + <usize>((8 + c) << 1)) == 0 && load<i16>(block + <usize>((16 + c) << 1)) == 0 &&
-      load<i16>(block + <usize>((24 + c) << 1)) == 0 && load<i16>(block + <usize>((32 + c) << 1)) == 0 &&
-      load<i16>(block + <usize>((40 + c) << 1)) == 0 && load<i16>(block + <usize>((48 + c) << 1)) == 0 &&
-      load<i16>(block + <usize>((56 + c) << 1)) == 0
-    ) {
-      // AC terms all zero: the column is constant (the same result the full computation gives).
-      const dc = deq(block, q, c) << PASS1_BITS;
-      for (let r = 0; r < 8; r++) setWs(r * 8 + c, dc);
-      continue;
-    }
-    islow1d(
-      deq(block, q, c), deq(block, q, 8 + c), deq(block, q, 16 + c), deq(block, q, 24 + c),
-      deq(block, q, 32 + c), deq(block, q, 40 + c), deq(block, q, 48 + c), deq(block, q, 56 + c),
-    );
-    const n = CONST_BITS - PASS1_BITS;
-    setWs(c, descale(e10 + o3, n));
-    setWs(56 + c, descale(e10 - o3, n));
-    setWs(8 + c, descale(e11 + o2, n));
-    setWs(48 + c, descale(e11 - o2, n));
-    setWs(16 + c, descale(e12 + o1, n));
-    setWs(40 + c, descale(e12 - o1, n));
-    setWs(24 + c, descale(e13 + o0, n));
-    setWs(32 + c, descale(e13 - o0, n));
-  }
+// @ts-ignore: decorator
+@inline function k(c: i32): v128 {
+  return i32x4.splat(c);
+}
 
-  const n = CONST_BITS + PASS1_BITS + 3;
-  for (let r = 0; r < 8; r++) {
-    const w = r * 8;
-    const o = out + <usize>r * stride;
-    islow1d(ws(w), ws(w + 1), ws(w + 2), ws(w + 3), ws(w + 4), ws(w + 5), ws(w + 6), ws(w + 7));
-    store<u8>(o, limit(descale(e10 + o3, n)));
-    store<u8>(o + 7, limit(descale(e10 - o3, n)));
-    store<u8>(o + 1, limit(descale(e11 + o2, n)));
-    store<u8>(o + 6, limit(descale(e11 - o2, n)));
-    store<u8>(o + 2, limit(descale(e12 + o1, n)));
-    store<u8>(o + 5, limit(descale(e12 - o1, n)));
-    store<u8>(o + 3, limit(descale(e13 + o0, n)));
-    store<u8>(o + 4, limit(descale(e13 - o0, n)));
+/** DESCALE on four lanes: i32 adds wrap like the scalar code's. */
+// @ts-ignore: decorator
+@inline function descale4(x: v128, n: i32): v128 {
+  return i32x4.shr_s(i32x4.add(x, k(1 << (n - 1))), n);
+}
+
+/**
+ * islow1d on four columns (pass 1) or four rows (pass 2) at once, the same i32 arithmetic lane by
+ * lane. The eight outputs, descaled by `n`, go to `dst` + j * `pitch` for output j.
+ */
+// @ts-ignore: decorator
+@inline function islow4(
+  i0: v128, i1: v128, i2: v128, i3: v128, i4: v128, i5: v128, i6: v128, i7: v128, n: i32, dst: usize, pitch: usize,
+): void {
+  let z1 = i32x4.mul(i32x4.add(i2, i6), k(4433));
+  const tmp2 = i32x4.add(z1, i32x4.mul(i6, k(-15137)));
+  const tmp3 = i32x4.add(z1, i32x4.mul(i2, k(6270)));
+  const tmp0 = i32x4.shl(i32x4.add(i0, i4), CONST_BITS);
+  const tmp1 = i32x4.shl(i32x4.sub(i0, i4), CONST_BITS);
+  const e10 = i32x4.add(tmp0, tmp3);
+  const e13 = i32x4.sub(tmp0, tmp3);
+  const e11 = i32x4.add(tmp1, tmp2);
+  const e12 = i32x4.sub(tmp1, tmp2);
+
+  z1 = i32x4.add(i7, i1);
+  let z2 = i32x4.add(i5, i3);
+  let z3 = i32x4.add(i7, i3);
+  let z4 = i32x4.add(i5, i1);
+  const z5 = i32x4.mul(i32x4.add(z3, z4), k(9633));
+  z1 = i32x4.mul(z1, k(-7373));
+  z2 = i32x4.mul(z2, k(-20995));
+  z3 = i32x4.add(i32x4.mul(z3, k(-16069)), z5);
+  z4 = i32x4.add(i32x4.mul(z4, k(-3196)), z5);
+  const a0 = i32x4.add(i32x4.add(i32x4.mul(i7, k(2446)), z1), z3);
+  const a1 = i32x4.add(i32x4.add(i32x4.mul(i5, k(16819)), z2), z4);
+  const a2 = i32x4.add(i32x4.add(i32x4.mul(i3, k(25172)), z2), z3);
+  const a3 = i32x4.add(i32x4.add(i32x4.mul(i1, k(12299)), z1), z4);
+
+  v128.store(dst, descale4(i32x4.add(e10, a3), n));
+  v128.store(dst + pitch, descale4(i32x4.add(e11, a2), n));
+  v128.store(dst + 2 * pitch, descale4(i32x4.add(e12, a1), n));
+  v128.store(dst + 3 * pitch, descale4(i32x4.add(e13, a0), n));
+  v128.store(dst + 4 * pitch, descale4(i32x4.sub(e13, a0), n));
+  v128.store(dst + 5 * pitch, descale4(i32x4.sub(e12, a1), n));
+  v128.store(dst + 6 * pitch, descale4(i32x4.sub(e11, a2), n));
+  v128.store(dst + 7 * pitch, descale4(i32x4.sub(e10, a3), n));
+}
+
+/** Pass 2's eight outputs for four rows, one vector per output column. */
+const rowsOut: usize = memory.data(8 * 16, 16);
+
+/** limit() on four lanes, before the saturating narrows that clamp to 0..255. */
+// @ts-ignore: decorator
+@inline function wrap4(x: v128): v128 {
+  return i32x4.sub(v128.xor(v128.and(x, k(1023)), k(512)), k(384));
+}
+
+/**
+ * Pass 1 on four columns (half 0: columns 0-3, half 1: 4-7) into the workspace, whose rows are 32
+ * bytes. A column whose AC terms are all zero takes libjpeg's shortcut value, DC << PASS1_BITS,
+ * which the full computation only matches when nothing overflows.
+ */
+// @ts-ignore: decorator
+@inline function pass1(block: usize, q: usize, half: usize, constant: v128): void {
+  const o = half << 4;
+  let c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128, c6: v128, c7: v128;
+  if (half == 0) {
+    c0 = i32x4.extend_low_i16x8_s(v128.load(block));
+    c1 = i32x4.extend_low_i16x8_s(v128.load(block, 16));
+    c2 = i32x4.extend_low_i16x8_s(v128.load(block, 32));
+    c3 = i32x4.extend_low_i16x8_s(v128.load(block, 48));
+    c4 = i32x4.extend_low_i16x8_s(v128.load(block, 64));
+    c5 = i32x4.extend_low_i16x8_s(v128.load(block, 80));
+    c6 = i32x4.extend_low_i16x8_s(v128.load(block, 96));
+    c7 = i32x4.extend_low_i16x8_s(v128.load(block, 112));
+  } else {
+    c0 = i32x4.extend_high_i16x8_s(v128.load(block));
+    c1 = i32x4.extend_high_i16x8_s(v128.load(block, 16));
+    c2 = i32x4.extend_high_i16x8_s(v128.load(block, 32));
+    c3 = i32x4.extend_high_i16x8_s(v128.load(block, 48));
+    c4 = i32x4.extend_high_i16x8_s(v128.load(block, 64));
+    c5 = i32x4.extend_high_i16x8_s(v128.load(block, 80));
+    c6 = i32x4.extend_high_i16x8_s(v128.load(block, 96));
+    c7 = i32x4.extend_high_i16x8_s(v128.load(block, 112));
   }
+  c0 = i32x4.mul(c0, v128.load(q + o));
+  c1 = i32x4.mul(c1, v128.load(q + o, 32));
+  c2 = i32x4.mul(c2, v128.load(q + o, 64));
+  c3 = i32x4.mul(c3, v128.load(q + o, 96));
+  c4 = i32x4.mul(c4, v128.load(q + o, 128));
+  c5 = i32x4.mul(c5, v128.load(q + o, 160));
+  c6 = i32x4.mul(c6, v128.load(q + o, 192));
+  c7 = i32x4.mul(c7, v128.load(q + o, 224));
+  const ws0 = workspace + o;
+  islow4(c0, c1, c2, c3, c4, c5, c6, c7, CONST_BITS - PASS1_BITS, ws0, 32);
+  if (v128.any_true(constant)) {
+    const dc = i32x4.shl(c0, PASS1_BITS);
+    for (let r: usize = 0; r < 8; r++) {
+      const at = ws0 + (r << 5);
+      v128.store(at, v128.bitselect(dc, v128.load(at), constant));
+    }
+  }
+}
+
+/** Pass 2 on rows 4g..4g+3 of the workspace, stored as bytes at `out`. */
+// @ts-ignore: decorator
+@inline function pass2(g: usize, out: usize, stride: usize): void {
+  const w = workspace + (g << 7);
+  // Rows of the workspace to vectors of one column of four rows (4x4 transposes).
+  const a0 = v128.load(w), a1 = v128.load(w, 32), a2 = v128.load(w, 64), a3 = v128.load(w, 96);
+  const b0 = v128.load(w, 16), b1 = v128.load(w, 48), b2 = v128.load(w, 80), b3 = v128.load(w, 112);
+  const a01l = i32x4.shuffle(a0, a1, 0, 4, 1, 5), a01h = i32x4.shuffle(a0, a1, 2, 6, 3, 7);
+  const a23l = i32x4.shuffle(a2, a3, 0, 4, 1, 5), a23h = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
+  const b01l = i32x4.shuffle(b0, b1, 0, 4, 1, 5), b01h = i32x4.shuffle(b0, b1, 2, 6, 3, 7);
+  const b23l = i32x4.shuffle(b2, b3, 0, 4, 1, 5), b23h = i32x4.shuffle(b2, b3, 2, 6, 3, 7);
+  const i0 = i64x2.shuffle(a01l, a23l, 0, 2), i1 = i64x2.shuffle(a01l, a23l, 1, 3);
+  const i2 = i64x2.shuffle(a01h, a23h, 0, 2), i3 = i64x2.shuffle(a01h, a23h, 1, 3);
+  const i4 = i64x2.shuffle(b01l, b23l, 0, 2), i5 = i64x2.shuffle(b01l, b23l, 1, 3);
+  const i6 = i64x2.shuffle(b01h, b23h, 0, 2), i7 = i64x2.shuffle(b01h, b23h, 1, 3);
+  islow4(i0, i1, i2, i3, i4, i5, i6, i7, CONST_BITS + PASS1_BITS + 3, rowsOut, 16);
+  const p01 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut)), wrap4(v128.load(rowsOut, 16)));
+  const p23 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 32)), wrap4(v128.load(rowsOut, 48)));
+  const p45 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 64)), wrap4(v128.load(rowsOut, 80)));
+  const p67 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 96)), wrap4(v128.load(rowsOut, 112)));
+  // Byte 4j + r is output column j of row r.
+  const lo = i8x16.narrow_i16x8_u(p01, p23);
+  const hi = i8x16.narrow_i16x8_u(p45, p67);
+  const r01 = i8x16.shuffle(lo, hi, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+  const r23 = i8x16.shuffle(lo, hi, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+  v128.store64_lane(out, r01, 0);
+  v128.store64_lane(out + stride, r01, 1);
+  v128.store64_lane(out + 2 * stride, r23, 0);
+  v128.store64_lane(out + 3 * stride, r23, 1);
+}
+
+/**
+ * jpeg_idct_islow with SIMD: pass 1 on four columns at a time, pass 2 on four rows at a time, each
+ * lane computing exactly what the scalar transform computes (the range limit is a mask and two
+ * saturating narrows). A block with only a DC coefficient is one constant, computed the same way.
+ */
+export function idctIslow(block: usize, q: usize, out: usize, stride: usize): void {
+  const zero = i16x8.splat(0);
+  const r0 = v128.load(block);
+  let ac = v128.or(v128.load(block, 16), v128.load(block, 32));
+  ac = v128.or(ac, v128.or(v128.load(block, 48), v128.load(block, 64)));
+  ac = v128.or(ac, v128.or(v128.load(block, 80), v128.load(block, 96)));
+  ac = v128.or(ac, v128.load(block, 112));
+  // Lanes whose column has no AC term.
+  const constant = i16x8.eq(ac, zero);
+  if (i16x8.all_true(constant) && !v128.any_true(i16x8.shuffle(r0, zero, 1, 2, 3, 4, 5, 6, 7, 8))) {
+    // Pass 1 gives DC << PASS1_BITS in column 0 and zeros; every row of pass 2 then yields the
+    // same value from its first input alone.
+    const w0 = deq(block, q, 0) << PASS1_BITS;
+    const v = <u64>limit(descale(w0 << CONST_BITS, CONST_BITS + PASS1_BITS + 3)) * 0x0101010101010101;
+    for (let r: usize = 0; r < 8; r++) store<u64>(out + r * stride, v);
+    return;
+  }
+  pass1(block, q, 0, i32x4.extend_low_i16x8_s(constant));
+  pass1(block, q, 1, i32x4.extend_high_i16x8_s(constant));
+  pass2(0, out, stride);
+  pass2(1, out + 4 * stride, stride);
 }
 
 /** jpeg_idct_4x4: rows/columns 4 of the coefficients are not used by this reduced transform. */
