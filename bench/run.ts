@@ -442,7 +442,7 @@ async function main(): Promise<void> {
       const samples = opts.coldRuns;
       for (let i = 0; i < samples; i++) {
         log(`cold start: ${c.id} ${i + 1}/${samples} ...`);
-        const { result, wallMs } = await runChild({ competitor: c.id, workload: coldWorkload, inputPath: inputPaths.photo, threads: 'all', runs: 0, warmup: 0 });
+        const { result, wallMs } = await runChild({ competitor: c.id, workload: coldWorkload, inputPath: inputPaths.photo, threads: 'default', runs: 0, warmup: 0 });
         if (!result.ok) {
           error = result.error;
           break;
@@ -497,7 +497,7 @@ async function main(): Promise<void> {
         : [c.label, c.wall ? ms(c.wall.median) : '-', c.wall ? ms(c.wall.min) : '-', c.firstDone ? ms(c.firstDone.median) : '-', c.maxRssBytes ? mib(c.maxRssBytes) : '-'],
     );
     const how = opts.coldRuns
-      ? `${opts.coldRuns} fresh process${opts.coldRuns === 1 ? '' : 'es'} each, library default threads`
+      ? `${opts.coldRuns} fresh process${opts.coldRuns === 1 ? '' : 'es'} each, every library as imported, nothing configured`
       : 'no dedicated processes: first run of the one-thread child, measured inside it';
     out.push('', `## cold start: fresh process -> recipe on the standard photo done -> exit (${how})`);
     out.push(formatTable(['competitor', 'process median', 'process min', 'first recipe done at', 'peak RSS MiB'], coldRows));

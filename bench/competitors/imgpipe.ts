@@ -117,7 +117,7 @@ export const imgpipe: Competitor = {
       settings: [
         `imgpipe from ${entry}`,
         workload.kind === 'recipe' ? `processUpload with the default recipe (fastShrinkOnLoad), ${watermark ? 'watermark on large+medium' : 'watermark removed'}` : 'decode({ shrinkTo }) -> resize -> encode',
-        `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1), encodes in the main thread' : pool ? `encodes on createWorkerPool() with ${pool.threads} threads` : 'library default'}`,
+        `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1), encodes in the main thread' : pool ? `encodes on createWorkerPool() with ${pool.threads} threads` : 'library default (encodes in the main thread)'}`,
       ].join('; '),
       async run(input, outputs): Promise<BenchOutput[]> {
         if (workload.kind === 'recipe') {

@@ -109,7 +109,7 @@ function sharpCompetitor(id: string, label: string, load: () => Sharp | Promise<
       const sharp = await load();
       sharp.cache(false);
       if (threads === 'single') sharp.concurrency(1);
-      const parallel = threads === 'all';
+      const parallel = threads !== 'single';
       return {
         settings: describe(sharp, strategy, parallel),
         async run(input, outputs) {

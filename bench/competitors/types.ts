@@ -1,7 +1,11 @@
 import type { OutputSpec, Workload } from '../workloads.js';
 
-/** `single`: one thread for pixel work (the per-core figure FC's fractional vCPUs see); `all`: library defaults. */
-export type ThreadMode = 'single' | 'all';
+/**
+ * `single`: one thread for pixel work (the per-core figure FC's fractional vCPUs see); `all`: every
+ * core, as each library is best set up for it (imgpipe: encodes on a worker pool); `default`: the
+ * library exactly as imported, nothing configured (what a fresh FC instance runs; the cold start).
+ */
+export type ThreadMode = 'single' | 'all' | 'default';
 
 export interface BenchOutput {
   readonly name: string;
