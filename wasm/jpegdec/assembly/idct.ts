@@ -135,6 +135,13 @@ const rowsOut: usize = memory.data(8 * 16, 16);
   return i32x4.sub(v128.xor(v128.and(x, k(1023)), k(512)), k(384));
 }
 
+/** Four coefficients of the row at byte offset `off`, columns 0-3 (half 0) or 4-7, as i32. */
+// @ts-ignore: decorator
+@inline function coefs(block: usize, off: usize, half: usize): v128 {
+  const v = v128.load(block + off);
+  return half == 0 ? i32x4.extend_low_i16x8_s(v) : i32x4.extend_high_i16x8_s(v);
+}
+
 /**
  * Pass 1 on four columns (half 0: columns 0-3, half 1: 4-7) into the workspace, whose rows are 32
  * bytes. A column whose AC terms are all zero takes libjpeg's shortcut value, DC << PASS1_BITS,
@@ -143,34 +150,14 @@ const rowsOut: usize = memory.data(8 * 16, 16);
 // @ts-ignore: decorator
 @inline function pass1(block: usize, q: usize, half: usize, constant: v128): void {
   const o = half << 4;
-  let c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128, c6: v128, c7: v128;
-  if (half == 0) {
-    c0 = i32x4.extend_low_i16x8_s(v128.load(block));
-    c1 = i32x4.extend_low_i16x8_s(v128.load(block, 16));
-    c2 = i32x4.extend_low_i16x8_s(v128.load(block, 32));
-    c3 = i32x4.extend_low_i16x8_s(v128.load(block, 48));
-    c4 = i32x4.extend_low_i16x8_s(v128.load(block, 64));
-    c5 = i32x4.extend_low_i16x8_s(v128.load(block, 80));
-    c6 = i32x4.extend_low_i16x8_s(v128.load(block, 96));
-    c7 = i32x4.extend_low_i16x8_s(v128.load(block, 112));
-  } else {
-    c0 = i32x4.extend_high_i16x8_s(v128.load(block));
-    c1 = i32x4.extend_high_i16x8_s(v128.load(block, 16));
-    c2 = i32x4.extend_high_i16x8_s(v128.load(block, 32));
-    c3 = i32x4.extend_high_i16x8_s(v128.load(block, 48));
-    c4 = i32x4.extend_high_i16x8_s(v128.load(block, 64));
-    c5 = i32x4.extend_high_i16x8_s(v128.load(block, 80));
-    c6 = i32x4.extend_high_i16x8_s(v128.load(block, 96));
-    c7 = i32x4.extend_high_i16x8_s(v128.load(block, 112));
-  }
-  c0 = i32x4.mul(c0, v128.load(q + o));
-  c1 = i32x4.mul(c1, v128.load(q + o, 32));
-  c2 = i32x4.mul(c2, v128.load(q + o, 64));
-  c3 = i32x4.mul(c3, v128.load(q + o, 96));
-  c4 = i32x4.mul(c4, v128.load(q + o, 128));
-  c5 = i32x4.mul(c5, v128.load(q + o, 160));
-  c6 = i32x4.mul(c6, v128.load(q + o, 192));
-  c7 = i32x4.mul(c7, v128.load(q + o, 224));
+  const c0 = i32x4.mul(coefs(block, 0, half), v128.load(q + o));
+  const c1 = i32x4.mul(coefs(block, 16, half), v128.load(q + o, 32));
+  const c2 = i32x4.mul(coefs(block, 32, half), v128.load(q + o, 64));
+  const c3 = i32x4.mul(coefs(block, 48, half), v128.load(q + o, 96));
+  const c4 = i32x4.mul(coefs(block, 64, half), v128.load(q + o, 128));
+  const c5 = i32x4.mul(coefs(block, 80, half), v128.load(q + o, 160));
+  const c6 = i32x4.mul(coefs(block, 96, half), v128.load(q + o, 192));
+  const c7 = i32x4.mul(coefs(block, 112, half), v128.load(q + o, 224));
   const ws0 = workspace + o;
   islow4(c0, c1, c2, c3, c4, c5, c6, c7, CONST_BITS - PASS1_BITS, ws0, 32);
   if (v128.any_true(constant)) {

@@ -5,19 +5,27 @@
 // answered NOT_HANDLED so the caller uses another decoder; damage is answered with a status code
 // (status.ts) instead of being decoded into grey blocks.
 //
-// Sequential files are decoded block by block straight into the component planes. Progressive files
-// first collect every scan into a coefficient buffer for the whole image, then run
-// the same IDCT, upsampling and colour conversion once the last scan is in.
+// Sequential files are decoded one MCU row at a time: Huffman decoding and IDCT into component
+// planes that hold only three MCU rows (a ring: the fancy upsamplers need the sample rows above and
+// below), then upsampling and colour conversion of the MCU row before it straight into the RGBA
+// output. Progressive files first collect every scan into a coefficient buffer for the whole image,
+// then run the same IDCT, upsampling and colour conversion MCU row by MCU row once the last scan is in.
 //
-// Calling convention (src/codecs/jpeg.ts): reset(), alloc() the input, copy the file in, decode();
-// on OK the RGBA pixels are at outPtr(), outWidth() x outHeight(), valid until the next reset().
+// Calling convention (src/codecs/jpeg.ts): reset(), alloc() the input, copy the file in, begin(),
+// then step() until it returns something other than IN_PROGRESS; on OK the RGBA pixels are at
+// outPtr(), outWidth() x outHeight(), valid until the next reset().
+//
+// Why steps: V8 runs a WebAssembly function's first calls in its baseline tier (Liftoff) and can
+// only switch to optimised code at a later call; there is no on-stack replacement. One call decoding
+// a whole image would run a cold instance's first image entirely on baseline code. Decoding in bands
+// of MCU rows, one call per band, picks up the optimised code part way through the first image.
 // Nothing is imported; the module owns and exports its memory. Every read of the input is bounds
 // checked; every write goes to buffers sized from the frame header before decoding starts.
 import { alloc, reset } from '../../kernels/assembly/memory';
 import {
   OK, NOT_HANDLED, OUT_OF_MEMORY, BAD_HUFFMAN_CODE, PREMATURE_END, BAD_RESTART, EXTRANEOUS_DATA,
   BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI, BAD_SCAN_PARAMETERS, BAD_PROGRESSION,
-  INCOMPLETE_PROGRESSION,
+  INCOMPLETE_PROGRESSION, IN_PROGRESS,
 } from './status';
 import {
   clearTables, defineTable, tableDefined, deriveTable, derivedTable, slot, startBits, decodeBlock,
@@ -31,7 +39,7 @@ export { alloc, reset };
 export {
   OK, NOT_HANDLED, OUT_OF_MEMORY, BAD_HUFFMAN_CODE, PREMATURE_END, BAD_RESTART, EXTRANEOUS_DATA,
   BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI, BAD_SCAN_PARAMETERS, BAD_PROGRESSION,
-  INCOMPLETE_PROGRESSION,
+  INCOMPLETE_PROGRESSION, IN_PROGRESS,
 };
 
 // ---- Per-component fields, in a small static table (no managed objects in this module). ----
@@ -39,7 +47,9 @@ const F_ID = 0, F_H = 1, F_V = 2, F_TQ = 3, F_SSIZE = 4, F_STRIDE = 5, F_PLANE =
 const F_METHOD = 9, F_HEXP = 10, F_VEXP = 11, F_ROW = 12, F_DC = 13, F_AC = 14, F_LASTDC = 15, F_BW = 16, F_BH = 17;
 /** Progressive only: the component's coefficient blocks (F_BW x F_BH of 64 i16, natural order). */
 const F_COEF = 18;
-const FIELDS = 19;
+/** Sample rows the component's plane holds: three MCU rows, used as a ring. */
+const F_RING = 19;
+const FIELDS = 20;
 const comps: usize = memory.data(3 * FIELDS * 4, 4);
 // @ts-ignore: decorator
 @inline function get(c: i32, f: i32): i32 {
@@ -81,8 +91,6 @@ const coefBits: usize = memory.data(3 * 64);
 /** Quantisation tables as they were at each component's first scan (latch_quant_tables). */
 const latchedQuant: usize = memory.data(3 * 64 * 4, 16);
 const latched: usize = memory.data(4);
-/** The marker that ended the last progressive scan, already read. */
-let scanEnd = 0;
 /** For BAD_PROGRESSION: which component and coefficient, and the Ah the earlier scans call for. */
 let problemComponent = 0, problemCoefficient = 0, problemExpected = 0;
 
@@ -105,10 +113,28 @@ export function outPtr(): usize { return out; }
   return (<i32>load<u8>(p) << 8) | <i32>load<u8>(p + 1);
 }
 
+// ---- Where the decode stands between step() calls. ----
+const PHASE_MARKERS = 0;
+const PHASE_SEQUENTIAL = 1;
+const PHASE_SCAN = 2;
+const PHASE_OUTPUT = 3;
+const PHASE_DONE = 4;
+let phase = PHASE_DONE;
+/** Next marker segment, the end of the input, and a marker already read by the bit reader. */
+let at: usize = 0;
+let inputEnd: usize = 0;
+let pending = 0;
+let scale = 1;
+/** Next MCU row (sequential scan, output) or row of units (progressive scan). */
+let nextRow = 0;
+/** Output rows per MCU row. */
+let mcuOutRows = 0;
+
 /**
- * Decode the `len` bytes at `src`, scaled down by `denom` (1, 2, 4 or 8). Returns a status code.
+ * Start decoding the `len` bytes at `src`, scaled down by `denom` (1, 2, 4 or 8). Returns
+ * IN_PROGRESS, or a status code when the file is refused before any work.
  */
-export function decode(src: usize, len: usize, denom: i32): i32 {
+export function begin(src: usize, len: usize, denom: i32): i32 {
   resetError();
   clearTables();
   memory.fill(quantDefined, 0, 4);
@@ -122,11 +148,71 @@ export function decode(src: usize, len: usize, denom: i32): i32 {
   ss = se = ah = al = 0;
   memory.fill(coefBits, 0xff, 3 * 64);
   memory.fill(latched, 0, 4);
+  phase = PHASE_DONE;
   if (denom != 1 && denom != 2 && denom != 4 && denom != 8) return NOT_HANDLED;
-  const end = src + len;
   if (len < 4 || load<u8>(src) != 0xff || load<u8>(src + 1) != 0xd8) return BAD_STRUCTURE;
-  let p = src + 2;
-  let pending = 0;
+  at = src + 2;
+  inputEnd = src + len;
+  pending = 0;
+  scale = denom;
+  phase = PHASE_MARKERS;
+  return IN_PROGRESS;
+}
+
+/**
+ * Decode about `rows` MCU rows (rows of blocks in a progressive scan) and return IN_PROGRESS, or the
+ * final status: OK once the whole image is in the output.
+ */
+export function step(rows: i32): i32 {
+  const st = advance(rows);
+  if (st != IN_PROGRESS) phase = PHASE_DONE;
+  return st;
+}
+
+function advance(rows: i32): i32 {
+  let budget = rows;
+  while (phase != PHASE_DONE) {
+    if (phase == PHASE_MARKERS) {
+      const st = markers();
+      if (st != OK) return st;
+    } else if (phase == PHASE_SEQUENTIAL) {
+      for (; budget > 0 && nextRow < mcusY; budget--, nextRow++) {
+        const st = sequentialRow(nextRow);
+        if (st != OK) return st;
+        if (nextRow > 0) emit(nextRow - 1);
+      }
+      if (nextRow < mcusY) return IN_PROGRESS;
+      emit(mcusY - 1);
+      return endOfImageData();
+    } else if (phase == PHASE_SCAN) {
+      for (; budget > 0 && nextRow < unitsY; budget--, nextRow++) {
+        const st = progressiveRow(nextRow);
+        if (st != OK) return st;
+      }
+      if (nextRow < unitsY) return IN_PROGRESS;
+      const st = endOfScan();
+      if (st != OK) return st;
+      phase = PHASE_MARKERS;
+    } else if (phase == PHASE_OUTPUT) {
+      for (; budget > 0 && nextRow < mcusY; budget--, nextRow++) {
+        coefficientRow(nextRow);
+        if (nextRow > 0) emit(nextRow - 1);
+      }
+      if (nextRow < mcusY) return IN_PROGRESS;
+      emit(mcusY - 1);
+      return OK;
+    }
+  }
+  return BAD_STRUCTURE; // step() without begin(), or after the end
+}
+
+/**
+ * Read marker segments up to the next entropy-coded data (switching to a scan phase) or the end of a
+ * progressive image (switching to the output phase). Returns OK after a switch, else a status.
+ */
+function markers(): i32 {
+  const end = inputEnd;
+  let p = at;
   for (;;) {
     let m = pending;
     pending = 0;
@@ -164,14 +250,7 @@ export function decode(src: usize, len: usize, denom: i32): i32 {
       if (length - 2 >= 12 && load<u32>(seg) == 0x626f6441 && load<u8>(seg + 4) == 0x65) adobeTransform = <i32>load<u8>(seg + 11);
     } else if (m >= 0xc2 && m <= 0xcf) st = NOT_HANDLED; // progressive, lossless, arithmetic, hierarchical
     else if (m == 0xdc) st = NOT_HANDLED; // DNL: height defined after the scan
-    else if (m == 0xda) {
-      if (!progressive) return scan(seg, segEnd, end, denom);
-      st = progressiveScan(seg, segEnd, end, denom);
-      if (st != OK) return st;
-      // The scan's data ends at a marker the bit reader has already read: handle it next.
-      pending = scanEnd;
-      p = inputPosition();
-    }
+    else if (m == 0xda) return progressive ? progressiveScan(seg, segEnd, end, scale) : scan(seg, segEnd, end, scale);
     if (st != OK) return st;
   }
   return BAD_STRUCTURE;
@@ -293,9 +372,11 @@ function scan(p: usize, e: usize, end: usize, denom: i32): i32 {
   }
   const g = setupFrame(denom);
   if (g != OK) return g;
-  const d = decodeScan(e, end);
-  if (d != OK) return d;
-  writeRGBA();
+  startBits(e, end);
+  clearBlock();
+  startRestarts();
+  nextRow = 0;
+  phase = PHASE_SEQUENTIAL;
   return OK;
 }
 
@@ -320,6 +401,7 @@ function setupFrame(denom: i32): i32 {
   const minS = 8 / denom;
   outW = ceilDiv(imgW, denom);
   outH = ceilDiv(imgH, denom);
+  mcuOutRows = maxV * minS;
   mcusX = ceilDiv(imgW, 8 * maxH);
   mcusY = ceilDiv(imgH, 8 * maxV);
   let bytes: u64 = <u64>outW * <u64>outH * 4 + 4096;
@@ -332,6 +414,7 @@ function setupFrame(denom: i32): i32 {
     set(c, F_BW, mcusX * h);
     set(c, F_BH, mcusY * v);
     set(c, F_STRIDE, mcusX * h * ssize);
+    set(c, F_RING, 3 * v * ssize);
     const dw = ceilDiv(<i64>imgW * h * ssize, maxH * 8);
     const dh = ceilDiv(<i64>imgH * v * ssize, maxV * 8);
     set(c, F_DW, dw);
@@ -347,7 +430,7 @@ function setupFrame(denom: i32): i32 {
     set(c, F_METHOD, method);
     set(c, F_HEXP, maxH / hin);
     set(c, F_VEXP, maxV / vin);
-    bytes += <u64>(mcusX * h * ssize) * <u64>(mcusY * v * ssize) + <u64>(outW + 2 * dw) + 256;
+    bytes += <u64>(mcusX * h * ssize) * <u64>(3 * v * ssize) + <u64>(outW + 2 * dw) + 256;
     if (progressive) bytes += <u64>(mcusX * h) * <u64>(mcusY * v) * 128 + 16;
   }
   // Reserve everything up front: a failed grow is a status, never a trap halfway through.
@@ -357,7 +440,7 @@ function setupFrame(denom: i32): i32 {
   const have = <u64>memory.size() << 16;
   if (need > have && memory.grow(<i32>((need - have + 65535) >> 16)) < 0) return OUT_OF_MEMORY;
   for (let c = 0; c < nf; c++) {
-    set(c, F_PLANE, <i32>alloc(<usize>get(c, F_STRIDE) * <usize>(get(c, F_BH) * get(c, F_SSIZE))));
+    set(c, F_PLANE, <i32>alloc(<usize>get(c, F_STRIDE) * <usize>get(c, F_RING)));
     set(c, F_ROW, <i32>alloc(<usize>(outW + 2 * get(c, F_DW))));
     set(c, F_LASTDC, 0);
     if (progressive) {
@@ -439,51 +522,71 @@ function progressiveScan(p: usize, e: usize, end: usize, denom: i32): i32 {
   }
 
   // A scan of one component is non-interleaved: one block per MCU over the component's own blocks.
-  const c0 = <i32>load<u8>(scanOrder);
-  const unitsX = ns == 1 ? ceilDiv(<i64>imgW * get(c0, F_H), maxH * 8) : mcusX;
-  const unitsY = ns == 1 ? ceilDiv(<i64>imgH * get(c0, F_V), maxV * 8) : mcusY;
-  const kind = dcBand ? (ah == 0 ? 0 : 1) : (ah == 0 ? 2 : 3);
-  const ac = derivedTable(get(c0, F_AC));
+  scanC0 = <i32>load<u8>(scanOrder);
+  unitsX = ns == 1 ? ceilDiv(<i64>imgW * get(scanC0, F_H), maxH * 8) : mcusX;
+  unitsY = ns == 1 ? ceilDiv(<i64>imgH * get(scanC0, F_V), maxV * 8) : mcusY;
+  scanKind = dcBand ? (ah == 0 ? 0 : 1) : (ah == 0 ? 2 : 3);
   startBits(e, end);
   resetEobrun();
   startRestarts();
-  for (let my = 0; my < unitsY; my++) {
-    for (let mx = 0; mx < unitsX; mx++) {
-      st = countRestart(end);
-      if (st != OK) return st;
-      if (ns == 1) {
-        const blk = <usize>get(c0, F_COEF) + (<usize>(my * get(c0, F_BW) + mx) << 7);
-        if (kind == 0) set(c0, F_LASTDC, decodeDcFirst(blk, derivedTable(get(c0, F_DC)), get(c0, F_LASTDC), al));
-        else if (kind == 1) decodeDcRefine(blk, al);
-        else if (kind == 2) decodeAcFirst(blk, ac, ss, se, al);
-        else decodeAcRefine(blk, ac, ss, se, al);
-      } else {
-        for (let s = 0; s < ns; s++) {
-          const c = <i32>load<u8>(scanOrder + <usize>s);
-          const h = get(c, F_H), v = get(c, F_V), bw = get(c, F_BW);
-          const coef = <usize>get(c, F_COEF);
-          const dc = derivedTable(get(c, F_DC));
-          let lastDc = get(c, F_LASTDC);
-          for (let by = 0; by < v; by++) {
-            for (let bx = 0; bx < h; bx++) {
-              const blk = coef + (<usize>((my * v + by) * bw + mx * h + bx) << 7);
-              if (kind == 0) lastDc = decodeDcFirst(blk, dc, lastDc, al);
-              else decodeDcRefine(blk, al);
-            }
+  nextRow = 0;
+  phase = PHASE_SCAN;
+  return OK;
+}
+
+// The progressive scan in progress: its first component, units per row and column, and its type
+// (0 DC first, 1 DC refinement, 2 AC first, 3 AC refinement).
+let scanC0 = 0;
+let unitsX = 0;
+let unitsY = 0;
+let scanKind = 0;
+
+/** One row of units of the current progressive scan. */
+function progressiveRow(my: i32): i32 {
+  const c0 = scanC0, kind = scanKind;
+  const ac = derivedTable(get(c0, F_AC));
+  const end = inputEnd;
+  for (let mx = 0; mx < unitsX; mx++) {
+    const st = countRestart(end);
+    if (st != OK) return st;
+    if (ns == 1) {
+      const blk = <usize>get(c0, F_COEF) + (<usize>(my * get(c0, F_BW) + mx) << 7);
+      if (kind == 0) set(c0, F_LASTDC, decodeDcFirst(blk, derivedTable(get(c0, F_DC)), get(c0, F_LASTDC), al));
+      else if (kind == 1) decodeDcRefine(blk, al);
+      else if (kind == 2) decodeAcFirst(blk, ac, ss, se, al);
+      else decodeAcRefine(blk, ac, ss, se, al);
+    } else {
+      for (let s = 0; s < ns; s++) {
+        const c = <i32>load<u8>(scanOrder + <usize>s);
+        const h = get(c, F_H), v = get(c, F_V), bw = get(c, F_BW);
+        const coef = <usize>get(c, F_COEF);
+        const dc = derivedTable(get(c, F_DC));
+        let lastDc = get(c, F_LASTDC);
+        for (let by = 0; by < v; by++) {
+          for (let bx = 0; bx < h; bx++) {
+            const blk = coef + (<usize>((my * v + by) * bw + mx * h + bx) << 7);
+            if (kind == 0) lastDc = decodeDcFirst(blk, dc, lastDc, al);
+            else decodeDcRefine(blk, al);
           }
-          set(c, F_LASTDC, lastDc);
         }
+        set(c, F_LASTDC, lastDc);
       }
-      // A bad code usually runs the reader off the end of the data too: report the first damage.
-      if (error != OK) return error;
-      if (overrun()) return PREMATURE_END;
     }
+    // A bad code usually runs the reader off the end of the data too: report the first damage.
+    if (error != OK) return error;
+    if (overrun()) return PREMATURE_END;
   }
+  return OK;
+}
+
+/** After a progressive scan's last unit: the marker that ends it is handled next. */
+function endOfScan(): i32 {
   if (leftoverBytes() > 0) return EXTRANEOUS_DATA;
   const m = nextMarker();
   if (m == END_OF_INPUT) return MISSING_EOI;
   if (m == 0) return EXTRANEOUS_DATA;
-  scanEnd = m;
+  pending = m;
+  at = inputPosition();
   return OK;
 }
 
@@ -493,12 +596,19 @@ function progressiveScan(p: usize, e: usize, end: usize, denom: i32): i32 {
  */
 function finishProgressive(): i32 {
   for (let i = 0; i < nf * 64; i++) if (load<i8>(coefBits + <usize>i) != 0) return INCOMPLETE_PROGRESSION;
+  nextRow = 0;
+  phase = PHASE_OUTPUT;
+  return OK;
+}
+
+/** A progressive image's MCU row `my`: its coefficient blocks through the IDCT into the planes' ring. */
+function coefficientRow(my: i32): void {
   for (let c = 0; c < nf; c++) {
-    const ssize = get(c, F_SSIZE), stride = <usize>get(c, F_STRIDE), bw = get(c, F_BW), bh = get(c, F_BH);
+    const ssize = get(c, F_SSIZE), stride = <usize>get(c, F_STRIDE), bw = get(c, F_BW), v = get(c, F_V);
     const q = latchedQuant + (<usize>c << 8);
-    const plane = <usize>get(c, F_PLANE);
-    let blk = <usize>get(c, F_COEF);
-    for (let by = 0; by < bh; by++) {
+    const plane = <usize>get(c, F_PLANE) + <usize>((my % 3) * v * ssize) * stride;
+    let blk = <usize>get(c, F_COEF) + (<usize>(my * v * bw) << 7);
+    for (let by = 0; by < v; by++) {
       for (let bx = 0; bx < bw; bx++, blk += 128) {
         // Coefficients are stored in zig-zag order (huffman.ts): back to natural order for the IDCT.
         for (let i: usize = 0; i < 64; i++) store<i16>(block + (<usize>load<u8>(NATURAL + i) << 1), load<i16>(blk + (i << 1)));
@@ -507,8 +617,6 @@ function finishProgressive(): i32 {
       }
     }
   }
-  writeRGBA();
-  return OK;
 }
 
 function clearBlock(): void {
@@ -558,35 +666,38 @@ function countRestart(end: usize): i32 {
   else idct1x1(blk, q, o);
 }
 
-function decodeScan(p: usize, end: usize): i32 {
-  startBits(p, end);
-  clearBlock();
-  startRestarts();
-  for (let my = 0; my < mcusY; my++) {
-    for (let mx = 0; mx < mcusX; mx++) {
-      const st = countRestart(end);
-      if (st != OK) return st;
-      for (let s = 0; s < ns; s++) {
-        const c = <i32>load<u8>(scanOrder + <usize>s);
-        const h = get(c, F_H), v = get(c, F_V), ssize = get(c, F_SSIZE), stride = <usize>get(c, F_STRIDE);
-        const dc = derivedTable(get(c, F_DC)), ac = derivedTable(get(c, F_AC));
-        const q = quant + (<usize>get(c, F_TQ) << 8);
-        const plane = <usize>get(c, F_PLANE);
-        let lastDc = get(c, F_LASTDC);
-        for (let by = 0; by < v; by++) {
-          for (let bx = 0; bx < h; bx++) {
-            lastDc = decodeBlock(block, dc, ac, lastDc);
-            const o = plane + <usize>((my * v + by) * ssize) * stride + <usize>((mx * h + bx) * ssize);
-            idct(ssize, block, q, o, stride);
-            clearBlock();
-          }
+/** MCU row `my` of a sequential scan: Huffman decoding and IDCT into the planes' ring. */
+function sequentialRow(my: i32): i32 {
+  const end = inputEnd;
+  const slot = my % 3;
+  for (let mx = 0; mx < mcusX; mx++) {
+    const st = countRestart(end);
+    if (st != OK) return st;
+    for (let s = 0; s < ns; s++) {
+      const c = <i32>load<u8>(scanOrder + <usize>s);
+      const h = get(c, F_H), v = get(c, F_V), ssize = get(c, F_SSIZE), stride = <usize>get(c, F_STRIDE);
+      const dc = derivedTable(get(c, F_DC)), ac = derivedTable(get(c, F_AC));
+      const q = quant + (<usize>get(c, F_TQ) << 8);
+      const plane = <usize>get(c, F_PLANE);
+      let lastDc = get(c, F_LASTDC);
+      for (let by = 0; by < v; by++) {
+        for (let bx = 0; bx < h; bx++) {
+          lastDc = decodeBlock(block, dc, ac, lastDc);
+          const o = plane + <usize>((slot * v + by) * ssize) * stride + <usize>((mx * h + bx) * ssize);
+          idct(ssize, block, q, o, stride);
+          clearBlock();
         }
-        set(c, F_LASTDC, lastDc);
       }
-      if (overrun()) return PREMATURE_END;
-      if (error != OK) return error;
+      set(c, F_LASTDC, lastDc);
     }
+    if (overrun()) return PREMATURE_END;
+    if (error != OK) return error;
   }
+  return OK;
+}
+
+/** After a sequential scan's last MCU: only EOI may follow. */
+function endOfImageData(): i32 {
   if (leftoverBytes() > 0) return EXTRANEOUS_DATA;
   const m = nextMarker();
   if (m == 0xd9) return OK;
@@ -595,8 +706,10 @@ function decodeScan(p: usize, end: usize): i32 {
   return NOT_HANDLED; // more scans or markers after the image: let the fallback judge them
 }
 
-function writeRGBA(): void {
-  for (let y = 0; y < outH; y++) {
+/** The output rows of MCU row `m` (the planes' ring holds the rows above and below it). */
+function emit(m: i32): void {
+  const y1 = min(outH, (m + 1) * mcuOutRows);
+  for (let y = m * mcuOutRows; y < y1; y++) {
     const o = out + <usize>y * <usize>outW * 4;
     const r0 = row(0, y);
     if (nf == 1) greyRow(r0, o, outW);
@@ -606,7 +719,7 @@ function writeRGBA(): void {
 
 function row(c: i32, y: i32): usize {
   return upsampleRow(
-    <usize>get(c, F_PLANE), get(c, F_STRIDE), get(c, F_DW), get(c, F_DH), get(c, F_METHOD),
+    <usize>get(c, F_PLANE), get(c, F_STRIDE), get(c, F_RING), get(c, F_DW), get(c, F_DH), get(c, F_METHOD),
     get(c, F_HEXP), get(c, F_VEXP), <usize>get(c, F_ROW), y, outW,
   );
 }

@@ -29,3 +29,5 @@ export const BAD_SCAN_PARAMETERS: i32 = 11;
 export const BAD_PROGRESSION: i32 = 12;
 /** A progressive image that ends before every coefficient of every component is fully coded. */
 export const INCOMPLETE_PROGRESSION: i32 = 13;
+/** step() has more to do: call it again (never a final outcome). */
+export const IN_PROGRESS: i32 = 14;
