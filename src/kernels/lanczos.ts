@@ -3,15 +3,14 @@
  * fixed-point weights, premultiplied alpha for images with transparency, and the same integer box
  * pre-shrink libvips uses for large reductions, so results stay close to sharp's.
  *
- * One instance of the kernel module serves every call. Its linear memory only grows, so after a
- * call that needed more than KERNEL_RECYCLE_BYTES the instance is dropped and the next call starts
- * a fresh one: a warm Function Compute instance that once resized a huge image doesn't keep that
- * memory for the rest of its life.
+ * One instance of the kernel module serves every call (OwnedInstance). Its linear memory only grows,
+ * so after a call that needed more than KERNEL_RECYCLE_BYTES the instance is dropped and the next
+ * call starts a fresh one: a warm Function Compute instance that once resized a huge image doesn't
+ * keep that memory for the rest of its life.
  */
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { getWasmModule } from '../wasm.js';
-import { RECYCLE_BYTES } from '../codecs/instance.js';
+import { OwnedInstance, RECYCLE_BYTES } from '../codecs/instance.js';
 
 export interface LanczosOptions {
   /**
@@ -65,23 +64,11 @@ interface KernelExports {
  */
 const ROWS_PER_STEP = 32;
 
-let instance: KernelExports | undefined;
-let instancesCreated = 0;
-
-async function kernel(): Promise<KernelExports> {
-  if (instance) return instance;
-  const module = await getWasmModule('kernels');
-  // Another call may have created it while this one awaited the (memoised) module.
-  if (!instance) {
-    instance = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
-    instancesCreated++;
-  }
-  return instance;
-}
+const kernel = new OwnedInstance<KernelExports>('kernels', () => recycleBytes);
 
 /** Diagnostics for warm-instance memory: the live instance's memory and how many were created. */
 export function kernelStats(): Readonly<{ memoryBytes: number; instancesCreated: number }> {
-  return Object.freeze({ memoryBytes: instance ? instance.memory.buffer.byteLength : 0, instancesCreated });
+  return kernel.stats();
 }
 
 function checkSide(name: string, v: unknown): asserts v is number {
@@ -124,22 +111,23 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
     return { width, height, data: new Uint8ClampedArray(image.data) };
   }
 
-  const k = await kernel();
-  // From here to the copy-out nothing awaits, so calls can't interleave on the shared memory.
   let out: Uint8ClampedArray;
   try {
-    k.reset();
-    const src = k.alloc(srcBytes);
-    new Uint8Array(k.memory.buffer, src, srcBytes).set(new Uint8Array(image.data.buffer, image.data.byteOffset, srcBytes));
-    const flags = opts.linear === true ? (k.FLAG_LINEAR.value as number) : 0;
-    k.begin(src, image.width, image.height, width, height, flags);
-    while (k.step(ROWS_PER_STEP) !== 0);
-    const dst = k.result();
-    out = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + width * height * 4));
-    k.reset();
+    // Nothing awaits inside, so calls can't interleave on the shared memory.
+    out = await kernel.use((k) => {
+      k.reset();
+      const src = k.alloc(srcBytes);
+      new Uint8Array(k.memory.buffer, src, srcBytes).set(new Uint8Array(image.data.buffer, image.data.byteOffset, srcBytes));
+      const flags = opts.linear === true ? (k.FLAG_LINEAR.value as number) : 0;
+      k.begin(src, image.width, image.height, width, height, flags);
+      while (k.step(ROWS_PER_STEP) !== 0);
+      const dst = k.result();
+      const pixels = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + width * height * 4));
+      k.reset();
+      return pixels;
+    });
   } catch (e) {
-    // A trap leaves the instance in an unknown state: never reuse it.
-    instance = undefined;
+    // A trap has cost the instance (OwnedInstance drops it).
     if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
       throw new ImgpipeError(
         'IMAGE_TOO_LARGE',
@@ -149,6 +137,5 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
     }
     throw e;
   }
-  if (k.memory.buffer.byteLength > recycleBytes) instance = undefined;
   return { width, height, data: out };
 }
