@@ -223,7 +223,13 @@ export function idctIslow(block: usize, q: usize, out: usize, stride: usize): vo
     return;
   }
   pass1(block, q, 0, i32x4.extend_low_i16x8_s(constant));
-  pass1(block, q, 1, i32x4.extend_high_i16x8_s(constant));
+  if (i64x2.extract_lane(constant, 1) == -1 && i64x2.extract_lane(r0, 1) == 0) {
+    // Columns 4-7 hold no coefficient at all (common in chroma): their shortcut values are zeros.
+    const z = i32x4.splat(0);
+    for (let r: usize = 0; r < 8; r++) v128.store(workspace + (r << 5), z, 16);
+  } else {
+    pass1(block, q, 1, i32x4.extend_high_i16x8_s(constant));
+  }
   pass2(0, out, stride);
   pass2(1, out + 4 * stride, stride);
 }
