@@ -86,10 +86,11 @@ const DAMAGE_MESSAGES: Readonly<Record<DamageStatus, (k: JpegDecExports) => stri
 const STATUS_NAMES: readonly StatusName[] = ['OK', 'NOT_HANDLED', 'OUT_OF_MEMORY', ...(Object.keys(DAMAGE_MESSAGES) as DamageStatus[])];
 
 /**
- * MCU rows per decoder call. A decode runs as many short calls rather than one long one, so V8's
- * optimised code (ready after a few calls; a running call can't switch to it) takes over within a
- * cold instance's first image. Four rows (64 pixel rows of a 4:2:0 photo) keep the calls' overhead
- * far below a percent.
+ * MCU rows per decoder call. A decode runs as many short calls rather than one long one, like the
+ * resize kernel and the encoder: V8 can't switch a running call from its baseline tier to optimised
+ * code, so no call should run for a whole image. Four rows (64 pixel rows of a 4:2:0 photo) keep the
+ * calls' overhead far below a percent. (Inside a call the per-MCU-row functions are called often
+ * enough to be optimised early too, so even a cold process's first decode runs mostly on optimised code.)
  */
 const ROWS_PER_STEP = 4;
 

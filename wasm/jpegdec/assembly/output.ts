@@ -1,7 +1,8 @@
 // Upsampling and colour conversion, as libjpeg-turbo's jdsample.c and jdcolor.c do them, from the
-// decoded component planes to RGBA rows. Planes hold whole blocks; only `dw` x `dh` samples of each
-// (libjpeg's downsampled_width/height) are image data, and the fancy (triangle) filters replicate
-// the edge sample rather than read the padding, like libjpeg's context rows do.
+// decoded component planes to RGBA rows. Planes hold whole blocks (three MCU rows of them, used as a
+// ring: see index.ts); only `dw` x `dh` samples of each (libjpeg's downsampled_width/height) are
+// image data, and the fancy (triangle) filters replicate the edge sample rather than read the
+// padding, like libjpeg's context rows do.
 
 /** How a component's samples become output pixels (jinit_upsampler's choice). */
 export const FULLSIZE: i32 = 0;
