@@ -169,11 +169,11 @@ const rowsOut: usize = memory.data(8 * 16, 16);
   }
 }
 
-/** Pass 2 on rows 4g..4g+3 of the workspace, stored as bytes at `out`. */
+/** Four rows of the workspace as eight vectors, one per column: four 4x4 transposes. */
+const columns: usize = memory.data(8 * 16, 16);
+
 // @ts-ignore: decorator
-@inline function pass2(g: usize, out: usize, stride: usize): void {
-  const w = workspace + (g << 7);
-  // Rows of the workspace to vectors of one column of four rows (4x4 transposes).
+@inline function transposeRows(w: usize): void {
   const a0 = v128.load(w), a1 = v128.load(w, 32), a2 = v128.load(w, 64), a3 = v128.load(w, 96);
   const b0 = v128.load(w, 16), b1 = v128.load(w, 48), b2 = v128.load(w, 80), b3 = v128.load(w, 112);
   const a01l = i32x4.shuffle(a0, a1, 0, 4, 1, 5), a01h = i32x4.shuffle(a0, a1, 2, 6, 3, 7);
@@ -184,7 +184,29 @@ const rowsOut: usize = memory.data(8 * 16, 16);
   const i2 = i64x2.shuffle(a01h, a23h, 0, 2), i3 = i64x2.shuffle(a01h, a23h, 1, 3);
   const i4 = i64x2.shuffle(b01l, b23l, 0, 2), i5 = i64x2.shuffle(b01l, b23l, 1, 3);
   const i6 = i64x2.shuffle(b01h, b23h, 0, 2), i7 = i64x2.shuffle(b01h, b23h, 1, 3);
-  islow4(i0, i1, i2, i3, i4, i5, i6, i7, CONST_BITS + PASS1_BITS + 3, rowsOut, 16);
+  v128.store(columns, i0);
+  v128.store(columns, i1, 16);
+  v128.store(columns, i2, 32);
+  v128.store(columns, i3, 48);
+  v128.store(columns, i4, 64);
+  v128.store(columns, i5, 80);
+  v128.store(columns, i6, 96);
+  v128.store(columns, i7, 112);
+}
+
+// @ts-ignore: decorator
+@inline function column(k: usize): v128 {
+  return v128.load(columns + (k << 4));
+}
+
+/** Pass 2 on rows 4g..4g+3 of the workspace, stored as bytes at `out`. */
+// @ts-ignore: decorator
+@inline function pass2(g: usize, out: usize, stride: usize): void {
+  transposeRows(workspace + (g << 7));
+  islow4(
+    column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7),
+    CONST_BITS + PASS1_BITS + 3, rowsOut, 16,
+  );
   const p01 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut)), wrap4(v128.load(rowsOut, 16)));
   const p23 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 32)), wrap4(v128.load(rowsOut, 48)));
   const p45 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 64)), wrap4(v128.load(rowsOut, 80)));
@@ -234,47 +256,69 @@ export function idctIslow(block: usize, q: usize, out: usize, stride: usize): vo
   pass2(1, out + 4 * stride, stride);
 }
 
-/** jpeg_idct_4x4: rows/columns 4 of the coefficients are not used by this reduced transform. */
+/**
+ * jpeg_idct_4x4's 1-D transform on four lanes; input 4 is not used. Outputs 0-3, descaled by `n`,
+ * go to `dst` + j * `pitch`.
+ */
+// @ts-ignore: decorator
+@inline function reduced4(
+  i0: v128, i1: v128, i2: v128, i3: v128, i5: v128, i6: v128, i7: v128, n: i32, dst: usize, pitch: usize,
+): void {
+  const t0 = i32x4.shl(i0, CONST_BITS + 1);
+  const t2 = i32x4.add(i32x4.mul(i2, k(15137)), i32x4.mul(i6, k(-6270)));
+  const tmp10 = i32x4.add(t0, t2);
+  const tmp12 = i32x4.sub(t0, t2);
+  const odd0 = i32x4.add(
+    i32x4.add(i32x4.mul(i7, k(-1730)), i32x4.mul(i5, k(11893))),
+    i32x4.add(i32x4.mul(i3, k(-17799)), i32x4.mul(i1, k(8697))),
+  );
+  const odd2 = i32x4.add(
+    i32x4.add(i32x4.mul(i7, k(-4176)), i32x4.mul(i5, k(-4926))),
+    i32x4.add(i32x4.mul(i3, k(7373)), i32x4.mul(i1, k(20995))),
+  );
+  v128.store(dst, descale4(i32x4.add(tmp10, odd2), n));
+  v128.store(dst + pitch, descale4(i32x4.add(tmp12, odd0), n));
+  v128.store(dst + 2 * pitch, descale4(i32x4.sub(tmp12, odd0), n));
+  v128.store(dst + 3 * pitch, descale4(i32x4.sub(tmp10, odd2), n));
+}
+
+/** jpeg_idct_4x4's first pass on four columns (column 4, computed in half 1, is never read). */
+// @ts-ignore: decorator
+@inline function reducedPass1(block: usize, q: usize, half: usize): void {
+  const o = half << 4;
+  reduced4(
+    i32x4.mul(coefs(block, 0, half), v128.load(q + o)),
+    i32x4.mul(coefs(block, 16, half), v128.load(q + o, 32)),
+    i32x4.mul(coefs(block, 32, half), v128.load(q + o, 64)),
+    i32x4.mul(coefs(block, 48, half), v128.load(q + o, 96)),
+    i32x4.mul(coefs(block, 80, half), v128.load(q + o, 160)),
+    i32x4.mul(coefs(block, 96, half), v128.load(q + o, 192)),
+    i32x4.mul(coefs(block, 112, half), v128.load(q + o, 224)),
+    CONST_BITS - PASS1_BITS + 1, workspace + o, 32,
+  );
+}
+
+/**
+ * jpeg_idct_4x4 (rows/columns 4 of the coefficients are not used by this reduced transform) with
+ * SIMD like idctIslow: four columns, then the four rows, each lane the scalar arithmetic.
+ */
 export function idct4x4(block: usize, q: usize, out: usize, stride: usize): void {
-  for (let c = 0; c < 8; c++) {
-    if (c == 4) continue;
-    let tmp0 = deq(block, q, c) << (CONST_BITS + 1);
-    let z2 = deq(block, q, 16 + c);
-    let z3 = deq(block, q, 48 + c);
-    let tmp2 = z2 * 15137 + z3 * -6270;
-    const tmp10 = tmp0 + tmp2;
-    const tmp12 = tmp0 - tmp2;
-    const z1 = deq(block, q, 56 + c);
-    z2 = deq(block, q, 40 + c);
-    z3 = deq(block, q, 24 + c);
-    const z4 = deq(block, q, 8 + c);
-    tmp0 = z1 * -1730 + z2 * 11893 + z3 * -17799 + z4 * 8697;
-    tmp2 = z1 * -4176 + z2 * -4926 + z3 * 7373 + z4 * 20995;
-    const n = CONST_BITS - PASS1_BITS + 1;
-    setWs(c, descale(tmp10 + tmp2, n));
-    setWs(24 + c, descale(tmp10 - tmp2, n));
-    setWs(8 + c, descale(tmp12 + tmp0, n));
-    setWs(16 + c, descale(tmp12 - tmp0, n));
-  }
-  const n = CONST_BITS + PASS1_BITS + 3 + 1;
-  for (let r = 0; r < 4; r++) {
-    const w = r * 8;
-    const o = out + <usize>r * stride;
-    let tmp0 = ws(w) << (CONST_BITS + 1);
-    let tmp2 = ws(w + 2) * 15137 + ws(w + 6) * -6270;
-    const tmp10 = tmp0 + tmp2;
-    const tmp12 = tmp0 - tmp2;
-    const z1 = ws(w + 7);
-    const z2 = ws(w + 5);
-    const z3 = ws(w + 3);
-    const z4 = ws(w + 1);
-    tmp0 = z1 * -1730 + z2 * 11893 + z3 * -17799 + z4 * 8697;
-    tmp2 = z1 * -4176 + z2 * -4926 + z3 * 7373 + z4 * 20995;
-    store<u8>(o, limit(descale(tmp10 + tmp2, n)));
-    store<u8>(o + 3, limit(descale(tmp10 - tmp2, n)));
-    store<u8>(o + 1, limit(descale(tmp12 + tmp0, n)));
-    store<u8>(o + 2, limit(descale(tmp12 - tmp0, n)));
-  }
+  reducedPass1(block, q, 0);
+  reducedPass1(block, q, 1);
+  transposeRows(workspace);
+  reduced4(
+    column(0), column(1), column(2), column(3), column(5), column(6), column(7),
+    CONST_BITS + PASS1_BITS + 3 + 1, rowsOut, 16,
+  );
+  const p01 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut)), wrap4(v128.load(rowsOut, 16)));
+  const p23 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 32)), wrap4(v128.load(rowsOut, 48)));
+  // Byte 4j + r is output column j of row r: regroup by rows.
+  const b = i8x16.narrow_i16x8_u(p01, p23);
+  const rows = i8x16.shuffle(b, b, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  v128.store32_lane(out, rows, 0);
+  v128.store32_lane(out + stride, rows, 1);
+  v128.store32_lane(out + 2 * stride, rows, 2);
+  v128.store32_lane(out + 3 * stride, rows, 3);
 }
 
 /** jpeg_idct_2x2: only the DC and odd coefficients 1, 3, 5, 7 of each row and column count. */
