@@ -6,8 +6,8 @@
  * quantisation on whatever the options say. Progressive files (OSS `interlace,1`) still come from
  * MozJPEG.
  *
- * One instance of the encoder module serves every call (OwnedInstance: dropped after a trap, or
- * after a call that left its memory above RECYCLE_BYTES, the rule every WASM instance follows).
+ * One instance of the encoder module serves every call (OwnedInstance: dropped after a trap; above
+ * RECYCLE_BYTES, let go of once idle or before a much smaller job, the rule every WASM instance follows).
  */
 import mozjpegEnc from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
 import { ImgpipeError, describeValue } from '../errors.js';
@@ -121,7 +121,7 @@ async function encodeBaseline(image: RGBAImage, o: JpegEncodeOptions): Promise<U
       const out = new Uint8Array(k.memory.buffer.slice(ptr, ptr + k.encodedBytes()));
       k.reset();
       return out;
-    });
+    }, needed);
   } catch (e) {
     // The arguments were checked above, so the one way the encoder traps is failing to grow its
     // memory (the instance has been discarded).
@@ -162,5 +162,5 @@ function encodeMozjpeg(image: RGBAImage, o: JpegEncodeOptions): Promise<Uint8Arr
     } catch (e) {
       throw new ImgpipeError('INTERNAL', `JPEG encoding failed: ${codecMessage(e, messages)}`, { cause: e });
     }
-  });
+  }, image.width * image.height * 8);
 }

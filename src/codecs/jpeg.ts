@@ -145,7 +145,7 @@ export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader,
       const image = asImage(w, h, new Uint8ClampedArray(k.memory.buffer.slice(at, at + w * h * 4)));
       k.reset();
       return { status, image };
-    });
+    }, bytes.byteLength + Math.ceil(header.width / shrink) * Math.ceil(header.height / shrink) * 8);
   } catch (e) {
     // A trap has already cost the instance (OwnedInstance drops it): let the fallback decide.
     if (e instanceof ImgpipeError) throw e;
@@ -191,7 +191,7 @@ export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader): Promis
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the JPEG header declares but decoded ${result.width}x${result.height}`);
     }
     return asImage(result.width, result.height, result.data);
-  });
+  }, bytes.byteLength + header.width * header.height * 8);
 }
 
 /**

@@ -6,13 +6,13 @@
  * nor freeing the input copy. After ~750 damaged PNGs the stack runs into the heap and every later
  * PNG, good or bad, fails or decodes to garbage (found by bench/fuzz.ts). Owning the glue lets us do
  * what instance.ts does for the Emscripten codecs: a failure discards the instance, and an instance
- * whose memory grew past RECYCLE_BYTES is dropped after the call.
+ * whose memory grew past RECYCLE_BYTES is let go of once idle or before a much smaller job (`Retention`).
  */
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { getWasmModule } from '../wasm.js';
-import { RECYCLE_BYTES, codecMessage, ownBytes } from './instance.js';
+import { Retention, codecMessage, ownBytes } from './instance.js';
 
 interface PngExports {
   memory: WebAssembly.Memory;
@@ -85,15 +85,20 @@ class PngInstance {
 let live: PngInstance | undefined;
 
 /** Run `fn` on a healthy instance; any failure discards it, and so does a grown memory. */
-async function use<T>(fn: (png: PngInstance) => T): Promise<T> {
-  const png = (live ??= new PngInstance(await getWasmModule('png')));
+const retention = new Retention(() => (live = undefined));
+
+/** Run `fn` on a healthy instance (`needBytes`: roughly what this job needs; see `Retention`). */
+async function use<T>(fn: (png: PngInstance) => T, needBytes: number): Promise<T> {
+  const module = await getWasmModule('png');
+  let png = (live ??= new PngInstance(module));
+  if (retention.replaceFor(png.exports.memory.buffer.byteLength, needBytes)) png = live = new PngInstance(module);
   try {
-    const result = fn(png);
-    if (png.exports.memory.buffer.byteLength > RECYCLE_BYTES) live = undefined;
-    return result;
+    return fn(png);
   } catch (e) {
     live = undefined;
     throw e;
+  } finally {
+    if (live === png) retention.settle(png.exports.memory.buffer.byteLength);
   }
 }
 
@@ -101,7 +106,7 @@ export async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise
   let out: Decoded | undefined;
   try {
     // Every bit depth, palette and grey(+alpha) comes out as 8-bit RGBA.
-    out = await use((png) => png.decode(bytes));
+    out = await use((png) => png.decode(bytes), bytes.byteLength + header.width * header.height * 8);
   } catch (e) {
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable PNG but the decoder failed: ${codecMessage(e)}`, { cause: e });
   }
@@ -114,7 +119,7 @@ export async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise
 export async function encodePng(image: RGBAImage): Promise<Uint8Array> {
   try {
     const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-    return ownBytes(await use((png) => png.encode(data, image.width, image.height)));
+    return ownBytes(await use((png) => png.encode(data, image.width, image.height), image.width * image.height * 8));
   } catch (e) {
     throw new ImgpipeError('INTERNAL', `PNG encoding failed: ${codecMessage(e)}`, { cause: e });
   }

@@ -22,7 +22,7 @@ export async function decodeWebp(bytes: Uint8Array, header: ImageHeader): Promis
     } catch (e) {
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable WebP but the decoder failed: ${codecMessage(e, messages)}`, { cause: e });
     }
-  });
+  }, bytes.byteLength + header.width * header.height * 8);
   if (!out) throw new ImgpipeError('CORRUPT_IMAGE', 'Expected a decodable WebP but the decoder rejected the data');
   const image = asImage(out.width, out.height, out.data);
   if (!frame) {
@@ -95,5 +95,5 @@ export async function encodeWebp(image: RGBAImage, o: WebpEncodeOptions): Promis
     }
     if (!out) throw new ImgpipeError('INTERNAL', `WebP encoding failed: ${codecMessage(undefined, messages)}`);
     return ownBytes(out);
-  });
+  }, image.width * image.height * 12);
 }

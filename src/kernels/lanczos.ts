@@ -4,9 +4,9 @@
  * pre-shrink libvips uses for large reductions, so results stay close to sharp's.
  *
  * One instance of the kernel module serves every call (OwnedInstance). Its linear memory only grows,
- * so after a call that needed more than KERNEL_RECYCLE_BYTES the instance is dropped and the next
- * call starts a fresh one: a warm Function Compute instance that once resized a huge image doesn't
- * keep that memory for the rest of its life.
+ * so an instance that grew past KERNEL_RECYCLE_BYTES is let go of once idle or before a much smaller
+ * job (`Retention`): a warm Function Compute instance that once resized a huge image doesn't keep
+ * that memory for the rest of its life.
  */
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
@@ -125,7 +125,7 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
       const pixels = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + width * height * 4));
       k.reset();
       return pixels;
-    });
+    }, needed);
   } catch (e) {
     // A trap has cost the instance (OwnedInstance drops it).
     if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {

@@ -1,8 +1,8 @@
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it, beforeAll, vi } from 'vitest';
 import sharp from 'sharp';
 import '../../wasm/node.js';
 import { encodeJpeg, jpegEncoderStats, JPEG_MAX_SIDE, type JpegEncodeOptions } from '../../src/codecs/jpeg-encode.js';
-import { RECYCLE_BYTES } from '../../src/codecs/instance.js';
+import { IDLE_RELEASE_MS, RECYCLE_BYTES } from '../../src/codecs/instance.js';
 import { encode } from '../../src/encode.js';
 import { decode } from '../../src/decode.js';
 import { createImage, type RGBAImage } from '../../src/image.js';
@@ -177,7 +177,7 @@ describe('baseline JPEG encoder: errors and limits', () => {
       'Expected 64 bytes of RGBA for a 4x4 image but received 60');
   });
 
-  it('an instance whose memory grew past the recycle threshold is dropped after the call', async () => {
+  it('an instance whose memory grew past the recycle threshold is kept while busy, replaced for a small job, released when idle', async () => {
     await encodeJpeg(img, baseline(85));
     const before = jpegEncoderStats();
     expect(before.memoryBytes).toBeGreaterThan(0);
@@ -187,8 +187,27 @@ describe('baseline JPEG encoder: errors and limits', () => {
     big.data.fill(128);
     const jpeg = await encodeJpeg(big, baseline(85));
     expect((await sharp(jpeg).metadata()).width).toBe(3200);
-    expect(jpegEncoderStats()).toEqual({ memoryBytes: 0, instancesCreated: before.instancesCreated });
+    const grown = jpegEncoderStats();
+    expect(grown.memoryBytes).toBeGreaterThan(RECYCLE_BYTES);
+    expect(grown.instancesCreated).toBe(before.instancesCreated);
+    // Another large job reuses the grown instance: no second large memory waiting for collection.
+    await encodeJpeg(big, baseline(80));
+    expect(jpegEncoderStats()).toEqual(grown);
+    // A small job gets a fresh, small instance.
     await encodeJpeg(img, baseline(85));
     expect(jpegEncoderStats().instancesCreated).toBe(before.instancesCreated + 1);
+    expect(jpegEncoderStats().memoryBytes).toBeLessThanOrEqual(RECYCLE_BYTES);
+    // Grown again, then idle: let go of after IDLE_RELEASE_MS.
+    vi.useFakeTimers();
+    try {
+      await encodeJpeg(big, baseline(85));
+      expect(jpegEncoderStats().memoryBytes).toBeGreaterThan(RECYCLE_BYTES);
+      vi.advanceTimersByTime(IDLE_RELEASE_MS - 1);
+      expect(jpegEncoderStats().memoryBytes).toBeGreaterThan(RECYCLE_BYTES);
+      vi.advanceTimersByTime(1);
+      expect(jpegEncoderStats().memoryBytes).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

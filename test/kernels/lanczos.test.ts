@@ -1,6 +1,7 @@
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it, beforeAll, vi } from 'vitest';
 import '../../wasm/node.js';
 import { resizeRGBA, kernelStats, setKernelRecycleBytes, KERNEL_RECYCLE_BYTES } from '../../src/kernels/lanczos.js';
+import { IDLE_RELEASE_MS } from '../../src/codecs/instance.js';
 import { createImage, type RGBAImage } from '../../src/image.js';
 import { isImgpipeError } from '../../src/errors.js';
 import { meanDelta } from '../helpers/compare.js';
@@ -201,23 +202,37 @@ describe('Lanczos3 kernel memory', () => {
     expect(after.memoryBytes).toBe(first.memoryBytes);
   });
 
-  it('discards an instance that grew past the recycle threshold and starts a small one', async () => {
+  it('keeps a grown instance while big jobs come, replaces it for a small one, releases it when idle', async () => {
     const big = synthetic(1500, 1000, true); // the alpha path needs ~20 MB for this
     try {
       setKernelRecycleBytes(8 * 1024 * 1024);
-      // The first call may still run on (and then drop) an instance grown by earlier tests.
+      // The first call may still run on (and then replace) an instance grown by earlier tests.
       await resizeRGBA(synthetic(50, 50, false), 20, 20);
       await resizeRGBA(synthetic(50, 50, false), 20, 20);
       const before = kernelStats();
       expect(before.memoryBytes).toBeLessThan(8 * 1024 * 1024);
       await resizeRGBA(big, 700, 450);
-      // The grown instance was dropped after the call; the next call builds a fresh, small one.
-      expect(kernelStats().memoryBytes).toBe(0);
+      const grown = kernelStats();
+      expect(grown.memoryBytes).toBeGreaterThan(8 * 1024 * 1024);
+      // The same job again runs on the grown instance: nothing new to allocate or collect.
+      await resizeRGBA(big, 700, 450);
+      expect(kernelStats()).toEqual(grown);
+      // A much smaller job gets a fresh, small instance.
       const out = await resizeRGBA(synthetic(50, 50, false), 20, 20);
       expect(out.width).toBe(20);
       const after = kernelStats();
       expect(after.instancesCreated).toBe(before.instancesCreated + 1);
       expect(after.memoryBytes).toBeLessThan(8 * 1024 * 1024);
+      // Grown again and left idle: let go of after IDLE_RELEASE_MS.
+      vi.useFakeTimers();
+      try {
+        await resizeRGBA(big, 700, 450);
+        expect(kernelStats().memoryBytes).toBeGreaterThan(8 * 1024 * 1024);
+        vi.advanceTimersByTime(IDLE_RELEASE_MS);
+        expect(kernelStats().memoryBytes).toBe(0);
+      } finally {
+        vi.useRealTimers();
+      }
     } finally {
       setKernelRecycleBytes(KERNEL_RECYCLE_BYTES);
     }
