@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { makeCase, runFuzz, runIsolated, segments } from '../../bench/fuzz.js';
 import { createImage, decode, encode, isImgpipeError } from '../../wasm/node.js';
 import { image } from '../helpers/fixtures.js';
+import { lzw } from '../helpers/gif.js';
 
 const CASES = 1000;
 const SEED = 20261122;
@@ -74,19 +75,6 @@ describe('hostile inputs refused with typed errors', () => {
     await expectError(jpeg, 'CORRUPT_IMAGE', /declares 320x0 pixels/);
   });
 });
-
-/** Pack LZW codes LSB-first into GIF sub-blocks. */
-function lzw(minCodeSize: number, codes: readonly [code: number, bits: number][]): Uint8Array {
-  const bytes: number[] = [];
-  let cur = 0, shift = 0;
-  for (const [code, bits] of codes) {
-    cur |= code << shift;
-    shift += bits;
-    while (shift >= 8) { bytes.push(cur & 255); cur >>= 8; shift -= 8; }
-  }
-  if (shift > 0) bytes.push(cur & 255);
-  return new Uint8Array([minCodeSize, bytes.length, ...bytes, 0]);
-}
 
 /** A 4-pixel-wide two-colour GIF (4 rows unless told) around the given image data. */
 function gif(data: Uint8Array, height = 4): Uint8Array {

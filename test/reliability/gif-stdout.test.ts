@@ -8,19 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../wasm/node.js';
-
-/** Pack LZW codes LSB-first into GIF sub-blocks. */
-function lzw(minCodeSize: number, codes: readonly [code: number, bits: number][]): Uint8Array {
-  const bytes: number[] = [];
-  let cur = 0, shift = 0;
-  for (const [code, bits] of codes) {
-    cur |= code << shift;
-    shift += bits;
-    while (shift >= 8) { bytes.push(cur & 255); cur >>= 8; shift -= 8; }
-  }
-  if (shift > 0) bytes.push(cur & 255);
-  return new Uint8Array([minCodeSize, bytes.length, ...bytes, 0]);
-}
+import { lzw } from '../helpers/gif.js';
 
 /** A 4-pixel-wide black-and-white GIF of `height` rows around the given image data. */
 function gif(data: Uint8Array, height: number): Uint8Array {
