@@ -40,12 +40,15 @@ export interface DecodedImage extends RGBAImage {
 interface Decoded {
   readonly image: RGBAImage;
   readonly shrink: JpegShrink;
+  /** Ends the lease when `image` is lent from a decoder's memory (see `decodeLent`). */
+  readonly release: () => void;
 }
 
+const own = (): void => undefined;
 const full = (decoder: (bytes: Uint8Array, header: ImageHeader) => Promise<RGBAImage>) =>
-  async (bytes: Uint8Array, header: ImageHeader): Promise<Decoded> => ({ image: await decoder(bytes, header), shrink: 1 });
+  async (bytes: Uint8Array, header: ImageHeader): Promise<Decoded> => ({ image: await decoder(bytes, header), shrink: 1, release: own });
 
-const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink) => Promise<Decoded>> = {
+const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, lend: boolean) => Promise<Decoded>> = {
   jpeg: decodeJpegScaled,
   png: full(decodePng),
   webp: full(decodeWebp),
@@ -106,27 +109,52 @@ export function inspect(input: Uint8Array | ArrayBuffer, limits?: Partial<Limits
 }
 
 export async function decode(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): Promise<DecodedImage> {
+  return (await decodeImage(input, options, false)).image;
+}
+
+/**
+ * `decode`, for a caller that copies the pixels somewhere at once (the recipe hands them to the
+ * resize kernel): a JPEG's pixels may stay in the decoder's memory, saving the allocation and copy of
+ * a full-size buffer (about 15 ms for a 2725x2225 photo). `image.data` is valid until `release()`,
+ * which the caller must call (in a `finally`); until then no other JPEG decode runs.
+ */
+export function decodeLent(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): Promise<{ image: DecodedImage; release: () => void }> {
+  return decodeImage(input, options, true);
+}
+
+async function decodeImage(input: Uint8Array | ArrayBuffer, options: DecodeOptions, lend: boolean): Promise<{ image: DecodedImage; release: () => void }> {
   const bytes = toBytes(input);
   if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
   const header = inspect(bytes, options.limits);
   const wanted = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
-  let image: RGBAImage;
-  let shrink: JpegShrink;
+  let decoded: Decoded;
   try {
-    ({ image, shrink } = await DECODERS[header.format](bytes, header, wanted));
+    decoded = await DECODERS[header.format](bytes, header, wanted, lend);
   } catch (e) {
     if (e instanceof ImgpipeError) throw e;
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable ${header.format.toUpperCase()} but decoding failed: ${String((e as Error)?.message ?? e)}`, { cause: e });
   }
-  if (options.autoOrient !== false) image = orient(image, header.orientation);
-  return Object.freeze({
-    width: image.width,
-    height: image.height,
-    data: image.data,
-    format: header.format,
-    orientation: header.orientation,
-    jpegQuality: header.jpegQuality,
-    header,
-    shrink,
-  });
+  let { image, release } = decoded;
+  if (options.autoOrient !== false && header.orientation !== 1) {
+    try {
+      // Orienting copies the pixels, so a lease can end here.
+      image = orient(image, header.orientation);
+    } finally {
+      release();
+    }
+    release = own;
+  }
+  return {
+    image: Object.freeze({
+      width: image.width,
+      height: image.height,
+      data: image.data,
+      format: header.format,
+      orientation: header.orientation,
+      jpegQuality: header.jpegQuality,
+      header,
+      shrink: decoded.shrink,
+    }),
+    release,
+  };
 }

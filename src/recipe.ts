@@ -9,7 +9,7 @@ import { ImgpipeError, describeValue } from './errors.js';
 import { FORMATS, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
-import { decode, inspect, toBytes, type DecodedImage } from './decode.js';
+import { decodeLent, inspect, toBytes, type DecodedImage } from './decode.js';
 import { encode, type Encoder } from './encode.js';
 import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
@@ -130,14 +130,23 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   const targets = sizes.map((size) => resizeTarget(sourceWidth, sourceHeight, { width: size.width }));
   // DCT scaling averages gamma-encoded values, which is exactly what a linear-light resize avoids.
   const shrinkTo = recipe.fastShrinkOnLoad === false || recipe.linear === true ? undefined : targets[0];
-  const decoded = await decode(bytes, { limits: options.limits, shrinkTo });
+  // The decoded pixels are only read by the first resize, which copies them into the kernel: they may
+  // stay in the decoder's memory until then (no full-size buffer allocated and filled).
+  const { image: decoded, release } = await decodeLent(bytes, { limits: options.limits, shrinkTo });
   const encoder = options.encoder ?? encode;
   const pending: Promise<Variant>[] = [];
   let previous: RGBAImage = decoded;
   try {
     for (const [i, size] of sizes.entries()) {
       throwIfAborted(options.signal);
-      const base = await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
+      let base: RGBAImage;
+      try {
+        base = await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
+        // An upload no larger than the size comes back as is: take the lent pixels as our own.
+        if (base === decoded) base = { width: decoded.width, height: decoded.height, data: new Uint8ClampedArray(decoded.data) };
+      } finally {
+        if (i === 0) release();
+      }
       previous = base;
       const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
       for (const out of recipe.outputs) {
@@ -149,6 +158,8 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
       }
     }
   } finally {
+    // Reached without a resize when aborted before the first size.
+    release();
     // Every encode that started is settled before returning or throwing, so none outlives the run.
     await Promise.allSettled(pending);
   }

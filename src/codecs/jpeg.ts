@@ -29,6 +29,8 @@ export interface DecodedJpeg {
   readonly image: RGBAImage;
   /** The factor the pixels were reduced by: `shrink` when the own decoder ran, else 1. */
   readonly shrink: JpegShrink;
+  /** Ends the lease on lent pixels (a no-op when they are the caller's own). */
+  readonly release: () => void;
 }
 
 /** What the decoder module exports (wasm/jpegdec/assembly/index.ts). */
@@ -120,39 +122,80 @@ export function jpegDecoderStats(): Readonly<{ memoryBytes: number; instancesCre
  * its memory can't grow.
  */
 export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink): Promise<RGBAImage | undefined> {
-  let result: { status: StatusName | undefined; image?: RGBAImage; detail?: string };
+  return (await runOwnDecoder(bytes, header, shrink, false))?.image;
+}
+
+/**
+ * Pixels lent from the decoder's memory (`decodeJpegScaled`'s `lend`): while a lease is out no
+ * decode may reuse that memory, so later calls wait for its `release()`.
+ */
+let leased = false;
+let leaseEnded: Promise<void> = Promise.resolve();
+const BUSY = Symbol('decoder memory lent');
+const noRelease = (): void => undefined;
+
+interface OwnResult {
+  readonly status: StatusName | undefined;
+  readonly image?: RGBAImage;
+  readonly detail?: string;
+  readonly release?: () => void;
+}
+
+async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, lend: boolean): Promise<{ image: RGBAImage; release: () => void } | undefined> {
+  let result: OwnResult | typeof BUSY;
   try {
-    result = await own.use((k) => {
-      k.reset();
-      const src = k.alloc(bytes.byteLength);
-      new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
-      const inProgress = k.IN_PROGRESS.value as number;
-      let code = k.begin(src, bytes.byteLength, shrink);
-      while (code === inProgress) code = k.step(ROWS_PER_STEP);
-      const status = statusOf(k, code);
-      if (status !== 'OK') {
-        const describe = status && status in DAMAGE_MESSAGES ? DAMAGE_MESSAGES[status as DamageStatus] : undefined;
-        const detail = describe?.(k);
+    do {
+      while (leased) await leaseEnded;
+      result = await own.use((k): OwnResult | typeof BUSY => {
+        // Checked where nothing can interleave: another call may have taken a lease while this one awaited.
+        if (leased) return BUSY;
         k.reset();
-        return { status, detail };
-      }
-      if (k.imageWidth() !== header.width || k.imageHeight() !== header.height) {
-        throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the JPEG header declares but the frame declares ${k.imageWidth()}x${k.imageHeight()}`);
-      }
-      const w = k.outWidth();
-      const h = k.outHeight();
-      const at = k.outPtr();
-      const image = asImage(w, h, new Uint8ClampedArray(k.memory.buffer.slice(at, at + w * h * 4)));
-      k.reset();
-      return { status, image };
-    }, bytes.byteLength + Math.ceil(header.width / shrink) * Math.ceil(header.height / shrink) * 8);
+        const src = k.alloc(bytes.byteLength);
+        new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
+        const inProgress = k.IN_PROGRESS.value as number;
+        let code = k.begin(src, bytes.byteLength, shrink);
+        while (code === inProgress) code = k.step(ROWS_PER_STEP);
+        const status = statusOf(k, code);
+        if (status !== 'OK') {
+          const describe = status && status in DAMAGE_MESSAGES ? DAMAGE_MESSAGES[status as DamageStatus] : undefined;
+          const detail = describe?.(k);
+          k.reset();
+          return { status, detail };
+        }
+        if (k.imageWidth() !== header.width || k.imageHeight() !== header.height) {
+          throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the JPEG header declares but the frame declares ${k.imageWidth()}x${k.imageHeight()}`);
+        }
+        const w = k.outWidth();
+        const h = k.outHeight();
+        const at = k.outPtr();
+        if (!lend) {
+          const image = asImage(w, h, new Uint8ClampedArray(k.memory.buffer.slice(at, at + w * h * 4)));
+          k.reset();
+          return { status, image };
+        }
+        // Lent: a view of the decoder's memory, valid until release() (the next decode resets it).
+        leased = true;
+        let end!: () => void;
+        leaseEnded = new Promise<void>((r) => (end = r));
+        // Idempotent per lease: a second call must never end a later caller's lease.
+        let held = true;
+        const release = (): void => {
+          if (!held) return;
+          held = false;
+          leased = false;
+          end();
+        };
+        return { status, image: asImage(w, h, new Uint8ClampedArray(k.memory.buffer, at, w * h * 4)), release };
+      }, bytes.byteLength + Math.ceil(header.width / shrink) * Math.ceil(header.height / shrink) * 8);
+    } while (result === BUSY);
   } catch (e) {
     // A trap has already cost the instance (OwnedInstance drops it): let the fallback decide.
     if (e instanceof ImgpipeError) throw e;
     return undefined;
   }
   const { status } = result;
-  if (status === 'OK' || status === 'NOT_HANDLED') return result.image;
+  if (status === 'OK') return { image: result.image!, release: result.release ?? noRelease };
+  if (status === 'NOT_HANDLED') return undefined;
   if (status === 'OUT_OF_MEMORY') {
     throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected the ${header.width}x${header.height} JPEG to fit in WebAssembly memory but its decoder ran out`);
   }
@@ -162,13 +205,16 @@ export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader,
 /**
  * Decode a JPEG, reduced by `shrink` in the DCT domain when the own decoder handles the file (the
  * result then measures ceil(width / shrink) x ceil(height / shrink), as libjpeg's scaled output does).
+ * With `lend`, the own decoder's pixels stay in its memory (no 24 MB allocation and copy for a
+ * 2725x2225 photo): the caller must copy them out at once and call `release()`, and no other decode
+ * runs until then.
  */
-export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1): Promise<DecodedJpeg> {
+export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1, lend = false): Promise<DecodedJpeg> {
   if (header.components !== 4) {
-    const image = await decodeBaselineJpeg(bytes, header, shrink);
-    if (image) return { image, shrink };
+    const own = await runOwnDecoder(bytes, header, shrink, lend);
+    if (own) return { image: own.image, shrink, release: own.release };
   }
-  return { image: await decodeJpeg(bytes, header), shrink: 1 };
+  return { image: await decodeJpeg(bytes, header), shrink: 1, release: noRelease };
 }
 
 /** Full-size decode through the packaged decoders (MozJPEG, or jpeg-js for CMYK/YCCK). */
