@@ -1,11 +1,11 @@
 /** bytes → upright RGBA, with every limit checked from the header before any pixel is decoded. */
 import { ImgpipeError, describeValue } from './errors.js';
 import type { FormatId } from './formats.js';
-import { readHeader, type ImageHeader } from './header.js';
+import { readHeader, uprightSize, type ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 import { checkByteLimit, checkHeaderLimits, resolveLimits, type Limits } from './limits.js';
 import { orient } from './ops/orient.js';
-import { decodeJpegScaled, type JpegShrink } from './codecs/jpeg.js';
+import { decodeJpegScaled, noRelease, type JpegShrink } from './codecs/jpeg.js';
 import { decodePng } from './codecs/png.js';
 import { decodeWebp } from './codecs/webp.js';
 import { decodeGif } from './codecs/gif.js';
@@ -44,9 +44,8 @@ interface Decoded {
   readonly release: () => void;
 }
 
-const own = (): void => undefined;
 const full = (decoder: (bytes: Uint8Array, header: ImageHeader) => Promise<RGBAImage>) =>
-  async (bytes: Uint8Array, header: ImageHeader): Promise<Decoded> => ({ image: await decoder(bytes, header), shrink: 1, release: own });
+  async (bytes: Uint8Array, header: ImageHeader): Promise<Decoded> => ({ image: await decoder(bytes, header), shrink: 1, release: noRelease });
 
 const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, lend: boolean) => Promise<Decoded>> = {
   jpeg: decodeJpegScaled,
@@ -80,9 +79,7 @@ function checkTarget(shrinkTo: unknown): asserts shrinkTo is { width: number; he
  * stored height and width.
  */
 export function chooseShrink(header: ImageHeader, target: Readonly<{ width: number; height: number }>): JpegShrink {
-  const swapped = header.orientation >= 5 && header.orientation <= 8;
-  const w = swapped ? header.height : header.width;
-  const h = swapped ? header.width : header.height;
+  const { width: w, height: h } = uprightSize(header);
   const ratio = Math.min(w / target.width, h / target.height);
   for (const s of [8, 4, 2] as const) {
     if (ratio >= s) return Math.floor(ratio) === s ? ((s / 2) as JpegShrink) : s;
@@ -109,23 +106,24 @@ export function inspect(input: Uint8Array | ArrayBuffer, limits?: Partial<Limits
 }
 
 export async function decode(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): Promise<DecodedImage> {
-  return (await decodeImage(input, options, false)).image;
+  const bytes = toBytes(input);
+  if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
+  return (await decodeImage(bytes, inspect(bytes, options.limits), options, false)).image;
 }
 
 /**
  * `decode`, for a caller that copies the pixels somewhere at once (the recipe hands them to the
  * resize kernel): a JPEG's pixels may stay in the decoder's memory, saving the allocation and copy of
  * a full-size buffer (about 15 ms for a 2725x2225 photo). `image.data` is valid until `release()`,
- * which the caller must call (in a `finally`); until then no other JPEG decode runs.
+ * which the caller must call (in a `finally`); until then no other JPEG decode runs. `header` is what
+ * `inspect(bytes, limits)` returned for these bytes (the caller has checked the limits already).
  */
-export function decodeLent(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): Promise<{ image: DecodedImage; release: () => void }> {
-  return decodeImage(input, options, true);
+export function decodeLent(bytes: Uint8Array, header: ImageHeader, options: Pick<DecodeOptions, 'shrinkTo' | 'autoOrient'> = {}): Promise<{ image: DecodedImage; release: () => void }> {
+  if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
+  return decodeImage(bytes, header, options, true);
 }
 
-async function decodeImage(input: Uint8Array | ArrayBuffer, options: DecodeOptions, lend: boolean): Promise<{ image: DecodedImage; release: () => void }> {
-  const bytes = toBytes(input);
-  if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
-  const header = inspect(bytes, options.limits);
+async function decodeImage(bytes: Uint8Array, header: ImageHeader, options: DecodeOptions, lend: boolean): Promise<{ image: DecodedImage; release: () => void }> {
   const wanted = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
   let decoded: Decoded;
   try {
@@ -142,7 +140,7 @@ async function decodeImage(input: Uint8Array | ArrayBuffer, options: DecodeOptio
     } finally {
       release();
     }
-    release = own;
+    release = noRelease;
   }
   return {
     image: Object.freeze({

@@ -30,6 +30,11 @@ export interface ImageHeader {
   readonly bitDepth?: number;
 }
 
+/** The size a viewer shows: EXIF orientations 5-8 turn the stored image a quarter, swapping its sides. */
+export function uprightSize(header: Pick<ImageHeader, 'width' | 'height' | 'orientation'>): { width: number; height: number } {
+  return header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
+}
+
 const corrupt = (format: FormatId, what: string) =>
   new ImgpipeError('CORRUPT_IMAGE', `Expected a valid ${FORMATS[format].name} header but ${what}`);
 

@@ -10,6 +10,7 @@ import { FORMATS, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
 import { decodeLent, inspect, toBytes, type DecodedImage } from './decode.js';
+import { uprightSize } from './header.js';
 import { encode, type Encoder } from './encode.js';
 import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
@@ -123,8 +124,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   throwIfAborted(options.signal);
   // Every size's dimensions come from the upright source, so they don't depend on how it is decoded.
   const header = inspect(bytes, options.limits);
-  const swapped = header.orientation >= 5;
-  const [sourceWidth, sourceHeight] = swapped ? [header.height, header.width] : [header.width, header.height];
+  const { width: sourceWidth, height: sourceHeight } = uprightSize(header);
   // Largest first, so each size can be derived from the previous (larger) one.
   const sizes = [...recipe.sizes].sort((a, b) => b.width - a.width);
   const targets = sizes.map((size) => resizeTarget(sourceWidth, sourceHeight, { width: size.width }));
@@ -132,7 +132,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   const shrinkTo = recipe.fastShrinkOnLoad === false || recipe.linear === true ? undefined : targets[0];
   // The decoded pixels are only read by the first resize, which copies them into the kernel: they may
   // stay in the decoder's memory until then (no full-size buffer allocated and filled).
-  const { image: decoded, release } = await decodeLent(bytes, { limits: options.limits, shrinkTo });
+  const { image: decoded, release } = await decodeLent(bytes, header, { shrinkTo });
   const encoder = options.encoder ?? encode;
   const pending: Promise<Variant>[] = [];
   let previous: RGBAImage = decoded;

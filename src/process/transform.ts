@@ -7,7 +7,7 @@ import { describeValue } from '../errors.js';
 import { decode, inspect, toBytes, type DecodedImage } from '../decode.js';
 import { encode } from '../encode.js';
 import { FORMATS, type OutputFormat } from '../formats.js';
-import type { ImageHeader } from '../header.js';
+import { uprightSize, type ImageHeader } from '../header.js';
 import type { RGBAImage } from '../image.js';
 import type { Limits } from '../limits.js';
 import { throwIfAborted } from '../pipeline.js';
@@ -88,7 +88,7 @@ export async function transform(
   const header = inspect(bytes, options.limits);
   throwIfAborted(options.signal);
 
-  const upright = header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
+  const upright = uprightSize(header);
   // `info` alone needs no pixels: answer from the header.
   if (ops.length === 1 && ops[0].action === 'info') {
     return json(info({ fileSize: bytes.byteLength, format: header.format, ...upright, orientation: exifOrientation(header) }), upright);

@@ -3,9 +3,12 @@
  * reuse that memory meanwhile (the recipe relies on it with many runs in flight).
  */
 import { describe, expect, it } from 'vitest';
-import { decode, decodeLent } from '../../src/decode.js';
+import { decode, decodeLent as lendFrom, inspect } from '../../src/decode.js';
 import '../../wasm/node.js';
 import { image } from '../helpers/fixtures.js';
+
+/** decodeLent with the header it expects (what `inspect` returns for the bytes). */
+const decodeLent = (bytes: Uint8Array) => lendFrom(bytes, inspect(bytes));
 
 const A = image('320x240.jpg');
 const B = image('concert.jpg');
