@@ -8,6 +8,7 @@
  * whose memory grew past `RECYCLE_BYTES` is kept only while work keeps coming (see `Retention`). A new
  * instance from the already compiled module costs about a millisecond.
  */
+import { ImgpipeError } from '../errors.js';
 import { getWasmModule, type WasmName } from '../wasm.js';
 
 /** Instances whose linear memory grew beyond this are let go of once idle (see `Retention`). */
@@ -181,4 +182,16 @@ export class OwnedInstance<E extends { readonly memory: WebAssembly.Memory }> {
     }
     return this.live;
   }
+}
+
+/**
+ * What to throw for a failed call into an imgpipe-owned module whose arguments were checked first:
+ * a trap there means its memory could not grow, so `job` (e.g. "the resize of 9000x9000 to 10x10")
+ * was too large for WebAssembly memory. Anything else is passed through.
+ */
+export function outOfMemory(e: unknown, job: string): unknown {
+  if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+    return new ImgpipeError('IMAGE_TOO_LARGE', `Expected ${job} to fit in WebAssembly memory but it ran out`, { cause: e });
+  }
+  return e;
 }

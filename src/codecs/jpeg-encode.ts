@@ -12,7 +12,7 @@
 import mozjpegEnc from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { EmscriptenCodec, OwnedInstance, codecMessage, ownBytes } from './instance.js';
+import { EmscriptenCodec, OwnedInstance, codecMessage, outOfMemory, ownBytes } from './instance.js';
 
 interface EncModule { encode(data: Uint8ClampedArray, width: number, height: number, options: object): Uint8Array }
 
@@ -123,16 +123,8 @@ async function encodeBaseline(image: RGBAImage, o: JpegEncodeOptions): Promise<U
       return out;
     }, needed);
   } catch (e) {
-    // The arguments were checked above, so the one way the encoder traps is failing to grow its
-    // memory (the instance has been discarded).
-    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-      throw new ImgpipeError(
-        'IMAGE_TOO_LARGE',
-        `Expected the JPEG encode of ${width}x${height} to fit in WebAssembly memory but it ran out`,
-        { cause: e },
-      );
-    }
-    throw e;
+    // The arguments were checked above (the instance has been discarded).
+    throw outOfMemory(e, `the JPEG encode of ${width}x${height}`);
   }
 }
 

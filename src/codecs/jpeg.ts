@@ -132,7 +132,8 @@ export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader,
 let leased = false;
 let leaseEnded: Promise<void> = Promise.resolve();
 const BUSY = Symbol('decoder memory lent');
-const noRelease = (): void => undefined;
+/** The release of pixels that were never lent (they are the caller's own). */
+export const noRelease = (): void => undefined;
 
 interface OwnResult {
   readonly status: StatusName | undefined;

@@ -10,7 +10,7 @@
  */
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { OwnedInstance, RECYCLE_BYTES } from '../codecs/instance.js';
+import { OwnedInstance, RECYCLE_BYTES, outOfMemory } from '../codecs/instance.js';
 
 export interface LanczosOptions {
   /**
@@ -128,14 +128,7 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
     }, needed);
   } catch (e) {
     // A trap has cost the instance (OwnedInstance drops it).
-    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-      throw new ImgpipeError(
-        'IMAGE_TOO_LARGE',
-        `Expected the resize of ${image.width}x${image.height} to ${width}x${height} to fit in WebAssembly memory but it ran out`,
-        { cause: e },
-      );
-    }
-    throw e;
+    throw outOfMemory(e, `the resize of ${image.width}x${image.height} to ${width}x${height}`);
   }
   return { width, height, data: out };
 }
