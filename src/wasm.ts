@@ -15,10 +15,9 @@ export const WASM_MODULES = {
   mozjpeg_dec: { file: 'mozjpeg_dec.wasm', from: '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm' },
   mozjpeg_enc: { file: 'mozjpeg_enc.wasm', from: '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm' },
   png: { file: 'squoosh_png_bg.wasm', from: '@jsquash/png/codec/pkg/squoosh_png_bg.wasm' },
-  webp_dec: { file: 'webp_dec.wasm', from: '@jsquash/webp/codec/dec/webp_dec.wasm' },
-  // Every runtime imgpipe targets (Node 18+, current browsers, workerd) has WASM SIMD, so only the
-  // SIMD build of the WebP encoder ships: one build everywhere, same bytes everywhere.
-  webp_enc: { file: 'webp_enc_simd.wasm', from: '@jsquash/webp/codec/enc/webp_enc_simd.wasm' },
+  // libwebp with its SSE2 paths on WASM SIMD (built by `npm run build:libwebp`, Debian's Emscripten).
+  // Every runtime imgpipe targets (Node 18+, current browsers, workerd) has WASM SIMD.
+  webp: { file: 'imgpipe_webp.wasm', from: './wasm/libwebp/build/imgpipe_webp.wasm' },
   // imgpipe's own Lanczos3 resize kernel (AssemblyScript + SIMD, built by `npm run build:wasm`).
   kernels: { file: 'imgpipe_kernels.wasm', from: './wasm/kernels/build/imgpipe_kernels.wasm' },
   // imgpipe's own baseline JPEG decoder with DCT-domain shrink-on-load (AssemblyScript + SIMD).

@@ -11,8 +11,7 @@ import { setWasmProvider, type WasmName } from '../src/wasm.js';
 import mozjpegDec from './wasm/mozjpeg_dec.wasm';
 import mozjpegEnc from './wasm/mozjpeg_enc.wasm';
 import png from './wasm/squoosh_png_bg.wasm';
-import webpDec from './wasm/webp_dec.wasm';
-import webpEnc from './wasm/webp_enc_simd.wasm';
+import webp from './wasm/imgpipe_webp.wasm';
 import kernels from './wasm/imgpipe_kernels.wasm';
 import jpegdec from './wasm/imgpipe_jpegdec.wasm';
 import jpegenc from './wasm/imgpipe_jpegenc.wasm';
@@ -24,8 +23,7 @@ const MODULES = Object.freeze({
   mozjpeg_dec: mozjpegDec,
   mozjpeg_enc: mozjpegEnc,
   png,
-  webp_dec: webpDec,
-  webp_enc: webpEnc,
+  webp,
   kernels,
   jpegdec,
   jpegenc,

@@ -130,9 +130,17 @@ export function ownBytes(out: Uint8Array | ArrayBuffer): Uint8Array {
 }
 
 /**
- * One lazily created instance of an imgpipe-owned module (no imports, memory exported), under the
- * same rules as the codecs above: a call that throws or traps discards the instance, and one whose
- * memory grew past the recycle threshold is kept only while work keeps coming (`Retention`).
+ * What an imgpipe-owned module may import. The AssemblyScript modules import nothing; the libwebp
+ * module (plain C built with Emscripten's STANDALONE_WASM) is told when its memory grows, which
+ * means nothing to us: every call reads `memory.buffer` afresh.
+ */
+const OWNED_IMPORTS: WebAssembly.Imports = Object.freeze({ env: Object.freeze({ emscripten_notify_memory_growth: () => undefined }) });
+
+/**
+ * One lazily created instance of an imgpipe-owned module (memory exported; a WASI-style reactor's
+ * `_initialize` is run once), under the same rules as the codecs above: a call that throws or traps
+ * discards the instance, and one whose memory grew past the recycle threshold is kept only while
+ * work keeps coming (`Retention`).
  */
 export class OwnedInstance<E extends { readonly memory: WebAssembly.Memory }> {
   private live?: E;
@@ -177,7 +185,9 @@ export class OwnedInstance<E extends { readonly memory: WebAssembly.Memory }> {
     const module = await getWasmModule(this.wasm);
     // Another call may have created it while this one awaited the (memoised) module.
     if (!this.live) {
-      this.live = new WebAssembly.Instance(module, {}).exports as unknown as E;
+      const exports = new WebAssembly.Instance(module, OWNED_IMPORTS).exports;
+      (exports._initialize as (() => void) | undefined)?.();
+      this.live = exports as unknown as E;
       this.created++;
     }
     return this.live;

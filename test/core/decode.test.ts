@@ -151,7 +151,7 @@ describe('WASM loading', () => {
   });
 
   it('init() accepts modules as bytes or compiled, and is idempotent', async () => {
-    await init({ modules: { png: new Uint8Array(readFileSync(locateWasm('png'))), webp_dec: await WebAssembly.compile(readFileSync(locateWasm('webp_dec'))) } });
+    await init({ modules: { png: new Uint8Array(readFileSync(locateWasm('png'))), webp: await WebAssembly.compile(readFileSync(locateWasm('webp'))) } });
     await init();
     await init();
     expect((await decode(image('with-alpha.png'))).width).toBe(256);

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * Build imgpipe's libwebp module (`wasm/libwebp/build/imgpipe_webp.wasm`) from Debian's libwebp
+ * source with Debian's Emscripten, using libwebp's SSE2 code paths on WebAssembly SIMD.
+ *
+ *   apt-get install -y emscripten            # Debian 12's emscripten 3.1.6
+ *   npm run build:libwebp                    # rebuild the committed module
+ *   npm run build:libwebp -- --check         # rebuild and fail unless it is byte-identical (CI)
+ *
+ * Unlike the AssemblyScript modules this one needs a toolchain npm does not carry, so the build is
+ * committed and `npm install` never runs it; CI installs Emscripten and checks the committed file is
+ * what this script produces. The source tarball is Debian's `.orig.tar.gz` (libwebp's own release
+ * tarball), pinned by SHA-256, and cached in `.cache/`.
+ */
+import { execFileSync, execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const VERSION = '1.5.0';
+const TARBALL = `libwebp_${VERSION}.orig.tar.gz`;
+const URL_ = `http://deb.debian.org/debian/pool/main/libw/libwebp/${TARBALL}`;
+const SHA256 = '7d6fab70cf844bf6769077bd5d7a74893f8ffd4dfb42861745750c63c2a5c92c';
+/** Emscripten's output depends on its version: the committed file comes from this one. */
+const EMCC_VERSION = '3.1.6';
+const OUT = join(root, 'wasm/libwebp/build/imgpipe_webp.wasm');
+const GLUE = join(root, 'wasm/libwebp/webp.c');
+
+const CFLAGS = [
+  '-O3',
+  '-flto',
+  '-DNDEBUG',
+  // libwebp's SSE2 paths, translated to WASM SIMD by Emscripten's headers; WEBP_HAVE_SSE2 makes
+  // libwebp's Emscripten CPU check report SSE2 (src/dsp/cpu.c). SSE4.1 paths measured no faster.
+  '-msimd128',
+  '-msse2',
+  '-DWEBP_HAVE_SSE2',
+  '-mbulk-memory',
+  '-mnontrapping-fptoint',
+  // Decode to RGBA only (drops the other colour spaces' converters), and no encoder statistics.
+  '-DWEBP_REDUCE_CSP',
+  '-DWEBP_DISABLE_STATS',
+];
+const LDFLAGS = [
+  '--no-entry',
+  // A plain module: its only import is Emscripten's memory-growth notice (src/codecs/instance.ts).
+  '-sSTANDALONE_WASM',
+  '-sALLOW_MEMORY_GROWTH',
+  '-sMAXIMUM_MEMORY=4GB',
+  '-sFILESYSTEM=0',
+  '-sEXPORTED_FUNCTIONS=' + ['imgpipe_alloc', 'imgpipe_free', 'imgpipe_release', 'imgpipe_output', 'imgpipe_output_size', 'imgpipe_output_width', 'imgpipe_output_height', 'imgpipe_webp_encode', 'imgpipe_webp_decode'].map((f) => '_' + f).join(','),
+];
+
+function fail(message) {
+  console.error(`build-libwebp: ${message}`);
+  process.exit(1);
+}
+
+async function source() {
+  const cache = join(root, '.cache');
+  const dir = join(cache, `libwebp-${VERSION}`);
+  if (existsSync(join(dir, 'src/webp/encode.h'))) return dir;
+  mkdirSync(cache, { recursive: true });
+  const tarball = join(cache, TARBALL);
+  if (!existsSync(tarball)) {
+    console.log(`fetching ${URL_}`);
+    const res = await fetch(URL_);
+    if (!res.ok) fail(`${URL_} answered HTTP ${res.status}`);
+    writeFileSync(tarball, Buffer.from(await res.arrayBuffer()));
+  }
+  const sum = createHash('sha256').update(readFileSync(tarball)).digest('hex');
+  if (sum !== SHA256) {
+    rmSync(tarball);
+    fail(`${TARBALL} has SHA-256 ${sum}, expected ${SHA256}`);
+  }
+  execFileSync('tar', ['xzf', tarball, '-C', cache]);
+  return dir;
+}
+
+function checkEmcc() {
+  let version = '';
+  try {
+    version = execFileSync('emcc', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  } catch {
+    fail('emcc not found: install Debian\'s Emscripten (apt-get install -y emscripten)');
+  }
+  if (!version.includes(` ${EMCC_VERSION} `)) fail(`expected Emscripten ${EMCC_VERSION} (Debian 12's) but found: ${version}`);
+}
+
+async function build(src) {
+  const objDir = join(root, '.cache', `libwebp-${VERSION}-obj`);
+  rmSync(objDir, { recursive: true, force: true });
+  mkdirSync(objDir, { recursive: true });
+  const files = [GLUE, ...['src/enc', 'src/dsp', 'src/utils', 'src/dec', 'sharpyuv'].flatMap((d) =>
+    readdirSync(join(src, d)).filter((f) => f.endsWith('.c')).sort().map((f) => join(src, d, f)))];
+  const run = promisify(execFile);
+  const queue = files.map((file, i) => ({ file, obj: join(objDir, `${i}.o`) }));
+  const workers = Array.from({ length: availableParallelism() }, async () => {
+    for (let job; (job = queue.shift());) {
+      // Paths relative to the project keep absolute checkout paths out of the objects.
+      await run('emcc', [...CFLAGS, '-I', relative(root, src), '-I', relative(root, join(src, 'src')), '-c', relative(root, job.file), '-o', job.obj], { cwd: root });
+    }
+  });
+  await Promise.all(workers);
+  const tmp = join(objDir, 'imgpipe_webp.wasm');
+  execFileSync('emcc', [...CFLAGS, ...files.map((_, i) => join(objDir, `${i}.o`)), ...LDFLAGS, '-o', tmp], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  return readFileSync(tmp);
+}
+
+checkEmcc();
+const built = await build(await source());
+if (process.argv.includes('--check')) {
+  const committed = existsSync(OUT) ? readFileSync(OUT) : Buffer.alloc(0);
+  if (!committed.equals(built)) fail(`${relative(root, OUT)} differs from what this script builds (${committed.length} vs ${built.length} bytes): run npm run build:libwebp and commit the result`);
+  console.log(`${relative(root, OUT)} is reproduced byte for byte (${built.length} bytes)`);
+} else {
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, built);
+  console.log(`wrote ${relative(root, OUT)} (${built.length} bytes)`);
+}
