@@ -4,6 +4,7 @@
  * written, and the README's format table.
  */
 import { ImgpipeError } from './errors.js';
+import type { WasmName } from './wasm.js';
 
 export type FormatId = 'jpeg' | 'png' | 'webp' | 'gif';
 /** Formats imgpipe can write. */
@@ -21,6 +22,8 @@ export interface FormatInfo {
   readonly encode: boolean;
   /** Quality used when the caller gives none. */
   readonly defaultQuality?: number;
+  /** The WebAssembly modules its usual decode and encode run on (the recipe compiles them up front). */
+  readonly wasm: readonly WasmName[];
 }
 
 const startsWith = (b: Uint8Array, sig: readonly number[], at = 0) => b.length >= at + sig.length && sig.every((v, i) => b[at + i] === v);
@@ -29,19 +32,19 @@ const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
 export const FORMATS: Readonly<Record<FormatId, FormatInfo>> = Object.freeze({
   jpeg: {
     id: 'jpeg', name: 'JPEG', mime: 'image/jpeg', extension: 'jpg', extensions: ['jpg', 'jpeg', 'jpe', 'jfif'],
-    magic: (b) => startsWith(b, [0xff, 0xd8, 0xff]), decode: true, encode: true, defaultQuality: 85,
+    magic: (b) => startsWith(b, [0xff, 0xd8, 0xff]), decode: true, encode: true, defaultQuality: 85, wasm: ['jpegdec', 'jpegenc'],
   },
   png: {
     id: 'png', name: 'PNG', mime: 'image/png', extension: 'png', extensions: ['png', 'apng'],
-    magic: (b) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), decode: true, encode: true,
+    magic: (b) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), decode: true, encode: true, wasm: ['png'],
   },
   webp: {
     id: 'webp', name: 'WebP', mime: 'image/webp', extension: 'webp', extensions: ['webp'],
-    magic: (b) => startsWith(b, ascii('RIFF')) && startsWith(b, ascii('WEBP'), 8), decode: true, encode: true, defaultQuality: 80,
+    magic: (b) => startsWith(b, ascii('RIFF')) && startsWith(b, ascii('WEBP'), 8), decode: true, encode: true, defaultQuality: 80, wasm: ['webp'],
   },
   gif: {
     id: 'gif', name: 'GIF', mime: 'image/gif', extension: 'gif', extensions: ['gif'],
-    magic: (b) => startsWith(b, ascii('GIF87a')) || startsWith(b, ascii('GIF89a')), decode: true, encode: false,
+    magic: (b) => startsWith(b, ascii('GIF87a')) || startsWith(b, ascii('GIF89a')), decode: true, encode: false, wasm: [],
   },
 });
 

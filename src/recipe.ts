@@ -14,6 +14,7 @@ import { uprightSize } from './header.js';
 import { encode, type Encoder } from './encode.js';
 import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
+import { prefetchWasm } from './wasm.js';
 import { watermark, type WatermarkOptions } from './ops/watermark.js';
 
 export interface RecipeSize {
@@ -124,6 +125,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   throwIfAborted(options.signal);
   // Every size's dimensions come from the upright source, so they don't depend on how it is decoded.
   const header = inspect(bytes, options.limits);
+  prefetchWasm(['kernels', ...FORMATS[header.format].wasm, ...recipe.outputs.flatMap((o) => FORMATS[o.format].wasm)]);
   const { width: sourceWidth, height: sourceHeight } = uprightSize(header);
   // Largest first, so each size can be derived from the previous (larger) one.
   const sizes = [...recipe.sizes].sort((a, b) => b.width - a.width);
