@@ -6,18 +6,42 @@
  *   IMGPIPE_SOURCE_PREFIX   only keys under this prefix are processed (e.g. `uploads/`)
  *   IMGPIPE_TARGET_BUCKET   write variants to another bucket (default: the source bucket)
  *   IMGPIPE_OSS_ENDPOINT    override the OSS endpoint (default: the region's, internal when in-region)
+ *   IMGPIPE_THREADS         encode on this many worker threads (set it to the function's vCPUs when
+ *                           that is 2 or more; default 1: encodes run in the handler's own thread)
  *
  * Handler `index.handler` (event triggers), `index.httpHandler` (HTTP trigger delivering
  * CloudEvents), initializer `index.initialize` (compiles the WASM before the first event).
  */
+import { isMainThread } from 'node:worker_threads';
 import { createUploadHandler } from '../../adapters/fc/index.js';
+import { createWorkerPool } from '../../wasm/pool.js';
+import { serveEncodes } from '../../wasm/pool-serve.js';
+import { ImgpipeError, describeValue } from '../../src/errors.js';
 
 const env = process.env;
+
+// The function is one bundled file, so it is also its own pool worker script: started as a worker,
+// it only answers encode tasks.
+if (!isMainThread) serveEncodes();
+
+const threads = threadsSetting(env.IMGPIPE_THREADS);
+const pool = isMainThread && threads !== 1 ? createWorkerPool({ threads, workerUrl: new URL(import.meta.url) }) : undefined;
+
 const upload = createUploadHandler({
   sourcePrefix: env.IMGPIPE_SOURCE_PREFIX || undefined,
   targetBucket: env.IMGPIPE_TARGET_BUCKET || undefined,
+  encoder: pool?.encode,
 });
 
 export const handler = upload.handler;
 export const httpHandler = upload.httpHandler;
 export const initialize = upload.initialize;
+
+/** IMGPIPE_THREADS, checked at start-up so a typo fails the deployment, not the first upload. */
+function threadsSetting(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > 256) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 256 for IMGPIPE_THREADS but received ${describeValue(value)}`);
+  }
+  return Number(value);
+}

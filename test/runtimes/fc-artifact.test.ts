@@ -44,6 +44,10 @@ function sizeOf(path: string): number {
   return s.isDirectory() ? readdirSync(path).reduce((n, f) => n + sizeOf(join(path, f)), 0) : s.size;
 }
 
+/** IMGPIPE_THREADS for the next invocations, and the OS threads each event key's process ended with. */
+let threadsSetting = '1';
+const osThreads = new Map<string, number>();
+
 const resultOf = (stdout: string): unknown => JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice('RESULT '.length));
 
 // What FC does: load index.js, run the initializer once, hand the event over as bytes.
@@ -56,6 +60,8 @@ process.stdin.on('data', (d) => chunks.push(d)).on('end', async () => {
   const result = await fn.handler(Buffer.concat(chunks), context);
   // stdout also carries the handler's JSON log lines: the result goes on its own marked line.
   process.stdout.write('\\nRESULT ' + JSON.stringify(result) + '\\n');
+  // Idle pool workers stay alive (unreferenced): count this process's threads to see them.
+  process.stdout.write('THREADS ' + require('fs').readdirSync('/proc/self/task').length + '\\n');
 });`;
 
 beforeAll(async () => {
@@ -68,12 +74,18 @@ beforeAll(async () => {
     credentials: [credential],
     notify: {
       buckets: ['photos'],
-      handler: async (event) => resultOf(await runNode(join(work, 'code'), INVOKE, event instanceof Uint8Array ? event : JSON.stringify(event), {
-        IMGPIPE_OSS_ENDPOINT: server.endpoint,
-        IMGPIPE_SOURCE_PREFIX: 'uploads/',
-        OSS_ACCESS_KEY_ID: credential.accessKeyId,
-        OSS_ACCESS_KEY_SECRET: credential.accessKeySecret,
-      })),
+      handler: async (event) => {
+        const stdout = await runNode(join(work, 'code'), INVOKE, event instanceof Uint8Array ? event : JSON.stringify(event), {
+          IMGPIPE_OSS_ENDPOINT: server.endpoint,
+          IMGPIPE_SOURCE_PREFIX: 'uploads/',
+          IMGPIPE_THREADS: threadsSetting,
+          OSS_ACCESS_KEY_ID: credential.accessKeyId,
+          OSS_ACCESS_KEY_SECRET: credential.accessKeySecret,
+        });
+        const result = resultOf(stdout) as { outcomes?: { key?: string }[] };
+        osThreads.set(String(result.outcomes?.[0]?.key), Number(/^THREADS (\d+)$/m.exec(stdout)?.[1]));
+        return result;
+      },
     },
   });
 });
@@ -113,6 +125,30 @@ describe('Function Compute artifact', () => {
       const got = await oss.get(key.replace(/(\/[^/]+\/)/, '$1uploads/'));
       expect(await sharp(got.content).metadata()).toMatchObject({ width, height });
     }
+  });
+
+  it('encodes on worker threads started from its own file when IMGPIPE_THREADS is set, writing the same bytes', async () => {
+    const oss = new OSS({ ...credential, bucket: 'photos', endpoint: server.endpoint, region: 'oss-cn-hangzhou' });
+    const outputs: Buffer[][] = [];
+    const threadCounts: number[] = [];
+    for (const [threads, folder] of [['1', 'one/'], ['2', 'two/']]) {
+      threadsSetting = threads;
+      await oss.put(`uploads/${folder}${PHOTO}`, Buffer.from(image(PHOTO)), { mime: 'image/jpeg' });
+      await server.idle();
+      expect(server.invocations.find((i) => i.key === `uploads/${folder}${PHOTO}`)?.result).toMatchObject({ outcomes: [{ status: 'processed', variants: 6 }] });
+      threadCounts.push(osThreads.get(`uploads/${folder}${PHOTO}`)!);
+      outputs.push(await Promise.all(PHOTO_VARIANTS.map(async ([key]) => (await oss.get(key.replace(/(\/[^/]+\/)/, `$1uploads/${folder}`))).content as Buffer)));
+    }
+    threadsSetting = '1';
+    // Two pool workers alive after the run (each a thread of its own, plus what Node starts for it).
+    expect(threadCounts[1] - threadCounts[0]).toBeGreaterThanOrEqual(2);
+    outputs[1].forEach((bytes, i) => expect(Buffer.compare(bytes, outputs[0][i]), PHOTO_VARIANTS[i][0]).toBe(0));
+  });
+
+  it('refuses a malformed IMGPIPE_THREADS when it loads, naming the setting', async () => {
+    const out = await runNode(join(work, 'code'), `
+      try { require('./index.js'); console.log('loaded'); } catch (e) { console.log(e.code + ': ' + e.message); }`, '', { IMGPIPE_THREADS: 'two' });
+    expect(out.trim()).toBe('INVALID_ARGUMENT: Expected an integer between 1 and 256 for IMGPIPE_THREADS but received "two"');
   });
 
   it('serves as a layer: require("imgpipe") through NODE_PATH runs the recipe', async () => {
