@@ -3,8 +3,7 @@
  * against the MozJPEG path imgpipe used before (@jsquash/jpeg's encode() with the same options:
  * baseline, optimised Huffman, 4:2:0, and the trellis quantisation its embind options can't turn
  * off) and native sharp, all encoding the same 1200x980 RGB(A) at quality 85, the upload recipe's
- * large JPEG. Single-threaded: sharp.concurrency(1), sharp.cache(false). Runs are interleaved so a
- * neighbour's burst of load falls on every encoder alike.
+ * large JPEG. Single-threaded: sharp.concurrency(1), sharp.cache(false). Runs are interleaved.
  *
  *   npx tsx bench/jpegenc.ts [--runs N] [--warmup N] [--quality Q]
  */
@@ -17,7 +16,7 @@ import '../wasm/node.js';
 import { encodeJpeg } from '../src/codecs/jpeg-encode.js';
 import type { RGBAImage } from '../src/image.js';
 import { INPUTS } from './inputs.js';
-import { formatTable, summarize } from './stats.js';
+import { encoderRows, formatTable, interleaved } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,26 +56,7 @@ const encoders: Readonly<Record<string, Encoder>> = Object.freeze({
     new Uint8Array(await sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } }).jpeg({ quality }).toBuffer()),
 });
 
-const names = Object.keys(encoders);
-const samples = new Map<string, number[]>(names.map((n) => [n, []]));
-const outputs = new Map<string, Uint8Array>();
-for (let i = 0; i < warmup + runs; i++) {
-  for (const name of names) {
-    const t0 = performance.now();
-    const out = await encoders[name]();
-    if (i >= warmup) samples.get(name)!.push(performance.now() - t0);
-    outputs.set(name, out);
-  }
-}
-
-const sharpOut = outputs.get(names[2])!;
-const sharpMedian = summarize(samples.get(names[2])!).median;
-const rows = names.map((name) => {
-  const s = summarize(samples.get(name)!);
-  const out = outputs.get(name)!;
-  const same = out.length === sharpOut.length && out.every((b, i) => b === sharpOut[i]);
-  return [name, s.median.toFixed(1), s.min.toFixed(1), (s.median / sharpMedian).toFixed(2), String(out.length), same ? 'yes' : 'no'];
-});
+const rows = encoderRows(await interleaved(encoders, runs, warmup), Object.keys(encoders)[2]);
 console.log(`JPEG encode, ${INPUTS.photo.label} resized to ${info.width}x${info.height}, quality ${quality}, ${runs} interleaved runs after ${warmup} warm-up, one thread`);
 console.log(`Node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}, mozjpeg ${sharp.versions.mozjpeg ?? '?'})`);
 console.log(formatTable(['encoder', 'median ms', 'min ms', 'x sharp', 'bytes', 'same bytes as sharp'], rows));

@@ -33,3 +33,39 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
       .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/**
+ * Time each named function `runs` times after `warmup` discarded rounds, interleaved (one call of
+ * each per round) so a neighbour's burst of load falls on every candidate alike. Returns each one's
+ * samples and its last output.
+ */
+export async function interleaved<T>(
+  candidates: Readonly<Record<string, () => Promise<T>>>,
+  runs: number,
+  warmup: number,
+): Promise<Map<string, { samples: number[]; output: T }>> {
+  const results = new Map<string, { samples: number[]; output: T }>();
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const [name, run] of Object.entries(candidates)) {
+      const t0 = performance.now();
+      const output = await run();
+      const elapsed = performance.now() - t0;
+      const r = results.get(name) ?? { samples: [], output };
+      if (i >= warmup) r.samples.push(elapsed);
+      r.output = output;
+      results.set(name, r);
+    }
+  }
+  return results;
+}
+
+/** Table rows for `interleaved` encoders: median, min, ratio to `reference`'s median, bytes, and byte identity with it. */
+export function encoderRows(results: Map<string, { samples: number[]; output: Uint8Array }>, reference: string): string[][] {
+  const ref = results.get(reference)!;
+  const refMedian = summarize(ref.samples).median;
+  return [...results].map(([name, { samples, output }]) => {
+    const s = summarize(samples);
+    const same = output.length === ref.output.length && output.every((b, i) => b === ref.output[i]);
+    return [name, s.median.toFixed(1), s.min.toFixed(1), (s.median / refMedian).toFixed(2), String(output.length), same ? 'yes' : 'no'];
+  });
+}
