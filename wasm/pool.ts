@@ -54,7 +54,8 @@ export interface WorkerPool {
   close(): Promise<void>;
 }
 
-const MAX_THREADS = 256;
+/** Most worker threads a pool may have. */
+export const MAX_POOL_THREADS = 256;
 
 interface Job {
   readonly task: PoolTask;
@@ -90,8 +91,8 @@ function toUrl(u: URL | string): URL {
 
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const threads = options.threads ?? defaultThreads();
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${MAX_THREADS} for createWorkerPool.threads but received ${describeValue(options.threads)}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_POOL_THREADS) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${MAX_POOL_THREADS} for createWorkerPool.threads but received ${describeValue(options.threads)}`);
   }
   const workerUrl = options.workerUrl === undefined ? defaultWorkerUrl() : toUrl(options.workerUrl);
   const slots: Slot[] = [];

@@ -14,7 +14,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { createUploadHandler } from '../../adapters/fc/index.js';
-import { createWorkerPool } from '../../wasm/pool.js';
+import { createWorkerPool, MAX_POOL_THREADS } from '../../wasm/pool.js';
 import { serveEncodes } from '../../wasm/pool-serve.js';
 import { ImgpipeError, describeValue } from '../../src/errors.js';
 
@@ -40,8 +40,8 @@ export const initialize = upload.initialize;
 /** IMGPIPE_THREADS, checked at start-up so a typo fails the deployment, not the first upload. */
 function threadsSetting(value: string | undefined): number {
   if (value === undefined || value === '') return 1;
-  if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > 256) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 256 for IMGPIPE_THREADS but received ${describeValue(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_POOL_THREADS) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${MAX_POOL_THREADS} for IMGPIPE_THREADS but received ${describeValue(value)}`);
   }
   return Number(value);
 }

@@ -62,6 +62,14 @@ function copyIn(w: WebpExports, bytes: Uint8Array | Uint8ClampedArray): number {
   return ptr;
 }
 
+/** The last call's output, copied out of the instance; libwebp's buffer is freed. */
+function takeOutput(w: WebpExports, bytes: number): ArrayBuffer {
+  const out = w.imgpipe_output();
+  const copy = w.memory.buffer.slice(out, out + bytes);
+  w.imgpipe_release();
+  return copy;
+}
+
 /** Decode with libwebp's simple API: non-premultiplied RGBA, width and height as decoded. */
 function libwebpDecode(file: Uint8Array, needBytes: number): Promise<RGBAImage> {
   return libwebp.use((w) => {
@@ -73,10 +81,7 @@ function libwebpDecode(file: Uint8Array, needBytes: number): Promise<RGBAImage> 
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable WebP but the decoder reported: ${DECODE_STATUS[status] ?? `status ${status}`}`);
     }
     const width = w.imgpipe_output_width(), height = w.imgpipe_output_height();
-    const out = w.imgpipe_output();
-    const data = new Uint8ClampedArray(w.memory.buffer.slice(out, out + width * height * 4));
-    w.imgpipe_release();
-    return asImage(width, height, data);
+    return asImage(width, height, new Uint8ClampedArray(takeOutput(w, width * height * 4)));
   }, needBytes);
 }
 
@@ -159,10 +164,7 @@ export async function encodeWebp(image: RGBAImage, o: WebpEncodeOptions): Promis
       w.imgpipe_free(ptr);
       if (error === 1 || error === 2) throw new RangeError(ENCODE_ERROR[error]);
       if (error !== 0) throw new ImgpipeError('INTERNAL', `WebP encoding failed: ${ENCODE_ERROR[error] ?? `error ${error}`}`);
-      const out = w.imgpipe_output();
-      const bytes = new Uint8Array(w.memory.buffer.slice(out, out + w.imgpipe_output_size()));
-      w.imgpipe_release();
-      return bytes;
+      return new Uint8Array(takeOutput(w, w.imgpipe_output_size()));
     }, width * height * 12);
   } catch (e) {
     throw outOfMemory(e, `the WebP encode of ${width}x${height}`);
