@@ -52,8 +52,12 @@ interface KernelExports {
   readonly FLAG_LINEAR: WebAssembly.Global;
   alloc(bytes: number): number;
   reset(): void;
+  readonly BAND_ROWS: WebAssembly.Global;
+  canStream(sw: number, sh: number, dw: number, dh: number, flags: number): number;
   begin(src: number, sw: number, sh: number, dw: number, dh: number, flags: number): void;
   step(rows: number): number;
+  input(): number;
+  feed(rows: number): number;
   result(): number;
 }
 
@@ -77,9 +81,42 @@ function checkSide(name: string, v: unknown): asserts v is number {
   }
 }
 
-/** Upper bound of the linear memory one call allocates (source, Q6 copies, intermediate, output). */
+/**
+ * Upper bound of the linear memory one call allocates (source, Q6 copies, intermediate, output):
+ * what the whole path needs, which a streamed call stays far below.
+ */
 function bytesNeeded(sw: number, sh: number, dw: number, dh: number): number {
   return sw * sh * 12 + dw * sh * 8 + dw * dh * 12 + (dw + dh) * 64 * 4 + 65536;
+}
+
+/**
+ * Hand the kernel the source a band of rows at a time (copied straight from the caller's pixels,
+ * which may be a decoder's memory): it never holds the whole source. False when a band turns out to
+ * have transparency, which the streamed plan can't filter (premultiplying needs the whole source).
+ */
+function resizeStreamed(k: KernelExports, image: RGBAImage, width: number, height: number): boolean {
+  k.reset();
+  k.begin(0, image.width, image.height, width, height, 0);
+  const rowBytes = image.width * 4;
+  const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, rowBytes * image.height);
+  const band = k.input();
+  const bandRows = k.BAND_ROWS.value as number;
+  for (let y = 0; y < image.height; y += bandRows) {
+    const rows = Math.min(bandRows, image.height - y);
+    new Uint8Array(k.memory.buffer, band, rows * rowBytes).set(pixels.subarray(y * rowBytes, (y + rows) * rowBytes));
+    if (k.feed(rows) < 0) return false;
+  }
+  return true;
+}
+
+/** Copy the whole source into the kernel, then resize in steps. */
+function resizeWhole(k: KernelExports, image: RGBAImage, width: number, height: number, flags: number): void {
+  k.reset();
+  const srcBytes = image.width * image.height * 4;
+  const src = k.alloc(srcBytes);
+  new Uint8Array(k.memory.buffer, src, srcBytes).set(new Uint8Array(image.data.buffer, image.data.byteOffset, srcBytes));
+  k.begin(src, image.width, image.height, width, height, flags);
+  while (k.step(ROWS_PER_STEP) !== 0);
 }
 
 /**
@@ -115,12 +152,9 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
   try {
     // Nothing awaits inside, so calls can't interleave on the shared memory.
     out = await kernel.use((k) => {
-      k.reset();
-      const src = k.alloc(srcBytes);
-      new Uint8Array(k.memory.buffer, src, srcBytes).set(new Uint8Array(image.data.buffer, image.data.byteOffset, srcBytes));
       const flags = opts.linear === true ? (k.FLAG_LINEAR.value as number) : 0;
-      k.begin(src, image.width, image.height, width, height, flags);
-      while (k.step(ROWS_PER_STEP) !== 0);
+      const stream = k.canStream(image.width, image.height, width, height, flags) !== 0;
+      if (!(stream && resizeStreamed(k, image, width, height))) resizeWhole(k, image, width, height, flags);
       const dst = k.result();
       const pixels = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + width * height * 4));
       k.reset();

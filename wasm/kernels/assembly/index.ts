@@ -1,9 +1,17 @@
 // imgpipe's resize kernels: separable Lanczos3 (a = 3) on 8-bit RGBA with WebAssembly SIMD.
 //
-// Calling convention (see src/kernels/lanczos.ts): reset(), alloc() the source, copy RGBA bytes
-// into it, begin() the resize, call step() until it returns 0, then result() points at the
-// destination RGBA bytes, valid until the next reset(). Nothing is imported; the module owns and
-// exports its memory.
+// Calling convention (see src/kernels/lanczos.ts), in one of two ways:
+// - streamed, when canStream() allows: reset(), begin(0, ...), then for each band of at most
+//   BAND_ROWS source rows, copy them to input() and feed() them. The source is never held whole.
+// - whole: reset(), alloc() the source, copy RGBA bytes into it, begin() the resize, call step()
+//   until it returns 0.
+// Either way result() then points at the destination RGBA bytes, valid until the next reset().
+// Nothing is imported; the module owns and exports its memory.
+//
+// The horizontal pass writes into a ring of rows that the vertical pass consumes as soon as an
+// output row's window is complete, so the intermediate is a few dozen rows, not a whole image:
+// for a 2725x2225 photo to 1200 px the kernel touches ~5 MB instead of ~50 MB, which a cold
+// process pays for in page faults and every call in cache misses.
 //
 // Why steps: V8 runs a WebAssembly function's first calls in its baseline tier (Liftoff) and can
 // only switch to optimised code at a later call; there is no on-stack replacement. One call doing
@@ -21,6 +29,9 @@ export { alloc, reset };
 
 /** Filter in linear light instead of on gamma-encoded values. */
 export const FLAG_LINEAR: i32 = 1;
+
+/** Most source rows one feed() takes; the intermediate ring holds this many beyond the filter's taps. */
+export const BAND_ROWS: i32 = 16;
 
 // The tables are small (about 16 KB) and needed by any linear resize: build them at instantiation,
 // before any per-call allocation, so they live below the reset point.
@@ -68,7 +79,16 @@ let hH: i32 = 0;
 let hQ6 = false;
 let hTable: usize = 0;
 let hTaps: i32 = 0;
+/** Ring of `ring` horizontal-pass rows (Q6, dstW pixels each); row r lives in slot r % ring. */
 let mid: usize = 0;
+let ring: i32 = 0;
+/** Horizontal-pass rows produced so far. */
+let hDone: i32 = 0;
+/** The source arrives in bands through `band` (streamed mode) instead of lying at srcPtr. */
+let streamed = false;
+let band: usize = 0;
+/** Source row held in the first row of `band`. */
+let bandFirst: i32 = 0;
 let vTable: usize = 0;
 let vTaps: i32 = 0;
 let vRows: usize = 0;
@@ -81,22 +101,33 @@ let done: i32 = 0;
 
 const STAGE_EXPAND = 0;
 const STAGE_BOX = 1;
-const STAGE_HORIZONTAL = 2;
-const STAGE_VERTICAL = 3;
-const STAGE_FINISH = 4;
-const STAGE_DONE = 5;
+const STAGE_RESAMPLE = 2;
+const STAGE_FINISH = 3;
+const STAGE_DONE = 4;
+
+/**
+ * Whether the resize can take its source in bands (see feed()): the plain path only. Linear light
+ * and premultiplied alpha expand the whole source first, and a box pre-shrink reads it whole.
+ */
+export function canStream(sw: i32, sh: i32, dw: i32, dh: i32, flags: i32): bool {
+  return (flags & FLAG_LINEAR) == 0 && preShrink(<f64>sw / <f64>dw) == 1 && preShrink(<f64>sh / <f64>dh) == 1;
+}
 
 /**
  * Plan and allocate the resize of `sw` x `sh` RGBA at `src` to `dw` x `dh`; step() does the work.
+ * With `src` 0 (only when canStream() agrees) the source comes in bands through feed() instead,
+ * and is taken to be opaque until a band shows otherwise.
  */
 export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32): void {
+  streamed = src == 0;
+  if (streamed && !canStream(sw, sh, dw, dh, flags)) unreachable();
   srcPtr = src;
   srcW = sw;
   srcH = sh;
   dstW = dw;
   dstH = dh;
   linear = (flags & FLAG_LINEAR) != 0;
-  premultiply = !opaque(src, sw * sh);
+  premultiply = streamed ? false : !opaque(src, sw * sh);
   wide = linear || premultiply;
   const fx = <f64>sw / <f64>dw;
   const fy = <f64>sh / <f64>dh;
@@ -125,14 +156,64 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
   // Horizontal first, then vertical: the vertical pass reads whole rows and vectorises along them.
   hTable = makeTable(hW, dw, fx / <f64>kx, 4);
   hTaps = tableTaps;
-  mid = alloc(<usize>dw * hH * 8);
   vTable = makeTable(hH, dh, fy / <f64>ky, 2);
   vTaps = tableTaps;
+  // An output row's window is vTaps rows; a feed() adds up to BAND_ROWS before the rows it
+  // completes are consumed (step() adds only what the next output row needs).
+  ring = min(vTaps + BAND_ROWS, hH);
+  mid = alloc(<usize>dw * ring * 8);
+  hDone = 0;
+  if (streamed) {
+    band = alloc(<usize>sw * BAND_ROWS * 4);
+    bandFirst = 0;
+  }
   vRows = verticalScratch(vTaps);
   out = alloc(<usize>dw * dh * 4);
   vOut = wide ? alloc(<usize>dw * dh * 8) : 0;
-  stage = wide ? STAGE_EXPAND : kx > 1 || ky > 1 ? STAGE_BOX : STAGE_HORIZONTAL;
+  stage = wide ? STAGE_EXPAND : kx > 1 || ky > 1 ? STAGE_BOX : STAGE_RESAMPLE;
   done = 0;
+}
+
+/** Where the caller copies the next band of source rows (streamed mode). */
+export function input(): usize {
+  return band;
+}
+
+/**
+ * Streamed mode: the next `rows` (at most BAND_ROWS) source rows are at input(). Runs the
+ * horizontal pass over them and the vertical pass for every output row they complete. Returns the
+ * output rows done so far (dh once the last band is in), or -1 when the band has transparency: the
+ * plan assumed an opaque source, so the caller starts over with the whole source.
+ */
+export function feed(rows: i32): i32 {
+  if (!opaque(band, rows * srcW)) return -1;
+  bandFirst = hDone;
+  produce(hDone + rows);
+  while (done < dstH && windowEnd(done) <= hDone) {
+    vertical(mid, dstW * 4, hH, out, dstH, done, done + 1, vTable, vTaps, true, vRows, ring);
+    done++;
+  }
+  return done;
+}
+
+/** One past the last horizontal-pass row output row `y` reads. */
+function windowEnd(y: i32): i32 {
+  return min(load<i32>(vTable + (<usize>y << 2)) + vTaps, hH);
+}
+
+/** Run the horizontal pass up to row `end`, into the ring. */
+function produce(end: i32): void {
+  const stride: usize = hQ6 ? 8 : 4;
+  while (hDone < end) {
+    // As many rows as are contiguous in the ring.
+    const slot = hDone % ring;
+    const n = min(end - hDone, ring - slot);
+    const from = streamed ? band + <usize>(hDone - bandFirst) * hW * stride : hSrc + <usize>hDone * hW * stride;
+    const to = mid + <usize>slot * dstW * 8;
+    if (hQ6) horizontalQ6(from, hW, n, to, dstW, hTable, hTaps);
+    else horizontalU8(from, hW, n, to, dstW, hTable, hTaps);
+    hDone += n;
+  }
 }
 
 /** Do up to `rows` rows of the current stage; returns 0 once the whole resize is done. */
@@ -141,24 +222,18 @@ export function step(rows: i32): i32 {
     const end = min(done + rows, srcH);
     expand(srcPtr + <usize>done * srcW * 4, (end - done) * srcW, expanded + <usize>done * srcW * 8, premultiply, linear);
     done = end;
-    if (done == srcH) next(kx > 1 || ky > 1 ? STAGE_BOX : STAGE_HORIZONTAL);
+    if (done == srcH) next(kx > 1 || ky > 1 ? STAGE_BOX : STAGE_RESAMPLE);
   } else if (stage == STAGE_BOX) {
     const end = min(done + rows, boxH);
     boxShrink(wide ? expanded : srcPtr, srcW, srcH, wide, kx, ky, boxed, boxW, done, end, sums);
     done = end;
-    if (done == boxH) next(STAGE_HORIZONTAL);
-  } else if (stage == STAGE_HORIZONTAL) {
-    const end = min(done + rows, hH);
-    const stride: usize = hQ6 ? 8 : 4;
-    const from = hSrc + <usize>done * hW * stride;
-    const to = mid + <usize>done * dstW * 8;
-    if (hQ6) horizontalQ6(from, hW, end - done, to, dstW, hTable, hTaps);
-    else horizontalU8(from, hW, end - done, to, dstW, hTable, hTaps);
-    done = end;
-    if (done == hH) next(STAGE_VERTICAL);
-  } else if (stage == STAGE_VERTICAL) {
+    if (done == boxH) next(STAGE_RESAMPLE);
+  } else if (stage == STAGE_RESAMPLE) {
     const end = min(done + rows, dstH);
-    vertical(mid, dstW * 4, hH, wide ? vOut : out, dstH, done, end, vTable, vTaps, !wide, vRows);
+    for (let y = done; y < end; y++) {
+      produce(windowEnd(y));
+      vertical(mid, dstW * 4, hH, wide ? vOut : out, dstH, y, y + 1, vTable, vTaps, !wide, vRows, ring);
+    }
     done = end;
     if (done == dstH) next(wide ? STAGE_FINISH : STAGE_DONE);
   } else if (stage == STAGE_FINISH) {

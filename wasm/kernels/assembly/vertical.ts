@@ -17,9 +17,9 @@ export function verticalScratch(taps: i32): usize {
 /**
  * Output rows `y0` until `y1` (of `dh`). `toU8` writes rounded, clamped 8-bit samples (the final
  * result on the opaque path); otherwise the output stays Q6, clamped to [0, 255] in Q6, for the
- * conversion pass that follows.
+ * conversion pass that follows. `src` is a ring of `ring` rows: input row r is in slot r % ring.
  */
-export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, y0: i32, y1: i32, table: usize, taps: i32, toU8: bool, rows: usize): void {
+export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, y0: i32, y1: i32, table: usize, taps: i32, toU8: bool, rows: usize, ring: i32): void {
   const weights = table + weightsOffset(dh);
   const rowBytes = <usize>values << 1;
   const shift = toU8 ? WEIGHT_BITS + Q : WEIGHT_BITS;
@@ -31,7 +31,7 @@ export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, 
     // Padding taps (zero weight) may point past the last row: repeat it instead of reading beyond.
     for (let k = 0; k < taps; k++) {
       const r = start + k < sh ? start + k : sh - 1;
-      store<usize>(rows + (<usize>k << 2), src + <usize>r * rowBytes);
+      store<usize>(rows + (<usize>k << 2), src + <usize>(r % ring) * rowBytes);
     }
     const w = weights + (<usize>y * taps << 1);
     const out = toU8 ? dst + <usize>y * values : dst + <usize>y * rowBytes;
