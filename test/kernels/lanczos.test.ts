@@ -6,26 +6,10 @@ import { createImage, type RGBAImage } from '../../src/image.js';
 import { isImgpipeError } from '../../src/errors.js';
 import { meanDelta } from '../helpers/compare.js';
 import { ssim, maxAbsDiff } from './compare.js';
-import { decodeFixture, sharpResize } from './fixtures.js';
+import { decodeFixture, sharpResize, synthetic } from './fixtures.js';
 import { referenceResize, srgbToLinear } from './reference.js';
 
 const PHOTO = '2569067123_aca715a2ee_o.jpg';
-
-/** A deterministic, detailed test image: gradients, a checkerboard and per-pixel alpha when asked. */
-function synthetic(width: number, height: number, alpha: boolean): RGBAImage {
-  const img = createImage(width, height);
-  const d = img.data;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 4;
-      d[i] = (x * 255) / Math.max(1, width - 1);
-      d[i + 1] = (y * 255) / Math.max(1, height - 1);
-      d[i + 2] = ((x >> 2) + (y >> 2)) & 1 ? 230 : 20;
-      d[i + 3] = alpha ? 255 - ((x * 7 + y * 13) % 256) : 255;
-    }
-  }
-  return img;
-}
 
 async function rejects(p: Promise<unknown>, code: string, message: string): Promise<void> {
   const err = await p.then(() => undefined, (e: unknown) => e);

@@ -3,27 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import '../../wasm/node.js';
 import { resizeRGBA, kernelStats } from '../../src/kernels/lanczos.js';
-import { createImage, type RGBAImage } from '../../src/image.js';
+import type { RGBAImage } from '../../src/image.js';
 import { meanDelta } from '../helpers/compare.js';
 import { maxAbsDiff } from './compare.js';
-import { decodeFixture } from './fixtures.js';
+import { decodeFixture, synthetic } from './fixtures.js';
 import { referenceResize } from './reference.js';
-
-/** Gradients and a checkerboard; alpha below 255 only from row `alphaFrom` down. */
-function picture(width: number, height: number, alphaFrom: number): RGBAImage {
-  const img = createImage(width, height);
-  const d = img.data;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 4;
-      d[i] = (x * 255) / (width - 1);
-      d[i + 1] = (y * 255) / (height - 1);
-      d[i + 2] = ((x >> 2) + (y >> 2)) & 1 ? 230 : 20;
-      d[i + 3] = y >= alphaFrom ? 255 - ((x * 7 + y * 13) % 256) : 255;
-    }
-  }
-  return img;
-}
 
 describe('Lanczos3 kernel, streamed source', () => {
   it('resizes a 2725x2225 photo to 1200 px holding neither the whole source nor the whole intermediate', async () => {
@@ -39,7 +23,7 @@ describe('Lanczos3 kernel, streamed source', () => {
 
   it('matches the exact computation when every row streams, upscaling and reducing', async () => {
     for (const [sw, sh, dw, dh] of [[97, 261, 211, 550], [300, 500, 120, 170], [64, 48, 65, 49]]) {
-      const src = picture(sw, sh, sh);
+      const src = synthetic(sw, sh, false);
       const ours = await resizeRGBA(src, dw, dh);
       expect(maxAbsDiff(ours, referenceResize(src, dw, dh)), `${sw}x${sh} -> ${dw}x${dh}`).toBeLessThanOrEqual(2);
     }
@@ -47,7 +31,7 @@ describe('Lanczos3 kernel, streamed source', () => {
 
   it('starts over with premultiplied alpha when transparency shows up only in the last rows', async () => {
     // Rows 0..279 opaque: the first bands stream before the kernel can know about the alpha below.
-    const src = picture(200, 300, 280);
+    const src = synthetic(200, 300, true, 280);
     const ours = await resizeRGBA(src, 90, 130);
     const ref = referenceResize(src, 90, 130);
     expect(meanDelta(ours, ref)).toBeLessThanOrEqual(0.35);
