@@ -5,7 +5,8 @@ import { readHeader, uprightSize, type ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 import { checkByteLimit, checkHeaderLimits, resolveLimits, type Limits } from './limits.js';
 import { orient } from './ops/orient.js';
-import { decodeJpegScaled, noRelease, type JpegShrink } from './codecs/jpeg.js';
+import { decodeJpegResized, decodeJpegScaled, noRelease, type JpegShrink } from './codecs/jpeg.js';
+import { resize } from './ops/resize.js';
 import { decodePng } from './codecs/png.js';
 import { decodeWebp } from './codecs/webp.js';
 import { decodeGif } from './codecs/gif.js';
@@ -121,6 +122,37 @@ export async function decode(input: Uint8Array | ArrayBuffer, options: DecodeOpt
 export function decodeLent(bytes: Uint8Array, header: ImageHeader, options: Pick<DecodeOptions, 'shrinkTo' | 'autoOrient'> = {}): Promise<{ image: DecodedImage; release: () => void }> {
   if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
   return decodeImage(bytes, header, options, true);
+}
+
+/**
+ * `decode` and `resize` to exactly `target` (upright pixels, `fit: 'fill'`), for the recipe's largest
+ * size. A JPEG that needs no orientation and that imgpipe's own decoder handles goes through in one
+ * pass: the decoder hands its rows to the resize kernel as it puts them out, so the full-size image
+ * is never held (24 MB for a 2725x2225 photo; a cold process pays for such memory in page faults).
+ * Anything else is decoded (lent) and then resized. `header` is what `inspect` returned.
+ */
+export async function decodeResized(
+  bytes: Uint8Array,
+  header: ImageHeader,
+  target: Readonly<{ width: number; height: number }>,
+  options: Pick<DecodeOptions, 'shrinkTo'> & { readonly linear?: boolean } = {},
+): Promise<RGBAImage> {
+  if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
+  const shrink = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
+  const sameSize = Math.ceil(header.width / shrink) === target.width && Math.ceil(header.height / shrink) === target.height;
+  if (header.format === 'jpeg' && header.orientation === 1 && options.linear !== true && !sameSize) {
+    // Undefined for the files the own decoder leaves to the fallback: those take the path below.
+    const image = await decodeJpegResized(bytes, header, shrink, target.width, target.height);
+    if (image) return image;
+  }
+  const { image, release } = await decodeLent(bytes, header, { shrinkTo: options.shrinkTo });
+  try {
+    const resized = await resize(image, { ...target, fit: 'fill', linear: options.linear });
+    // An upload no larger than the size comes back as is: take the lent pixels as our own.
+    return resized === image ? { width: image.width, height: image.height, data: new Uint8ClampedArray(image.data) } : resized;
+  } finally {
+    release();
+  }
 }
 
 async function decodeImage(bytes: Uint8Array, header: ImageHeader, options: DecodeOptions, lend: boolean): Promise<{ image: DecodedImage; release: () => void }> {

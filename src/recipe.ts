@@ -9,8 +9,8 @@ import { ImgpipeError, describeValue } from './errors.js';
 import { FORMATS, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
-import { decodeLent, inspect, toBytes, type DecodedImage } from './decode.js';
-import { uprightSize } from './header.js';
+import { decodeResized, inspect, toBytes } from './decode.js';
+import { uprightSize, type ImageHeader } from './header.js';
 import { encode, type Encoder } from './encode.js';
 import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
@@ -132,23 +132,17 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   const targets = sizes.map((size) => resizeTarget(sourceWidth, sourceHeight, { width: size.width }));
   // DCT scaling averages gamma-encoded values, which is exactly what a linear-light resize avoids.
   const shrinkTo = recipe.fastShrinkOnLoad === false || recipe.linear === true ? undefined : targets[0];
-  // The decoded pixels are only read by the first resize, which copies them into the kernel: they may
-  // stay in the decoder's memory until then (no full-size buffer allocated and filled).
-  const { image: decoded, release } = await decodeLent(bytes, header, { shrinkTo });
   const encoder = options.encoder ?? encode;
   const pending: Promise<Variant>[] = [];
-  let previous: RGBAImage = decoded;
+  let previous: RGBAImage | undefined;
   try {
     for (const [i, size] of sizes.entries()) {
       throwIfAborted(options.signal);
-      let base: RGBAImage;
-      try {
-        base = await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
-        // An upload no larger than the size comes back as is: take the lent pixels as our own.
-        if (base === decoded) base = { width: decoded.width, height: decoded.height, data: new Uint8ClampedArray(decoded.data) };
-      } finally {
-        if (i === 0) release();
-      }
+      // The largest size straight from the file (a JPEG's rows go from the decoder to the resize
+      // kernel as they come), each smaller one from the size before.
+      const base = previous === undefined
+        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear })
+        : await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
       previous = base;
       const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
       for (const out of recipe.outputs) {
@@ -160,14 +154,12 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
       }
     }
   } finally {
-    // Reached without a resize when aborted before the first size.
-    release();
     // Every encode that started is settled before returning or throwing, so none outlives the run.
     await Promise.allSettled(pending);
   }
   throwIfAborted(options.signal);
   const variants = await Promise.all(pending);
-  return Object.freeze({ source: sourceInfo(options.key, decoded, sourceWidth, sourceHeight, bytes.byteLength), variants: Object.freeze(variants) });
+  return Object.freeze({ source: sourceInfo(options.key, header, sourceWidth, sourceHeight, bytes.byteLength), variants: Object.freeze(variants) });
 }
 
 async function encodeVariant(encoder: Encoder, image: RGBAImage, out: RecipeOutput, size: string, sourceKey: string): Promise<Variant> {
@@ -183,8 +175,8 @@ async function encodeVariant(encoder: Encoder, image: RGBAImage, out: RecipeOutp
   });
 }
 
-function sourceInfo(key: string, d: DecodedImage, width: number, height: number, size: number): RecipeResult['source'] {
-  return Object.freeze({ key, format: d.format, width, height, bytes: size, orientation: d.orientation });
+function sourceInfo(key: string, h: ImageHeader, width: number, height: number, size: number): RecipeResult['source'] {
+  return Object.freeze({ key, format: h.format, width, height, bytes: size, orientation: h.orientation });
 }
 
 /** Watermark one variant; the text size follows the variant's width unless the recipe fixes it. */

@@ -144,6 +144,7 @@ const OWNED_IMPORTS: WebAssembly.Imports = Object.freeze({ env: Object.freeze({ 
  */
 export class OwnedInstance<E extends { readonly memory: WebAssembly.Memory }> {
   private live?: E;
+  private module?: WebAssembly.Module;
   private created = 0;
   private readonly retention: Retention;
 
@@ -156,10 +157,24 @@ export class OwnedInstance<E extends { readonly memory: WebAssembly.Memory }> {
    * `needBytes` is roughly the memory this job needs (see `Retention`).
    */
   async use<T>(fn: (exports: E) => T, needBytes: number): Promise<T> {
-    let e = await this.instance();
+    await this.load();
+    return this.useLoaded(fn, needBytes);
+  }
+
+  /** Compile (or find compiled) the module, so that `useLoaded` can run. */
+  async load(): Promise<void> {
+    this.module ??= await getWasmModule(this.wasm);
+  }
+
+  /**
+   * `use`, synchronously, once `load()` has resolved: for a call made from inside another
+   * instance's `use` (the JPEG decoder feeding the resize kernel row by row), where nothing may await.
+   */
+  useLoaded<T>(fn: (exports: E) => T, needBytes: number): T {
+    let e = this.instance();
     if (this.retention.replaceFor(e.memory.buffer.byteLength, needBytes)) {
       this.drop(e);
-      e = await this.instance();
+      e = this.instance();
     }
     try {
       return fn(e);
@@ -180,16 +195,13 @@ export class OwnedInstance<E extends { readonly memory: WebAssembly.Memory }> {
     if (this.live === e) this.live = undefined;
   }
 
-  private async instance(): Promise<E> {
+  private instance(): E {
     if (this.live) return this.live;
-    const module = await getWasmModule(this.wasm);
-    // Another call may have created it while this one awaited the (memoised) module.
-    if (!this.live) {
-      const exports = new WebAssembly.Instance(module, OWNED_IMPORTS).exports;
-      (exports._initialize as (() => void) | undefined)?.();
-      this.live = exports as unknown as E;
-      this.created++;
-    }
+    if (!this.module) throw new ImgpipeError('INTERNAL', `The ${this.wasm} module was used before it was loaded`);
+    const exports = new WebAssembly.Instance(this.module, OWNED_IMPORTS).exports;
+    (exports._initialize as (() => void) | undefined)?.();
+    this.live = exports as unknown as E;
+    this.created++;
     return this.live;
   }
 }

@@ -11,6 +11,7 @@ import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage } from './instance.js';
+import { loadKernel, resizeRows, streamsRows, type RowSource } from '../kernels/lanczos.js';
 
 interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
 
@@ -39,13 +40,15 @@ interface JpegDecExports {
   alloc(bytes: number): number;
   reset(): void;
   readonly IN_PROGRESS: WebAssembly.Global;
-  begin(src: number, length: number, denom: number): number;
+  begin(src: number, length: number, denom: number, ringMcuRows: number): number;
   step(rows: number): number;
   imageWidth(): number;
   imageHeight(): number;
   outWidth(): number;
   outHeight(): number;
   outPtr(): number;
+  outRows(): number;
+  rowsOut(): number;
   scanSs(): number;
   scanSe(): number;
   scanAh(): number;
@@ -122,7 +125,20 @@ export function jpegDecoderStats(): Readonly<{ memoryBytes: number; instancesCre
  * its memory can't grow.
  */
 export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink): Promise<RGBAImage | undefined> {
-  return (await runOwnDecoder(bytes, header, shrink, false))?.image;
+  return (await runOwnDecoder(bytes, header, shrink, 'copy'))?.image;
+}
+
+/**
+ * Decode with the own decoder, reduced by `shrink`, straight into a resize to `width` x `height`:
+ * the decoder's output is a ring of a few MCU rows that the resize kernel takes as they come out, so
+ * neither the decoded image nor a copy of it is ever held whole (24 MB for a 2725x2225 photo).
+ * Undefined when this path can't take the file (a file the own decoder leaves to the fallback, a
+ * reduction the kernel can't stream): the caller decodes and resizes in two steps.
+ */
+export async function decodeJpegResized(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, width: number, height: number): Promise<RGBAImage | undefined> {
+  await loadKernel();
+  if (!streamsRows(Math.ceil(header.width / shrink), Math.ceil(header.height / shrink), width, height)) return undefined;
+  return (await runOwnDecoder(bytes, header, shrink, { width, height }))?.image;
 }
 
 /**
@@ -142,7 +158,43 @@ interface OwnResult {
   readonly release?: () => void;
 }
 
-async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, lend: boolean): Promise<{ image: RGBAImage; release: () => void } | undefined> {
+/**
+ * What the own decoder's pixels become: a copy of their own, a lease on the decoder's memory, or
+ * (streamed through the resize kernel) an image of this size.
+ */
+type Output = 'copy' | 'lend' | Readonly<{ width: number; height: number }>;
+
+/** Output rows a streamed decode holds: one step's MCU rows, plus the one each step finishes late. */
+const RING_MCU_ROWS = ROWS_PER_STEP + 1;
+
+/**
+ * The decoder as a RowSource: each read takes the rows it has put out since the last, stepping it
+ * when there are none. `state.code` is the decoder's last status.
+ */
+function decoderRows(k: JpegDecExports, state: { code: number }, width: number, height: number): RowSource {
+  const inProgress = k.IN_PROGRESS.value as number;
+  let taken = 0;
+  return {
+    width,
+    height,
+    read(into, max) {
+      while (taken >= k.rowsOut()) {
+        if (state.code !== inProgress) return -1;
+        state.code = k.step(ROWS_PER_STEP);
+      }
+      // The frame (read by the first step) must be the one the header declared, as rows are taken.
+      if (k.outWidth() !== width) return -1;
+      const ring = k.outRows();
+      const slot = taken % ring;
+      const rows = Math.min(max, k.rowsOut() - taken, ring - slot);
+      into.set(new Uint8Array(k.memory.buffer, k.outPtr() + slot * width * 4, rows * width * 4));
+      taken += rows;
+      return rows;
+    },
+  };
+}
+
+async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, output: Output): Promise<{ image: RGBAImage; release: () => void } | undefined> {
   let result: OwnResult | typeof BUSY;
   try {
     do {
@@ -154,9 +206,14 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         const src = k.alloc(bytes.byteLength);
         new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
         const inProgress = k.IN_PROGRESS.value as number;
-        let code = k.begin(src, bytes.byteLength, shrink);
-        while (code === inProgress) code = k.step(ROWS_PER_STEP);
-        const status = statusOf(k, code);
+        const streamed = typeof output === 'object';
+        const state = { code: k.begin(src, bytes.byteLength, shrink, streamed ? RING_MCU_ROWS : 0) };
+        const resized = streamed
+          ? resizeRows(decoderRows(k, state, Math.ceil(header.width / shrink), Math.ceil(header.height / shrink)), output.width, output.height)
+          : undefined;
+        // Whatever the resize left (everything, or the end of the file after the last row).
+        while (state.code === inProgress) state.code = k.step(ROWS_PER_STEP);
+        const status = statusOf(k, state.code);
         if (status !== 'OK') {
           const describe = status && status in DAMAGE_MESSAGES ? DAMAGE_MESSAGES[status as DamageStatus] : undefined;
           const detail = describe?.(k);
@@ -166,10 +223,16 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         if (k.imageWidth() !== header.width || k.imageHeight() !== header.height) {
           throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the JPEG header declares but the frame declares ${k.imageWidth()}x${k.imageHeight()}`);
         }
+        if (streamed) {
+          k.reset();
+          // A decode that ended well feeds every row: undefined here would be a bug.
+          if (!resized) throw new ImgpipeError('INTERNAL', `The ${header.width}x${header.height} JPEG decoded but its rows did not reach the resize`);
+          return { status, image: resized };
+        }
         const w = k.outWidth();
         const h = k.outHeight();
         const at = k.outPtr();
-        if (!lend) {
+        if (output === 'copy') {
           const image = asImage(w, h, new Uint8ClampedArray(k.memory.buffer.slice(at, at + w * h * 4)));
           k.reset();
           return { status, image };
@@ -212,7 +275,7 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
  */
 export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1, lend = false): Promise<DecodedJpeg> {
   if (header.components !== 4) {
-    const own = await runOwnDecoder(bytes, header, shrink, lend);
+    const own = await runOwnDecoder(bytes, header, shrink, lend ? 'lend' : 'copy');
     if (own) return { image: own.image, shrink, release: own.release };
   }
   return { image: await decodeJpeg(bytes, header), shrink: 1, release: noRelease };

@@ -90,23 +90,92 @@ function bytesNeeded(sw: number, sh: number, dw: number, dh: number): number {
 }
 
 /**
- * Hand the kernel the source a band of rows at a time (copied straight from the caller's pixels,
- * which may be a decoder's memory): it never holds the whole source. False when a band turns out to
- * have transparency, which the streamed plan can't filter (premultiplying needs the whole source).
+ * Rows of an opaque image, handed over top to bottom (see `resizeRows`): the JPEG decoder's output
+ * as it comes out, or an image's own rows.
  */
-function resizeStreamed(k: KernelExports, image: RGBAImage, width: number, height: number): boolean {
-  k.reset();
-  k.begin(0, image.width, image.height, width, height, 0);
+export interface RowSource {
+  readonly width: number;
+  readonly height: number;
+  /**
+   * Copy the next rows, at most `max`, to `into` (RGBA, width * 4 bytes a row) and say how many;
+   * -1 when the source has failed (its owner knows why).
+   */
+  read(into: Uint8Array, max: number): number;
+}
+
+/** An image's own rows, as a RowSource. */
+function imageRows(image: RGBAImage): RowSource {
   const rowBytes = image.width * 4;
   const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, rowBytes * image.height);
-  const band = k.input();
+  let next = 0;
+  return {
+    width: image.width,
+    height: image.height,
+    read(into, max) {
+      const rows = Math.min(max, image.height - next);
+      into.set(pixels.subarray(next * rowBytes, (next + rows) * rowBytes));
+      next += rows;
+      return rows;
+    },
+  };
+}
+
+/**
+ * Hand the kernel the source a band of rows at a time: it never holds the whole source. False when
+ * the source failed or a band turned out to have transparency, which the streamed plan can't filter
+ * (premultiplying needs the whole source).
+ */
+function feedRows(k: KernelExports, source: RowSource, width: number, height: number): boolean {
+  k.reset();
+  k.begin(0, source.width, source.height, width, height, 0);
   const bandRows = k.BAND_ROWS.value as number;
-  for (let y = 0; y < image.height; y += bandRows) {
-    const rows = Math.min(bandRows, image.height - y);
-    new Uint8Array(k.memory.buffer, band, rows * rowBytes).set(pixels.subarray(y * rowBytes, (y + rows) * rowBytes));
-    if (k.feed(rows) < 0) return false;
+  // The kernel's memory doesn't grow after begin(): one view of the band serves every read.
+  const band = new Uint8Array(k.memory.buffer, k.input(), bandRows * source.width * 4);
+  for (let y = 0; y < source.height;) {
+    const rows = source.read(band, Math.min(bandRows, source.height - y));
+    if (rows <= 0 || k.feed(rows) < 0) return false;
+    y += rows;
   }
   return true;
+}
+
+/** The kernel's result, copied out of its memory. */
+function takeResult(k: KernelExports, width: number, height: number): Uint8ClampedArray {
+  const dst = k.result();
+  const pixels = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + width * height * 4));
+  k.reset();
+  return pixels;
+}
+
+/** Compile (or find compiled) the kernel module, so that `resizeRows` can run. */
+export function loadKernel(): Promise<void> {
+  return kernel.load();
+}
+
+/**
+ * Whether `resizeRows` can take a `sw` x `sh` source to `dw` x `dh`: a reduction by less than 4x (no
+ * box pre-shrink) or an enlargement, in gamma space. Call `loadKernel()` first.
+ */
+export function streamsRows(sw: number, sh: number, dw: number, dh: number): boolean {
+  return kernel.useLoaded((k) => k.canStream(sw, sh, dw, dh, 0) !== 0, bytesNeeded(sw, sh, dw, dh));
+}
+
+/**
+ * Resize rows as `source` produces them, synchronously (for a caller inside another module's call;
+ * `loadKernel()` first, and only where `streamsRows` agrees). Undefined when the source failed or
+ * had transparency after all: the caller resizes the whole image instead.
+ */
+export function resizeRows(source: RowSource, width: number, height: number): RGBAImage | undefined {
+  checkSide('resize width', width);
+  checkSide('resize height', height);
+  checkSide('source width', source.width);
+  checkSide('source height', source.height);
+  const needed = bytesNeeded(source.width, source.height, width, height);
+  try {
+    return kernel.useLoaded((k) => (feedRows(k, source, width, height) ? { width, height, data: takeResult(k, width, height) } : undefined), needed);
+  } catch (e) {
+    throw outOfMemory(e, `the resize of ${source.width}x${source.height} to ${width}x${height}`);
+  }
 }
 
 /** Copy the whole source into the kernel, then resize in steps. */
@@ -154,11 +223,8 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
     out = await kernel.use((k) => {
       const flags = opts.linear === true ? (k.FLAG_LINEAR.value as number) : 0;
       const stream = k.canStream(image.width, image.height, width, height, flags) !== 0;
-      if (!(stream && resizeStreamed(k, image, width, height))) resizeWhole(k, image, width, height, flags);
-      const dst = k.result();
-      const pixels = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + width * height * 4));
-      k.reset();
-      return pixels;
+      if (!(stream && feedRows(k, imageRows(image), width, height))) resizeWhole(k, image, width, height, flags);
+      return takeResult(k, width, height);
     }, needed);
   } catch (e) {
     // A trap has cost the instance (OwnedInstance drops it).

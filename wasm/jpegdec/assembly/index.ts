@@ -15,6 +15,11 @@
 // then step() until it returns something other than IN_PROGRESS; on OK the RGBA pixels are at
 // outPtr(), outWidth() x outHeight(), valid until the next reset().
 //
+// Or the output is a ring (begin()'s `ringMcuRows`): it holds only that many MCU rows of output,
+// output row y in ring row y % outRows(). After each step() the caller takes the rows from where it
+// left off up to rowsOut() (the resize kernel takes them as they come, see src/codecs/jpeg.ts), so a
+// ring of one step's rows plus one is enough, and the full-size image is never held.
+//
 // Why steps: V8 runs a WebAssembly function's first calls in its baseline tier (Liftoff) and can
 // only switch to optimised code at a later call; there is no on-stack replacement. One call decoding
 // a whole image would run a cold instance's first image entirely on baseline code. Decoding in bands
@@ -72,6 +77,11 @@ let nf = 0;
 let outW = 0;
 let outH = 0;
 let out: usize = 0;
+/** Output rows `out` holds (outH unless it is a ring) and rows emitted so far. */
+let outRing = 0;
+let emitted = 0;
+/** MCU rows of output the ring holds (0: the whole image), as begin() was asked. */
+let ringMcuRows = 0;
 let restartInterval = 0;
 let jfif = false;
 let adobeTransform = -1;
@@ -107,6 +117,8 @@ export function imageHeight(): i32 { return imgH; }
 export function outWidth(): i32 { return outW; }
 export function outHeight(): i32 { return outH; }
 export function outPtr(): usize { return out; }
+export function outRows(): i32 { return outRing; }
+export function rowsOut(): i32 { return emitted; }
 
 // @ts-ignore: decorator
 @inline function be16(p: usize): i32 {
@@ -131,15 +143,18 @@ let nextRow = 0;
 let mcuOutRows = 0;
 
 /**
- * Start decoding the `len` bytes at `src`, scaled down by `denom` (1, 2, 4 or 8). Returns
- * IN_PROGRESS, or a status code when the file is refused before any work.
+ * Start decoding the `len` bytes at `src`, scaled down by `denom` (1, 2, 4 or 8), into an output
+ * ring of `ring` MCU rows (0: the whole image). Returns IN_PROGRESS, or a status code when the file
+ * is refused before any work.
  */
-export function begin(src: usize, len: usize, denom: i32): i32 {
+export function begin(src: usize, len: usize, denom: i32, ring: i32): i32 {
   resetError();
   clearTables();
   memory.fill(quantDefined, 0, 4);
   imgW = imgH = nf = outW = outH = 0;
   out = 0;
+  outRing = emitted = 0;
+  ringMcuRows = ring > 0 ? ring : 0;
   restartInterval = 0;
   jfif = false;
   adobeTransform = -1;
@@ -404,7 +419,8 @@ function setupFrame(denom: i32): i32 {
   mcuOutRows = maxV * minS;
   mcusX = ceilDiv(imgW, 8 * maxH);
   mcusY = ceilDiv(imgH, 8 * maxV);
-  let bytes: u64 = <u64>outW * <u64>outH * 4 + 4096;
+  outRing = ringMcuRows > 0 ? min(outH, ringMcuRows * mcuOutRows) : outH;
+  let bytes: u64 = <u64>outW * <u64>outRing * 4 + 4096;
   for (let c = 0; c < nf; c++) {
     const h = get(c, F_H), v = get(c, F_V);
     // Scale chroma up in the IDCT rather than in the upsampler where the ratios allow it.
@@ -451,7 +467,7 @@ function setupFrame(denom: i32): i32 {
       set(c, F_COEF, <i32>coef);
     }
   }
-  out = alloc(<usize>outW * <usize>outH * 4);
+  out = alloc(<usize>outW * <usize>outRing * 4);
   return OK;
 }
 
@@ -710,11 +726,12 @@ function endOfImageData(): i32 {
 function emit(m: i32): void {
   const y1 = min(outH, (m + 1) * mcuOutRows);
   for (let y = m * mcuOutRows; y < y1; y++) {
-    const o = out + <usize>y * <usize>outW * 4;
+    const o = out + <usize>(y % outRing) * <usize>outW * 4;
     const r0 = row(0, y);
     if (nf == 1) greyRow(r0, o, outW);
     else yccRow(r0, row(1, y), row(2, y), o, outW);
   }
+  emitted = y1;
 }
 
 function row(c: i32, y: i32): usize {
