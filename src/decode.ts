@@ -147,7 +147,7 @@ export async function decodeResized(
   }
   const { image, release } = await decodeLent(bytes, header, { shrinkTo: options.shrinkTo });
   try {
-    const resized = await resize(image, { ...target, fit: 'fill', linear: options.linear });
+    const resized = await resize(image, { ...target, fit: 'fill', enlarge: true, linear: options.linear });
     // An upload no larger than the size comes back as is: take the lent pixels as our own.
     return resized === image ? { width: image.width, height: image.height, data: new Uint8ClampedArray(image.data) } : resized;
   } finally {

@@ -1,6 +1,6 @@
 /**
  * imgpipe itself. The recipe workloads call `processUpload` exactly as an FC handler would; the
- * single transforms call the public `decode` -> `resize` -> `encode` steps. The built package
+ * single transforms call `transform` with the x-oss-process chain an HTTP request would carry. The built package
  * (`dist/`) is preferred when present, since that is what users deploy; otherwise the sources run
  * through tsx. The entry that was used is printed with the settings.
  */
@@ -18,19 +18,11 @@ interface Variant {
   readonly height: number;
   readonly bytes: Uint8Array;
 }
-interface Image {
-  readonly width: number;
-  readonly height: number;
-}
 /** The slice of imgpipe's public API the benchmark uses, checked at load time. */
 interface ImgpipeApi {
   processUpload(bytes: Uint8Array, options: { key: string; recipe?: unknown; encoder?: unknown }): Promise<readonly Variant[]>;
   createWorkerPool?(options?: { threads?: number }): { readonly threads: number; readonly encode: unknown };
-  decode(bytes: Uint8Array, options?: { shrinkTo?: { width: number; height: number } }): Promise<Image>;
-  inspect(bytes: Uint8Array): { width: number; height: number; orientation: number };
-  resizeTarget(width: number, height: number, options: { width?: number }): { width: number; height: number };
-  resize(image: Image, options: { width?: number; height?: number; fit?: 'fill' }): Promise<Image>;
-  encode(image: Image, format: OutputFormat, options?: { quality?: number }): Promise<Uint8Array>;
+  transform(bytes: Uint8Array, process: string): Promise<{ bytes: Uint8Array; width: number; height: number }>;
   readonly DEFAULT_RECIPE?: Readonly<Record<string, unknown>>;
 }
 
@@ -73,7 +65,7 @@ async function loadApi(): Promise<{ api: ImgpipeApi; entry: string }> {
   const { entry, why } = chooseEntry();
   if (!existsSync(join(ROOT_DIR, entry))) throw new Error(`imgpipe not found at ${entry}`);
   const mod = (await import(pathToFileURL(join(ROOT_DIR, entry)).href)) as Record<string, unknown>;
-  const missing = ['processUpload', 'decode', 'inspect', 'resizeTarget', 'resize', 'encode'].filter((name) => typeof mod[name] !== 'function');
+  const missing = ['processUpload', 'transform'].filter((name) => typeof mod[name] !== 'function');
   if (missing.length > 0) throw new Error(`imgpipe API incomplete in ${entry}: missing ${missing.join(', ')}`);
   return { api: mod as unknown as ImgpipeApi, entry: `${entry} (${why})` };
 }
@@ -104,6 +96,11 @@ function checkRecipeOutputs(variants: readonly Variant[], outputs: readonly Outp
   });
 }
 
+/** The x-oss-process chain for one output: resize to its width, its format, its absolute quality. */
+function transformChain(spec: OutputSpec): string {
+  return `image/resize,w_${spec.width}/format,${EXTENSIONS[spec.format]}/quality,Q_${spec.quality}`;
+}
+
 export const imgpipe: Competitor = {
   id: 'imgpipe',
   label: 'imgpipe',
@@ -116,23 +113,19 @@ export const imgpipe: Competitor = {
     return {
       settings: [
         `imgpipe from ${entry}`,
-        workload.kind === 'recipe' ? `processUpload with the default recipe (fastShrinkOnLoad), ${watermark ? 'watermark on large+medium' : 'watermark removed'}` : 'decode({ shrinkTo }) -> resize -> encode',
+        workload.kind === 'recipe'
+          ? `processUpload with the default recipe (fastShrinkOnLoad), ${watermark ? 'watermark on large+medium' : 'watermark removed'}`
+          : `transform(bytes, '${workload.outputs.map(transformChain).join("', '")}')`,
         `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1), encodes in the main thread' : pool ? `encodes on createWorkerPool() with ${pool.threads} threads` : 'library default (encodes in the main thread)'}`,
       ].join('; '),
       async run(input, outputs): Promise<BenchOutput[]> {
         if (workload.kind === 'recipe') {
           return checkRecipeOutputs(await api.processUpload(input, { key: 'uploads/bench.jpg', recipe, encoder: pool?.encode }), outputs);
         }
-        // Shrink-on-load for the largest output, as a caller who knows the target size asks for it.
-        const header = api.inspect(input);
-        const [w, h] = header.orientation >= 5 ? [header.height, header.width] : [header.width, header.height];
-        const widest = Math.max(...outputs.map((o) => o.width));
-        const image = await api.decode(input, { shrinkTo: api.resizeTarget(w, h, { width: widest }) });
         const results: BenchOutput[] = [];
         for (const spec of outputs) {
-          const resized = await api.resize(image, { ...api.resizeTarget(w, h, { width: spec.width }), fit: 'fill' });
-          const bytes = await api.encode(resized, spec.format, { quality: spec.quality });
-          results.push({ name: spec.name, bytes, width: resized.width, height: resized.height });
+          const out = await api.transform(input, transformChain(spec));
+          results.push({ name: spec.name, bytes: out.bytes, width: out.width, height: out.height });
         }
         return results;
       },

@@ -4,7 +4,7 @@
  * the operations left to right (each checks the size it would produce before allocating), encode.
  */
 import { describeValue } from '../errors.js';
-import { decode, inspect, toBytes, type DecodedImage } from '../decode.js';
+import { decode, decodeResized, inspect, toBytes } from '../decode.js';
 import { encode } from '../encode.js';
 import { FORMATS, type OutputFormat } from '../formats.js';
 import { uprightSize, type ImageHeader } from '../header.js';
@@ -103,21 +103,22 @@ export async function transform(
   const first = ops[0];
   const leadingPlan = first?.action === 'resize' && !explicitOrient ? planResize(upright.width, upright.height, first.params) : undefined;
   const shrinkTo = leadingPlan?.scale && leadingPlan.scale.width < upright.width && leadingPlan.scale.height < upright.height ? leadingPlan.scale : undefined;
-  const decoded: DecodedImage = await decode(bytes, { limits: options.limits, autoOrient: !explicitOrient, shrinkTo });
+  // A leading resize that scales takes the pixels straight from the file: a JPEG's rows go from the
+  // decoder to the resize kernel as they come out (decodeResized), never held at full size.
+  const leading = first?.action === 'resize' && leadingPlan?.scale ? first : undefined;
   const state: State = {
-    image: decoded,
+    image: leading
+      ? await runResize(leading, outputLimits, leadingPlan!, (target) => decodeResized(bytes, header, target, { shrinkTo }))
+      : await decode(bytes, { limits: options.limits, autoOrient: !explicitOrient, shrinkTo }),
     // GIF can't be written: a GIF source becomes PNG (still, first frame) unless a format is asked for.
-    format: decoded.format === 'gif' ? 'png' : decoded.format,
+    format: header.format === 'gif' ? 'png' : header.format,
     gifRequested: false,
     progressive: false,
   };
 
   for (const [i, op] of ops.entries()) {
     throwIfAborted(options.signal);
-    if (i === 0 && op.action === 'resize' && leadingPlan) {
-      state.image = await runResize(state.image, op, outputLimits, leadingPlan);
-      continue;
-    }
+    if (i === 0 && leading) continue;
     if (op.action === 'info') {
       return json(info({ fileSize: bytes.byteLength, format: header.format, width: state.image.width, height: state.image.height, orientation: exifOrientation(header) }), state.image);
     }
@@ -134,7 +135,7 @@ export async function transform(
   }
   throwIfAborted(options.signal);
 
-  const quality = outputQuality(state, decoded.jpegQuality);
+  const quality = outputQuality(state, header.jpegQuality);
   const out = await encode(state.image, state.format, { quality, progressive: state.progressive && state.format === 'jpeg' });
   return Object.freeze({ bytes: out, contentType: FORMATS[state.format].mime, width: state.image.width, height: state.image.height, format: state.format });
 }
@@ -142,7 +143,11 @@ export async function transform(
 async function step(state: State, op: Operation, header: ImageHeader, limits: OutputLimits): Promise<void> {
   const img = state.image;
   switch (op.action) {
-    case 'resize': state.image = await runResize(img, op, limits); return;
+    case 'resize': {
+      const plan = planResize(img.width, img.height, op.params);
+      state.image = await runResize(op, limits, plan, (target) => resize(img, { ...target, fit: 'fill', enlarge: true }), img);
+      return;
+    }
     case 'crop': {
       const rect = anchoredRect(img.width, img.height, op.params);
       if (!rect) {
@@ -191,12 +196,21 @@ async function step(state: State, op: Operation, header: ImageHeader, limits: Ou
   }
 }
 
-/** `planned`: the plan made from the source's size when the decoder may already have shrunk `img`. */
-async function runResize(img: RGBAImage, op: OperationOf<'resize'>, limits: OutputLimits, planned?: ResizePlan): Promise<RGBAImage> {
-  const plan = planned ?? planResize(img.width, img.height, op.params);
+/**
+ * A resize planned by `plan`: `scale` makes the scaled image (from the image in hand, or straight
+ * from the file for a leading resize); the canvas (crop or pad) follows. `img` is the image when the
+ * plan may not scale at all.
+ */
+async function runResize(
+  op: OperationOf<'resize'>,
+  limits: OutputLimits,
+  plan: ResizePlan,
+  scale: (target: { width: number; height: number }) => Promise<RGBAImage>,
+  img?: RGBAImage,
+): Promise<RGBAImage> {
   if (plan.scale) checkOutputSize(plan.scale.width, plan.scale.height, 'resize', limits);
   if (plan.canvas) checkOutputSize(plan.canvas.width, plan.canvas.height, 'resize', limits);
-  let out = plan.scale ? await resize(img, { width: plan.scale.width, height: plan.scale.height, fit: 'fill', enlarge: true }) : img;
+  let out = plan.scale ? await scale(plan.scale) : img!;
   if (plan.canvas?.mode === 'crop') {
     const w = Math.min(plan.canvas.width, out.width), h = Math.min(plan.canvas.height, out.height);
     out = crop(out, { x: Math.floor((out.width - w) / 2), y: Math.floor((out.height - h) / 2), width: w, height: h });

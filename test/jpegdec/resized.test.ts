@@ -11,7 +11,8 @@ import '../../wasm/node.js';
 import { decode, decodeLent, decodeResized, inspect } from '../../src/decode.js';
 import { resize, resizeTarget } from '../../src/ops/resize.js';
 import { uprightSize } from '../../src/header.js';
-import { jpegDecoderStats } from '../../src/codecs/jpeg.js';
+import { jpegDecoderStats, resetJpegDecoder } from '../../src/codecs/jpeg.js';
+import { transform } from '../../src/process/transform.js';
 import { kernelStats } from '../../src/kernels/lanczos.js';
 import { isImgpipeError } from '../../src/errors.js';
 import { image } from '../helpers/fixtures.js';
@@ -39,6 +40,14 @@ describe('decodeResized', () => {
     expect(jpegDecoderStats().memoryBytes).toBeLessThan(bytes.byteLength + 4 * 1024 * 1024);
     expect(kernelStats().memoryBytes).toBeLessThan(8 * 1024 * 1024);
     expect(same(streamed, (await bothWays(bytes, 1200)).twoSteps)).toBe(true);
+  });
+
+  it('serves an x-oss-process chain that starts with a resize the same way', async () => {
+    resetJpegDecoder();
+    const bytes = image('2569067123_aca715a2ee_o.jpg');
+    const out = await transform(bytes, 'image/resize,w_720/format,webp');
+    expect([out.width, out.height, out.format]).toEqual([720, 588, 'webp']);
+    expect(jpegDecoderStats().memoryBytes).toBeLessThan(bytes.byteLength + 4 * 1024 * 1024);
   });
 
   const INPUTS = fileURLToPath(new URL('./inputs/', import.meta.url));
