@@ -54,6 +54,8 @@ export default defineConfig([
     // is fetched from dist/wasm/ exactly like dist/web.js.
     entry: { 'web.standalone': 'wasm/web.ts' },
     format: ['esm'],
+    // One file: the codecs imported on first use (import()) are bundled in, not split into chunks.
+    splitting: false,
     platform: 'browser',
     target: 'es2022',
     // Everything is bundled in except the WASM files and the fallback table beside them (WASM_EXTERNAL).

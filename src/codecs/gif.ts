@@ -1,11 +1,12 @@
 /** GIF, first frame, through omggif (pure JS: GIF is small and rare enough not to need WASM). */
-import { GifReader } from 'omggif';
 import { ImgpipeError } from '../errors.js';
 import { createImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { codecMessage } from './instance.js';
 
 export async function decodeGif(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
+  // Imported on first use: GIF uploads are rare, and a cold start shouldn't load the decoder.
+  const { GifReader } = await import('omggif');
   try {
     const reader = new GifReader(bytes);
     const frame = reader.frameInfo(0);

@@ -9,14 +9,14 @@
  * One instance of the encoder module serves every call (OwnedInstance: dropped after a trap; above
  * RECYCLE_BYTES, let go of once idle or before a much smaller job, the rule every WASM instance follows).
  */
-import mozjpegEnc from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage, outOfMemory, ownBytes } from './instance.js';
 
 interface EncModule { encode(data: Uint8ClampedArray, width: number, height: number, options: object): Uint8Array }
 
-const mozjpeg = new EmscriptenCodec<EncModule>('mozjpeg_enc', mozjpegEnc as never);
+// Imported on first use (progressive output only): a cold start doesn't load what it doesn't run.
+const mozjpeg = new EmscriptenCodec<EncModule>('mozjpeg_enc', async (options) => (await import('@jsquash/jpeg/codec/enc/mozjpeg_enc.js')).default(options as never) as Promise<EncModule>);
 
 export interface JpegEncodeOptions {
   /** 1..100, scaling the Annex K tables as libjpeg's jpeg_set_quality (clamped to baseline). */

@@ -5,8 +5,6 @@
  * produces. What it doesn't handle (arithmetic, 12-bit, multi-scan sequential, RGB-coded) goes
  * through MozJPEG at full size; CMYK/YCCK through jpeg-js, because MozJPEG's build exits on them.
  */
-import mozjpegDec from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
-import jpegJs from 'jpeg-js';
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
@@ -15,7 +13,9 @@ import { loadKernel, resizeRows, streamsRows, type RowSource } from '../kernels/
 
 interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
 
-const decoder = new EmscriptenCodec<DecModule>('mozjpeg_dec', mozjpegDec as never);
+// The fallback decoders' JavaScript is imported on first use: most JPEGs never need them, and a cold
+// start (a Function Compute instance's first upload) would pay for loading them otherwise.
+const decoder = new EmscriptenCodec<DecModule>('mozjpeg_dec', async (options) => (await import('@jsquash/jpeg/codec/dec/mozjpeg_dec.js')).default(options as never) as Promise<DecModule>);
 
 /**
  * libjpeg reports damage as warnings and decodes on (grey blocks where data is missing). Like sharp's
@@ -283,7 +283,7 @@ export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, s
 
 /** Full-size decode through the packaged decoders (MozJPEG, or jpeg-js for CMYK/YCCK). */
 export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
-  if (header.components === 4) return decodeCmyk(bytes, header);
+  if (header.components === 4) return await decodeCmyk(bytes, header);
   return decoder.use((m, messages) => {
     let result;
     try {
@@ -308,7 +308,8 @@ export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader): Promis
  * 4-component JPEGs (Adobe CMYK/YCCK). jpeg-js converts YCCK→CMYK and inverts Adobe's inverted CMYK;
  * we then convert CMYK→RGB naively (no ICC profile: colours are close, not colour-managed).
  */
-function decodeCmyk(bytes: Uint8Array, header: ImageHeader): RGBAImage {
+async function decodeCmyk(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
+  const jpegJs = (await import('jpeg-js')).default;
   try {
     const out = jpegJs.decode(bytes, {
       useTArray: true,

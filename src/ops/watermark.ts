@@ -257,9 +257,9 @@ export function placeWatermark(W: number, H: number, w: number, h: number, o: Pi
 }
 
 /** The fonts for `text`: the caller's first, then the embedded Latin font for what it lacks. */
-function fontChain(font: FontBytes | undefined): LoadedFont[] {
-  const fallback = defaultFont();
-  return font === undefined ? [fallback] : [loadFont(font, 'watermark.type (font)'), fallback];
+async function fontChain(font: FontBytes | undefined): Promise<LoadedFont[]> {
+  const fallback = await defaultFont();
+  return font === undefined ? [fallback] : [await loadFont(font, 'watermark.type (font)'), fallback];
 }
 
 /**
@@ -268,7 +268,7 @@ function fontChain(font: FontBytes | undefined): LoadedFont[] {
  * stamp the same watermark many times.
  */
 export async function renderWatermark(mainWidth: number, o: ResolvedWatermark): Promise<RGBAImage> {
-  const text = o.text !== undefined ? textStamp(renderText(o.text, o.size, fontChain(o.font), o.rotate), o) : undefined;
+  const text = o.text !== undefined ? textStamp(renderText(o.text, o.size, await fontChain(o.font), o.rotate), o) : undefined;
   const logo = o.image !== undefined ? await loadLogo(o.image, mainWidth, o.percent) : undefined;
   if (text && logo) return combine(logo, text, o);
   return (text ?? logo)!;

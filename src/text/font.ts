@@ -2,7 +2,7 @@
  * Fonts for watermark text: parsing (opentype.js: TrueType, OpenType/CFF and WOFF), a cache of parsed
  * fonts keyed by their bytes, and the embedded default Latin font.
  */
-import { parse, type Font } from 'opentype.js/dist/opentype.mjs';
+import type { Font } from 'opentype.js/dist/opentype.mjs';
 import { ImgpipeError, describeValue } from '../errors.js';
 import { NOTO_SANS_LATIN_WOFF_BASE64 } from '../fonts/noto-sans-latin.js';
 import { LruCache } from './cache.js';
@@ -25,7 +25,16 @@ const byContent = new LruCache<string, { bytes: Uint8Array; loaded: LoadedFont }
 /** Same bytes object again: skip even the hash. Weak, so it never keeps a caller's buffer alive. */
 const byIdentity = new WeakMap<object, LoadedFont>();
 let nextId = 1;
-let defaultFontCache: LoadedFont | undefined;
+let defaultFontCache: Promise<LoadedFont> | undefined;
+let opentype: Promise<typeof import('opentype.js/dist/opentype.mjs')> | undefined;
+
+/**
+ * opentype.js, imported on first use: only text watermarks need it, and importing it is ~14 ms that
+ * every cold start (a Function Compute instance's first upload) would pay otherwise.
+ */
+function parser(): Promise<typeof import('opentype.js/dist/opentype.mjs')> {
+  return (opentype ??= import('opentype.js/dist/opentype.mjs'));
+}
 
 function viewOf(bytes: FontBytes): Uint8Array {
   return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -48,7 +57,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * Parse font bytes (TTF, OTF or WOFF; WOFF2 is not supported by the parser), or return the cached
  * parse of identical bytes. Refuses anything else with INVALID_ARGUMENT naming `option`.
  */
-export function loadFont(bytes: FontBytes, option = 'watermark.font'): LoadedFont {
+export async function loadFont(bytes: FontBytes, option = 'watermark.font'): Promise<LoadedFont> {
   const known = byIdentity.get(bytes);
   if (known) return known;
   const view = viewOf(bytes);
@@ -62,6 +71,7 @@ export function loadFont(bytes: FontBytes, option = 'watermark.font'): LoadedFon
   if (signature === 'wOF2') {
     throw new ImgpipeError('UNSUPPORTED_FORMAT', `Expected TrueType, OpenType or WOFF font bytes for ${option} but received WOFF2, which is not supported: convert it to WOFF or TTF`);
   }
+  const { parse } = await parser();
   let font: Font;
   try {
     // lowMemory parses glyph outlines on first use: a 50,000-glyph CJK font then loads in a tenth of
@@ -93,9 +103,8 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 /** The embedded Noto Sans Latin subset, parsed once per process. */
-export function defaultFont(): LoadedFont {
-  defaultFontCache ??= loadFont(decodeBase64(NOTO_SANS_LATIN_WOFF_BASE64), 'the default font');
-  return defaultFontCache;
+export function defaultFont(): Promise<LoadedFont> {
+  return (defaultFontCache ??= loadFont(decodeBase64(NOTO_SANS_LATIN_WOFF_BASE64), 'the default font'));
 }
 
 /** The embedded default font's bytes (a WOFF), e.g. to hand to another renderer for comparison. */

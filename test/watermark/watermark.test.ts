@@ -9,6 +9,7 @@ import { renderText } from '../../src/text/render.js';
 import '../../wasm/node.js'; // registers the WASM loader for the logo decoder and resize
 import { image as fixtureImage } from '../helpers/fixtures.js';
 
+const DEFAULT = await defaultFont();
 const GREY = 0x808080ff;
 const W = 400, H = 300;
 
@@ -39,7 +40,7 @@ const pixel = (img: RGBAImage, x: number, y: number) => Array.from(img.data.suba
 
 describe('placement', () => {
   const text = 'Watermark';
-  const mask = renderText(text, 40, [defaultFont()]);
+  const mask = renderText(text, 40, [DEFAULT]);
   const GRAVITIES: Gravity[] = ['nw', 'north', 'ne', 'west', 'center', 'east', 'sw', 'south', 'se'];
 
   it.each(GRAVITIES)('puts every changed pixel inside the expected box for g_%s, and changes nothing outside', async (gravity) => {
@@ -79,7 +80,7 @@ describe('opacity and colour', () => {
 
   it('gives exactly the colour in glyph interiors at t_100, and a linear mix at t_50', async () => {
     const src = createImage(W, H, GREY);
-    const mask = renderText('HI', 80, [defaultFont()]);
+    const mask = renderText('HI', 80, [DEFAULT]);
     const at = placeWatermark(W, H, mask.width, mask.height, validateWatermark({ text: 'HI' }));
     const full = await watermark(src, { text: 'HI', size: 80, color: '12AB34' });
     const half = await watermark(src, { text: 'HI', size: 80, color: '12AB34', opacity: 50 });
@@ -112,7 +113,7 @@ describe('opacity and colour', () => {
   it('blends onto a half-transparent image with Porter-Duff "over"', async () => {
     const src = createImage(W, H, 0x0000ff80); // blue, alpha 128
     const out = await watermark(src, { text: 'over', size: 60, color: 'FF0000', opacity: 50, gravity: 'center' });
-    const mask = renderText('over', 60, [defaultFont()]);
+    const mask = renderText('over', 60, [DEFAULT]);
     const at = placeWatermark(W, H, mask.width, mask.height, validateWatermark({ text: 'over', gravity: 'center' }));
     const i = mask.data.findIndex((v) => v === 255);
     const p = pixel(out, at.x + (i % mask.width), at.y + Math.floor(i / mask.width));
@@ -126,7 +127,7 @@ describe('opacity and colour', () => {
 describe('rotate, fill, shadow', () => {
   it('rotates text clockwise inside the rotated box (90° makes it tall)', async () => {
     const src = createImage(W, H, GREY);
-    const upright = renderText('Rotate', 40, [defaultFont()]);
+    const upright = renderText('Rotate', 40, [DEFAULT]);
     const out = await watermark(src, { text: 'Rotate', rotate: 90, gravity: 'nw', x: 0, y: 0, color: 'FFFFFF' });
     const box = changedBox(src, out)!;
     expect(box.y1 - box.y0).toBeGreaterThan(upright.width * 0.8);
@@ -143,7 +144,7 @@ describe('rotate, fill, shadow', () => {
   it('tiles the whole image with fill, spaced by padx/pady', async () => {
     const src = createImage(W, H, GREY);
     const out = await watermark(src, { text: 'tile', size: 20, fill: true, padx: 30, pady: 20, color: 'FFFFFF' });
-    const mask = renderText('tile', 20, [defaultFont()]);
+    const mask = renderText('tile', 20, [DEFAULT]);
     // Every cell of a grid one tile step wide contains ink.
     const stepX = mask.width + 30, stepY = mask.height + 20;
     for (let cy = 0; cy + stepY <= H; cy += stepY) for (let cx = 0; cx + stepX <= W; cx += stepX) {
@@ -163,7 +164,7 @@ describe('rotate, fill, shadow', () => {
     const plain = await watermark(src, opts);
     const shadowed = await watermark(src, { ...opts, shadow: 100 });
     const d = shadowOffset(100);
-    const mask = renderText('I', 100, [defaultFont()]);
+    const mask = renderText('I', 100, [DEFAULT]);
     const cov = (x: number, y: number) => (x >= 0 && y >= 0 && x < mask.width && y < mask.height ? mask.data[y * mask.width + x] : 0);
     let black = 0;
     for (let y = 0; y < mask.height + d; y++) for (let x = 0; x < mask.width + d; x++) {
@@ -212,7 +213,7 @@ describe('logo', () => {
 
   it('puts text and logo side by side: order, align, interval', async () => {
     const src = createImage(W, H, GREY);
-    const mask = renderText('Ab', 40, [defaultFont()]);
+    const mask = renderText('Ab', 40, [DEFAULT]);
     const out = await watermark(src, { image: logo, text: 'Ab', color: 'FFFFFF', gravity: 'nw', x: 0, y: 0, interval: 10, align: 0 });
     // order 0: logo first, top-aligned at 0,0; text starts after 40 + 10 px.
     expect(pixel(out, 0, 0)).toEqual([255, 0, 0, 255]);
