@@ -24,6 +24,8 @@ export interface ImageHeader {
   readonly components?: number;
   /** JPEG only: estimated libjpeg quality of the luminance table (for `quality,q_` relative quality). */
   readonly jpegQuality?: number;
+  /** JPEG only: a progressive frame (SOF2/6/10/14): every scan is read before any row comes out. */
+  readonly progressive?: boolean;
   /** JPEG only: the Adobe APP14 transform flag (0 = none, 1 = YCbCr, 2 = YCCK). */
   readonly adobeTransform?: number;
   /** PNG only: bit depth. */
@@ -59,7 +61,7 @@ const STD_LUMA_SUM = 3688;
 
 function readJpeg(b: Uint8Array): ImageHeader {
   let o = 2;
-  let width = 0, height = 0, components = 0, orientation = 1;
+  let width = 0, height = 0, components = 0, orientation = 1, progressive = false;
   let jpegQuality: number | undefined, adobeTransform: number | undefined;
   let exifBytes = 0, iccBytes = 0;
   while (o + 4 <= b.length) {
@@ -76,6 +78,7 @@ function readJpeg(b: Uint8Array): ImageHeader {
       height = u16be(seg, 1);
       width = u16be(seg, 3);
       components = seg[5];
+      progressive = (marker & 3) === 2;
     } else if (marker === 0xe1 && seg.length > 14 && tag(seg, 0) === 'Exif' && seg[4] === 0 && seg[5] === 0) {
       orientation = exifOrientation(seg.subarray(6));
       exifBytes += seg.length - 6;
@@ -93,7 +96,7 @@ function readJpeg(b: Uint8Array): ImageHeader {
         throw new ImgpipeError('CORRUPT_IMAGE', `Expected a complete JPEG but the file is truncated: no end-of-image marker after the image data (${b.length} bytes received)`);
       }
       if (!width) throw corrupt('jpeg', 'image data starts before any frame header');
-      return { format: 'jpeg', width, height, frames: 1, exifBytes, iccBytes, orientation, alpha: false, components, jpegQuality, adobeTransform };
+      return { format: 'jpeg', width, height, frames: 1, exifBytes, iccBytes, orientation, alpha: false, components, jpegQuality, progressive, adobeTransform };
     } else if (marker === 0xd9) {
       break;
     }

@@ -11,7 +11,7 @@ import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
 import { decodeResized, inspect, toBytes } from './decode.js';
 import { uprightSize, type ImageHeader } from './header.js';
-import { encode, type Encoder } from './encode.js';
+import { encode, type Encoder, type PooledEncoder } from './encode.js';
 import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
 import { prefetchWasm } from './wasm.js';
@@ -139,9 +139,9 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
     for (const [i, size] of sizes.entries()) {
       throwIfAborted(options.signal);
       // The largest size straight from the file (a JPEG's rows go from the decoder to the resize
-      // kernel as they come), each smaller one from the size before.
+      // kernel as they come; a pool's idle worker takes a share), each smaller one from the size before.
       const base = previous === undefined
-        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear })
+        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: (encoder as PooledEncoder).rows })
         : await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
       previous = base;
       const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;

@@ -9,6 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { init, type WasmName } from '../src/wasm.js';
 import { encode } from '../src/encode.js';
+import { runRowTask } from '../src/decode.js';
 import { isImgpipeError } from '../src/errors.js';
 import type { PoolReply, PoolTask } from './pool-protocol.js';
 
@@ -22,16 +23,23 @@ export function serveEncodes(): void {
     let reply: PoolReply;
     try {
       await ready;
-      const out = await encode({ width: task.width, height: task.height, data: task.data }, task.format, task.options);
-      // Only a buffer of its own can be transferred (never a view into a codec's WASM memory).
-      const bytes = out.byteLength === out.buffer.byteLength ? out : out.slice();
-      reply = { id: task.id, ok: true, bytes };
-      port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
-      return;
+      const out = task.kind === 'encode'
+        ? await encode({ width: task.width, height: task.height, data: task.data }, task.format, task.options)
+        : await runRowTask(task.rows);
+      if (!out) {
+        reply = { id: task.id, ok: true, bytes: null };
+      } else {
+        // Only a buffer of its own can be transferred (never a view into a codec's WASM memory).
+        const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+        const bytes = view.byteLength === view.buffer.byteLength ? view : view.slice();
+        reply = { id: task.id, ok: true, bytes };
+        port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
+        return;
+      }
     } catch (e) {
       reply = isImgpipeError(e)
         ? { id: task.id, ok: false, code: e.code, message: e.message }
-        : { id: task.id, ok: false, code: 'INTERNAL', message: `Encoding failed in a pool worker: ${String((e as Error)?.message ?? e)}` };
+        : { id: task.id, ok: false, code: 'INTERNAL', message: `${task.kind === 'encode' ? 'Encoding' : 'Decoding rows'} failed in a pool worker: ${String((e as Error)?.message ?? e)}` };
     }
     port.postMessage(reply);
   });

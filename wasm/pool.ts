@@ -2,7 +2,9 @@
  * A pool of Node worker threads that run encodes in parallel. WebAssembly codecs are single-threaded,
  * so one recipe run encodes its six variants one after another on one core; with a pool the engine
  * hands each encode to the next free worker while it goes on resizing the next size, and the six
- * encodes spread over the instance's cores (as sharp's libuv threads do).
+ * encodes spread over the instance's cores (as sharp's libuv threads do). An idle worker also makes a
+ * share of the largest size's rows (`encode.rows`, used by `decodeResized`), shortening the run's
+ * critical path: decode and resize, then the largest WebP encode.
  *
  *   const pool = createWorkerPool();              // threads = available cores
  *   const variants = await processUpload(bytes, { key, encoder: pool.encode });
@@ -18,7 +20,8 @@ import * as os from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ImgpipeError, describeValue, type ErrorCode } from '../src/errors.js';
-import type { EncodeOptions, Encoder } from '../src/encode.js';
+import type { EncodeOptions, Encoder, PooledEncoder } from '../src/encode.js';
+import type { RowHelper, RowTask } from '../src/decode.js';
 import type { RGBAImage } from '../src/image.js';
 import type { OutputFormat } from '../src/formats.js';
 import { getWasmModule, WASM_NAMES, type WasmName } from '../src/wasm.js';
@@ -47,8 +50,11 @@ export interface WorkerPoolStats {
 
 export interface WorkerPool {
   readonly threads: number;
-  /** Same contract as `encode()`, run on a worker. Pass it as `processUpload`'s `encoder`. */
-  readonly encode: Encoder;
+  /**
+   * Same contract as `encode()`, run on a worker. Pass it as `processUpload`'s `encoder`: the recipe
+   * then also shares the decode and resize of the largest size with an idle worker (`rows`).
+   */
+  readonly encode: PooledEncoder;
   stats(): WorkerPoolStats;
   /** Stop every worker; queued and running tasks fail with ABORTED. */
   close(): Promise<void>;
@@ -60,7 +66,9 @@ export const MAX_POOL_THREADS = 256;
 interface Job {
   readonly task: PoolTask;
   readonly transfer: ArrayBuffer[];
-  resolve(bytes: Uint8Array): void;
+  /** The task in words, for the error when its worker dies. */
+  readonly what: string;
+  resolve(bytes: Uint8Array | null): void;
   reject(e: Error): void;
 }
 
@@ -128,7 +136,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       const job = slot.job;
       if (job && !closed) {
         crashed++;
-        job.reject(new ImgpipeError('INTERNAL', `Expected the encode worker to finish the ${job.task.format} encode of a ${job.task.width}x${job.task.height} image but it exited with code ${code}`));
+        job.reject(new ImgpipeError('INTERNAL', `Expected the pool worker to finish ${job.what} but it exited with code ${code}`));
       }
       pump();
     });
@@ -159,18 +167,33 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     slot.worker.postMessage(job.task, job.transfer);
   }
 
-  const encode: Encoder = (image: RGBAImage, format: OutputFormat | string, encodeOptions: EncodeOptions = {}) =>
-    new Promise<Uint8Array>((resolve, reject) => {
+  function submit(task: PoolTask, transfer: ArrayBuffer[], what: string): Promise<Uint8Array | null> {
+    return new Promise((resolve, reject) => {
       if (closed) {
         reject(new ImgpipeError('ABORTED', 'Expected an open worker pool but createWorkerPool().close() was called'));
         return;
       }
-      // The caller may reuse the image (JPEG and WebP of the same size), so it is copied, not moved.
-      const data = new Uint8ClampedArray(image.data);
-      const task: PoolTask = { id: nextId++, width: image.width, height: image.height, data, format, options: { ...encodeOptions } };
-      queue.push({ task, transfer: [data.buffer], resolve, reject });
+      queue.push({ task, transfer, what, resolve, reject });
       pump();
     });
+  }
+
+  const encodeOnWorker: Encoder = async (image: RGBAImage, format: OutputFormat | string, encodeOptions: EncodeOptions = {}) => {
+    // The caller may reuse the image (JPEG and WebP of the same size), so it is copied, not moved.
+    const data = new Uint8ClampedArray(image.data);
+    const task: PoolTask = { id: nextId++, kind: 'encode', width: image.width, height: image.height, data, format, options: { ...encodeOptions } };
+    return (await submit(task, [data.buffer], `the ${String(format)} encode of a ${image.width}x${image.height} image`))!;
+  };
+
+  const rows: RowHelper = {
+    // Only a worker that is there and free: spawning one, or queueing behind encodes, costs more than sharing saves.
+    idle: () => !closed && queue.length === 0 && slots.some((s) => !s.job),
+    async run(t: RowTask) {
+      const bytes = await submit({ id: nextId++, kind: 'rows', rows: t }, [], `rows ${t.from}-${t.to} of the ${t.width}x${t.height} resize of a ${t.header.width}x${t.header.height} JPEG`);
+      return bytes ? new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
+    },
+  };
+  const encode: PooledEncoder = Object.assign(encodeOnWorker, { rows });
 
   return Object.freeze({
     threads,
@@ -178,7 +201,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     stats: () => Object.freeze({ threads, workers: slots.length, busy: slots.filter((s) => s.job).length, queued: queue.length, completed, crashed }),
     async close() {
       closed = true;
-      const aborted = new ImgpipeError('ABORTED', 'Expected the encode to finish but its worker pool was closed');
+      const aborted = new ImgpipeError('ABORTED', 'Expected the pool\'s task to finish but its worker pool was closed');
       for (const job of queue.splice(0)) job.reject(aborted);
       for (const s of slots) s.job?.reject(aborted);
       await Promise.all(slots.map((s) => s.worker.terminate()));

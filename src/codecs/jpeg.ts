@@ -9,7 +9,7 @@ import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage } from './instance.js';
-import { loadKernel, resizeRows, streamsRows, type RowSource } from '../kernels/lanczos.js';
+import { loadKernel, resizeRows, streamsRows, type RowRange, type RowSource } from '../kernels/lanczos.js';
 
 interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
 
@@ -49,6 +49,7 @@ interface JpegDecExports {
   outPtr(): number;
   outRows(): number;
   rowsOut(): number;
+  skipFrom(row: number): void;
   scanSs(): number;
   scanSe(): number;
   scanAh(): number;
@@ -132,13 +133,22 @@ export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader,
  * Decode with the own decoder, reduced by `shrink`, straight into a resize to `width` x `height`:
  * the decoder's output is a ring of a few MCU rows that the resize kernel takes as they come out, so
  * neither the decoded image nor a copy of it is ever held whole (24 MB for a 2725x2225 photo).
- * Undefined when this path can't take the file (a file the own decoder leaves to the fallback, a
- * reduction the kernel can't stream): the caller decodes and resizes in two steps.
+ * With `range`, only those output rows (an image `to - from` rows high): rows above the ones they
+ * need are only entropy-decoded, and the decode stops at the last one needed, so two threads can
+ * share one image. Undefined when this path can't take the file (a file the own decoder leaves to
+ * the fallback, a reduction the kernel can't stream): the caller decodes and resizes in two steps.
  */
-export async function decodeJpegResized(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, width: number, height: number): Promise<RGBAImage | undefined> {
+export async function decodeJpegResized(
+  bytes: Uint8Array,
+  header: ImageHeader,
+  shrink: JpegShrink,
+  width: number,
+  height: number,
+  range: RowRange = { from: 0, to: height },
+): Promise<RGBAImage | undefined> {
   await loadKernel();
   if (!streamsRows(Math.ceil(header.width / shrink), Math.ceil(header.height / shrink), width, height)) return undefined;
-  return (await runOwnDecoder(bytes, header, shrink, { width, height }))?.image;
+  return (await runOwnDecoder(bytes, header, shrink, { width, height, range }))?.image;
 }
 
 /**
@@ -162,7 +172,7 @@ interface OwnResult {
  * What the own decoder's pixels become: a copy of their own, a lease on the decoder's memory, or
  * (streamed through the resize kernel) an image of this size.
  */
-type Output = 'copy' | 'lend' | Readonly<{ width: number; height: number }>;
+type Output = 'copy' | 'lend' | Readonly<{ width: number; height: number; range: RowRange }>;
 
 /** Output rows a streamed decode holds: one step's MCU rows, plus the one each step finishes late. */
 const RING_MCU_ROWS = ROWS_PER_STEP + 1;
@@ -177,6 +187,10 @@ function decoderRows(k: JpegDecExports, state: { code: number }, width: number, 
   return {
     width,
     height,
+    skipTo(row) {
+      taken = row;
+      k.skipFrom(row);
+    },
     read(into, max) {
       while (taken >= k.rowsOut()) {
         if (state.code !== inProgress) return -1;
@@ -209,11 +223,13 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         const streamed = typeof output === 'object';
         const state = { code: k.begin(src, bytes.byteLength, shrink, streamed ? RING_MCU_ROWS : 0) };
         const resized = streamed
-          ? resizeRows(decoderRows(k, state, Math.ceil(header.width / shrink), Math.ceil(header.height / shrink)), output.width, output.height)
+          ? resizeRows(decoderRows(k, state, Math.ceil(header.width / shrink), Math.ceil(header.height / shrink)), output.width, output.height, output.range)
           : undefined;
-        // Whatever the resize left (everything, or the end of the file after the last row).
-        while (state.code === inProgress) state.code = k.step(ROWS_PER_STEP);
-        const status = statusOf(k, state.code);
+        // Whatever the resize left: everything, or the end of the file after the last row. Not for the
+        // top part of a shared image: the thread with the bottom reads the file to its end.
+        const top = streamed && output.range.to < output.height;
+        if (!top) while (state.code === inProgress) state.code = k.step(ROWS_PER_STEP);
+        const status = top && state.code === inProgress ? 'OK' : statusOf(k, state.code);
         if (status !== 'OK') {
           const describe = status && status in DAMAGE_MESSAGES ? DAMAGE_MESSAGES[status as DamageStatus] : undefined;
           const detail = describe?.(k);

@@ -57,6 +57,7 @@ interface KernelExports {
   begin(src: number, sw: number, sh: number, dw: number, dh: number, flags: number): void;
   step(rows: number): number;
   input(): number;
+  window(y0: number, y1: number): number;
   feed(rows: number): number;
   result(): number;
 }
@@ -96,11 +97,19 @@ function bytesNeeded(sw: number, sh: number, dw: number, dh: number): number {
 export interface RowSource {
   readonly width: number;
   readonly height: number;
+  /** Start at row `row` instead of the top (called before the first read). */
+  skipTo(row: number): void;
   /**
    * Copy the next rows, at most `max`, to `into` (RGBA, width * 4 bytes a row) and say how many;
    * -1 when the source has failed (its owner knows why).
    */
   read(into: Uint8Array, max: number): number;
+}
+
+/** Output rows `from` until `to`: one thread's share of a resize (see `resizeRows`). */
+export interface RowRange {
+  readonly from: number;
+  readonly to: number;
 }
 
 /** An image's own rows, as a RowSource. */
@@ -111,6 +120,9 @@ function imageRows(image: RGBAImage): RowSource {
   return {
     width: image.width,
     height: image.height,
+    skipTo(row) {
+      next = row;
+    },
     read(into, max) {
       const rows = Math.min(max, image.height - next);
       into.set(pixels.subarray(next * rowBytes, (next + rows) * rowBytes));
@@ -125,24 +137,31 @@ function imageRows(image: RGBAImage): RowSource {
  * the source failed or a band turned out to have transparency, which the streamed plan can't filter
  * (premultiplying needs the whole source).
  */
-function feedRows(k: KernelExports, source: RowSource, width: number, height: number): boolean {
+function feedRows(k: KernelExports, source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }): boolean {
   k.reset();
   k.begin(0, source.width, source.height, width, height, 0);
+  let y = 0;
+  if (range.from > 0 || range.to < height) {
+    y = k.window(range.from, range.to);
+    source.skipTo(y);
+  }
   const bandRows = k.BAND_ROWS.value as number;
   // The kernel's memory doesn't grow after begin(): one view of the band serves every read.
   const band = new Uint8Array(k.memory.buffer, k.input(), bandRows * source.width * 4);
-  for (let y = 0; y < source.height;) {
+  for (let done = range.from; done < range.to;) {
     const rows = source.read(band, Math.min(bandRows, source.height - y));
-    if (rows <= 0 || k.feed(rows) < 0) return false;
+    if (rows <= 0) return false;
+    done = k.feed(rows);
+    if (done < 0) return false;
     y += rows;
   }
   return true;
 }
 
-/** The kernel's result, copied out of its memory. */
-function takeResult(k: KernelExports, width: number, height: number): Uint8ClampedArray {
-  const dst = k.result();
-  const pixels = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + width * height * 4));
+/** The kernel's result (output rows `from` until `to`), copied out of its memory. */
+function takeResult(k: KernelExports, width: number, from: number, to: number): Uint8ClampedArray {
+  const dst = k.result() + from * width * 4;
+  const pixels = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + (to - from) * width * 4));
   k.reset();
   return pixels;
 }
@@ -162,17 +181,21 @@ export function streamsRows(sw: number, sh: number, dw: number, dh: number): boo
 
 /**
  * Resize rows as `source` produces them, synchronously (for a caller inside another module's call;
- * `loadKernel()` first, and only where `streamsRows` agrees). Undefined when the source failed or
- * had transparency after all: the caller resizes the whole image instead.
+ * `loadKernel()` first, and only where `streamsRows` agrees). With `range`, only those output rows
+ * are made (an image `to - from` rows high), from the source rows they need. Undefined when the
+ * source failed or had transparency after all: the caller resizes the whole image instead.
  */
-export function resizeRows(source: RowSource, width: number, height: number): RGBAImage | undefined {
+export function resizeRows(source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }): RGBAImage | undefined {
   checkSide('resize width', width);
   checkSide('resize height', height);
   checkSide('source width', source.width);
   checkSide('source height', source.height);
   const needed = bytesNeeded(source.width, source.height, width, height);
   try {
-    return kernel.useLoaded((k) => (feedRows(k, source, width, height) ? { width, height, data: takeResult(k, width, height) } : undefined), needed);
+    return kernel.useLoaded(
+      (k) => (feedRows(k, source, width, height, range) ? { width, height: range.to - range.from, data: takeResult(k, width, range.from, range.to) } : undefined),
+      needed,
+    );
   } catch (e) {
     throw outOfMemory(e, `the resize of ${source.width}x${source.height} to ${width}x${height}`);
   }
@@ -224,7 +247,7 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
       const flags = opts.linear === true ? (k.FLAG_LINEAR.value as number) : 0;
       const stream = k.canStream(image.width, image.height, width, height, flags) !== 0;
       if (!(stream && feedRows(k, imageRows(image), width, height))) resizeWhole(k, image, width, height, flags);
-      return takeResult(k, width, height);
+      return takeResult(k, width, 0, height);
     }, needed);
   } catch (e) {
     // A trap has cost the instance (OwnedInstance drops it).

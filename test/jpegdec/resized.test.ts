@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../../wasm/node.js';
-import { decode, decodeLent, decodeResized, inspect } from '../../src/decode.js';
+import { chooseShrink, decode, decodeLent, decodeResized, inspect } from '../../src/decode.js';
 import { resize, resizeTarget } from '../../src/ops/resize.js';
 import { uprightSize } from '../../src/header.js';
-import { jpegDecoderStats, resetJpegDecoder } from '../../src/codecs/jpeg.js';
+import { decodeJpegResized, jpegDecoderStats, resetJpegDecoder } from '../../src/codecs/jpeg.js';
 import { transform } from '../../src/process/transform.js';
 import { kernelStats } from '../../src/kernels/lanczos.js';
 import { isImgpipeError } from '../../src/errors.js';
@@ -60,6 +60,23 @@ describe('decodeResized', () => {
     for (const width of [97, 150, 1000]) {
       const { streamed, twoSteps } = await bothWays(bytes, width);
       expect(same(streamed, twoSteps), `${width} px`).toBe(true);
+    }
+  });
+
+  it.each(files)('%s: two threads\' shares of the rows (the top, and the rest) join into the whole', async (_, bytes) => {
+    const header = inspect(bytes);
+    expect(header.progressive).toBe(_.startsWith('progressive'));
+    for (const width of [1000, 150, 97]) {
+      const target = resizeTarget(header.width, header.height, { width, enlarge: true });
+      const shrink = chooseShrink(header, target);
+      const whole = (await decodeJpegResized(bytes, header, shrink, target.width, target.height))!;
+      for (const from of [1, Math.floor(target.height * 0.58), target.height - 1]) {
+        const top = await decodeJpegResized(bytes, header, shrink, target.width, target.height, { from: 0, to: from });
+        const rest = await decodeJpegResized(bytes, header, shrink, target.width, target.height, { from, to: target.height });
+        expect([top!.height, rest!.height]).toEqual([from, target.height - from]);
+        const joined = Buffer.concat([Buffer.from(top!.data), Buffer.from(rest!.data)]);
+        expect(joined.equals(Buffer.from(whole.data)), `${width} px, split at row ${from}`).toBe(true);
+      }
     }
   });
 

@@ -15,9 +15,10 @@ import type * as Api from '../../wasm/node.js';
 // The built package, like the workers themselves (dist/pool-worker.js), so both sides run the same
 // code (typed from the sources it is built from).
 const BUILT: string = '../../dist/node.js';
-const { DEFAULT_RECIPE, createImage, createWorkerPool, encode, isImgpipeError, processUpload, runRecipe } = (await import(BUILT)) as typeof Api;
+const { DEFAULT_RECIPE, createImage, createWorkerPool, encode, processUpload, runRecipe } = (await import(BUILT)) as typeof Api;
 type Encoder = Api.Encoder;
 import { image } from '../helpers/fixtures.js';
+import { rejection } from '../helpers/errors.js';
 
 const PHOTO = image('320x240.jpg');
 const pools: { close(): Promise<void> }[] = [];
@@ -28,11 +29,6 @@ const pool = (options?: Parameters<typeof createWorkerPool>[0]) => {
 };
 afterAll(() => Promise.all(pools.map((p) => p.close())));
 
-async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  const e: unknown = await p.then(() => undefined, (err: unknown) => err);
-  if (!isImgpipeError(e)) throw new Error(`expected an ImgpipeError, got ${String(e)}`);
-  return { code: e.code, message: e.message };
-}
 
 describe('createWorkerPool', () => {
   it('runs the recipe on workers with byte-identical outputs to the main thread', async () => {
@@ -75,7 +71,7 @@ describe('createWorkerPool', () => {
     expect(crashed.status).toBe('rejected');
     expect(await rejection(p.encode(img, 'jpeg', { quality: 13 }))).toEqual({
       code: 'INTERNAL',
-      message: 'Expected the encode worker to finish the jpeg encode of a 16x16 image but it exited with code 3',
+      message: 'Expected the pool worker to finish the jpeg encode of a 16x16 image but it exited with code 3',
     });
     expect(others.every((r) => r.status === 'fulfilled')).toBe(true);
     const after = await processUpload(PHOTO, { key: 'a.jpg', encoder: p.encode });

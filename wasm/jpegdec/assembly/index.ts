@@ -82,6 +82,8 @@ let outRing = 0;
 let emitted = 0;
 /** MCU rows of output the ring holds (0: the whole image), as begin() was asked. */
 let ringMcuRows = 0;
+/** The first output row wanted (skipFrom()): MCU rows above it are entropy-decoded only. */
+let firstOutRow = 0;
 let restartInterval = 0;
 let jfif = false;
 let adobeTransform = -1;
@@ -120,6 +122,22 @@ export function outPtr(): usize { return out; }
 export function outRows(): i32 { return outRing; }
 export function rowsOut(): i32 { return emitted; }
 
+/**
+ * Put out rows from `row` on only (call after begin(), before the first step()): the MCU rows above
+ * it are still entropy-decoded, since a sequential scan can only be read in order, but not
+ * transformed or put out. That is most of the work for the top of an image whose bottom another
+ * thread decodes.
+ */
+export function skipFrom(row: i32): void {
+  firstOutRow = row > 0 ? row : 0;
+}
+
+/** The MCU row holding the first output row wanted. */
+// @ts-ignore: decorator
+@inline function firstMcuRow(): i32 {
+  return firstOutRow / mcuOutRows;
+}
+
 // @ts-ignore: decorator
 @inline function be16(p: usize): i32 {
   return (<i32>load<u8>(p) << 8) | <i32>load<u8>(p + 1);
@@ -155,6 +173,7 @@ export function begin(src: usize, len: usize, denom: i32, ring: i32): i32 {
   out = 0;
   outRing = emitted = 0;
   ringMcuRows = ring > 0 ? ring : 0;
+  firstOutRow = 0;
   restartInterval = 0;
   jfif = false;
   adobeTransform = -1;
@@ -191,10 +210,12 @@ function advance(rows: i32): i32 {
       const st = markers();
       if (st != OK) return st;
     } else if (phase == PHASE_SEQUENTIAL) {
+      // An MCU row is transformed when it is put out or is the one above (the upsamplers read it).
+      const first = firstMcuRow();
       for (; budget > 0 && nextRow < mcusY; budget--, nextRow++) {
-        const st = sequentialRow(nextRow);
+        const st = sequentialRow(nextRow, nextRow + 1 >= first);
         if (st != OK) return st;
-        if (nextRow > 0) emit(nextRow - 1);
+        if (nextRow > first) emit(nextRow - 1);
       }
       if (nextRow < mcusY) return IN_PROGRESS;
       emit(mcusY - 1);
@@ -209,9 +230,10 @@ function advance(rows: i32): i32 {
       if (st != OK) return st;
       phase = PHASE_MARKERS;
     } else if (phase == PHASE_OUTPUT) {
+      const first = firstMcuRow();
       for (; budget > 0 && nextRow < mcusY; budget--, nextRow++) {
-        coefficientRow(nextRow);
-        if (nextRow > 0) emit(nextRow - 1);
+        if (nextRow + 1 >= first) coefficientRow(nextRow);
+        if (nextRow > first) emit(nextRow - 1);
       }
       if (nextRow < mcusY) return IN_PROGRESS;
       emit(mcusY - 1);
@@ -683,7 +705,7 @@ function countRestart(end: usize): i32 {
 }
 
 /** MCU row `my` of a sequential scan: Huffman decoding and IDCT into the planes' ring. */
-function sequentialRow(my: i32): i32 {
+function sequentialRow(my: i32, transform: bool): i32 {
   const end = inputEnd;
   const slot = my % 3;
   for (let mx = 0; mx < mcusX; mx++) {
@@ -699,8 +721,7 @@ function sequentialRow(my: i32): i32 {
       for (let by = 0; by < v; by++) {
         for (let bx = 0; bx < h; bx++) {
           lastDc = decodeBlock(block, dc, ac, lastDc);
-          const o = plane + <usize>((slot * v + by) * ssize) * stride + <usize>((mx * h + bx) * ssize);
-          idct(ssize, block, q, o, stride);
+          if (transform) idct(ssize, block, q, plane + <usize>((slot * v + by) * ssize) * stride + <usize>((mx * h + bx) * ssize), stride);
           clearBlock();
         }
       }

@@ -89,6 +89,8 @@ let streamed = false;
 let band: usize = 0;
 /** Source row held in the first row of `band`. */
 let bandFirst: i32 = 0;
+/** One past the last output row to make (window(); dh unless a window was set). */
+let dstEnd: i32 = 0;
 let vTable: usize = 0;
 let vTaps: i32 = 0;
 let vRows: usize = 0;
@@ -163,6 +165,7 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
   ring = min(vTaps + BAND_ROWS, hH);
   mid = alloc(<usize>dw * ring * 8);
   hDone = 0;
+  dstEnd = dh;
   if (streamed) {
     band = alloc(<usize>sw * BAND_ROWS * 4);
     bandFirst = 0;
@@ -174,6 +177,18 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
   done = 0;
 }
 
+/**
+ * Streamed mode, before the first feed(): make only output rows `y0` until `y1` (another thread makes
+ * the rest). Returns the first source row they need, where the caller's bands must start; the rows
+ * land in result() at their place in the whole output.
+ */
+export function window(y0: i32, y1: i32): i32 {
+  done = y0;
+  dstEnd = y1;
+  hDone = load<i32>(vTable + (<usize>y0 << 2));
+  return hDone;
+}
+
 /** Where the caller copies the next band of source rows (streamed mode). */
 export function input(): usize {
   return band;
@@ -182,14 +197,14 @@ export function input(): usize {
 /**
  * Streamed mode: the next `rows` (at most BAND_ROWS) source rows are at input(). Runs the
  * horizontal pass over them and the vertical pass for every output row they complete. Returns the
- * output rows done so far (dh once the last band is in), or -1 when the band has transparency: the
+ * output rows done so far (dh, or the window's end, once the last band is in), or -1 when the band has transparency: the
  * plan assumed an opaque source, so the caller starts over with the whole source.
  */
 export function feed(rows: i32): i32 {
   if (!opaque(band, rows * srcW)) return -1;
   bandFirst = hDone;
   produce(hDone + rows);
-  while (done < dstH && windowEnd(done) <= hDone) {
+  while (done < dstEnd && windowEnd(done) <= hDone) {
     vertical(mid, dstW * 4, hH, out, dstH, done, done + 1, vTable, vTaps, true, vRows, ring);
     done++;
   }
