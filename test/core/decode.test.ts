@@ -5,6 +5,7 @@ import { locateWasm } from '../../wasm/node.js';
 import { readFileSync } from 'node:fs';
 import { fixture, image } from '../helpers/fixtures.js';
 import { sharpRaw, similarity } from '../helpers/compare.js';
+import { createImage, hasAlpha } from '../../src/image.js';
 
 describe('bad inputs are refused with a typed error, and the codecs stay usable', () => {
   const cases: [string, string, RegExp][] = [
@@ -118,6 +119,21 @@ describe('formats', () => {
 });
 
 describe('encode', () => {
+  it('finds a transparent pixel wherever it is, also in a view at an odd byte offset', () => {
+    const opaque = createImage(37, 11, 0x336699ff);
+    expect(hasAlpha(opaque)).toBe(false);
+    for (const at of [0, 200, 37 * 11 - 1]) {
+      const img = createImage(37, 11, 0x336699ff);
+      img.data[at * 4 + 3] = 254;
+      expect(hasAlpha(img), `pixel ${at}`).toBe(true);
+    }
+    const backing = new Uint8ClampedArray(1 + 37 * 11 * 4).fill(255);
+    const view = { width: 37, height: 11, data: backing.subarray(1) };
+    expect(hasAlpha(view)).toBe(false);
+    view.data[37 * 11 * 4 - 1] = 0;
+    expect(hasAlpha(view)).toBe(true);
+  });
+
   it('writes baseline JPEG by default and progressive on request', async () => {
     const d = await decode(image('320x240.jpg'));
     expect((await sharp(await encode(d, 'jpeg')).metadata()).isProgressive).toBe(false);
