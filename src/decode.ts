@@ -5,7 +5,7 @@ import { readHeader, uprightSize, type ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 import { checkByteLimit, checkHeaderLimits, resolveLimits, type Limits } from './limits.js';
 import { orient } from './ops/orient.js';
-import { decodeJpegResized, decodeJpegScaled, noRelease, type JpegShrink } from './codecs/jpeg.js';
+import { decodeJpegResized, decodeJpegScaled, noRelease, scaledSize, type JpegShrink } from './codecs/jpeg.js';
 import { resize } from './ops/resize.js';
 import { decodePng } from './codecs/png.js';
 import { decodeWebp } from './codecs/webp.js';
@@ -174,10 +174,10 @@ export async function decodeResized(
 ): Promise<RGBAImage> {
   if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
   const shrink = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
-  const [sw, sh] = [Math.ceil(header.width / shrink), Math.ceil(header.height / shrink)];
-  if (header.format === 'jpeg' && header.orientation === 1 && options.linear !== true && !(sw === target.width && sh === target.height)) {
+  const decoded = scaledSize(header, shrink);
+  if (header.format === 'jpeg' && header.orientation === 1 && options.linear !== true && !(decoded.width === target.width && decoded.height === target.height)) {
     const { helper } = options;
-    const shared = helper !== undefined && header.progressive !== true && sw * sh >= SHARE_MIN_PIXELS && target.height >= 2 && helper.idle();
+    const shared = helper !== undefined && header.progressive !== true && decoded.width * decoded.height >= SHARE_MIN_PIXELS && target.height >= 2 && helper.idle();
     // Undefined for the files the own decoder leaves to the fallback: those take the path below.
     const image = shared
       ? await decodeShared(helper, { bytes, header, shrink, ...target, from: Math.round(target.height * SHARE_HERE), to: target.height })

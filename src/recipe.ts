@@ -106,9 +106,10 @@ export interface ProcessUploadOptions {
   /**
    * Where encodes run. Default: `encode`, in this thread. In Node, `createWorkerPool().encode` runs
    * them on worker threads: the engine then hands each variant's encodes over as soon as its pixels
-   * are ready and goes on resizing the next size, so the encodes of one upload use every core.
+   * are ready and goes on resizing the next size, so the encodes of one upload use every core, and
+   * an idle worker takes a share of the largest size's decode and resize (`PooledEncoder.rows`).
    */
-  readonly encoder?: Encoder;
+  readonly encoder?: PooledEncoder;
 }
 
 /** Run the recipe and return the variants (see `runRecipe` for source details too). */
@@ -141,7 +142,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
       // The largest size straight from the file (a JPEG's rows go from the decoder to the resize
       // kernel as they come; a pool's idle worker takes a share), each smaller one from the size before.
       const base = previous === undefined
-        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: (encoder as PooledEncoder).rows })
+        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: options.encoder?.rows })
         : await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
       previous = base;
       const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;

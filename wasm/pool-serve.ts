@@ -1,7 +1,8 @@
 /**
- * The encode loop of a `createWorkerPool` worker (wasm/pool.ts): receives the main thread's compiled
- * WebAssembly modules once, then answers encode tasks one at a time. Errors go back as code and
- * message; anything that is not an ImgpipeError is a bug and goes back as INTERNAL.
+ * The task loop of a `createWorkerPool` worker (wasm/pool.ts): receives the main thread's compiled
+ * WebAssembly modules once, then answers tasks one at a time: encodes, and bands of a JPEG's decode
+ * and resize (`runRowTask`). Errors go back as code and message; anything that is not an
+ * ImgpipeError is a bug and goes back as INTERNAL.
  *
  * `pool-worker.js` runs it; a single-file bundle (the Function Compute artifact) runs it from its own
  * file when started as a worker, so the pool needs no second script there.
@@ -26,16 +27,14 @@ export function serveEncodes(): void {
       const out = task.kind === 'encode'
         ? await encode({ width: task.width, height: task.height, data: task.data }, task.format, task.options)
         : await runRowTask(task.rows);
-      if (!out) {
-        reply = { id: task.id, ok: true, bytes: null };
-      } else {
+      if (out) {
         // Only a buffer of its own can be transferred (never a view into a codec's WASM memory).
         const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
         const bytes = view.byteLength === view.buffer.byteLength ? view : view.slice();
-        reply = { id: task.id, ok: true, bytes };
-        port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
+        port.postMessage({ id: task.id, ok: true, bytes } satisfies PoolReply, [bytes.buffer as ArrayBuffer]);
         return;
       }
+      reply = { id: task.id, ok: true, bytes: null };
     } catch (e) {
       reply = isImgpipeError(e)
         ? { id: task.id, ok: false, code: e.code, message: e.message }

@@ -26,6 +26,11 @@ const DAMAGE = /corrupt|premature|bogus|invalid|unsupported|wrong/i;
 /** Reduction factors the decoder can apply while decoding (libjpeg's scale_denom). */
 export type JpegShrink = 1 | 2 | 4 | 8;
 
+/** The size of a JPEG decoded reduced by `shrink`: rounded up, as libjpeg's scaled output is. */
+export function scaledSize(header: Pick<ImageHeader, 'width' | 'height'>, shrink: JpegShrink): { width: number; height: number } {
+  return { width: Math.ceil(header.width / shrink), height: Math.ceil(header.height / shrink) };
+}
+
 export interface DecodedJpeg {
   readonly image: RGBAImage;
   /** The factor the pixels were reduced by: `shrink` when the own decoder ran, else 1. */
@@ -147,7 +152,8 @@ export async function decodeJpegResized(
   range: RowRange = { from: 0, to: height },
 ): Promise<RGBAImage | undefined> {
   await loadKernel();
-  if (!streamsRows(Math.ceil(header.width / shrink), Math.ceil(header.height / shrink), width, height)) return undefined;
+  const source = scaledSize(header, shrink);
+  if (!streamsRows(source.width, source.height, width, height)) return undefined;
   return (await runOwnDecoder(bytes, header, shrink, { width, height, range }))?.image;
 }
 
@@ -209,6 +215,7 @@ function decoderRows(k: JpegDecExports, state: { code: number }, width: number, 
 }
 
 async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, output: Output): Promise<{ image: RGBAImage; release: () => void } | undefined> {
+  const scaled = scaledSize(header, shrink);
   let result: OwnResult | typeof BUSY;
   try {
     do {
@@ -223,7 +230,7 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         const streamed = typeof output === 'object';
         const state = { code: k.begin(src, bytes.byteLength, shrink, streamed ? RING_MCU_ROWS : 0) };
         const resized = streamed
-          ? resizeRows(decoderRows(k, state, Math.ceil(header.width / shrink), Math.ceil(header.height / shrink)), output.width, output.height, output.range)
+          ? resizeRows(decoderRows(k, state, scaled.width, scaled.height), output.width, output.height, output.range)
           : undefined;
         // Whatever the resize left: everything, or the end of the file after the last row. Not for the
         // top part of a shared image: the thread with the bottom reads the file to its end.
@@ -266,7 +273,7 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
           end();
         };
         return { status, image: asImage(w, h, new Uint8ClampedArray(k.memory.buffer, at, w * h * 4)), release };
-      }, bytes.byteLength + Math.ceil(header.width / shrink) * Math.ceil(header.height / shrink) * 8);
+      }, bytes.byteLength + scaled.width * scaled.height * 8);
     } while (result === BUSY);
   } catch (e) {
     // A trap has already cost the instance (OwnedInstance drops it): let the fallback decide.

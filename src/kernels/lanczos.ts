@@ -140,11 +140,9 @@ function imageRows(image: RGBAImage): RowSource {
 function feedRows(k: KernelExports, source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }): boolean {
   k.reset();
   k.begin(0, source.width, source.height, width, height, 0);
-  let y = 0;
-  if (range.from > 0 || range.to < height) {
-    y = k.window(range.from, range.to);
-    source.skipTo(y);
-  }
+  // The source rows the window's output rows need start here (row 0 for the whole height).
+  let y = k.window(range.from, range.to);
+  source.skipTo(y);
   const bandRows = k.BAND_ROWS.value as number;
   // The kernel's memory doesn't grow after begin(): one view of the band serves every read.
   const band = new Uint8Array(k.memory.buffer, k.input(), bandRows * source.width * 4);
