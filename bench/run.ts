@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { RESULT_MARKER, type ChildArgs, type ChildResult } from './protocol.js';
@@ -101,14 +102,42 @@ interface Spawned {
   readonly wallMs: number;
 }
 
-function runChild(args: ChildArgs): Promise<Spawned> {
+/**
+ * bench/child.ts bundled to plain JavaScript, built once per run. The children run it under plain
+ * `node`, as a user's process runs a library: under the tsx loader every imported JavaScript module
+ * goes through its hooks, which made importing imgpipe's built package take ~70 ms instead of 12
+ * (sharp's native addon, ~80 ms either way, barely noticed), and that showed up in the cold start.
+ * The libraries themselves stay external: each child imports exactly what a user installs.
+ */
+let childScript: Promise<string> | undefined;
+
+async function buildChild(): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(CACHE_DIR, 'child.mjs');
+  await build({
+    entryPoints: [join(BENCH_DIR, 'child.ts')],
+    outfile,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: `node${process.versions.node.split('.')[0]}`,
+    // The bench's modules find the project (and resolve packages) from where their sources are.
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(BENCH_DIR, 'child.ts')).href) },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+async function runChild(args: ChildArgs): Promise<Spawned> {
+  const script = await (childScript ??= buildChild());
   const env = { ...process.env };
   // One libuv worker in single-thread mode, so neither sharp nor imgpipe can fan out behind our back.
   if (args.threads === 'single') env.UV_THREADPOOL_SIZE = '1';
   else delete env.UV_THREADPOOL_SIZE;
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'child.ts'), JSON.stringify(args)], {
+    const child = spawn(process.execPath, [script, JSON.stringify(args)], {
       cwd: ROOT_DIR,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,14 +5,14 @@ import type { Competitor } from './types.js';
 import { wasmVips } from './wasm-vips.js';
 
 /**
- * Bare `node --import tsx` doing nothing: the cold-start floor every row pays, printed so a reader
- * can tell library start-up from runtime start-up.
+ * The benchmark's child process doing nothing: the cold-start floor every row pays, printed so a
+ * reader can tell library start-up from runtime start-up.
  */
 export const baseline: Competitor = {
   id: 'node-baseline',
-  label: 'node + tsx, no work',
+  label: 'node, no work',
   async prepare() {
-    return { settings: `node ${process.version} with the tsx loader, imports nothing, runs nothing`, run: async () => [] };
+    return { settings: `node ${process.version}, the benchmark's child script, imports nothing, runs nothing`, run: async () => [] };
   },
 };
 
