@@ -9,6 +9,8 @@ import { gaussianKernel, luma, ssim, ssimLuma, type PixelBuffer } from '../../be
 import { formatTable, summarize } from '../../bench/stats.js';
 import { escapeXml, renderBarChart } from '../../bench/svg.js';
 import { workloads } from '../../bench/workloads.js';
+import { runChild } from '../../bench/spawn.js';
+import { fileURLToPath } from 'node:url';
 
 /** A deterministic grey test card: gradients plus a checkerboard, so there is structure to lose. */
 function card(width: number, height: number): Uint8Array {
@@ -200,4 +202,27 @@ describe('workloads', () => {
     const marked = workloads({ watermark: true })[0].outputs.filter((o) => o.watermark).map((o) => o.size);
     expect(new Set(marked)).toEqual(new Set(['large', 'medium']));
   });
+});
+
+describe('child processes', () => {
+  const input = fileURLToPath(new URL('../../../shared/fixtures/images/320x240.jpg', import.meta.url));
+
+  it('run the bundled child under plain node: imgpipe from the built package makes the six variants', async () => {
+    const [recipe] = workloads({ watermark: false });
+    const { result } = await runChild({ competitor: 'imgpipe', workload: recipe, inputPath: input, threads: 'single', runs: 1, warmup: 0 });
+    if (!result.ok) throw new Error(result.error);
+    // The test command builds first, so the child must have found an up-to-date dist/.
+    expect(result.settings).toContain('imgpipe from dist/node.js (built package, up to date with the sources)');
+    expect(result.outputs.map((o) => `${o.name} ${o.width}x${o.height}`)).toEqual([
+      'large.jpg 320x240', 'large.webp 320x240', 'medium.jpg 320x240', 'medium.webp 320x240', 'thumb.jpg 150x112', 'thumb.webp 150x112',
+    ]);
+    expect(result.samplesMs).toHaveLength(1);
+    expect(result.firstDoneMs).toBeGreaterThan(result.firstRunMs);
+  }, 60_000);
+
+  it('report a child that fails as a result, not a crash of the run', async () => {
+    const [recipe] = workloads({ watermark: false });
+    const { result } = await runChild({ competitor: 'no-such-library', workload: recipe, inputPath: input, threads: 'single', runs: 0, warmup: 0 });
+    expect(result).toEqual({ ok: false, error: 'Error: unknown competitor no-such-library' });
+  }, 60_000);
 });
