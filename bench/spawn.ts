@@ -77,4 +77,3 @@ export async function runChild(args: ChildArgs): Promise<Spawned> {
     });
   });
 }
-

@@ -64,7 +64,7 @@ function chooseEntry(): { entry: string; why: string } {
 async function loadApi(): Promise<{ api: ImgpipeApi; entry: string }> {
   const { entry, why } = chooseEntry();
   if (!existsSync(join(ROOT_DIR, entry))) throw new Error(`imgpipe not found at ${entry}`);
-  // The child runs as plain JavaScript (see buildChild in run.ts); only the sources need tsx's loader.
+  // The child runs as plain JavaScript (see buildChild in bench/spawn.ts); only the sources need tsx's loader.
   if (entry.endsWith('.ts')) (await import('tsx/esm/api')).register();
   const mod = (await import(pathToFileURL(join(ROOT_DIR, entry)).href)) as Record<string, unknown>;
   const missing = ['processUpload', 'transform'].filter((name) => typeof mod[name] !== 'function');

@@ -1,6 +1,7 @@
 /**
- * The benchmark's pure pieces: SSIM (against ssim.js's port of the reference MATLAB code), the FC
- * cost arithmetic, the stats, the table and the SVG writer. No timings are asserted here.
+ * The benchmark's pieces: SSIM (against ssim.js's port of the reference MATLAB code), the FC cost
+ * arithmetic, the stats, the table, the SVG writer, and the child process runner. No timings are
+ * asserted here.
  */
 import { describe, expect, it } from 'vitest';
 import { ssim as ssimJs } from 'ssim.js';
