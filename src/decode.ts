@@ -10,6 +10,8 @@ import { resize } from './ops/resize.js';
 import { decodePng } from './codecs/png.js';
 import { decodeWebp } from './codecs/webp.js';
 import { decodeGif } from './codecs/gif.js';
+import { srgbConversion } from './color/icc.js';
+import { convertToSrgb } from './kernels/srgb.js';
 
 export interface DecodeOptions {
   /** Override some of the default limits (see `DEFAULT_LIMITS`). */
@@ -228,6 +230,9 @@ async function decodeImage(bytes: Uint8Array, header: ImageHeader, options: Deco
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable ${header.format.toUpperCase()} but decoding failed: ${String((e as Error)?.message ?? e)}`, { cause: e });
   }
   let { image, release } = decoded;
+  // In place, lent pixels included: they are this decode's until released.
+  const srgb = await srgbConversion(bytes, header);
+  if (srgb) await convertToSrgb(image.data, srgb);
   if (options.autoOrient !== false && header.orientation !== 1) {
     try {
       // Orienting copies the pixels, so a lease can end here.

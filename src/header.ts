@@ -16,6 +16,12 @@ export interface ImageHeader {
   readonly exifBytes: number;
   /** ICC profile bytes the file declares (JPEG APP2 ICC_PROFILE chunks together, PNG iCCP, WebP ICCP); 0 without. */
   readonly iccBytes: number;
+  /**
+   * Where the ICC profile lies in the file, as [offset, length] pairs to join in order: a JPEG's APP2
+   * chunks after their 14-byte prefix, by sequence number; the data of a PNG iCCP chunk (name,
+   * compression method, compressed profile) or of a WebP ICCP chunk. Absent without a profile.
+   */
+  readonly iccRanges?: readonly (readonly [number, number])[];
   /** EXIF orientation 1..8 (1 when absent or invalid). */
   readonly orientation: number;
   /** Whether the format declares an alpha channel (PNG colour type, WebP flag, GIF transparency aside). */
@@ -64,6 +70,7 @@ function readJpeg(b: Uint8Array): ImageHeader {
   let width = 0, height = 0, components = 0, orientation = 1, progressive = false;
   let jpegQuality: number | undefined, adobeTransform: number | undefined;
   let exifBytes = 0, iccBytes = 0;
+  const icc: [number, number, number][] = [];
   while (o + 4 <= b.length) {
     if (b[o] !== 0xff) throw corrupt('jpeg', `found byte 0x${b[o].toString(16)} where a marker was expected at offset ${o}`);
     const marker = b[o + 1];
@@ -85,6 +92,7 @@ function readJpeg(b: Uint8Array): ImageHeader {
     } else if (marker === 0xe2 && seg.length > 14 && isIccChunk(seg)) {
       // A profile too large for one segment is split over several, each "ICC_PROFILE\0" + index + count.
       iccBytes += seg.length - 14;
+      icc.push([seg[12], o + 4 + 14, seg.length - 14]);
     } else if (marker === 0xee && seg.length >= 12 && tag(seg, 0) === 'Adob' && seg[4] === 0x65) {
       adobeTransform = seg[11];
     } else if (marker === 0xdb && jpegQuality === undefined) {
@@ -96,7 +104,7 @@ function readJpeg(b: Uint8Array): ImageHeader {
         throw new ImgpipeError('CORRUPT_IMAGE', `Expected a complete JPEG but the file is truncated: no end-of-image marker after the image data (${b.length} bytes received)`);
       }
       if (!width) throw corrupt('jpeg', 'image data starts before any frame header');
-      return { format: 'jpeg', width, height, frames: 1, exifBytes, iccBytes, orientation, alpha: false, components, jpegQuality, progressive, adobeTransform };
+      return { format: 'jpeg', width, height, frames: 1, exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha: false, components, jpegQuality, progressive, adobeTransform };
     } else if (marker === 0xd9) {
       break;
     }
@@ -106,6 +114,12 @@ function readJpeg(b: Uint8Array): ImageHeader {
 }
 
 const ICC_TAG = 'ICC_PROFILE\0';
+
+/** The header's `iccRanges` from [sequence number, offset, length] triples (a stable sort keeps file order on ties). */
+function iccRanges(chunks: [number, number, number][]): Pick<ImageHeader, 'iccRanges'> {
+  if (chunks.length === 0) return {};
+  return { iccRanges: chunks.sort((a, b) => a[0] - b[0]).map(([, offset, length]) => [offset, length] as const) };
+}
 
 function isIccChunk(seg: Uint8Array): boolean {
   for (let i = 0; i < ICC_TAG.length; i++) if (seg[i] !== ICC_TAG.charCodeAt(i)) return false;
@@ -155,6 +169,7 @@ function readPng(b: Uint8Array): ImageHeader {
   const width = u32be(b, 16), height = u32be(b, 20), bitDepth = b[24], colourType = b[25];
   let orientation = 1, alpha = colourType === 4 || colourType === 6;
   let frames = 1, exifBytes = 0, iccBytes = 0;
+  const icc: [number, number, number][] = [];
   // Walk the chunks before the image data: tRNS adds alpha, eXIf carries orientation. acTL (APNG)
   // declares the frame count; only the default image is decoded, so frames don't multiply memory.
   // Sizes are taken as declared, before the bounds check: a decoder may allocate a chunk's length first.
@@ -167,10 +182,11 @@ function readPng(b: Uint8Array): ImageHeader {
     if (type === 'acTL' && o + 12 <= b.length) frames = Math.max(1, u32be(b, o + 8));
     if (o + 12 + len > b.length) break;
     if (type === 'tRNS') alpha = true;
+    if (type === 'iCCP' && icc.length === 0) icc.push([0, o + 8, len]);
     if (type === 'eXIf') orientation = exifOrientation(b.subarray(o + 8, o + 8 + len));
     o += 12 + len;
   }
-  return { format: 'png', width, height, frames, exifBytes, iccBytes, orientation, alpha, bitDepth };
+  return { format: 'png', width, height, frames, exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha, bitDepth };
 }
 
 function readWebp(b: Uint8Array): ImageHeader {
@@ -189,16 +205,18 @@ function readWebp(b: Uint8Array): ImageHeader {
     const flags = b[20];
     const width = u24le(b, 24) + 1, height = u24le(b, 27) + 1;
     let frames = 0, orientation = 1, exifBytes = 0, iccBytes = 0;
+    const icc: [number, number, number][] = [];
     let o = 12;
     while (o + 8 <= b.length) {
       const type = tag(b, o), len = u32le(b, o + 4);
       if (type === 'ANMF') frames++;
       if (type === 'ICCP') iccBytes += len;
+      if (type === 'ICCP' && icc.length === 0 && o + 8 + len <= b.length) icc.push([0, o + 8, len]);
       if (type === 'EXIF') exifBytes += len;
       if (type === 'EXIF') orientation = exifOrientation(stripExifPrefix(b.subarray(o + 8, Math.min(b.length, o + 8 + len))));
       o += 8 + len + (len & 1);
     }
-    return { format: 'webp', width, height, frames: Math.max(1, frames), exifBytes, iccBytes, orientation, alpha: (flags & 0x10) !== 0 };
+    return { format: 'webp', width, height, frames: Math.max(1, frames), exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha: (flags & 0x10) !== 0 };
   }
   throw corrupt('webp', `its first chunk is ${JSON.stringify(first)}`);
 }

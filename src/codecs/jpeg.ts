@@ -10,6 +10,7 @@ import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage } from './instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowRange, type RowSource } from '../kernels/lanczos.js';
+import { srgbConversion, type SrgbConversion } from '../color/icc.js';
 
 interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
 
@@ -154,7 +155,8 @@ export async function decodeJpegResized(
   await loadKernel();
   const source = scaledSize(header, shrink);
   if (!streamsRows(source.width, source.height, width, height)) return undefined;
-  return (await runOwnDecoder(bytes, header, shrink, { width, height, range }))?.image;
+  const srgb = await srgbConversion(bytes, header);
+  return (await runOwnDecoder(bytes, header, shrink, { width, height, range, srgb }))?.image;
 }
 
 /**
@@ -176,9 +178,10 @@ interface OwnResult {
 
 /**
  * What the own decoder's pixels become: a copy of their own, a lease on the decoder's memory, or
- * (streamed through the resize kernel) an image of this size.
+ * (streamed through the resize kernel) an image of this size, its rows brought to sRGB on the way
+ * when the file's profile asks for it (the other outputs are converted by their caller).
  */
-type Output = 'copy' | 'lend' | Readonly<{ width: number; height: number; range: RowRange }>;
+type Output = 'copy' | 'lend' | Readonly<{ width: number; height: number; range: RowRange; srgb?: SrgbConversion }>;
 
 /** Output rows a streamed decode holds: one step's MCU rows, plus the one each step finishes late. */
 const RING_MCU_ROWS = ROWS_PER_STEP + 1;
@@ -230,7 +233,7 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         const streamed = typeof output === 'object';
         const state = { code: k.begin(src, bytes.byteLength, shrink, streamed ? RING_MCU_ROWS : 0) };
         const resized = streamed
-          ? resizeRows(decoderRows(k, state, scaled.width, scaled.height), output.width, output.height, output.range)
+          ? resizeRows(decoderRows(k, state, scaled.width, scaled.height), output.width, output.height, output.range, output.srgb)
           : undefined;
         // Whatever the resize left: everything, or the end of the file after the last row. Not for the
         // top part of a shared image: the thread with the bottom reads the file to its end.

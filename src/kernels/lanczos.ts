@@ -3,14 +3,16 @@
  * fixed-point weights, premultiplied alpha for images with transparency, and the same integer box
  * pre-shrink libvips uses for large reductions, so results stay close to sharp's.
  *
- * One instance of the kernel module serves every call (OwnedInstance). Its linear memory only grows,
- * so an instance that grew past KERNEL_RECYCLE_BYTES is let go of once idle or before a much smaller
- * job (`Retention`): a warm Function Compute instance that once resized a huge image doesn't keep
- * that memory for the rest of its life.
+ * Every call runs on the kernels module's one instance (`module.ts`).
  */
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { OwnedInstance, RECYCLE_BYTES, outOfMemory } from '../codecs/instance.js';
+import { outOfMemory } from '../codecs/instance.js';
+import { kernel, type KernelExports } from './module.js';
+import { loadConversion } from './srgb.js';
+import type { SrgbConversion } from '../color/icc.js';
+
+export { KERNEL_RECYCLE_BYTES, kernelStats, loadKernel, setKernelRecycleBytes } from './module.js';
 
 export interface LanczosOptions {
   /**
@@ -24,43 +26,8 @@ export interface LanczosOptions {
 /** Largest input or output side the kernel accepts (its tables index rows and columns with i32). */
 export const KERNEL_MAX_SIDE = 65535;
 
-/**
- * Default memory above which the kernel instance is discarded after a call (see the module comment).
- * The same threshold as the codecs': at 256 MB a 24-megapixel photo left ~100 MB held for the rest of
- * a warm instance's life (bench/soak.ts); one number keeps every WASM instance to the same rule.
- */
-export const KERNEL_RECYCLE_BYTES = RECYCLE_BYTES;
-let recycleBytes = KERNEL_RECYCLE_BYTES;
-
-/**
- * Change the recycle threshold, e.g. lower it on a small Function Compute instance. Takes effect
- * from the next call.
- */
-export function setKernelRecycleBytes(bytes: number): void {
-  if (!Number.isInteger(bytes) || bytes < 1) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer number of bytes for the kernel recycle threshold but received ${describeValue(bytes)}`);
-  }
-  recycleBytes = bytes;
-}
-
 /** Refuse before starting when a call would need more linear memory than this. */
 const KERNEL_MAX_BYTES = 2 * 1024 * 1024 * 1024;
-
-/** What the kernel module exports (wasm/kernels/assembly/index.ts). */
-interface KernelExports {
-  readonly memory: WebAssembly.Memory;
-  readonly FLAG_LINEAR: WebAssembly.Global;
-  alloc(bytes: number): number;
-  reset(): void;
-  readonly BAND_ROWS: WebAssembly.Global;
-  canStream(sw: number, sh: number, dw: number, dh: number, flags: number): number;
-  begin(src: number, sw: number, sh: number, dw: number, dh: number, flags: number): void;
-  step(rows: number): number;
-  input(): number;
-  window(y0: number, y1: number): number;
-  feed(rows: number): number;
-  result(): number;
-}
 
 /**
  * Rows per kernel call. Each pass runs as many short calls rather than one long one, so V8's
@@ -68,13 +35,6 @@ interface KernelExports {
  * cold instance's first image. 32 rows keep the calls' overhead far below a percent.
  */
 const ROWS_PER_STEP = 32;
-
-const kernel = new OwnedInstance<KernelExports>('kernels', () => recycleBytes);
-
-/** Diagnostics for warm-instance memory: the live instance's memory and how many were created. */
-export function kernelStats(): Readonly<{ memoryBytes: number; instancesCreated: number }> {
-  return kernel.stats();
-}
 
 function checkSide(name: string, v: unknown): asserts v is number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > KERNEL_MAX_SIDE) {
@@ -137,9 +97,10 @@ function imageRows(image: RGBAImage): RowSource {
  * the source failed or a band turned out to have transparency, which the streamed plan can't filter
  * (premultiplying needs the whole source).
  */
-function feedRows(k: KernelExports, source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }): boolean {
+function feedRows(k: KernelExports, source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }, srgb?: SrgbConversion): boolean {
   k.reset();
   k.begin(0, source.width, source.height, width, height, 0);
+  if (srgb) loadConversion(k, srgb);
   // The source rows the window's output rows need start here (row 0 for the whole height).
   let y = k.window(range.from, range.to);
   source.skipTo(y);
@@ -149,6 +110,8 @@ function feedRows(k: KernelExports, source: RowSource, width: number, height: nu
   for (let done = range.from; done < range.to;) {
     const rows = source.read(band, Math.min(bandRows, source.height - y));
     if (rows <= 0) return false;
+    // Per pixel, so converting each band before the resize is converting the image before it.
+    if (srgb) k.toSrgb(k.input(), rows * source.width);
     done = k.feed(rows);
     if (done < 0) return false;
     y += rows;
@@ -162,11 +125,6 @@ function takeResult(k: KernelExports, width: number, from: number, to: number): 
   const pixels = new Uint8ClampedArray(k.memory.buffer.slice(dst, dst + (to - from) * width * 4));
   k.reset();
   return pixels;
-}
-
-/** Compile (or find compiled) the kernel module, so that `resizeRows` can run. */
-export function loadKernel(): Promise<void> {
-  return kernel.load();
 }
 
 /**
@@ -183,7 +141,7 @@ export function streamsRows(sw: number, sh: number, dw: number, dh: number): boo
  * are made (an image `to - from` rows high), from the source rows they need. Undefined when the
  * source failed or had transparency after all: the caller resizes the whole image instead.
  */
-export function resizeRows(source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }): RGBAImage | undefined {
+export function resizeRows(source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }, srgb?: SrgbConversion): RGBAImage | undefined {
   checkSide('resize width', width);
   checkSide('resize height', height);
   checkSide('source width', source.width);
@@ -191,7 +149,7 @@ export function resizeRows(source: RowSource, width: number, height: number, ran
   const needed = bytesNeeded(source.width, source.height, width, height);
   try {
     return kernel.useLoaded(
-      (k) => (feedRows(k, source, width, height, range) ? { width, height: range.to - range.from, data: takeResult(k, width, range.from, range.to) } : undefined),
+      (k) => (feedRows(k, source, width, height, range, srgb) ? { width, height: range.to - range.from, data: takeResult(k, width, range.from, range.to) } : undefined),
       needed,
     );
   } catch (e) {

@@ -4,34 +4,11 @@
  * is built here from a real fixture; each refusal is IMAGE_TOO_LARGE naming the limit, the maximum
  * and the declared value. Every real fixture passes the defaults.
  */
-import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
 import { decode, inspect, readHeader } from '../../wasm/node.js';
 import { image, listImages } from '../helpers/fixtures.js';
-
-const concat = (...parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-};
-const ascii = (s: string) => new TextEncoder().encode(s);
-const u32be = (n: number) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
-const u32le = (n: number) => new Uint8Array([n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24]);
-
-/** A PNG chunk with its CRC. `declared` overrides the length field (a chunk claiming more than it has). */
-function pngChunk(type: string, data: Uint8Array, declared = data.length): Uint8Array {
-  const body = concat(ascii(type), data);
-  return concat(u32be(declared), body, u32be(crc32(body) >>> 0));
-}
-/** Insert chunks right after IHDR (signature 8 + IHDR 25 bytes). */
-const pngWith = (png: Uint8Array, ...chunks: Uint8Array[]) => concat(png.subarray(0, 33), ...chunks, png.subarray(33));
-
-/** A JPEG segment; `payload` excludes the marker and length. */
-const jpegSegment = (marker: number, payload: Uint8Array) => concat(new Uint8Array([0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 255]), payload);
-/** Insert segments right after SOI. */
-const jpegWith = (jpeg: Uint8Array, ...segments: Uint8Array[]) => concat(jpeg.subarray(0, 2), ...segments, jpeg.subarray(2));
+import { ascii, concat, jpegSegment, jpegWith, pngChunk, pngWith, u32be, u32le } from '../helpers/bytes.js';
 
 /** A WebP RIFF chunk (padded to even length), and a VP8X file with extra chunks before its first ANMF. */
 const webpChunk = (type: string, data: Uint8Array, declared = data.length) => concat(ascii(type), u32le(declared), data, data.length & 1 ? new Uint8Array(1) : new Uint8Array(0));

@@ -26,6 +26,7 @@ import { boxScratch, boxShrink } from './box';
 import { ensureLinearTables, expand, finish } from './convert';
 
 export { alloc, reset };
+export { SRGB_ENCODE_STEPS, srgbLinear, srgbColumns, srgbEncode, toSrgb } from './srgb';
 
 /** Filter in linear light instead of on gamma-encoded values. */
 export const FLAG_LINEAR: i32 = 1;

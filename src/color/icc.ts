@@ -1,0 +1,193 @@
+/**
+ * Embedded ICC profiles, read far enough to bring a file's pixels to sRGB, the colour space every
+ * variant is served in (as sharp does by default). A photo from a phone or a Mac often carries
+ * Display P3 or a "Generic RGB" profile: its values read as sRGB look flat or too dark.
+ *
+ * Covered: matrix/TRC RGB profiles (rXYZ/gXYZ/bXYZ with rTRC/gTRC/bTRC), which display, camera and
+ * phone profiles are, and grey TRC profiles. Everything else (LUT-based A2B profiles, CMYK, Lab or
+ * malformed profiles) leaves the pixels as they are, as a browser does with a profile it can't use:
+ * a colour management module for those would cost more than the whole FC artifact may weigh.
+ *
+ * The conversion is relative colorimetric, which is all a matrix/TRC profile defines and what
+ * libvips/lcms do for such profiles: source values -> linear light (the TRCs) -> PCS XYZ (D50,
+ * the profile's matrix) -> linear sRGB (the Bradford-adapted sRGB matrix) -> sRGB values, clipped.
+ */
+import type { ImageHeader } from '../header.js';
+import { convertToSrgb } from '../kernels/srgb.js';
+
+/** How to bring a source's 8-bit RGB to sRGB. Plain data, so it can cross to a worker. */
+export interface SrgbConversion {
+  /** Per channel (R, G, B): each 8-bit source value as linear light, 0..1. */
+  readonly linear: readonly [Float32Array, Float32Array, Float32Array];
+  /** Linear source RGB to linear sRGB, 3x3 row-major. */
+  readonly matrix: Float32Array;
+}
+
+/** PCS XYZ (D50) to linear sRGB: the inverse of sRGB's primaries Bradford-adapted to D50. */
+const XYZ_D50_TO_SRGB = [
+  3.1338561, -1.6168667, -0.4906146,
+  -0.9787684, 1.9161415, 0.033454,
+  0.0719453, -0.2289914, 1.4052427,
+];
+
+/** The profile's bytes joined from the file, inflated for PNG; undefined without a readable one. */
+export async function embeddedProfile(bytes: Uint8Array, header: ImageHeader): Promise<Uint8Array | undefined> {
+  const ranges = header.iccRanges;
+  if (!ranges || ranges.length === 0) return undefined;
+  if (header.format !== 'png') {
+    const out = new Uint8Array(ranges.reduce((n, [, len]) => n + len, 0));
+    let at = 0;
+    for (const [offset, len] of ranges) {
+      out.set(bytes.subarray(offset, offset + len), at);
+      at += len;
+    }
+    return out;
+  }
+  // iCCP: a 1-79 byte name, a zero byte, compression method 0 (zlib), then the compressed profile.
+  const [offset, len] = ranges[0];
+  const chunk = bytes.subarray(offset, offset + len);
+  const nul = chunk.indexOf(0);
+  if (nul < 1 || nul > 79 || chunk[nul + 1] !== 0) return undefined;
+  return inflate(chunk.subarray(nul + 2));
+}
+
+/** zlib data inflated with the runtime's own DecompressionStream (Node 18+, browsers, workerd). */
+async function inflate(data: Uint8Array): Promise<Uint8Array | undefined> {
+  try {
+    const stream = new Blob([data.slice()]).stream().pipeThrough(new DecompressionStream('deflate'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The conversion a file's embedded profile asks for; undefined when there is none, when it is sRGB
+ * already (no value would move by more than rounding), or when it is a kind this module can't use.
+ */
+export async function srgbConversion(bytes: Uint8Array, header: ImageHeader): Promise<SrgbConversion | undefined> {
+  if (header.iccBytes === 0) return undefined;
+  const profile = await embeddedProfile(bytes, header);
+  return profile && conversionFor(profile);
+}
+
+/** The conversion for a profile (see `srgbConversion`). */
+export async function conversionFor(profile: Uint8Array): Promise<SrgbConversion | undefined> {
+  const p = readProfile(profile);
+  if (!p) return undefined;
+  // A grey profile's linear value is the luminance of a neutral: relative colorimetric takes the
+  // profile's white to sRGB's, so the neutral stays neutral, the same linear value in all three.
+  const matrix = new Float32Array(p.toXyz ? multiply(XYZ_D50_TO_SRGB, p.toXyz) : [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  if (!matrix.every(Number.isFinite)) return undefined;
+  const conversion: SrgbConversion = { linear: p.curves, matrix };
+  return (await worthApplying(conversion)) ? conversion : undefined;
+}
+
+/** 3x3 row-major a x b. */
+function multiply(a: readonly number[], b: readonly number[]): number[] {
+  return Array.from({ length: 9 }, (_, i) => {
+    const r = Math.floor(i / 3), c = i % 3;
+    return a[r * 3] * b[c] + a[r * 3 + 1] * b[3 + c] + a[r * 3 + 2] * b[6 + c];
+  });
+}
+
+interface Profile {
+  /** Linear source RGB to PCS XYZ, 3x3 row-major (the columns are the primaries); absent for grey. */
+  readonly toXyz?: readonly number[];
+  readonly curves: [Float32Array, Float32Array, Float32Array];
+}
+
+const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
+const u32 = (b: Uint8Array, o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+const s15f16 = (b: Uint8Array, o: number) => (u32(b, o) | 0) / 65536;
+const sig = (b: Uint8Array, o: number) => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
+
+/** ICC.1 header and tag table; undefined for anything but a well-formed matrix/TRC RGB or grey TRC profile. */
+function readProfile(b: Uint8Array): Profile | undefined {
+  if (b.length < 132 || sig(b, 36) !== 'acsp' || u32(b, 0) > b.length) return undefined;
+  const space = sig(b, 16);
+  if (sig(b, 20) !== 'XYZ ' || (space !== 'RGB ' && space !== 'GRAY')) return undefined;
+  const count = u32(b, 128);
+  if (count > 1000 || 132 + count * 12 > b.length) return undefined;
+  const tags = new Map<string, Uint8Array>();
+  for (let i = 0; i < count; i++) {
+    const e = 132 + i * 12;
+    const offset = u32(b, e + 4), size = u32(b, e + 8);
+    if (offset + size > b.length || size < 8) return undefined;
+    tags.set(sig(b, e), b.subarray(offset, offset + size));
+  }
+  if (space === 'GRAY') {
+    const k = curve(tags.get('kTRC'));
+    return k && { curves: [k, k, k] };
+  }
+  const cols = ['rXYZ', 'gXYZ', 'bXYZ'].map((t) => xyz(tags.get(t)));
+  const curves = ['rTRC', 'gTRC', 'bTRC'].map((t) => curve(tags.get(t)));
+  if (cols.some((c) => !c) || curves.some((c) => !c)) return undefined;
+  const toXyz = [0, 1, 2].flatMap((row) => cols.map((col) => col![row]));
+  return { toXyz, curves: curves as [Float32Array, Float32Array, Float32Array] };
+}
+
+/** An XYZType tag: three s15Fixed16 numbers after the type signature and 4 reserved bytes. */
+function xyz(t: Uint8Array | undefined): number[] | undefined {
+  if (!t || t.length < 20 || sig(t, 0) !== 'XYZ ') return undefined;
+  return [s15f16(t, 8), s15f16(t, 12), s15f16(t, 16)];
+}
+
+/** A curveType or parametricCurveType tag, sampled at the 256 8-bit values. */
+function curve(t: Uint8Array | undefined): Float32Array | undefined {
+  if (!t || t.length < 12) return undefined;
+  const out = new Float32Array(256);
+  const type = sig(t, 0);
+  if (type === 'curv') {
+    const n = u32(t, 8);
+    if (t.length < 12 + n * 2) return undefined;
+    if (n === 0) return out.map((_, i) => i / 255);
+    if (n === 1) {
+      const gamma = u16(t, 12) / 256;
+      return out.map((_, i) => (i / 255) ** gamma);
+    }
+    // A table over 0..1: interpolate linearly between its entries.
+    for (let i = 0; i < 256; i++) {
+      const x = (i / 255) * (n - 1);
+      const j = Math.min(n - 2, Math.floor(x));
+      const f = x - j;
+      out[i] = (u16(t, 12 + j * 2) * (1 - f) + u16(t, 14 + j * 2) * f) / 65535;
+    }
+    return out;
+  }
+  if (type === 'para') {
+    const fn = u16(t, 8);
+    const params = [4, 12, 16, 20, 28][fn];
+    if (params === undefined || t.length < 12 + params) return undefined;
+    const [g, a = 1, b = 0, c = 0, d = 0, e = 0, f = 0] = Array.from({ length: params / 4 }, (_, k) => s15f16(t, 12 + k * 4));
+    // ICC.1:2010 table 68; function types 1 and 2 switch at -b/a, 3 and 4 at d.
+    const at = (x: number): number => {
+      switch (fn) {
+        case 0: return x ** g;
+        case 1: return x >= -b / a ? (a * x + b) ** g : 0;
+        case 2: return x >= -b / a ? (a * x + b) ** g + c : c;
+        case 3: return x >= d ? (a * x + b) ** g : c * x;
+        default: return x >= d ? (a * x + b) ** g + e : c * x + f;
+      }
+    };
+    for (let i = 0; i < 256; i++) out[i] = at(i / 255);
+    return out.every(Number.isFinite) ? out.map((v) => Math.min(1, Math.max(0, v))) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the conversion moves any value by more than one level. An sRGB profile (whichever vendor
+ * wrote it, tabulated or parametric) moves values by rounding at most, and is then not applied:
+ * the pixels stay exactly as decoded, and the image costs no extra pass. Probed on every grey, every
+ * level of each primary, and a ramp of mixed colours.
+ */
+async function worthApplying(c: SrgbConversion): Promise<boolean> {
+  const probe = new Uint8Array(256 * 5 * 4);
+  for (let v = 0; v < 256; v++) {
+    probe.set([v, v, v, 255, v, 0, 0, 255, 0, v, 0, 255, 0, 0, v, 255, v, 255 - v, 128, 255], v * 20);
+  }
+  const converted = probe.slice();
+  await convertToSrgb(converted, c);
+  return converted.some((v, i) => Math.abs(v - probe[i]) > 1);
+}

@@ -1,0 +1,62 @@
+/**
+ * The one instance of imgpipe's kernels module (`wasm/kernels/`) that every resize and colour
+ * conversion runs on (OwnedInstance). Its linear memory only grows, so an instance that grew past
+ * KERNEL_RECYCLE_BYTES is let go of once idle or before a much smaller job (`Retention`): a warm
+ * Function Compute instance that once resized a huge image doesn't keep that memory for the rest
+ * of its life.
+ */
+import { ImgpipeError, describeValue } from '../errors.js';
+import { OwnedInstance, RECYCLE_BYTES } from '../codecs/instance.js';
+
+/**
+ * Default memory above which the kernel instance is discarded after a call (see the module comment).
+ * The same threshold as the codecs': at 256 MB a 24-megapixel photo left ~100 MB held for the rest of
+ * a warm instance's life (bench/soak.ts); one number keeps every WASM instance to the same rule.
+ */
+export const KERNEL_RECYCLE_BYTES = RECYCLE_BYTES;
+let recycleBytes = KERNEL_RECYCLE_BYTES;
+
+/**
+ * Change the recycle threshold, e.g. lower it on a small Function Compute instance. Takes effect
+ * from the next call.
+ */
+export function setKernelRecycleBytes(bytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < 1) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer number of bytes for the kernel recycle threshold but received ${describeValue(bytes)}`);
+  }
+  recycleBytes = bytes;
+}
+
+/** What the kernel module exports (wasm/kernels/assembly/index.ts). */
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  readonly FLAG_LINEAR: WebAssembly.Global;
+  alloc(bytes: number): number;
+  reset(): void;
+  readonly BAND_ROWS: WebAssembly.Global;
+  canStream(sw: number, sh: number, dw: number, dh: number, flags: number): number;
+  begin(src: number, sw: number, sh: number, dw: number, dh: number, flags: number): void;
+  step(rows: number): number;
+  input(): number;
+  window(y0: number, y1: number): number;
+  feed(rows: number): number;
+  result(): number;
+  readonly SRGB_ENCODE_STEPS: WebAssembly.Global;
+  srgbLinear(): number;
+  srgbColumns(): number;
+  srgbEncode(): number;
+  toSrgb(ptr: number, pixels: number): void;
+}
+
+export const kernel = new OwnedInstance<KernelExports>('kernels', () => recycleBytes);
+
+/** Diagnostics for warm-instance memory: the live instance's memory and how many were created. */
+export function kernelStats(): Readonly<{ memoryBytes: number; instancesCreated: number }> {
+  return kernel.stats();
+}
+
+/** Compile (or find compiled) the kernel module, so that the synchronous calls (`resizeRows`) can run. */
+export function loadKernel(): Promise<void> {
+  return kernel.load();
+}
+
