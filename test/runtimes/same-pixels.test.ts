@@ -11,8 +11,9 @@ import { runRecipe, transform } from '../../wasm/node.js';
 import { IMAGES, image } from '../helpers/fixtures.js';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, PHOTO, serveStatic, sha256, startWorker, type ManifestEntry, type StaticServer } from './harness.js';
 
-// A large photo, an EXIF-rotated JPEG, a PNG with alpha and a lossy WebP.
-const FIXTURES = [PHOTO, 'Landscape_6.jpg', 'bggn4a16.png', '4.webp'];
+// A large photo, an EXIF-rotated JPEG with Apple's Generic RGB profile, a PNG with alpha, a lossy
+// WebP, and a Display P3 PNG (its compressed profile inflated by each runtime's DecompressionStream).
+const FIXTURES = [PHOTO, 'Landscape_6.jpg', 'bggn4a16.png', '4.webp', 'p3.png'];
 const PROCESS = [
   'image/resize,w_300/format,webp',
   'image/resize,m_fill,w_64,h_64/format,png',
