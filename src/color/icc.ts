@@ -51,11 +51,34 @@ export async function embeddedProfile(bytes: Uint8Array, header: ImageHeader): P
   return inflate(chunk.subarray(nul + 2));
 }
 
-/** zlib data inflated with the runtime's own DecompressionStream (Node 18+, browsers, workerd). */
-async function inflate(data: Uint8Array): Promise<Uint8Array | undefined> {
+/**
+ * Most bytes an inflated profile may have. The largest real profiles (printer CMYK) are a few MB;
+ * a PNG's iCCP is compressed, and a few hundred KB of zeros inflate to hundreds of MB.
+ */
+export const MAX_INFLATED_PROFILE_BYTES = 16 * 1024 * 1024;
+
+/** zlib data inflated with the runtime's own DecompressionStream (Node 18+, browsers, workerd), up to `max` bytes. */
+async function inflate(data: Uint8Array, max = MAX_INFLATED_PROFILE_BYTES): Promise<Uint8Array | undefined> {
   try {
-    const stream = new Blob([data.slice()]).stream().pipeThrough(new DecompressionStream('deflate'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    const reader = new Blob([data.slice()]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      total += r.value.byteLength;
+      if (total > max) {
+        // A decompression bomb: stop reading, ignore the profile.
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      parts.push(r.value);
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.byteLength;
+    }
+    return out;
   } catch {
     return undefined;
   }

@@ -7,7 +7,7 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { conversionFor, srgbConversion, type SrgbConversion } from '../../src/color/icc.js';
+import { MAX_INFLATED_PROFILE_BYTES, conversionFor, srgbConversion, type SrgbConversion } from '../../src/color/icc.js';
 import { decodeResized } from '../../src/decode.js';
 import { decode, readHeader, resize } from '../../wasm/node.js';
 import { image } from '../helpers/fixtures.js';
@@ -135,5 +135,17 @@ describe('profiles that cannot be used leave the pixels alone', () => {
     expect(Buffer.from((await decode(broken)).data).equals(Buffer.from((await decode(png)).data))).toBe(true);
     // Data that doesn't even inflate: no conversion either (the PNG decoder itself refuses that file).
     expect(await conversionOf(pngWith(png, pngChunk('iCCP', concat(ascii('Display P3\0\0'), ascii('not a zlib stream')))))).toBeUndefined();
+  });
+
+  it('an iCCP that inflates past MAX_INFLATED_PROFILE_BYTES (a decompression bomb) is ignored, not inflated', async () => {
+    // A real Display P3 profile followed by zeros: about 64 KB of deflate inflating to four times
+    // the cap. Read whole, it would give the P3 conversion (its header's size field is all that counts).
+    const p3 = await profileOf(image('p3.png'));
+    const inflated = concat(p3, new Uint8Array(4 * MAX_INFLATED_PROFILE_BYTES));
+    expect(await conversionFor(inflated)).toBeDefined();
+    const bomb = deflateSync(inflated, { level: 9 });
+    expect(bomb.length).toBeLessThan(100_000);
+    const file = pngWith(image('with-alpha.png'), pngChunk('iCCP', concat(ascii('bomb\0\0'), bomb)));
+    expect(await conversionOf(file)).toBeUndefined();
   });
 });
