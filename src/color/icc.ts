@@ -31,7 +31,7 @@ const XYZ_D50_TO_SRGB = [
 ];
 
 /** The profile's bytes joined from the file, inflated for PNG; undefined without a readable one. */
-export async function embeddedProfile(bytes: Uint8Array, header: ImageHeader): Promise<Uint8Array | undefined> {
+async function embeddedProfile(bytes: Uint8Array, header: ImageHeader): Promise<Uint8Array | undefined> {
   const ranges = header.iccRanges;
   if (!ranges || ranges.length === 0) return undefined;
   if (header.format !== 'png') {
@@ -94,8 +94,29 @@ export async function srgbConversion(bytes: Uint8Array, header: ImageHeader): Pr
   return profile && conversionFor(profile);
 }
 
+/**
+ * Conversions of the profiles seen last, by their bytes. A phone's or a camera's uploads all carry
+ * the same profile, and a decode shared with a worker or falling back to two steps asks twice: the
+ * profile is read and probed (a pass through the kernel) once. Large profiles (printer CMYK, which
+ * are never applied anyway) are not kept.
+ */
+const recent = new Map<string, SrgbConversion | undefined>();
+const RECENT_PROFILES = 8;
+const MAX_KEPT_PROFILE_BYTES = 64 * 1024;
+
 /** The conversion for a profile (see `srgbConversion`). */
 export async function conversionFor(profile: Uint8Array): Promise<SrgbConversion | undefined> {
+  if (profile.length > MAX_KEPT_PROFILE_BYTES) return readConversion(profile);
+  let key = '';
+  for (let i = 0; i < profile.length; i += 8192) key += String.fromCharCode(...profile.subarray(i, i + 8192));
+  if (recent.has(key)) return recent.get(key);
+  const conversion = await readConversion(profile);
+  if (recent.size >= RECENT_PROFILES) recent.delete(recent.keys().next().value!);
+  recent.set(key, conversion);
+  return conversion;
+}
+
+async function readConversion(profile: Uint8Array): Promise<SrgbConversion | undefined> {
   const p = readProfile(profile);
   if (!p) return undefined;
   // A grey profile's linear value is the luminance of a neutral: relative colorimetric takes the

@@ -62,6 +62,14 @@ describe('which profiles are applied', () => {
     for (const table of c.linear) expect(table[64]).toBeCloseTo((64 / 255) ** 2.2, 3);
   });
 
+  it('reads and probes a profile once: the same bytes give the same conversion', async () => {
+    const profile = await profileOf(image('Landscape_2.jpg'));
+    const first = await conversionFor(profile);
+    expect(first).toBeDefined();
+    expect(await conversionFor(profile.slice())).toBe(first);
+    expect(await conversionOf(image('Landscape_3.jpg'))).toBe(first);
+  });
+
   it('none for a CMYK profile (a LUT-based one this module does not apply)', async () => {
     expect(readHeader(image('Channel_digital_image_CMYK_color.jpg')).iccBytes).toBe(557_168);
     expect(await conversionOf(image('Channel_digital_image_CMYK_color.jpg'))).toBeUndefined();
