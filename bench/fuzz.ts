@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 
 export type CaseMode = 'decode' | 'recipe';
 

@@ -1,5 +1,5 @@
 /**
- * Benchmark inputs. The standard photo is a shared fixture; the 5640x3172 photo comes from Debian's
+ * Benchmark inputs. The standard photo is a fixture (test/fixtures/); the 5640x3172 photo comes from Debian's
  * `mate-backgrounds` package and is fetched with apt into `bench/.cache/` the first time it is needed
  * (46 MB package, never committed).
  */
@@ -12,7 +12,7 @@ import type { InputId } from './workloads.js';
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = resolve(BENCH_DIR, '..');
 export const CACHE_DIR = join(BENCH_DIR, '.cache');
-export const FIXTURES_DIR = resolve(ROOT_DIR, '../shared/fixtures');
+export const FIXTURES_DIR = resolve(ROOT_DIR, 'test/fixtures');
 
 const ELEPHANTS_IN_PACKAGE = 'usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg';
 const PACKAGE_DIR = join(CACHE_DIR, 'mate-backgrounds');

@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { DEFAULT_RECIPE, processUpload } from '../wasm/node.js';
 import { escapeXml } from './svg.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/images/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../test/fixtures/images/', import.meta.url));
 /** Every codec and path: baseline/progressive/grey/CMYK JPEG, PNG with alpha and 16-bit, WebP lossy/lossless/animated, GIF. */
 const MIXED = [
   '320x240.jpg', 'with-alpha.png', '5_webp_a.webp', 'concert.jpg', 'animated-loop-3.gif', 'Landscape_3.jpg', 'grey-8bit-alpha.png',

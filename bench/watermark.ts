@@ -17,7 +17,7 @@ import { defaultFontBytes } from '../src/text/font.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 30;
-const photo = fileURLToPath(new URL('../../shared/fixtures/images/2569067123_aca715a2ee_o.jpg', import.meta.url));
+const photo = fileURLToPath(new URL('../test/fixtures/images/2569067123_aca715a2ee_o.jpg', import.meta.url));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -11,7 +11,7 @@ import type { LogRecord } from '../../adapters/fc/log.js';
 import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
 import { isImgpipeError } from '../../src/errors.js';
 
-const FIXTURES = join(__dirname, '../../../shared/fixtures');
+const FIXTURES = join(__dirname, '../fixtures');
 const credential = { accessKeyId: 'LTAIhandlertest01', accessKeySecret: 'handler-secret-do-not-log' };
 const context = { requestId: 'req-test', region: 'cn-hangzhou', credentials: { ...credential } };
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const PROJECT = join(__dirname, '../..');
-const FIXTURES = join(PROJECT, '../shared/fixtures');
+const FIXTURES = join(PROJECT, 'test/fixtures');
 
 /** Run `serveCommand(args)` in its own Node process (through tsx), as the CLI would. */
 function serve(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {

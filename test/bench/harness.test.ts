@@ -206,7 +206,7 @@ describe('workloads', () => {
 });
 
 describe('child processes', () => {
-  const input = fileURLToPath(new URL('../../../shared/fixtures/images/320x240.jpg', import.meta.url));
+  const input = fileURLToPath(new URL('../fixtures/images/320x240.jpg', import.meta.url));
 
   it('run the bundled child under plain node: imgpipe from the built package makes the six variants', async () => {
     const [recipe] = workloads({ watermark: false });

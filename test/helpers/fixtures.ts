@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The shared fixtures live beside the project, never copied into it. */
-export const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+/** The fixtures live in the repository (test/fixtures/, sources and licences in its README). */
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const IMAGES = `${FIXTURES}images/`;
 export const BAD = `${FIXTURES}bad/`;
 export const FONTS = `${FIXTURES}fonts/`;

@@ -13,7 +13,7 @@ import { SIGNATURE_PARAM, signProcess } from '../../adapters/http/sign.js';
 import { createFsStorage } from '../../adapters/storage.js';
 import { fcTriggerListener, listen, originListener } from './servers.js';
 
-const IMAGES = new URL('../../../shared/fixtures/images/', import.meta.url);
+const IMAGES = new URL('../fixtures/images/', import.meta.url);
 const SECRET = 'test-secret';
 const servers: Server[] = [];
 const originLog: string[] = [];

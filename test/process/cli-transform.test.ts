@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { transformCommand } from '../../adapters/cli/transform.js';
 
-const input = fileURLToPath(new URL('../../../shared/fixtures/images/320x240.jpg', import.meta.url));
+const input = fileURLToPath(new URL('../fixtures/images/320x240.jpg', import.meta.url));
 let dir: string;
 let stderr: string[];
 

@@ -10,7 +10,7 @@ import { ImgpipeError } from '../../src/errors.js';
 import { encodeBase64Url } from '../../src/process/params.js';
 import { createStyleTable } from '../../src/process/styles.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url);
+const FIXTURES = new URL('../fixtures/', import.meta.url);
 const fixture = (p: string) => new Uint8Array(readFileSync(new URL(p, FIXTURES)));
 
 /** A 200x100 PNG with a gradient and a distinct quadrant pattern, so geometry errors show. */
