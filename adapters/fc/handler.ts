@@ -35,7 +35,8 @@ import { createOssStorageFactory } from '../oss/storage.js';
 import { checkObjectKey, objectKeyProblem, type ObjectInfo, type Storage, type StorageFactory } from '../storage.js';
 import { readHttpTriggerEvent, type FcContext, type FcHttpResponse } from './context.js';
 import { createLogger, jsonLineSink, type Logger, type LogSink } from './log.js';
-import { checkNoSelfTrigger, hasOutputMarker, isOutputKey, META_SOURCE_ETAG, META_SOURCE_KEY, META_STATUS } from './loop.js';
+import { checkNoSelfTrigger, hasOutputMarker, isOutputKey, META_RECIPE, META_SOURCE_ETAG, META_SOURCE_KEY, META_STATUS } from './loop.js';
+import { recipeHash } from './recipe-hash.js';
 import { encodeManifest, errorManifest, manifestKey, okManifest, type ManifestSource } from './manifest.js';
 
 export interface UploadHandlerOptions {
@@ -136,6 +137,7 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 /** Build the handler. Throws INVALID_ARGUMENT for a configuration that would loop or a bad recipe. */
 export function createUploadHandler(options: UploadHandlerOptions = {}): UploadHandler {
   const recipe = validateRecipe(options.recipe ?? DEFAULT_RECIPE);
+  const recipeId = recipeHash(recipe);
   const manifestTemplate = options.manifestKey ?? 'meta/{name}.json';
   const sourcePrefix = options.sourcePrefix ?? '';
   const outputTemplates = [...recipe.outputs.map((o) => o.key), manifestTemplate];
@@ -162,13 +164,17 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
   const expectedOutputs = (key: string): string[] =>
     recipe.sizes.flatMap((size) => recipe.outputs.map((out) => outputKey(out.key, key, size.name, out.format)));
 
-  /** Already done for this source ETag? One HEAD for the manifest, then one per output. */
+  /**
+   * Already done for this source ETag by this recipe? One HEAD for the manifest, then one per output.
+   * A set made by another recipe (or before outputs carried the recipe hash) is done again.
+   */
   async function alreadyDone(target: Storage, key: string, etag: string): Promise<boolean> {
+    const current = (meta: Readonly<Record<string, string>>) => meta[META_SOURCE_ETAG] === etag && meta[META_RECIPE] === recipeId;
     const manifest = await target.head(manifestKey(manifestTemplate, key));
-    if (!manifest || manifest.meta[META_SOURCE_ETAG] !== etag) return false;
+    if (!manifest || !current(manifest.meta)) return false;
     if (manifest.meta[META_STATUS] === 'failed') return true;
     const heads = await Promise.all(expectedOutputs(key).map((k) => target.head(k)));
-    return heads.every((h) => h !== undefined && h.meta[META_SOURCE_ETAG] === etag);
+    return heads.every((h) => h !== undefined && current(h.meta));
   }
 
   /**
@@ -223,7 +229,7 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
 
     let etag = info.etag;
     let bytes = info.size;
-    const marker = () => ({ [META_SOURCE_KEY]: encodeURIComponent(key), [META_SOURCE_ETAG]: etag });
+    const marker = () => ({ [META_SOURCE_KEY]: encodeURIComponent(key), [META_SOURCE_ETAG]: etag, [META_RECIPE]: recipeId });
     let result: RecipeResult;
     try {
       // Refused from the HEAD, so an oversized upload is never downloaded into the instance's memory.

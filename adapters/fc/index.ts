@@ -1,6 +1,7 @@
 /** Function Compute 3.0: the upload handler and what it is made of. */
 export { createUploadHandler, type UploadHandler, type UploadHandlerOptions, type HandlerResult, type EventOutcome, type OutcomeStatus, type SkipReason } from './handler.js';
 export { manifestKey, type Manifest, type OkManifest, type ErrorManifest, type ManifestSource } from './manifest.js';
-export { META_SOURCE_KEY, META_SOURCE_ETAG, META_STATUS, checkNoSelfTrigger, staticPrefix } from './loop.js';
+export { META_SOURCE_KEY, META_SOURCE_ETAG, META_STATUS, META_RECIPE, checkNoSelfTrigger, staticPrefix } from './loop.js';
+export { recipeHash } from './recipe-hash.js';
 export { jsonLineSink, type LogRecord, type LogSink, type LogLevel } from './log.js';
 export { readHttpTriggerEvent, type FcContext, type FcCredentials, type FcEventHandler, type FcHttpResponse } from './context.js';

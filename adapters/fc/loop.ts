@@ -14,6 +14,8 @@ import { ImgpipeError, describeValue } from '../../src/errors.js';
 export const META_SOURCE_KEY = 'imgpipe-source-key';
 export const META_SOURCE_ETAG = 'imgpipe-source-etag';
 export const META_STATUS = 'imgpipe-status';
+/** Hash of the recipe that made the output (see `recipeHash`). */
+export const META_RECIPE = 'imgpipe-recipe';
 
 /** The fixed part of a key template, before its first placeholder. */
 export function staticPrefix(template: string): string {

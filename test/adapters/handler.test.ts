@@ -10,6 +10,8 @@ import { createUploadHandler, type HandlerResult, type UploadHandler } from '../
 import type { LogRecord } from '../../adapters/fc/log.js';
 import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
 import { isImgpipeError } from '../../src/errors.js';
+import { recipeHash } from '../../adapters/fc/recipe-hash.js';
+import { DEFAULT_RECIPE } from '../../src/recipe.js';
 
 const FIXTURES = join(__dirname, '../fixtures');
 const credential = { accessKeyId: 'LTAIhandlertest01', accessKeySecret: 'handler-secret-do-not-log' };
@@ -101,6 +103,7 @@ describe('upload handler end to end (ali-oss → local OSS → trigger → handl
         expect(headers['content-type']).toBe(mime);
         expect(headers['cache-control']).toBe('public, max-age=31536000, immutable');
         expect(headers['x-oss-meta-imgpipe-source-etag']).toBe(etag);
+        expect(headers['x-oss-meta-imgpipe-recipe']).toBe(recipeHash(DEFAULT_RECIPE));
         expect(decodeURIComponent(headers['x-oss-meta-imgpipe-source-key'])).toBe(key);
         const meta = await sharp(got.content).metadata();
         expect(meta.format).toBe(format);
@@ -128,6 +131,22 @@ describe('upload handler end to end (ali-oss → local OSS → trigger → handl
     expect(r.outcomes).toEqual([{ eventId: `R-${info.etag}/${key}`, bucket: 'photos', key, status: 'skipped', reason: 'already-processed' }]);
     expect(server.stats.PutObject).toBe(puts);
     expect((server.stats.HeadObject ?? 0) - heads).toBe(7);
+  });
+
+  it('re-processes a set made by another recipe, and says which recipe made each output', async () => {
+    const info = (await server.storage('photos').head(key))!;
+    const recipe = { ...DEFAULT_RECIPE, outputs: [DEFAULT_RECIPE.outputs[0]] };
+    expect(recipeHash(recipe)).not.toBe(recipeHash(DEFAULT_RECIPE));
+    // Key order and omitted-vs-undefined fields do not change the hash; the values do.
+    expect(recipeHash({ outputs: DEFAULT_RECIPE.outputs, sizes: DEFAULT_RECIPE.sizes, watermark: DEFAULT_RECIPE.watermark, cacheControl: DEFAULT_RECIPE.cacheControl, linear: undefined })).toBe(recipeHash(DEFAULT_RECIPE));
+    const other = createUploadHandler({ sourceBucket: 'photos', targetBucket: 'photos-out', sourcePrefix: 'uploads/', recipe, env: { IMGPIPE_OSS_ENDPOINT: server.endpoint }, log: () => undefined });
+    const r = await other.handler(ossEvent('photos', key, info.etag, info.size), context);
+    expect(r.outcomes[0]).toMatchObject({ status: 'processed', variants: 3 });
+    expect((await server.storage('photos-out').head(`meta/${name}.json`))!.meta['imgpipe-recipe']).toBe(recipeHash(recipe));
+    // Back to the default recipe: its set is stale now, so the replay is processed, not skipped.
+    const back = await upload.handler(ossEvent('photos', key, info.etag, info.size), context);
+    expect(back.outcomes[0]).toMatchObject({ status: 'processed', variants: 6 });
+    expect((await server.storage('photos-out').head(`resized/thumb/${name}.jpg`))!.meta['imgpipe-recipe']).toBe(recipeHash(DEFAULT_RECIPE));
   });
 
   it('re-processes the same key when its ETag changes', async () => {
