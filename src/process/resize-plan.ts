@@ -14,6 +14,13 @@ export interface ResizePlan {
 
 const atLeast1 = (v: number) => Math.max(1, Math.round(v));
 
+/**
+ * `num / den` rounded half up, in integers (sizes times sizes stay far below 2^53), so a side derived
+ * from the exact ratio never picks up the float error of a scale factor computed first: 2400 * 800 / 3640
+ * is 527.47, so `w_800` on 3640x2400 is 800x527, never 799x527.
+ */
+const ratio = (num: number, den: number) => Math.max(1, Math.floor((2 * num + den) / (2 * den)));
+
 export function planResize(srcW: number, srcH: number, p: ParamsOf<'resize'>): ResizePlan {
   const hasBox = p.w !== undefined || p.h !== undefined || p.l !== undefined || p.s !== undefined;
   if (!hasBox) {
@@ -34,27 +41,33 @@ export function planResize(srcW: number, srcH: number, p: ParamsOf<'resize'>): R
     if (bw !== undefined) bw = atLeast1(bw * f);
     if (bh !== undefined) bh = atLeast1(bh * f);
   }
-  // One side only: the other follows the aspect ratio, and every mode gives the same result.
-  if (bw === undefined) bw = atLeast1((srcW * bh!) / srcH);
-  if (bh === undefined) bh = atLeast1((srcH * bw) / srcW);
-
+  // One side only: that side is exactly what was asked, the other follows the exact aspect ratio, and
+  // every mode gives the same result (there is no box to crop or pad to).
+  if (bw === undefined || bh === undefined) {
+    const scale = bw !== undefined ? { width: bw, height: ratio(srcH * bw, srcW) } : { width: ratio(srcW * bh!, srcH), height: bh! };
+    return finish(srcW, srcH, p.limit, { scale });
+  }
+  const [boxW, boxH] = [bw, bh];
   const fit = (cover: boolean) => {
-    const f = cover ? Math.max(bw! / srcW, bh! / srcH) : Math.min(bw! / srcW, bh! / srcH);
-    // The constrained side lands exactly on the box; the other is rounded.
-    const width = (bw! / srcW === f) ? bw! : atLeast1(srcW * f);
-    const height = (bh! / srcH === f) ? bh! : atLeast1(srcH * f);
-    return { width, height };
+    // Which side constrains, compared exactly (boxW/srcW against boxH/srcH, cross-multiplied): that side
+    // lands on the box, the other is rounded from the exact ratio.
+    const widthBinds = cover ? boxW * srcH >= boxH * srcW : boxW * srcH <= boxH * srcW;
+    return widthBinds ? { width: boxW, height: ratio(srcH * boxW, srcW) } : { width: ratio(srcW * boxH, srcH), height: boxH };
   };
   let plan: ResizePlan;
   switch (p.m) {
     case 'lfit': plan = { scale: fit(false) }; break;
     case 'mfit': plan = { scale: fit(true) }; break;
-    case 'fill': plan = { scale: fit(true), canvas: { width: bw, height: bh, mode: 'crop' } }; break;
-    case 'pad': plan = { scale: fit(false), canvas: { width: bw, height: bh, mode: 'pad' } }; break;
-    case 'fixed': plan = { scale: { width: bw, height: bh } }; break;
+    case 'fill': plan = { scale: fit(true), canvas: { width: boxW, height: boxH, mode: 'crop' } }; break;
+    case 'pad': plan = { scale: fit(false), canvas: { width: boxW, height: boxH, mode: 'pad' } }; break;
+    case 'fixed': plan = { scale: { width: boxW, height: boxH } }; break;
   }
+  return finish(srcW, srcH, p.limit, plan);
+}
+
+function finish(srcW: number, srcH: number, limit: boolean, plan: ResizePlan): ResizePlan {
   // limit_1 (default): an upscale request returns the image at its original resolution.
-  if (p.limit && plan.scale && (plan.scale.width > srcW || plan.scale.height > srcH)) return {};
+  if (limit && plan.scale && (plan.scale.width > srcW || plan.scale.height > srcH)) return {};
   if (plan.scale && sameSize(srcW, srcH, plan.scale.width, plan.scale.height)) plan = { canvas: plan.canvas };
   if (plan.canvas && plan.canvas.width === (plan.scale?.width ?? srcW) && plan.canvas.height === (plan.scale?.height ?? srcH)) {
     plan = plan.scale ? { scale: plan.scale } : {};
