@@ -6,7 +6,8 @@
  *   export const handler = createFcHttpHandler({ source: storageSource(ossStorage) });
  */
 import { ImgpipeError } from '../../src/errors.js';
-import { createFetchHandler, type FetchHandler, type HandlerOptions } from './handler.js';
+import { createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
+import { parseHost } from './host.js';
 
 /** The HTTP-trigger event (events-and-runtime.md §7). */
 export interface FcHttpEvent {
@@ -34,8 +35,14 @@ export type FcHttpHandler = (event: Uint8Array | string | FcHttpEvent, context?:
 export function createFcHttpHandler(options: HandlerOptions | FetchHandler): FcHttpHandler {
   const handle = typeof options === 'function' ? options : createFetchHandler(options);
   return async (event) => {
-    const request = fcEventToRequest(parseEvent(event));
-    const response = await handle(request);
+    const parsed = parseEvent(event);
+    let response: Response;
+    try {
+      response = await handle(fcEventToRequest(parsed));
+    } catch (e) {
+      // A path or header that can't make a Request is the client's fault: 400, not a failed invocation.
+      response = errorResponse(e, crypto.randomUUID().replace(/-/g, '').toUpperCase(), {}, parseHost(parsed.headers?.host)?.host ?? 'localhost');
+    }
     const body = new Uint8Array(await response.arrayBuffer());
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => { headers[name] = value; });
@@ -58,11 +65,16 @@ function parseEvent(event: Uint8Array | string | FcHttpEvent): FcHttpEvent {
   return parsed as FcHttpEvent;
 }
 
-/** Rebuild the Request the trigger received. `rawPath` is still percent-encoded, as on the wire. */
+/**
+ * Rebuild the Request the trigger received. `rawPath` is still percent-encoded, as on the wire. The
+ * URL's authority is fixed: the Host header (or the trigger's domain name) travels as a header and is
+ * checked where it is used (host.ts), so a malformed one is a 400 rather than a throw here.
+ */
 export function fcEventToRequest(event: FcHttpEvent): Request {
   const headers = new Headers(event.headers ?? {});
-  const host = headers.get('host') ?? event.requestContext?.domainName ?? 'localhost';
-  const url = new URL(`https://${host}${event.rawPath.startsWith('/') ? '' : '/'}${event.rawPath}`);
+  const domainName = event.requestContext?.domainName;
+  if (!headers.has('host') && domainName !== undefined) headers.set('host', domainName);
+  const url = new URL(`https://localhost${event.rawPath.startsWith('/') ? '' : '/'}${event.rawPath}`);
   for (const [k, v] of Object.entries(event.queryParameters ?? {})) url.searchParams.append(k, v);
   const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== '';

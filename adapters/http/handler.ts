@@ -21,6 +21,8 @@ import type { FontResolver } from '../../src/process/watermark-step.js';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
 import { SIGNATURE_PARAM, verifyProcess } from './sign.js';
 import type { ImageSource } from './source.js';
+import { checkObjectKey } from '../object-key.js';
+import { hostHeader, requestHost } from './host.js';
 
 export interface HandlerOptions {
   /** The one source every request reads from (when `buckets` is not given). */
@@ -100,6 +102,7 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         return new Response(null, { status: 405, headers: { ...cors, allow: 'GET, HEAD, OPTIONS' } });
       }
       const url = new URL(request.url);
+      const host = requestHost(request);
       let path = decodePath(url.pathname);
       let bucket: string | undefined;
       if (options.buckets) {
@@ -107,7 +110,7 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
           const cut = path.indexOf('/');
           [bucket, path] = cut < 0 ? [path, ''] : [path.slice(0, cut), path.slice(cut + 1)];
         } else {
-          bucket = url.hostname.split('.')[0];
+          bucket = host.hostname.split('.')[0];
         }
       }
       const source = bucket !== undefined ? (Object.prototype.hasOwnProperty.call(options.buckets, bucket) ? options.buckets![bucket] : undefined) : options.source;
@@ -123,6 +126,8 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         if (split.style !== undefined) process = `style/${split.style}`;
       }
       if (key.length === 0) throw oss('INVALID_ARGUMENT', 'InvalidArgument', 'Expected an object key in the path but received none');
+      // Every key that reaches a source passes the one key rule, whatever the source does with it.
+      checkObjectKey(key);
       if (process !== undefined && process.length > maxProcessLength) {
         throw oss('INVALID_ARGUMENT', 'InvalidArgument', `Expected a process string of at most ${maxProcessLength} characters but received ${process.length}`);
       }
@@ -164,7 +169,10 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         const out = await transform(object.bytes, ops, {
           limits: options.limits, outputLimits, signal: request.signal, fonts: options.fonts,
           // Image watermarks come from the same bucket, as on OSS, under the same byte limit.
-          loadObject: async (logoKey) => (await source.get(logoKey, { signal: request.signal, maxBytes })).bytes,
+          loadObject: async (logoKey) => {
+            checkObjectKey(logoKey);
+            return (await source.get(logoKey, { signal: request.signal, maxBytes })).bytes;
+          },
         });
         [body, contentType] = [out.bytes, out.contentType];
       } else {
@@ -173,7 +181,7 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
       const headers = { ...base, etag, 'content-type': contentType, 'content-length': String(body.byteLength) };
       return new Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
     } catch (e) {
-      return errorResponse(e, requestId, cors, options.hostId ?? new URL(request.url).host, request.method === 'HEAD');
+      return errorResponse(e, requestId, cors, options.hostId ?? hostHeader(request)?.host ?? new URL(request.url).host, request.method === 'HEAD');
     }
   };
 }

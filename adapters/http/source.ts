@@ -3,7 +3,8 @@
  * implementations here, any fetchable origin and the storage port of `adapters/storage.ts` (OSS via
  * ali-oss, the local OSS-compatible server, a directory). Runtime-neutral: fetch and Uint8Array only.
  */
-import { ImgpipeError, isImgpipeError } from '../../src/errors.js';
+import { ImgpipeError, describeValue, isImgpipeError } from '../../src/errors.js';
+import { checkObjectKey } from '../object-key.js';
 import type { Storage } from '../storage.js';
 
 export interface SourceObject {
@@ -35,17 +36,34 @@ export interface FetchSourceOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Read `<origin>/<key>` over HTTP(S). The origin is fixed here, so callers can't aim it elsewhere. */
+/**
+ * Read `<origin>/<key>` over HTTP(S). The origin is fixed here, so callers can't aim it elsewhere: the
+ * key must pass `checkObjectKey` (no leading '/' or '\\', no '.' or '..' segment, no control
+ * characters), each segment is percent-encoded (so '?', '#', '@', ':', '%' and '\\' stay in the path),
+ * and the resolved URL must keep the origin's scheme, host, port and path prefix or nothing is fetched.
+ * Without this a key '//169.254.169.254/latest/meta-data/' was a protocol-relative URL that carried
+ * the origin's headers (its auth token) to the cloud's metadata service.
+ */
 export function fetchSource(origin: string | URL, options: FetchSourceOptions = {}): ImageSource {
   const base = new URL(String(origin).endsWith('/') ? String(origin) : `${String(origin)}/`);
   const doFetch = options.fetch ?? fetch;
-  const urlOf = (key: string) => new URL(key.split('/').map(encodeURIComponent).join('/'), base);
+  const urlOf = (key: string) => {
+    checkObjectKey(key);
+    const url = new URL(key.split('/').map(encodeURIComponent).join('/'), base);
+    if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname) || url.search !== '' || url.hash !== '') {
+      // Unreachable after checkObjectKey and the encoding above; kept so a future change to either
+      // fails closed. The message does not name the origin (it may be private).
+      throw new ImgpipeError('INVALID_ARGUMENT', `Expected an object key that stays under the origin's path but received ${describeValue(key)}`, { details: { key } });
+    }
+    return url;
+  };
   const request = async (method: 'GET' | 'HEAD', key: string, signal?: AbortSignal) => {
+    const url = urlOf(key);
     try {
       // Redirects are not followed (the origin is fixed), but `redirect: 'error'` is refused outright
       // by workerd; 'manual' hands back the 3xx (an opaque status 0 in browsers), which `get`
       // reports as a storage error like any other non-2xx answer.
-      return await doFetch(urlOf(key), { method, headers: options.headers, signal, redirect: 'manual' });
+      return await doFetch(url, { method, headers: options.headers, signal, redirect: 'manual' });
     } catch (e) {
       if (signal?.aborted) throw new ImgpipeError('ABORTED', `Expected to read ${key} from the origin but the request was aborted`, { cause: e });
       throw new ImgpipeError('STORAGE_ERROR', `Expected the origin to answer for ${key} but the request failed: ${String((e as Error)?.message ?? e)}`, { cause: e });
