@@ -50,15 +50,16 @@ export const FORMATS: Readonly<Record<FormatId, FormatInfo>> = Object.freeze({
 
 /**
  * Formats we recognise but cannot read: named in the error so a user learns what they sent
- * instead of "unknown bytes".
+ * instead of "unknown bytes". `article` is how the name is said ("an SVG", spelled out; "a HEIC",
+ * said as a word), which no rule on the first letter gets right.
  */
-const KNOWN_UNSUPPORTED: readonly { name: string; magic: (b: Uint8Array) => boolean }[] = [
-  { name: 'TIFF', magic: (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a]) },
-  { name: 'BMP', magic: (b) => startsWith(b, ascii('BM')) && b.length > 14 },
-  { name: 'HEIC', magic: (b) => startsWith(b, ascii('ftyp'), 4) && /^(heic|heix|hevc|heim|heis|mif1)$/.test(String.fromCharCode(...b.subarray(8, 12))) },
-  { name: 'AVIF', magic: (b) => startsWith(b, ascii('ftyp'), 4) && /^avi[fs]$/.test(String.fromCharCode(...b.subarray(8, 12))) },
-  { name: 'SVG', magic: (b) => /^\s*(<\?xml|<svg)/i.test(String.fromCharCode(...b.subarray(0, 64))) },
-  { name: 'PDF', magic: (b) => startsWith(b, ascii('%PDF')) },
+const KNOWN_UNSUPPORTED: readonly { name: string; article: 'a' | 'an'; magic: (b: Uint8Array) => boolean }[] = [
+  { name: 'TIFF', article: 'a', magic: (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a]) },
+  { name: 'BMP', article: 'a', magic: (b) => startsWith(b, ascii('BM')) && b.length > 14 },
+  { name: 'HEIC', article: 'a', magic: (b) => startsWith(b, ascii('ftyp'), 4) && /^(heic|heix|hevc|heim|heis|mif1)$/.test(String.fromCharCode(...b.subarray(8, 12))) },
+  { name: 'AVIF', article: 'an', magic: (b) => startsWith(b, ascii('ftyp'), 4) && /^avi[fs]$/.test(String.fromCharCode(...b.subarray(8, 12))) },
+  { name: 'SVG', article: 'an', magic: (b) => /^\s*(<\?xml|<svg)/i.test(String.fromCharCode(...b.subarray(0, 64))) },
+  { name: 'PDF', article: 'a', magic: (b) => startsWith(b, ascii('%PDF')) },
 ];
 
 const READABLE = (Object.values(FORMATS) as FormatInfo[]).filter((f) => f.decode).map((f) => f.name).join(', ');
@@ -77,7 +78,7 @@ export function requireFormat(bytes: Uint8Array): FormatId {
     throw new ImgpipeError('UNSUPPORTED_FORMAT', `Expected an image in one of ${READABLE} but received 0 bytes`);
   }
   const known = KNOWN_UNSUPPORTED.find((k) => k.magic(bytes));
-  const what = known ? `a ${known.name} file` : `${bytes.length} bytes starting ${hexPrefix(bytes)}`;
+  const what = known ? `${known.article} ${known.name} file` : `${bytes.length} bytes starting ${hexPrefix(bytes)}`;
   throw new ImgpipeError('UNSUPPORTED_FORMAT', `Expected an image in one of ${READABLE} but received ${what}`, {
     details: { received: known?.name ?? 'unknown' },
   });
