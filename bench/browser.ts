@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { BENCH_DIR, INPUTS, ROOT_DIR } from './inputs.js';
 import { formatTable, summarize, type Summary } from './stats.js';
 
@@ -30,7 +31,7 @@ export interface BrowserBenchOptions {
   readonly watermark?: boolean;
   /** The photo (default the standard benchmark photo, 2725x2225). */
   readonly input?: string;
-  /** Chromium binary (default Debian's /usr/bin/chromium). */
+  /** Chromium binary (default: what scripts/chromium.mjs finds, CHROMIUM_PATH first). */
   readonly chromium?: string;
 }
 
@@ -66,8 +67,6 @@ export interface BrowserBenchResult {
   readonly date: string;
 }
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const NODE_ENTRY = 'dist/node.js';
 const BROWSER_ENTRY = 'dist/web.standalone.js';
 const RESULTS_DIR = join(BENCH_DIR, 'results');
@@ -170,7 +169,7 @@ async function pageServer(input: string, worker: string): Promise<{ url: string;
 
 async function chromiumSide(input: string, loop: { runs: number; warmup: number; watermark: boolean }, executablePath: string): Promise<LoopResult & { version: string }> {
   const server = await pageServer(input, workerSource(loop));
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
   try {
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);
@@ -198,7 +197,7 @@ export async function benchBrowser(options: BrowserBenchOptions = {}): Promise<B
   const input = options.input ?? INPUTS.photo.path;
   checkBuild();
   const node = nodeSide(input, loop);
-  const browser = await chromiumSide(input, loop, options.chromium ?? CHROMIUM_PATH);
+  const browser = await chromiumSide(input, loop, options.chromium ?? findChromium().path);
   const timing = (runtime: 'node' | 'chromium', version: string, entry: string, r: LoopResult): RuntimeTiming =>
     Object.freeze({ runtime, version, entry, samples: r.samples, summary: summarize(r.samples), initMs: r.initMs, variants: r.variants });
   const nodeTiming = timing('node', process.version, NODE_ENTRY, node);

@@ -7,17 +7,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { BAD, IMAGES, fixture, image } from '../helpers/fixtures.js';
 import { isImgpipeError, runRecipe } from '../../wasm/node.js';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, serveStatic, type StaticServer, PHOTO, PHOTO_VARIANTS } from './harness.js';
+import { ROOT, serveStatic, type StaticServer, PHOTO, PHOTO_VARIANTS } from './harness.js';
+import { launchChromium } from '../../scripts/chromium.mjs';
 
 let server: StaticServer;
 let browser: Browser;
 
 beforeAll(async () => {
   server = await serveStatic({ '/dist/': `${ROOT}dist/`, '/examples/preview/': `${ROOT}examples/preview/` });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -12,11 +12,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { runRecipe } from '../../wasm/node.js';
 import { WASM_MODULES } from '../../src/wasm.js';
 import { IMAGES, image } from '../helpers/fixtures.js';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, serveStatic, sha256 } from './harness.js';
+import { ROOT, serveStatic, sha256 } from './harness.js';
+import { launchChromium } from '../../scripts/chromium.mjs';
 
 const INPUT = 'Landscape_6.jpg'; // EXIF-rotated, so orientation runs too
 
@@ -49,7 +50,7 @@ beforeAll(async () => {
   writeFileSync(join(app, 'main.js'), MAIN);
   const { variants } = await runRecipe(image(INPUT), { key: 'p.jpg' });
   expected = variants.map((v) => [v.key, v.width, v.height, sha256(v.bytes)]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

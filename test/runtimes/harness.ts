@@ -62,12 +62,6 @@ export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update
 
 export interface ManifestEntry { key: string; size: string; format: string; width: number; height: number; bytes: number; sha256: string }
 
-/** Debian's Chromium, headless, with nothing reaching the network on its own. */
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run',
-]);
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
 /** The fixture every runtime test uploads, and the recipe's variants for it: key, width, height. */

@@ -5,11 +5,12 @@
  * inputs; the JS around them is integer/deterministic, so there is no tolerance to allow.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import type { Miniflare } from 'miniflare';
 import { runRecipe, transform } from '../../wasm/node.js';
 import { IMAGES, image } from '../helpers/fixtures.js';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, PHOTO, serveStatic, sha256, startWorker, type ManifestEntry, type StaticServer } from './harness.js';
+import { ROOT, PHOTO, serveStatic, sha256, startWorker, type ManifestEntry, type StaticServer } from './harness.js';
+import { launchChromium } from '../../scripts/chromium.mjs';
 
 // A large photo, an EXIF-rotated JPEG with Apple's Generic RGB profile, a PNG with alpha, a lossy
 // WebP, and a Display P3 PNG (its compressed profile inflated by each runtime's DecompressionStream).
@@ -31,7 +32,7 @@ let mf: Miniflare;
 beforeAll(async () => {
   server = await serveStatic({ '/dist/': `${ROOT}dist/`, '/examples/preview/': `${ROOT}examples/preview/`, '/images/': IMAGES, '/': IMAGES });
   [browser, mf] = await Promise.all([
-    chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] }),
+    launchChromium(),
     startWorker(server.url),
   ]);
   page = await browser.newPage();

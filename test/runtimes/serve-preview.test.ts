@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OSS from 'ali-oss';
 import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { IMAGES, image } from '../helpers/fixtures.js';
-import { CHROMIUM, CHROMIUM_ARGS, PHOTO, PHOTO_VARIANTS, ROOT } from './harness.js';
+import { PHOTO, PHOTO_VARIANTS, ROOT } from './harness.js';
+import { launchChromium } from '../../scripts/chromium.mjs';
 
 const credential = { accessKeyId: 'LTAIservepreview1', accessKeySecret: 'serve-preview-secret' };
 let child: ChildProcess;
@@ -41,7 +42,7 @@ beforeAll(async () => {
     child.on('exit', (code) => reject(new Error(`imgpipe serve exited with ${code}: ${output}`)));
   });
   await started;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
