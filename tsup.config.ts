@@ -40,7 +40,9 @@ export default defineConfig([
     external: WASM_EXTERNAL,
     format: ['esm', 'cjs'],
     dts: true,
-    sourcemap: true,
+    // No source maps: the bundles are unminified, readable TypeScript output already, and maps were
+    // 2.7 MB of the 7.6 MB package.
+    sourcemap: false,
     clean: true,
     shims: true,
     target: 'node18',
@@ -61,7 +63,7 @@ export default defineConfig([
     // Everything is bundled in except the WASM files and the fallback table beside them (WASM_EXTERNAL).
     noExternal: [/^(?!\.\/wasm\/inline\.js$)/],
     external: WASM_EXTERNAL,
-    sourcemap: true,
+    sourcemap: false,
   },
   {
     entry: { cli: 'adapters/cli/main.ts' },
