@@ -12,6 +12,7 @@ import { decodeWebp } from './codecs/webp.js';
 import { decodeGif } from './codecs/gif.js';
 import { srgbConversion } from './color/icc.js';
 import { convertToSrgb } from './kernels/srgb.js';
+import { DEFAULT_FAIL_ON, failOnLevel, type FailOn } from './fail-on.js';
 
 export interface DecodeOptions {
   /** Override some of the default limits (see `DEFAULT_LIMITS`). */
@@ -25,6 +26,11 @@ export interface DecodeOptions {
    * says which factor was applied. Other formats ignore it.
    */
   readonly shrinkTo?: Readonly<{ width: number; height: number }>;
+  /**
+   * How much damage to tolerate, as sharp's option of the same name: `none`, `truncated`, `error` or
+   * `warning` (the default, sharp's): see fail-on.ts and the README's "Damaged files".
+   */
+  readonly failOn?: FailOn;
 }
 
 export interface DecodedImage extends RGBAImage {
@@ -50,7 +56,7 @@ interface Decoded {
 const full = (decoder: (bytes: Uint8Array, header: ImageHeader) => Promise<RGBAImage>) =>
   async (bytes: Uint8Array, header: ImageHeader): Promise<Decoded> => ({ image: await decoder(bytes, header), shrink: 1, release: noRelease });
 
-const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, lend: boolean) => Promise<Decoded>> = {
+const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, lend: boolean, failOn: FailOn) => Promise<Decoded>> = {
   jpeg: decodeJpegScaled,
   png: full(decodePng),
   webp: full(decodeWebp),
@@ -98,12 +104,15 @@ export function toBytes(input: Uint8Array | ArrayBuffer | ArrayBufferView): Uint
   throw new ImgpipeError('INVALID_ARGUMENT', `Expected image bytes (Uint8Array or ArrayBuffer) but received ${input === null ? 'null' : typeof input}`);
 }
 
-/** Read the header and check it against the limits, without decoding. */
-export function inspect(input: Uint8Array | ArrayBuffer, limits?: Partial<Limits>): ImageHeader {
+/**
+ * Read the header and check it against the limits, without decoding. `failOn` (default `warning`)
+ * says whether recoverable damage the header shows (a JPEG without end marker) is refused here.
+ */
+export function inspect(input: Uint8Array | ArrayBuffer, limits?: Partial<Limits>, failOn?: FailOn): ImageHeader {
   const bytes = toBytes(input);
   const l = resolveLimits(limits);
   checkByteLimit(bytes.byteLength, l);
-  const header = readHeader(bytes);
+  const header = readHeader(bytes, failOnLevel(failOn));
   checkHeaderLimits(header, l);
   return header;
 }
@@ -111,7 +120,7 @@ export function inspect(input: Uint8Array | ArrayBuffer, limits?: Partial<Limits
 export async function decode(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): Promise<DecodedImage> {
   const bytes = toBytes(input);
   if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
-  return (await decodeImage(bytes, inspect(bytes, options.limits), options, false)).image;
+  return (await decodeImage(bytes, inspect(bytes, options.limits, options.failOn), options, false)).image;
 }
 
 /**
@@ -121,7 +130,7 @@ export async function decode(input: Uint8Array | ArrayBuffer, options: DecodeOpt
  * which the caller must call (in a `finally`); until then no other JPEG decode runs. `header` is what
  * `inspect(bytes, limits)` returned for these bytes (the caller has checked the limits already).
  */
-export function decodeLent(bytes: Uint8Array, header: ImageHeader, options: Pick<DecodeOptions, 'shrinkTo' | 'autoOrient'> = {}): Promise<{ image: DecodedImage; release: () => void }> {
+export function decodeLent(bytes: Uint8Array, header: ImageHeader, options: Pick<DecodeOptions, 'shrinkTo' | 'autoOrient' | 'failOn'> = {}): Promise<{ image: DecodedImage; release: () => void }> {
   if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
   return decodeImage(bytes, header, options, true);
 }
@@ -172,21 +181,23 @@ export async function decodeResized(
   bytes: Uint8Array,
   header: ImageHeader,
   target: Readonly<{ width: number; height: number }>,
-  options: Pick<DecodeOptions, 'shrinkTo'> & { readonly linear?: boolean; readonly helper?: RowHelper } = {},
+  options: Pick<DecodeOptions, 'shrinkTo' | 'failOn'> & { readonly linear?: boolean; readonly helper?: RowHelper } = {},
 ): Promise<RGBAImage> {
   if (options.shrinkTo !== undefined) checkTarget(options.shrinkTo);
+  const failOn = failOnLevel(options.failOn);
   const shrink = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
   const decoded = scaledSize(header, shrink);
   if (header.format === 'jpeg' && header.orientation === 1 && options.linear !== true && !(decoded.width === target.width && decoded.height === target.height)) {
     const { helper } = options;
-    const shared = helper !== undefined && header.progressive !== true && decoded.width * decoded.height >= SHARE_MIN_PIXELS && target.height >= 2 && helper.idle();
+    // A helper decodes at the default level: below it, damage takes the fallback path below anyway.
+    const shared = helper !== undefined && failOn === DEFAULT_FAIL_ON && header.progressive !== true && decoded.width * decoded.height >= SHARE_MIN_PIXELS && target.height >= 2 && helper.idle();
     // Undefined for the files the own decoder leaves to the fallback: those take the path below.
     const image = shared
       ? await decodeShared(helper, { bytes, header, shrink, ...target, from: Math.round(target.height * SHARE_HERE), to: target.height })
-      : await decodeJpegResized(bytes, header, shrink, target.width, target.height);
+      : await decodeJpegResized(bytes, header, shrink, target.width, target.height, undefined, failOn);
     if (image) return image;
   }
-  const { image, release } = await decodeLent(bytes, header, { shrinkTo: options.shrinkTo });
+  const { image, release } = await decodeLent(bytes, header, { shrinkTo: options.shrinkTo, failOn });
   try {
     const resized = await resize(image, { ...target, fit: 'fill', enlarge: true, linear: options.linear });
     // An upload no larger than the size comes back as is: take the lent pixels as our own.
@@ -224,7 +235,7 @@ async function decodeImage(bytes: Uint8Array, header: ImageHeader, options: Deco
   const wanted = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
   let decoded: Decoded;
   try {
-    decoded = await DECODERS[header.format](bytes, header, wanted, lend);
+    decoded = await DECODERS[header.format](bytes, header, wanted, lend, failOnLevel(options.failOn));
   } catch (e) {
     if (e instanceof ImgpipeError) throw e;
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable ${header.format.toUpperCase()} but decoding failed: ${String((e as Error)?.message ?? e)}`, { cause: e });

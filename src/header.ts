@@ -5,6 +5,7 @@
  */
 import { ImgpipeError } from './errors.js';
 import { requireFormat, FORMATS, type FormatId } from './formats.js';
+import { DEFAULT_FAIL_ON, refuses, type FailOn } from './fail-on.js';
 
 export interface ImageHeader {
   readonly format: FormatId;
@@ -34,6 +35,12 @@ export interface ImageHeader {
   readonly progressive?: boolean;
   /** JPEG only: the Adobe APP14 transform flag (0 = none, 1 = YCbCr, 2 = YCCK). */
   readonly adobeTransform?: number;
+  /** JPEG only: the frame's start-of-frame marker (0xC0 baseline ... 0xCF), which names its coding process. */
+  readonly sof?: number;
+  /** JPEG only: the sample precision in bits (8; 12 or 16 in extended and lossless files). */
+  readonly precision?: number;
+  /** JPEG only: the file ends without an end-of-image marker (decoded only with `failOn: 'none'`). */
+  readonly truncated?: boolean;
   /** PNG only: bit depth. */
   readonly bitDepth?: number;
 }
@@ -46,9 +53,13 @@ export function uprightSize(header: Pick<ImageHeader, 'width' | 'height' | 'orie
 const corrupt = (format: FormatId, what: string) =>
   new ImgpipeError('CORRUPT_IMAGE', `Expected a valid ${FORMATS[format].name} header but ${what}`);
 
-export function readHeader(bytes: Uint8Array): ImageHeader {
+/**
+ * `failOn` (default `warning`, see fail-on.ts) decides whether recoverable damage in the header is
+ * refused here: extraneous bytes before a JPEG marker, a JPEG with no end-of-image marker.
+ */
+export function readHeader(bytes: Uint8Array, failOn: FailOn = DEFAULT_FAIL_ON): ImageHeader {
   const format = requireFormat(bytes);
-  const h = READERS[format](bytes);
+  const h = READERS[format](bytes, failOn);
   if (!(h.width >= 1 && h.height >= 1)) throw corrupt(format, `it declares ${h.width}x${h.height} pixels`);
   return Object.freeze(h);
 }
@@ -60,19 +71,29 @@ const u24le = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8) | (b[o + 2] <
 const u32le = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 const tag = (b: Uint8Array, o: number) => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
 
-const READERS: Record<FormatId, (b: Uint8Array) => ImageHeader> = { jpeg: readJpeg, png: readPng, webp: readWebp, gif: readGif };
+const READERS: Record<FormatId, (b: Uint8Array, failOn: FailOn) => ImageHeader> = { jpeg: readJpeg, png: readPng, webp: readWebp, gif: readGif };
 
 // Sum of the standard (Annex K) luminance quantisation table: the reference for quality estimation.
 const STD_LUMA_SUM = 3688;
 
-function readJpeg(b: Uint8Array): ImageHeader {
+function readJpeg(b: Uint8Array, failOn: FailOn): ImageHeader {
   let o = 2;
-  let width = 0, height = 0, components = 0, orientation = 1, progressive = false;
+  let width = 0, height = 0, components = 0, orientation = 1, progressive = false, sof = 0, precision = 8;
   let jpegQuality: number | undefined, adobeTransform: number | undefined;
   let exifBytes = 0, iccBytes = 0;
   const icc: [number, number, number][] = [];
   while (o + 4 <= b.length) {
-    if (b[o] !== 0xff) throw corrupt('jpeg', `found byte 0x${b[o].toString(16)} where a marker was expected at offset ${o}`);
+    if (b[o] !== 0xff) {
+      // libjpeg skips to the next marker with a warning (and so decodes the file unless failOn is 'warning').
+      let next = o;
+      while (next < b.length && b[next] !== 0xff) next++;
+      if (refuses(failOn, 'warning') || next + 4 > b.length) {
+        const marker = next + 1 < b.length ? ` 0xFF${b[next + 1].toString(16).toUpperCase()}` : '';
+        throw corrupt('jpeg', `found ${next - o} extraneous bytes before marker${marker} at offset ${o} (decoded with failOn 'error' or lower)`);
+      }
+      o = next;
+      continue;
+    }
     const marker = b[o + 1];
     if (marker === 0xff) { o++; continue; } // fill byte
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { o += 2; continue; }
@@ -86,6 +107,8 @@ function readJpeg(b: Uint8Array): ImageHeader {
       width = u16be(seg, 3);
       components = seg[5];
       progressive = (marker & 3) === 2;
+      sof = marker;
+      precision = seg[0];
     } else if (marker === 0xe1 && seg.length > 14 && tag(seg, 0) === 'Exif' && seg[4] === 0 && seg[5] === 0) {
       orientation = exifOrientation(seg.subarray(6));
       exifBytes += seg.length - 6;
@@ -100,11 +123,15 @@ function readJpeg(b: Uint8Array): ImageHeader {
     } else if (marker === 0xda) {
       // Start of scan: the header is over. A complete file has an EOI marker after the first scan
       // (entropy-coded data can never contain 0xFFD9), so its absence means the file was cut off.
-      if (!hasEoi(b, o + 2 + len)) {
+      const truncated = !hasEoi(b, o + 2 + len);
+      if (truncated && refuses(failOn, 'truncated')) {
         throw new ImgpipeError('CORRUPT_IMAGE', `Expected a complete JPEG but the file is truncated: no end-of-image marker after the image data (${b.length} bytes received)`);
       }
       if (!width) throw corrupt('jpeg', 'image data starts before any frame header');
-      return { format: 'jpeg', width, height, frames: 1, exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha: false, components, jpegQuality, progressive, adobeTransform };
+      return {
+        format: 'jpeg', width, height, frames: 1, exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha: false,
+        components, jpegQuality, progressive, adobeTransform, sof, precision, ...(truncated ? { truncated } : {}),
+      };
     } else if (marker === 0xd9) {
       break;
     }
@@ -190,8 +217,10 @@ function readPng(b: Uint8Array): ImageHeader {
 }
 
 function readWebp(b: Uint8Array): ImageHeader {
-  if (b.length < 30) throw corrupt('webp', `it is only ${b.length} bytes long`);
+  // The smallest header is VP8L's (25 bytes: a one-colour 100x100 lossless file is 28 in all).
+  if (b.length < 25) throw corrupt('webp', `it is only ${b.length} bytes long (a WebP header takes at least 25)`);
   const first = tag(b, 12);
+  if (first !== 'VP8L' && b.length < 30) throw corrupt('webp', `it is only ${b.length} bytes long (a ${JSON.stringify(first)} header takes 30)`);
   if (first === 'VP8 ') {
     if (!(b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a)) throw corrupt('webp', 'its VP8 frame has no start code');
     return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: false };
@@ -199,7 +228,8 @@ function readWebp(b: Uint8Array): ImageHeader {
   if (first === 'VP8L') {
     if (b[20] !== 0x2f) throw corrupt('webp', 'its VP8L signature is missing');
     const bits = u32le(b, 21);
-    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: true };
+    // Bit 28 is the encoder's alpha_is_used hint: libvips (and so sharp) decodes without alpha when it is clear.
+    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: ((bits >>> 28) & 1) === 1 };
   }
   if (first === 'VP8X') {
     const flags = b[20];

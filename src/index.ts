@@ -7,6 +7,7 @@ export { createImage, asImage, hasAlpha, type RGBAImage } from './image.js';
 export { FORMATS, sniffFormat, type FormatId, type OutputFormat, type FormatInfo } from './formats.js';
 export { readHeader, type ImageHeader } from './header.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { FAIL_ON_LEVELS, type FailOn } from './fail-on.js';
 export { decode, inspect, type DecodeOptions, type DecodedImage, type RowHelper, type RowTask } from './decode.js';
 export { encode, flatten, type EncodeOptions, type Encoder, type PooledEncoder } from './encode.js';
 export { resize, resizeTarget, type ResizeOptions } from './ops/resize.js';

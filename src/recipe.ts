@@ -10,6 +10,7 @@ import { FORMATS, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
 import { decodeResized, inspect, toBytes } from './decode.js';
+import { failOnLevel, type FailOn } from './fail-on.js';
 import { uprightSize, type ImageHeader } from './header.js';
 import { encode, type Encoder, type PooledEncoder } from './encode.js';
 import { resize, resizeTarget } from './ops/resize.js';
@@ -61,6 +62,8 @@ export interface Recipe {
    * same quality cost as sharp's default; false decodes at full size first. Off with `linear`.
    */
   readonly fastShrinkOnLoad?: boolean;
+  /** How much damage in the source to tolerate (`decode`'s `failOn`; default `warning`, as sharp's). */
+  readonly failOn?: FailOn;
   /** `Cache-Control` for outputs written by storage adapters. */
   readonly cacheControl?: string;
 }
@@ -125,7 +128,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   const bytes = toBytes(input);
   throwIfAborted(options.signal);
   // Every size's dimensions come from the upright source, so they don't depend on how it is decoded.
-  const header = inspect(bytes, options.limits);
+  const header = inspect(bytes, options.limits, recipe.failOn);
   prefetchWasm(['kernels', ...FORMATS[header.format].wasm, ...recipe.outputs.flatMap((o) => FORMATS[o.format].wasm)]);
   const { width: sourceWidth, height: sourceHeight } = uprightSize(header);
   // Largest first, so each size can be derived from the previous (larger) one.
@@ -142,7 +145,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
       // The largest size straight from the file (a JPEG's rows go from the decoder to the resize
       // kernel as they come; a pool's idle worker takes a share), each smaller one from the size before.
       const base = previous === undefined
-        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: options.encoder?.rows })
+        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: options.encoder?.rows, failOn: recipe.failOn })
         : await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
       previous = base;
       const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
@@ -213,6 +216,7 @@ export function validateRecipe(recipe: Recipe): Recipe {
   for (const flag of ['linear', 'fastShrinkOnLoad'] as const) {
     if (recipe[flag] !== undefined && typeof recipe[flag] !== 'boolean') throw bad(flag, 'true or false', recipe[flag]);
   }
+  failOnLevel(recipe.failOn, 'recipe.failOn');
   recipe.outputs.forEach((o, i) => {
     if (!['jpeg', 'png', 'webp'].includes(o?.format)) throw bad(`outputs[${i}].format`, 'one of jpeg, png, webp', o?.format);
     if (!Number.isInteger(o.quality) || o.quality < 1 || o.quality > 100) throw bad(`outputs[${i}].quality`, 'an integer between 1 and 100', o.quality);

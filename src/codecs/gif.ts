@@ -8,8 +8,14 @@ export async function decodeGif(bytes: Uint8Array, header: ImageHeader): Promise
   // Imported on first use: GIF uploads are rare, and a cold start shouldn't load the decoder.
   const { GifReader } = await import('omggif');
   try {
-    const reader = new GifReader(bytes);
-    const frame = reader.frameInfo(0);
+    let reader = new GifReader(bytes);
+    let frame = reader.frameInfo(0);
+    if (frame.palette_offset === null) {
+      // No colour table at all: omggif would read colours from the file's first bytes ("GIF").
+      bytes = withDefaultPalette(bytes);
+      reader = new GifReader(bytes);
+      frame = reader.frameInfo(0);
+    }
     // omggif allocates the frame's own width x height before decoding: a frame larger than the
     // canvas (which passed the limits) would be an allocation the limits never saw.
     if (frame.x + frame.width > header.width || frame.y + frame.height > header.height) {
@@ -21,8 +27,28 @@ export async function decodeGif(bytes: Uint8Array, header: ImageHeader): Promise
     return image;
   } catch (e) {
     if (e instanceof ImgpipeError) throw e;
-    throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable GIF but the decoder failed: ${codecMessage(e)}`, { cause: e });
+    // omggif reads past the end of a cut-off file without checking (a TypeError, whose text would say
+    // nothing to a user); its own errors name the block it could not parse.
+    const what = e instanceof TypeError || e instanceof RangeError
+      ? `its block structure is cut off or malformed (${bytes.length} bytes received)`
+      : `the decoder failed: ${codecMessage(e)}`;
+    throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable GIF but ${what}`, { cause: e });
   }
+}
+
+/**
+ * The GIF with a global colour table inserted: the default table libnsgif (and so sharp) uses for a
+ * file with neither a global nor a local table, index 0 black, 1 white, the rest black.
+ */
+function withDefaultPalette(b: Uint8Array): Uint8Array {
+  const table = new Uint8Array(256 * 3);
+  table.fill(255, 3, 6);
+  const out = new Uint8Array(b.length + table.length);
+  out.set(b.subarray(0, 13));
+  out[10] = (b[10] & 0x70) | 0x87; // global table present, 256 entries; the colour resolution bits kept
+  out.set(table, 13);
+  out.set(b.subarray(13), 13 + table.length);
+  return out;
 }
 
 /**

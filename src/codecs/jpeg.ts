@@ -11,6 +11,7 @@ import type { ImageHeader } from '../header.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage } from './instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowRange, type RowSource } from '../kernels/lanczos.js';
 import { srgbConversion, type SrgbConversion } from '../color/icc.js';
+import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
 
 interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
 
@@ -20,9 +21,40 @@ const decoder = new EmscriptenCodec<DecModule>('mozjpeg_dec', async (options) =>
 
 /**
  * libjpeg reports damage as warnings and decodes on (grey blocks where data is missing). Like sharp's
- * default (`failOn: 'warning'`), imgpipe refuses such a file rather than publish a broken variant.
+ * default (`failOn: 'warning'`), imgpipe refuses such a file rather than publish a broken variant;
+ * lower levels accept the warnings, and `truncated` and `error` still refuse a file that ends early
+ * (libjpeg's "Premature end of JPEG file"), as libvips does.
  */
 const DAMAGE = /corrupt|premature|bogus|invalid|unsupported|wrong/i;
+const TRUNCATION = /premature end of jpeg file/i;
+
+/** The coding processes by start-of-frame marker (ITU T.81 table B.1), for the ones imgpipe can't decode. */
+const PROCESSES: Readonly<Record<number, string>> = Object.freeze({
+  0xc3: 'lossless (SOF3)',
+  0xc5: 'hierarchical sequential (SOF5)',
+  0xc6: 'hierarchical progressive (SOF6)',
+  0xc7: 'hierarchical lossless (SOF7)',
+  0xc9: 'arithmetic-coded sequential (SOF9)',
+  0xca: 'arithmetic-coded progressive (SOF10)',
+  0xcb: 'arithmetic-coded lossless (SOF11)',
+  0xcd: 'hierarchical arithmetic-coded sequential (SOF13)',
+  0xce: 'hierarchical arithmetic-coded progressive (SOF14)',
+  0xcf: 'hierarchical arithmetic-coded lossless (SOF15)',
+});
+
+/**
+ * Valid JPEGs neither decoder reads: named, with UNSUPPORTED_FORMAT, rather than called damaged
+ * (MozJPEG's build has no arithmetic decoding, no lossless and no 12-bit samples, and exits on them).
+ */
+function unsupportedProcess(header: ImageHeader): ImgpipeError | undefined {
+  const process = header.sof === undefined ? undefined : PROCESSES[header.sof];
+  const precision = header.precision ?? 8;
+  if (!process && precision === 8) return undefined;
+  const what = [process, precision !== 8 ? `${precision}-bit` : undefined].filter(Boolean).join(', ');
+  return new ImgpipeError('UNSUPPORTED_FORMAT', `Expected a JPEG imgpipe can decode (8-bit baseline, extended or progressive Huffman coding) but the file is ${what}`, {
+    details: { received: `JPEG ${what}` },
+  });
+}
 
 /** Reduction factors the decoder can apply while decoding (libjpeg's scale_denom). */
 export type JpegShrink = 1 | 2 | 4 | 8;
@@ -131,8 +163,8 @@ export function jpegDecoderStats(): Readonly<{ memoryBytes: number; instancesCre
  * what it handles (the caller falls back); throws CORRUPT_IMAGE for damage and IMAGE_TOO_LARGE when
  * its memory can't grow.
  */
-export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink): Promise<RGBAImage | undefined> {
-  return (await runOwnDecoder(bytes, header, shrink, 'copy'))?.image;
+export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, failOn: FailOn = DEFAULT_FAIL_ON): Promise<RGBAImage | undefined> {
+  return (await runOwnDecoder(bytes, header, shrink, 'copy', failOn))?.image;
 }
 
 /**
@@ -151,12 +183,13 @@ export async function decodeJpegResized(
   width: number,
   height: number,
   range: RowRange = { from: 0, to: height },
+  failOn: FailOn = DEFAULT_FAIL_ON,
 ): Promise<RGBAImage | undefined> {
   await loadKernel();
   const source = scaledSize(header, shrink);
   if (!streamsRows(source.width, source.height, width, height)) return undefined;
   const srgb = await srgbConversion(bytes, header);
-  return (await runOwnDecoder(bytes, header, shrink, { width, height, range, srgb }))?.image;
+  return (await runOwnDecoder(bytes, header, shrink, { width, height, range, srgb }, failOn))?.image;
 }
 
 /**
@@ -217,7 +250,9 @@ function decoderRows(k: JpegDecExports, state: { code: number }, width: number, 
   };
 }
 
-async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, output: Output): Promise<{ image: RGBAImage; release: () => void } | undefined> {
+async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, output: Output, failOn: FailOn): Promise<{ image: RGBAImage; release: () => void } | undefined> {
+  const unsupported = unsupportedProcess(header);
+  if (unsupported) throw unsupported;
   const scaled = scaledSize(header, shrink);
   let result: OwnResult | typeof BUSY;
   try {
@@ -239,7 +274,11 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         // top part of a shared image: the thread with the bottom reads the file to its end.
         const top = streamed && output.range.to < output.height;
         if (!top) while (state.code === inProgress) state.code = k.step(ROWS_PER_STEP);
-        const status = top && state.code === inProgress ? 'OK' : statusOf(k, state.code);
+        let status = top && state.code === inProgress ? 'OK' : statusOf(k, state.code);
+        // Damage after the last row of image data (bytes before EOI, or no EOI when the header let
+        // that through) changes no pixel: libjpeg only sees it after the last row, and sharp decodes it.
+        const rowsDone = k.outHeight() === scaled.height && k.rowsOut() >= scaled.height && (!streamed || resized !== undefined);
+        if (rowsDone && (status === 'EXTRANEOUS_DATA' || (status === 'MISSING_EOI' && !refuses(failOn, 'truncated')))) status = 'OK';
         if (status !== 'OK') {
           const describe = status && status in DAMAGE_MESSAGES ? DAMAGE_MESSAGES[status as DamageStatus] : undefined;
           const detail = describe?.(k);
@@ -286,6 +325,9 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
   const { status } = result;
   if (status === 'OK') return { image: result.image!, release: result.release ?? noRelease };
   if (status === 'NOT_HANDLED') return undefined;
+  // libjpeg shows a progression that stops early (smoothed, with no warning) and decodes through its
+  // warnings below failOn 'warning': MozJPEG does both, as libjpeg-turbo (and so sharp) does.
+  if (status === 'INCOMPLETE_PROGRESSION' || failOn !== 'warning') return undefined;
   if (status === 'OUT_OF_MEMORY') {
     throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected the ${header.width}x${header.height} JPEG to fit in WebAssembly memory but its decoder ran out`);
   }
@@ -299,17 +341,19 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
  * 2725x2225 photo): the caller must copy them out at once and call `release()`, and no other decode
  * runs until then.
  */
-export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1, lend = false): Promise<DecodedJpeg> {
+export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1, lend = false, failOn: FailOn = DEFAULT_FAIL_ON): Promise<DecodedJpeg> {
   if (header.components !== 4) {
-    const own = await runOwnDecoder(bytes, header, shrink, lend ? 'lend' : 'copy');
+    const own = await runOwnDecoder(bytes, header, shrink, lend ? 'lend' : 'copy', failOn);
     if (own) return { image: own.image, shrink, release: own.release };
   }
-  return { image: await decodeJpeg(bytes, header), shrink: 1, release: noRelease };
+  return { image: await decodeJpeg(bytes, header, failOn), shrink: 1, release: noRelease };
 }
 
 /** Full-size decode through the packaged decoders (MozJPEG, or jpeg-js for CMYK/YCCK). */
-export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
-  if (header.components === 4) return await decodeCmyk(bytes, header);
+export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader, failOn: FailOn = DEFAULT_FAIL_ON): Promise<RGBAImage> {
+  const unsupported = unsupportedProcess(header);
+  if (unsupported) throw unsupported;
+  if (header.components === 4) return await decodeCmyk(bytes, header, failOn);
   return decoder.use((m, messages) => {
     let result;
     try {
@@ -319,7 +363,7 @@ export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader): Promis
     } catch (e) {
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder failed: ${codecMessage(e, messages)}`, { cause: e });
     }
-    const damage = messages.find((msg) => DAMAGE.test(msg));
+    const damage = failOn === 'none' ? undefined : messages.find((msg) => (failOn === 'warning' ? DAMAGE : TRUNCATION).test(msg));
     if (!result || damage) {
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder reported: ${damage ?? codecMessage(undefined, messages)}`);
     }
@@ -334,13 +378,14 @@ export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader): Promis
  * 4-component JPEGs (Adobe CMYK/YCCK). jpeg-js converts YCCK→CMYK and inverts Adobe's inverted CMYK;
  * we then convert CMYK→RGB naively (no ICC profile: colours are close, not colour-managed).
  */
-async function decodeCmyk(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
+async function decodeCmyk(bytes: Uint8Array, header: ImageHeader, failOn: FailOn): Promise<RGBAImage> {
   const jpegJs = (await import('jpeg-js')).default;
   try {
     const out = jpegJs.decode(bytes, {
       useTArray: true,
       formatAsRGBA: true,
-      tolerantDecoding: false,
+      // jpeg-js has one lenient mode: it decodes on where its strict mode throws.
+      tolerantDecoding: failOn !== 'warning',
       maxResolutionInMP: Math.ceil((header.width * header.height) / 1e6) + 1,
       maxMemoryUsageInMB: 2048,
     });

@@ -86,7 +86,9 @@ function libwebpDecode(file: Uint8Array, needBytes: number): Promise<RGBAImage> 
 }
 
 export async function decodeWebp(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
-  // libwebp's simple decoder refuses animations: decode the first frame on its own instead.
+  // libwebp's simple decoder refuses animations: decode the first frame on its own instead, once
+  // every frame's framing has been checked as libwebp's demuxer (and so sharp) checks it.
+  if (header.frames > 1) checkFrames(bytes, header);
   const frame = header.frames > 1 ? firstFrame(bytes) : undefined;
   let image: RGBAImage;
   try {
@@ -99,6 +101,8 @@ export async function decodeWebp(bytes: Uint8Array, header: ImageHeader): Promis
     if (image.width !== header.width || image.height !== header.height) {
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the WebP header declares but decoded ${image.width}x${image.height}`);
     }
+    // A lossless file that says it uses no alpha is opaque, whatever its alpha channel codes (as libvips reads it).
+    if (!header.alpha) for (let i = 3; i < image.data.length; i += 4) image.data[i] = 255;
     return image;
   }
   // Place the frame on the animation's canvas (transparent), at its offset.
@@ -109,6 +113,52 @@ export async function decodeWebp(bytes: Uint8Array, header: ImageHeader): Promis
     canvas.data.set(image.data.subarray(src, src + w * 4), ((frame.y + y) * header.width + frame.x) * 4);
   }
   return canvas;
+}
+
+/**
+ * What WebPDemux checks before handing out any frame of an animation: each ANMF chunk lies within
+ * the file and holds a frame header, lies within the canvas, and carries a VP8 or VP8L bitstream
+ * (after an optional ALPH) whose own header declares the frame's size. sharp refuses a file that
+ * fails any of these, even when the first frame is intact; so does imgpipe, naming the frame.
+ */
+function checkFrames(b: Uint8Array, header: ImageHeader): void {
+  const tag = (o: number) => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
+  const u32 = (o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+  const u24 = (o: number) => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16);
+  const bad = (n: number, what: string) =>
+    new ImgpipeError('CORRUPT_IMAGE', `Expected every frame of the animated WebP to be well-formed but frame ${n} ${what}`);
+  let n = 0;
+  for (let o = 12; o + 8 <= b.length;) {
+    const len = u32(o + 4);
+    const end = o + 8 + len;
+    if (tag(o) === 'ANMF') {
+      n++;
+      if (end > b.length) throw bad(n, `runs past the end of the file (${len} bytes declared at offset ${o})`);
+      if (len < 16) throw bad(n, `has a ${len}-byte ANMF chunk (at least 16 needed)`);
+      const x = u24(o + 8) * 2, y = u24(o + 11) * 2, w = u24(o + 14) + 1, h = u24(o + 17) + 1;
+      if (x + w > header.width || y + h > header.height) {
+        throw bad(n, `(${w}x${h} at ${x},${y}) does not lie within the ${header.width}x${header.height} canvas`);
+      }
+      let p = o + 24;
+      if (p + 8 <= end && tag(p) === 'ALPH') p += 8 + u32(p + 4) + (u32(p + 4) & 1);
+      if (p + 8 > end) throw bad(n, 'has no image data (VP8 or VP8L chunk)');
+      const kind = tag(p), size = u32(p + 4), data = p + 8;
+      if (data + size > end) throw bad(n, `has a ${kind} chunk that runs past its ANMF chunk`);
+      let dims: [number, number];
+      if (kind === 'VP8 ') {
+        if (size < 10 || b[data + 3] !== 0x9d || b[data + 4] !== 0x01 || b[data + 5] !== 0x2a) throw bad(n, 'has a VP8 bitstream without its start code');
+        dims = [(b[data + 6] | (b[data + 7] << 8)) & 0x3fff, (b[data + 8] | (b[data + 9] << 8)) & 0x3fff];
+      } else if (kind === 'VP8L') {
+        if (size < 5 || b[data] !== 0x2f) throw bad(n, 'has a VP8L bitstream without its signature');
+        const bits = u32(data + 1);
+        dims = [(bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1];
+      } else {
+        throw bad(n, `has a ${JSON.stringify(kind)} chunk where its VP8 or VP8L image data belongs`);
+      }
+      if (dims[0] !== w || dims[1] !== h) throw bad(n, `declares ${w}x${h} but its ${kind.trim()} bitstream is ${dims[0]}x${dims[1]}`);
+    }
+    o = end + (len & 1);
+  }
 }
 
 /** The first ANMF frame of an animated WebP, rewrapped as a still WebP file. */

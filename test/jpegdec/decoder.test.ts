@@ -75,10 +75,10 @@ describe('own JPEG decoder at full size', () => {
     expect([out.image.width, out.image.height]).toEqual([header.width, header.height]);
   });
 
-  it('arithmetic-coded files fall back too, where MozJPEG refuses them as before', async () => {
+  it('arithmetic-coded files are named as a process imgpipe does not decode (MozJPEG\'s build has no arithmetic decoding)', async () => {
     const b = input('arithmetic-37x21.jpg');
-    expect(await decodeBaselineJpeg(b, inspect(b), 1)).toBeUndefined();
-    await expect(decode(b)).rejects.toMatchObject({ code: 'CORRUPT_IMAGE', message: expect.stringContaining('arithmetic coding is not implemented') });
+    await expect(decodeBaselineJpeg(b, inspect(b), 1)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
+    await expect(decode(b)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: expect.stringContaining('arithmetic-coded sequential (SOF9)') });
   });
 });
 
@@ -193,16 +193,6 @@ describe('damaged progressive JPEGs are refused', () => {
       b[at + 1] = 5;
       return b;
     }, 'Inconsistent progression sequence: an AC scan (Ss=1) of component 1 before its DC scan', () => inspect(input('progressive-grey-restart-rows-203x117.jpg'))],
-    ['EOI after some of the scans', () => { const b = prog(); return withEoi(b.subarray(0, scans(b)[6])); },
-      'Incomplete progressive JPEG: the image ends before every coefficient of every component is fully coded', header],
-    ['a component whose last scan is missing', () => {
-      const b = prog();
-      const s = scans(b);
-      // Drop the last scan (Cr's final AC refinement) with the DHT before it.
-      let dht = s[s.length - 1];
-      while (!(b[dht] === 0xff && b[dht + 1] === 0xc4)) dht--;
-      return withEoi(b.subarray(0, dht));
-    }, 'Incomplete progressive JPEG: the image ends before every coefficient of every component is fully coded', header],
     ['the file cut after some scans (no EOI)', () => { const b = prog(); return b.subarray(0, scans(b)[6]); },
       'Premature end of JPEG file (no EOI marker after the image data)', header],
     ['the file cut in the middle of a scan', () => { const b = prog(); const s = scans(b); return withEoi(b.subarray(0, (s[2] + s[3]) >> 1)); },
@@ -225,6 +215,26 @@ describe('damaged progressive JPEGs are refused', () => {
       code: 'CORRUPT_IMAGE',
       message: `Expected a decodable JPEG but the decoder reported: ${message}`,
     });
+  });
+
+  // libjpeg shows an incomplete progression (smoothed, without a warning) and sharp decodes it: the
+  // own decoder has no block smoothing, so it leaves such files to MozJPEG, which has.
+  it.each([
+    ['EOI after some of the scans', () => { const b = prog(); return withEoi(b.subarray(0, scans(b)[6])); }],
+    ['a component whose last scan is missing', () => {
+      const b = prog();
+      const s = scans(b);
+      // Drop the last scan (Cr's final AC refinement) with the DHT before it.
+      let dht = s[s.length - 1];
+      while (!(b[dht] === 0xff && b[dht + 1] === 0xc4)) dht--;
+      return withEoi(b.subarray(0, dht));
+    }],
+  ])('%s: left to MozJPEG, which shows the partial progression as libjpeg does', async (_, make) => {
+    const b = make();
+    expect(await decodeBaselineJpeg(b, header(), 1)).toBeUndefined();
+    const out = await decode(b);
+    expect([out.width, out.height]).toEqual([203, 117]);
+    expect(firstDifference(out.data, (await decodeJpeg(b, header())).data)).toBeUndefined();
   });
 
   it('damage is refused at every scale and through decode()', async () => {
@@ -258,7 +268,6 @@ describe('damaged JPEGs are refused', () => {
     ['a missing restart marker', () => { const b = rst(); const i = marker(b, 0xd1); return new Uint8Array([...b.subarray(0, i), ...b.subarray(i + 2)]); }, 'Corrupt JPEG data: extraneous bytes where a marker belongs'],
     ['data cut before the last MCU', () => { const b = rst(); return b.subarray(0, marker(b, 0xda) + 300); }, 'Corrupt JPEG data: premature end of data segment'],
     ['no EOI after the image data', () => { const b = rst(); return b.subarray(0, b.length - 2); }, 'Premature end of JPEG file (no EOI marker after the image data)'],
-    ['garbage before EOI', () => { const b = rst(); return new Uint8Array([...b.subarray(0, b.length - 2), 1, 2, 3, 0xff, 0xd9]); }, 'Corrupt JPEG data: extraneous bytes where a marker belongs'],
     ['an undefined Huffman code', () => {
       const b = rst().slice();
       // All-ones bits are never a valid code (libjpeg forbids the all-ones code); 0xFF is stuffed as FF 00.
@@ -277,6 +286,12 @@ describe('damaged JPEGs are refused', () => {
       code: 'CORRUPT_IMAGE',
       message: `Expected a decodable JPEG but the decoder reported: ${message}`,
     });
+  });
+
+  it('garbage between the last MCU and EOI changes no pixel: decoded (libjpeg reads it only after the last row, as sharp does)', async () => {
+    const b = rst();
+    const out = await decodeBaselineJpeg(new Uint8Array([...b.subarray(0, b.length - 2), 1, 2, 3, 0xff, 0xd9]), header(), 1);
+    expect(firstDifference(out!.data, (await decodeBaselineJpeg(b, header(), 1))!.data)).toBeUndefined();
   });
 
   it('the truncated fixture is refused through decode()', async () => {
