@@ -10,7 +10,8 @@ import { createImage, parseHexColor, type RGBAImage } from '../image.js';
 import { ACTIONS } from '../process/actions.js';
 import type { ParamSpec } from '../process/params.js';
 import { defaultFont, loadFont, type FontBytes, type LoadedFont } from '../text/font.js';
-import { renderText, type TextMask } from '../text/render.js';
+import { measureText, renderText } from '../text/render.js';
+import type { PixelWindow } from '../text/raster.js';
 import { compositeOver } from './watermark-composite.js';
 import { loadLogo } from './watermark-logo.js';
 
@@ -210,42 +211,102 @@ export function shadowOffset(size: number): number {
   return Math.max(1, Math.round(size / 20));
 }
 
-/** The text as an RGBA image: colour with coverage as alpha, over its drop shadow if any. */
-function textStamp(mask: TextMask, o: ResolvedWatermark): RGBAImage {
+/**
+ * A watermark that is drawn only where it is needed: its full size, and any rectangle of it as RGBA.
+ * A mark can be far larger than the image it lands on (64 characters at size 1000 turned 45 degrees
+ * is a 41 000 px square, 6.7 GB of RGBA), and OSS clips it to the image: so the image decides what
+ * is drawn, and no buffer here is ever larger than the part of the image the mark covers.
+ */
+interface Stamp {
+  readonly width: number;
+  readonly height: number;
+  /** The pixels of `window` (inside 0..width × 0..height), unpremultiplied RGBA. */
+  draw(window: PixelWindow): RGBAImage;
+}
+
+/** The text: colour with coverage as alpha, over its drop shadow (offset down and right) if any. */
+function textStamp(text: string, fonts: readonly LoadedFont[], o: ResolvedWatermark): Stamp {
   const off = o.shadow > 0 ? shadowOffset(o.size) : 0;
-  const stamp = createImage(mask.width + off, mask.height + off);
-  const d = stamp.data;
+  const box = measureText(text, o.size, fonts, o.rotate);
   const [r, g, b] = o.color;
   const shadowAlpha = o.shadow / 100;
-  for (let y = 0; y < stamp.height; y++) {
-    for (let x = 0; x < stamp.width; x++) {
-      const i = (y * stamp.width + x) * 4;
-      const at = x < mask.width && y < mask.height ? mask.data[y * mask.width + x] / 255 : 0;
-      const sx = x - off, sy = y - off;
-      const as = off > 0 && sx >= 0 && sy >= 0 ? (mask.data[sy * mask.width + sx] / 255) * shadowAlpha : 0;
-      // Text over a black shadow: colour weighted by alpha (the shadow contributes black, i.e. zero).
-      const out = at + as * (1 - at);
-      if (out === 0) continue;
-      const k = at / out;
-      d[i] = r * k;
-      d[i + 1] = g * k;
-      d[i + 2] = b * k;
-      d[i + 3] = out * 255;
-    }
-  }
-  return stamp;
+  return {
+    width: box.width + off,
+    height: box.height + off,
+    draw(win) {
+      // The shadow of a pixel is the text `off` up and left of it: draw that much more of the text.
+      const mask = renderText(text, o.size, fonts, o.rotate, { left: win.left - off, top: win.top - off, width: win.width + off, height: win.height + off });
+      const mx = mask.left - box.left, my = mask.top - box.top;
+      const cover = (x: number, y: number) => {
+        const u = x - mx, v = y - my;
+        return u >= 0 && v >= 0 && u < mask.width && v < mask.height ? mask.data[v * mask.width + u] / 255 : 0;
+      };
+      const stamp = createImage(win.width, win.height);
+      const d = stamp.data;
+      for (let y = 0; y < win.height; y++) {
+        for (let x = 0; x < win.width; x++) {
+          const bx = win.left + x, by = win.top + y;
+          const at = cover(bx, by);
+          const as = off > 0 ? cover(bx - off, by - off) * shadowAlpha : 0;
+          // Text over a black shadow: colour weighted by alpha (the shadow contributes black, i.e. zero).
+          const out = at + as * (1 - at);
+          if (out === 0) continue;
+          const k = at / out;
+          const i = (y * win.width + x) * 4;
+          d[i] = r * k;
+          d[i + 1] = g * k;
+          d[i + 2] = b * k;
+          d[i + 3] = out * 255;
+        }
+      }
+      return stamp;
+    },
+  };
+}
+
+/** An image as a stamp (the logo): windows are copies of its rows. */
+function imageStamp(image: RGBAImage): Stamp {
+  return {
+    width: image.width,
+    height: image.height,
+    draw(win) {
+      if (win.left === 0 && win.top === 0 && win.width === image.width && win.height === image.height) return image;
+      const out = createImage(win.width, win.height);
+      for (let y = 0; y < win.height; y++) {
+        const from = ((win.top + y) * image.width + win.left) * 4;
+        out.data.set(image.data.subarray(from, from + win.width * 4), y * win.width * 4);
+      }
+      return out;
+    },
+  };
 }
 
 /** Logo and text side by side (OSS: order, align, interval), on a transparent canvas. */
-function combine(logo: RGBAImage, text: RGBAImage, o: ResolvedWatermark): RGBAImage {
+function combine(logo: Stamp, text: Stamp, o: ResolvedWatermark): Stamp {
   const [first, second] = o.order === 0 ? [logo, text] : [text, logo];
   const width = first.width + o.interval + second.width;
   const height = Math.max(first.height, second.height);
-  const out = createImage(width, height);
   const top = (h: number) => (o.align === 0 ? 0 : o.align === 1 ? Math.floor((height - h) / 2) : height - h);
-  compositeOver(out, first, 0, top(first.height), 1);
-  compositeOver(out, second, first.width + o.interval, top(second.height), 1);
-  return out;
+  const parts = [{ stamp: first, x: 0, y: top(first.height) }, { stamp: second, x: first.width + o.interval, y: top(second.height) }];
+  return {
+    width,
+    height,
+    draw(win) {
+      const out = createImage(win.width, win.height);
+      for (const { stamp, x, y } of parts) {
+        const part = intersect(win.left - x, win.top - y, win.width, win.height, stamp.width, stamp.height);
+        if (part) compositeOver(out, stamp.draw(part), x + part.left - win.left, y + part.top - win.top, 1);
+      }
+      return out;
+    },
+  };
+}
+
+/** The part of a w×h stamp inside a W×H area whose corner is at (-x, -y) in the stamp's pixels, if any. */
+function intersect(x: number, y: number, W: number, H: number, w: number, h: number): PixelWindow | undefined {
+  const left = Math.max(0, x), top = Math.max(0, y);
+  const right = Math.min(w, x + W), bottom = Math.min(h, y + H);
+  return right > left && bottom > top ? { left, top, width: right - left, height: bottom - top } : undefined;
 }
 
 /** Top-left corner of a w×h watermark on a W×H image, per OSS's anchors and margins. */
@@ -262,16 +323,36 @@ async function fontChain(font: FontBytes | undefined): Promise<LoadedFont[]> {
   return font === undefined ? [fallback] : [await loadFont(font, 'watermark.type (font)'), fallback];
 }
 
-/**
- * Build the watermark itself (text, logo, or both side by side) as an unpremultiplied RGBA image,
- * before opacity and placement, from options checked by `validateWatermark`. Exposed for callers that
- * stamp the same watermark many times.
- */
-export async function renderWatermark(mainWidth: number, o: ResolvedWatermark): Promise<RGBAImage> {
-  const text = o.text !== undefined ? textStamp(renderText(o.text, o.size, await fontChain(o.font), o.rotate), o) : undefined;
-  const logo = o.image !== undefined ? await loadLogo(o.image, mainWidth, o.percent) : undefined;
+/** The watermark itself (text, logo, or both side by side), before opacity and placement. */
+async function watermarkStamp(mainWidth: number, o: ResolvedWatermark): Promise<Stamp> {
+  const text = o.text !== undefined ? textStamp(o.text, await fontChain(o.font), o) : undefined;
+  const logo = o.image !== undefined ? imageStamp(await loadLogo(o.image, mainWidth, o.percent)) : undefined;
   if (text && logo) return combine(logo, text, o);
   return (text ?? logo)!;
+}
+
+/**
+ * The rectangles of the stamp to draw, and where: one per tile that meets the image (one tile without
+ * `fill`), each cut to the image. Every window is at most the image's size, and as tiles never overlap
+ * (the steps are at least the stamp's size) their areas add up to at most the image's area plus one
+ * stamp per row and column of tiles: the bound on what a watermark allocates and draws.
+ */
+export function stampWindows(W: number, H: number, w: number, h: number, o: Pick<ResolvedWatermark, 'gravity' | 'x' | 'y' | 'voffset' | 'fill' | 'padx' | 'pady'>): { x: number; y: number; window: PixelWindow }[] {
+  const at = placeWatermark(W, H, w, h, o);
+  const tile = (x: number, y: number) => {
+    const window = intersect(-x, -y, W, H, w, h);
+    return window ? [{ x: x + window.left, y: y + window.top, window }] : [];
+  };
+  if (!o.fill) return tile(at.x, at.y);
+  // Tiles on a grid through the anchored position, far enough in every direction to cover the image.
+  const stepX = w + o.padx, stepY = h + o.pady;
+  const startX = at.x - Math.ceil((at.x + w) / stepX) * stepX;
+  const startY = at.y - Math.ceil((at.y + h) / stepY) * stepY;
+  const out: { x: number; y: number; window: PixelWindow }[] = [];
+  for (let ty = startY; ty < H; ty += stepY) {
+    for (let tx = startX; tx < W; tx += stepX) out.push(...tile(tx, ty));
+  }
+  return out;
 }
 
 /**
@@ -282,19 +363,16 @@ export async function watermark(image: RGBAImage, options: WatermarkOptions): Pr
   const o = validateWatermark(options);
   const out: RGBAImage = { width: image.width, height: image.height, data: new Uint8ClampedArray(image.data) };
   if (o.opacity === 0) return out;
-  const stamp = await renderWatermark(image.width, o);
+  const stamp = await watermarkStamp(image.width, o);
   const alpha = o.opacity / 100;
-  const at = placeWatermark(image.width, image.height, stamp.width, stamp.height, o);
-  if (!o.fill) {
-    compositeOver(out, stamp, at.x, at.y, alpha);
-    return out;
-  }
-  // Tiles on a grid through the anchored position, far enough in every direction to cover the image.
-  const stepX = stamp.width + o.padx, stepY = stamp.height + o.pady;
-  const startX = at.x - Math.ceil((at.x + stamp.width) / stepX) * stepX;
-  const startY = at.y - Math.ceil((at.y + stamp.height) / stepY) * stepY;
-  for (let ty = startY; ty < image.height; ty += stepY) {
-    for (let tx = startX; tx < image.width; tx += stepX) compositeOver(out, stamp, tx, ty, alpha);
+  const windows = stampWindows(image.width, image.height, stamp.width, stamp.height, o);
+  // A stamp no larger than the image is drawn once and reused by every tile; a larger one only where
+  // each tile shows it.
+  const whole = o.fill && stamp.width * stamp.height <= image.width * image.height
+    ? stamp.draw({ left: 0, top: 0, width: stamp.width, height: stamp.height }) : undefined;
+  for (const { x, y, window } of windows) {
+    if (whole) compositeOver(out, whole, x - window.left, y - window.top, alpha);
+    else compositeOver(out, stamp.draw(window), x, y, alpha);
   }
   return out;
 }

@@ -210,21 +210,58 @@ function accumulateLine(acc: Float32Array, stride: number, rows: number, x0: num
   }
 }
 
-/** Rasterise outlines (each with its own transform) into one coverage mask covering their ink. */
-export function rasterize(parts: readonly OutlinePart[]): CoverageMask {
+/** A pixel rectangle in the drawing's pixel space. */
+export interface PixelWindow {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Accumulate a line that may leave the buffer sideways: it is cut where it crosses x = 0 and
+ * x = width. What lies left of 0 is moved onto x = 0 (its area still counts in every running sum to
+ * the right, exactly as if the buffer went on to the left); what lies right of `width` lands in the
+ * spare cells, which no visible pixel sums.
+ */
+function accumulateClipped(acc: Float32Array, stride: number, width: number, rows: number, x0: number, y0: number, x1: number, y1: number): void {
+  // Cut points (as fractions along the line, in its own direction: the sign of its area depends on it).
+  const cuts = [0, 1];
+  for (const edge of [0, width]) {
+    if ((x0 < edge && x1 > edge) || (x0 > edge && x1 < edge)) cuts.push((edge - x0) / (x1 - x0));
+  }
+  cuts.sort((a, b) => a - b);
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const ya = y0 + (y1 - y0) * cuts[k], yb = y0 + (y1 - y0) * cuts[k + 1];
+    // A piece with no height adds no area (and would divide by zero in accumulateLine).
+    if (ya === yb) continue;
+    const clamp = (x: number) => (x < 0 ? 0 : x > width ? width : x);
+    accumulateLine(acc, stride, rows, clamp(x0 + (x1 - x0) * cuts[k]), ya, clamp(x0 + (x1 - x0) * cuts[k + 1]), yb);
+  }
+}
+
+/**
+ * Rasterise outlines (each with its own transform) into one coverage mask covering their ink, or,
+ * with `window`, exactly that rectangle of it (ink outside it costs its segments, never pixels). The
+ * window is how a watermark as large as 64 characters at 1000 px turned 45 degrees is drawn only
+ * where it lands on the image: the full box would be a 41 000 px square.
+ */
+export function rasterize(parts: readonly OutlinePart[], window?: PixelWindow): CoverageMask {
   const segments = new SegmentList();
   for (const part of parts) flatten(part, segments);
-  if (segments.length === 0) return EMPTY_MASK;
-  const left = Math.floor(segments.minX);
-  const top = Math.floor(segments.minY);
-  const width = Math.ceil(segments.maxX) - left || 1;
-  const height = Math.ceil(segments.maxY) - top || 1;
+  if (window && (window.width <= 0 || window.height <= 0)) return EMPTY_MASK;
+  if (segments.length === 0) return window ? { ...window, data: new Uint8Array(window.width * window.height) } : EMPTY_MASK;
+  const left = window ? window.left : Math.floor(segments.minX);
+  const top = window ? window.top : Math.floor(segments.minY);
+  const width = window ? window.width : Math.ceil(segments.maxX) - left || 1;
+  const height = window ? window.height : Math.ceil(segments.maxY) - top || 1;
   // Two spare cells per row: a line touching the right edge spills its remaining area there.
   const stride = width + 2;
   const acc = new Float32Array(stride * height);
   const s = segments.data;
   for (let i = 0; i < segments.length; i += 4) {
-    accumulateLine(acc, stride, height, s[i] - left, s[i + 1] - top, s[i + 2] - left, s[i + 3] - top);
+    if (window) accumulateClipped(acc, stride, width, height, s[i] - left, s[i + 1] - top, s[i + 2] - left, s[i + 3] - top);
+    else accumulateLine(acc, stride, height, s[i] - left, s[i + 1] - top, s[i + 2] - left, s[i + 3] - top);
   }
   const data = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
