@@ -15,7 +15,7 @@ export { orient } from './ops/orient.js';
 export { watermark, validateWatermark, type WatermarkOptions, type Gravity } from './ops/watermark.js';
 export {
   processUpload, runRecipe, outputKey, validateRecipe, DEFAULT_RECIPE,
-  type Recipe, type RecipeSize, type RecipeOutput, type RecipeWatermark, type Variant, type RecipeResult, type ProcessUploadOptions,
+  type Recipe, type RecipeSize, type RecipeOutput, type RecipeWatermark, type Variant, type RecipeResult, type Placeholder, type ProcessUploadOptions,
 } from './recipe.js';
 export { createLimiter, type Limiter, type LimiterRunOptions } from './concurrency.js';
 export { init, setWasmProvider, WASM_MODULES, type InitOptions, type WasmName, type WasmSource, type WasmProvider } from './wasm.js';
@@ -32,4 +32,5 @@ export { contrast } from './ops/contrast.js';
 export { sharpen } from './ops/sharpen.js';
 export { extend } from './ops/extend.js';
 export { averageHue } from './ops/average-hue.js';
+export { thumbhash, dominantColor } from './ops/thumbhash.js';
 export { info } from './ops/info.js';

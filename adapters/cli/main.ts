@@ -10,7 +10,7 @@
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as os from 'node:os';
-import { processUpload, createWorkerPool, DEFAULT_RECIPE, isImgpipeError, type Recipe, type Variant } from '../../wasm/node.js';
+import { runRecipe, createWorkerPool, DEFAULT_RECIPE, isImgpipeError, type Recipe, type Variant } from '../../wasm/node.js';
 
 const HELP = `imgpipe: upload images in, served variants out.
 
@@ -81,6 +81,8 @@ interface Outcome {
   ok: boolean;
   ms: number;
   variants?: { key: string; size: string; format: string; width: number; height: number; bytes: number }[];
+  /** ThumbHash and dominant colour, as the manifest has them. */
+  placeholder?: { thumbhash: string; dominantColor: string };
   error?: { code: string; message: string };
 }
 
@@ -101,24 +103,31 @@ async function runCommand(argv: string[]): Promise<number> {
   for (const [i, f] of files.entries()) {
     progress(i, files.length, f.key);
     const t0 = performance.now();
+    // Whole milliseconds: the fractions are timer noise, not information.
+    const ms = () => Math.round(performance.now() - t0);
     try {
       const bytes = new Uint8Array(await readFile(f.path));
-      const variants = await processUpload(bytes, { key: f.key, recipe, encoder: pool?.encode });
+      const { variants, placeholder } = await runRecipe(bytes, { key: f.key, recipe, encoder: pool?.encode });
       await writeVariants(args.out, variants);
       outcomes.push({
-        file: f.path, key: f.key, ok: true, ms: performance.now() - t0,
+        file: f.path, key: f.key, ok: true, ms: ms(),
         variants: variants.map((v) => ({ key: v.key, size: v.size, format: v.format, width: v.width, height: v.height, bytes: v.bytes.byteLength })),
+        placeholder,
       });
     } catch (e) {
       const error = isImgpipeError(e) ? { code: e.code, message: e.message }
         : (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? { code: 'NOT_FOUND', message: `Expected a readable file but ${f.path} does not exist` }
         : { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
-      outcomes.push({ file: f.path, key: f.key, ok: false, ms: performance.now() - t0, error });
+      outcomes.push({ file: f.path, key: f.key, ok: false, ms: ms(), error });
     }
   }
   await pool?.close();
   progress(files.length, files.length, '');
-  if (args.json) process.stdout.write(`${JSON.stringify({ out: resolve(args.out), results: outcomes }, null, 2)}\n`);
+  if (args.json) {
+    const failed = outcomes.filter((o) => !o.ok).length;
+    const summary = { processed: outcomes.length - failed, failed, ms: outcomes.reduce((sum, o) => sum + o.ms, 0) };
+    process.stdout.write(`${JSON.stringify({ out: resolve(args.out), summary, results: outcomes }, null, 2)}\n`);
+  }
   else process.stdout.write(summary(outcomes, args.out));
   return outcomes.every((o) => o.ok) ? 0 : 1;
 }

@@ -82,7 +82,7 @@ async function recipe(request: Request, env: Env, key: string): Promise<Response
       if (!variant) return Response.json({ code: 'NOT_FOUND', message: `Expected one of ${result.variants.map((v) => v.key).join(', ')} for variant but received ${JSON.stringify(wanted)}` }, { status: 404 });
       return new Response(variant.bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': variant.contentType } });
     }
-    return Response.json({ source: result.source, variants: await manifestOf(result.variants) });
+    return Response.json({ source: result.source, variants: await manifestOf(result.variants), placeholder: result.placeholder });
   } catch (e) {
     return errorResponse(e);
   }

@@ -11,7 +11,7 @@ import type { LogRecord } from '../../adapters/fc/log.js';
 import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
 import { isImgpipeError } from '../../src/errors.js';
 import { recipeHash } from '../../adapters/fc/recipe-hash.js';
-import { DEFAULT_RECIPE } from '../../src/recipe.js';
+import { DEFAULT_RECIPE, runRecipe } from '../../src/recipe.js';
 
 const FIXTURES = join(__dirname, '../fixtures');
 const credential = { accessKeyId: 'LTAIhandlertest01', accessKeySecret: 'handler-secret-do-not-log' };
@@ -121,6 +121,8 @@ describe('upload handler end to end (ali-oss → local OSS → trigger → handl
     expect(manifest.variants).toHaveLength(6);
     expect(manifest.variants[0]).toMatchObject({ key: `resized/large/${name}.jpg`, width: 1200, height: 675, contentType: 'image/jpeg' });
     expect(manifest.variants.every((v: { bytes: number }) => v.bytes > 0)).toBe(true);
+    // The placeholder is the recipe's, from the same bytes.
+    expect(manifest.placeholder).toEqual((await runRecipe(flowers, { key })).placeholder);
   });
 
   it('skips a replayed event with one HEAD per output, writing nothing', async () => {

@@ -33,8 +33,15 @@ describe('imgpipe CLI', () => {
 
     const res = await imgpipe([input, '--out', out, '--json']);
     expect(res.code).toBe(1);
-    const report = JSON.parse(res.stdout) as { results: { key: string; ok: boolean; error?: { code: string; message: string }; variants?: { key: string }[] }[] };
+    const report = JSON.parse(res.stdout) as {
+      summary: { processed: number; failed: number; ms: number };
+      results: { key: string; ok: boolean; ms: number; error?: { code: string; message: string }; variants?: { key: string }[]; placeholder?: { thumbhash: string; dominantColor: string } }[];
+    };
+    expect(report.summary).toEqual({ processed: 2, failed: 2, ms: report.results.reduce((sum, r) => sum + r.ms, 0) });
+    for (const r of report.results) expect(Number.isInteger(r.ms), r.key).toBe(true);
     const byKey = Object.fromEntries(report.results.map((r) => [r.key, r]));
+    expect(byKey['a.jpg'].placeholder).toEqual({ thumbhash: expect.stringMatching(/^[A-Za-z0-9+/]{20,40}={0,2}$/), dominantColor: expect.stringMatching(/^#[0-9a-f]{6}$/) });
+    expect(byKey['broken.jpg'].placeholder).toBeUndefined();
     expect(Object.keys(byKey).sort()).toEqual(['a.jpg', 'broken.jpg', 'notes.txt', 'sub/b.png']);
     expect(byKey['broken.jpg'].error).toEqual({
       code: 'CORRUPT_IMAGE',

@@ -2,7 +2,8 @@
  * Same pixels everywhere: the upload recipe and a few x-oss-process strings run on the same fixtures
  * in Node (wasm/node.ts), Chromium (dist/web.standalone.js) and workerd (the Worker example), and
  * every output must be byte-identical (SHA-256). All three run the same WASM modules with the same
- * inputs; the JS around them is integer/deterministic, so there is no tolerance to allow.
+ * inputs; the JS around them is integer/deterministic, so there is no tolerance to allow. The
+ * recipe's placeholder (ThumbHash, dominant colour) must be the same string too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type Page } from 'playwright-core';
@@ -50,7 +51,9 @@ afterAll(async () => {
 async function inNode(name: string): Promise<Digests> {
   const out: Digests = {};
   const bytes = image(name);
-  for (const v of (await runRecipe(bytes, { key: name })).variants) out[`recipe ${v.key}`] = sha256(v.bytes);
+  const result = await runRecipe(bytes, { key: name });
+  for (const v of result.variants) out[`recipe ${v.key}`] = sha256(v.bytes);
+  out.placeholder = JSON.stringify(result.placeholder);
   for (const p of PROCESS) out[p] = sha256((await transform(bytes, p)).bytes);
   return out;
 }
@@ -61,7 +64,9 @@ async function inChromium(name: string): Promise<Digests> {
     const hex = async (b: Uint8Array) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)), (x) => x.toString(16).padStart(2, '0')).join('');
     const bytes = new Uint8Array(await (await fetch(`/images/${name}`)).arrayBuffer());
     const out: Record<string, string> = {};
-    for (const v of (await lib.runRecipe(bytes, { key: name })).variants) out[`recipe ${v.key}`] = await hex(v.bytes);
+    const result = await lib.runRecipe(bytes, { key: name });
+    for (const v of result.variants) out[`recipe ${v.key}`] = await hex(v.bytes);
+    out.placeholder = JSON.stringify(result.placeholder);
     for (const p of process) out[p] = await hex((await lib.transform(bytes, p)).bytes);
     return out;
   }, { name, process: PROCESS });
@@ -71,7 +76,9 @@ async function inWorkerd(name: string): Promise<Digests> {
   const out: Digests = {};
   const res = await mf.dispatchFetch(`http://imgpipe.example/recipe/${name}`);
   expect(res.status).toBe(200);
-  for (const v of ((await res.json()) as { variants: ManifestEntry[] }).variants) out[`recipe ${v.key}`] = v.sha256;
+  const body = (await res.json()) as { variants: ManifestEntry[]; placeholder: unknown };
+  for (const v of body.variants) out[`recipe ${v.key}`] = v.sha256;
+  out.placeholder = JSON.stringify(body.placeholder);
   for (const p of PROCESS) {
     const r = await mf.dispatchFetch(`http://imgpipe.example/${name}?x-oss-process=${encodeURIComponent(p)}`);
     expect(r.status, `${name} ${p}`).toBe(200);
@@ -84,7 +91,7 @@ describe('same bytes in Node, Chromium and workerd', () => {
   for (const name of FIXTURES) {
     it(name, async () => {
       const node = await inNode(name);
-      expect(Object.keys(node)).toHaveLength(6 + PROCESS.length);
+      expect(Object.keys(node)).toHaveLength(6 + 1 + PROCESS.length);
       const [browserOut, workerdOut] = await Promise.all([inChromium(name), inWorkerd(name)]);
       expect(browserOut).toEqual(node);
       expect(workerdOut).toEqual(node);
