@@ -34,3 +34,7 @@ export { extend } from './ops/extend.js';
 export { averageHue } from './ops/average-hue.js';
 export { thumbhash, dominantColor } from './ops/thumbhash.js';
 export { info } from './ops/info.js';
+export {
+  embedBlindWatermark, extractBlindWatermark, blindWatermarkId, DEFAULT_BLIND_WATERMARK_KEY, BLIND_WATERMARK_CAPACITY,
+  type BlindWatermarkOptions, type BlindWatermarkedImage, type BlindWatermarkResult, type ExtractBlindWatermarkOptions, type BlindWatermarkStrength,
+} from './ops/blind-watermark.js';

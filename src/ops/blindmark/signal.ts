@@ -1,0 +1,293 @@
+/**
+ * The blind watermark's signal processing: luma, box filters, the perceptual mask, the whitening filter,
+ * folding the image's tiles onto one tile (under a scale and rotation), the sync search over offsets and
+ * the eight quarter-turn/mirror orientations, despreading, and the lattice estimate from autocorrelation.
+ */
+import type { RGBAImage } from '../../image.js';
+import { fft2 } from './fft.js';
+import { TILE, type Tile } from './pattern.js';
+
+/** BT.601 luma, the Y that JPEG and WebP encode. */
+export function luma(image: RGBAImage): Float32Array {
+  const d = image.data, n = image.width * image.height, y = new Float32Array(n);
+  for (let i = 0, p = 0; i < n; i++, p += 4) y[i] = 0.299 * d[p] + 0.587 * d[p + 1] + 0.114 * d[p + 2];
+  return y;
+}
+
+/** Mean over a (2r+1)^2 box, edges clamped; separable running sums, O(1) per pixel. */
+export function boxMean(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  const tmp = new Float32Array(w * h), out = new Float32Array(w * h);
+  const line = new Float64Array(Math.max(w, h) + 2 * r + 1);
+  const k = 1 / (2 * r + 1);
+  // each line is copied with its edge pixels repeated r times, then summed with a sliding window
+  const pass = (from: Float32Array, to: Float32Array, n: number, lines: number, along: number, across: number): void => {
+    for (let l = 0; l < lines; l++) {
+      const base = l * across;
+      const first = from[base], last = from[base + (n - 1) * along];
+      for (let i = 0; i < r; i++) { line[i] = first; line[n + r + i] = last; }
+      for (let i = 0; i < n; i++) line[r + i] = from[base + i * along];
+      let sum = 0;
+      for (let i = 0; i < 2 * r; i++) sum += line[i];
+      for (let i = 0; i < n; i++) {
+        sum += line[i + 2 * r];
+        to[base + i * along] = sum * k;
+        sum -= line[i];
+      }
+    }
+  };
+  pass(src, tmp, w, h, 1, w);
+  pass(tmp, out, h, w, w, 1);
+  return out;
+}
+
+/**
+ * Local texture: the mean absolute 3x3 high-pass over a 7x7 neighbourhood. Noise is hidden by texture, so
+ * the mark's gain follows it: flat skies get a little, foliage a lot.
+ */
+export function activity(y: Float32Array, w: number, h: number): Float32Array {
+  const smooth = boxMean(y, w, h, 1), hp = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) hp[i] = Math.abs(y[i] - smooth[i]);
+  return boxMean(hp, w, h, 3);
+}
+
+/**
+ * The extraction's whitening: luma minus its 7x7 mean removes most of the photo (whose energy is in low
+ * frequencies) and keeps the mark's chips; dividing by the local residual level makes a strong edge count
+ * no more than a flat area, and the clip bounds what one pixel can say.
+ */
+export function whiten(y: Float32Array, w: number, h: number): Float32Array {
+  const mean = boxMean(y, w, h, 3), r = new Float32Array(y.length), a = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) { r[i] = y[i] - mean[i]; a[i] = Math.abs(r[i]); }
+  const level = boxMean(a, w, h, 4);
+  for (let i = 0; i < y.length; i++) r[i] = Math.max(-3, Math.min(3, r[i] / (level[i] + 1)));
+  return r;
+}
+
+export interface Geometry {
+  /** Size of one tile period in the examined image, over TILE. */
+  readonly scale: number;
+  /** Rotation in radians of the tile's axes in the examined image. */
+  readonly angle: number;
+}
+
+/**
+ * Fold every pixel of the rectangle (x0, y0, w, h) (the whole image by default) onto the tile: the image coordinate, rotated back and divided by the scale, modulo TILE.
+ * Returns the mean residual per tile pixel.
+ */
+export function fold(
+  r: Float32Array, w: number, h: number, g: Geometry, rect = { x0: 0, y0: 0, w, h },
+): Float64Array {
+  const sum = new Float64Array(TILE * TILE), count = new Float64Array(TILE * TILE);
+  const c = Math.cos(g.angle) / g.scale, s = Math.sin(g.angle) / g.scale;
+  const cx = w / 2, cy = h / 2, big = TILE * 1024;
+  for (let y = rect.y0; y < rect.y0 + rect.h; y++) {
+    const dy = y - cy, dx = rect.x0 - cx;
+    let u = c * dx + s * dy + big + 0.5, v = -s * dx + c * dy + big + 0.5;
+    const row = y * w;
+    for (let x = rect.x0; x < rect.x0 + rect.w; x++) {
+      const bin = (((v | 0) % TILE) * TILE) + ((u | 0) % TILE);
+      sum[bin] += r[row + x];
+      count[bin]++;
+      u += c; v -= s;
+    }
+  }
+  for (let i = 0; i < sum.length; i++) if (count[i] > 0) sum[i] /= count[i];
+  return sum;
+}
+
+/** The eight quarter-turn/mirror orientations of a TILE x TILE array. */
+export function orientTile(src: Float64Array, d: number): Float64Array {
+  const out = new Float64Array(TILE * TILE), m = TILE - 1;
+  for (let y = 0; y < TILE; y++) {
+    for (let x = 0; x < TILE; x++) {
+      let sx = d & 4 ? y : x, sy = d & 4 ? x : y;
+      if (d & 1) sx = m - sx;
+      if (d & 2) sy = m - sy;
+      out[y * TILE + x] = src[sy * TILE + sx];
+    }
+  }
+  return out;
+}
+
+export interface SyncPeak {
+  readonly orientation: number;
+  readonly dx: number;
+  readonly dy: number;
+  /** The peak's height in standard deviations of the whole correlation surface. */
+  readonly z: number;
+}
+
+/** Spectra of the sync carrier in each of the eight orientations, cached per carrier. */
+const templateSpectra = new WeakMap<Float64Array, { re: Float64Array; im: Float64Array }[]>();
+
+function spectra(sync: Float64Array): { re: Float64Array; im: Float64Array }[] {
+  let s = templateSpectra.get(sync);
+  if (!s) {
+    s = [];
+    for (let d = 0; d < 8; d++) {
+      const re = orientTile(sync, INVERSE[d]), im = new Float64Array(re.length);
+      fft2(re, im, TILE, TILE);
+      s.push({ re, im });
+    }
+    templateSpectra.set(sync, s);
+  }
+  return s;
+}
+
+/** orientTile(orientTile(x, d), INVERSE[d]) = x: the transposing orientations with one flip undo each other swapped. */
+const INVERSE = [0, 1, 2, 3, 4, 6, 5, 7];
+
+/**
+ * Correlate the folded tile with the sync carrier in each orientation at every cyclic offset; returns
+ * the best peaks. Correlating the tile with the carrier turned back is the same as turning the tile, so the
+ * tile is transformed once and the carrier's eight spectra are cached; two orientations share one inverse
+ * transform (their correlations are real, so one goes in the real part and one in the imaginary part).
+ * The offsets found are in the folded tile's own frame.
+ */
+export function syncSearch(folded: Float64Array, sync: Float64Array, keep = 3, orientations = 8): SyncPeak[] {
+  const spec = spectra(sync);
+  const n = TILE * TILE;
+  const fr = Float64Array.from(folded), fi = new Float64Array(n);
+  fft2(fr, fi, TILE, TILE);
+  const peaks: SyncPeak[] = [];
+  const re = new Float64Array(n), im = new Float64Array(n);
+  for (let d = 0; d < orientations; d += 2) {
+    const s1 = spec[d], s2 = spec[d + 1];
+    for (let i = 0; i < n; i++) {
+      // C1 = F * conj(S1), C2 = F * conj(S2); transform back C1 + i C2
+      const a = fr[i], b = fi[i];
+      const c1r = a * s1.re[i] + b * s1.im[i], c1i = b * s1.re[i] - a * s1.im[i];
+      const c2r = a * s2.re[i] + b * s2.im[i], c2i = b * s2.re[i] - a * s2.im[i];
+      re[i] = c1r - c2i; im[i] = c1i + c2r;
+    }
+    fft2(re, im, TILE, TILE, true);
+    for (const [plane, o] of [[re, d], [im, d + 1]] as const) {
+      let mean = 0, sq = 0;
+      for (let i = 0; i < n; i++) { mean += plane[i]; sq += plane[i] * plane[i]; }
+      mean /= n;
+      const sd = Math.sqrt(Math.max(1e-30, sq / n - mean * mean));
+      const order: number[] = [];
+      for (let i = 0; i < n; i++) {
+        if ((plane[i] - mean) / sd < 4) continue;
+        order.push(i);
+      }
+      order.sort((x, y) => plane[y] - plane[x]);
+      for (const i of order.slice(0, keep)) {
+        peaks.push({ orientation: o, dx: i % TILE, dy: (i / TILE) | 0, z: (plane[i] - mean) / sd });
+      }
+    }
+  }
+  peaks.sort((p, q) => q.z - p.z);
+  return peaks.slice(0, keep);
+}
+
+/**
+ * Soft values of the coded bits: the folded tile, read through the peak's orientation and offset,
+ * correlated with each bit's chips. The peak says the folded tile at o + D^-1(u) holds tile pixel u.
+ */
+export function despread(folded: Float64Array, peak: SyncPeak, tile: Tile, codedBits: number): Float64Array {
+  const soft = new Float64Array(codedBits);
+  const d = peak.orientation, m = TILE - 1;
+  for (let y = 0; y < TILE; y++) {
+    for (let x = 0; x < TILE; x++) {
+      const i = y * TILE + x, c = tile.chipOf[i], b = tile.bitOf[c];
+      if (b < 0) continue;
+      // T_d(p) = T_e^-1(p), the folded tile's offset from the peak (e = INVERSE[d], the carrier's turn)
+      let sx = d & 4 ? y : x, sy = d & 4 ? x : y;
+      if (d & 1) sx = m - sx;
+      if (d & 2) sy = m - sy;
+      const fx = (sx + peak.dx) % TILE, fy = (sy + peak.dy) % TILE;
+      soft[b] += folded[fy * TILE + fx] * tile.sign[c] * tile.shape[i];
+    }
+  }
+  return soft;
+}
+
+/**
+ * Scale and rotation from the autocorrelation of the residual: a repeated tile puts peaks on a square
+ * lattice whose spacing is the tile's period and whose axes are its orientation. The power spectrum is
+ * flattened (square root) before transforming back, which sharpens the peaks against the photo.
+ */
+export function estimateLattice(r: Float32Array, w: number, h: number): Geometry[] {
+  // the whole image (its centre when over 1024 px), zero-padded to powers of two
+  const W = Math.min(1024, 2 ** Math.ceil(Math.log2(w))), H = Math.min(1024, 2 ** Math.ceil(Math.log2(h)));
+  const cw = Math.min(W, w), ch = Math.min(H, h), x0 = (w - cw) >> 1, y0 = (h - ch) >> 1;
+  const re = new Float64Array(W * H), im = new Float64Array(W * H);
+  for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) re[y * W + x] = r[(y0 + y) * w + x0 + x];
+  fft2(re, im, W, H);
+  for (let i = 0; i < re.length; i++) { re[i] = Math.sqrt(re[i] * re[i] + im[i] * im[i]); im[i] = 0; }
+  re[0] = 0;
+  fft2(re, im, W, H, true);
+  const at = (dx: number, dy: number): number => re[(((dy % H) + H) % H) * W + (((dx % W) + W) % W)];
+  // lags up to half the examined extent, periods from 0.45x to 2.2x the embedded one
+  const hx = Math.min(cw / 2, W / 2 - 3), hy = Math.min(ch / 2, H / 2 - 3);
+  const rMin = TILE * 0.45, rMax = TILE * 2.2;
+  type P = { x: number; y: number; v: number };
+  const found: P[] = [];
+  let sum = 0, sq = 0, n = 0;
+  for (let dy = 0; dy <= hy; dy++) {
+    for (let dx = -hx; dx <= hx; dx++) {
+      const rr = Math.hypot(dx, dy);
+      if (rr < rMin / 3 || rr > rMax) continue;
+      const v = at(dx, dy);
+      if (rr >= rMin) { sum += v; sq += v * v; n++; }
+      if (v <= at(dx + 1, dy) || v < at(dx - 1, dy) || v <= at(dx, dy + 1) || v < at(dx, dy - 1)) continue;
+      if (v <= at(dx + 1, dy + 1) || v < at(dx - 1, dy - 1) || v <= at(dx - 1, dy + 1) || v < at(dx + 1, dy - 1)) continue;
+      found.push({ x: dx, y: dy, v });
+    }
+  }
+  if (n === 0) return [];
+  const mean = sum / n, sd = Math.sqrt(Math.max(1e-30, sq / n - mean * mean));
+  const sub = (x: number, y: number): { x: number; y: number } => {
+    const c = at(x, y);
+    return { x: x + parabola(at(x - 1, y), c, at(x + 1, y)), y: y + parabola(at(x, y - 1), c, at(x, y + 1)) };
+  };
+  const near = (px: number, py: number): P => {
+    let best: P = { x: Math.round(px), y: Math.round(py), v: -Infinity };
+    for (let ey = -2; ey <= 2; ey++) for (let ex = -2; ex <= 2; ex++) {
+      const x = Math.round(px) + ex, y = Math.round(py) + ey, v = at(x, y);
+      if (v > best.v) best = { x, y, v };
+    }
+    return best;
+  };
+  const strong = found.filter((p) => Math.hypot(p.x, p.y) >= rMin).sort((a, b) => b.v - a.v).slice(0, 6);
+  const out: { g: Geometry; z: number }[] = [];
+  for (const peak of strong) {
+    // A peak may be the tile's period or a multiple (2v, the diagonal): try the peak and its halves and
+    // thirds; extraction keeps whichever the sync carrier confirms.
+    for (const div of [1, 2, 3]) {
+      let a = peak.x / div, b = peak.y / div;
+      if (Math.hypot(a, b) < rMin) continue;
+      if (div > 1) { const p = near(a, b); a = p.x; b = p.y; }
+      // least squares over the lattice points k*v + l*perp(v) that stand out, each found near its prediction
+      let num1 = 0, num2 = 0, den = 0, zsum = 0, count = 0;
+      for (let k = -4; k <= 4; k++) {
+        for (let l = -4; l <= 4; l++) {
+          if (k === 0 && l === 0) continue;
+          const px = k * a - l * b, py = k * b + l * a;
+          if (Math.abs(px) > hx || Math.abs(py) > hy) continue;
+          const p = near(px, py);
+          const z = (p.v - mean) / sd;
+          zsum += z; count++;
+          if (z < 3) continue;
+          const s = sub(p.x, p.y);
+          num1 += k * s.x + l * s.y; num2 += k * s.y - l * s.x; den += k * k + l * l;
+        }
+      }
+      if (den > 0) { a = num1 / den; b = num2 / den; }
+      let angle = Math.atan2(b, a);
+      while (angle > Math.PI / 4) angle -= Math.PI / 2;
+      while (angle <= -Math.PI / 4) angle += Math.PI / 2;
+      const g = { scale: Math.hypot(a, b) / TILE, angle };
+      if (count > 0 && !out.some((o) => Math.abs(o.g.scale / g.scale - 1) < 0.01 && Math.abs(o.g.angle - g.angle) < 0.01)) {
+        out.push({ g, z: zsum / count });
+      }
+    }
+  }
+  return out.sort((p, q) => q.z - p.z).map((o) => o.g);
+}
+
+function parabola(l: number, c: number, r: number): number {
+  const d = l - 2 * c + r;
+  return d < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / d)) : 0;
+}

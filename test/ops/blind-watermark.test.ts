@@ -1,0 +1,130 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import sharp from 'sharp';
+import '../../wasm/node.js';
+import { encode } from '../../src/encode.js';
+import { createImage, type RGBAImage } from '../../src/image.js';
+import {
+  embedBlindWatermark, extractBlindWatermark, blindWatermarkId, BLIND_WATERMARK_CAPACITY,
+} from '../../src/ops/blind-watermark.js';
+import * as api from '../../src/index.js';
+import { ATTACKS, pixels } from '../../bench/blindmark-attacks.js';
+import { image } from '../helpers/fixtures.js';
+import { rejection } from '../helpers/errors.js';
+
+/** A real photo, upright, resized to `width` with sharp. */
+async function photo(name: string, width: number): Promise<RGBAImage> {
+  return pixels(sharp(image(name)).rotate().resize({ width }));
+}
+
+/** Luma PSNR between two images of the same size. */
+function psnr(a: RGBAImage, b: RGBAImage): number {
+  let se = 0;
+  for (let p = 0; p < a.data.length; p += 4) {
+    const ya = 0.299 * a.data[p] + 0.587 * a.data[p + 1] + 0.114 * a.data[p + 2];
+    const yb = 0.299 * b.data[p] + 0.587 * b.data[p + 1] + 0.114 * b.data[p + 2];
+    se += (ya - yb) ** 2;
+  }
+  return 10 * Math.log10((255 * 255) / (se / (a.data.length / 4)));
+}
+
+describe('blind watermark: bad input', () => {
+  it('refuses images under 80 px on a side, naming the limit and the size', async () => {
+    const e = await rejection(embedBlindWatermark(createImage(79, 100, 0x808080ff), { content: 'a' }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toBe('Expected an image at least 80 px on each side for blindwatermark but received 79x100');
+  });
+  it('refuses a short side under half the long side', async () => {
+    const e = await rejection(embedBlindWatermark(createImage(401, 200, 0x808080ff), { content: 'a' }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toBe('Expected an image whose short side is at least half its long side for blindwatermark but received 401x200');
+  });
+  it('refuses content over the capacity, with the capacity in the message', async () => {
+    const e = await rejection(embedBlindWatermark(createImage(200, 200, 0x808080ff), { content: 'ninechars' }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toBe(`Expected at most ${BLIND_WATERMARK_CAPACITY} bytes of UTF-8 without NUL for blindwatermark.content (longer content needs longContent: 'id' and a registry) but received 9 bytes "ninechars"`);
+  });
+  it('refuses a missing content, a bad strength and an empty key', async () => {
+    const img = createImage(200, 200, 0x808080ff);
+    expect(await rejection(embedBlindWatermark(img, {} as never))).toEqual({
+      code: 'MISSING_ARGUMENT', message: 'Expected a non-empty string for blindwatermark.content but received nothing',
+    });
+    expect(await rejection(embedBlindWatermark(img, { content: 'a', strength: 'max' as never }))).toEqual({
+      code: 'INVALID_ARGUMENT', message: `Expected 'low', 'medium' or 'high' for blindwatermark.strength but received "max"`,
+    });
+    expect((await rejection(embedBlindWatermark(img, { content: 'a', key: '' }))).code).toBe('INVALID_ARGUMENT');
+  });
+  it('embeds into a pure black image but says it may not be extractable', async () => {
+    const out = await embedBlindWatermark(createImage(300, 200, 0x000000ff), { content: 'a' });
+    expect(out.warning).toBe('The image is nearly uniform: the blind watermark may not be extractable');
+  });
+  it('never throws for "no mark": tiny, flat and clean images give found: false', async () => {
+    expect(await extractBlindWatermark(createImage(10, 10, 0xffffffff))).toEqual({ found: false, confidence: 0 });
+    expect(await extractBlindWatermark(createImage(500, 400, 0x336699ff))).toEqual({ found: false, confidence: 0 });
+    expect(await extractBlindWatermark(await photo('concert.jpg', 500))).toEqual({ found: false, confidence: 0 });
+  });
+  it('is part of the public API', () => {
+    expect(api.embedBlindWatermark).toBe(embedBlindWatermark);
+    expect(api.extractBlindWatermark).toBe(extractBlindWatermark);
+  });
+});
+
+describe('blind watermark: recovery through real encoders and attacks', () => {
+  const cases = [
+    { name: '2569067123_aca715a2ee_o.jpg', width: 1200, content: 'uid:4711' },
+    { name: 'flowers.jpeg', width: 600, content: 'Zoë-42' },
+  ];
+  const delivered = new Map<string, { marked: RGBAImage; jpeg: Uint8Array; original: RGBAImage }>();
+  beforeAll(async () => {
+    for (const c of cases) {
+      const original = await photo(c.name, c.width);
+      const marked = await embedBlindWatermark(original, { content: c.content, key: 'tenant secret' });
+      delivered.set(c.name, { original, marked, jpeg: await encode(marked, 'jpeg', { quality: 85 }) });
+    }
+  });
+
+  it('stays under the noise: luma PSNR over 40 dB at medium', () => {
+    for (const c of cases) {
+      const { original, marked } = delivered.get(c.name)!;
+      expect(psnr(original, marked)).toBeGreaterThan(40);
+    }
+  });
+
+  const slice = [
+    'none', 'jpeg q50 4:2:0', 'webp q60', 'resize 0.5x', 'resize 2x', 'crop 25% area', 'brightness +30%', 'contrast 0.7',
+    'greyscale', 'rotate 90°', 'mirror', 'rotate 2°', 'screenshot 1.25x jpeg90', 'chain 1080+q80+crop10%+bright1.1',
+  ];
+  for (const attackName of slice) {
+    it(`recovers the content after ${attackName}`, async () => {
+      const attack = ATTACKS.find((a) => a.name === attackName)!;
+      for (const [i, c] of cases.entries()) {
+        const attacked = await attack.apply(delivered.get(c.name)!.jpeg, 1000 + i);
+        const result = await extractBlindWatermark(attacked, { key: 'tenant secret' });
+        expect({ image: c.name, found: result.found, content: result.content }).toEqual({ image: c.name, found: true, content: c.content });
+        expect(result.confidence).toBeGreaterThan(0.5);
+      }
+    });
+  }
+
+  it('gives found: false with another key, and on the clean original', async () => {
+    for (const c of cases) {
+      const { jpeg, original } = delivered.get(c.name)!;
+      expect(await extractBlindWatermark(await pixels(sharp(jpeg)), { key: 'another secret' })).toEqual({ found: false, confidence: 0 });
+      if (original.width <= 600) expect(await extractBlindWatermark(original, { key: 'tenant secret' })).toEqual({ found: false, confidence: 0 });
+    }
+  });
+
+  it('carries longer content as an ID that resolve turns back into the text', async () => {
+    const long = 'leaked by uploader 8812 on 2026-12-05';
+    const original = await photo('flowers.jpeg', 600);
+    const marked = await embedBlindWatermark(original, { content: long, longContent: 'id' });
+    expect(marked.carried).toBe('id');
+    expect(marked.id).toBe(blindWatermarkId(long));
+    const registry = new Map([[marked.id!, long]]);
+    const read = await pixels(sharp(await encode(marked, 'jpeg', { quality: 85 })));
+    expect(await extractBlindWatermark(read, { resolve: (id) => registry.get(id) }))
+      .toMatchObject({ found: true, id: marked.id, content: long });
+    const unresolved = await extractBlindWatermark(read);
+    expect(unresolved).toMatchObject({ found: true, id: marked.id });
+    expect(unresolved.content).toBeUndefined();
+  });
+});
