@@ -6,6 +6,7 @@
  */
 import sharp, { type Sharp } from 'sharp';
 import type { RGBAImage } from '../src/image.js';
+import { rng } from './fuzz.js';
 
 export type AttackClass = 'A' | 'B' | 'C' | 'D' | 'E';
 export interface Attack {
@@ -23,18 +24,6 @@ export async function pixels(s: Sharp): Promise<RGBAImage> {
 
 export const fromPixels = (image: RGBAImage): Sharp =>
   sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), { raw: { width: image.width, height: image.height, channels: 4 } });
-
-/** A small deterministic generator for attack parameters (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const decoded = (bytes: Uint8Array): Sharp => sharp(bytes);
 const meta = async (bytes: Uint8Array) => { const m = await sharp(bytes).metadata(); return { w: m.width ?? 0, h: m.height ?? 0 }; };

@@ -63,7 +63,7 @@ export interface FuzzSummary {
 // Deterministic generation
 
 /** mulberry32: small, fast, and identical on every platform. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
