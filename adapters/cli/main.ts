@@ -23,6 +23,8 @@ Usage:
       Apply an OSS-compatible process string, e.g. 'image/resize,w_300/format,webp'.
   imgpipe serve [--help]
       Local OSS-compatible server with the upload pipeline and x-oss-process over HTTP.
+  imgpipe backfill plan|run|resume|report [--help]
+      Run the recipe over a bucket that already holds images, resumably, here or on Function Compute.
 
 Exit status is 1 when any input failed (the others are still processed), 2 on usage errors.`;
 
@@ -162,6 +164,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   transform: async () => (await import('./transform.js')).transformCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  backfill: async () => (await import('./backfill.js')).backfillCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -37,6 +37,7 @@ import { readHttpTriggerEvent, type FcContext, type FcHttpResponse } from './con
 import { createLogger, jsonLineSink, type Logger, type LogSink } from './log.js';
 import { checkNoSelfTrigger, hasOutputMarker, isOutputKey, META_RECIPE, META_SOURCE_ETAG, META_SOURCE_KEY, META_STATUS } from './loop.js';
 import { recipeHash } from './recipe-hash.js';
+import { readBatchEvent, taskAsTriggerEvent, type BatchEvent, type BatchTaskResult } from './batch.js';
 import { encodeManifest, errorManifest, manifestKey, okManifest, type ManifestSource } from './manifest.js';
 
 export interface UploadHandlerOptions {
@@ -69,6 +70,8 @@ export interface UploadHandlerOptions {
   readonly encoder?: Encoder;
   /** Parallel uploads of variants (default 3). */
   readonly concurrency?: number;
+  /** Objects of a backfill batch event processed at once (default 1: one object's encodes already fill an FC instance). */
+  readonly batchConcurrency?: number;
   /** Where log records go (default: JSON lines on stdout). */
   readonly log?: LogSink;
   /** Environment to read credentials and the endpoint from (default `process.env`). */
@@ -86,6 +89,8 @@ export interface EventOutcome {
   readonly reason?: SkipReason;
   /** Error code of a permanent failure. */
   readonly code?: ErrorCode;
+  /** What went wrong, for a failure of the object (not of the event). */
+  readonly message?: string;
   readonly manifestKey?: string;
   readonly variants?: number;
 }
@@ -93,6 +98,11 @@ export interface EventOutcome {
 export interface HandlerResult {
   readonly requestId?: string;
   readonly outcomes: readonly EventOutcome[];
+  /** For a backfill batch event (see `./batch.ts`): S3 Batch's response fields, one result per task. */
+  readonly invocationSchemaVersion?: '1.0';
+  readonly invocationId?: string;
+  readonly treatMissingKeysAs?: 'PermanentFailure';
+  readonly results?: readonly BatchTaskResult[];
 }
 
 export interface UploadHandler {
@@ -145,6 +155,10 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
   checkNoSelfTrigger({ sameBucket, sourcePrefix, outputTemplates });
   const matches = compilePattern(options.pattern ?? DEFAULT_UPLOAD_PATTERN);
   const concurrency = options.concurrency ?? 3;
+  const batchConcurrency = options.batchConcurrency ?? 1;
+  if (!Number.isInteger(batchConcurrency) || batchConcurrency < 1 || batchConcurrency > 64) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 64 for batchConcurrency but received ${describeValue(options.batchConcurrency)}`);
+  }
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 32 for concurrency but received ${describeValue(options.concurrency)}`);
   }
@@ -211,7 +225,7 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
       } catch (e) {
         if (!isImgpipeError(e)) throw e;
         log('error', 'invalid object key', { ...fields, code: e.code, error: e.message, ms: Date.now() - started });
-        return { ...base, status: 'failed', code: e.code };
+        return { ...base, status: 'failed', code: e.code, message: e.message };
       }
     }
 
@@ -248,7 +262,7 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
         meta: { ...marker(), [META_STATUS]: 'failed' },
       });
       log('error', 'permanent failure recorded', { ...fields, code: e.code, error: e.message, manifestKey: mKey, ms: Date.now() - started });
-      return { ...base, status: 'failed', code: e.code, manifestKey: mKey };
+      return { ...base, status: 'failed', code: e.code, message: e.message, manifestKey: mKey };
     }
     const processedMs = Date.now() - started;
     await mapLimit(result.variants, concurrency, async (v: Variant) => {
@@ -279,11 +293,60 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     return outcomes;
   }
 
+  /**
+   * A backfill batch: every task goes through the same checks and steps as an upload event, and is
+   * answered with S3 Batch's result code instead of throwing, so one object's storage trouble does not
+   * make FC retry the objects already done (the caller retries TemporaryFailure tasks itself).
+   */
+  async function runBatch(batch: BatchEvent, context: FcContext | undefined, log: Logger): Promise<HandlerResult> {
+    const factory = storageFor(context);
+    const outcomes: EventOutcome[] = [];
+    const results: BatchTaskResult[] = [];
+    const one = async (i: number): Promise<void> => {
+      const task = batch.tasks[i];
+      const outputs = () => [...expectedOutputs(task.ossKey), manifestKey(manifestTemplate, task.ossKey)];
+      let outcome: EventOutcome;
+      try {
+        const [ev] = parseUploadEvents(taskAsTriggerEvent(task, batch.ossRegion ?? context?.region));
+        outcome = await processEvent(ev, factory, log);
+      } catch (e) {
+        const code = isImgpipeError(e) ? e.code : 'INTERNAL';
+        const message = e instanceof Error ? e.message : String(e);
+        // Storage trouble, or a crash (a worker killed by memory pressure), may pass; the rest will not.
+        const temporary = code === 'STORAGE_ERROR' || code === 'INTERNAL';
+        log('error', temporary ? 'batch task failed, may be retried' : 'batch task failed permanently', { taskId: task.taskId, bucket: task.ossBucket, key: task.ossKey, code, error: message });
+        outcomes[i] = { eventId: task.taskId, bucket: task.ossBucket, key: task.ossKey, status: 'failed', code, message };
+        results[i] = { taskId: task.taskId, resultCode: temporary ? 'TemporaryFailure' : 'PermanentFailure', resultString: message, errorCode: code };
+        return;
+      }
+      outcomes[i] = outcome;
+      if (outcome.status === 'processed') {
+        results[i] = { taskId: task.taskId, resultCode: 'Succeeded', resultString: `processed: ${outcome.variants} variants and a manifest`, outputs: outputs() };
+      } else if (outcome.status === 'skipped' && outcome.reason === 'already-processed') {
+        results[i] = { taskId: task.taskId, resultCode: 'Succeeded', resultString: 'already up to date for this ETag and recipe', outputs: outputs() };
+      } else if (outcome.status === 'failed') {
+        results[i] = { taskId: task.taskId, resultCode: 'PermanentFailure', resultString: outcome.message ?? String(outcome.code), errorCode: outcome.code };
+      } else if (outcome.reason === 'source-missing') {
+        results[i] = { taskId: task.taskId, resultCode: 'PermanentFailure', resultString: 'the source object no longer exists', errorCode: 'NOT_FOUND' };
+      } else {
+        results[i] = { taskId: task.taskId, resultCode: 'PermanentFailure', resultString: `not processed: the handler's configuration skips it (${outcome.reason})`, errorCode: 'INVALID_ARGUMENT' };
+      }
+    };
+    let next = 0;
+    const lanes = Math.min(batchConcurrency, batch.tasks.length);
+    await Promise.all(Array.from({ length: lanes }, async () => {
+      while (next < batch.tasks.length) await one(next++);
+    }));
+    return { requestId: context?.requestId, outcomes, invocationSchemaVersion: '1.0', invocationId: batch.invocationId, treatMissingKeysAs: 'PermanentFailure', results };
+  }
+
   async function handler(event: unknown, context?: FcContext): Promise<HandlerResult> {
     const requestId = context?.requestId;
     const log = createLogger(sink, { requestId });
     let events: readonly UploadEvent[];
     try {
+      const batch = readBatchEvent(event);
+      if (batch) return await runBatch(batch, context, log);
       events = parseUploadEvents(event);
     } catch (e) {
       if (!isImgpipeError(e, 'INVALID_EVENT')) throw e;
