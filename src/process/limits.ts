@@ -19,12 +19,20 @@ export interface OutputLimits {
   readonly maxPixels: number;
   /** Most actions in one process string: a long chain costs CPU for nothing. */
   readonly maxActions: number;
+  /**
+   * Most work one process string may cost, in pixel passes (pixels times the kernel work per pixel,
+   * summed over decode, every step and encode; see budget.ts). Default 1,500,000,000: a 4096x4096
+   * image can be resized, sharpened and blurred with r_10, not blurred with r_50 or sharpened nineteen
+   * times. About 10 s of one core (the 3.5 billion passes of a 4096x4096 blur,r_50 took 22 s).
+   */
+  readonly maxCost: number;
 }
 
 export const DEFAULT_OUTPUT_LIMITS: OutputLimits = Object.freeze({
   maxSide: MAX_OUTPUT_SIDE,
   maxPixels: 16_777_216,
   maxActions: 20,
+  maxCost: 1_500_000_000,
 });
 
 export function resolveOutputLimits(override?: Partial<OutputLimits>): OutputLimits {

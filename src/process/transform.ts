@@ -27,6 +27,7 @@ import { rotate, rotatedSize } from '../ops/rotate.js';
 import { roundedCorners } from '../ops/rounded-corners.js';
 import { sharpen } from '../ops/sharpen.js';
 import type { Operation, OperationOf } from './actions.js';
+import { blurKernel, checkChainCost, CostBudget, stepCost } from './budget.js';
 import { checkOutputSize, resolveOutputLimits, type OutputLimits } from './limits.js';
 import { processError } from './oss-error.js';
 import { parseProcess } from './parse.js';
@@ -106,6 +107,12 @@ export async function transform(
   // A leading resize that scales takes the pixels straight from the file: a JPEG's rows go from the
   // decoder to the resize kernel as they come out (decodeResized), never held at full size.
   const leading = first?.action === 'resize' && leadingPlan?.scale ? first : undefined;
+  // The whole chain is priced from the header before anything is decoded, and each step is charged
+  // again at its real size before it runs.
+  checkChainCost(ops, upright, upright.width * upright.height, outputLimits.maxCost);
+  const budget = new CostBudget(outputLimits.maxCost);
+  budget.charge('decode', upright.width * upright.height, upright);
+  if (leading) budget.charge('resize', stepCost(leading, upright).cost, upright);
   const state: State = {
     image: leading
       ? await runResize(leading, outputLimits, leadingPlan!, (target) => decodeResized(bytes, header, target, { shrinkTo }))
@@ -119,6 +126,7 @@ export async function transform(
   for (const [i, op] of ops.entries()) {
     throwIfAborted(options.signal);
     if (i === 0 && leading) continue;
+    budget.charge(op.action, stepCost(op, state.image).cost, state.image);
     if (op.action === 'info') {
       return json(info({ fileSize: bytes.byteLength, format: header.format, width: state.image.width, height: state.image.height, orientation: exifOrientation(header) }), state.image);
     }
@@ -177,10 +185,7 @@ async function step(state: State, op: Operation, header: ImageHeader, limits: Ou
     case 'flip': state.image = flip(img, op.params.value!); return;
     case 'auto-orient': if (op.params.value) state.image = orient(img, header.orientation); return;
     case 'blur': {
-      // Either parameter alone is enough: the other follows the usual 3-sigma rule.
-      const sigma = op.params.s ?? Math.max(0.5, op.params.r! / 2);
-      const radius = op.params.r ?? Math.min(50, Math.ceil(3 * op.params.s!));
-      state.image = blur(img, { radius, sigma });
+      state.image = blur(img, blurKernel(op.params));
       return;
     }
     case 'bright': state.image = bright(img, op.params.value!); return;
