@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'INVALID_EVENT'
   /** A request is not allowed (bucket or origin not allowed, bad signature). */
   | 'ACCESS_DENIED'
+  /** Too much work is in flight to take this request now: transient, retry later (HTTP 503). */
+  | 'OVERLOADED'
   /** A bug or an unexpected codec failure: never the caller's fault. */
   | 'INTERNAL';
 

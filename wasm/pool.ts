@@ -25,6 +25,9 @@ import type { RowHelper, RowTask } from '../src/decode.js';
 import type { RGBAImage } from '../src/image.js';
 import type { OutputFormat } from '../src/formats.js';
 import { getWasmModule, WASM_NAMES, type WasmName } from '../src/wasm.js';
+import type { Operation } from '../src/process/actions.js';
+import { transform, type TransformOptions, type TransformResult } from '../src/process/transform.js';
+import { watermarkInputs } from '../src/process/watermark-step.js';
 import type { PoolReply, PoolTask } from './pool-protocol.js';
 
 export interface WorkerPoolOptions {
@@ -55,6 +58,13 @@ export interface WorkerPool {
    * then also shares the decode and resize of the largest size with an idle worker (`rows`).
    */
   readonly encode: PooledEncoder;
+  /**
+   * `transform()` on a worker: the HTTP handlers' runner, so concurrent requests use every core. The
+   * watermark images and fonts the chain names are read here first (through `loadObject`, `fonts`) and
+   * sent along; `info` alone, answered from the header, stays in the calling thread. A request whose
+   * `signal` fires while it waits for a worker leaves the queue.
+   */
+  transform(bytes: Uint8Array, ops: readonly Operation[], options?: TransformOptions): Promise<TransformResult>;
   stats(): WorkerPoolStats;
   /** Stop every worker; queued and running tasks fail with ABORTED. */
   close(): Promise<void>;
@@ -68,7 +78,7 @@ interface Job {
   readonly transfer: ArrayBuffer[];
   /** The task in words, for the error when its worker dies. */
   readonly what: string;
-  resolve(bytes: Uint8Array | null): void;
+  resolve(reply: Extract<PoolReply, { ok: true }>): void;
   reject(e: Error): void;
 }
 
@@ -124,8 +134,8 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       slot.worker.unref();
       if (job) {
         completed++;
-        if (reply.ok) job.resolve(reply.bytes);
-        else job.reject(new ImgpipeError(reply.code as ErrorCode, reply.message));
+        if (reply.ok) job.resolve(reply);
+        else job.reject(new ImgpipeError(reply.code as ErrorCode, reply.message, reply.details && { details: { ...reply.details } }));
       }
       pump();
     });
@@ -167,13 +177,22 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     slot.worker.postMessage(job.task, job.transfer);
   }
 
-  function submit(task: PoolTask, transfer: ArrayBuffer[], what: string): Promise<Uint8Array | null> {
+  function submit(task: PoolTask, transfer: ArrayBuffer[], what: string, signal?: AbortSignal): Promise<Extract<PoolReply, { ok: true }>> {
     return new Promise((resolve, reject) => {
       if (closed) {
         reject(new ImgpipeError('ABORTED', 'Expected an open worker pool but createWorkerPool().close() was called'));
         return;
       }
-      queue.push({ task, transfer, what, resolve, reject });
+      const job: Job = { task, transfer, what, resolve, reject };
+      queue.push(job);
+      // A caller that gave up (a client that left) frees its place in the queue; a running task finishes.
+      signal?.addEventListener('abort', () => {
+        const at = queue.indexOf(job);
+        if (at >= 0) {
+          queue.splice(at, 1);
+          reject(new ImgpipeError('ABORTED', `Expected to run ${what} but the request was aborted while it waited for a worker`));
+        }
+      }, { once: true });
       pump();
     });
   }
@@ -182,22 +201,43 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     // The caller may reuse the image (JPEG and WebP of the same size), so it is copied, not moved.
     const data = new Uint8ClampedArray(image.data);
     const task: PoolTask = { id: nextId++, kind: 'encode', width: image.width, height: image.height, data, format, options: { ...encodeOptions } };
-    return (await submit(task, [data.buffer], `the ${String(format)} encode of a ${image.width}x${image.height} image`))!;
+    return (await submit(task, [data.buffer], `the ${String(format)} encode of a ${image.width}x${image.height} image`)).bytes!;
   };
 
   const rows: RowHelper = {
     // Only a worker that is there and free: spawning one, or queueing behind encodes, costs more than sharing saves.
     idle: () => !closed && queue.length === 0 && slots.some((s) => !s.job),
     async run(t: RowTask) {
-      const bytes = await submit({ id: nextId++, kind: 'rows', rows: t }, [], `rows ${t.from}-${t.to} of the ${t.width}x${t.height} resize of a ${t.header.width}x${t.header.height} JPEG`);
+      const { bytes } = await submit({ id: nextId++, kind: 'rows', rows: t }, [], `rows ${t.from}-${t.to} of the ${t.width}x${t.height} resize of a ${t.header.width}x${t.header.height} JPEG`);
       return bytes ? new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
     },
   };
   const encode: PooledEncoder = Object.assign(encodeOnWorker, { rows });
 
+  async function transformOnWorker(bytes: Uint8Array, ops: readonly Operation[], o: TransformOptions = {}): Promise<TransformResult> {
+    if (ops.length === 1 && ops[0].action === 'info') return transform(bytes, ops, o);
+    if (o.signal?.aborted) throw new ImgpipeError('ABORTED', 'Expected to transform the image but the request was aborted');
+    const needs = watermarkInputs(ops);
+    const objects = await Promise.all(needs.keys.map(async (k) => {
+      if (!o.loadObject) return undefined;
+      return [k, await o.loadObject(k)] as const;
+    }));
+    const fonts = await Promise.all(needs.fonts.map(async (f) => [f, o.fonts ? await o.fonts(f) : undefined] as const));
+    // A copy of the source goes over (moved, not cloned): the caller's bytes may share a buffer with others.
+    const source = bytes.slice();
+    const sent = objects.filter((e) => e !== undefined).map(([k, b]) => [k, b.slice()] as const);
+    const task: PoolTask = {
+      id: nextId++, kind: 'transform', bytes: source, ops,
+      options: { limits: o.limits, outputLimits: o.outputLimits }, objects: o.loadObject ? sent : undefined, fonts,
+    };
+    const reply = await submit(task, [source.buffer, ...sent.map(([, b]) => b.buffer)], `an x-oss-process transform of ${bytes.byteLength} bytes`, o.signal);
+    return Object.freeze({ ...reply.result!, bytes: reply.bytes! });
+  }
+
   return Object.freeze({
     threads,
     encode,
+    transform: transformOnWorker,
     stats: () => Object.freeze({ threads, workers: slots.length, busy: slots.filter((s) => s.job).length, queued: queue.length, completed, crashed }),
     async close() {
       closed = true;

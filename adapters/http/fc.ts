@@ -8,6 +8,7 @@
 import { ImgpipeError } from '../../src/errors.js';
 import { createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
+import { withNodeServing, type NodeServingOptions } from './serving.js';
 
 /** The HTTP-trigger event (events-and-runtime.md §7). */
 export interface FcHttpEvent {
@@ -32,8 +33,9 @@ export interface FcHttpResponse {
 
 export type FcHttpHandler = (event: Uint8Array | string | FcHttpEvent, context?: unknown) => Promise<FcHttpResponse>;
 
-export function createFcHttpHandler(options: HandlerOptions | FetchHandler): FcHttpHandler {
-  const handle = typeof options === 'function' ? options : createFetchHandler(options);
+export function createFcHttpHandler(options: (HandlerOptions & NodeServingOptions) | FetchHandler): FcHttpHandler {
+  // Transforms on a worker pool and admission control sized from the instance (serving.ts).
+  const handle = typeof options === 'function' ? options : createFetchHandler(withNodeServing(options));
   return async (event) => {
     const parsed = parseEvent(event);
     let response: Response;

@@ -16,13 +16,18 @@ import { parseProcess } from '../../src/process/parse.js';
 import { ossCodeOf, type OssCode } from '../../src/process/oss-error.js';
 import { resolveOutputLimits, type OutputLimits } from '../../src/process/limits.js';
 import { createStyleTable, splitStyleDelimiter, type StyleDelimiter, type StyleTable } from '../../src/process/styles.js';
-import { transform } from '../../src/process/transform.js';
+import { transform, type TransformOptions, type TransformResult } from '../../src/process/transform.js';
+import type { Operation } from '../../src/process/actions.js';
 import type { FontResolver } from '../../src/process/watermark-step.js';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
 import { SIGNATURE_PARAM, verifyProcess } from './sign.js';
-import type { ImageSource } from './source.js';
+import type { ImageSource, SourceObject } from './source.js';
 import { checkObjectKey } from '../object-key.js';
 import { hostHeader, requestHost } from './host.js';
+import { createAdmission, type Admission, type AdmissionOptions } from './admission.js';
+
+/** Runs a parsed chain on source bytes: `transform` itself, or a worker pool's (`createWorkerPool().transform`). */
+export type TransformRunner = (bytes: Uint8Array, ops: readonly Operation[], options: TransformOptions) => Promise<TransformResult>;
 
 export interface HandlerOptions {
   /** The one source every request reads from (when `buckets` is not given). */
@@ -61,6 +66,17 @@ export interface HandlerOptions {
   readonly fonts?: FontResolver;
   /** Host name for the error body's HostId. */
   readonly hostId?: string;
+  /**
+   * Where transforms run. Default: `transform` in the calling thread (Workers, browsers); the Node
+   * wrappers (`createNodeListener`, `createFcHttpHandler`) pass a worker pool's, so requests use every core.
+   */
+  readonly runTransform?: TransformRunner;
+  /**
+   * Bounds on the transforms in flight, the source bytes they hold and the requests waiting (see
+   * admission.ts); beyond them, 503 SlowDown with Retry-After. Cheap answers (refusals, 304, `info`,
+   * plain downloads) never wait. Default: none here; the Node wrappers size one from the instance.
+   */
+  readonly admission?: AdmissionOptions | Admission | false;
 }
 
 const DEFAULT_CACHE_CONTROL = 'public, max-age=86400';
@@ -78,6 +94,7 @@ export const OSS_STATUS: Readonly<Record<OssCode, number>> = Object.freeze({
   SignatureDoesNotMatch: 403,
   NoSuchKey: 404,
   NoSuchStyle: 404,
+  SlowDown: 503,
   InternalError: 500,
 });
 
@@ -92,6 +109,8 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
   const outputLimits = resolveOutputLimits(options.outputLimits);
   const maxBytes = options.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
   const maxProcessLength = options.maxProcessLength ?? DEFAULT_MAX_PROCESS_LENGTH;
+  const runTransform = options.runTransform ?? transform;
+  const admission = !options.admission ? undefined : 'enter' in options.admission ? options.admission : createAdmission(options.admission);
 
   return async (request) => {
     const requestId = crypto.randomUUID().replace(/-/g, '').toUpperCase();
@@ -160,18 +179,34 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
           if (etagMatches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { ...base, etag } });
         }
       }
-      const object = await source.get(key, { signal: request.signal, maxBytes });
+      // Transforms are admitted (info alone and plain downloads are cheap and never wait). While others
+      // wait, a missing key is answered first from a HEAD, so a 404 never queues behind transforms.
+      const heavy = ops !== undefined && !(ops.length === 1 && ops[0].action === 'info');
+      let early: SourceObject | undefined;
+      if (heavy && admission && !admission.free() && source.head && !(await source.head(key))) {
+        early = await source.get(key, { signal: request.signal, maxBytes });
+      }
+      const pass = heavy ? await admission?.enter(request.signal) : undefined;
+      try {
+        const object = early ?? await source.get(key, { signal: request.signal, maxBytes });
+        pass?.hold(object.bytes.byteLength);
+        return await answer(object);
+      } finally {
+        pass?.leave();
+      }
+
+      async function answer(object: SourceObject): Promise<Response> {
       const etag = await tag(object.etag ?? (await sha256Hex(object.bytes)));
       if (ifNoneMatch && etagMatches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { ...base, etag } });
 
       let body: Uint8Array, contentType: string;
       if (ops) {
-        const out = await transform(object.bytes, ops, {
+        const out = await runTransform(object.bytes, ops, {
           limits: options.limits, outputLimits, signal: request.signal, fonts: options.fonts,
           // Image watermarks come from the same bucket, as on OSS, under the same byte limit.
           loadObject: async (logoKey) => {
             checkObjectKey(logoKey);
-            return (await source.get(logoKey, { signal: request.signal, maxBytes })).bytes;
+            return (await source!.get(logoKey, { signal: request.signal, maxBytes })).bytes;
           },
         });
         [body, contentType] = [out.bytes, out.contentType];
@@ -180,6 +215,7 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
       }
       const headers = { ...base, etag, 'content-type': contentType, 'content-length': String(body.byteLength) };
       return new Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
+      }
     } catch (e) {
       return errorResponse(e, requestId, cors, options.hostId ?? hostHeader(request)?.host ?? new URL(request.url).host, request.method === 'HEAD');
     }
@@ -242,5 +278,7 @@ export function errorResponse(error: unknown, requestId: string, cors: Record<st
     '</Error>';
   const headers: Record<string, string> = { ...cors, 'content-type': 'application/xml', 'x-oss-request-id': requestId, 'cache-control': 'no-store' };
   if (ec) headers['x-oss-ec'] = ec;
+  // SlowDown (admission refused the request): when to come back, in seconds.
+  if (known && typeof error.details?.retryAfter === 'number') headers['retry-after'] = String(error.details.retryAfter);
   return new Response(head ? null : xml, { status, headers });
 }

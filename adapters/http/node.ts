@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { ImgpipeError, describeValue } from '../../src/errors.js';
 import { createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
+import { withNodeServing, type NodeServingOptions } from './serving.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -18,8 +19,9 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
  * be understood is a 400, a failure after the headers went out ends the connection, and nothing
  * reaches the process as an uncaught exception.
  */
-export function createNodeListener(options: HandlerOptions | FetchHandler): NodeListener {
-  const handle = typeof options === 'function' ? options : createFetchHandler(options);
+export function createNodeListener(options: (HandlerOptions & NodeServingOptions) | FetchHandler): NodeListener {
+  // Transforms on a worker pool and admission control sized from the instance (serving.ts).
+  const handle = typeof options === 'function' ? options : createFetchHandler(withNodeServing(options));
   return (req, res) => {
     const controller = new AbortController();
     // A client that goes away cancels the work at the next step boundary.

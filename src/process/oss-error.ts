@@ -17,6 +17,7 @@ export type OssCode =
   | 'SignatureDoesNotMatch'
   | 'NoSuchKey'
   | 'NoSuchStyle'
+  | 'SlowDown'
   | 'InternalError';
 
 export interface ProcessErrorDetails {
@@ -58,5 +59,6 @@ const OSS_CODE_BY_ERROR_CODE: Readonly<Record<ErrorCode, OssCode>> = Object.free
   STORAGE_ERROR: 'InternalError',
   INVALID_EVENT: 'BadRequest',
   ACCESS_DENIED: 'AccessDenied',
+  OVERLOADED: 'SlowDown',
   INTERNAL: 'InternalError',
 });

@@ -8,7 +8,7 @@ import { describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
 import { watermark, type WatermarkOptions } from '../ops/watermark.js';
 import type { FontBytes } from '../text/font.js';
-import type { OperationOf } from './actions.js';
+import type { Operation, OperationOf } from './actions.js';
 import { processError } from './oss-error.js';
 import { parseProcess } from './parse.js';
 
@@ -63,6 +63,20 @@ export async function runWatermark(image: RGBAImage, op: OperationOf<'watermark'
     options.image = bytes;
   }
   return watermark(image, options);
+}
+
+/**
+ * The objects and font names a chain's watermarks will ask `loadObject` and `fonts` for, so a caller
+ * that runs the chain elsewhere (a worker thread) can read them first and send them along.
+ */
+export function watermarkInputs(ops: readonly Operation[]): { readonly keys: readonly string[]; readonly fonts: readonly string[] } {
+  const keys = new Set<string>(), fonts = new Set<string>();
+  for (const op of ops) {
+    if (op.action !== 'watermark') continue;
+    if (op.params.image !== undefined) keys.add(splitKey(op.params.image)[0]);
+    if (op.params.text !== undefined) fonts.add(op.params.type);
+  }
+  return { keys: [...keys], fonts: [...fonts] };
 }
 
 /** `key?x-oss-process=image/...` -> [key, process]. */

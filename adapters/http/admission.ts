@@ -1,0 +1,139 @@
+/**
+ * Admission control for the transforms an HTTP handler runs: at most `maxInFlight` run (or read their
+ * source) at once, a new one starts only while the sources held stay under `maxSourceBytes`, at most
+ * `maxQueue` wait in order for a place, and anything beyond is refused at once with OSS's 503
+ * `SlowDown` and a `Retry-After`, so memory stays bounded whatever the number of connections and a
+ * refused client knows when to come back. Waiting requests hold nothing: they read their source only
+ * once admitted. Runtime-neutral (no Node built-ins); the Node wrappers size it from the instance.
+ */
+import { ImgpipeError, describeValue } from '../../src/errors.js';
+
+export interface AdmissionOptions {
+  /** Transforms running or reading their source at once (1..4096). */
+  readonly maxInFlight?: number;
+  /** Requests waiting for a place (0..65536); beyond it, 503 SlowDown. */
+  readonly maxQueue?: number;
+  /** Source bytes the running transforms may hold; no new one starts while they hold this much. */
+  readonly maxSourceBytes?: number;
+  /** Seconds a refused client is told to wait (`Retry-After`, 1..3600). */
+  readonly retryAfter?: number;
+}
+
+export interface AdmissionStats {
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly bytesHeld: number;
+  /** Highest values seen since the admission was made. */
+  readonly peakInFlight: number;
+  readonly peakQueued: number;
+  readonly peakBytesHeld: number;
+  readonly admitted: number;
+  readonly refused: number;
+}
+
+/** A place among the running transforms; `leave()` gives it back (and the bytes it held). */
+export interface AdmissionPass {
+  /** The request now holds `bytes` of source. */
+  hold(bytes: number): void;
+  leave(): void;
+}
+
+export interface Admission {
+  readonly options: Required<AdmissionOptions>;
+  /** True when a request would start at once. */
+  free(): boolean;
+  /** Waits for a place; throws ImgpipeError OVERLOADED (503 SlowDown) when the queue is full, ABORTED when `signal` fires. */
+  enter(signal?: AbortSignal): Promise<AdmissionPass>;
+  stats(): AdmissionStats;
+}
+
+/** Defaults for a runtime that does not know its instance (the Node wrappers size it from cores and memory). */
+export const DEFAULT_ADMISSION: Required<AdmissionOptions> = Object.freeze({
+  maxInFlight: 4,
+  maxQueue: 64,
+  maxSourceBytes: 256 * 1024 * 1024,
+  retryAfter: 1,
+});
+
+function checkInt(name: keyof AdmissionOptions, v: number | undefined, min: number, max: number): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between ${min} and ${max} for admission.${name} but received ${describeValue(v)}`);
+  }
+}
+
+export function createAdmission(options: AdmissionOptions = {}): Admission {
+  checkInt('maxInFlight', options.maxInFlight, 1, 4096);
+  checkInt('maxQueue', options.maxQueue, 0, 65536);
+  checkInt('maxSourceBytes', options.maxSourceBytes, 1, Number.MAX_SAFE_INTEGER);
+  checkInt('retryAfter', options.retryAfter, 1, 3600);
+  const o: Required<AdmissionOptions> = Object.freeze({ ...DEFAULT_ADMISSION, ...stripUndefined(options) });
+  const waiting: { start(): void; signal?: AbortSignal }[] = [];
+  let inFlight = 0, bytesHeld = 0, admitted = 0, refused = 0;
+  let peakInFlight = 0, peakQueued = 0, peakBytesHeld = 0;
+
+  // One request may hold more than the byte budget alone (a single large source is still served).
+  const room = () => inFlight < o.maxInFlight && (bytesHeld < o.maxSourceBytes || inFlight === 0);
+
+  function pass(): AdmissionPass {
+    inFlight++;
+    admitted++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    let held = 0, left = false;
+    return {
+      hold(bytes) {
+        if (left) return;
+        held += bytes;
+        bytesHeld += bytes;
+        peakBytesHeld = Math.max(peakBytesHeld, bytesHeld);
+      },
+      leave() {
+        if (left) return;
+        left = true;
+        inFlight--;
+        bytesHeld -= held;
+        drain();
+      },
+    };
+  }
+
+  function drain(): void {
+    while (waiting.length > 0 && room()) waiting.shift()!.start();
+  }
+
+  return {
+    options: o,
+    free: () => waiting.length === 0 && room(),
+    enter(signal) {
+      if (signal?.aborted) return Promise.reject(aborted());
+      if (waiting.length === 0 && room()) return Promise.resolve(pass());
+      if (waiting.length >= o.maxQueue) {
+        refused++;
+        return Promise.reject(new ImgpipeError(
+          'OVERLOADED',
+          `Expected room for the transform but ${inFlight} are running (admission.maxInFlight ${o.maxInFlight}), holding ${bytesHeld} source bytes (maxSourceBytes ${o.maxSourceBytes}), and ${waiting.length} are waiting (maxQueue ${o.maxQueue}): retry after ${o.retryAfter} s`,
+          { details: { retryAfter: o.retryAfter } },
+        ));
+      }
+      return new Promise<AdmissionPass>((resolve, reject) => {
+        const entry = { start: () => { signal?.removeEventListener('abort', onAbort); resolve(pass()); }, signal };
+        const onAbort = () => {
+          const at = waiting.indexOf(entry);
+          if (at >= 0) waiting.splice(at, 1);
+          reject(aborted());
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiting.push(entry);
+        peakQueued = Math.max(peakQueued, waiting.length);
+      });
+    },
+    stats: () => Object.freeze({ inFlight, queued: waiting.length, bytesHeld, peakInFlight, peakQueued, peakBytesHeld, admitted, refused }),
+  };
+}
+
+function aborted(): ImgpipeError {
+  return new ImgpipeError('ABORTED', 'Expected to wait for a place among the running transforms but the request was aborted');
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

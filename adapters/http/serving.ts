@@ -1,0 +1,65 @@
+/**
+ * What the Node wrappers of the HTTP handler (`createNodeListener`, `createFcHttpHandler`, so also
+ * `imgpipe serve`) add to it: transforms run on a worker pool, a thread per vCPU, so concurrent
+ * requests use every core instead of queueing on the one that also answers the sockets; and admission
+ * control sized from the instance, so memory stays bounded however many connections arrive (Function
+ * Compute sends up to 100 concurrent requests to one instance when instance concurrency is on).
+ */
+import * as os from 'node:os';
+import { isImgpipeError } from '../../src/errors.js';
+import { createWorkerPool, type WorkerPool } from '../../wasm/pool.js';
+import type { AdmissionOptions } from './admission.js';
+import type { HandlerOptions } from './handler.js';
+
+export interface NodeServingOptions {
+  /**
+   * The pool transforms run on. Default: one pool per process shared by every handler, a thread per
+   * vCPU (`os.availableParallelism()`), threads started on demand; when the worker script is not there
+   * (a single-file bundle without it), the calling thread. `false`: always the calling thread.
+   */
+  readonly pool?: WorkerPool | false;
+}
+
+let shared: WorkerPool | null | undefined;
+
+function sharedPool(): WorkerPool | undefined {
+  if (shared === undefined) {
+    try {
+      shared = createWorkerPool();
+    } catch (e) {
+      // No worker script beside the bundle: the calling thread it is (pass `pool` to choose a script).
+      if (!isImgpipeError(e, 'NOT_FOUND')) throw e;
+      shared = null;
+    }
+  }
+  return shared ?? undefined;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * Admission bounds from the instance: two transforms per thread in flight (one running, one reading its
+ * source, so no thread idles on I/O), 64 waiting (they hold nothing), and a sixteenth of the memory the
+ * process may use for the sources held, between 64 and 512 MB.
+ */
+export function instanceAdmission(threads: number): Required<AdmissionOptions> {
+  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0;
+  const memory = Math.min(constrained > 0 ? constrained : Infinity, os.totalmem());
+  return {
+    maxInFlight: 2 * threads,
+    maxQueue: 64,
+    maxSourceBytes: Math.round(Math.min(512 * MB, Math.max(64 * MB, memory / 16))),
+    retryAfter: 1,
+  };
+}
+
+/** HandlerOptions with the Node defaults filled in (the caller's own choices kept). */
+export function withNodeServing(options: HandlerOptions & NodeServingOptions): HandlerOptions {
+  const { pool: choice, ...rest } = options;
+  const pool = choice === false ? undefined : choice ?? sharedPool();
+  return {
+    ...rest,
+    runTransform: rest.runTransform ?? pool?.transform,
+    admission: rest.admission ?? instanceAdmission(pool?.threads ?? 1),
+  };
+}
