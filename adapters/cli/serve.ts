@@ -110,6 +110,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       credentials,
       allowAnonymous: values.anonymous,
       notify: values['no-pipeline'] ? undefined : { handler: (event, context) => upload!.handler(event, context), buckets: [source], format: values.event },
+      // The same handler on FC's async invocation API, for `imgpipe backfill run --invoke fc:imgpipe-upload`.
+      functions: values['no-pipeline'] ? undefined : { 'imgpipe-upload': (event, context) => upload!.handler(event, context) },
     });
     endpoint = server.endpoint;
     if (!values['no-pipeline']) {
@@ -123,6 +125,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         `imgpipe local OSS listening on ${server.endpoint} (root ${resolve(values.root)})`,
         `  buckets: ${[...new Set([source, target])].join(', ')}`,
         values['no-pipeline'] ? '  pipeline: off' : `  pipeline: ${source}/${values['source-prefix']}* -> variants and meta/{name}.json in ${target} (${values.event} events)`,
+        ...(values['no-pipeline'] ? [] : [`  FC async invocations: --fc-endpoint ${server.fcEndpoint} --invoke fc:imgpipe-upload (the same handler)`]),
         `  accessKeyId: ${c.accessKeyId}`,
         `  accessKeySecret: ${credentials ? '(from IMGPIPE_LOCAL_ACCESS_KEY_SECRET)' : c.accessKeySecret}`,
         `  ali-oss: new OSS({ endpoint: '${server.endpoint}', region: 'oss-${values.region}', bucket: '${source}', accessKeyId, accessKeySecret })`,

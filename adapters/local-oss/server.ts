@@ -21,6 +21,7 @@ import { compilePattern } from '../events/pattern.js';
 import type { FcContext, FcEventHandler } from '../fc/context.js';
 import { verifyRequest, type Credential } from './signature.js';
 import { errorXml, listXml, type ListEntry } from './xml.js';
+import { createFcEmulator, type FcEmulator, type FcFaults, type FcFunction } from './fc.js';
 
 /** Faults to inject; counters are consumed as requests arrive. */
 export interface Faults {
@@ -88,6 +89,10 @@ export interface LocalOssOptions {
    * are still verified. Off by default, as on OSS.
    */
   readonly allowAnonymous?: boolean;
+  /** Functions served on the FC 3.0 async invocation API at `fcEndpoint` (see ./fc.ts). */
+  readonly functions?: Readonly<Record<string, FcEventHandler | FcFunction>>;
+  /** Fault plan of the FC endpoint. */
+  readonly fcFaults?: FcFaults;
 }
 
 /** One delivery of an event to the handler. */
@@ -110,6 +115,10 @@ export interface LocalOss {
   readonly invocations: readonly Invocation[];
   /** Counts of requests answered, by operation, and of faults injected. */
   readonly stats: Readonly<Record<string, number>>;
+  /** FC 3.0 API endpoint (`--fc-endpoint`): this server, paths under /2023-03-30/. */
+  readonly fcEndpoint: string;
+  /** The FC emulator's tasks and fault plan, when `functions` were given. */
+  readonly fc?: FcEmulator;
   /** Direct access to a bucket's store (no HTTP), e.g. to seed or inspect in tests. */
   storage(bucket: string): FsStorage;
   /** Replace the fault plan. */
@@ -245,6 +254,7 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
     checkBucketName(b);
     await mkdir(`${options.root}/${b}`, { recursive: true });
   }
+  const fc = options.functions ? createFcEmulator({ functions: options.functions, credentials, region, faults: options.fcFaults }) : undefined;
   const notifyMatch = options.notify?.pattern === undefined ? undefined : compilePattern(options.notify.pattern);
 
   const hostId = (bucket?: string) => `${bucket ? `${bucket}.` : ''}oss-${region}.aliyuncs.com`;
@@ -543,7 +553,7 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
   }
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
+    (fc ? fc.handle(req, res).then((done) => (done ? undefined : handle(req, res))) : handle(req, res)).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500).end(String(e));
     });
   });
@@ -561,15 +571,19 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
     credentials,
     invocations,
     stats,
+    fcEndpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    fc,
     storage,
     setFaults(f: Faults) {
       faults = { ...f };
     },
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
+      await fc?.idle();
     },
     async close() {
       await Promise.allSettled([...pending]);
+      await fc?.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
