@@ -93,6 +93,8 @@ export interface LocalOssOptions {
   readonly functions?: Readonly<Record<string, FcEventHandler | FcFunction>>;
   /** Fault plan of the FC endpoint. */
   readonly fcFaults?: FcFaults;
+  /** Largest object body accepted, in bytes (default 256 MiB); bigger PUTs get EntityTooLarge unread. */
+  readonly maxObjectBytes?: number;
 }
 
 /** One delivery of an event to the handler. */
@@ -182,10 +184,30 @@ function route(req: IncomingMessage): Route {
   return { bucket: rest.slice(0, slash), key: key === '' ? undefined : key, query };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The local server's default body cap (`maxObjectBytes`): 256 MiB (OSS itself takes up to 5 GB per PUT). */
+export const DEFAULT_MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Read an accepted body, refusing it (EntityTooLarge) from its Content-Length, or as soon as it
+ * passes `max`, without holding more than `max` bytes. A sent `x-oss-content-sha256` must match.
+ */
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const tooLarge = (size: number) => new HttpError(400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size: ${size} bytes, at most ${max} (maxObjectBytes).`);
+  const declared = Number(req.headers['content-length']);
+  if (declared > max) throw tooLarge(declared);
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw tooLarge(size);
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  const hash = req.headers['x-oss-content-sha256'];
+  if (typeof hash === 'string' && hash !== 'UNSIGNED-PAYLOAD' && createHash('sha256').update(body).digest('hex') !== hash) {
+    throw new HttpError(400, 'InvalidDigest', 'The x-oss-content-sha256 you specified does not match the body.');
+  }
+  return body;
 }
 
 function headerMap(req: IncomingMessage): Record<string, string | undefined> {
@@ -224,6 +246,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Start the server. Close it with `close()`. */
 export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss> {
   const region = options.region ?? 'cn-hangzhou';
+  const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
   const credentials: readonly Credential[] = options.credentials ?? [{ accessKeyId: `LTAI${randomUUID().replace(/-/g, '').slice(0, 20)}`, accessKeySecret: randomUUID().replace(/-/g, '') }];
   let faults: Faults = { ...options.faults };
   const stats: Record<string, number> = {};
@@ -264,11 +287,13 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
     res.end(body);
   }
 
-  function sendError(res: ServerResponse, method: string, bucket: string | undefined, err: HttpError): void {
+  function sendError(req: IncomingMessage, res: ServerResponse, method: string, bucket: string | undefined, err: HttpError): void {
     const requestId = randomUUID().replace(/-/g, '').toUpperCase().slice(0, 24);
     const xml = errorXml(err.code, err.message, requestId, hostId(bucket), err.extra);
     // HEAD answers carry no body, so OSS puts the error document in `x-oss-err` (ali-oss decodes it).
     const headers: Record<string, string> = { 'content-type': 'application/xml', 'x-oss-request-id': requestId, 'x-oss-ec': '0000-00000000' };
+    // A body left unread is not drained: the connection closes after the answer.
+    if (!req.readableEnded) headers.connection = 'close';
     if (method === 'HEAD') headers['x-oss-err'] = Buffer.from(xml).toString('base64');
     res.writeHead(err.status, headers);
     res.end(method === 'HEAD' ? undefined : xml);
@@ -456,13 +481,11 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
       const headers = headerMap(req);
       const anonymous = headers.authorization === undefined && !r.query.some(([k]) => k === 'Signature');
       const failure = anonymous && options.allowAnonymous ? undefined : verifyRequest({ method, headers, query: r.query, bucket: r.bucket, key: r.key, region, now: new Date() }, credentials);
-      if (failure) {
-        await readBody(req);
-        throw new HttpError(403, failure.code, failure.message);
-      }
+      // Refusals answer from the headers alone: an unread body is never buffered (sendError closes
+      // the connection instead), so a 1 GiB PUT with a bogus signature costs nothing.
+      if (failure) throw new HttpError(403, failure.code, failure.message);
       if (r.bucket === undefined) throw new HttpError(501, 'NotImplemented', 'Service-level operations are not supported by the local server.');
       if (!(await bucketExists(r.bucket))) {
-        await readBody(req);
         throw new HttpError(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: r.bucket });
       }
       const q = new Map(r.query);
@@ -475,16 +498,14 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
       try {
         store.pathOf(key);
       } catch (e) {
-        await readBody(req);
         throw new HttpError(400, 'InvalidObjectName', isImgpipeError(e) ? e.message : 'The specified object name is invalid.');
       }
       if ([...q.keys()].some((k) => !['response-content-type', 'response-cache-control', 'x-oss-process', 'OSSAccessKeyId', 'Expires', 'Signature', 'security-token'].includes(k))) {
-        await readBody(req);
         throw new HttpError(501, 'NotImplemented', `Object sub-resource ${[...q.keys()].join(',')} is not supported by the local server.`);
       }
       switch (method) {
         case 'PUT': {
-          const body = await readBody(req);
+          const body = await readBody(req, maxObjectBytes);
           if (faulty && take('resetPutsAfterBody', 'fault:reset-after-body')) {
             req.socket.destroy();
             return;
@@ -546,9 +567,9 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
           throw new HttpError(405, 'MethodNotAllowed', `The specified method ${method} is not allowed against this resource.`);
       }
     } catch (e) {
-      if (e instanceof HttpError) return sendError(res, method, r.bucket, e);
+      if (e instanceof HttpError) return sendError(req, res, method, r.bucket, e);
       const message = e instanceof ImgpipeError ? e.message : e instanceof Error ? e.message : String(e);
-      return sendError(res, method, r.bucket, new HttpError(500, 'InternalError', message));
+      return sendError(req, res, method, r.bucket, new HttpError(500, 'InternalError', message));
     }
   }
 

@@ -144,6 +144,12 @@ function verifyV4(req: SignedRequest, auth: string, credentials: readonly Creden
   const [, id, day, region, additional = '', signature] = m;
   const c = findCredential(credentials, id);
   if ('code' in c) return c;
+  // The scope names the region the request was signed for; a signature for another region is not ours.
+  if (region !== req.region) return { code: 'AccessDenied', message: `Invalid credential scope region ${JSON.stringify(region)}: this server is in ${JSON.stringify(req.region)}.` };
+  const payloadHash = req.headers['x-oss-content-sha256'];
+  if (payloadHash !== undefined && payloadHash !== 'UNSIGNED-PAYLOAD' && !/^[0-9a-f]{64}$/.test(payloadHash)) {
+    return { code: 'AccessDenied', message: 'x-oss-content-sha256 must be UNSIGNED-PAYLOAD or the hex SHA-256 of the body.' };
+  }
   const date = req.headers['x-oss-date'];
   if (date === undefined || !date.startsWith(day)) return { code: 'AccessDenied', message: 'x-oss-date is required and must match the credential scope.' };
   const iso = date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
