@@ -72,6 +72,11 @@ export interface UploadHandlerOptions {
   readonly concurrency?: number;
   /** Objects of a backfill batch event processed at once (default 1: one object's encodes already fill an FC instance). */
   readonly batchConcurrency?: number;
+  /**
+   * Most records one invocation may carry (default 100; OSS sends one per event). More is refused as
+   * INVALID_EVENT before any is processed, so one posted CloudEvent batch cannot occupy an instance.
+   */
+  readonly maxEvents?: number;
   /** Where log records go (default: JSON lines on stdout). */
   readonly log?: LogSink;
   /** Environment to read credentials and the endpoint from (default `process.env`). */
@@ -118,6 +123,11 @@ export interface UploadHandler {
   readonly initialize: (context?: FcContext) => Promise<void>;
 }
 
+/** Default cap on records per invocation. */
+const DEFAULT_MAX_EVENTS = 100;
+/** An Alibaba Cloud region id: cn-hangzhou, ap-southeast-1, cn-shanghai-finance-1. */
+const REGION = /^[a-z]{2,}(?:-[a-z0-9]+){1,4}$/;
+
 /** Codes that will fail the same way however often they are retried. */
 const PERMANENT_CODES: readonly ErrorCode[] = ['CORRUPT_IMAGE', 'UNSUPPORTED_FORMAT', 'IMAGE_TOO_LARGE'];
 
@@ -162,6 +172,16 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 32 for concurrency but received ${describeValue(options.concurrency)}`);
   }
+  const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer for maxEvents but received ${describeValue(options.maxEvents)}`);
+  }
+  const capEvents = (events: readonly UploadEvent[]): readonly UploadEvent[] => {
+    if (events.length > maxEvents) {
+      throw new ImgpipeError('INVALID_EVENT', `Expected at most ${maxEvents} records per invocation (maxEvents) but received ${events.length}`);
+    }
+    return events;
+  };
   const limits = resolveLimits(options.limits);
   const sink = options.log ?? jsonLineSink;
   const env = options.env ?? (typeof process === 'undefined' ? {} : process.env);
@@ -213,6 +233,15 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
       log('info', 'skipped', { ...fields, reason, ms: Date.now() - started, ...extra });
       return { ...base, status: 'skipped', reason };
     };
+    // Only the configured source: an event naming another bucket (anyone who can post a CloudEvent to
+    // the HTTP trigger can write one) would otherwise be read with the function's credentials.
+    if (options.sourceBucket !== undefined && ev.bucket !== options.sourceBucket) return skip('filtered', { expectedBucket: options.sourceBucket });
+    // The region picks the OSS endpoint (oss-<region>.aliyuncs.com): only a region-shaped name may.
+    if (ev.region !== undefined && !REGION.test(ev.region)) {
+      const message = `Expected a region such as cn-hangzhou (lower-case letters, digits and '-') for the event's region but received ${describeValue(ev.region)}`;
+      log('error', 'invalid region', { ...fields, code: 'INVALID_EVENT', error: message, ms: Date.now() - started });
+      return { ...base, status: 'failed', code: 'INVALID_EVENT', message };
+    }
     if (ev.bucket === targetBucket && isOutputKey(ev.key, outputTemplates)) return skip('own-output');
     if (hasOutputMarker(ev.userMeta)) return skip('own-output');
     if (!matches(ev.cloudEvent)) return skip('filtered');
@@ -347,7 +376,7 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     try {
       const batch = readBatchEvent(event);
       if (batch) return await runBatch(batch, context, log);
-      events = parseUploadEvents(event);
+      events = capEvents(parseUploadEvents(event));
     } catch (e) {
       if (!isImgpipeError(e, 'INVALID_EVENT')) throw e;
       // Permanent: a malformed event never becomes valid by retrying it.
@@ -363,7 +392,7 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
     const respond = (statusCode: number, body: unknown): FcHttpResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     let events: readonly UploadEvent[];
     try {
-      events = parseHttpCloudEvents(readHttpTriggerEvent(event));
+      events = capEvents(parseHttpCloudEvents(readHttpTriggerEvent(event)));
     } catch (e) {
       if (!isImgpipeError(e, 'INVALID_EVENT')) throw e;
       log('error', 'invalid event', { code: e.code, error: e.message });
