@@ -19,7 +19,7 @@ Usage:
       Run the upload recipe (1200/600/150 px wide, JPEG q85 + WebP q80) on each file (folders are
       walked recursively). Outputs go to DIR (default ./out) under the keys they get in OSS.
       Encodes run on N worker threads (default: one per core; 1 runs everything in this thread).
-  imgpipe transform <input> '<x-oss-process string>' -o <output>
+  imgpipe transform <input> '<x-oss-process string>' [-o <output>]   (JSON answers print without -o)
       Apply an OSS-compatible process string, e.g. 'image/resize,w_300/format,webp'.
   imgpipe serve [--help]
       Local OSS-compatible server with the upload pipeline and x-oss-process over HTTP.

@@ -1,37 +1,48 @@
 /**
  * `imgpipe transform <input> '<x-oss-process string>' -o <output>`: the same grammar as OSS and the
- * HTTP handler, on a local file. `-o -` writes to stdout. `--extensions` enables imgpipe's own actions.
+ * HTTP handler, on a local file. `-o -` writes to stdout; a string that answers JSON (info, average-hue,
+ * deblindwatermark) prints it when there is no -o. `--extensions` enables imgpipe's own actions; `--key`
+ * is the blind watermark's key.
  * Exit status: 0 done, 1 the image or the process string was refused, 2 usage error.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isImgpipeError } from '../../wasm/node.js';
 import { transform } from '../../src/process/transform.js';
+import { parseProcess } from '../../src/process/parse.js';
+import { ACTIONS, type ActionDef } from '../../src/process/actions.js';
 
-const USAGE = `Usage: imgpipe transform <input> '<x-oss-process string>' -o <output> [--extensions]
-  e.g. imgpipe transform photo.jpg 'image/resize,w_300/format,webp' -o photo.webp`;
+const USAGE = `Usage: imgpipe transform <input> '<x-oss-process string>' [-o <output>] [--extensions] [--key <blind watermark key>]
+  e.g. imgpipe transform photo.jpg 'image/resize,w_300/format,webp' -o photo.webp
+       imgpipe transform leaked.jpg 'image/deblindwatermark'     (prints the JSON answer)`;
 
 export async function transformCommand(argv: string[]): Promise<number> {
   const positional: string[] = [];
   let output: string | undefined;
   let extensions = false;
+  let key: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-o' || a === '--out' || a === '--output') {
       output = argv[++i];
       if (output === undefined) return usage(`${a} needs a value`);
+    } else if (a === '--key') {
+      key = argv[++i];
+      if (key === undefined) return usage(`${a} needs a value`);
     } else if (a === '--extensions') extensions = true;
     else if (a === '-h' || a === '--help') { process.stdout.write(`${USAGE}\n`); return 0; }
     else if (a.startsWith('-') && a !== '-') return usage(`unknown option ${a}`);
     else positional.push(a);
   }
   if (positional.length !== 2) return usage(`expected an input file and a process string but received ${positional.length} argument(s)`);
-  if (output === undefined) return usage('expected -o <output>');
   const [input, processString] = positional;
   try {
+    if (output === undefined && !answersJson(processString, extensions)) return usage('expected -o <output>');
     const bytes = new Uint8Array(await readFile(input));
-    const result = await transform(bytes, processString, { extensions });
-    if (output === '-') {
+    const result = await transform(bytes, processString, { extensions, blindWatermark: { key } });
+    if (output === undefined) {
+      process.stdout.write(`${new TextDecoder().decode(result.bytes)}\n`);
+    } else if (output === '-') {
       process.stdout.write(result.bytes);
     } else {
       await mkdir(dirname(output), { recursive: true });
@@ -50,6 +61,17 @@ export async function transformCommand(argv: string[]): Promise<number> {
       return 1;
     }
     throw e;
+  }
+}
+
+/** Whether the string ends with an action that answers JSON (parse errors surface in transform itself). */
+function answersJson(processString: string, extensions: boolean): boolean {
+  try {
+    const ops = parseProcess(processString, { extensions });
+    const last = ops[ops.length - 1];
+    return last !== undefined && (ACTIONS[last.action] as ActionDef).terminal === true;
+  } catch {
+    return true;
   }
 }
 

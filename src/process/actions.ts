@@ -10,7 +10,7 @@ import { MAX_OUTPUT_SIDE } from './limits.js';
 export type ActionName =
   | 'resize' | 'crop' | 'indexcrop' | 'circle' | 'rounded-corners' | 'rotate' | 'flip' | 'auto-orient'
   | 'blur' | 'bright' | 'contrast' | 'sharpen' | 'format' | 'quality' | 'interlace' | 'info'
-  | 'average-hue' | 'watermark';
+  | 'average-hue' | 'watermark' | 'blindwatermark' | 'deblindwatermark';
 
 /**
  * - `yes`: behaves as OSS documents.
@@ -39,6 +39,8 @@ const GRAVITY = oneOf('nw', 'north', 'ne', 'west', 'center', 'east', 'sw', 'sout
 /** Formats OSS can write. Only jpg, png and webp are written by imgpipe (see `format`'s note). */
 export const OSS_OUTPUT_FORMATS = ['jpg', 'jpeg', 'png', 'webp', 'bmp', 'gif', 'tiff', 'heic', 'avif'] as const;
 const SIDE = int(1, MAX_OUTPUT_SIDE);
+/** IMM's StrengthLevel. */
+const STRENGTH = oneOf('low', 'medium', 'high');
 
 export const ACTIONS = {
   resize: {
@@ -211,6 +213,27 @@ export const ACTIONS = {
       interval: { spec: int(0, 1000), doc: 'gap between text and image, px', default: 0 },
     },
     requireOneOf: ['image', 'text'],
+  },
+  blindwatermark: {
+    doc: 'Invisible watermark (IMM\'s EncodeBlindWatermark): text hidden in the pixels, readable with deblindwatermark.',
+    support: 'partial',
+    note: 'Up to 8 bytes of UTF-8 go in the pixels; longer text (OSS allows 256 characters) is embedded as an ID only when the caller passes a registry (blindWatermark.register), else refused with the capacity. Images under 80 px on a side or with a short side under half the long side are refused, as IMM. The key is the caller\'s (blindWatermark.key), a documented default otherwise. Synchronous and chainable; OSS requires sys/saveas.',
+    params: {
+      content: { spec: b64url(256), doc: 'text to hide' },
+      s: { spec: STRENGTH, doc: 'strength: higher resists attacks better and changes the image more', default: 'low' },
+      q: { spec: int(70, 100), doc: 'JPEG quality of the written result (JPEG output only)', default: 90 },
+    },
+    requireOneOf: ['content'],
+  },
+  deblindwatermark: {
+    doc: 'Read an invisible watermark: answers JSON {"found":true,"content":"..."} or {"found":false}.',
+    support: 'partial',
+    note: 'Answers synchronously (OSS answers asynchronously: x-oss-async-process with sys/notify to an MNS topic). An ID embedded for long text is answered as "id", with "content" when blindWatermark.resolve knows it. The strength need not match the embedding\'s.',
+    params: {
+      s: { spec: STRENGTH, doc: 'strength the mark was embedded with (accepted; extraction does not need it)', default: 'low' },
+      t: { spec: oneOf('text'), doc: 'watermark type', default: 'text' },
+    },
+    terminal: true,
   },
 } as const satisfies Record<ActionName, ActionDef>;
 

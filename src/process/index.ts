@@ -8,3 +8,4 @@ export { ossCodeOf, type OssCode, type ProcessErrorDetails } from './oss-error.j
 export { DEFAULT_OUTPUT_LIMITS, MAX_OUTPUT_SIDE, type OutputLimits } from './limits.js';
 export { planResize, type ResizePlan } from './resize-plan.js';
 export { MAX_IMAGE_WATERMARKS, type ObjectLoader, type FontResolver } from './watermark-step.js';
+export { type BlindWatermarkProcessOptions } from './blindwatermark-step.js';

@@ -12,6 +12,7 @@ import type { RGBAImage } from '../image.js';
 import type { Limits } from '../limits.js';
 import { throwIfAborted } from '../pipeline.js';
 import { averageHue } from '../ops/average-hue.js';
+import { runBlindWatermark, readBlindWatermark, type BlindWatermarkProcessOptions } from './blindwatermark-step.js';
 import { blur } from '../ops/blur.js';
 import { bright } from '../ops/bright.js';
 import { circle } from '../ops/circle.js';
@@ -50,6 +51,8 @@ export interface TransformOptions {
   readonly loadObject?: ObjectLoader;
   /** Font bytes for watermark font names (`type_`); without it the embedded font is used. */
   readonly fonts?: FontResolver;
+  /** Key and ID registry for `blindwatermark` / `deblindwatermark`. */
+  readonly blindWatermark?: BlindWatermarkProcessOptions;
 }
 
 export type TransformFormat = OutputFormat | 'json';
@@ -70,6 +73,8 @@ interface State {
   q?: number;
   Q?: number;
   progressive: boolean;
+  /** blindwatermark's q: the JPEG quality the marked result is written at. */
+  blindQuality?: number;
 }
 
 export async function transform(
@@ -131,6 +136,12 @@ export async function transform(
       return json(info({ fileSize: bytes.byteLength, format: header.format, width: state.image.width, height: state.image.height, orientation: exifOrientation(header) }), state.image);
     }
     if (op.action === 'average-hue') return json({ RGB: averageHue(state.image).hex }, state.image);
+    if (op.action === 'deblindwatermark') return json(await readBlindWatermark(state.image, options.blindWatermark), state.image);
+    if (op.action === 'blindwatermark') {
+      state.image = await runBlindWatermark(state.image, op.params, options.blindWatermark);
+      state.blindQuality = op.params.q;
+      continue;
+    }
     if (op.action === 'watermark') {
       state.image = await runWatermark(state.image, op, {
         loadObject: options.loadObject,
@@ -143,7 +154,7 @@ export async function transform(
   }
   throwIfAborted(options.signal);
 
-  const quality = outputQuality(state, header.jpegQuality);
+  const quality = state.blindQuality !== undefined && state.format === 'jpeg' ? state.blindQuality : outputQuality(state, header.jpegQuality);
   const out = await encode(state.image, state.format, { quality, progressive: state.progressive && state.format === 'jpeg' });
   return Object.freeze({ bytes: out, contentType: FORMATS[state.format].mime, width: state.image.width, height: state.image.height, format: state.format });
 }
@@ -197,7 +208,9 @@ async function step(state: State, op: Operation, header: ImageHeader, limits: Ou
     case 'watermark':
     case 'info':
     case 'average-hue':
-      return; // handled by the caller (watermark needs its loaders; info and average-hue end the chain)
+    case 'blindwatermark':
+    case 'deblindwatermark':
+      return; // handled by the caller (they need its options; info, average-hue and deblindwatermark end the chain)
   }
 }
 

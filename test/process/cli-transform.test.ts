@@ -61,7 +61,7 @@ describe('imgpipe transform', () => {
   });
 
   it.each([
-    [[input, 'image/info'], 'imgpipe transform: expected -o <output>'],
+    [[input, 'image/resize,w_10'], 'imgpipe transform: expected -o <output>'],
     [[input, '-o', 'x'], 'imgpipe transform: expected an input file and a process string but received 1 argument(s)'],
     [[input, 'image/info', '-o'], 'imgpipe transform: -o needs a value'],
     [[input, 'image/info', '--bogus', '-o', 'x'], 'imgpipe transform: unknown option --bogus'],
