@@ -57,6 +57,11 @@ export function stepCost(op: Operation, size: Size): { cost: number; size: Size 
     }
     case 'sharpen': return { cost: SHARPEN_PASSES * px, size };
     case 'watermark': return { cost: 3 * px, size };
+    // luma, texture mask (four box passes) and the tile: about 20 passes
+    case 'blindwatermark': return { cost: 20 * px, size };
+    // whitening (three box passes) and folds over the whole image, plus the geometric search: a
+    // 1024x1024 autocorrelation and up to ~150 folds of the 512x512 centre
+    case 'deblindwatermark': return { cost: 24 * px + 150 * 512 * 512, size };
     case 'format': case 'quality': case 'interlace': return { cost: 0, size };
     default: return { cost: px, size };
   }
