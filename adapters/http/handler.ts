@@ -25,6 +25,7 @@ import type { ImageSource, SourceObject } from './source.js';
 import { checkObjectKey } from '../object-key.js';
 import { hostHeader, requestHost } from './host.js';
 import { createAdmission, type Admission, type AdmissionOptions } from './admission.js';
+import { hasSaveAs, readSaveAs, saveAsTarget, type SaveAsOptions, type SaveAsRequest } from './saveas.js';
 
 /** Runs a parsed chain on source bytes: `transform` itself, or a worker pool's (`createWorkerPool().transform`). */
 export type TransformRunner = (bytes: Uint8Array, ops: readonly Operation[], options: TransformOptions) => Promise<TransformResult>;
@@ -77,6 +78,11 @@ export interface HandlerOptions {
    * plain downloads) never wait. Default: none here; the Node wrappers size one from the instance.
    */
   readonly admission?: AdmissionOptions | Admission | false;
+  /**
+   * `sys/saveas` through POST (saveas.ts): the buckets results may be written to. Without it POST is
+   * refused (405). With `signing`, a saveas always needs a valid signature over its whole process string.
+   */
+  readonly saveAs?: SaveAsOptions;
 }
 
 const DEFAULT_CACHE_CONTROL = 'public, max-age=86400';
@@ -117,7 +123,7 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
     const cors = corsHeaders(request, options.allowedOrigins);
     try {
       if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { ...cors, 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-max-age': '86400' } });
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
+      if (request.method !== 'GET' && request.method !== 'HEAD' && !(request.method === 'POST' && options.saveAs)) {
         return new Response(null, { status: 405, headers: { ...cors, allow: 'GET, HEAD, OPTIONS' } });
       }
       const url = new URL(request.url);
@@ -138,6 +144,16 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
       }
 
       let process = url.searchParams.get('x-oss-process') ?? undefined;
+      // sys/saveas: only as OSS takes it, a POST to `<key>?x-oss-process` with the string in the body.
+      let saveAs: (SaveAsRequest & ReturnType<typeof saveAsTarget>) | undefined;
+      if (request.method === 'POST') {
+        if (!url.searchParams.has('x-oss-process')) throw oss('INVALID_ARGUMENT', 'InvalidArgument', `Expected a POST to <key>?x-oss-process but received ${describeValue(url.search)}`);
+        const asked = await readSaveAs(request, maxProcessLength + 2048);
+        saveAs = { ...asked, ...saveAsTarget(options.saveAs!, asked, bucket) };
+        process = asked.process;
+      } else if (process !== undefined && hasSaveAs(process)) {
+        throw oss('INVALID_ARGUMENT', 'InvalidArgument', `Expected sys/saveas only in a POST body (as OSS) but received it in a ${request.method} query: ${describeValue(process)}`);
+      }
       let key = path;
       if (process === undefined) {
         const split = splitStyleDelimiter(path, options.styleDelimiters ?? [], styles);
@@ -156,8 +172,11 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
 
       if (options.signing) {
         const signature = url.searchParams.get(SIGNATURE_PARAM);
+        // A saveas writes: its signature covers the whole body string, target included, and is always required.
+        const signed = saveAs ? saveAs.raw : process ?? '';
+        if (saveAs && signature === null) throw oss('ACCESS_DENIED', 'AccessDenied', `Expected a signed request (${SIGNATURE_PARAM}) for sys/saveas but received none`);
         if (signature !== null) {
-          if (!(await verifyProcess(options.signing.secret, key, process ?? '', signature, bucket))) {
+          if (!(await verifyProcess(options.signing.secret, key, signed, signature, bucket))) {
             throw oss('ACCESS_DENIED', 'SignatureDoesNotMatch', `Expected a valid ${SIGNATURE_PARAM} for ${JSON.stringify(key)} and ${describeValue(process ?? '')} but received ${describeValue(signature)}`);
           }
         } else if (options.signing.required && !process?.startsWith('style/')) {
@@ -169,7 +188,7 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
       }
 
       const tag = (sourceEtag: string) => derivedEtag(sourceEtag, process ?? '');
-      const ifNoneMatch = request.headers.get('if-none-match');
+      const ifNoneMatch = saveAs ? null : request.headers.get('if-none-match');
       const base: Record<string, string> = { ...cors, 'cache-control': options.cacheControl ?? DEFAULT_CACHE_CONTROL, 'x-oss-request-id': requestId };
       // A revalidation can often be answered from the source's ETag alone, without downloading it.
       if (ifNoneMatch && source.head) {
@@ -212,6 +231,12 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         [body, contentType] = [out.bytes, out.contentType];
       } else {
         [body, contentType] = [object.bytes, object.contentType ?? 'application/octet-stream'];
+      }
+      if (saveAs) {
+        await saveAs.storage.put(saveAs.object, body, { contentType });
+        // OSS's answer: 200 with the target (the JSON newer SDK samples print).
+        const json = JSON.stringify({ bucket: saveAs.bucket, fileSize: body.byteLength, object: saveAs.object, status: 'OK' });
+        return new Response(json, { status: 200, headers: { ...cors, 'content-type': 'application/json', 'x-oss-request-id': requestId } });
       }
       const headers = { ...base, etag, 'content-type': contentType, 'content-length': String(body.byteLength) };
       return new Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
