@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+/**
+ * Build the `imgpipe/heic` plug-in's module (`wasm/libheif/build/imgpipe_heif.wasm`): libheif with
+ * libde265 (HEVC), from Debian 12's source packages (upstream tarball plus Debian's patches, the
+ * security fixes among them), with Debian's Emscripten, libde265's SSE4.1 code paths on WebAssembly
+ * SIMD.
+ *
+ *   apt-get install -y emscripten            # Debian 12's emscripten 3.1.6
+ *   npm run build:libheif                    # rebuild the committed module
+ *   npm run build:libheif -- --check         # rebuild and fail unless it is byte-identical (CI)
+ *
+ * Like wasm/libwebp the build is committed (npm carries no C toolchain) and CI checks it is what
+ * this script produces. Every downloaded file is pinned by SHA-256 and cached in `.cache/`.
+ *
+ * Two edits to libheif's sources, both about its Emscripten build, are made here (`EDITS`):
+ * - heif.cc includes its embind bindings when built by Emscripten; imgpipe calls libheif through
+ *   the plain C interface in wasm/libheif/heif.c, so they are left out (no JavaScript glue);
+ * - the libde265 plug-in turns HEVC's deblocking and SAO filters off under Emscripten "to speed up
+ *   decoding": that changes the pixels (blocky edges, ~2-3 levels off libheif's native decode), so
+ *   imgpipe keeps them on and decodes as heif-convert does.
+ */
+import { execFileSync, execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const POOL = 'http://deb.debian.org/debian/pool/main';
+/** Debian 12's source packages: the upstream tarball and Debian's patches (`debian/patches/series`). */
+const PACKAGES = [
+  {
+    name: 'libde265', version: '1.0.11', dir: 'libde265-1.0.11',
+    orig: { file: 'libde265_1.0.11.orig.tar.gz', url: `${POOL}/libd/libde265/libde265_1.0.11.orig.tar.gz`, sha256: '2f8f12cabbdb15e53532b7c1eb964d4e15d444db1be802505e6ac97a25035bab' },
+    debian: { file: 'libde265_1.0.11-1+deb12u2.debian.tar.xz', url: `${POOL}/libd/libde265/libde265_1.0.11-1%2Bdeb12u2.debian.tar.xz`, sha256: '81de2919da09690f2fb80383fcc68cda397bfed878a010061627f7794e278f4b' },
+  },
+  {
+    name: 'libheif', version: '1.15.1', dir: 'libheif-1.15.1',
+    orig: { file: 'libheif_1.15.1.orig.tar.gz', url: `${POOL}/libh/libheif/libheif_1.15.1.orig.tar.gz`, sha256: '28d5a376fe7954d2d03453f983aaa0b7486f475c27c7806bda31df9102325556' },
+    debian: { file: 'libheif_1.15.1-1+deb12u1.debian.tar.xz', url: `${POOL}/libh/libheif/libheif_1.15.1-1%2Bdeb12u1.debian.tar.xz`, sha256: 'f3a042fce4231e8feddd032bf93b808a6db96614c20888b78d1042a15e378817' },
+  },
+];
+/** Emscripten's output depends on its version: the committed file comes from this one. */
+const EMCC_VERSION = '3.1.6';
+const OUT = join(root, 'wasm/libheif/build/imgpipe_heif.wasm');
+const GLUE = join(root, 'wasm/libheif/heif.c');
+const CACHE = join(root, '.cache/libheif');
+
+const DE265_FILES = ['alloc_pool', 'bitstream', 'cabac', 'configparam', 'contextmodel', 'de265', 'deblock', 'decctx', 'dpb',
+  'fallback-dct', 'fallback-motion', 'fallback', 'image', 'intrapred', 'md5', 'motion', 'nal-parser', 'nal', 'pps',
+  'quality', 'refpic', 'sao', 'scan', 'sei', 'slice', 'sps', 'threads', 'transform', 'util', 'vps', 'vui',
+  'x86/sse', 'x86/sse-motion', 'x86/sse-dct'].map((f) => `libde265/${f}.cc`);
+const HEIF_FILES = ['bitstream', 'box', 'error', 'heif', 'heif_context', 'heif_file', 'heif_image', 'heif_hevc', 'heif_avif',
+  'heif_colorconversion', 'heif_plugin_registry', 'heif_plugin', 'nclx', 'heif_init', 'metadata_compression', 'common_utils',
+  'plugins/heif_decoder_libde265'].map((f) => `libheif/${f}.cc`);
+
+/** Source edits (see the header comment); each must match exactly once. */
+const EDITS = [
+  { file: 'libheif/heif.cc', from: '#if defined(__EMSCRIPTEN__)\n#include "heif_emscripten.h"\n#endif\n', to: '' },
+  {
+    file: 'libheif/plugins/heif_decoder_libde265.cc',
+    from: '  de265_set_parameter_bool(decoder->ctx, DE265_DECODER_PARAM_DISABLE_DEBLOCKING, 1);\n  de265_set_parameter_bool(decoder->ctx, DE265_DECODER_PARAM_DISABLE_SAO, 1);\n',
+    to: '',
+  },
+];
+
+const OPT = ['-O3', '-flto', '-DNDEBUG', '-msimd128', '-mbulk-memory', '-mnontrapping-fptoint'];
+const DE265_FLAGS = [
+  // libde265's SSE4.1 motion compensation and transforms, on WASM SIMD through Emscripten's SSE
+  // headers; wasm/libheif/include/cpuid.h answers libde265's CPU check.
+  '-msse4.1', '-DHAVE_SSE4_1', '-I', 'wasm/libheif/include',
+  '-Wno-everything',
+];
+const HEIF_FLAGS = ['-DHAVE_LIBDE265=1', '-Wno-everything'];
+const LDFLAGS = [
+  '--no-entry',
+  '-sSTANDALONE_WASM',
+  '-sALLOW_MEMORY_GROWTH',
+  '-sMAXIMUM_MEMORY=4GB',
+  '-sFILESYSTEM=0',
+  '-sEXPORTED_FUNCTIONS=' + ['imgpipe_alloc', 'imgpipe_free', 'imgpipe_release', 'imgpipe_output', 'imgpipe_output_size',
+    'imgpipe_output_width', 'imgpipe_output_height', 'imgpipe_output_alpha', 'imgpipe_output_bits', 'imgpipe_icc',
+    'imgpipe_icc_size', 'imgpipe_nclx', 'imgpipe_message', 'imgpipe_heif_decode'].map((f) => '_' + f).join(','),
+];
+
+function fail(message) {
+  console.error(`build-libheif: ${message}`);
+  process.exit(1);
+}
+
+async function download({ file, url, sha256 }) {
+  const path = join(CACHE, file);
+  if (!existsSync(path)) {
+    console.log(`fetching ${url}`);
+    const res = await fetch(url);
+    if (!res.ok) fail(`${url} answered HTTP ${res.status}`);
+    writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+  }
+  const sum = createHash('sha256').update(readFileSync(path)).digest('hex');
+  if (sum !== sha256) {
+    rmSync(path);
+    fail(`${file} has SHA-256 ${sum}, expected ${sha256}`);
+  }
+  return path;
+}
+
+/** Unpack a package's upstream tarball and apply Debian's patches in their series order. */
+async function unpack(pkg) {
+  const dir = join(CACHE, pkg.dir);
+  rmSync(dir, { recursive: true, force: true });
+  const orig = await download(pkg.orig);
+  const debian = await download(pkg.debian);
+  execFileSync('tar', ['xzf', orig, '-C', CACHE]);
+  execFileSync('tar', ['xJf', debian, '-C', dir]);
+  const series = readFileSync(join(dir, 'debian/patches/series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  for (const patch of series) {
+    // git apply works outside a repository; the ceiling keeps it from finding imgpipe's own.
+    execFileSync('git', ['apply', '-p1', join('debian/patches', patch)], { cwd: dir, env: { ...process.env, GIT_CEILING_DIRECTORIES: CACHE } });
+  }
+  return dir;
+}
+
+function checkEmcc() {
+  let version = '';
+  try {
+    version = execFileSync('emcc', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  } catch {
+    fail('emcc not found: install Debian\'s Emscripten (apt-get install -y emscripten)');
+  }
+  if (!version.includes(` ${EMCC_VERSION} `)) fail(`expected Emscripten ${EMCC_VERSION} (Debian 12's) but found: ${version}`);
+}
+
+async function build() {
+  mkdirSync(CACHE, { recursive: true });
+  const [de265, heif] = [await unpack(PACKAGES[0]), await unpack(PACKAGES[1])];
+  for (const edit of EDITS) {
+    const path = join(heif, edit.file);
+    const text = readFileSync(path, 'utf8');
+    if (text.split(edit.from).length !== 2) fail(`${edit.file} no longer holds the text this script edits`);
+    writeFileSync(path, text.replace(edit.from, edit.to));
+  }
+  // What CMake would generate from heif_version.h.in.
+  const [major, minor, patch] = PACKAGES[1].version.split('.');
+  writeFileSync(join(heif, 'libheif/heif_version.h'), readFileSync(join(heif, 'libheif/heif_version.h.in'), 'utf8')
+    .replaceAll('@PROJECT_VERSION_MAJOR@', major).replaceAll('@PROJECT_VERSION_MINOR@', minor)
+    .replaceAll('@PROJECT_VERSION_PATCH@', patch).replaceAll('@PLUGIN_DIRECTORY@', ''));
+
+  const objDir = join(CACHE, 'obj');
+  rmSync(objDir, { recursive: true, force: true });
+  mkdirSync(objDir, { recursive: true });
+  // Paths relative to the project keep absolute checkout paths out of the objects.
+  const rel = (p) => relative(root, p);
+  const jobs = [
+    ...DE265_FILES.map((f) => ({ file: join(de265, f), flags: [...DE265_FLAGS, '-I', rel(de265), '-I', rel(join(de265, 'libde265'))] })),
+    ...HEIF_FILES.map((f) => ({ file: join(heif, f), flags: [...HEIF_FLAGS, '-std=c++11', '-I', rel(heif), '-I', rel(join(heif, 'libheif')), '-I', rel(de265)] })),
+    { file: GLUE, flags: ['-I', rel(heif)] },
+  ].map((job, i) => ({ ...job, obj: join(objDir, `${i}.o`) }));
+  const run = promisify(execFile);
+  const queue = [...jobs];
+  await Promise.all(Array.from({ length: availableParallelism() }, async () => {
+    for (let job; (job = queue.shift());) {
+      await run('emcc', [...OPT, ...job.flags, '-c', rel(job.file), '-o', job.obj], { cwd: root });
+    }
+  }));
+  const tmp = join(objDir, 'imgpipe_heif.wasm');
+  execFileSync('emcc', [...OPT, ...jobs.map((j) => j.obj), ...LDFLAGS, '-o', tmp], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  return readFileSync(tmp);
+}
+
+checkEmcc();
+const built = await build();
+if (process.argv.includes('--check')) {
+  const committed = existsSync(OUT) ? readFileSync(OUT) : Buffer.alloc(0);
+  if (!committed.equals(built)) fail(`${relative(root, OUT)} differs from what this script builds (${committed.length} vs ${built.length} bytes): run npm run build:libheif and commit the result`);
+  console.log(`${relative(root, OUT)} is reproduced byte for byte (${built.length} bytes)`);
+} else {
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, built);
+  console.log(`wrote ${relative(root, OUT)} (${built.length} bytes)`);
+}
