@@ -5,9 +5,16 @@ import { WASM_MODULES } from './src/wasm.js';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * Plug-ins' modules (see src/plugins.ts): copied beside the core's, never inlined, never imported by
+ * the core's entries; only the `imgpipe/heic` entries load it.
+ */
+const PLUGIN_WASM = [{ file: 'imgpipe_heif.wasm', from: './wasm/libheif/build/imgpipe_heif.wasm' }];
+
 /** Copy every row of the WASM table into dist/wasm/, where each runtime's loader looks for it. */
 function copyWasm(): void {
   mkdirSync('dist/wasm', { recursive: true });
+  for (const row of PLUGIN_WASM) copyFileSync(row.from, `dist/wasm/${row.file}`);
   for (const row of Object.values(WASM_MODULES) as { file: string; from: string }[]) {
     const from = row.from.startsWith('./') ? row.from : require.resolve(row.from);
     if (!existsSync(from)) throw new Error(`missing ${from}: run npm run build:wasm first`);
@@ -34,6 +41,10 @@ export default defineConfig([
       adapters: 'adapters/index.ts',
       // Loaded by createWorkerPool() as a worker thread (Node only).
       'pool-worker': 'wasm/pool-worker.ts',
+      // The opt-in HEIC plug-in (imgpipe/heic), one entry per runtime like the core's.
+      'heic.node': 'wasm/heic/node.ts',
+      'heic.web': 'wasm/heic/web.ts',
+      'heic.workerd': 'wasm/heic/workerd.ts',
     },
     // The workerd entry imports `./wasm/<file>.wasm` as modules: keep those imports verbatim, they
     // resolve beside the built entry (dist/wasm/), where copyWasm puts the files.
@@ -54,7 +65,8 @@ export default defineConfig([
     // module Worker served by any static server, with no bundler or import map: the codecs' glue is
     // bare-specifier ESM and jpeg-js is CommonJS, neither loadable by a browser as published. Its WASM
     // is fetched from dist/wasm/ exactly like dist/web.js.
-    entry: { 'web.standalone': 'wasm/web.ts' },
+    // The HEIC plug-in beside it (`heic.standalone.js`), for the browser preview.
+    entry: { 'web.standalone': 'wasm/web.ts', 'heic.standalone': 'wasm/heic/web.ts' },
     format: ['esm'],
     // One file: the codecs imported on first use (import()) are bundled in, not split into chunks.
     splitting: false,

@@ -1,5 +1,5 @@
 /** bytes → upright RGBA, with every limit checked from the header before any pixel is decoded. */
-import { ImgpipeError, describeValue } from './errors.js';
+import { ImgpipeError, describeValue, isImgpipeError } from './errors.js';
 import type { FormatId } from './formats.js';
 import { readHeader, uprightSize, type ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
@@ -10,6 +10,7 @@ import { resize } from './ops/resize.js';
 import { decodePng } from './codecs/png.js';
 import { decodeWebp } from './codecs/webp.js';
 import { decodeGif } from './codecs/gif.js';
+import { requirePlugin } from './plugins.js';
 import { srgbConversion } from './color/icc.js';
 import { convertToSrgb } from './kernels/srgb.js';
 import { DEFAULT_FAIL_ON, failOnLevel, type FailOn } from './fail-on.js';
@@ -61,6 +62,8 @@ const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader, shrink
   png: full(decodePng),
   webp: full(decodeWebp),
   gif: full(decodeGif),
+  // An opt-in plug-in (imgpipe/heic); refused with how to enable it when none is registered.
+  heic: full((bytes, header) => requirePlugin('heic').decode(bytes, header)),
 };
 
 /** Largest side a shrinkTo target may name (the largest side any decoder produces). */
@@ -237,7 +240,8 @@ async function decodeImage(bytes: Uint8Array, header: ImageHeader, options: Deco
   try {
     decoded = await DECODERS[header.format](bytes, header, wanted, lend, failOnLevel(options.failOn));
   } catch (e) {
-    if (e instanceof ImgpipeError) throw e;
+    // By name, not class: a plug-in's standalone bundle carries its own copy of ImgpipeError.
+    if (isImgpipeError(e)) throw e;
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable ${header.format.toUpperCase()} but decoding failed: ${String((e as Error)?.message ?? e)}`, { cause: e });
   }
   let { image, release } = decoded;

@@ -6,7 +6,7 @@
 import { ImgpipeError } from './errors.js';
 import type { WasmName } from './wasm.js';
 
-export type FormatId = 'jpeg' | 'png' | 'webp' | 'gif';
+export type FormatId = 'jpeg' | 'png' | 'webp' | 'gif' | 'heic';
 /** Formats imgpipe can write. */
 export type OutputFormat = 'jpeg' | 'png' | 'webp';
 
@@ -24,10 +24,24 @@ export interface FormatInfo {
   readonly defaultQuality?: number;
   /** The WebAssembly modules its usual decode and encode run on (the recipe compiles them up front). */
   readonly wasm: readonly WasmName[];
+  /** Decoded by an opt-in plug-in (src/plugins.ts) rather than the core; names its subpath. */
+  readonly plugin?: string;
 }
 
 const startsWith = (b: Uint8Array, sig: readonly number[], at = 0) => b.length >= at + sig.length && sig.every((v, i) => b[at + i] === v);
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
+
+/** An ISOBMFF file's `ftyp` brands (major first), or [] when it has none. */
+function brands(b: Uint8Array): string[] {
+  if (b.length < 12 || !startsWith(b, ascii('ftyp'), 4)) return [];
+  const size = Math.min(b.length, ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0);
+  const out = [String.fromCharCode(...b.subarray(8, 12))];
+  for (let o = 16; o + 4 <= size; o += 4) out.push(String.fromCharCode(...b.subarray(o, o + 4)));
+  return out;
+}
+const AVIF_BRANDS = /^avi[fs]$/;
+/** HEVC brands of HEIF (ISO/IEC 23008-12 Annex B), and its generic image brands. */
+const HEIC_BRANDS = /^(heic|heix|heim|heis|hevc|hevx|hevm|hevs|mif1|msf1)$/;
 
 export const FORMATS: Readonly<Record<FormatId, FormatInfo>> = Object.freeze({
   jpeg: {
@@ -46,6 +60,12 @@ export const FORMATS: Readonly<Record<FormatId, FormatInfo>> = Object.freeze({
     id: 'gif', name: 'GIF', mime: 'image/gif', extension: 'gif', extensions: ['gif'],
     magic: (b) => startsWith(b, ascii('GIF87a')) || startsWith(b, ascii('GIF89a')), decode: true, encode: false, wasm: [],
   },
+  heic: {
+    id: 'heic', name: 'HEIC', mime: 'image/heic', extension: 'heic', extensions: ['heic', 'heif', 'hif'],
+    // A HEIF whose brands say AV1 is an AVIF, named as such below.
+    magic: (b) => { const list = brands(b); return HEIC_BRANDS.test(list[0] ?? '') && !list.some((x) => AVIF_BRANDS.test(x)); },
+    decode: true, encode: false, wasm: [], plugin: 'imgpipe/heic',
+  },
 });
 
 /**
@@ -56,13 +76,12 @@ export const FORMATS: Readonly<Record<FormatId, FormatInfo>> = Object.freeze({
 const KNOWN_UNSUPPORTED: readonly { name: string; article: 'a' | 'an'; magic: (b: Uint8Array) => boolean }[] = [
   { name: 'TIFF', article: 'a', magic: (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a]) },
   { name: 'BMP', article: 'a', magic: (b) => startsWith(b, ascii('BM')) && b.length > 14 },
-  { name: 'HEIC', article: 'a', magic: (b) => startsWith(b, ascii('ftyp'), 4) && /^(heic|heix|hevc|heim|heis|mif1)$/.test(String.fromCharCode(...b.subarray(8, 12))) },
-  { name: 'AVIF', article: 'an', magic: (b) => startsWith(b, ascii('ftyp'), 4) && /^avi[fs]$/.test(String.fromCharCode(...b.subarray(8, 12))) },
+  { name: 'AVIF', article: 'an', magic: (b) => brands(b).some((x) => AVIF_BRANDS.test(x)) },
   { name: 'SVG', article: 'an', magic: (b) => /^\s*(<\?xml|<svg)/i.test(String.fromCharCode(...b.subarray(0, 64))) },
   { name: 'PDF', article: 'a', magic: (b) => startsWith(b, ascii('%PDF')) },
 ];
 
-const READABLE = (Object.values(FORMATS) as FormatInfo[]).filter((f) => f.decode).map((f) => f.name).join(', ');
+const READABLE = (Object.values(FORMATS) as FormatInfo[]).filter((f) => f.decode).map((f) => (f.plugin ? `${f.name} (with ${f.plugin})` : f.name)).join(', ');
 
 /** The format of `bytes` from its magic number, or undefined. */
 export function sniffFormat(bytes: Uint8Array): FormatId | undefined {

@@ -6,6 +6,7 @@
 import { ImgpipeError } from './errors.js';
 import { requireFormat, FORMATS, type FormatId } from './formats.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from './fail-on.js';
+import { readHeifHeader, type HeifHeader } from './codecs/heif-header.js';
 
 export interface ImageHeader {
   readonly format: FormatId;
@@ -41,8 +42,13 @@ export interface ImageHeader {
   readonly precision?: number;
   /** JPEG only: the file ends without an end-of-image marker (decoded only with `failOn: 'none'`). */
   readonly truncated?: boolean;
-  /** PNG only: bit depth. */
+  /** PNG and HEIC: bits per channel. */
   readonly bitDepth?: number;
+  /**
+   * HEIC only: what the `meta` box says (primary item, coded size, transforms, grid, colour). Its
+   * coded size is what the decoder allocates before cropping, so the limits check it too.
+   */
+  readonly heif?: HeifHeader;
 }
 
 /** The size a viewer shows: EXIF orientations 5-8 turn the stored image a quarter, swapping its sides. */
@@ -71,7 +77,21 @@ const u24le = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8) | (b[o + 2] <
 const u32le = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 const tag = (b: Uint8Array, o: number) => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
 
-const READERS: Record<FormatId, (b: Uint8Array, failOn: FailOn) => ImageHeader> = { jpeg: readJpeg, png: readPng, webp: readWebp, gif: readGif };
+const READERS: Record<FormatId, (b: Uint8Array, failOn: FailOn) => ImageHeader> = { jpeg: readJpeg, png: readPng, webp: readWebp, gif: readGif, heic: readHeic };
+
+/**
+ * A HEIC declares its displayed size after `clap`/`irot`, which its decoder applies itself: so its
+ * orientation is always 1 here. Its EXIF orientation (iPhones write one) describes the same turn and
+ * must not be applied a second time; libheif and sharp/libvips ignore it too.
+ */
+function readHeic(b: Uint8Array): ImageHeader {
+  const heif = readHeifHeader(b);
+  return {
+    format: 'heic', width: heif.width, height: heif.height, frames: 1, exifBytes: heif.exifBytes,
+    iccBytes: heif.icc?.[1] ?? 0, iccRanges: heif.icc ? [heif.icc] : undefined, orientation: 1, alpha: heif.alpha,
+    bitDepth: heif.bitDepth, heif,
+  };
+}
 
 // Sum of the standard (Annex K) luminance quantisation table: the reference for quality estimation.
 const STD_LUMA_SUM = 3688;

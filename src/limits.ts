@@ -105,6 +105,8 @@ export interface DeclaredSize {
   readonly frames: number;
   readonly exifBytes: number;
   readonly iccBytes: number;
+  /** HEIC: the size its decoder allocates before its clean-aperture crop (`ispe`), checked too. */
+  readonly heif?: { readonly codedWidth: number; readonly codedHeight: number };
 }
 
 /**
@@ -114,6 +116,7 @@ export interface DeclaredSize {
 export function checkHeaderLimits(header: DeclaredSize, limits: Limits): void {
   // Only the first frame of an animation is decoded, so it alone counts against the pixel budget.
   checkPixelLimit(header.width, header.height, 1, limits);
+  if (header.heif) checkPixelLimit(header.heif.codedWidth, header.heif.codedHeight, 1, limits);
   const declared = [
     ['maxFrames', 'animation frames', header.frames],
     ['maxExifBytes', 'bytes of EXIF metadata', header.exifBytes],

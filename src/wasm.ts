@@ -6,6 +6,7 @@
  * shared by every instance created from it.
  */
 import { ImgpipeError } from './errors.js';
+import { registerPlugin, type DecoderPlugin } from './plugins.js';
 
 /**
  * One row per WebAssembly module: the file name it has in `dist/wasm/` and where the build copies it
@@ -95,6 +96,8 @@ export interface InitOptions {
   baseUrl?: URL | string;
   /** Per-module sources: a compiled module, its bytes, or a URL. */
   modules?: Partial<Record<WasmName, WasmSource>>;
+  /** Opt-in decoders to enable, e.g. `heic` from 'imgpipe/heic' (importing that subpath enables it too). */
+  plugins?: readonly DecoderPlugin[];
 }
 
 /**
@@ -105,6 +108,7 @@ export interface InitOptions {
  */
 export async function init(options: InitOptions = {}): Promise<void> {
   if (options.baseUrl !== undefined) baseUrl = options.baseUrl;
+  for (const plugin of options.plugins ?? []) registerPlugin(plugin);
   for (const [name, src] of Object.entries(options.modules ?? {}) as [WasmName, WasmSource][]) {
     if (!compiled.has(name)) sources.set(name, src);
   }

@@ -17,7 +17,7 @@ export interface InfoInput {
 export type InfoJson = Readonly<Record<string, { readonly value: string }>>;
 
 /** OSS names JPEG "jpg". */
-const OSS_FORMAT_NAME: Readonly<Record<FormatId, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif' };
+const OSS_FORMAT_NAME: Readonly<Record<FormatId, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', heic: 'heic' };
 
 export function info(input: InfoInput): InfoJson {
   const out: Record<string, { value: string }> = {

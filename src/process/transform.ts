@@ -6,7 +6,7 @@
 import { describeValue } from '../errors.js';
 import { decode, decodeResized, inspect, toBytes } from '../decode.js';
 import { encode } from '../encode.js';
-import { FORMATS, type OutputFormat } from '../formats.js';
+import { FORMATS, type FormatId, type OutputFormat } from '../formats.js';
 import { uprightSize, type ImageHeader } from '../header.js';
 import type { RGBAImage } from '../image.js';
 import type { Limits } from '../limits.js';
@@ -122,8 +122,7 @@ export async function transform(
     image: leading
       ? await runResize(leading, outputLimits, leadingPlan!, (target) => decodeResized(bytes, header, target, { shrinkTo }))
       : await decode(bytes, { limits: options.limits, autoOrient: !explicitOrient, shrinkTo }),
-    // GIF can't be written: a GIF source becomes PNG (still, first frame) unless a format is asked for.
-    format: header.format === 'gif' ? 'png' : header.format,
+    format: sourceOutputFormat(header.format),
     gifRequested: false,
     progressive: false,
   };
@@ -246,7 +245,7 @@ function setFormat(state: State, op: OperationOf<'format'>, header: ImageHeader)
     if (header.format === 'gif') {
       throw processError('UNSUPPORTED_FORMAT', 'NotImplemented', 'Expected an output format imgpipe can write (jpg, png, webp) for format.value but received "gif" for a GIF source: imgpipe has no GIF encoder', { action: 'format', param: 'value' });
     }
-    state.format = header.format;
+    state.format = sourceOutputFormat(header.format);
     return;
   }
   state.format = v === 'jpg' || v === 'jpeg' ? 'jpeg' : v === 'png' ? 'png' : 'webp';
@@ -280,4 +279,13 @@ function json(value: unknown, size: { width: number; height: number }): Transfor
     height: size.height,
     format: 'json' as const,
   });
+}
+
+/**
+ * The output format when none is asked for: the source's own, except for formats imgpipe can't
+ * write. GIF becomes PNG (still, first frame); HEIC becomes JPEG (no HEVC encoder can be shipped),
+ * as HEIC photos are served by OSS, imgproxy and sharp-based servers.
+ */
+function sourceOutputFormat(format: FormatId): OutputFormat {
+  return format === 'gif' ? 'png' : format === 'heic' ? 'jpeg' : format;
 }
