@@ -7,6 +7,9 @@
  *   .fc-build/function.zip        the same, zipped for upload (`s deploy` uses the folder)
  *   .fc-build/imgpipe-layer.zip   an FC layer: nodejs/node_modules/imgpipe/{index.js,package.json,wasm/}
  *                               so several functions can `require('imgpipe')`
+ *   .fc-build/imgpipe-heic-layer.zip  the opt-in HEIC plug-in as a layer of its own (libheif is LGPL and
+ *                               ~0.9 MB): nodejs/node_modules/imgpipe-heic/{index.js,wasm/}; a function
+ *                               that attaches it and calls `require('imgpipe-heic')` decodes HEIC
  *
  * CommonJS because every FC Node runtime loads `index.handler` from it without extra settings; the
  * bundle's `import.meta.url` (used to find wasm/ beside the code) is defined from __filename.
@@ -93,9 +96,12 @@ async function bundle(entry, outfile) {
   return result.metafile;
 }
 
-function copyWasm(to) {
+/** Plug-ins' modules: never in the function or the core layer (each plug-in has a layer of its own). */
+const PLUGIN_WASM = new Set(['imgpipe_heif.wasm']);
+
+function copyWasm(to, files = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm') && !PLUGIN_WASM.has(f))) {
   mkdirSync(to, { recursive: true });
-  for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(to, f));
+  for (const f of files) copyFileSync(join(wasmDir, f), join(to, f));
 }
 
 /** Every file under `dir`, as [relative path, bytes], for the zip. */
@@ -134,12 +140,21 @@ const { version, license } = JSON.parse(readFileSync(join(root, 'package.json'),
 writeFileSync(join(layerPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe', version, license, main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'imgpipe-layer.zip'), zip(join(out, 'layer')));
 
+// The HEIC plug-in's layer: its Node entry bundled (it registers itself with whichever copy of
+// imgpipe's core the function loaded) and its module beside it.
+const heicPkg = join(out, 'heic-layer/nodejs/node_modules/imgpipe-heic');
+await bundle(join(root, 'wasm/heic/node.ts'), join(heicPkg, 'index.js'));
+copyWasm(join(heicPkg, 'wasm'), [...PLUGIN_WASM]);
+writeFileSync(join(heicPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe-heic', version, license: 'LGPL-3.0-or-later', main: 'index.js' }, null, 2)}\n`);
+writeFileSync(join(out, 'imgpipe-heic-layer.zip'), zip(join(out, 'heic-layer')));
+
 const rows = [
   ['function/index.js', join(fn, 'index.js')],
   ['function/wasm/', join(fn, 'wasm')],
   ['function/ (unpacked)', fn],
   ['function.zip', join(out, 'function.zip')],
   ['imgpipe-layer.zip', join(out, 'imgpipe-layer.zip')],
+  ['imgpipe-heic-layer.zip', join(out, 'imgpipe-heic-layer.zip')],
 ];
 for (const [label, path] of rows) console.log(`${label.padEnd(24)} ${kb(sizeOf(path)).padStart(8)}`);
 console.log(`\nBiggest parts of function/index.js (esbuild metafile: .fc-build/meta.json):`);

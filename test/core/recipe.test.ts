@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { DEFAULT_RECIPE, processUpload, runRecipe, type Recipe } from '../../wasm/node.js';
-import { image, listImages } from '../helpers/fixtures.js';
+import { DEFAULT_RECIPE, inspect, processUpload, runRecipe, type Recipe } from '../../wasm/node.js';
+import '../../wasm/heic/node.js';
+import { fixture, image, listImages } from '../helpers/fixtures.js';
 import { sharpRaw, similarity } from '../helpers/compare.js';
 
 const recipe: Recipe = { ...DEFAULT_RECIPE, watermark: undefined };
@@ -29,6 +30,17 @@ const MAX_HASH_PATTERN = 10;
 const MAX_DELTA = 4.5;
 const MAX_DELTA_CMYK = 13;
 
+/**
+ * sharp's prebuilt libvips can't read HEIC (no HEVC decoder): for a HEIC fixture the reference is
+ * libheif's own decode of it (Debian's heif-convert; test/fixtures/heic-reference/), which sharp
+ * then resizes and encodes. IMG_5195's is that decode already reduced to 1200 px (JPEG q95, its
+ * Display P3 profile kept) to keep the repository small; the smaller sizes are made from it.
+ */
+const HEIC_REFERENCE: Readonly<Record<string, string>> = {
+  'IMG_5195.HEIC': 'IMG_5195-1200.jpg', 'samplefilehub.heif': 'samplefilehub.png',
+  'heic-alpha.heic': 'heic-alpha.png', 'heic-10bit-alpha.heic': 'heic-10bit-alpha.png',
+};
+
 describe('upload recipe on every fixture, against sharp', () => {
   for (const name of listImages()) {
     it(name, async () => {
@@ -40,7 +52,9 @@ describe('upload recipe on every fixture, against sharp', () => {
         `resized/medium/uploads/${base}.jpg`, `webp/medium/uploads/${base}.webp`,
         `resized/thumb/uploads/${base}.jpg`, `webp/thumb/uploads/${base}.webp`,
       ]);
-      const upright = await sharp(bytes, { failOn: 'none' }).rotate().toBuffer({ resolveWithObject: true });
+      const heic = HEIC_REFERENCE[name];
+      const source = heic ? fixture(`heic-reference/${heic}`) : bytes;
+      const upright = heic ? { info: inspect(bytes) } : await sharp(bytes, { failOn: 'none' }).rotate().toBuffer({ resolveWithObject: true });
       for (const v of variants) {
         const size = recipe.sizes.find((s) => s.name === v.size)!;
         const expectedWidth = Math.min(size.width, upright.info.width);
@@ -51,7 +65,7 @@ describe('upload recipe on every fixture, against sharp', () => {
         expect([meta.format, meta.width, meta.height]).toEqual([v.format === 'jpeg' ? 'jpeg' : 'webp', v.width, v.height]);
         expect(v.contentType).toBe(v.format === 'jpeg' ? 'image/jpeg' : 'image/webp');
 
-        let ref = sharp(bytes, { failOn: 'none' }).rotate().resize({ width: v.width, height: v.height, fit: 'fill', kernel: 'lanczos3' });
+        let ref = sharp(source, { failOn: 'none' }).rotate().resize({ width: v.width, height: v.height, fit: 'fill', kernel: 'lanczos3' });
         ref = v.format === 'jpeg' ? ref.flatten({ background: '#ffffff' }).jpeg({ quality: 85 }) : ref.webp({ quality: 80 });
         const reference = await sharpRaw(await ref.toBuffer().then((b) => new Uint8Array(b)));
         const ours = await sharpRaw(v.bytes);

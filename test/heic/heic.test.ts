@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { decode, init, inspect, processUpload, transform, type RGBAImage } from '../../wasm/node.js';
 import { heic, createHeicPlugin } from '../../wasm/heic/node.js';
 import { rejection } from '../helpers/errors.js';
-import { fixture } from '../helpers/fixtures.js';
+import { fixture, image } from '../helpers/fixtures.js';
 import { meanDelta } from '../helpers/compare.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const iphone = fixture('heic/IMG_5195.HEIC');
-const sample = fixture('heic/samplefilehub.heif');
+const iphone = image('IMG_5195.HEIC');
+const sample = image('samplefilehub.heif');
 const reference = (name: string) => fixture(`heic-reference/${name}`);
 
 function crop(img: RGBAImage, left: number, top: number, width: number, height: number): RGBAImage {
@@ -40,14 +40,14 @@ describe('HEIC plug-in', () => {
   });
 
   it('decodes a single-image HEIF, a 10-bit image with alpha and an 8-bit one with alpha as heif-convert does', async () => {
-    for (const [file, ref] of [['heic/samplefilehub.heif', 'samplefilehub.png'], ['heic/gradient-10bit-alpha.heic', 'gradient-10bit-alpha.png'], ['heic/alpha.heic', 'alpha.png']]) {
-      const img = await decode(fixture(file));
+    for (const [file, ref] of [['samplefilehub.heif', 'samplefilehub.png'], ['heic-10bit-alpha.heic', 'heic-10bit-alpha.png'], ['heic-alpha.heic', 'heic-alpha.png']]) {
+      const img = await decode(image(file));
       const want = await decode(reference(ref));
       expect([img.width, img.height]).toEqual([want.width, want.height]);
       expect(meanDelta(img, want), file).toBeLessThanOrEqual(1);
     }
-    const alpha = await decode(fixture('heic/gradient-10bit-alpha.heic'));
-    expect(inspect(fixture('heic/gradient-10bit-alpha.heic'))).toMatchObject({ alpha: true, bitDepth: 10 });
+    const alpha = await decode(image('heic-10bit-alpha.heic'));
+    expect(inspect(image('heic-10bit-alpha.heic'))).toMatchObject({ alpha: true, bitDepth: 10 });
     const alphas = new Set(alpha.data.filter((_, i) => i % 4 === 3));
     expect(alphas.size).toBeGreaterThan(32); // a ramp, not an opaque image
   });

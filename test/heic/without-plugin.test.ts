@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { decode, inspect, processUpload } from '../../wasm/node.js';
 import { rejection } from '../helpers/errors.js';
-import { fixture } from '../helpers/fixtures.js';
+import { image } from '../helpers/fixtures.js';
 
-const iphone = fixture('heic/IMG_5195.HEIC');
+const iphone = image('IMG_5195.HEIC');
 
 describe('HEIC without the plug-in', () => {
   it('inspect() reports a HEIC\'s size and profile from its meta box', () => {

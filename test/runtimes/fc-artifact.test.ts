@@ -163,4 +163,23 @@ describe('Function Compute artifact', () => {
       });`, image(PHOTO), { NODE_PATH: join(layerDir, 'nodejs/node_modules') });
     expect(JSON.parse(out)).toEqual(PHOTO_VARIANTS.map(([k, w, h]) => [k.replace(PHOTO.replace('.jpg', ''), 'a'), w, h]));
   });
+  it('the HEIC plug-in is a layer of its own: with both layers attached, require("imgpipe-heic") enables HEIC', async () => {
+    // Never in the function or the core layer (it is LGPL and ~0.9 MB).
+    expect(readdirSync(join(BUILD, 'function/wasm'))).not.toContain('imgpipe_heif.wasm');
+    expect(Object.keys(unzipSync(readFileSync(join(BUILD, 'imgpipe-heic-layer.zip')))).sort()).toEqual([
+      'nodejs/node_modules/imgpipe-heic/index.js', 'nodejs/node_modules/imgpipe-heic/package.json', 'nodejs/node_modules/imgpipe-heic/wasm/imgpipe_heif.wasm',
+    ]);
+    const opt = join(work, 'opt-heic');
+    cpSync(join(BUILD, 'layer'), opt, { recursive: true });
+    cpSync(join(BUILD, 'heic-layer'), opt, { recursive: true });
+    const out = await runNode(work, `
+      const { processUpload } = require('imgpipe');
+      require('imgpipe-heic');
+      const chunks = [];
+      process.stdin.on('data', (d) => chunks.push(d)).on('end', async () => {
+        const variants = await processUpload(new Uint8Array(Buffer.concat(chunks)), { key: 'p.heif' });
+        process.stdout.write(JSON.stringify(variants.map((v) => [v.key, v.width, v.height])));
+      });`, image('samplefilehub.heif'), { NODE_PATH: join(opt, 'nodejs/node_modules') });
+    expect(JSON.parse(out)[0]).toEqual(['resized/large/p.jpg', 640, 426]);
+  });
 });
