@@ -9,9 +9,11 @@
  * once.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ImgpipeError, describeValue } from '../src/errors.js';
+import { FORMATS, sniffFormat } from '../src/formats.js';
 import { checkObjectKey, objectKeyProblem } from './object-key.js';
 
 // The key rules are runtime-neutral (the HTTP handler checks keys too); re-exported for existing callers.
@@ -115,6 +117,8 @@ interface MetaRecord {
   cacheControl?: string;
   lastModified: string;
   meta: Record<string, string>;
+  /** Set when the record was derived from a file put there by hand: the file's mtime it describes. */
+  fileMtimeMs?: number;
 }
 
 export interface FsStorage extends Storage {
@@ -128,6 +132,12 @@ export interface FsStorage extends Storage {
  * A bucket in a directory: `<root>/<bucket>/<key segments>` holds the bytes, and
  * `<root>/.meta/<bucket>/<key segments>.json` the headers and user metadata (bucket names cannot
  * start with '.', so the metadata tree can never collide with a bucket).
+ *
+ * A file copied into `<root>/<bucket>/` by hand (no metadata record) is an object too, so a folder of
+ * photos can be served as it is: on its first read its record is derived (ETag the MD5 of its bytes
+ * as OSS computes it for a simple upload, content type sniffed from its magic bytes, Last-Modified
+ * its mtime) and kept beside the others; a file changed since is derived again. Names starting
+ * with '.' (`.DS_Store`) are not objects unless they were put.
  */
 export function createFsStorage(options: { root: string; bucket: string }): FsStorage {
   checkBucketName(options.bucket);
@@ -148,13 +158,36 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
   };
   const metaPathOf = (key: string): string => `${join(metaRoot, relPath(key))}.json`;
 
-  const readMeta = async (key: string): Promise<MetaRecord | undefined> => {
+  const readRecord = async (key: string): Promise<MetaRecord | undefined> => {
     try {
       return JSON.parse(await readFile(metaPathOf(key), 'utf8')) as MetaRecord;
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw storageError(`read metadata of ${describeValue(key)}`, e);
     }
+  };
+  /** The object's record: the one `put` wrote, or one derived from a file placed by hand (see above). */
+  const readMeta = async (key: string): Promise<MetaRecord | undefined> => {
+    const record = await readRecord(key);
+    if (record && record.fileMtimeMs === undefined) return record;
+    const file = await stat(pathOf(key)).catch(() => undefined);
+    if (!file?.isFile() || (!record && key.split('/').some((segment) => segment.startsWith('.')))) return undefined;
+    if (record && record.size === file.size && record.fileMtimeMs === file.mtimeMs) return record;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(pathOf(key)));
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw storageError(`read ${describeValue(key)}`, e);
+    }
+    const format = sniffFormat(bytes);
+    const derived: MetaRecord = {
+      key, size: bytes.byteLength, etag: md5Etag(bytes), contentType: format ? FORMATS[format].mime : 'application/octet-stream',
+      lastModified: file.mtime.toISOString(), meta: {}, fileMtimeMs: file.mtimeMs,
+    };
+    // Kept so the next read does not hash the file again; a failure to keep it costs only that.
+    await atomicWrite(metaPathOf(key), JSON.stringify(derived)).catch(() => undefined);
+    return derived;
   };
   const toInfo = (m: MetaRecord): ObjectInfo =>
     Object.freeze({
@@ -240,7 +273,8 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
         throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 1000 for maxKeys but received ${describeValue(opts.maxKeys)}`);
       }
       const prefix = opts.prefix ?? '';
-      const keys = (await walk(metaRoot, [])).filter((k) => k.startsWith(prefix) && (opts.startAfter === undefined || compareKeys(k, opts.startAfter) > 0));
+      const all = new Set([...(await walk(metaRoot, [])), ...(await walkFiles(bucketRoot, [], (k) => join(bucketRoot, relPath(k))))]);
+      const keys = [...all].filter((k) => k.startsWith(prefix) && (opts.startAfter === undefined || compareKeys(k, opts.startAfter) > 0));
       keys.sort(compareKeys);
       const page = keys.slice(0, maxKeys);
       const objects = [];
@@ -263,20 +297,44 @@ export function compareKeys(a: string, b: string): number {
   return ea.length - eb.length;
 }
 
-async function walk(dir: string, segments: string[]): Promise<string[]> {
-  let entries;
+/** A folder's entries, none for a folder that does not exist. */
+async function entriesOf(dir: string): Promise<Dirent[]> {
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    return await readdir(dir, { withFileTypes: true });
   } catch (e) {
     if (isMissing(e)) return [];
     throw storageError('list objects', e);
   }
+}
+
+async function walk(dir: string, segments: string[]): Promise<string[]> {
+  const entries = await entriesOf(dir);
   const keys: string[] = [];
   for (const entry of entries) {
     if (entry.isDirectory()) {
       keys.push(...(await walk(join(dir, entry.name), [...segments, unescapeSegment(entry.name)])));
     } else if (entry.name.endsWith('.json')) {
       keys.push([...segments, unescapeSegment(entry.name.slice(0, -'.json'.length))].join('/'));
+    }
+  }
+  return keys;
+}
+
+/**
+ * Keys of the files under a bucket folder that could be objects put there by hand: not dot-named,
+ * and only names that map back to the same file (`pathOf` of the key), so an odd name is skipped
+ * rather than listed as a key that reads another file.
+ */
+async function walkFiles(dir: string, segments: string[], pathOf: (key: string) => string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const entry of await entriesOf(dir)) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    const keySegments = [...segments, unescapeSegment(entry.name)];
+    if (entry.isDirectory()) keys.push(...(await walkFiles(path, keySegments, pathOf)));
+    else if (entry.isFile()) {
+      const key = keySegments.join('/');
+      if (objectKeyProblem(key) === undefined && pathOf(key) === path) keys.push(key);
     }
   }
   return keys;

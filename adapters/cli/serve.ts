@@ -22,7 +22,10 @@ const USAGE = `Usage: imgpipe serve [options]
 Runs a local OSS-compatible server and processes uploads into variants.
 
 Options:
-  --root <dir>             folder the buckets live in (default ./.imgpipe-oss)
+  --root <dir>             folder the buckets live in (default ./.imgpipe-oss): <dir>/<bucket>/<key>
+                           is an object's bytes, so files copied into <dir>/<bucket>/ are served as
+                           they are (ETag and content type derived on first read); headers and
+                           metadata of uploads are kept in <dir>/.meta/
   --host <addr>            address to listen on (default 127.0.0.1)
   --port <n>               port (default 9000; 0 picks a free one)
   --bucket <name>          source bucket (default photos)
@@ -199,6 +202,11 @@ async function startHttp(oss: LocalOss, buckets: readonly string[], host: string
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === '/' || path === '/preview') {
       res.writeHead(302, { location: '/preview/' }).end();
+      return;
+    }
+    // Browsers ask for it on their own; it is not a bucket, so not an AccessDenied either.
+    if (path === '/favicon.ico') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('No favicon\n');
       return;
     }
     const file = previewFile(root, path);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { resolveCredentials } from '../../adapters/oss/credentials.js';
 import { backoffDelay, isTransient, withRetry } from '../../adapters/oss/retry.js';
 import { checkObjectKey, createFsStorage, md5Etag, normalizeEtag } from '../../adapters/storage.js';
 import { describeValue, isImgpipeError, type ImgpipeError } from '../../src/errors.js';
+import { image } from '../helpers/fixtures.js';
 
 let root: string;
 beforeAll(async () => {
@@ -93,6 +94,40 @@ describe('filesystem storage (the local bucket behind the CLI and the local OSS 
     }
     const badBucket = caught(() => createFsStorage({ root, bucket: '../up' }));
     expect((badBucket as Error).message).toBe(`Expected a bucket name of 3-63 lower-case letters, digits and '-' for bucket but received "../up"`);
+  });
+
+  it('serves files copied into the bucket folder by hand: ETag, content type and mtime derived on first read', async () => {
+    const s = createFsStorage({ root, bucket: 'by-hand' });
+    const jpeg = image('320x240.jpg');
+    await mkdir(join(root, 'by-hand/trip/day 1'), { recursive: true });
+    await writeFile(join(root, 'by-hand/trip/day 1/photo.JPG'), jpeg);
+    await writeFile(join(root, 'by-hand/notes.txt'), 'hello');
+    await writeFile(join(root, 'by-hand/.DS_Store'), 'finder');
+    await writeFile(join(root, 'by-hand/trip/.hidden.jpg'), jpeg);
+    const when = new Date('2026-01-02T03:04:05Z');
+    await utimes(join(root, 'by-hand/trip/day 1/photo.JPG'), when, when);
+
+    expect((await s.list()).objects.map((o) => [o.key, o.size, o.etag])).toEqual([
+      ['notes.txt', 5, md5Etag(new TextEncoder().encode('hello'))],
+      ['trip/day 1/photo.JPG', jpeg.length, md5Etag(jpeg)],
+    ]);
+    expect(await s.head('trip/day 1/photo.JPG')).toMatchObject({ size: jpeg.length, etag: md5Etag(jpeg), contentType: 'image/jpeg', lastModified: when, meta: {} });
+    expect(await s.head('notes.txt')).toMatchObject({ contentType: 'application/octet-stream' });
+    expect((await s.get('trip/day 1/photo.JPG')).bytes).toEqual(jpeg);
+    expect(await s.head('.DS_Store')).toBeUndefined();
+    expect(await s.head('trip/.hidden.jpg')).toBeUndefined();
+
+    // A file replaced by hand is derived again; one removed by hand is gone.
+    const png = image('with-alpha.png');
+    await writeFile(join(root, 'by-hand/trip/day 1/photo.JPG'), png);
+    expect(await s.head('trip/day 1/photo.JPG')).toMatchObject({ size: png.length, etag: md5Etag(png), contentType: 'image/png' });
+    await rm(join(root, 'by-hand/notes.txt'));
+    expect(await s.head('notes.txt')).toBeUndefined();
+    expect((await s.list()).objects.map((o) => o.key)).toEqual(['trip/day 1/photo.JPG']);
+
+    // A put object keeps what was put, and a file put over one derived is the put one.
+    await s.put('trip/day 1/photo.JPG', jpeg, { contentType: 'image/x-custom', meta: { by: 'put' } });
+    expect(await s.head('trip/day 1/photo.JPG')).toMatchObject({ etag: md5Etag(jpeg), contentType: 'image/x-custom', meta: { by: 'put' } });
   });
 
   it('normalises ETags to the OSS form', () => {

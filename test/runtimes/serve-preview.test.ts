@@ -1,11 +1,13 @@
 /**
  * `imgpipe serve` (the built CLI, dist/cli.js) serves the browser preview and x-oss-process over HTTP
  * beside its local OSS server: Chromium opens the served page, a photo goes through the file input,
- * six variants appear; an object uploaded with ali-oss is then processed by a GET with x-oss-process.
+ * six variants appear; an object uploaded with ali-oss is then processed by a GET with x-oss-process,
+ * and so is a photo copied into the root's bucket folder by hand.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OSS from 'ali-oss';
@@ -25,6 +27,9 @@ let preview: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'imgpipe-serve-preview-'));
+  // A photo copied into the bucket's folder by hand, never uploaded.
+  mkdirSync(join(root, 'photos/album'), { recursive: true });
+  copyFileSync(`${IMAGES}${PHOTO}`, join(root, 'photos/album/by-hand.jpg'));
   child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--root', root, '--port', '0'], {
     env: { ...process.env, IMGPIPE_LOCAL_ACCESS_KEY_ID: credential.accessKeyId, IMGPIPE_LOCAL_ACCESS_KEY_SECRET: credential.accessKeySecret },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,4 +105,36 @@ describe('imgpipe serve: preview page and x-oss-process', () => {
     expect((await fetch(new URL('/dist/node.js', preview))).status).not.toBe(200);
     expect((await fetch(new URL('/preview/..%2F..%2Fpackage.json', preview))).status).not.toBe(200);
   }, 60_000);
+
+  it('serves a photo copied into <root>/photos/ by hand as an object, with its ETag and content type', async () => {
+    const oss = new OSS({ ...credential, endpoint, region: 'oss-cn-hangzhou', bucket: 'photos' });
+    const head = await oss.head('album/by-hand.jpg');
+    const headers = head.res.headers as Record<string, string>;
+    expect(headers.etag).toBe(`"${createHash('md5').update(image(PHOTO)).digest('hex').toUpperCase()}"`);
+    expect(headers['content-type']).toBe('image/jpeg');
+    expect((await oss.list({ prefix: 'album/', 'max-keys': 10 }, {})).objects.map((o) => o.name)).toEqual(['album/by-hand.jpg']);
+    const res = await fetch(`${new URL('/photos/album/by-hand.jpg', preview).href}?x-oss-process=image/resize,w_100/format,webp`);
+    expect(res.status).toBe(200);
+    expect(await sharp(new Uint8Array(await res.arrayBuffer())).metadata()).toMatchObject({ format: 'webp', width: 100, height: 82 });
+  }, 60_000);
+
+  it("answers a browser's /favicon.ico with 404, not an AccessDenied", async () => {
+    const res = await fetch(new URL('/favicon.ico', preview));
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('AccessDenied');
+  });
+
+  it("shows the underscores of the process string (the box's font leaves room below the baseline)", async () => {
+    const page = await browser.newPage();
+    await page.goto(preview);
+    await page.evaluate(() => { (document.getElementById('process') as HTMLElement).hidden = false; });
+    const shot = async (value: string) => {
+      await page.fill('#process-input', value);
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      return page.locator('#process-input').screenshot();
+    };
+    const [underscores, spaces] = [await shot('image/resize,w_300,h_200'), await shot('image/resize,w 300,h 200')];
+    expect(underscores.equals(spaces)).toBe(false);
+    await page.close();
+  });
 });
