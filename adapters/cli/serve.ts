@@ -38,6 +38,7 @@ Options:
   --http-port <n>          port of the preview page and x-oss-process over HTTP (default: --port + 1,
                            or a free one with --port 0)
   --no-http                no preview page and no x-oss-process port
+  --negotiate              answer x-oss-process without a format as WebP when Accept allows (Vary: Accept)
   -h, --help               show this help
 
 Credentials: IMGPIPE_LOCAL_ACCESS_KEY_ID and IMGPIPE_LOCAL_ACCESS_KEY_SECRET, or a pair generated
@@ -62,6 +63,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         region: { type: 'string', default: 'cn-hangzhou' },
         'http-port': { type: 'string' },
         'no-http': { type: 'boolean', default: false },
+        negotiate: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -121,7 +123,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       upload = build();
       await upload.initialize();
     }
-    const http = values['no-http'] ? undefined : await startHttp(server, [...new Set([source, target])], values.host, httpPort);
+    const http = values['no-http'] ? undefined : await startHttp(server, [...new Set([source, target])], values.host, httpPort, values.negotiate);
     const c = server.credentials[0];
     console.log(
       [
@@ -185,10 +187,10 @@ function previewFile(root: string, path: string): string | undefined {
 }
 
 /** The preview page and x-oss-process over HTTP (path-style buckets) on one port. */
-async function startHttp(oss: LocalOss, buckets: readonly string[], host: string, port: number): Promise<{ url: string; bundleBuilt: boolean; close(): Promise<void> }> {
+async function startHttp(oss: LocalOss, buckets: readonly string[], host: string, port: number, negotiate: boolean): Promise<{ url: string; bundleBuilt: boolean; close(): Promise<void> }> {
   const root = packageRoot();
   const sources: Record<string, ImageSource> = Object.fromEntries(buckets.map((b) => [b, storageSource(oss.storage(b))]));
-  const processing = createNodeListener({ buckets: sources, bucketFrom: 'path' });
+  const processing = createNodeListener({ buckets: sources, bucketFrom: 'path', negotiate });
   const serveFile = async (req: IncomingMessage, res: ServerResponse, file: string): Promise<void> => {
     try {
       const body = await readFile(file);

@@ -25,6 +25,7 @@ import type { ImageSource, SourceObject } from './source.js';
 import { checkObjectKey } from '../object-key.js';
 import { hostHeader, requestHost } from './host.js';
 import { createAdmission, type Admission, type AdmissionOptions } from './admission.js';
+import { negotiable, negotiateFormat } from './negotiate.js';
 import { hasSaveAs, readSaveAs, saveAsTarget, type SaveAsOptions, type SaveAsRequest } from './saveas.js';
 
 /** Runs a parsed chain on source bytes: `transform` itself, or a worker pool's (`createWorkerPool().transform`). */
@@ -83,6 +84,12 @@ export interface HandlerOptions {
    * refused (405). With `signing`, a saveas always needs a valid signature over its whole process string.
    */
   readonly saveAs?: SaveAsOptions;
+  /**
+   * Format negotiation, an extension (negotiate.ts): a process string without `format` is answered as
+   * AVIF or WebP when `Accept` names it (AVIF only once an encoder exists), with `Vary: Accept`. An
+   * explicit `format` always wins. Off by default, so strings stay OSS-portable.
+   */
+  readonly negotiate?: boolean;
 }
 
 const DEFAULT_CACHE_CONTROL = 'public, max-age=86400';
@@ -187,9 +194,13 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         throw oss('ACCESS_DENIED', 'AccessDenied', 'Expected an x-oss-process or a style but received a plain download, which is disabled');
       }
 
-      const tag = (sourceEtag: string) => derivedEtag(sourceEtag, process ?? '');
+      // Negotiation (opt-in): no format asked, so Accept may choose one; the answer then varies by it.
+      const negotiating = options.negotiate === true && ops !== undefined && negotiable(ops);
+      const chosen = negotiating ? negotiateFormat(request.headers.get('accept')) : undefined;
+      const tag = (sourceEtag: string) => derivedEtag(sourceEtag, chosen ? `${process}/format,${chosen}` : process ?? '');
       const ifNoneMatch = saveAs ? null : request.headers.get('if-none-match');
       const base: Record<string, string> = { ...cors, 'cache-control': options.cacheControl ?? DEFAULT_CACHE_CONTROL, 'x-oss-request-id': requestId };
+      if (negotiating) base.vary = cors.vary ? `${cors.vary}, Accept` : 'Accept';
       // A revalidation can often be answered from the source's ETag alone, without downloading it.
       if (ifNoneMatch && source.head) {
         const head = await source.head(key);
@@ -220,7 +231,7 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
 
       let body: Uint8Array, contentType: string;
       if (ops) {
-        const out = await runTransform(object.bytes, ops, {
+        const out = await runTransform(object.bytes, chosen ? [...ops, ...parseProcess(`image/format,${chosen}`)] : ops, {
           limits: options.limits, outputLimits, signal: request.signal, fonts: options.fonts,
           // Image watermarks come from the same bucket, as on OSS, under the same byte limit.
           loadObject: async (logoKey) => {
