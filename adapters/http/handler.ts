@@ -64,6 +64,13 @@ export interface HandlerOptions {
   readonly extensions?: boolean;
   /** Answer unprocessed downloads (`GET /<key>` without a process). Default true. */
   readonly passThrough?: boolean;
+  /**
+   * What a plain download of a stored object that is not a raster image (HTML, SVG, scripts, ...)
+   * gets: `attachment` (default) serves it with `Content-Disposition: attachment`, so a browser saves
+   * rather than renders it from the image domain; `refuse` answers 403. OSS does the same on its
+   * default domains. Raster image types are always served inline.
+   */
+  readonly activeContent?: 'attachment' | 'refuse';
   /** Font bytes for watermark font names (`type_`); without it the embedded font is used. */
   readonly fonts?: FontResolver;
   /** Host name for the error body's HostId. */
@@ -125,7 +132,9 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
   const runTransform = options.runTransform ?? transform;
   const admission = !options.admission ? undefined : 'enter' in options.admission ? options.admission : createAdmission(options.admission);
 
-  return async (request) => {
+  // Every answer, errors and 304s included, says nosniff: a browser never guesses a type we did not send.
+  return async (request) => nosniff(await handle(request));
+  async function handle(request: Request): Promise<Response> {
     const requestId = crypto.randomUUID().replace(/-/g, '').toUpperCase();
     const cors = corsHeaders(request, options.allowedOrigins);
     try {
@@ -249,14 +258,36 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         const json = JSON.stringify({ bucket: saveAs.bucket, fileSize: body.byteLength, object: saveAs.object, status: 'OK' });
         return new Response(json, { status: 200, headers: { ...cors, 'content-type': 'application/json', 'x-oss-request-id': requestId } });
       }
-      const headers = { ...base, etag, 'content-type': contentType, 'content-length': String(body.byteLength) };
+      const headers: Record<string, string> = { ...base, etag, 'content-type': contentType, 'content-length': String(body.byteLength) };
+      // A stored HTML or SVG file served inline from the image domain is stored XSS.
+      if (!ops && !INLINE_TYPES.test(contentType)) {
+        if (options.activeContent === 'refuse') {
+          throw oss('ACCESS_DENIED', 'AccessDenied', `Expected a raster image to serve but ${JSON.stringify(key)} is ${describeValue(contentType)}, which is not served (activeContent: 'refuse')`);
+        }
+        headers['content-disposition'] = 'attachment';
+      }
       return new Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
       }
     } catch (e) {
       return errorResponse(e, requestId, cors, options.hostId ?? hostHeader(request)?.host ?? new URL(request.url).host, request.method === 'HEAD');
     }
-  };
+  }
 }
+
+function nosniff(response: Response): Response {
+  try {
+    response.headers.set('x-content-type-options', 'nosniff');
+    return response;
+  } catch {
+    // Immutable headers (a Response from fetch): copy it.
+    const copy = new Response(response.body, response);
+    copy.headers.set('x-content-type-options', 'nosniff');
+    return copy;
+  }
+}
+
+/** Types a browser can only show as a picture: everything else (HTML, SVG, XML, scripts) is active. */
+const INLINE_TYPES = /^image\/(?:jpeg|png|webp|gif|avif|heic|heif|bmp|tiff|x-icon|vnd\.microsoft\.icon)\s*(?:;|$)/i;
 
 function oss(code: ConstructorParameters<typeof ImgpipeError>[0], ossCode: OssCode, message: string): ImgpipeError {
   return new ImgpipeError(code, message, { details: { ossCode } });
@@ -272,7 +303,10 @@ function decodePath(pathname: string): string {
 
 function corsHeaders(request: Request, allowed: HandlerOptions['allowedOrigins']): Record<string, string> {
   const origin = request.headers.get('origin');
-  if (!origin || !allowed) return {};
+  if (!allowed) return {};
+  // The answer depends on Origin whenever a list decides it, even for a request without one: a
+  // cache must not hand the origin-less answer to an allowed origin (or the reverse).
+  if (!origin) return allowed === '*' ? {} : { vary: 'Origin' };
   if (allowed !== '*' && !allowed.includes(origin)) return { vary: 'Origin' };
   return {
     'access-control-allow-origin': allowed === '*' ? '*' : origin,

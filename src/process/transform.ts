@@ -145,6 +145,7 @@ export async function transform(
       state.image = await runWatermark(state.image, op, {
         loadObject: options.loadObject,
         fonts: options.fonts,
+        limits: options.limits,
         preprocess: async (logo, process) => (await transform(logo, process, { limits: options.limits, outputLimits: options.outputLimits })).bytes,
       });
       continue;

@@ -4,7 +4,9 @@
  * (`panda.png?x-oss-process=image/resize,P_30`); that string may only use OSS's preprocessing actions,
  * and its `P` (logo width as a percentage of the main image) is taken out and given to the engine.
  */
+import { decode } from '../decode.js';
 import { describeValue } from '../errors.js';
+import type { Limits } from '../limits.js';
 import type { RGBAImage } from '../image.js';
 import { watermark, type WatermarkOptions } from '../ops/watermark.js';
 import type { FontBytes } from '../text/font.js';
@@ -25,6 +27,8 @@ export const MAX_IMAGE_WATERMARKS = 3;
 export interface WatermarkContext {
   readonly loadObject?: ObjectLoader;
   readonly fonts?: FontResolver;
+  /** Source limits: the logo is a source too, decoded under the same bytes, pixels and side limits. */
+  readonly limits?: Partial<Limits>;
   /** Runs the logo's own process string (transform, passed in to avoid a module cycle). */
   readonly preprocess: (bytes: Uint8Array, process: string) => Promise<Uint8Array>;
 }
@@ -60,7 +64,9 @@ export async function runWatermark(image: RGBAImage, op: OperationOf<'watermark'
         bytes = await ctx.preprocess(bytes, `${process}/format,png`);
       }
     }
-    options.image = bytes;
+    // Decoded here, under the caller's limits: the engine's own decode would apply the defaults (a
+    // 100 MP logo got through a handler configured for 8 MP).
+    options.image = await decode(bytes, { limits: ctx.limits });
   }
   return watermark(image, options);
 }

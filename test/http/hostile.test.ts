@@ -226,3 +226,69 @@ describe('malformed requests to the Node listener', () => {
     expect(messageOf(Buffer.from(out.body, 'base64').toString())).toBe('Expected a Host header of a host name, IPv4 or [IPv6] address and an optional port but received &quot;a b&quot;');
   });
 });
+
+describe('watermark logos are sources too', () => {
+  it('a logo over the handler\'s pixel limit is refused like a source (400 ImageTooLarge), not decoded', async () => {
+    const { server, url } = await listen(createNodeListener(options({ limits: { maxPixels: 10_000 } })));
+    servers.push(server);
+    // The 32x32 main image is within 10,000 pixels; the 320x240 logo is not.
+    const res = await rawGet(url, '/bggn4a16.png' + q(`image/watermark,image_${b64('320x240.jpg')}`));
+    expect(res.status).toBe(400);
+    expect(codeOf(res.body)).toBe('ImageTooLarge');
+    expect(messageOf(res.body)).toContain('10000');
+    const fine = await rawGet(base, '/bggn4a16.png' + q(`image/watermark,image_${b64('320x240.jpg')}`));
+    expect(fine.status).toBe(200);
+  });
+});
+
+describe('active content and headers', () => {
+  /** A source holding an HTML page, an SVG with a script, and a PNG. */
+  const stored: Record<string, { bytes: Uint8Array; contentType: string }> = {
+    'page.html': { bytes: new TextEncoder().encode('<script>alert(1)</script>'), contentType: 'text/html' },
+    'x.svg': { bytes: new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), contentType: 'image/svg+xml' },
+    'a.png': { bytes: new Uint8Array(0), contentType: 'image/png' },
+  };
+  const source = {
+    async get(key: string) {
+      const o = stored[key];
+      if (!o) throw new (await import('../../src/errors.js')).ImgpipeError('NOT_FOUND', `no ${key}`);
+      return { ...o, etag: `"${key}"` };
+    },
+  };
+
+  it.each(['page.html', 'x.svg'])('%s is served as an attachment with nosniff', async (key) => {
+    const res = await createFetchHandler({ source })(new Request(`http://h/${key}`));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe('attachment');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('or refused with 403 when activeContent is refuse', async () => {
+    const res = await createFetchHandler({ source, activeContent: 'refuse' })(new Request('http://h/x.svg'));
+    expect(res.status).toBe(403);
+    expect(messageOf(await res.text())).toBe('Expected a raster image to serve but &quot;x.svg&quot; is &quot;image/svg+xml&quot;, which is not served (activeContent: &apos;refuse&apos;)');
+  });
+
+  it('raster images stay inline', async () => {
+    const res = await createFetchHandler({ source, activeContent: 'refuse' })(new Request('http://h/a.png'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBeNull();
+  });
+
+  it('nosniff is on errors, 304s and processed answers too', async () => {
+    const handler = createFetchHandler(options());
+    const ok = await handler(new Request(`http://h/320x240.jpg${q('image/resize,w_10')}`));
+    const etag = ok.headers.get('etag')!;
+    const again = await handler(new Request(`http://h/320x240.jpg${q('image/resize,w_10')}`, { headers: { 'if-none-match': etag } }));
+    const bad = await handler(new Request(`http://h/320x240.jpg${q('image/resize,w_0')}`));
+    const missing = await handler(new Request('http://h/none.jpg'));
+    expect([ok.status, again.status, bad.status, missing.status]).toEqual([200, 304, 400, 404]);
+    for (const r of [ok, again, bad, missing]) expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('says Vary: Origin when an allow-list decides CORS, even without an Origin', async () => {
+    const handler = createFetchHandler(options({ allowedOrigins: ['https://app.example'] }));
+    const res = await handler(new Request(`http://h/320x240.jpg${q('image/info')}`));
+    expect(res.headers.get('vary')).toBe('Origin');
+  });
+});
