@@ -20,12 +20,12 @@
  *   imgpipe keeps them on and decodes as heif-convert does.
  */
 import { execFileSync, execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { checkEmcc, fail as failWith, pinnedDownload, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POOL = 'http://deb.debian.org/debian/pool/main';
@@ -42,8 +42,6 @@ const PACKAGES = [
     debian: { file: 'libheif_1.15.1-1+deb12u1.debian.tar.xz', url: `${POOL}/libh/libheif/libheif_1.15.1-1%2Bdeb12u1.debian.tar.xz`, sha256: 'f3a042fce4231e8feddd032bf93b808a6db96614c20888b78d1042a15e378817' },
   },
 ];
-/** Emscripten's output depends on its version: the committed file comes from this one. */
-const EMCC_VERSION = '3.1.6';
 const OUT = join(root, 'wasm/libheif/build/imgpipe_heif.wasm');
 const GLUE = join(root, 'wasm/libheif/heif.c');
 const CACHE = join(root, '.cache/libheif');
@@ -85,26 +83,8 @@ const LDFLAGS = [
     'imgpipe_icc_size', 'imgpipe_nclx', 'imgpipe_message', 'imgpipe_heif_decode'].map((f) => '_' + f).join(','),
 ];
 
-function fail(message) {
-  console.error(`build-libheif: ${message}`);
-  process.exit(1);
-}
-
-async function download({ file, url, sha256 }) {
-  const path = join(CACHE, file);
-  if (!existsSync(path)) {
-    console.log(`fetching ${url}`);
-    const res = await fetch(url);
-    if (!res.ok) fail(`${url} answered HTTP ${res.status}`);
-    writeFileSync(path, Buffer.from(await res.arrayBuffer()));
-  }
-  const sum = createHash('sha256').update(readFileSync(path)).digest('hex');
-  if (sum !== sha256) {
-    rmSync(path);
-    fail(`${file} has SHA-256 ${sum}, expected ${sha256}`);
-  }
-  return path;
-}
+const fail = (message) => failWith('build-libheif', message);
+const download = ({ file, url, sha256 }) => pinnedDownload('build-libheif', url, join(CACHE, file), sha256);
 
 /** Unpack a package's upstream tarball and apply Debian's patches in their series order. */
 async function unpack(pkg) {
@@ -120,16 +100,6 @@ async function unpack(pkg) {
     execFileSync('git', ['apply', '-p1', join('debian/patches', patch)], { cwd: dir, env: { ...process.env, GIT_CEILING_DIRECTORIES: CACHE } });
   }
   return dir;
-}
-
-function checkEmcc() {
-  let version = '';
-  try {
-    version = execFileSync('emcc', ['--version'], { encoding: 'utf8' }).split('\n')[0];
-  } catch {
-    fail('emcc not found: install Debian\'s Emscripten (apt-get install -y emscripten)');
-  }
-  if (!version.includes(` ${EMCC_VERSION} `)) fail(`expected Emscripten ${EMCC_VERSION} (Debian 12's) but found: ${version}`);
 }
 
 async function build() {
@@ -169,14 +139,5 @@ async function build() {
   return readFileSync(tmp);
 }
 
-checkEmcc();
-const built = await build();
-if (process.argv.includes('--check')) {
-  const committed = existsSync(OUT) ? readFileSync(OUT) : Buffer.alloc(0);
-  if (!committed.equals(built)) fail(`${relative(root, OUT)} differs from what this script builds (${committed.length} vs ${built.length} bytes): run npm run build:libheif and commit the result`);
-  console.log(`${relative(root, OUT)} is reproduced byte for byte (${built.length} bytes)`);
-} else {
-  mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, built);
-  console.log(`wrote ${relative(root, OUT)} (${built.length} bytes)`);
-}
+checkEmcc('build-libheif');
+writeOrCheck('build-libheif', root, OUT, await build(), 'npm run build:libheif');

@@ -13,20 +13,18 @@
  * tarball), pinned by SHA-256, and cached in `.cache/`.
  */
 import { execFileSync, execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { checkEmcc, pinnedDownload, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = '1.5.0';
 const TARBALL = `libwebp_${VERSION}.orig.tar.gz`;
 const URL_ = `http://deb.debian.org/debian/pool/main/libw/libwebp/${TARBALL}`;
 const SHA256 = '7d6fab70cf844bf6769077bd5d7a74893f8ffd4dfb42861745750c63c2a5c92c';
-/** Emscripten's output depends on its version: the committed file comes from this one. */
-const EMCC_VERSION = '3.1.6';
 const OUT = join(root, 'wasm/libwebp/build/imgpipe_webp.wasm');
 const GLUE = join(root, 'wasm/libwebp/webp.c');
 
@@ -55,40 +53,13 @@ const LDFLAGS = [
   '-sEXPORTED_FUNCTIONS=' + ['imgpipe_alloc', 'imgpipe_free', 'imgpipe_release', 'imgpipe_output', 'imgpipe_output_size', 'imgpipe_output_width', 'imgpipe_output_height', 'imgpipe_webp_encode', 'imgpipe_webp_decode'].map((f) => '_' + f).join(','),
 ];
 
-function fail(message) {
-  console.error(`build-libwebp: ${message}`);
-  process.exit(1);
-}
-
 async function source() {
   const cache = join(root, '.cache');
   const dir = join(cache, `libwebp-${VERSION}`);
   if (existsSync(join(dir, 'src/webp/encode.h'))) return dir;
-  mkdirSync(cache, { recursive: true });
-  const tarball = join(cache, TARBALL);
-  if (!existsSync(tarball)) {
-    console.log(`fetching ${URL_}`);
-    const res = await fetch(URL_);
-    if (!res.ok) fail(`${URL_} answered HTTP ${res.status}`);
-    writeFileSync(tarball, Buffer.from(await res.arrayBuffer()));
-  }
-  const sum = createHash('sha256').update(readFileSync(tarball)).digest('hex');
-  if (sum !== SHA256) {
-    rmSync(tarball);
-    fail(`${TARBALL} has SHA-256 ${sum}, expected ${SHA256}`);
-  }
+  const tarball = await pinnedDownload('build-libwebp', URL_, join(cache, TARBALL), SHA256);
   execFileSync('tar', ['xzf', tarball, '-C', cache]);
   return dir;
-}
-
-function checkEmcc() {
-  let version = '';
-  try {
-    version = execFileSync('emcc', ['--version'], { encoding: 'utf8' }).split('\n')[0];
-  } catch {
-    fail('emcc not found: install Debian\'s Emscripten (apt-get install -y emscripten)');
-  }
-  if (!version.includes(` ${EMCC_VERSION} `)) fail(`expected Emscripten ${EMCC_VERSION} (Debian 12's) but found: ${version}`);
 }
 
 async function build(src) {
@@ -111,14 +82,5 @@ async function build(src) {
   return readFileSync(tmp);
 }
 
-checkEmcc();
-const built = await build(await source());
-if (process.argv.includes('--check')) {
-  const committed = existsSync(OUT) ? readFileSync(OUT) : Buffer.alloc(0);
-  if (!committed.equals(built)) fail(`${relative(root, OUT)} differs from what this script builds (${committed.length} vs ${built.length} bytes): run npm run build:libwebp and commit the result`);
-  console.log(`${relative(root, OUT)} is reproduced byte for byte (${built.length} bytes)`);
-} else {
-  mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, built);
-  console.log(`wrote ${relative(root, OUT)} (${built.length} bytes)`);
-}
+checkEmcc('build-libwebp');
+writeOrCheck('build-libwebp', root, OUT, await build(await source()), 'npm run build:libwebp');

@@ -1,0 +1,57 @@
+/**
+ * What imgpipe's C builds share (scripts/build-libwebp.mjs, scripts/build-libheif.mjs): Debian's
+ * Emscripten at the version the committed modules come from, source tarballs pinned by SHA-256,
+ * and writing a module or checking the committed one is reproduced byte for byte (`--check`, CI).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+
+/** Emscripten's output depends on its version: the committed files come from Debian 12's. */
+export const EMCC_VERSION = '3.1.6';
+
+export function fail(script, message) {
+  console.error(`${script}: ${message}`);
+  process.exit(1);
+}
+
+export function checkEmcc(script) {
+  let version = '';
+  try {
+    version = execFileSync('emcc', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  } catch {
+    fail(script, 'emcc not found: install Debian\'s Emscripten (apt-get install -y emscripten)');
+  }
+  if (!version.includes(` ${EMCC_VERSION} `)) fail(script, `expected Emscripten ${EMCC_VERSION} (Debian 12's) but found: ${version}`);
+}
+
+/** `url` saved at `path` (kept as a cache), refused unless its SHA-256 is `sha256`. */
+export async function pinnedDownload(script, url, path, sha256) {
+  if (!existsSync(path)) {
+    console.log(`fetching ${url}`);
+    const res = await fetch(url);
+    if (!res.ok) fail(script, `${url} answered HTTP ${res.status}`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+  }
+  const sum = createHash('sha256').update(readFileSync(path)).digest('hex');
+  if (sum !== sha256) {
+    rmSync(path);
+    fail(script, `${path} has SHA-256 ${sum}, expected ${sha256}`);
+  }
+  return path;
+}
+
+/** With `--check`: fail unless `out` holds exactly `built`; otherwise write it. */
+export function writeOrCheck(script, root, out, built, rebuild) {
+  if (process.argv.includes('--check')) {
+    const committed = existsSync(out) ? readFileSync(out) : Buffer.alloc(0);
+    if (!committed.equals(built)) fail(script, `${relative(root, out)} differs from what this script builds (${committed.length} vs ${built.length} bytes): run ${rebuild} and commit the result`);
+    console.log(`${relative(root, out)} is reproduced byte for byte (${built.length} bytes)`);
+  } else {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, built);
+    console.log(`wrote ${relative(root, out)} (${built.length} bytes)`);
+  }
+}
