@@ -155,7 +155,7 @@ export const ACTIONS = {
   format: {
     doc: 'Output format.',
     support: 'partial',
-    note: 'jpg, png and webp are written. bmp, tiff, heic and avif are refused (NotImplemented). gif keeps the source format for non-GIF sources, as OSS; a GIF source is refused (no GIF encoder).',
+    note: 'jpg, png and webp are written. bmp, tiff and avif are refused (NotImplemented); heic is refused because writing HEIC needs an HEVC encoder, which can\'t be shipped (HEVC patents; x265 is GPL). gif keeps the source format for non-GIF sources, as OSS; a GIF source is refused (no GIF encoder). A HEIC source (read with the imgpipe/heic plug-in) is written as jpg when no format is asked for.',
     positional: 'value',
     params: { value: { spec: oneOf(...OSS_OUTPUT_FORMATS), doc: 'format' } },
     requireOneOf: ['value'],
