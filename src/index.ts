@@ -16,6 +16,7 @@ export { watermark, validateWatermark, type WatermarkOptions, type Gravity } fro
 export {
   processUpload, runRecipe, outputKey, validateRecipe, DEFAULT_RECIPE,
   type Recipe, type RecipeSize, type RecipeOutput, type RecipeWatermark, type Variant, type RecipeResult, type Placeholder, type ProcessUploadOptions,
+  type RecipeBlindWatermark, type BlindWatermarkRecord,
 } from './recipe.js';
 export { createLimiter, type Limiter, type LimiterRunOptions } from './concurrency.js';
 export { registerPlugin, type DecoderPlugin } from './plugins.js';

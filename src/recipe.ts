@@ -5,7 +5,7 @@
  * every step is a Lanczos3 downscale by at least 2x in the default recipe), then watermarked if its
  * size asks for it, then encoded once per output format.
  */
-import { ImgpipeError, describeValue } from './errors.js';
+import { ImgpipeError, describeValue, isImgpipeError } from './errors.js';
 import { FORMATS, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
@@ -17,6 +17,7 @@ import { resize, resizeTarget } from './ops/resize.js';
 import { throwIfAborted } from './pipeline.js';
 import { prefetchWasm } from './wasm.js';
 import { watermark, type WatermarkOptions } from './ops/watermark.js';
+import { embedBlindWatermark, type BlindWatermarkStrength } from './ops/blind-watermark.js';
 import { dominantColor, thumbhash } from './ops/thumbhash.js';
 
 export interface RecipeSize {
@@ -51,10 +52,24 @@ export interface RecipeOutput {
  */
 export type RecipeWatermark = WatermarkOptions;
 
+/**
+ * The invisible mark put into every size that carries the watermark, after its resize and visible
+ * watermark, just before encoding. `content` is a template: `{key}` (the source key), `{name}`, `{base}`,
+ * `{dir}` as in output keys, and `{meta:NAME}` for the upload's user metadata `x-oss-meta-NAME` (e.g. the
+ * uploader's id). Up to 8 bytes of UTF-8 go in the pixels; longer text is embedded as an ID, and the
+ * result (and the FC manifest) records both, so the manifest is the registry that resolves it.
+ */
+export interface RecipeBlindWatermark {
+  readonly content: string;
+  readonly strength?: BlindWatermarkStrength;
+  readonly key?: string;
+}
+
 export interface Recipe {
   readonly sizes: readonly RecipeSize[];
   readonly outputs: readonly RecipeOutput[];
   readonly watermark?: RecipeWatermark;
+  readonly blindWatermark?: RecipeBlindWatermark;
   /** Resample in linear light (see `ResizeOptions.linear`). Default false, like sharp and OSS. */
   readonly linear?: boolean;
   /**
@@ -101,6 +116,21 @@ export interface RecipeResult {
   readonly variants: readonly Variant[];
   /** What a page paints before a variant loads, from the smallest size before its watermark (see ops/thumbhash.ts). */
   readonly placeholder: Placeholder;
+  /** What the recipe's blind watermark embedded, when it has one. */
+  readonly blindWatermark?: BlindWatermarkRecord;
+}
+
+export interface BlindWatermarkRecord {
+  /** The text the marks stand for. */
+  readonly content: string;
+  /** 'text': the pixels carry it; 'id': they carry `id`, which this record resolves. */
+  readonly carried: 'text' | 'id';
+  readonly id?: string;
+  readonly strength: BlindWatermarkStrength;
+  /** Sizes that carry the mark. */
+  readonly sizes: readonly string[];
+  /** Sizes left unmarked, with why (too small, or narrower than 1:2). */
+  readonly skipped: readonly { readonly size: string; readonly reason: string }[];
 }
 
 export interface Placeholder {
@@ -123,6 +153,8 @@ export interface ProcessUploadOptions {
    * an idle worker takes a share of the largest size's decode and resize (`PooledEncoder.rows`).
    */
   readonly encoder?: PooledEncoder;
+  /** The upload's user metadata (`x-oss-meta-*`, with or without the prefix), for `{meta:NAME}` in the blind watermark's content. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** Run the recipe and return the variants (see `runRecipe` for source details too). */
@@ -150,6 +182,9 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   const pending: Promise<Variant>[] = [];
   let previous: RGBAImage | undefined;
   let placeholder: Placeholder | undefined;
+  const blind = recipe.blindWatermark
+    ? { content: blindContent(recipe.blindWatermark.content, options.key, options.metadata), strength: recipe.blindWatermark.strength ?? 'medium', sizes: [] as string[], skipped: [] as { size: string; reason: string }[], carried: 'text' as 'text' | 'id', id: undefined as string | undefined }
+    : undefined;
   try {
     for (const [i, size] of sizes.entries()) {
       throwIfAborted(options.signal);
@@ -159,7 +194,8 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
         ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: options.encoder?.rows, failOn: recipe.failOn })
         : await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
       previous = base;
-      const image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
+      let image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
+      if (blind && size.watermark) image = await applyBlindWatermark(image, recipe.blindWatermark!, blind, size.name);
       for (const out of recipe.outputs) {
         // Not awaited here: with a pooled encoder this size's encodes run while the next size is resized.
         const variant = encodeVariant(encoder, image, out, size.name, options.key);
@@ -177,7 +213,48 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   }
   throwIfAborted(options.signal);
   const variants = await Promise.all(pending);
-  return Object.freeze({ source: sourceInfo(options.key, header, sourceWidth, sourceHeight, bytes.byteLength), variants: Object.freeze(variants), placeholder: placeholder! });
+  const blindWatermark = blind && Object.freeze({
+    content: blind.content, carried: blind.carried, ...(blind.id !== undefined ? { id: blind.id } : {}), strength: blind.strength,
+    sizes: Object.freeze(blind.sizes), skipped: Object.freeze(blind.skipped),
+  });
+  return Object.freeze({
+    source: sourceInfo(options.key, header, sourceWidth, sourceHeight, bytes.byteLength), variants: Object.freeze(variants), placeholder: placeholder!,
+    ...(blindWatermark ? { blindWatermark } : {}),
+  });
+}
+
+/** The blind watermark's content for one upload: the template filled from the key and the user metadata. */
+export function blindContent(template: string, sourceKey: string, metadata: Readonly<Record<string, string>> = {}): string {
+  const slash = sourceKey.lastIndexOf('/'), file = sourceKey.slice(slash + 1), dot = file.lastIndexOf('.');
+  const base = dot > 0 ? file.slice(0, dot) : file, dir = slash >= 0 ? sourceKey.slice(0, slash + 1) : '';
+  const values: Record<string, string> = { key: sourceKey, name: dir + base, base, dir };
+  return template.replace(/\{(meta:)?([\w-]+)\}/g, (m, meta: string | undefined, k: string) => {
+    if (!meta) return values[k] ?? m;
+    const v = metadata[k] ?? metadata[k.toLowerCase()] ?? metadata[`x-oss-meta-${k.toLowerCase()}`];
+    if (v === undefined) {
+      throw new ImgpipeError('INVALID_ARGUMENT', `Expected user metadata x-oss-meta-${k.toLowerCase()} for {meta:${k}} in recipe.blindWatermark.content but received an upload without it`);
+    }
+    return v;
+  });
+}
+
+/** Mark one variant; a size the mark can't live in (under 80 px, narrower than 1:2) is left unmarked and recorded. */
+async function applyBlindWatermark(
+  image: RGBAImage, options: RecipeBlindWatermark,
+  record: { content: string; strength: BlindWatermarkStrength; sizes: string[]; skipped: { size: string; reason: string }[]; carried: 'text' | 'id'; id?: string },
+  size: string,
+): Promise<RGBAImage> {
+  try {
+    const marked = await embedBlindWatermark(image, { content: record.content, strength: record.strength, key: options.key, longContent: 'id' });
+    record.sizes.push(size);
+    record.carried = marked.carried;
+    record.id = marked.id;
+    return { width: marked.width, height: marked.height, data: marked.data };
+  } catch (e) {
+    if (!isImgpipeError(e, 'INVALID_ARGUMENT') || (e.details as { parameter?: string } | undefined)?.parameter !== 'image') throw e;
+    record.skipped.push({ size, reason: e.message });
+    return image;
+  }
 }
 
 async function encodeVariant(encoder: Encoder, image: RGBAImage, out: RecipeOutput, size: string, sourceKey: string): Promise<Variant> {
@@ -231,6 +308,12 @@ export function validateRecipe(recipe: Recipe): Recipe {
     if (recipe[flag] !== undefined && typeof recipe[flag] !== 'boolean') throw bad(flag, 'true or false', recipe[flag]);
   }
   failOnLevel(recipe.failOn, 'recipe.failOn');
+  const bw = recipe.blindWatermark;
+  if (bw !== undefined) {
+    if (typeof bw?.content !== 'string' || bw.content.length === 0) throw bad('blindWatermark.content', 'a non-empty content template', bw?.content);
+    if (bw.strength !== undefined && !['low', 'medium', 'high'].includes(bw.strength)) throw bad('blindWatermark.strength', "'low', 'medium' or 'high'", bw.strength);
+    if (bw.key !== undefined && (typeof bw.key !== 'string' || bw.key.length === 0)) throw bad('blindWatermark.key', 'a non-empty key', bw.key);
+  }
   recipe.outputs.forEach((o, i) => {
     if (!['jpeg', 'png', 'webp'].includes(o?.format)) throw bad(`outputs[${i}].format`, 'one of jpeg, png, webp', o?.format);
     if (!Number.isInteger(o.quality) || o.quality < 1 || o.quality > 100) throw bad(`outputs[${i}].quality`, 'an integer between 1 and 100', o.quality);

@@ -281,7 +281,8 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
       // An overwrite between HEAD and GET: the outputs describe the bytes actually read.
       etag = source.etag;
       bytes = source.bytes.byteLength;
-      result = await runRecipe(source.bytes, { key, recipe, limits, encoder: options.encoder });
+      // the upload's user metadata feeds {meta:NAME} in the recipe's blind watermark content
+      result = await runRecipe(source.bytes, { key, recipe, limits, encoder: options.encoder, metadata: info.meta });
     } catch (e) {
       if (!isImgpipeError(e) || !PERMANENT_CODES.includes(e.code)) throw e;
       const sourceInfo: ManifestSource = { bucket: ev.bucket, key, etag, bytes };

@@ -3,7 +3,7 @@
  * `meta/{name}.json` in the target bucket. It is written after every variant, so its presence means
  * the set is complete; an error manifest records a permanent failure so it is never retried.
  */
-import { outputKey, type Placeholder, type RecipeResult, type Variant } from '../../src/recipe.js';
+import { outputKey, type BlindWatermarkRecord, type Placeholder, type RecipeResult, type Variant } from '../../src/recipe.js';
 
 export const MANIFEST_VERSION = 1;
 
@@ -25,6 +25,8 @@ export interface OkManifest {
   readonly variants: readonly { key: string; size: string; format: string; contentType: string; width: number; height: number; bytes: number }[];
   /** ThumbHash (base64) and dominant colour (`#rrggbb`), for a page to paint before a variant loads. */
   readonly placeholder: Placeholder;
+  /** What the recipe's blind watermark embedded: the registry that resolves an embedded ID to its text. */
+  readonly blindWatermark?: BlindWatermarkRecord;
   readonly processedAt: string;
 }
 
@@ -46,6 +48,7 @@ export function okManifest(bucket: string, etag: string, result: RecipeResult, v
     source: { bucket, key: s.key, etag, bytes: s.bytes, format: s.format, width: s.width, height: s.height, orientation: s.orientation },
     variants: variants.map((v) => ({ key: v.key, size: v.size, format: v.format, contentType: v.contentType, width: v.width, height: v.height, bytes: v.bytes.byteLength })),
     placeholder: result.placeholder,
+    ...(result.blindWatermark ? { blindWatermark: result.blindWatermark } : {}),
     processedAt: now.toISOString(),
   };
 }
