@@ -11,9 +11,12 @@
  * dimensions), `hang`, `crash` (the worker died). At the end the worker that survived decodes and
  * encodes the good images again and must produce exactly what it produced before the run.
  *
- *   npm run fuzz -- --cases 10000 --seed 1 [--timeout 2000] [--check-every 1000] [--case 1234] [--verbose]
+ *   npm run fuzz -- --cases 10000 --seed 1 [--timeout 2000] [--check-every 1000] [--case 1234] [--verbose] [--no-sweep]
  *
- * Cases are derived from (seed, index) alone, so `--case N` replays one case of a run.
+ * Cases are derived from (seed, index) alone, so `--case N` replays one case of a run. Before them
+ * runs the sweep (`sweepCases`, skipped with --no-sweep or --case): every fixture truncated at 33%,
+ * 66% and 99% of its length and with 8 bytes flipped in the middle, the mutations that found real
+ * decoder disagreements with sharp; sweep cases have negative indices.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -361,6 +364,30 @@ export function makeCase(seed: number, index: number): FuzzCase {
   return { index, source, mutation, mode, key: `fuzz/${index}${ext ? `.${ext}` : ''}`, bytes };
 }
 
+/**
+ * Every fixture cut at 33%, 66% and 99% of its length, and with the 8 bytes from the middle on
+ * inverted, each decoded. Deterministic: no seed.
+ */
+export function sweepCases(): FuzzCase[] {
+  const { names, files } = loadCorpus();
+  const out: FuzzCase[] = [];
+  for (const source of names) {
+    const b = files.get(source)!;
+    const variants: [Uint8Array, string][] = [33, 66, 99].map((pct) => {
+      const cut = Math.floor((b.length * pct) / 100);
+      return [b.slice(0, cut), `truncate ${pct}%@${cut}`];
+    });
+    const mid = b.length >> 1, flipped = b.slice();
+    for (let i = mid; i < Math.min(b.length, mid + 8); i++) flipped[i] ^= 0xff;
+    variants.push([flipped, `flip 8 bytes@${mid}`]);
+    for (const [bytes, mutation] of variants) {
+      const index = -(out.length + 1);
+      out.push({ index, source, mutation, mode: 'decode', key: `sweep/${-index}`, bytes });
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Worker side
 
@@ -440,6 +467,8 @@ export interface FuzzOptions {
   readonly onResult?: (c: FuzzCase, r: CaseResult) => void;
   /** Also check the codecs on the good images every this many cases (0 or undefined: only at the end). */
   readonly checkEvery?: number;
+  /** Run `sweepCases()` before the seeded cases. Default false. */
+  readonly sweep?: boolean;
 }
 
 class CaseWorker {
@@ -496,8 +525,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   let worker = new CaseWorker();
   const baseline = await worker.ready;
   const brokenAfter: string[] = [];
-  for (let index = from; index < from + options.cases; index++) {
-    const c = makeCase(options.seed, index);
+  const sweep = options.sweep ? sweepCases() : [];
+  for (let i = 0; i < sweep.length + options.cases; i++) {
+    const index = i < sweep.length ? sweep[i].index : from + i - sweep.length;
+    const c = i < sweep.length ? sweep[i] : makeCase(options.seed, index);
     digest.update(c.bytes);
     const answer = await worker.ask({ type: 'case', index, mode: c.mode, key: c.key, bytes: c.bytes.slice() }, timeoutMs);
     let result: CaseResult;
@@ -516,7 +547,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     if (result.outcome === 'hang') hangs.push(row);
     if (result.outcome === 'crash') crashes.push(row);
     options.onResult?.(c, result);
-    if (options.checkEvery && (index - from + 1) % options.checkEvery === 0 && index + 1 < from + options.cases) {
+    if (options.checkEvery && (i + 1) % options.checkEvery === 0 && i + 1 < sweep.length + options.cases) {
       // Periodic check: narrows down which cases left a codec broken, then continues on a fresh worker.
       const now = await fingerprintOf(worker);
       if (now !== baseline) {
@@ -531,7 +562,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   await worker.stop();
   return {
     seed: options.seed,
-    cases: options.cases,
+    cases: sweep.length + options.cases,
     outcomes,
     escapes,
     hangs,
@@ -576,7 +607,7 @@ async function cli(): Promise<void> {
   const started = performance.now();
   let done = 0;
   const summary = await runFuzz({
-    cases, seed, timeoutMs, checkEvery, from: single ?? 0,
+    cases, seed, timeoutMs, checkEvery, from: single ?? 0, sweep: single === undefined && !process.argv.includes('--no-sweep'),
     onResult: (c, r) => {
       done++;
       // INTERNAL means "a bug, never the caller's fault": as worth seeing as an escape.

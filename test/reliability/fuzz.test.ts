@@ -4,7 +4,7 @@
  * codecs must still produce exactly the same output on the good images afterwards.
  */
 import { describe, expect, it } from 'vitest';
-import { makeCase, runFuzz, runIsolated, segments } from '../../bench/fuzz.js';
+import { loadCorpus, makeCase, runFuzz, runIsolated, segments, sweepCases } from '../../bench/fuzz.js';
 import { createImage, decode, encode, isImgpipeError } from '../../wasm/node.js';
 import { image } from '../helpers/fixtures.js';
 import { lzw } from '../helpers/gif.js';
@@ -32,6 +32,29 @@ describe('fuzz harness', () => {
       for (let i = 1; i < segs.length; i++) expect(segs[i].start).toBe(segs[i - 1].end);
     }
   });
+
+  it('the sweep cuts every fixture at 33, 66 and 99% and flips 8 bytes mid-file', () => {
+    const sweep = sweepCases();
+    const { names, files } = loadCorpus();
+    expect(sweep.length).toBe(names.length * 4);
+    const first = files.get(names[0])!;
+    expect(sweep.slice(0, 4).map((c) => c.mutation)).toEqual([
+      `truncate 33%@${Math.floor(first.length * 0.33)}`, `truncate 66%@${Math.floor(first.length * 0.66)}`,
+      `truncate 99%@${Math.floor(first.length * 0.99)}`, `flip 8 bytes@${first.length >> 1}`,
+    ]);
+    const flipped = sweep[3].bytes, mid = first.length >> 1;
+    expect([...flipped.subarray(mid, mid + 8)]).toEqual([...first.subarray(mid, mid + 8)].map((v) => v ^ 0xff));
+  });
+
+  it('the sweep over every fixture: no escapes, no hangs, no crashes, codecs intact', async () => {
+    const summary = await runFuzz({ cases: 0, seed: SEED, timeoutMs: 5000, sweep: true });
+    console.log(`fuzz sweep: ${JSON.stringify(summary.outcomes)}; ${summary.codecCheck}`);
+    expect(summary.escapes).toEqual([]);
+    expect(summary.hangs).toEqual([]);
+    expect(summary.crashes).toEqual([]);
+    expect(summary.codecsIntact).toBe(true);
+    expect(summary.outcomes.CORRUPT_IMAGE).toBeGreaterThan(50);
+  }, 300_000);
 
   it(`${CASES} hostile inputs: no escapes, no hangs, no crashes, codecs intact`, async () => {
     const summary = await runFuzz({ cases: CASES, seed: SEED, timeoutMs: 2000 });
