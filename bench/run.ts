@@ -19,12 +19,12 @@ import { runChild } from './spawn.js';
 import { COMPETITORS, baseline } from './competitors/index.js';
 import type { ThreadMode } from './competitors/types.js';
 import { FC_PRICING, fcCostPer10k, type FcCost } from './cost.js';
-import { BENCH_DIR, CACHE_DIR, INPUTS, ROOT_DIR, ensureElephants } from './inputs.js';
+import { BENCH_DIR, CACHE_DIR, INPUTS, ROOT_DIR, ensureInput } from './inputs.js';
 import { ssim, type PixelBuffer } from './ssim.js';
 import { formatTable, summarize, type Summary } from './stats.js';
 import { renderBarChart, type ChartGroup } from './svg.js';
 import { benchBrowser, formatBrowserTable, type BrowserBenchResult } from './browser.js';
-import { workloads as allWorkloads, type Workload } from './workloads.js';
+import { SOURCE_KINDS, workloads as allWorkloads, type InputId, type Workload } from './workloads.js';
 
 interface Options {
   readonly quick: boolean;
@@ -41,8 +41,8 @@ interface Options {
   readonly name: string;
 }
 
-/** Reference competitors: native sharp's two strategies; the faster one is "sharp" in every ratio. */
-const SHARP_IDS = Object.freeze(['sharp', 'sharp-decode-once']);
+/** Reference competitors: native sharp's three strategies; the fastest is "sharp" in every ratio. */
+const SHARP_IDS = Object.freeze(['sharp', 'sharp-decode-once', 'sharp-cascade']);
 const REFERENCE_ID = 'sharp';
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const OUT_DIR = join(CACHE_DIR, 'out');
@@ -296,6 +296,21 @@ function workloadTable(rep: WorkloadReport): string {
   return formatTable(headers, rows);
 }
 
+/** One row per source kind: imgpipe's one-thread median over sharp's best, per workload type. */
+function kindTable(reports: readonly WorkloadReport[]): string {
+  const kindOf = (w: Workload) => (w.kind === 'recipe' ? 'recipe' : `720 px ${w.outputs[0].format.toUpperCase()}`);
+  const columns = [...new Set(reports.map((r) => kindOf(r.workload)))];
+  const inputs = (Object.keys(SOURCE_KINDS) as InputId[]).filter((k) => reports.some((r) => r.workload.input === k));
+  const rows = inputs.map((k) => [SOURCE_KINDS[k], ...columns.map((col) => {
+    const rep = reports.find((r) => r.workload.input === k && kindOf(r.workload) === col);
+    const own = rep?.rows.find((r) => r.competitor === 'imgpipe')?.single;
+    const best = rep && sharpBest(rep.rows, 'single');
+    if (!rep || !own?.ok || !best) return '-';
+    return `${ratio(own.time.median, best.time.median)} (${ms(own.time.median)} / ${ms(best.time.median)} ms, ${best.competitor.replace(/^sharp-?/, '') || 'per-variant'})`;
+  })]);
+  return formatTable(['source', ...columns], rows);
+}
+
 function chartGroups(reports: readonly WorkloadReport[]): ChartGroup[] {
   return reports.map((rep) => {
     const bestSingle = sharpBest(rep.rows, 'single');
@@ -324,7 +339,8 @@ async function main(): Promise<void> {
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const selected = allWorkloads({ watermark: opts.watermark }).filter((w) => !opts.workloads || opts.workloads.includes(w.id));
   if (selected.length === 0) throw new Error(`Expected --workloads from ${allWorkloads({ watermark: false }).map((w) => w.id).join(', ')}`);
-  const competitors = COMPETITORS.filter((c) => !opts.only || opts.only.includes(c.id) || c.id === REFERENCE_ID);
+  // sharp's strategies always run: "sharp" in every ratio is the fastest of them.
+  const competitors = COMPETITORS.filter((c) => !opts.only || opts.only.includes(c.id) || SHARP_IDS.includes(c.id));
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.availableParallelism(),
@@ -340,7 +356,7 @@ async function main(): Promise<void> {
   for (const w of selected) {
     if (inputPaths[w.input]) continue;
     try {
-      inputPaths[w.input] = w.input === 'elephants' ? ensureElephants(log) : INPUTS[w.input].path;
+      inputPaths[w.input] = await ensureInput(w.input, log);
     } catch (e) {
       log(`input ${w.input} unavailable: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -446,6 +462,7 @@ async function main(): Promise<void> {
   out.push(`SSIM (Gaussian window, luma, lowest over the outputs): "vs sharp" = against native sharp's per-variant output (the issue's figure; sharp's own decode-once row shows how far two correct resizes differ); "vs ref" = against a reference resize of the source to the output's exact size (full decode, no shrink-on-load, libvips Lanczos3, not encoded)`);
   out.push(`1T = one thread (libvips concurrency 1, UV_THREADPOOL_SIZE=1); all = library defaults on ${machine.cores} cores; times in ms; * = sharp's faster strategy, the reference for "x sharp"`);
   out.push(`FC cost: median 1T duration x peak RSS rounded up to ${FC_PRICING.memoryStepMiB} MiB steps (min ${FC_PRICING.minMemoryMiB}) x ${FC_PRICING.cnyPerGiBSecond} CNY/GiB-s + ${FC_PRICING.cnyPer10kInvocations} CNY per 10,000 invocations`);
+  out.push('', '## per source kind: imgpipe / sharp, one thread (sharp = the fastest of its strategies, named)', kindTable(reports));
   for (const rep of reports) {
     out.push('', `## ${rep.workload.label} — input ${relative(ROOT_DIR, inputPaths[rep.workload.input] ?? '')}`, workloadTable(rep));
     out.push('', `per output, one thread: KB, SSIM vs ${REFERENCE_ID}'s output ("sharp"; ~ = height differed by rounding, compared after resizing to sharp's), SSIM vs reference resize ("ref")`, outputsTable(rep));

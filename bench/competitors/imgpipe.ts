@@ -82,7 +82,7 @@ function recipeFor(api: ImgpipeApi, watermark: boolean): Record<string, unknown>
   return rest;
 }
 
-const FORMAT_BY_NAME: Readonly<Record<string, OutputFormat>> = Object.freeze({ jpeg: 'jpeg', jpg: 'jpeg', webp: 'webp' });
+const FORMAT_BY_NAME: Readonly<Record<string, OutputFormat>> = Object.freeze({ jpeg: 'jpeg', jpg: 'jpeg', webp: 'webp', png: 'png' });
 
 function outputName(v: Variant): string {
   const format = FORMAT_BY_NAME[v.format.toLowerCase()];
@@ -100,6 +100,8 @@ function checkRecipeOutputs(variants: readonly Variant[], outputs: readonly Outp
 
 /** The x-oss-process chain for one output: resize to its width, its format, its absolute quality. */
 function transformChain(spec: OutputSpec): string {
+  // PNG is lossless: no quality.
+  if (spec.format === 'png') return `image/resize,w_${spec.width}/format,png`;
   return `image/resize,w_${spec.width}/format,${EXTENSIONS[spec.format]}/quality,Q_${spec.quality}`;
 }
 

@@ -1,6 +1,6 @@
 import { imgpipe } from './imgpipe.js';
 import { jimp } from './jimp.js';
-import { sharpDecodeOnce, sharpPerVariant, sharpWasm32 } from './sharp.js';
+import { sharpCascade, sharpDecodeOnce, sharpPerVariant, sharpWasm32 } from './sharp.js';
 import type { Competitor } from './types.js';
 import { wasmVips } from './wasm-vips.js';
 
@@ -17,7 +17,7 @@ export const baseline: Competitor = {
 };
 
 /** Every competitor, in table order. Ours first, then the reference, then the peers. */
-export const COMPETITORS: readonly Competitor[] = Object.freeze([imgpipe, sharpPerVariant, sharpDecodeOnce, sharpWasm32, wasmVips, jimp]);
+export const COMPETITORS: readonly Competitor[] = Object.freeze([imgpipe, sharpPerVariant, sharpDecodeOnce, sharpCascade, sharpWasm32, wasmVips, jimp]);
 
 export function findCompetitor(id: string): Competitor | undefined {
   return id === baseline.id ? baseline : COMPETITORS.find((c) => c.id === id);

@@ -13,7 +13,8 @@ export const jimp: Competitor = {
   id: 'jimp',
   label: 'jimp',
   cannot(workload: Workload) {
-    if (workload.outputs.some((o) => o.format !== 'jpeg')) return 'no WebP encoder in jimp';
+    if (workload.outputs.some((o) => o.format === 'webp')) return 'no WebP encoder in jimp';
+    if (workload.outputs.some((o) => o.format !== 'jpeg')) return 'only JPEG outputs are run for jimp';
     if (workload.outputs.some((o) => o.watermark)) return 'watermark not done for jimp (bitmap fonts only)';
     return undefined;
   },

@@ -12,7 +12,14 @@ import { WATERMARK, type BenchOutput, type Competitor, type PreparedRun, type Th
 
 type Sharp = typeof SharpDefault;
 type SharpInstance = ReturnType<Sharp>;
-type Strategy = 'per-variant' | 'decode-once';
+/**
+ * - per-variant: every output decodes the file again (shrink-on-load to that output's size);
+ * - decode-once: one full-size decode, every size resized from it;
+ * - cascade: what an expert writes and what imgpipe's recipe does: one shrink-on-load decode straight
+ *   to the largest size, each smaller size resized from the size above, every output encoded from
+ *   those raw pixels.
+ */
+type Strategy = 'per-variant' | 'decode-once' | 'cascade';
 
 const require = createRequire(import.meta.url);
 
@@ -52,6 +59,7 @@ function loadWasm32(): Sharp {
 }
 
 function encode(pipeline: SharpInstance, spec: OutputSpec): SharpInstance {
+  if (spec.format === 'png') return pipeline.png();
   return spec.format === 'jpeg'
     ? pipeline.jpeg({ quality: spec.quality, ...JPEG_OPTIONS })
     : pipeline.webp({ quality: spec.quality, ...WEBP_OPTIONS });
@@ -91,11 +99,35 @@ async function runAll(specs: readonly OutputSpec[], parallel: boolean, one: (s: 
   return out;
 }
 
+/** The cascade: sizes largest first, each from the raw pixels of the one above; encodes from raw. */
+async function cascade(sharp: Sharp, input: Uint8Array, outputs: readonly OutputSpec[], parallel: boolean): Promise<BenchOutput[]> {
+  const widths = [...new Set(outputs.map((o) => o.width))].sort((a, b) => b - a);
+  const done = new Map<OutputSpec, Promise<BenchOutput>>();
+  let previous: { data: Buffer; info: { width: number; height: number; channels: 1 | 2 | 3 | 4 } } | undefined;
+  for (const width of widths) {
+    const source = previous ? sharp(previous.data, { raw: previous.info }) : sharp(input).autoOrient();
+    const { data, info } = await source.resize({ width, kernel: 'lanczos3', withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
+    previous = { data, info: { width: info.width, height: info.height, channels: info.channels } };
+    const raw = previous;
+    for (const spec of outputs.filter((o) => o.width === width)) {
+      const out = finish(sharp, sharp(raw.data, { raw: raw.info }), spec);
+      // One thread: each encode before the next size; all cores: encodes run while the cascade goes on.
+      // Settled by the Promise.all below; until then a failure must not count as unhandled.
+      out.catch(() => undefined);
+      if (!parallel) await out;
+      done.set(spec, out);
+    }
+  }
+  return Promise.all(outputs.map((o) => done.get(o)!));
+}
+
 function describe(sharp: Sharp, strategy: Strategy, parallel: boolean): string {
   const v = sharp.versions as Record<string, string | undefined>;
   return [
     `sharp ${v.sharp} / libvips ${v.vips}${v.emscripten ? ` (wasm32, emscripten ${v.emscripten})` : ' (native)'}`,
-    strategy === 'per-variant' ? 'per-variant from the JPEG (shrink-on-load)' : 'decode once to raw, resize each variant from it',
+    strategy === 'per-variant' ? 'per-variant from the file (shrink-on-load)'
+      : strategy === 'cascade' ? 'cascade: shrink-on-load to the largest size, each smaller size from the one above, encodes from raw'
+        : 'decode once to raw, resize each variant from it',
     `libvips threads ${sharp.concurrency()}${parallel ? " (sharp's default; 1 on glibc Linux without jemalloc)" : ''}, outputs ${parallel ? 'in parallel' : 'one after another'}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? 'default(4)'}`,
     `cache off; jpeg ${JSON.stringify(JPEG_OPTIONS)}; webp ${JSON.stringify(WEBP_OPTIONS)}; lanczos3; autoOrient`,
   ].join('; ');
@@ -116,6 +148,7 @@ function sharpCompetitor(id: string, label: string, load: () => Sharp | Promise<
           if (strategy === 'per-variant') {
             return runAll(outputs, parallel, (s) => finish(sharp, sharp(input).autoOrient(), s));
           }
+          if (strategy === 'cascade') return cascade(sharp, input, outputs, parallel);
           const { data, info } = await sharp(input).autoOrient().raw().toBuffer({ resolveWithObject: true });
           const raw = { width: info.width, height: info.height, channels: info.channels };
           return runAll(outputs, parallel, (s) => finish(sharp, sharp(data, { raw }), s));
@@ -127,4 +160,5 @@ function sharpCompetitor(id: string, label: string, load: () => Sharp | Promise<
 
 export const sharpPerVariant = sharpCompetitor('sharp', 'sharp (native, per-variant)', loadNative, 'per-variant');
 export const sharpDecodeOnce = sharpCompetitor('sharp-decode-once', 'sharp (native, decode once)', loadNative, 'decode-once');
+export const sharpCascade = sharpCompetitor('sharp-cascade', 'sharp (native, cascade)', loadNative, 'cascade');
 export const sharpWasm32 = sharpCompetitor('sharp-wasm32', '@img/sharp-wasm32', loadWasm32, 'per-variant');

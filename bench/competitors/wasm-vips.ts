@@ -41,9 +41,10 @@ export const wasmVips: Competitor = {
           const image = vips.Image.thumbnailBuffer(input, spec.width, { height: NO_HEIGHT_LIMIT, size: 'down' });
           try {
             const bytes =
-              spec.format === 'jpeg'
-                ? image.writeToBuffer('.jpg', { Q: spec.quality, ...JPEG_SAVE })
-                : image.writeToBuffer('.webp', { Q: spec.quality, ...WEBP_SAVE });
+              spec.format === 'png' ? image.writeToBuffer('.png', { keep: 'none' })
+                : spec.format === 'jpeg'
+                  ? image.writeToBuffer('.jpg', { Q: spec.quality, ...JPEG_SAVE })
+                  : image.writeToBuffer('.webp', { Q: spec.quality, ...WEBP_SAVE });
             results.push({ name: spec.name, bytes: bytes.slice(), width: image.width, height: image.height });
           } finally {
             // Embind objects live on the WASM heap until deleted; the GC never frees them.
