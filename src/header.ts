@@ -7,6 +7,7 @@ import { ImgpipeError } from './errors.js';
 import { requireFormat, FORMATS, type FormatId } from './formats.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from './fail-on.js';
 import { readHeifHeader, type HeifHeader } from './codecs/heif-header.js';
+import { crc32, ihdrProblem } from './codecs/png-chunks.js';
 
 export interface ImageHeader {
   readonly format: FormatId;
@@ -213,6 +214,11 @@ export function exifOrientation(t: Uint8Array): number {
 
 function readPng(b: Uint8Array): ImageHeader {
   if (b.length < 33 || tag(b, 12) !== 'IHDR') throw corrupt('png', 'its first chunk is not IHDR');
+  // IHDR in full, as libspng checks it: a service gating uploads on inspect() must not let an
+  // impossible header through (colour type 1, bit depth 99, a damaged IHDR).
+  const problem = ihdrProblem(b.subarray(16, 16 + Math.min(u32be(b, 8), b.length - 16)));
+  if (problem) throw corrupt('png', problem);
+  if (crc32(b, 12, 29) !== u32be(b, 29)) throw corrupt('png', `its IHDR chunk fails its CRC check (stored 0x${u32be(b, 29).toString(16).padStart(8, '0')}, computed 0x${crc32(b, 12, 29).toString(16).padStart(8, '0')})`);
   const width = u32be(b, 16), height = u32be(b, 20), bitDepth = b[24], colourType = b[25];
   let orientation = 1, alpha = colourType === 4 || colourType === 6;
   let frames = 1, exifBytes = 0, iccBytes = 0;
@@ -220,10 +226,12 @@ function readPng(b: Uint8Array): ImageHeader {
   // Walk the chunks before the image data: tRNS adds alpha, eXIf carries orientation. acTL (APNG)
   // declares the frame count; only the default image is decoded, so frames don't multiply memory.
   // Sizes are taken as declared, before the bounds check: a decoder may allocate a chunk's length first.
-  let o = 8;
+  let o = 8, imageData = false, palette = false;
   while (o + 8 <= b.length) {
     const len = u32be(b, o), type = tag(b, o + 4);
-    if (type === 'IDAT' || type === 'IEND') break;
+    if (type === 'IEND') break;
+    if (type === 'IDAT') { imageData = true; break; }
+    if (type === 'PLTE') palette = true;
     if (type === 'eXIf') exifBytes += len;
     if (type === 'iCCP') iccBytes += len;
     if (type === 'acTL' && o + 12 <= b.length) frames = Math.max(1, u32be(b, o + 8));
@@ -233,6 +241,10 @@ function readPng(b: Uint8Array): ImageHeader {
     if (type === 'eXIf') orientation = exifOrientation(b.subarray(o + 8, o + 8 + len));
     o += 12 + len;
   }
+  // A file that ends (or whose chunk runs past its end) before the image data is left to the limits
+  // and then the decoder, which refuse it: a declared size over a limit is the more useful answer.
+  if (!imageData && o + 8 <= b.length && tag(b, o + 4) === 'IEND') throw corrupt('png', 'it has no image data: no IDAT chunk before IEND');
+  if (imageData && colourType === 3 && !palette) throw corrupt('png', 'it declares a palette image (colour type 3) but has no PLTE chunk before its image data');
   return { format: 'png', width, height, frames, exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha, bitDepth };
 }
 

@@ -13,6 +13,7 @@ import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { getWasmModule } from '../wasm.js';
 import { Retention, codecMessage, ownBytes } from './instance.js';
+import { checkPngChunks } from './png-chunks.js';
 
 interface PngExports {
   memory: WebAssembly.Memory;
@@ -102,13 +103,20 @@ async function use<T>(fn: (png: PngInstance) => T, needBytes: number): Promise<T
   }
 }
 
-export async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
+export async function decodePng(file: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
+  // Critical chunks checked, bad ancillary chunks dropped (png-chunks.ts): what is left is what
+  // libspng would decode.
+  const { bytes } = checkPngChunks(file);
   let out: Decoded | undefined;
   try {
     // Every bit depth, palette and grey(+alpha) comes out as 8-bit RGBA.
     out = await use((png) => png.decode(bytes), bytes.byteLength + header.width * header.height * 8);
   } catch (e) {
-    throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable PNG but the decoder failed: ${codecMessage(e)}`, { cause: e });
+    // The Rust decoder's errors reach us as "unwrap_throw failed": with the chunks checked, what is
+    // left to fail is the compressed image data.
+    const message = codecMessage(e);
+    const what = /unwrap_throw/.test(message) ? 'its image data (IDAT) is damaged or ends early' : `the decoder failed: ${message}`;
+    throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable PNG but ${what}`, { cause: e });
   }
   if (!out || out.width !== header.width || out.height !== header.height) {
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the PNG header declares but the decoder returned ${out ? `${out.width}x${out.height}` : 'nothing'}`);
