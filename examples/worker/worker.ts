@@ -12,6 +12,8 @@
  * Build with `node examples/worker/build.mjs` (see README.md).
  */
 import { runRecipe, isImgpipeError, type Variant } from '../../wasm/workerd.js';
+// HEIC sources (iPhone uploads): the opt-in plug-in; its module is one more `.wasm` import.
+import '../../wasm/heic/workerd.js';
 import { createFetchHandler, type FetchHandler } from '../../adapters/http/handler.js';
 import { fetchSource } from '../../adapters/http/source.js';
 

@@ -9,13 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type Page } from 'playwright-core';
 import type { Miniflare } from 'miniflare';
 import { runRecipe, transform } from '../../wasm/node.js';
+import '../../wasm/heic/node.js';
 import { IMAGES, image } from '../helpers/fixtures.js';
 import { ROOT, PHOTO, serveStatic, sha256, startWorker, type ManifestEntry, type StaticServer } from './harness.js';
 import { launchChromium } from '../../scripts/chromium.mjs';
 
 // A large photo, an EXIF-rotated JPEG with Apple's Generic RGB profile, a PNG with alpha, a lossy
-// WebP, and a Display P3 PNG (its compressed profile inflated by each runtime's DecompressionStream).
-const FIXTURES = [PHOTO, 'Landscape_6.jpg', 'bggn4a16.png', '4.webp', 'p3.png'];
+// WebP, a Display P3 PNG (its compressed profile inflated by each runtime's DecompressionStream), and
+// HEICs through the imgpipe/heic plug-in (its libheif module in each runtime: read, fetched, imported).
+const FIXTURES = [PHOTO, 'Landscape_6.jpg', 'bggn4a16.png', '4.webp', 'p3.png', 'samplefilehub.heif', 'heic-10bit-alpha.heic'];
 const PROCESS = [
   'image/resize,w_300/format,webp',
   'image/resize,m_fill,w_64,h_64/format,png',
@@ -39,7 +41,7 @@ beforeAll(async () => {
   page = await browser.newPage();
   // A page on the server's origin, so the module and its WASM load same-origin.
   await page.goto(`${server.url}/examples/preview/index.html`);
-  await page.addScriptTag({ type: 'module', content: "import * as lib from '/dist/web.standalone.js'; globalThis.imgpipe = lib;" });
+  await page.addScriptTag({ type: 'module', content: "import * as lib from '/dist/web.standalone.js'; import '/dist/heic.standalone.js'; globalThis.imgpipe = lib;" });
   await page.waitForFunction(() => 'imgpipe' in globalThis);
 });
 afterAll(async () => {
