@@ -17,6 +17,11 @@ export interface AdmissionOptions {
   readonly maxSourceBytes?: number;
   /** Seconds a refused client is told to wait (`Retry-After`, 1..3600). */
   readonly retryAfter?: number;
+  /**
+   * Longest a request waits for a place, in ms (1..600000); then it too is refused with SlowDown, so a
+   * client hears 503 with Retry-After before its own timeout rather than waiting blind.
+   */
+  readonly maxWaitMs?: number;
 }
 
 export interface AdmissionStats {
@@ -53,6 +58,7 @@ export const DEFAULT_ADMISSION: Required<AdmissionOptions> = Object.freeze({
   maxQueue: 64,
   maxSourceBytes: 256 * 1024 * 1024,
   retryAfter: 1,
+  maxWaitMs: 5000,
 });
 
 function checkInt(name: keyof AdmissionOptions, v: number | undefined, min: number, max: number): void {
@@ -66,6 +72,7 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
   checkInt('maxQueue', options.maxQueue, 0, 65536);
   checkInt('maxSourceBytes', options.maxSourceBytes, 1, Number.MAX_SAFE_INTEGER);
   checkInt('retryAfter', options.retryAfter, 1, 3600);
+  checkInt('maxWaitMs', options.maxWaitMs, 1, 600_000);
   const o: Required<AdmissionOptions> = Object.freeze({ ...DEFAULT_ADMISSION, ...stripUndefined(options) });
   const waiting: { start(): void; signal?: AbortSignal }[] = [];
   let inFlight = 0, bytesHeld = 0, admitted = 0, refused = 0;
@@ -97,7 +104,7 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
   }
 
   function drain(): void {
-    while (waiting.length > 0 && room()) waiting.shift()!.start();
+    while (waiting.length > 0 && room()) waiting[0].start();
   }
 
   return {
@@ -106,21 +113,27 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
     enter(signal) {
       if (signal?.aborted) return Promise.reject(aborted());
       if (waiting.length === 0 && room()) return Promise.resolve(pass());
-      if (waiting.length >= o.maxQueue) {
+      const overloaded = (why: string) => {
         refused++;
-        return Promise.reject(new ImgpipeError(
+        return new ImgpipeError(
           'OVERLOADED',
-          `Expected room for the transform but ${inFlight} are running (admission.maxInFlight ${o.maxInFlight}), holding ${bytesHeld} source bytes (maxSourceBytes ${o.maxSourceBytes}), and ${waiting.length} are waiting (maxQueue ${o.maxQueue}): retry after ${o.retryAfter} s`,
+          `Expected room for the transform but ${inFlight} are running (admission.maxInFlight ${o.maxInFlight}), holding ${bytesHeld} source bytes (maxSourceBytes ${o.maxSourceBytes}), and ${why}: retry after ${o.retryAfter} s`,
           { details: { retryAfter: o.retryAfter } },
-        ));
-      }
+        );
+      };
+      if (waiting.length >= o.maxQueue) return Promise.reject(overloaded(`${waiting.length} are waiting (maxQueue ${o.maxQueue})`));
       return new Promise<AdmissionPass>((resolve, reject) => {
-        const entry = { start: () => { signal?.removeEventListener('abort', onAbort); resolve(pass()); }, signal };
-        const onAbort = () => {
+        const leaveQueue = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           const at = waiting.indexOf(entry);
           if (at >= 0) waiting.splice(at, 1);
-          reject(aborted());
         };
+        const entry = { start: () => { leaveQueue(); resolve(pass()); }, signal };
+        const onAbort = () => { leaveQueue(); reject(aborted()); };
+        const timer = setTimeout(() => { leaveQueue(); reject(overloaded(`this request waited ${o.maxWaitMs} ms (maxWaitMs)`)); }, o.maxWaitMs);
+        // A waiting request alone does not keep a process alive.
+        (timer as { unref?: () => void }).unref?.();
         signal?.addEventListener('abort', onAbort, { once: true });
         waiting.push(entry);
         peakQueued = Math.max(peakQueued, waiting.length);

@@ -39,8 +39,8 @@ const MB = 1024 * 1024;
 
 /**
  * Admission bounds from the instance: two transforms per thread in flight (one running, one reading its
- * source, so no thread idles on I/O), 64 waiting (they hold nothing), and a sixteenth of the memory the
- * process may use for the sources held, between 64 and 512 MB.
+ * source, so no thread idles on I/O), 64 waiting (they hold nothing) for at most 5 s, and a sixteenth of
+ * the memory the process may use for the sources held, between 64 and 512 MB.
  */
 export function instanceAdmission(threads: number): Required<AdmissionOptions> {
   const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0;
@@ -50,6 +50,7 @@ export function instanceAdmission(threads: number): Required<AdmissionOptions> {
     maxQueue: 64,
     maxSourceBytes: Math.round(Math.min(512 * MB, Math.max(64 * MB, memory / 16))),
     retryAfter: 1,
+    maxWaitMs: 5000,
   };
 }
 

@@ -182,6 +182,18 @@ describe('admission control', () => {
     running.leave();
   });
 
+  it('a request that waited maxWaitMs is refused with SlowDown too, before a client would time out', async () => {
+    const admission = createAdmission({ maxInFlight: 1, maxQueue: 4, maxWaitMs: 1, retryAfter: 3 });
+    const running = await admission.enter();
+    const e = await admission.enter().then(() => undefined, (err: ImgpipeError) => err);
+    expect(e).toBeInstanceOf(ImgpipeError);
+    expect(e!.code).toBe('OVERLOADED');
+    expect(e!.details?.retryAfter).toBe(3);
+    expect(e!.message).toContain('waited 1 ms (maxWaitMs)');
+    expect(admission.stats()).toMatchObject({ queued: 0, refused: 1 });
+    running.leave();
+  });
+
   it('refuses bad bounds with the range and the value', () => {
     expect(() => createAdmission({ maxInFlight: 0 })).toThrow(ImgpipeError);
     expect(() => createAdmission({ maxInFlight: 0 })).toThrow('Expected an integer between 1 and 4096 for admission.maxInFlight but received 0');

@@ -1,0 +1,196 @@
+/**
+ * x-oss-process over HTTP under load, imgpipe against ipx (unjs, sharp underneath), on the same machine,
+ * images and 127.0.0.1. Each (server, connections) run starts a fresh server process, so its peak RSS
+ * (VmHWM, worker threads included) is that run's alone.
+ *
+ *   npm run build && npx tsx bench/serve-load.ts [--seconds 10] [--connections 8,64,256]
+ *
+ * Request: a 720 px WebP (`image/resize,w_720/format,webp` / ipx `w_720,f_webp`) of the standard photo
+ * (2725x2225, 829 KB); at 256 connections of the 5640x3172 Elephants photo (Debian mate-backgrounds,
+ * fetched into bench/.cache/). The load generator is built in: N keep-alive connections each sending
+ * the next request as soon as the last is answered, a 10 s client timeout counted as an error. During
+ * the 64-connection run a probe sends one cheap request at a time (imgpipe: `image/info`; both: a
+ * missing key, 404) and records its latency. The generator shares the machine's cores with the server.
+ * Results: a table on stdout and bench/results/serve-load.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, get as httpGet, createServer } from 'node:http';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BENCH_DIR, INPUTS, ROOT_DIR, ensureElephants } from './inputs.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const TIMEOUT_MS = 10_000;
+
+type ServerName = 'imgpipe' | 'ipx';
+
+// ---- server mode: one server on an ephemeral port, printed on stdout -------------------------------
+async function serve(name: ServerName, dir: string): Promise<void> {
+  let listener: Parameters<typeof createServer>[1];
+  if (name === 'imgpipe') {
+    await import('../wasm/node.js');
+    const { createNodeListener } = await import('../adapters/http/node.js');
+    const { storageSource } = await import('../adapters/http/source.js');
+    const { createFsStorage } = await import('../adapters/storage.js');
+    listener = createNodeListener({ source: storageSource(createFsStorage({ root: dir, bucket: 'bench' })) });
+  } else {
+    const { createIPX, ipxFSStorage, createIPXNodeServer } = await import('ipx');
+    listener = createIPXNodeServer(createIPX({ storage: ipxFSStorage({ dir: join(dir, 'bench') }) }));
+  }
+  const server = createServer(listener);
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    console.log(`PORT ${typeof address === 'object' && address ? address.port : 0}`);
+  });
+}
+
+// ---- load generator ----------------------------------------------------------------------------
+interface Run {
+  readonly requests: number;
+  readonly ok: number;
+  readonly status503: number;
+  readonly with503RetryAfter: number;
+  readonly otherStatus: number;
+  readonly errors: number;
+  readonly latencies: number[];
+}
+
+function request(url: string, agent: Agent): Promise<{ status: number; retryAfter: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] !== undefined }));
+      res.on('error', reject);
+    });
+    req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function load(url: string, connections: number, seconds: number): Promise<Run & { rps: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const end = performance.now() + seconds * 1000;
+  const r = { requests: 0, ok: 0, status503: 0, with503RetryAfter: 0, otherStatus: 0, errors: 0, latencies: [] as number[] };
+  // Only answers that arrive within the window count toward req/s (the drain after it is not timed).
+  let inWindow = 0;
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const { status, retryAfter } = await request(url, agent);
+        r.latencies.push(performance.now() - t0);
+        r.requests++;
+        if (performance.now() <= end) inWindow++;
+        if (status === 200) r.ok++;
+        else if (status === 503) { r.status503++; if (retryAfter) r.with503RetryAfter++; }
+        else r.otherStatus++;
+      } catch {
+        r.errors++;
+      }
+    }
+  }));
+  agent.destroy();
+  return { ...r, rps: inWindow / seconds };
+}
+
+async function probe(url: string, stop: () => boolean): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const out: number[] = [];
+  while (!stop()) {
+    const t0 = performance.now();
+    try {
+      await request(url, agent);
+      out.push(performance.now() - t0);
+    } catch {
+      out.push(TIMEOUT_MS);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  agent.destroy();
+  return out;
+}
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+function peakRssMb(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+async function start(name: ServerName, dir: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve', name, '--dir', dir], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /PORT (\d+)/.exec(text);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
+  });
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' } } });
+  if (values.serve) return serve(values.serve as ServerName, values.dir!);
+  if (!existsSync(join(ROOT_DIR, 'dist/pool-worker.js'))) throw new Error('build imgpipe first (npm run build): the pool runs dist/pool-worker.js');
+  const seconds = Number(values.seconds);
+  const levels = values.connections.split(',').map(Number);
+  const dir = join(tmpdir(), `imgpipe-serve-load-${process.pid}`);
+  mkdirSync(join(dir, 'bench'), { recursive: true });
+  copyFileSync(INPUTS.photo.path, join(dir, 'bench', 'photo.jpg'));
+  copyFileSync(ensureElephants((l) => console.error(l)), join(dir, 'bench', 'big.jpg'));
+  const paths = {
+    imgpipe: (file: string) => `/${file}?x-oss-process=${encodeURIComponent('image/resize,w_720/format,webp')}`,
+    ipx: (file: string) => `/w_720,f_webp/${file}`,
+  };
+  const rows: Record<string, unknown>[] = [];
+  for (const connections of levels) {
+    const file = connections >= 256 ? 'big.jpg' : 'photo.jpg';
+    for (const name of ['imgpipe', 'ipx'] as const) {
+      const { child, base } = await start(name, dir);
+      // One request first: compiles WASM / loads libvips, as any warm instance has.
+      await load(base + paths[name](file), 1, 0.5);
+      let done = false;
+      const probes = connections === 64
+        ? [probe(name === 'imgpipe' ? `${base}/missing.jpg?x-oss-process=image/resize,w_720` : `${base}/w_720/missing.jpg`, () => done),
+          name === 'imgpipe' ? probe(`${base}/${file}?x-oss-process=image/info`, () => done) : Promise.resolve([])]
+        : [];
+      const r = await load(base + paths[name](file), connections, seconds);
+      done = true;
+      const [notFound = [], info = []] = await Promise.all(probes);
+      const row = {
+        server: name, connections, source: file === 'big.jpg' ? INPUTS.elephants.label : INPUTS.photo.label,
+        rps: +r.rps.toFixed(1), okShare: +(r.ok / Math.max(1, r.requests)).toFixed(3), ok: r.ok, status503: r.status503, retryAfterOn503: r.with503RetryAfter,
+        otherStatus: r.otherStatus, clientErrors: r.errors,
+        p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)), peakRssMb: Math.round(peakRssMb(child)),
+        probe404: notFound.length ? { n: notFound.length, p50: Math.round(pct(notFound, 50)), max: Math.round(Math.max(...notFound)) } : undefined,
+        probeInfo: info.length ? { n: info.length, p50: Math.round(pct(info, 50)), max: Math.round(Math.max(...info)) } : undefined,
+      };
+      rows.push(row);
+      console.error(JSON.stringify(row));
+      child.kill();
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+  const machine = `${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}, Node ${process.versions.node}`;
+  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}`, machine, date: new Date().toISOString(), rows };
+  mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
+  writeFileSync(join(BENCH_DIR, 'results/serve-load.json'), `${JSON.stringify(out, null, 2)}\n`);
+  console.log('| server | conns | source | req/s | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows as Record<string, never>[]) {
+    const p = (x?: { p50: number; max: number }) => (x ? `${x.p50} / ${x.max}` : '');
+    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
+  }
+}
+
+await main();
