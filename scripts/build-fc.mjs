@@ -39,6 +39,10 @@ const wasmDir = join(root, 'dist/wasm');
  *   xml2js only to parse (it writes XML with jstoxml). Using the Builder throws, naming this build.
  * - win-release (with semver, about 20 KB): os-name calls it for urllib's user agent on Windows only;
  *   FC runs Linux.
+ * - platform (about 15 KB): ali-oss reads only `platform.description` for its User-Agent, and builds
+ *   the same "Node.js <version> on <os> <arch>" itself when it is missing.
+ * - object-inspect (about 18 KB): qs's side-channel calls it only to format the message of an error it
+ *   throws for a key it never stored; String() names such a key well enough.
  */
 const STUBS = {
   'iconv-lite': `module.exports = {
@@ -48,6 +52,8 @@ const STUBS = {
   xmlbuilder: `const refuse = () => { throw new Error('xmlbuilder is not bundled in the imgpipe Function Compute build (ali-oss only parses XML)'); };
 module.exports = { create: refuse, begin: refuse };`,
   'win-release': `module.exports = () => '';`,
+  platform: `module.exports = {};`,
+  'object-inspect': `module.exports = (value) => { try { return String(value); } catch { return typeof value; } };`,
 };
 
 const stubPlugin = {
