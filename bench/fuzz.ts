@@ -12,6 +12,7 @@
  * encodes the good images again and must produce exactly what it produced before the run.
  *
  *   npm run fuzz -- --cases 10000 --seed 1 [--timeout 2000] [--check-every 1000] [--case 1234] [--verbose] [--no-sweep]
+ *   npm run fuzz -- --http --cases 300 --seed 1   (hostile HTTP requests: see fuzz-http.ts)
  *
  * Cases are derived from (seed, index) alone, so `--case N` replays one case of a run. Before them
  * runs the sweep (`sweepCases`, skipped with --no-sweep or --case): every fixture truncated at 33%,
@@ -598,6 +599,7 @@ function arg(name: string, fallback: number): number {
 }
 
 async function cli(): Promise<void> {
+  if (process.argv.includes('--http')) return (await import('./fuzz-http.js')).cli(arg);
   const seed = arg('seed', 1);
   const single = process.argv.includes('--case') ? arg('case', 0) : undefined;
   const cases = single === undefined ? arg('cases', 1000) : 1;

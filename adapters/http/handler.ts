@@ -20,7 +20,7 @@ import { transform, type TransformOptions, type TransformResult } from '../../sr
 import type { Operation } from '../../src/process/actions.js';
 import type { FontResolver } from '../../src/process/watermark-step.js';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
-import { SIGNATURE_PARAM, verifyProcess } from './sign.js';
+import { EXPIRES_PARAM, SIGNATURE_PARAM, verifyProcess } from './sign.js';
 import type { ImageSource, SourceObject } from './source.js';
 import { checkObjectKey } from '../object-key.js';
 import { hostHeader, requestHost } from './host.js';
@@ -192,8 +192,15 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         const signed = saveAs ? saveAs.raw : process ?? '';
         if (saveAs && signature === null) throw oss('ACCESS_DENIED', 'AccessDenied', `Expected a signed request (${SIGNATURE_PARAM}) for sys/saveas but received none`);
         if (signature !== null) {
-          if (!(await verifyProcess(options.signing.secret, key, signed, signature, bucket))) {
+          const expiresRaw = url.searchParams.get(EXPIRES_PARAM);
+          const expires = expiresRaw === null ? undefined : /^\d{1,12}$/.test(expiresRaw) ? Number(expiresRaw) : NaN;
+          if (Number.isNaN(expires)) throw oss('INVALID_ARGUMENT', 'InvalidArgument', `Expected Unix seconds (digits) for ${EXPIRES_PARAM} but received ${describeValue(expiresRaw)}`);
+          if (!(await verifyProcess(options.signing.secret, key, signed, signature, bucket, expires))) {
             throw oss('ACCESS_DENIED', 'SignatureDoesNotMatch', `Expected a valid ${SIGNATURE_PARAM} for ${JSON.stringify(key)} and ${describeValue(process ?? '')} but received ${describeValue(signature)}`);
+          }
+          const now = Math.floor(Date.now() / 1000);
+          if (expires !== undefined && expires < now) {
+            throw oss('ACCESS_DENIED', 'AccessDenied', `Expected a signature valid now (${now}) but it expired at ${expires} (${EXPIRES_PARAM})`);
           }
         } else if (options.signing.required && !process?.startsWith('style/')) {
           throw oss('ACCESS_DENIED', 'AccessDenied', `Expected a signed request (${SIGNATURE_PARAM}) for ${process === undefined ? 'a plain download' : 'an ad-hoc process string'} but received none`);

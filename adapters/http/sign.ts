@@ -5,6 +5,11 @@
  * sent as URL-safe Base64 in the `x-imgpipe-signature` query parameter.
  */
 export const SIGNATURE_PARAM = 'x-imgpipe-signature';
+/**
+ * Optional expiry (Unix seconds), sent as `x-imgpipe-expires` and covered by the MAC (appended as a
+ * third line), so it cannot be moved; without it a signature never expires, as before.
+ */
+export const EXPIRES_PARAM = 'x-imgpipe-expires';
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -18,8 +23,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return k;
 }
 
-function message(bucket: string | undefined, key: string, process: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(`${bucket ?? ''}/${key}\n${process}`);
+function message(bucket: string | undefined, key: string, process: string, expires?: number): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`${bucket ?? ''}/${key}\n${process}${expires === undefined ? '' : `\n${expires}`}`);
 }
 
 function toBase64Url(bytes: Uint8Array): string {
@@ -38,15 +43,18 @@ function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
-/** The signature to append as `&x-imgpipe-signature=<value>` for this key and process string. */
-export async function signProcess(secret: string, key: string, process: string, bucket?: string): Promise<string> {
-  const sig = await crypto.subtle.sign('HMAC', await hmacKey(secret), message(bucket, key, process));
+/**
+ * The signature to append as `&x-imgpipe-signature=<value>` for this key and process string; with
+ * `expires` (Unix seconds) also append `&x-imgpipe-expires=<expires>`.
+ */
+export async function signProcess(secret: string, key: string, process: string, bucket?: string, expires?: number): Promise<string> {
+  const sig = await crypto.subtle.sign('HMAC', await hmacKey(secret), message(bucket, key, process, expires));
   return toBase64Url(new Uint8Array(sig));
 }
 
 /** Constant-time check (Web Crypto's verify) of a signature from a request. */
-export async function verifyProcess(secret: string, key: string, process: string, signature: string, bucket?: string): Promise<boolean> {
+export async function verifyProcess(secret: string, key: string, process: string, signature: string, bucket?: string, expires?: number): Promise<boolean> {
   const sig = fromBase64Url(signature);
   if (!sig) return false;
-  return crypto.subtle.verify('HMAC', await hmacKey(secret), sig, message(bucket, key, process));
+  return crypto.subtle.verify('HMAC', await hmacKey(secret), sig, message(bucket, key, process, expires));
 }

@@ -13,6 +13,7 @@ import { createFetchHandler, type HandlerOptions } from '../../adapters/http/han
 import { createNodeListener } from '../../adapters/http/node.js';
 import { createFcHttpHandler } from '../../adapters/http/fc.js';
 import { fetchSource } from '../../adapters/http/source.js';
+import { EXPIRES_PARAM, SIGNATURE_PARAM, signProcess } from '../../adapters/http/sign.js';
 import { listen } from './servers.js';
 import { rejection } from '../helpers/errors.js';
 
@@ -290,5 +291,34 @@ describe('active content and headers', () => {
     const handler = createFetchHandler(options({ allowedOrigins: ['https://app.example'] }));
     const res = await handler(new Request(`http://h/320x240.jpg${q('image/info')}`));
     expect(res.headers.get('vary')).toBe('Origin');
+  });
+});
+
+describe('signed URLs can expire', () => {
+  const secret = 'expiry-secret';
+  const handler = () => createFetchHandler(options({ signing: { secret, required: true } }));
+  const url = (process: string, sig: string, expires?: number | string) =>
+    `http://h/320x240.jpg${q(process)}&${SIGNATURE_PARAM}=${sig}${expires === undefined ? '' : `&${EXPIRES_PARAM}=${expires}`}`;
+
+  it('accepts a signature before its expiry and refuses it after, naming both times', async () => {
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    const ok = await handler()(new Request(url('image/resize,w_10', await signProcess(secret, '320x240.jpg', 'image/resize,w_10', undefined, future), future)));
+    expect(ok.status).toBe(200);
+    const past = 1_000_000_000;
+    const old = await handler()(new Request(url('image/resize,w_10', await signProcess(secret, '320x240.jpg', 'image/resize,w_10', undefined, past), past)));
+    expect(old.status).toBe(403);
+    expect(messageOf(await old.text())).toMatch(/^Expected a signature valid now \(\d+\) but it expired at 1000000000 \(x-imgpipe-expires\)$/);
+  });
+
+  it('the expiry is inside the MAC: moving it breaks the signature', async () => {
+    const past = 1_000_000_000;
+    const sig = await signProcess(secret, '320x240.jpg', 'image/resize,w_10', undefined, past);
+    const moved = await handler()(new Request(url('image/resize,w_10', sig, past + 10 ** 9)));
+    expect(moved.status).toBe(403);
+    expect(codeOf(await moved.text())).toBe('SignatureDoesNotMatch');
+    const dropped = await handler()(new Request(url('image/resize,w_10', sig)));
+    expect(codeOf(await dropped.text())).toBe('SignatureDoesNotMatch');
+    const garbled = await handler()(new Request(url('image/resize,w_10', sig, '1e9')));
+    expect(messageOf(await garbled.text())).toBe('Expected Unix seconds (digits) for x-imgpipe-expires but received &quot;1e9&quot;');
   });
 });
