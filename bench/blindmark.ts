@@ -147,7 +147,7 @@ for (const a of attacks) {
 }
 lines.push('');
 lines.push(`Embedding (luma): imgpipe PSNR mean ${mean(psnr).toFixed(2)} dB, min ${Math.min(...psnr).toFixed(2)} dB; SSIM mean ${mean(ssims).toFixed(4)}, min ${Math.min(...ssims).toFixed(4)}. blind_watermark PSNR mean ${mean(psnrBase).toFixed(2)} dB.`);
-lines.push(`Embed CPU ms: median ${median(embedMs).toFixed(0)} (1200 px: ${median(embedMs.slice(0, N_IMAGES)).toFixed(0)}).`);
+lines.push(`Embed CPU ms, median: ${SIZES.map((w, i) => `${w} px ${median(embedMs.slice(i * N_IMAGES, (i + 1) * N_IMAGES)).toFixed(0)}`).join(', ')}.`);
 lines.push(`False positives: ${cleanFound} of ${N_CLEAN} clean crops (extract CPU ms median ${median(cleanMs).toFixed(0)}, p95 ${p95(cleanMs).toFixed(0)}); ${wrongKeyFound} of ${wrongKeyN} marked images read with a wrong key.`);
 const text = lines.join('\n');
 console.log(text);
