@@ -568,7 +568,11 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
       }
     } catch (e) {
       if (e instanceof HttpError) return sendError(req, res, method, r.bucket, e);
-      const message = e instanceof ImgpipeError ? e.message : e instanceof Error ? e.message : String(e);
+      // The store refuses a key that would nest under an existing one ("c" and "c.json/x"): the
+      // client's conflict, 409 as OSS answers conflicting writes, not a 500 a client retries.
+      if (isImgpipeError(e, 'INVALID_ARGUMENT')) return sendError(req, res, method, r.bucket, new HttpError(/conflicts with an existing key/.test(e.message) ? 409 : 400, /conflicts/.test(e.message) ? 'KeyConflict' : 'InvalidArgument', e.message));
+      // A filesystem error's text names absolute paths under the root: clients get a generic message.
+      const message = e instanceof ImgpipeError ? e.message : 'We encountered an internal error. Please try again.';
       return sendError(req, res, method, r.bucket, new HttpError(500, 'InternalError', message));
     }
   }

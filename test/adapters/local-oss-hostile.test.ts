@@ -77,3 +77,13 @@ describe('local OSS server refusals', () => {
     expect((await here.get('small.bin')).content.length).toBe(4096);
   });
 });
+
+describe('local OSS server errors', () => {
+  it('keys c and c.json/x collide in the metadata tree: 409, without revealing the root path', async () => {
+    await client().put('c', Buffer.from('one'));
+    const e = await client().put('c.json/x', Buffer.from('two')).catch((err: { status: number; code: string; message: string }) => err);
+    expect(e).toMatchObject({ status: 409, code: 'KeyConflict' });
+    expect((e as { message: string }).message).not.toContain(root);
+    expect(Buffer.from((await client().get('c')).content).toString()).toBe('one');
+  });
+});
