@@ -46,7 +46,7 @@ export interface PlanOptions {
   /** Reads the first bytes of an object (for the sample). */
   readonly readHead?: (bucket: string, key: string, bytes: number) => Promise<Uint8Array>;
   /** Called for every object once classified (order not guaranteed). */
-  readonly onObject?: (o: PlannedObject) => void | Promise<void>;
+  readonly onObject?: (o: PlannedObject) => void;
 }
 
 export interface PlanSummary {
@@ -81,11 +81,12 @@ function keyHash(key: string): number {
 
 /** The reason an object is not for the recipe, or undefined. */
 export function skipReason(o: SourceObject, templates: readonly string[], sameBucket: boolean, maxBytes: number): string | undefined {
-  if (objectKeyProblem(o.key) !== undefined) return 'invalid-key';
-  if (sameBucket && isOutputKey(o.key, templates)) return 'own-output';
+  // Cheapest first: most objects that are skipped are skipped by their extension.
   const file = o.key.slice(o.key.lastIndexOf('/') + 1);
   const dot = file.lastIndexOf('.');
   if (dot <= 0 || !IMAGE_EXTENSIONS.has(file.slice(dot + 1).toLowerCase())) return 'not-an-image';
+  if (objectKeyProblem(o.key) !== undefined) return 'invalid-key';
+  if (sameBucket && isOutputKey(o.key, templates)) return 'own-output';
   if (o.size === 0) return 'empty';
   if (o.size > maxBytes) return 'too-large';
   return undefined;
@@ -125,7 +126,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   let seed = 0x2545f491;
   const random = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 
-  const record = async (o: PlannedObject): Promise<void> => {
+  const record = (o: PlannedObject): void => {
     counts[o.class]++;
     bytes[o.class] += o.size;
     reasons[`${o.class}:${o.reason}`] = (reasons[`${o.class}:${o.reason}`] ?? 0) + 1;
@@ -138,14 +139,18 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         if (j < sampleSize) sample[j] = o;
       }
     }
-    await options.onObject?.(o);
+    options.onObject?.(o);
   };
 
-  const classify = async (o: SourceObject): Promise<PlannedObject> => {
+  /** Without a request when possible: skipped, or no manifest listed. */
+  const classifyNow = (o: SourceObject): PlannedObject | string => {
     const skip = skipReason(o, templates, o.bucket === options.target.bucket, maxBytes);
     if (skip !== undefined) return { ...o, class: 'skip', reason: skip };
     const mKey = manifestKey(template, o.key);
     if (!known.has(keyHash(mKey))) return { ...o, class: 'missing', reason: 'no-manifest' };
+    return mKey;
+  };
+  const classifyByHead = async (o: SourceObject, mKey: string): Promise<PlannedObject> => {
     heads++;
     const m = await options.target.head(mKey);
     if (!m) return { ...o, class: 'missing', reason: 'no-manifest' };
@@ -159,7 +164,12 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   for await (const o of options.objects) {
     if (failure !== undefined) break;
     total++;
-    const p: Promise<void> = classify(o).then(record).catch((e: unknown) => { failure ??= e; }).finally(() => inFlight.delete(p));
+    const now = classifyNow(o);
+    if (typeof now !== 'string') {
+      record(now);
+      continue;
+    }
+    const p: Promise<void> = classifyByHead(o, now).then(record).catch((e: unknown) => { failure ??= e; }).finally(() => inFlight.delete(p));
     inFlight.add(p);
     if (inFlight.size >= concurrency) await Promise.race(inFlight);
   }
