@@ -30,7 +30,8 @@ export interface PlannedObject extends SourceObject {
 }
 
 export interface PlanOptions {
-  readonly objects: AsyncIterable<SourceObject>;
+  /** The source, in batches (a listing page, a chunk of an inventory file). */
+  readonly objects: AsyncIterable<readonly SourceObject[]>;
   readonly target: Storage;
   readonly recipe: Recipe;
   readonly recipeHash: string;
@@ -161,17 +162,20 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
 
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  for await (const o of options.objects) {
-    if (failure !== undefined) break;
-    total++;
-    const now = classifyNow(o);
-    if (typeof now !== 'string') {
-      record(now);
-      continue;
+  for await (const batch of options.objects) {
+    for (const o of batch) {
+      if (failure !== undefined) break;
+      total++;
+      const now = classifyNow(o);
+      if (typeof now !== 'string') {
+        record(now);
+        continue;
+      }
+      const p: Promise<void> = classifyByHead(o, now).then(record).catch((e: unknown) => { failure ??= e; }).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
-    const p: Promise<void> = classifyByHead(o, now).then(record).catch((e: unknown) => { failure ??= e; }).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure !== undefined) break;
   }
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure;

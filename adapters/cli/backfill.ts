@@ -123,7 +123,7 @@ interface Setup {
   readonly inventory?: string;
   readonly sourceStorage: Storage;
   readonly target: Storage;
-  readonly objects: () => AsyncIterable<SourceObject>;
+  readonly objects: () => AsyncIterable<readonly SourceObject[]>;
   readonly readHead: (bucket: string, key: string, bytes: number) => Promise<Uint8Array>;
 }
 
@@ -153,7 +153,7 @@ async function setup(values: Values, positionals: string[]): Promise<Setup> {
     if (!c) clients.set(bucket, (c = rawClient(bucket, credentials, endpoint, ossRegion)));
     return c;
   };
-  let objects: () => AsyncIterable<SourceObject>;
+  let objects: () => AsyncIterable<readonly SourceObject[]>;
   if (values.inventory !== undefined) {
     const inv = parseOssUrl(values.inventory, '--inventory');
     const reader = await openInventory(open(inv.bucket), client(inv.bucket), inv.prefix, source.bucket);
