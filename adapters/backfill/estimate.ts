@@ -6,16 +6,18 @@
  */
 
 /**
- * One recipe run on one thread: `fixedMs + msPerMegapixel x source megapixels`, fitted by
- * `bench/backfill.ts` (least squares over the benchmark's objects; see the README's backfill table).
- * The storage round trips (a GET, six PUTs and a few HEADs on the local server) are in `fixedMs`.
+ * One recipe run on one thread: `fixedMs + msPerMegapixel x source megapixels`. The slope is the
+ * full benchmark's one-thread recipe times (README "Benchmark": 260 ms for the 6.1 MP photo, 750 ms
+ * for the 17.9 MP Elephants, so 41 ms/MP and 9 ms); `fixedMs` adds the watermark and the storage
+ * round trips (a GET, six PUTs, a few HEADs). `bench/backfill.ts` fits the same model on its own
+ * objects and reports both estimates against the measured run.
  */
 export const TIME_MODEL = Object.freeze({
   fixedMs: 30,
   msPerMegapixel: 42,
   /** Used only when no header was sampled: what a JPEG photo typically weighs per megapixel. */
   bytesPerMegapixel: 350_000,
-  measured: 'bench/backfill.ts, 2026-12-05, 2 cores AMD EPYC, Node 20',
+  measured: 'npm run bench one-thread recipe times, 2 cores AMD EPYC, Node 20',
 });
 
 /**
@@ -54,9 +56,11 @@ export interface EstimateInputs {
   readonly megapixelsFrom: 'headers' | 'bytes';
   /** Cores the local run uses. */
   readonly localThreads: number;
-  /** FC function configuration the cost assumes. */
+  /** FC function configuration the cost assumes (default 1 vCPU, 1 GB: FC's smallest memory for one vCPU). */
   readonly fcVcpu?: number;
   readonly fcMemoryGb?: number;
+  /** Lambda memory for the comparison (default 1.769 GB, the size that gets one full vCPU). */
+  readonly lambdaMemoryGb?: number;
   /** Objects per async invocation. */
   readonly chunk?: number;
 }
@@ -78,7 +82,7 @@ export interface Estimate {
  * one-thread time on one vCPU; memory and vCPU are billed for that duration.
  */
 export function estimate(i: EstimateInputs): Estimate {
-  const inputs = { fcVcpu: 1, fcMemoryGb: 2, chunk: 25, ...i, fixedMs: TIME_MODEL.fixedMs, msPerMegapixel: TIME_MODEL.msPerMegapixel };
+  const inputs = { fcVcpu: 1, fcMemoryGb: 1, lambdaMemoryGb: 1.769, chunk: 10, ...i, fixedMs: TIME_MODEL.fixedMs, msPerMegapixel: TIME_MODEL.msPerMegapixel };
   const cpuSeconds = (inputs.objects * TIME_MODEL.fixedMs + inputs.megapixels * TIME_MODEL.msPerMegapixel) / 1000;
   const localSeconds = cpuSeconds / Math.max(1, inputs.localThreads);
   const invocations = Math.ceil(inputs.objects / inputs.chunk);
@@ -86,7 +90,7 @@ export function estimate(i: EstimateInputs): Estimate {
   const gbSeconds = cpuSeconds * inputs.fcMemoryGb;
   const cu = (invocations / 10_000) * FC_PRICES.cuPer10kInvocations + vcpuSeconds * FC_PRICES.cuPerActiveVcpuSecond + gbSeconds * FC_PRICES.cuPerGbSecond;
   const batchUsd = inputs.objects === 0 ? 0 : AWS_PRICES.batchUsdPerJob + (inputs.objects / 1e6) * AWS_PRICES.batchUsdPerMillionObjects;
-  const lambdaUsd = (inputs.objects / 1e6) * AWS_PRICES.lambdaUsdPerMillionRequests + gbSeconds * AWS_PRICES.lambdaUsdPerGbSecond;
+  const lambdaUsd = (inputs.objects / 1e6) * AWS_PRICES.lambdaUsdPerMillionRequests + cpuSeconds * inputs.lambdaMemoryGb * AWS_PRICES.lambdaUsdPerGbSecond;
   return {
     inputs,
     cpuSeconds,
