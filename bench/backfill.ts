@@ -79,7 +79,7 @@ try {
     const ext = f.split('.').pop()!.toLowerCase();
     if (ext === 'gif') {
       const m = await sharp(input).metadata();
-      sources.push({ bytes: input, mp: (m.width! * m.pageHeight!) / 1e6, ext });
+      sources.push({ bytes: input, mp: (m.width! * (m.pageHeight ?? m.height!)) / 1e6, ext });
       continue;
     }
     const width = 400 + Math.floor(rnd() * 2000);
