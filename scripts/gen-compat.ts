@@ -1,10 +1,12 @@
 /**
- * Writes the README's x-oss-process compatibility table from the action table, so the docs can
- * never disagree with the parser. `npm run docs:compat` rewrites the section between the markers;
- * test/process/compat.test.ts fails when it is out of date.
+ * Writes the README's x-oss-process compatibility table from the action table, and its format table
+ * from the format registry, so the docs can never disagree with the parser or the codecs.
+ * `npm run docs:compat` rewrites the sections between the markers; test/process/compat.test.ts and
+ * test/formats.test.ts fail when they are out of date.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { formatRows } from '../src/formats.js';
 import { ACTIONS, ACTION_NAMES, type ActionDef } from '../src/process/actions.js';
 import { DEFAULT_OUTPUT_LIMITS } from '../src/process/limits.js';
 import { MAX_STYLES } from '../src/process/styles.js';
@@ -52,8 +54,27 @@ export function renderCompat(): string {
   return lines.join('\n');
 }
 
-/** README text with the section replaced (markers appended at the end when absent). */
+export const FORMATS_START = '<!-- formats:start -->';
+export const FORMATS_END = '<!-- formats:end -->';
+
+/** The format table (markers excluded): one line per registered format. */
+export function renderFormats(): string {
+  const lines = [
+    '| format | content type | extensions | reads | writes | default quality | x-oss-process name |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const f of formatRows()) {
+    lines.push(`| ${f.name} | \`${f.mime}\` | ${f.extensions.join(', ')} | yes | ${f.encode ? 'yes' : 'no'} | ${f.defaultQuality ?? ''} | ${f.oss.aliases.join(', ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** README text with the compatibility section replaced (markers appended at the end when absent), and the format table where its markers are. */
 export function updateReadme(readme: string): string {
+  const formats = readme.indexOf(FORMATS_START), formatsEnd = readme.indexOf(FORMATS_END);
+  if (formats >= 0 && formatsEnd > formats) {
+    readme = readme.slice(0, formats) + `${FORMATS_START}\n${renderFormats()}\n${FORMATS_END}` + readme.slice(formatsEnd + FORMATS_END.length);
+  }
   const section = `${START}\n${renderCompat()}\n${END}`;
   const a = readme.indexOf(START), b = readme.indexOf(END);
   if (a < 0 || b < a) return `${readme.replace(/\n*$/, '\n\n')}${section}\n`;

@@ -1,16 +1,12 @@
 /** bytes → upright RGBA, with every limit checked from the header before any pixel is decoded. */
 import { ImgpipeError, describeValue, isImgpipeError } from './errors.js';
-import type { FormatId } from './formats.js';
-import { readHeader, uprightSize, type ImageHeader } from './header.js';
+import { FORMATS, readHeader, type DecodedPixels, type FormatId } from './formats.js';
+import { uprightSize, type ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 import { checkByteLimit, checkHeaderLimits, resolveLimits, type Limits } from './limits.js';
 import { orient } from './ops/orient.js';
-import { decodeJpegResized, decodeJpegScaled, noRelease, scaledSize, type JpegShrink } from './codecs/jpeg.js';
+import { decodeJpegResized, noRelease, scaledSize, type JpegShrink } from './codecs/jpeg.js';
 import { resize } from './ops/resize.js';
-import { decodePng } from './codecs/png.js';
-import { decodeWebp } from './codecs/webp.js';
-import { decodeGif } from './codecs/gif.js';
-import { requirePlugin } from './plugins.js';
 import { srgbConversion } from './color/icc.js';
 import { convertToSrgb } from './kernels/srgb.js';
 import { DEFAULT_FAIL_ON, failOnLevel, type FailOn } from './fail-on.js';
@@ -46,25 +42,6 @@ export interface DecodedImage extends RGBAImage {
   /** The factor the decoder reduced the image by (1 unless `shrinkTo` allowed more). */
   readonly shrink: JpegShrink;
 }
-
-interface Decoded {
-  readonly image: RGBAImage;
-  readonly shrink: JpegShrink;
-  /** Ends the lease when `image` is lent from a decoder's memory (see `decodeLent`). */
-  readonly release: () => void;
-}
-
-const full = (decoder: (bytes: Uint8Array, header: ImageHeader) => Promise<RGBAImage>) =>
-  async (bytes: Uint8Array, header: ImageHeader): Promise<Decoded> => ({ image: await decoder(bytes, header), shrink: 1, release: noRelease });
-
-const DECODERS: Record<FormatId, (bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, lend: boolean, failOn: FailOn) => Promise<Decoded>> = {
-  jpeg: decodeJpegScaled,
-  png: full(decodePng),
-  webp: full(decodeWebp),
-  gif: full(decodeGif),
-  // An opt-in plug-in (imgpipe/heic); refused with how to enable it when none is registered.
-  heic: full((bytes, header) => requirePlugin('heic').decode(bytes, header)),
-};
 
 /** Largest side a shrinkTo target may name (the largest side any decoder produces). */
 const MAX_TARGET_SIDE = 65535;
@@ -236,9 +213,11 @@ async function decodeShared(helper: RowHelper, bottom: RowTask): Promise<RGBAIma
 
 async function decodeImage(bytes: Uint8Array, header: ImageHeader, options: DecodeOptions, lend: boolean): Promise<{ image: DecodedImage; release: () => void }> {
   const wanted = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
-  let decoded: Decoded;
+  let decoded: DecodedPixels;
   try {
-    decoded = await DECODERS[header.format](bytes, header, wanted, lend, failOnLevel(options.failOn));
+    const failOn = failOnLevel(options.failOn);
+    const decoder = await FORMATS[header.format].decode();
+    decoded = await decoder(bytes, header, { shrink: wanted, lend, failOn });
   } catch (e) {
     // By name, not class: a plug-in's standalone bundle carries its own copy of ImgpipeError.
     if (isImgpipeError(e)) throw e;

@@ -4,8 +4,8 @@
  * on disk in microseconds: nothing is allocated from the declared size until it has passed the limits.
  */
 import { ImgpipeError } from './errors.js';
-import { requireFormat, FORMATS, type FormatId } from './formats.js';
-import { DEFAULT_FAIL_ON, refuses, type FailOn } from './fail-on.js';
+import type { FormatId } from './formats.js';
+import { refuses, type FailOn } from './fail-on.js';
 import { readHeifHeader, type HeifHeader } from './codecs/heif-header.js';
 import { ihdrProblem } from './codecs/png-chunks.js';
 
@@ -57,19 +57,9 @@ export function uprightSize(header: Pick<ImageHeader, 'width' | 'height' | 'orie
   return header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
 }
 
-const corrupt = (format: FormatId, what: string) =>
-  new ImgpipeError('CORRUPT_IMAGE', `Expected a valid ${FORMATS[format].name} header but ${what}`);
-
-/**
- * `failOn` (default `warning`, see fail-on.ts) decides whether recoverable damage in the header is
- * refused here: extraneous bytes before a JPEG marker, a JPEG with no end-of-image marker.
- */
-export function readHeader(bytes: Uint8Array, failOn: FailOn = DEFAULT_FAIL_ON): ImageHeader {
-  const format = requireFormat(bytes);
-  const h = READERS[format](bytes, failOn);
-  if (!(h.width >= 1 && h.height >= 1)) throw corrupt(format, `it declares ${h.width}x${h.height} pixels`);
-  return Object.freeze(h);
-}
+/** A header that is not what its format requires; `name` is the format's display name (`FormatInfo.name`). */
+export const corruptHeader = (name: string, what: string) =>
+  new ImgpipeError('CORRUPT_IMAGE', `Expected a valid ${name} header but ${what}`);
 
 const u16be = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
 const u32be = (b: Uint8Array, o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
@@ -78,14 +68,13 @@ const u24le = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8) | (b[o + 2] <
 const u32le = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 const tag = (b: Uint8Array, o: number) => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
 
-const READERS: Record<FormatId, (b: Uint8Array, failOn: FailOn) => ImageHeader> = { jpeg: readJpeg, png: readPng, webp: readWebp, gif: readGif, heic: readHeic };
 
 /**
  * A HEIC declares its displayed size after `clap`/`irot`, which its decoder applies itself: so its
  * orientation is always 1 here. Its EXIF orientation (iPhones write one) describes the same turn and
  * must not be applied a second time; libheif and sharp/libvips ignore it too.
  */
-function readHeic(b: Uint8Array): ImageHeader {
+export function readHeic(b: Uint8Array): ImageHeader {
   const heif = readHeifHeader(b);
   return {
     format: 'heic', width: heif.width, height: heif.height, frames: 1, exifBytes: heif.exifBytes,
@@ -97,7 +86,7 @@ function readHeic(b: Uint8Array): ImageHeader {
 // Sum of the standard (Annex K) luminance quantisation table: the reference for quality estimation.
 const STD_LUMA_SUM = 3688;
 
-function readJpeg(b: Uint8Array, failOn: FailOn): ImageHeader {
+export function readJpeg(b: Uint8Array, failOn: FailOn): ImageHeader {
   let o = 2;
   let width = 0, height = 0, components = 0, orientation = 1, progressive = false, sof = 0, precision = 8;
   let jpegQuality: number | undefined, adobeTransform: number | undefined;
@@ -110,7 +99,7 @@ function readJpeg(b: Uint8Array, failOn: FailOn): ImageHeader {
       while (next < b.length && b[next] !== 0xff) next++;
       if (refuses(failOn, 'warning') || next + 4 > b.length) {
         const marker = next + 1 < b.length ? ` 0xFF${b[next + 1].toString(16).toUpperCase()}` : '';
-        throw corrupt('jpeg', `found ${next - o} extraneous bytes before marker${marker} at offset ${o} (decoded with failOn 'error' or lower)`);
+        throw corruptHeader('JPEG', `found ${next - o} extraneous bytes before marker${marker} at offset ${o} (decoded with failOn 'error' or lower)`);
       }
       o = next;
       continue;
@@ -119,11 +108,11 @@ function readJpeg(b: Uint8Array, failOn: FailOn): ImageHeader {
     if (marker === 0xff) { o++; continue; } // fill byte
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { o += 2; continue; }
     const len = u16be(b, o + 2);
-    if (len < 2 || o + 2 + len > b.length) throw corrupt('jpeg', `segment 0xFF${marker.toString(16).toUpperCase()} at offset ${o} runs past the end of the file`);
+    if (len < 2 || o + 2 + len > b.length) throw corruptHeader('JPEG', `segment 0xFF${marker.toString(16).toUpperCase()} at offset ${o} runs past the end of the file`);
     const seg = b.subarray(o + 4, o + 2 + len);
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isSof) {
-      if (seg.length < 6) throw corrupt('jpeg', 'its frame header is too short');
+      if (seg.length < 6) throw corruptHeader('JPEG', 'its frame header is too short');
       height = u16be(seg, 1);
       width = u16be(seg, 3);
       components = seg[5];
@@ -148,7 +137,7 @@ function readJpeg(b: Uint8Array, failOn: FailOn): ImageHeader {
       if (truncated && refuses(failOn, 'truncated')) {
         throw new ImgpipeError('CORRUPT_IMAGE', `Expected a complete JPEG but the file is truncated: no end-of-image marker after the image data (${b.length} bytes received)`);
       }
-      if (!width) throw corrupt('jpeg', 'image data starts before any frame header');
+      if (!width) throw corruptHeader('JPEG', 'image data starts before any frame header');
       return {
         format: 'jpeg', width, height, frames: 1, exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha: false,
         components, jpegQuality, progressive, adobeTransform, sof, precision, ...(truncated ? { truncated } : {}),
@@ -212,14 +201,14 @@ export function exifOrientation(t: Uint8Array): number {
   return 1;
 }
 
-function readPng(b: Uint8Array): ImageHeader {
-  if (b.length < 33 || tag(b, 12) !== 'IHDR') throw corrupt('png', 'its first chunk is not IHDR');
+export function readPng(b: Uint8Array): ImageHeader {
+  if (b.length < 33 || tag(b, 12) !== 'IHDR') throw corruptHeader('PNG', 'its first chunk is not IHDR');
   // IHDR in full, as libspng checks it: a service gating uploads on inspect() must not let an
   // impossible header through (colour type 1, bit depth 99, a damaged IHDR).
   const problem = ihdrProblem(b.subarray(16, 16 + Math.min(u32be(b, 8), b.length - 16)));
   // Its CRC is checked with the other critical chunks' before decoding (png-chunks.ts): a header whose
   // declared size is over a limit is refused as such first, whatever its CRC.
-  if (problem) throw corrupt('png', problem);
+  if (problem) throw corruptHeader('PNG', problem);
   const width = u32be(b, 16), height = u32be(b, 20), bitDepth = b[24], colourType = b[25];
   let orientation = 1, alpha = colourType === 4 || colourType === 6;
   let frames = 1, exifBytes = 0, iccBytes = 0;
@@ -244,22 +233,22 @@ function readPng(b: Uint8Array): ImageHeader {
   }
   // A file that ends (or whose chunk runs past its end) before the image data is left to the limits
   // and then the decoder, which refuse it: a declared size over a limit is the more useful answer.
-  if (!imageData && o + 8 <= b.length && tag(b, o + 4) === 'IEND') throw corrupt('png', 'it has no image data: no IDAT chunk before IEND');
-  if (imageData && colourType === 3 && !palette) throw corrupt('png', 'it declares a palette image (colour type 3) but has no PLTE chunk before its image data');
+  if (!imageData && o + 8 <= b.length && tag(b, o + 4) === 'IEND') throw corruptHeader('PNG', 'it has no image data: no IDAT chunk before IEND');
+  if (imageData && colourType === 3 && !palette) throw corruptHeader('PNG', 'it declares a palette image (colour type 3) but has no PLTE chunk before its image data');
   return { format: 'png', width, height, frames, exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha, bitDepth };
 }
 
-function readWebp(b: Uint8Array): ImageHeader {
+export function readWebp(b: Uint8Array): ImageHeader {
   // The smallest header is VP8L's (25 bytes: a one-colour 100x100 lossless file is 28 in all).
-  if (b.length < 25) throw corrupt('webp', `it is only ${b.length} bytes long (a WebP header takes at least 25)`);
+  if (b.length < 25) throw corruptHeader('WebP', `it is only ${b.length} bytes long (a WebP header takes at least 25)`);
   const first = tag(b, 12);
-  if (first !== 'VP8L' && b.length < 30) throw corrupt('webp', `it is only ${b.length} bytes long (a ${JSON.stringify(first)} header takes 30)`);
+  if (first !== 'VP8L' && b.length < 30) throw corruptHeader('WebP', `it is only ${b.length} bytes long (a ${JSON.stringify(first)} header takes 30)`);
   if (first === 'VP8 ') {
-    if (!(b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a)) throw corrupt('webp', 'its VP8 frame has no start code');
+    if (!(b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a)) throw corruptHeader('WebP', 'its VP8 frame has no start code');
     return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: false };
   }
   if (first === 'VP8L') {
-    if (b[20] !== 0x2f) throw corrupt('webp', 'its VP8L signature is missing');
+    if (b[20] !== 0x2f) throw corruptHeader('WebP', 'its VP8L signature is missing');
     const bits = u32le(b, 21);
     // Bit 28 is the encoder's alpha_is_used hint: libvips (and so sharp) decodes without alpha when it is clear.
     return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: ((bits >>> 28) & 1) === 1 };
@@ -281,7 +270,7 @@ function readWebp(b: Uint8Array): ImageHeader {
     }
     return { format: 'webp', width, height, frames: Math.max(1, frames), exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha: (flags & 0x10) !== 0 };
   }
-  throw corrupt('webp', `its first chunk is ${JSON.stringify(first)}`);
+  throw corruptHeader('WebP', `its first chunk is ${JSON.stringify(first)}`);
 }
 
 /** Some writers keep the JPEG-style "Exif\0\0" prefix inside WebP's EXIF chunk. */
@@ -289,8 +278,8 @@ function stripExifPrefix(b: Uint8Array): Uint8Array {
   return b.length > 6 && tag(b, 0) === 'Exif' ? b.subarray(6) : b;
 }
 
-function readGif(b: Uint8Array): ImageHeader {
-  if (b.length < 13) throw corrupt('gif', `it is only ${b.length} bytes long`);
+export function readGif(b: Uint8Array): ImageHeader {
+  if (b.length < 13) throw corruptHeader('GIF', `it is only ${b.length} bytes long`);
   return { format: 'gif', width: u16le(b, 6), height: u16le(b, 8), frames: countGifFrames(b), exifBytes: 0, iccBytes: 0, orientation: 1, alpha: true };
 }
 

@@ -46,9 +46,16 @@ export function hasAlpha(image: RGBAImage): boolean {
   return false;
 }
 
-/** Parse `RRGGBB` (no `#`) into [r, g, b]; undefined when malformed. */
-export function parseHexColor(hex: string): [number, number, number] | undefined {
-  if (!/^[0-9a-fA-F]{6}$/.test(hex)) return undefined;
-  const n = parseInt(hex, 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+/** Composite onto an opaque background (JPEG has no alpha: transparent must not turn black). */
+export function flatten(image: RGBAImage, [br, bg, bb]: readonly [number, number, number]): RGBAImage {
+  const src = image.data;
+  const out = new Uint8ClampedArray(src.length);
+  for (let i = 0; i < src.length; i += 4) {
+    const a = src[i + 3], ia = 255 - a;
+    out[i] = (src[i] * a + br * ia + 127) / 255;
+    out[i + 1] = (src[i + 1] * a + bg * ia + 127) / 255;
+    out[i + 2] = (src[i + 2] * a + bb * ia + 127) / 255;
+    out[i + 3] = 255;
+  }
+  return { width: image.width, height: image.height, data: out };
 }

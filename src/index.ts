@@ -4,8 +4,12 @@
  */
 export { ImgpipeError, isImgpipeError, type ErrorCode } from './errors.js';
 export { createImage, asImage, hasAlpha, type RGBAImage } from './image.js';
-export { FORMATS, sniffFormat, type FormatId, type OutputFormat, type FormatInfo } from './formats.js';
-export { readHeader, type ImageHeader } from './header.js';
+export {
+  FORMATS, sniffFormat, readHeader, registerFormat,
+  type FormatId, type FormatIds, type OutputFormat, type FormatInfo, type FormatDecoder, type FormatEncoder,
+  type FormatEncodeOptions, type DecodeRequest, type DecodedPixels,
+} from './formats.js';
+export type { ImageHeader } from './header.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { FAIL_ON_LEVELS, type FailOn } from './fail-on.js';
 export { decode, inspect, type DecodeOptions, type DecodedImage, type RowHelper, type RowTask } from './decode.js';

@@ -1,7 +1,8 @@
 /**
- * Resource limits, checked from the header before any pixel is decoded. This is the only place
- * these numbers live: the decoder, the recipe, the x-oss-process engine and the adapters all read
- * them from here (or from a caller's override), so a limit can never be checked twice with two values.
+ * Resource limits, checked from the header before any pixel is decoded, and the largest side an
+ * operation may produce. The decoder, the recipe, the ops' parameter specs and the x-oss-process
+ * engine read them from here (or from a caller's override); the output limits of the x-oss-process
+ * engine are in `process/limits.ts`.
  */
 import { ImgpipeError } from './errors.js';
 
@@ -37,6 +38,9 @@ export interface Limits {
    */
   readonly maxIccBytes: number;
 }
+
+/** Largest side an operation produces (resize, the recipe's sizes), as OSS (16384 px). */
+export const MAX_OUTPUT_SIDE = 16384;
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxBytes: 50 * 1024 * 1024,
@@ -79,7 +83,7 @@ export function checkByteLimit(size: number, limits: Limits): void {
   }
 }
 
-export function checkPixelLimit(width: number, height: number, frames: number, limits: Limits): void {
+function checkPixelLimit(width: number, height: number, frames: number, limits: Limits): void {
   if (width > limits.maxSide || height > limits.maxSide) {
     throw new ImgpipeError(
       'IMAGE_TOO_LARGE',
@@ -99,7 +103,7 @@ export function checkPixelLimit(width: number, height: number, frames: number, l
 }
 
 /** What the header-level checks read: the declared size and metadata of a file. */
-export interface DeclaredSize {
+interface DeclaredSize {
   readonly width: number;
   readonly height: number;
   readonly frames: number;

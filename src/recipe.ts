@@ -6,14 +6,15 @@
  * size asks for it, then encoded once per output format.
  */
 import { ImgpipeError, describeValue, isImgpipeError } from './errors.js';
-import { FORMATS, type OutputFormat } from './formats.js';
+import { FORMATS, writableRows, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
 import { decodeResized, inspect, toBytes } from './decode.js';
 import { failOnLevel, type FailOn } from './fail-on.js';
 import { uprightSize, type ImageHeader } from './header.js';
 import { encode, type Encoder, type PooledEncoder } from './encode.js';
-import { resize, resizeTarget } from './ops/resize.js';
+import { SIDE, resize, resizeTarget } from './ops/resize.js';
+import { QUALITY } from './spec.js';
 import { throwIfAborted } from './pipeline.js';
 import { prefetchWasm } from './wasm.js';
 import { watermark, type WatermarkOptions } from './ops/watermark.js';
@@ -302,7 +303,7 @@ export function validateRecipe(recipe: Recipe): Recipe {
     if (typeof s?.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(s.name)) throw bad(`sizes[${i}].name`, 'a name of 1-64 letters, digits, _ or -', s?.name);
     if (names.has(s.name)) throw bad(`sizes[${i}].name`, 'a unique size name', s.name);
     names.add(s.name);
-    if (!Number.isInteger(s.width) || s.width < 1 || s.width > 16384) throw bad(`sizes[${i}].width`, 'an integer between 1 and 16384', s.width);
+    if (SIDE.check(s.width) === undefined) throw bad(`sizes[${i}].width`, SIDE.expected, s.width);
   });
   for (const flag of ['linear', 'fastShrinkOnLoad'] as const) {
     if (recipe[flag] !== undefined && typeof recipe[flag] !== 'boolean') throw bad(flag, 'true or false', recipe[flag]);
@@ -315,8 +316,9 @@ export function validateRecipe(recipe: Recipe): Recipe {
     if (bw.key !== undefined && (typeof bw.key !== 'string' || bw.key.length === 0)) throw bad('blindWatermark.key', 'a non-empty key', bw.key);
   }
   recipe.outputs.forEach((o, i) => {
-    if (!['jpeg', 'png', 'webp'].includes(o?.format)) throw bad(`outputs[${i}].format`, 'one of jpeg, png, webp', o?.format);
-    if (!Number.isInteger(o.quality) || o.quality < 1 || o.quality > 100) throw bad(`outputs[${i}].quality`, 'an integer between 1 and 100', o.quality);
+    const writable = writableRows().map((f) => f.id);
+    if (!writable.includes(o?.format)) throw bad(`outputs[${i}].format`, `one of ${writable.join(', ')}`, o?.format);
+    if (QUALITY.check(o.quality) === undefined) throw bad(`outputs[${i}].quality`, QUALITY.expected, o.quality);
     if (typeof o.key !== 'string' || !o.key.includes('{size}') || !/\{(name|base)\}/.test(o.key)) {
       throw bad(`outputs[${i}].key`, 'a key template containing {size} and {name} or {base}', o.key);
     }

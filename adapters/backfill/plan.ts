@@ -11,7 +11,7 @@
  * (about 40 bytes each), never with the source list, which is streamed.
  */
 import { FORMATS, type FormatInfo } from '../../src/formats.js';
-import { readHeader } from '../../src/header.js';
+import { readHeader } from '../../src/formats.js';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
 import type { Recipe } from '../../src/recipe.js';
 import { isOutputKey, META_RECIPE, META_SOURCE_ETAG, META_STATUS, staticPrefix } from '../fc/loop.js';

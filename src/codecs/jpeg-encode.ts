@@ -9,6 +9,7 @@
  * One instance of the encoder module serves every call (OwnedInstance: dropped after a trap; above
  * RECYCLE_BYTES, let go of once idle or before a much smaller job, the rule every WASM instance follows).
  */
+import { QUALITY } from '../spec.js';
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage, outOfMemory, ownBytes } from './instance.js';
@@ -72,8 +73,8 @@ function bytesNeeded(width: number, height: number, blocks: number): number {
 }
 
 function checkOptions(image: RGBAImage, o: JpegEncodeOptions): void {
-  if (!Number.isInteger(o.quality) || o.quality < 1 || o.quality > 100) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 100 for jpeg.quality but received ${describeValue(o.quality)}`);
+  if (QUALITY.check(o.quality) === undefined) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected ${QUALITY.expected} for jpeg.quality but received ${describeValue(o.quality)}`);
   }
   for (const [name, v] of [['image.width', image.width], ['image.height', image.height]] as const) {
     if (!Number.isInteger(v) || v < 1) {

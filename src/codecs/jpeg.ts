@@ -376,7 +376,7 @@ export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader, failOn:
 
 /**
  * 4-component JPEGs (Adobe CMYK/YCCK). jpeg-js converts YCCK→CMYK and inverts Adobe's inverted CMYK;
- * we then convert CMYK→RGB naively (no ICC profile: colours are close, not colour-managed).
+ * its `formatAsRGBA` then converts CMYK→RGB naively (no ICC profile: colours are close, not colour-managed).
  */
 async function decodeCmyk(bytes: Uint8Array, header: ImageHeader, failOn: FailOn): Promise<RGBAImage> {
   const jpegJs = (await import('jpeg-js')).default;

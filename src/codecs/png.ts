@@ -85,7 +85,7 @@ class PngInstance {
 
 let live: PngInstance | undefined;
 
-/** Run `fn` on a healthy instance; any failure discards it, and so does a grown memory. */
+/** Forgets the instance when a job leaves its memory grown (see `Retention`); a failure forgets it in `use`. */
 const retention = new Retention(() => (live = undefined));
 
 /** Run `fn` on a healthy instance (`needBytes`: roughly what this job needs; see `Retention`). */

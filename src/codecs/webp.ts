@@ -189,13 +189,13 @@ function firstFrame(b: Uint8Array): { file: Uint8Array; x: number; y: number } {
   throw new ImgpipeError('CORRUPT_IMAGE', 'Expected an animation frame (ANMF chunk) in the animated WebP but found none');
 }
 
-export interface WebpEncodeOptions {
+interface WebpEncodeOptions {
   quality: number;
   lossless: boolean;
 }
 
 /** The WebP bitstream stores each side in 14 bits. */
-export const WEBP_MAX_SIDE = 16383;
+const WEBP_MAX_SIDE = 16383;
 
 export async function encodeWebp(image: RGBAImage, o: WebpEncodeOptions): Promise<Uint8Array> {
   // libwebp refuses larger pictures without a message; say which limit was hit, and that it is the

@@ -14,7 +14,7 @@ import type { SrgbConversion } from '../color/icc.js';
 
 export { KERNEL_RECYCLE_BYTES, kernelStats, loadKernel, setKernelRecycleBytes } from './module.js';
 
-export interface LanczosOptions {
+interface LanczosOptions {
   /**
    * Filter in linear light (sRGB decoded through a table, filtered, re-encoded) instead of on the
    * gamma-encoded values. Fixes darkening of fine high-contrast patterns; off by default because
@@ -24,7 +24,7 @@ export interface LanczosOptions {
 }
 
 /** Largest input or output side the kernel accepts (its tables index rows and columns with i32). */
-export const KERNEL_MAX_SIDE = 65535;
+const KERNEL_MAX_SIDE = 65535;
 
 /** Refuse before starting when a call would need more linear memory than this. */
 const KERNEL_MAX_BYTES = 2 * 1024 * 1024 * 1024;

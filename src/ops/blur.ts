@@ -4,22 +4,39 @@
  */
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
+import { checkOption, int, missingMessage, type OpParams } from '../spec.js';
+
+export const BLUR_PARAMS = {
+  r: { spec: int(1, 50), doc: 'radius', option: 'radius' },
+  s: { spec: int(1, 50), doc: 'standard deviation', option: 'sigma' },
+} as const satisfies OpParams;
 
 export interface BlurOptions {
-  /** Kernel radius in pixels (the kernel is 2r + 1 wide). */
-  readonly radius: number;
-  /** Standard deviation of the Gaussian, in pixels. */
-  readonly sigma: number;
+  /** Kernel radius in pixels, 1..50 (the kernel is 2r + 1 wide). Default 3 x sigma (at most 50). */
+  readonly radius?: number;
+  /** Standard deviation of the Gaussian in pixels, 1..50. Default radius / 2. */
+  readonly sigma?: number;
 }
 
+/** OSS's blur: either parameter alone is enough, the other follows the usual 3-sigma rule. */
 export function blur(image: RGBAImage, options: BlurOptions): RGBAImage {
-  const { radius, sigma } = options;
-  if (!Number.isInteger(radius) || radius < 1) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer for blur.radius but received ${describeValue(radius)}`);
+  if (typeof options !== 'object' || options === null) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected blur options { radius, sigma } but received ${describeValue(options)}`);
   }
-  if (!(sigma > 0) || !Number.isFinite(sigma)) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive number for blur.sigma but received ${describeValue(sigma)}`);
-  }
+  const r = options.radius === undefined ? undefined : checkOption('blur', 'r', BLUR_PARAMS.r, options.radius);
+  const s = options.sigma === undefined ? undefined : checkOption('blur', 's', BLUR_PARAMS.s, options.sigma);
+  if (r === undefined && s === undefined) throw new ImgpipeError('MISSING_ARGUMENT', missingMessage('blur', ['r', 's']), { details: { param: 'r,s' } });
+  const kernel = blurKernel(r, s);
+  return gaussianBlur(image, kernel.radius, kernel.sigma);
+}
+
+/** The Gaussian OSS's blur asks for (one of `r`, `s` given): either alone follows the usual 3-sigma rule. */
+export function blurKernel(r: number | undefined, s: number | undefined): { radius: number; sigma: number } {
+  return { radius: r ?? Math.min(50, Math.ceil(3 * s!)), sigma: s ?? Math.max(0.5, r! / 2) };
+}
+
+/** The blur itself, for a radius and sigma the caller has settled (sharpen's fixed kernel, `blur`). */
+export function gaussianBlur(image: RGBAImage, radius: number, sigma: number): RGBAImage {
   const kernel = gaussianKernel(radius, sigma);
   const { width: w, height: h } = image;
   const pre = premultiply(image);
@@ -71,7 +88,7 @@ export function premultiply(image: RGBAImage): Float32Array {
   return out;
 }
 
-export function unpremultiply(p: Float32Array): Uint8ClampedArray {
+function unpremultiply(p: Float32Array): Uint8ClampedArray {
   const out = new Uint8ClampedArray(p.length);
   for (let i = 0; i < p.length; i += 4) {
     const a = p[i + 3];

@@ -3,15 +3,16 @@
  * radius r made transparent. r is clamped to half the shorter side, as OSS does. The edge is
  * anti-aliased by pixel coverage so it does not look jagged.
  */
-import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
+import { checkOption, int, type OpParams } from '../spec.js';
 import { crop } from './crop.js';
 
+export const CIRCLE_PARAMS = {
+  r: { spec: int(1, 4096), doc: 'radius', option: 'radius' },
+} as const satisfies OpParams;
+
 export function circle(image: RGBAImage, radius: number): RGBAImage {
-  if (!Number.isInteger(radius) || radius < 1) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer for circle.r but received ${describeValue(radius)}`);
-  }
-  const r = Math.min(radius, Math.floor(Math.min(image.width, image.height) / 2));
+  const r = Math.min(checkOption('circle', 'r', CIRCLE_PARAMS.r, radius), Math.floor(Math.min(image.width, image.height) / 2));
   if (r < 1) return image;
   const side = 2 * r;
   const square = crop(image, {

@@ -4,6 +4,22 @@
  */
 import { ImgpipeError } from '../errors.js';
 import type { RGBAImage } from '../image.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { checkOption, gravity, gravityCell, int, type Gravity, type OpParams } from '../spec.js';
+
+export type { Gravity };
+
+/** Sizes and offsets up to the largest source side. */
+const EXTENT = int(0, DEFAULT_LIMITS.maxSide);
+
+/** OSS's anchored crop: the parameters `anchoredRect` takes, shared with the x-oss-process action. */
+export const CROP_PARAMS = {
+  w: { spec: EXTENT, doc: 'crop width (default: to the edge; clamped to the image)' },
+  h: { spec: EXTENT, doc: 'crop height (default: to the edge; clamped to the image)' },
+  x: { spec: EXTENT, doc: 'horizontal offset from the anchor', default: 0 },
+  y: { spec: EXTENT, doc: 'vertical offset from the anchor', default: 0 },
+  g: { spec: gravity, doc: 'anchor cell of a 3x3 grid', default: 'nw' },
+} as const satisfies OpParams;
 
 export interface Rect {
   readonly x: number;
@@ -33,16 +49,14 @@ export function crop(image: RGBAImage, rect: Rect): RGBAImage {
   return { width, height, data: out };
 }
 
-export type Gravity = 'nw' | 'north' | 'ne' | 'west' | 'center' | 'east' | 'sw' | 'south' | 'se';
-
 export interface AnchoredCrop {
   /** Crop size; undefined or 0 means "to the edge". */
   readonly w?: number;
   readonly h?: number;
   /** Offsets from the anchor, measured inward (for se, x moves left and y moves up). */
-  readonly x: number;
-  readonly y: number;
-  readonly g: Gravity;
+  readonly x?: number;
+  readonly y?: number;
+  readonly g?: Gravity;
 }
 
 /**
@@ -50,12 +64,14 @@ export interface AnchoredCrop {
  * the image (OSS answers "Advance cut's position is out of image."); the size is clamped to the edge.
  */
 export function anchoredRect(width: number, height: number, spec: AnchoredCrop): Rect | undefined {
-  const w = spec.w ? Math.min(spec.w, width) : undefined;
-  const h = spec.h ? Math.min(spec.h, height) : undefined;
-  const col = spec.g === 'nw' || spec.g === 'west' || spec.g === 'sw' ? 0 : spec.g === 'ne' || spec.g === 'east' || spec.g === 'se' ? 2 : 1;
-  const row = spec.g === 'nw' || spec.g === 'north' || spec.g === 'ne' ? 0 : spec.g === 'sw' || spec.g === 'south' || spec.g === 'se' ? 2 : 1;
-  const x0 = axisStart(col, width, w, spec.x);
-  const y0 = axisStart(row, height, h, spec.y);
+  const p = CROP_PARAMS;
+  const sw = spec.w === undefined ? undefined : checkOption('crop', 'w', p.w, spec.w);
+  const sh = spec.h === undefined ? undefined : checkOption('crop', 'h', p.h, spec.h);
+  const w = sw ? Math.min(sw, width) : undefined;
+  const h = sh ? Math.min(sh, height) : undefined;
+  const { col, row } = gravityCell(checkOption('crop', 'g', p.g, spec.g));
+  const x0 = axisStart(col, width, w, checkOption('crop', 'x', p.x, spec.x));
+  const y0 = axisStart(row, height, h, checkOption('crop', 'y', p.y, spec.y));
   if (x0 < 0 || y0 < 0 || x0 >= width || y0 >= height) return undefined;
   return { x: x0, y: y0, width: Math.min(w ?? width - x0, width - x0), height: Math.min(h ?? height - y0, height - y0) };
 }

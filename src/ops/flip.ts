@@ -1,10 +1,16 @@
 /** Mirror an image horizontally, vertically or both. */
 import type { RGBAImage } from '../image.js';
+import { checkOption, oneOf, type OpParams } from '../spec.js';
 import { pixels32 } from './pixels.js';
+
+export const FLIP_PARAMS = {
+  value: { spec: oneOf('h', 'v', 'hv'), doc: 'axis', option: 'axis' },
+} as const satisfies OpParams;
 
 export type FlipAxis = 'h' | 'v' | 'hv';
 
 export function flip(image: RGBAImage, axis: FlipAxis): RGBAImage {
+  checkOption('flip', 'value', FLIP_PARAMS.value, axis);
   const { width, height } = image;
   const src = pixels32(image);
   const out = new Uint8ClampedArray(width * height * 4);

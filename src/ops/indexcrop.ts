@@ -4,7 +4,18 @@
  */
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { checkOption, int, type OpParams } from '../spec.js';
 import { crop } from './crop.js';
+
+/** Slice sizes and indexes up to the largest source side: anything larger can only miss. */
+const SLICE = int(1, DEFAULT_LIMITS.maxSide);
+
+export const INDEXCROP_PARAMS = {
+  x: { spec: SLICE, doc: 'slice width (vertical cuts)', option: 'size' },
+  y: { spec: SLICE, doc: 'slice height (horizontal cuts); wins over x', option: 'size' },
+  i: { spec: int(0, DEFAULT_LIMITS.maxSide), doc: 'slice index, 0-based; past the last slice returns the image unchanged', default: 0, option: 'index' },
+} as const satisfies OpParams;
 
 export interface IndexCropOptions {
   /** 'x': vertical cuts, slices `size` px wide; 'y': horizontal cuts, slices `size` px tall. */
@@ -15,18 +26,21 @@ export interface IndexCropOptions {
 }
 
 export function indexCrop(image: RGBAImage, options: IndexCropOptions): RGBAImage {
-  const { axis, size, index } = options;
+  const { axis } = options;
+  if (axis !== 'x' && axis !== 'y') throw new ImgpipeError('INVALID_ARGUMENT', `Expected x or y for indexcrop axis but received ${describeValue(axis)}`);
+  const size = checkOption('indexcrop', axis, INDEXCROP_PARAMS[axis], options.size);
+  const index = checkOption('indexcrop', 'i', INDEXCROP_PARAMS.i, options.index);
   const total = axis === 'x' ? image.width : image.height;
-  if (!Number.isInteger(size) || size < 1 || size > total) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${total} for indexcrop.${axis} but received ${describeValue(size)}`);
-  }
-  if (!Number.isInteger(index) || index < 0) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a non-negative integer for indexcrop.i but received ${describeValue(index)}`);
-  }
+  if (size > total) throw new ImgpipeError('INVALID_ARGUMENT', sliceTooLarge(axis, total, size));
   const start = index * size;
   if (start >= total) return image;
   const length = Math.min(size, total - start);
   return axis === 'x'
     ? crop(image, { x: start, y: 0, width: length, height: image.height })
     : crop(image, { x: 0, y: start, width: image.width, height: length });
+}
+
+/** A slice larger than the image's side along its axis (the image's size, so not a spec's range). */
+export function sliceTooLarge(axis: 'x' | 'y', total: number, size: unknown): string {
+  return `Expected an integer between 1 and ${total} for indexcrop.${axis} but received ${describeValue(size)}`;
 }

@@ -3,7 +3,7 @@
  * FileSize and Format describe the source bytes; ImageWidth/ImageHeight the image at that point of
  * the chain. Of the EXIF tags, Orientation is reported (when the file has one).
  */
-import type { FormatId } from '../formats.js';
+import { FORMATS, type FormatId } from '../formats.js';
 
 export interface InfoInput {
   readonly fileSize: number;
@@ -16,13 +16,10 @@ export interface InfoInput {
 
 export type InfoJson = Readonly<Record<string, { readonly value: string }>>;
 
-/** OSS names JPEG "jpg". */
-const OSS_FORMAT_NAME: Readonly<Record<FormatId, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', heic: 'heic' };
-
 export function info(input: InfoInput): InfoJson {
   const out: Record<string, { value: string }> = {
     FileSize: { value: String(input.fileSize) },
-    Format: { value: OSS_FORMAT_NAME[input.format] },
+    Format: { value: FORMATS[input.format].oss.name },
     ImageHeight: { value: String(input.height) },
     ImageWidth: { value: String(input.width) },
   };

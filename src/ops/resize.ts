@@ -2,9 +2,17 @@
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
 import { resizeRGBA } from '../kernels/lanczos.js';
+import { MAX_OUTPUT_SIDE } from '../limits.js';
+import { checkOption, int, type OpParams } from '../spec.js';
 
-/** Largest output side, as OSS (16384 px). */
-export const MAX_OUTPUT_SIDE = 16384;
+/** A target side: 1..16384 px. */
+export const SIDE = int(1, MAX_OUTPUT_SIDE);
+
+/** The parameters `resize` shares with the x-oss-process action (which adds OSS's modes and l/s/p). */
+export const RESIZE_PARAMS = {
+  w: { spec: SIDE, doc: 'target width', option: 'width' },
+  h: { spec: SIDE, doc: 'target height', option: 'height' },
+} as const satisfies OpParams;
 
 export interface ResizeOptions {
   /** Target width in px. */
@@ -25,17 +33,11 @@ export interface ResizeOptions {
   readonly linear?: boolean;
 }
 
-function checkSide(name: 'width' | 'height', v: number | undefined): void {
-  if (v === undefined) return;
-  if (!Number.isInteger(v) || v < 1 || v > MAX_OUTPUT_SIDE) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${MAX_OUTPUT_SIDE} for resize.${name} but received ${describeValue(v)}`);
-  }
-}
 
 /** The output size `resize` would produce, without touching pixels (used to check limits first). */
 export function resizeTarget(srcW: number, srcH: number, o: ResizeOptions): { width: number; height: number } {
-  checkSide('width', o.width);
-  checkSide('height', o.height);
+  if (o.width !== undefined) checkOption('resize', 'w', RESIZE_PARAMS.w, o.width);
+  if (o.height !== undefined) checkOption('resize', 'h', RESIZE_PARAMS.h, o.height);
   if (o.width === undefined && o.height === undefined) {
     throw new ImgpipeError('MISSING_ARGUMENT', 'Expected resize.width or resize.height but received neither');
   }
@@ -69,7 +71,7 @@ export function resizeTarget(srcW: number, srcH: number, o: ResizeOptions): { wi
  * Round half to even, as libvips (sharp) does when it derives the other side: 256x192 scaled to
  * 150 wide is 150x112, not 150x113. Matching it keeps imgpipe's sizes interchangeable with sharp's.
  */
-export function roundHalfEven(x: number): number {
+function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

@@ -3,9 +3,13 @@
  * canvas to hold the rotated image and sample bilinearly in premultiplied alpha, so transparent
  * corners do not bleed dark fringes. New canvas area is transparent.
  */
-import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
+import { checkOption, int, type OpParams } from '../spec.js';
 import { pixels32 } from './pixels.js';
+
+export const ROTATE_PARAMS = {
+  value: { spec: int(0, 360), doc: 'clockwise degrees', default: 0, option: 'degrees' },
+} as const satisfies OpParams;
 
 /** The canvas a rotation by `degrees` produces: computed before allocating, to check limits. */
 export function rotatedSize(width: number, height: number, degrees: number): { width: number; height: number } {
@@ -20,10 +24,7 @@ export function rotatedSize(width: number, height: number, degrees: number): { w
 }
 
 export function rotate(image: RGBAImage, degrees: number): RGBAImage {
-  if (!Number.isFinite(degrees)) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a finite number of degrees for rotate but received ${describeValue(degrees)}`);
-  }
-  const d = ((degrees % 360) + 360) % 360;
+  const d = checkOption('rotate', 'value', ROTATE_PARAMS.value, degrees) % 360;
   if (d === 0) return image;
   if (d % 90 === 0) return rotateRight(image, d / 90);
   return rotateFree(image, d);

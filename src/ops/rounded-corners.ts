@@ -2,16 +2,17 @@
  * Rounded corners of radius r (clamped to half the shorter side, as OSS), made transparent outside
  * the rounding with an anti-aliased edge. Only the four r x r corner squares are touched.
  */
-import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
+import { checkOption, int, type OpParams } from '../spec.js';
 import { edgeCoverage } from './circle.js';
 
+export const ROUNDED_CORNERS_PARAMS = {
+  r: { spec: int(1, 4096), doc: 'corner radius', option: 'radius' },
+} as const satisfies OpParams;
+
 export function roundedCorners(image: RGBAImage, radius: number): RGBAImage {
-  if (!Number.isInteger(radius) || radius < 1) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive integer for rounded-corners.r but received ${describeValue(radius)}`);
-  }
   const { width: w, height: h } = image;
-  const r = Math.min(radius, Math.floor(Math.min(w, h) / 2));
+  const r = Math.min(checkOption('rounded-corners', 'r', ROUNDED_CORNERS_PARAMS.r, radius), Math.floor(Math.min(w, h) / 2));
   const data = new Uint8ClampedArray(image.data);
   for (let y = 0; y < r; y++) {
     for (let x = 0; x < r; x++) {

@@ -3,16 +3,17 @@
  * of itself is added back, scaled by value / 100, so higher values sharpen more (and, as OSS warns,
  * eventually add halos). Alpha is left as it was.
  */
-import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { blur } from './blur.js';
+import { checkOption, int, type OpParams } from '../spec.js';
+import { gaussianBlur } from './blur.js';
+
+export const SHARPEN_PARAMS = {
+  value: { spec: int(50, 399), doc: 'strength' },
+} as const satisfies OpParams;
 
 export function sharpen(image: RGBAImage, value: number): RGBAImage {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a positive number for sharpen but received ${describeValue(value)}`);
-  }
-  const amount = value / 100;
-  const soft = blur(image, { radius: 2, sigma: 1 }).data;
+  const amount = checkOption('sharpen', 'value', SHARPEN_PARAMS.value, value) / 100;
+  const soft = gaussianBlur(image, 2, 1).data;
   const s = image.data;
   const out = new Uint8ClampedArray(s.length);
   for (let i = 0; i < s.length; i += 4) {

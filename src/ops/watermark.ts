@@ -2,20 +2,19 @@
  * Text and logo watermarks with OSS's parameters (x-oss-process `watermark`, spec §1.16): rendered in
  * TypeScript from the font's outlines, so the result is the same in Node, browsers and Workers.
  *
- * The ranges come from the x-oss-process action table (`process/actions.ts`), the one place they are
- * written, so typed options and process strings are refused with the same words.
+ * The parameters' ranges are written once, in `WATERMARK_PARAMS` below, and the x-oss-process action
+ * table is built from them, so typed options and process strings are refused with the same words.
  */
 import { ImgpipeError, describeValue } from '../errors.js';
-import { createImage, parseHexColor, type RGBAImage } from '../image.js';
-import { ACTIONS } from '../process/actions.js';
-import type { ParamSpec } from '../process/params.js';
+import { createImage, type RGBAImage } from '../image.js';
+import { checkOption, choice, flag, gravity, gravityCell, hex6, int, type Gravity, type OpParam, type OpParams, type RGB } from '../spec.js';
 import { defaultFont, loadFont, type FontBytes, type LoadedFont } from '../text/font.js';
 import { measureText, renderText } from '../text/render.js';
 import type { PixelWindow } from '../text/raster.js';
 import { compositeOver } from './watermark-composite.js';
 import { loadLogo } from './watermark-logo.js';
 
-export type Gravity = 'nw' | 'north' | 'ne' | 'west' | 'center' | 'east' | 'sw' | 'south' | 'se';
+export type { Gravity };
 
 export interface WatermarkOptions {
   /** Text to draw (OSS `text`): 1 to 64 characters, any script the font covers. */
@@ -90,57 +89,32 @@ export interface ResolvedWatermark {
 /** OSS's cap on watermark text, in characters (code points). */
 export const MAX_WATERMARK_TEXT = 64;
 
-const P = ACTIONS.watermark.params;
-
 /**
- * OSS parameter name for each typed option, with the spec that checks it: the x-oss-process engine
- * and this module read the same table. `percent` (OSS `P`) belongs to the image's own preprocessing
- * in OSS, so the action table does not list it; its spec lives here.
+ * The watermark's parameters by OSS name, with the typed option each one is: the x-oss-process
+ * action is built from these rows, so typed options and process strings are refused with the same
+ * words. `P` (logo width as a percentage of the main image) belongs to the logo's own preprocessing
+ * in OSS (`resize,P_30`), so the action does not list it.
  */
-export const WATERMARK_OPTION_PARAMS = Object.freeze({
-  opacity: { oss: 't', spec: P.t.spec },
-  gravity: { oss: 'g', spec: P.g.spec },
-  x: { oss: 'x', spec: P.x.spec },
-  y: { oss: 'y', spec: P.y.spec },
-  voffset: { oss: 'voffset', spec: P.voffset.spec },
-  padx: { oss: 'padx', spec: P.padx.spec },
-  pady: { oss: 'pady', spec: P.pady.spec },
-  size: { oss: 'size', spec: P.size.spec },
-  shadow: { oss: 'shadow', spec: P.shadow.spec },
-  rotate: { oss: 'rotate', spec: P.rotate.spec },
-  order: { oss: 'order', spec: P.order.spec },
-  align: { oss: 'align', spec: P.align.spec },
-  interval: { oss: 'interval', spec: P.interval.spec },
-  percent: { oss: 'P', spec: percentSpec() },
-  color: { oss: 'color', spec: P.color.spec },
-} as const);
+export const WATERMARK_PARAMS = {
+  t: { spec: int(0, 100), doc: 'opacity', default: 100, option: 'opacity' },
+  g: { spec: gravity, doc: 'anchor', default: 'se', option: 'gravity' },
+  x: { spec: int(0, 4096), doc: 'horizontal margin', default: 10 },
+  y: { spec: int(0, 4096), doc: 'vertical margin', default: 10 },
+  voffset: { spec: int(-1000, 1000), doc: 'vertical shift for west/center/east', default: 0 },
+  fill: { spec: flag, doc: 'tile over the whole image', default: false },
+  padx: { spec: int(0, 4096), doc: 'horizontal spacing between tiles', default: 0 },
+  pady: { spec: int(0, 4096), doc: 'vertical spacing between tiles', default: 0 },
+  color: { spec: hex6, doc: 'text colour', default: Object.freeze([0, 0, 0] as const) as RGB },
+  size: { spec: int(1, 1000), doc: 'font size, px', default: 40 },
+  shadow: { spec: int(0, 100), doc: 'shadow opacity', default: 0 },
+  rotate: { spec: int(0, 360), doc: 'text rotation, clockwise degrees', default: 0 },
+  order: { spec: choice(0, 1), doc: '0 image above text, 1 text above image', default: 0 },
+  align: { spec: choice(0, 1, 2), doc: 'text/image alignment: 0 top, 1 centre, 2 bottom', default: 2 },
+  interval: { spec: int(0, 1000), doc: 'gap between text and image, px', default: 0 },
+  P: { spec: int(1, 100), doc: 'logo width, percent of the main image', option: 'percent' },
+} as const satisfies OpParams;
 
-function percentSpec(): ParamSpec<number> {
-  return Object.freeze({
-    expected: 'an integer between 1 and 100',
-    range: '1..100',
-    parse: (raw: string) => (/^\d{1,3}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 100 ? Number(raw) : undefined),
-  });
-}
-
-type Checked = keyof typeof WATERMARK_OPTION_PARAMS;
-
-function invalid(option: Checked, expected: string, value: unknown): ImgpipeError {
-  const { oss } = WATERMARK_OPTION_PARAMS[option];
-  return new ImgpipeError('INVALID_ARGUMENT', `Expected ${expected} for watermark.${oss} (${option}) but received ${describeValue(value)}`, {
-    details: { param: oss, option, received: value },
-  });
-}
-
-/** A typed option checked by its table spec (numbers as their decimal text, so the ranges match exactly). */
-function check<T>(option: Checked, value: unknown, fallback: T): T {
-  if (value === undefined) return fallback;
-  const spec = WATERMARK_OPTION_PARAMS[option].spec as ParamSpec<unknown>;
-  const ok = (typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && option === 'gravity');
-  const parsed = ok ? spec.parse(String(value)) : undefined;
-  if (parsed === undefined) throw invalid(option, spec.expected, value);
-  return (typeof value === 'number' ? value : parsed) as T;
-}
+const P = WATERMARK_PARAMS;
 
 /** Check every option (throwing ImgpipeError naming the parameter, its range and the value) and fill defaults. */
 export function validateWatermark(options: WatermarkOptions): ResolvedWatermark {
@@ -168,36 +142,13 @@ export function validateWatermark(options: WatermarkOptions): ResolvedWatermark 
   if (image !== undefined && !(image instanceof Uint8Array) && !(image instanceof ArrayBuffer) && !isImage(image)) {
     throw new ImgpipeError('INVALID_ARGUMENT', `Expected an RGBA image or image bytes for watermark.image but received ${describeValue(image)}`, { details: { param: 'image' } });
   }
-  let color: readonly [number, number, number] = [0, 0, 0];
-  if (options.color !== undefined) {
-    const parsed = typeof options.color === 'string' ? parseHexColor(options.color) : undefined;
-    if (!parsed) throw invalid('color', P.color.spec.expected, options.color);
-    color = parsed;
-  }
-  if (options.fill !== undefined && typeof options.fill !== 'boolean') {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected true or false for watermark.fill but received ${describeValue(options.fill)}`, { details: { param: 'fill' } });
-  }
-  return Object.freeze({
-    text,
-    font,
-    image,
-    color: Object.freeze(color),
-    size: check('size', options.size, P.size.default),
-    opacity: check('opacity', options.opacity, P.t.default),
-    gravity: check<Gravity>('gravity', options.gravity, P.g.default),
-    x: check('x', options.x, P.x.default),
-    y: check('y', options.y, P.y.default),
-    voffset: check('voffset', options.voffset, P.voffset.default),
-    shadow: check('shadow', options.shadow, P.shadow.default),
-    rotate: check('rotate', options.rotate, P.rotate.default),
-    fill: options.fill ?? P.fill.default,
-    padx: check('padx', options.padx, P.padx.default),
-    pady: check('pady', options.pady, P.pady.default),
-    percent: check<number | undefined>('percent', options.percent, undefined),
-    order: check<0 | 1>('order', options.order, 0),
-    align: check<0 | 1 | 2>('align', options.align, 2),
-    interval: check('interval', options.interval, P.interval.default),
+  // Each parameter under its typed option's name, checked by its spec; defaults filled, `percent` may stay unset.
+  const checked = Object.entries(P).map(([name, param]: [string, OpParam<unknown>]) => {
+    const option = param.option ?? name;
+    const value = (options as Record<string, unknown>)[option];
+    return [option, value === undefined && param.default === undefined ? undefined : checkOption('watermark', name, param, value)];
   });
+  return Object.freeze({ text, font, image, ...Object.fromEntries(checked) }) as ResolvedWatermark;
 }
 
 function isImage(v: unknown): v is RGBAImage {
@@ -311,9 +262,9 @@ function intersect(x: number, y: number, W: number, H: number, w: number, h: num
 
 /** Top-left corner of a w×h watermark on a W×H image, per OSS's anchors and margins. */
 export function placeWatermark(W: number, H: number, w: number, h: number, o: Pick<ResolvedWatermark, 'gravity' | 'x' | 'y' | 'voffset'>): { x: number; y: number } {
-  const g = o.gravity;
-  const x = g === 'nw' || g === 'west' || g === 'sw' ? o.x : g === 'ne' || g === 'east' || g === 'se' ? W - w - o.x : Math.floor((W - w) / 2);
-  const y = g === 'nw' || g === 'north' || g === 'ne' ? o.y : g === 'sw' || g === 'south' || g === 'se' ? H - h - o.y : Math.floor((H - h) / 2) + o.voffset;
+  const { col, row } = gravityCell(o.gravity);
+  const x = col === 0 ? o.x : col === 2 ? W - w - o.x : Math.floor((W - w) / 2);
+  const y = row === 0 ? o.y : row === 2 ? H - h - o.y : Math.floor((H - h) / 2) + o.voffset;
   return { x, y };
 }
 

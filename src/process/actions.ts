@@ -1,16 +1,40 @@
 /**
  * THE action table of the x-oss-process grammar. Every action OSS documents (and the one imgpipe adds)
- * has one row: its parameters with their specs, defaults and OSS error codes, which parameters are
- * required, and any deliberate difference from OSS. The parser, its error messages, the typed
- * `Operation` union and the README's compatibility table are all derived from this table.
+ * has one row: its parameters, taken from the op file that owns their specs (ranges, defaults,
+ * messages) plus OSS's own facts (error codes, positional names, OSS-only parameters), which
+ * parameters are required, any deliberate difference from OSS, and the step that applies it. The
+ * parser, its error messages, the typed `Operation` union, the engine's steps and the README's
+ * compatibility table are all derived from this table.
+ *
+ * Adding an action is one row here plus its op file (`src/ops/<name>.ts`: the pure function and its
+ * `<NAME>_PARAMS`); `ActionName` follows from the rows, and the table-driven test in
+ * `test/process/params.test.ts` checks the op and the row accept and refuse the same values.
  */
-import { b64url, flag, hex6, int, oneOf, type ParamDef } from './params.js';
-import { MAX_OUTPUT_SIDE } from './limits.js';
-
-export type ActionName =
-  | 'resize' | 'crop' | 'indexcrop' | 'circle' | 'rounded-corners' | 'rotate' | 'flip' | 'auto-orient'
-  | 'blur' | 'bright' | 'contrast' | 'sharpen' | 'format' | 'quality' | 'interlace' | 'info'
-  | 'average-hue' | 'watermark' | 'blindwatermark' | 'deblindwatermark';
+import { describeValue } from '../errors.js';
+import { FORMATS, ossOutputFormat, sourceOutputFormat, writableRows } from '../formats.js';
+import { averageHue } from '../ops/average-hue.js';
+import { BLUR_PARAMS, blur } from '../ops/blur.js';
+import { BRIGHT_PARAMS, bright } from '../ops/bright.js';
+import { CIRCLE_PARAMS, circle } from '../ops/circle.js';
+import { CONTRAST_PARAMS, contrast } from '../ops/contrast.js';
+import { CROP_PARAMS, anchoredRect, crop } from '../ops/crop.js';
+import { FLIP_PARAMS, flip } from '../ops/flip.js';
+import { INDEXCROP_PARAMS, indexCrop, sliceTooLarge } from '../ops/indexcrop.js';
+import { info } from '../ops/info.js';
+import { orient } from '../ops/orient.js';
+import { RESIZE_PARAMS, SIDE, resize } from '../ops/resize.js';
+import { ROTATE_PARAMS, rotate, rotatedSize } from '../ops/rotate.js';
+import { ROUNDED_CORNERS_PARAMS, roundedCorners } from '../ops/rounded-corners.js';
+import { SHARPEN_PARAMS, sharpen } from '../ops/sharpen.js';
+import { MAX_WATERMARK_TEXT, WATERMARK_PARAMS as WM } from '../ops/watermark.js';
+import { QUALITY, b64url, flag, hex6, int, oneOf, type ParamSpec } from '../spec.js';
+import { checkOutputSize } from './limits.js';
+import { processError } from './oss-error.js';
+import { withEc, type ParamDef } from './params.js';
+import { planResize } from './resize-plan.js';
+import { runResize, type StepContext, type StepResult } from './step.js';
+import { runWatermark } from './watermark-step.js';
+import { readBlindWatermark, runBlindWatermark } from './blindwatermark-step.js';
 
 /**
  * - `yes`: behaves as OSS documents.
@@ -32,25 +56,60 @@ export interface ActionDef {
   readonly missingEc?: string;
   /** The action produces JSON instead of an image, so it must end the chain. */
   readonly terminal?: boolean;
+  /** A check across the parsed parameters, run by the parser (nothing is decoded for a bad string). */
+  readonly validate?: (params: never) => void;
+  /** The step: changes `ctx.state` (the image, the output settings), or answers JSON. */
+  readonly apply: (ctx: StepContext, params: never) => StepResult | Promise<StepResult>;
 }
 
-/** The nine anchors OSS uses for crop and watermark. */
-const GRAVITY = oneOf('nw', 'north', 'ne', 'west', 'center', 'east', 'sw', 'south', 'se');
-/** Formats OSS can write. Only jpg, png and webp are written by imgpipe (see `format`'s note). */
-export const OSS_OUTPUT_FORMATS = ['jpg', 'jpeg', 'png', 'webp', 'bmp', 'gif', 'tiff', 'heic', 'avif'] as const;
-const SIDE = int(1, MAX_OUTPUT_SIDE);
+type ValueOf<D> = D extends { readonly spec: ParamSpec<infer T> } ? Exclude<T, undefined> : never;
+type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never;
+/** The one parameter an action cannot go without (a `requireOneOf` of one name), else never. */
+type Sole<R> = [R] extends [never] ? never : [R] extends [UnionToIntersection<R>] ? R : never;
+type Present<P, R> = { [K in keyof P]: P[K] extends { readonly default: unknown } ? K : K extends Sole<R> ? K : never }[keyof P];
+
+/** Typed parameters: those with a default or required are always present, the others optional. */
+export type ParamsFrom<P, R = never> = {
+  readonly [K in Present<P, R>]: ValueOf<P[K]>;
+} & {
+  readonly [K in Exclude<keyof P, Present<P, R>>]?: ValueOf<P[K]>;
+};
+
+/** A row, typed so its `validate` and `apply` see its own parameters. */
+function action<const P extends Readonly<Record<string, ParamDef<unknown>>>, const R extends keyof P & string = never>(
+  row: Omit<ActionDef, 'params' | 'requireOneOf' | 'validate' | 'apply'> & {
+    readonly params: P;
+    readonly requireOneOf?: readonly R[];
+    readonly validate?: (params: ParamsFrom<P, R>) => void;
+    readonly apply: (ctx: StepContext, params: ParamsFrom<P, R>) => StepResult | Promise<StepResult>;
+  },
+) {
+  return row;
+}
+
 /** IMM's StrengthLevel. */
 const STRENGTH = oneOf('low', 'medium', 'high');
 
+/** The values OSS's `format` action documents. Which of them imgpipe writes comes from `FORMATS`. */
+const OSS_FORMATS = ['jpg', 'jpeg', 'png', 'webp', 'bmp', 'gif', 'tiff', 'heic', 'avif'] as const;
+/** `a, b and c`. */
+const and = (v: readonly string[]) => (v.length > 1 ? `${v.slice(0, -1).join(', ')} and ${v[v.length - 1]}` : v.join(''));
+const writtenNames = () => writableRows().map((f) => f.oss.name);
+const unwritable = (received: string, why = '') => processError(
+  'UNSUPPORTED_FORMAT', 'NotImplemented',
+  `Expected an output format imgpipe can write (${writtenNames().join(', ')}) for format.value but received ${describeValue(received)}${why}`,
+  { action: 'format', param: 'value' },
+);
+
 export const ACTIONS = {
-  resize: {
+  resize: action({
     doc: 'Scale by width/height, longer/shorter side or percentage, in five modes.',
     support: 'yes',
     note: 'Lanczos3 with premultiplied alpha. w/h win over l/s whenever present. p alone may enlarge even with limit_1 (the docs say p>100 enlarges).',
     params: {
       m: { spec: oneOf('lfit', 'mfit', 'fill', 'pad', 'fixed'), doc: 'mode', default: 'lfit', ec: '0040-00000311' },
-      w: { spec: SIDE, doc: 'target width', ec: '0040-00000312' },
-      h: { spec: SIDE, doc: 'target height' },
+      w: withEc(RESIZE_PARAMS.w, '0040-00000312'),
+      h: RESIZE_PARAMS.h,
       l: { spec: SIDE, doc: 'target longer side' },
       s: { spec: SIDE, doc: 'target shorter side', ec: '0040-00000315' },
       p: { spec: int(1, 1000), doc: 'scale percentage (with w and h: multiplies both)', ec: '0040-00000317' },
@@ -59,58 +118,76 @@ export const ACTIONS = {
     },
     requireOneOf: ['w', 'h', 'l', 's', 'p'],
     missingEc: '0040-00000322',
-  },
-  crop: {
+    apply: async ({ state, limits }, p) => {
+      const img = state.image;
+      state.image = await runResize(p.color, limits, planResize(img.width, img.height, p), (target) => resize(img, { ...target, fit: 'fill', enlarge: true }), img);
+    },
+  }),
+  crop: action({
     doc: 'Cut a rectangle, positioned from one of nine anchors.',
     support: 'yes',
     note: 'w_0/h_0 mean "to the edge", like an omitted w/h.',
-    params: {
-      w: { spec: int(0, 30000), doc: 'crop width (default: to the edge; clamped to the image)' },
-      h: { spec: int(0, 30000), doc: 'crop height (default: to the edge; clamped to the image)' },
-      x: { spec: int(0, 30000), doc: 'horizontal offset from the anchor', default: 0 },
-      y: { spec: int(0, 30000), doc: 'vertical offset from the anchor', default: 0 },
-      g: { spec: GRAVITY, doc: 'anchor cell of a 3x3 grid', default: 'nw' },
+    params: CROP_PARAMS,
+    apply: ({ state }, p) => {
+      const img = state.image;
+      const rect = anchoredRect(img.width, img.height, p);
+      if (!rect) {
+        throw processError('INVALID_ARGUMENT', 'BadRequest', `Advance cut's position is out of image. Expected crop.x below ${img.width} and crop.y below ${img.height} (from anchor ${p.g}) but received x=${p.x}, y=${p.y}`, { action: 'crop' });
+      }
+      state.image = crop(img, rect);
     },
-  },
-  indexcrop: {
+  }),
+  indexcrop: action({
     doc: 'Cut the image into equal slices along one axis and keep slice i.',
     support: 'yes',
-    params: {
-      x: { spec: int(1, 30000), doc: 'slice width (vertical cuts)' },
-      y: { spec: int(1, 30000), doc: 'slice height (horizontal cuts); wins over x' },
-      i: { spec: int(0, 30000), doc: 'slice index, 0-based; past the last slice returns the image unchanged', default: 0 },
-    },
+    params: INDEXCROP_PARAMS,
     requireOneOf: ['x', 'y'],
-  },
-  circle: {
+    apply: ({ state }, p) => {
+      const axis = p.y !== undefined ? 'y' : 'x';
+      const size = (axis === 'y' ? p.y : p.x)!;
+      const total = axis === 'x' ? state.image.width : state.image.height;
+      // The op refuses this too; here it carries OSS's code.
+      if (size > total) throw processError('INVALID_ARGUMENT', 'InvalidArgument', sliceTooLarge(axis, total, String(size)), { action: 'indexcrop', param: axis });
+      state.image = indexCrop(state.image, { axis, size, index: p.i });
+    },
+  }),
+  circle: action({
     doc: 'Cut the largest centred circle of radius r (clamped to half the shorter side); outside is transparent.',
     support: 'yes',
     note: 'The output is the 2r x 2r square around the centre; JPEG output fills the outside white.',
-    params: { r: { spec: int(1, 4096), doc: 'radius' } },
+    params: CIRCLE_PARAMS,
     requireOneOf: ['r'],
-  },
-  'rounded-corners': {
+    apply: ({ state }, p) => { state.image = circle(state.image, p.r); },
+  }),
+  'rounded-corners': action({
     doc: 'Round the corners with radius r (clamped to half the shorter side); corners become transparent.',
     support: 'yes',
-    params: { r: { spec: int(1, 4096), doc: 'corner radius' } },
+    params: ROUNDED_CORNERS_PARAMS,
     requireOneOf: ['r'],
-  },
-  rotate: {
+    apply: ({ state }, p) => { state.image = roundedCorners(state.image, p.r); },
+  }),
+  rotate: action({
     doc: 'Rotate clockwise; angles that are not multiples of 90 enlarge the canvas.',
     support: 'yes',
     note: 'New canvas area is transparent (white in JPEG output). Bilinear sampling for free angles.',
     positional: 'value',
-    params: { value: { spec: int(0, 360), doc: 'clockwise degrees', default: 0 } },
-  },
-  flip: {
+    params: ROTATE_PARAMS,
+    apply: ({ state, limits }, p) => {
+      const size = rotatedSize(state.image.width, state.image.height, p.value);
+      checkOutputSize(size.width, size.height, 'rotate', limits);
+      state.image = rotate(state.image, p.value);
+    },
+  }),
+  flip: action({
     doc: 'Mirror horizontally (h), vertically (v) or both (hv).',
     support: 'extension',
     note: 'Not an OSS action: refused unless extensions are enabled, so strings stay portable to OSS.',
     positional: 'value',
-    params: { value: { spec: oneOf('h', 'v', 'hv'), doc: 'axis' } },
+    params: FLIP_PARAMS,
     requireOneOf: ['value'],
-  },
-  'auto-orient': {
+    apply: ({ state }, p) => { state.image = flip(state.image, p.value); },
+  }),
+  'auto-orient': action({
     doc: 'Apply (1) or ignore (0) the EXIF Orientation tag.',
     support: 'yes',
     note: 'Without an auto-orient action imgpipe applies the EXIF orientation (the documented-looking default).',
@@ -118,103 +195,113 @@ export const ACTIONS = {
     params: { value: { spec: flag, doc: '1 rotate by EXIF, 0 keep as stored', ec: '0040-00000215' } },
     requireOneOf: ['value'],
     missingEc: '0040-00000215',
-  },
-  blur: {
+    apply: ({ state, header }, p) => { if (p.value) state.image = orient(state.image, header.orientation); },
+  }),
+  blur: action({
     doc: 'Gaussian blur.',
     support: 'yes',
     note: 'Either parameter alone is accepted: r alone uses s = r/2, s alone uses r = 3s (capped at 50).',
-    params: {
-      r: { spec: int(1, 50), doc: 'radius' },
-      s: { spec: int(1, 50), doc: 'standard deviation' },
-    },
+    params: BLUR_PARAMS,
     requireOneOf: ['r', 's'],
-  },
-  bright: {
+    apply: ({ state }, p) => { state.image = blur(state.image, { radius: p.r, sigma: p.s }); },
+  }),
+  bright: action({
     doc: 'Brightness: 0 leaves the image unchanged.',
     support: 'yes',
     note: 'Adds value x 2.55 to R, G and B.',
     positional: 'value',
-    params: { value: { spec: int(-100, 100), doc: 'brightness' } },
+    params: BRIGHT_PARAMS,
     requireOneOf: ['value'],
-  },
-  contrast: {
+    apply: ({ state }, p) => { state.image = bright(state.image, p.value); },
+  }),
+  contrast: action({
     doc: 'Contrast: 0 leaves the image unchanged.',
     support: 'yes',
     note: 'Scales around mid-grey by ((100 + value) / 100)^2.',
     positional: 'value',
-    params: { value: { spec: int(-100, 100), doc: 'contrast' } },
+    params: CONTRAST_PARAMS,
     requireOneOf: ['value'],
-  },
-  sharpen: {
+    apply: ({ state }, p) => { state.image = contrast(state.image, p.value); },
+  }),
+  sharpen: action({
     doc: 'Sharpen (unsharp mask); 100 is the recommended strength.',
     support: 'yes',
     positional: 'value',
-    params: { value: { spec: int(50, 399), doc: 'strength' } },
+    params: SHARPEN_PARAMS,
     requireOneOf: ['value'],
-  },
-  format: {
+    apply: ({ state }, p) => { state.image = sharpen(state.image, p.value); },
+  }),
+  format: action({
     doc: 'Output format.',
     support: 'partial',
-    note: 'jpg, png and webp are written. bmp, tiff and avif are refused (NotImplemented); heic is refused because writing HEIC needs an HEVC encoder, which can\'t be shipped (HEVC patents; x265 is GPL). gif keeps the source format for non-GIF sources, as OSS; a GIF source is refused (no GIF encoder). A HEIC source (read with the imgpipe/heic plug-in) is written as jpg when no format is asked for.',
+    note: `${and(writtenNames())} are written. ${and(OSS_FORMATS.filter((v) => v !== 'gif' && v !== 'heic' && !ossOutputFormat(v)))} are refused (NotImplemented); heic is refused because writing HEIC needs an HEVC encoder, which can't be shipped (HEVC patents; x265 is GPL). gif keeps the source format for non-GIF sources, as OSS; a GIF source is refused (no GIF encoder). A HEIC source (read with the imgpipe/heic plug-in) is written as jpg when no format is asked for.`,
     positional: 'value',
-    params: { value: { spec: oneOf(...OSS_OUTPUT_FORMATS), doc: 'format' } },
+    params: { value: { spec: oneOf(...OSS_FORMATS), doc: 'format' } },
     requireOneOf: ['value'],
-  },
-  quality: {
+    validate: (p) => {
+      if (p.value !== 'gif' && !ossOutputFormat(p.value)) throw unwritable(p.value);
+    },
+    apply: ({ state, header }, p) => {
+      if (p.value !== 'gif') {
+        state.format = ossOutputFormat(p.value)!;
+        return;
+      }
+      // OSS: format,gif keeps the source format. A GIF source would need a GIF encoder.
+      if (FORMATS[header.format].oss.aliases.includes('gif')) throw unwritable('gif', ` for a ${FORMATS[header.format].name} source: imgpipe has no GIF encoder`);
+      state.format = sourceOutputFormat(header.format);
+    },
+  }),
+  quality: action({
     doc: 'JPEG/WebP quality: q relative to the source JPEG quality, Q absolute (never above the source).',
     support: 'yes',
     params: {
-      q: { spec: int(1, 100), doc: 'relative quality (percent of the source JPEG quality; absolute otherwise)' },
-      Q: { spec: int(1, 100), doc: 'absolute quality, capped at the source quality; wins over q' },
+      q: { spec: QUALITY, doc: 'relative quality (percent of the source JPEG quality; absolute otherwise)' },
+      Q: { spec: QUALITY, doc: 'absolute quality, capped at the source quality; wins over q' },
     },
     requireOneOf: ['q', 'Q'],
-  },
-  interlace: {
+    apply: ({ state }, p) => { state.q = p.q; state.Q = p.Q; },
+  }),
+  interlace: action({
     doc: 'Progressive (1) or baseline (0) JPEG output.',
     support: 'yes',
     positional: 'value',
     params: { value: { spec: flag, doc: '1 progressive, 0 baseline' } },
     requireOneOf: ['value'],
-  },
-  info: {
+    apply: ({ state }, p) => { state.progressive = p.value; },
+  }),
+  info: action({
     doc: 'Answer JSON: FileSize, Format, ImageWidth, ImageHeight (and EXIF Orientation).',
     support: 'partial',
     note: 'Of the EXIF tags only Orientation is reported. Must end the chain; sizes are those at that point.',
     params: {},
     terminal: true,
-  },
-  'average-hue': {
+    apply: ({ state, header, sourceBytes }) => ({
+      json: info({ fileSize: sourceBytes, format: header.format, width: state.image.width, height: state.image.height, orientation: reportedOrientation(header.orientation) }),
+    }),
+  }),
+  'average-hue': action({
     doc: 'Answer JSON {"RGB":"0xRRGGBB"}: the alpha-weighted mean colour.',
     support: 'yes',
     params: {},
     terminal: true,
-  },
-  watermark: {
+    apply: ({ state }) => ({ json: { RGB: averageHue(state.image).hex } }),
+  }),
+  watermark: action({
     doc: 'Text and/or image watermark.',
     support: 'yes',
     params: {
-      t: { spec: int(0, 100), doc: 'opacity', default: 100 },
-      g: { spec: GRAVITY, doc: 'anchor', default: 'se' },
-      x: { spec: int(0, 4096), doc: 'horizontal margin', default: 10 },
-      y: { spec: int(0, 4096), doc: 'vertical margin', default: 10 },
-      voffset: { spec: int(-1000, 1000), doc: 'vertical shift for west/center/east', default: 0 },
-      fill: { spec: flag, doc: 'tile over the whole image', default: false },
-      padx: { spec: int(0, 4096), doc: 'horizontal spacing between tiles', default: 0, ec: '0040-00000276' },
-      pady: { spec: int(0, 4096), doc: 'vertical spacing between tiles', default: 0, ec: '0040-00000276' },
+      t: WM.t, g: WM.g, x: WM.x, y: WM.y, voffset: WM.voffset, fill: WM.fill,
+      padx: withEc(WM.padx, '0040-00000276'),
+      pady: withEc(WM.pady, '0040-00000276'),
       image: { spec: b64url(1023), doc: 'object key of the watermark image, optionally with ?x-oss-process=' },
-      text: { spec: b64url(64), doc: 'text' },
+      text: { spec: b64url(MAX_WATERMARK_TEXT), doc: 'text' },
       type: { spec: b64url(64), doc: 'font name', default: 'wqy-zenhei', note: 'Font bytes come from the caller\'s font resolver; without one (or for an unknown name) the embedded Noto Sans Latin is used' },
-      color: { spec: hex6, doc: 'text colour', default: [0, 0, 0] },
-      size: { spec: int(1, 1000), doc: 'font size, px', default: 40 },
-      shadow: { spec: int(0, 100), doc: 'shadow opacity', default: 0 },
-      rotate: { spec: int(0, 360), doc: 'text rotation, clockwise degrees', default: 0 },
-      order: { spec: oneOf('0', '1'), doc: '0 image above text, 1 text above image', default: '0' },
-      align: { spec: oneOf('0', '1', '2'), doc: 'text/image alignment: 0 top, 1 centre, 2 bottom', default: '2' },
-      interval: { spec: int(0, 1000), doc: 'gap between text and image, px', default: 0 },
+      color: WM.color, size: WM.size, shadow: WM.shadow, rotate: WM.rotate, order: WM.order, align: WM.align, interval: WM.interval,
     },
     requireOneOf: ['image', 'text'],
-  },
-  blindwatermark: {
+    apply: async ({ state, watermark }, p) => { state.image = await runWatermark(state.image, p, watermark); },
+  }),
+  blindwatermark: action({
     doc: 'Invisible watermark (IMM\'s EncodeBlindWatermark): text hidden in the pixels, readable with deblindwatermark.',
     support: 'partial',
     note: 'Up to 8 bytes of UTF-8 go in the pixels; longer text (OSS allows 256 characters) is embedded as an ID only when the caller passes a registry (blindWatermark.register), else refused with the capacity. Images under 80 px on a side or with a short side under half the long side are refused, as IMM. The key is the caller\'s (blindWatermark.key), a documented default otherwise. Synchronous and chainable; OSS requires sys/saveas.',
@@ -224,8 +311,12 @@ export const ACTIONS = {
       q: { spec: int(70, 100), doc: 'JPEG quality of the written result (JPEG output only)', default: 90 },
     },
     requireOneOf: ['content'],
-  },
-  deblindwatermark: {
+    apply: async ({ state, blindWatermark }, p) => {
+      state.image = await runBlindWatermark(state.image, p, blindWatermark);
+      state.blindQuality = p.q;
+    },
+  }),
+  deblindwatermark: action({
     doc: 'Read an invisible watermark: answers JSON {"found":true,"content":"..."} or {"found":false}.',
     support: 'partial',
     note: 'Answers synchronously (OSS answers asynchronously: x-oss-async-process with sys/notify to an MNS topic). An ID embedded for long text is answered as "id", with "content" when blindWatermark.resolve knows it. The strength need not match the embedding\'s.',
@@ -234,21 +325,20 @@ export const ACTIONS = {
       t: { spec: oneOf('text'), doc: 'watermark type', default: 'text' },
     },
     terminal: true,
-  },
-} as const satisfies Record<ActionName, ActionDef>;
+    apply: async ({ state, blindWatermark }) => ({ json: await readBlindWatermark(state.image, blindWatermark) }),
+  }),
+} satisfies Record<string, ActionDef>;
+
+/** Every action name, from the table's rows. */
+export type ActionName = keyof typeof ACTIONS;
 
 export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
 
 type Table = typeof ACTIONS;
-type ValueOf<D> = D extends { readonly spec: { readonly parse: (raw: string) => infer T } } ? Exclude<T, undefined> : never;
-type WithDefault<P> = { [K in keyof P]: P[K] extends { readonly default: unknown } ? K : never }[keyof P];
+type RequiredOf<D> = D extends { readonly requireOneOf?: readonly (infer R)[] } ? R : never;
 
-/** The typed parameters of action A: parameters with a default are always present, others optional. */
-export type ParamsOf<A extends ActionName> = {
-  readonly [K in WithDefault<Table[A]['params']>]: ValueOf<Table[A]['params'][K]>;
-} & {
-  readonly [K in Exclude<keyof Table[A]['params'], WithDefault<Table[A]['params']>>]?: ValueOf<Table[A]['params'][K]>;
-};
+/** The typed parameters of action A: parameters with a default, or that A requires alone, are always present. */
+export type ParamsOf<A extends ActionName> = ParamsFrom<Table[A]['params'], RequiredOf<Table[A]>>;
 
 /** One parsed, validated step of a process string. */
 export type Operation = { [A in ActionName]: { readonly action: A; readonly params: ParamsOf<A> } }[ActionName];
@@ -256,10 +346,11 @@ export type Operation = { [A in ActionName]: { readonly action: A; readonly para
 /** The operation for a given action name. */
 export type OperationOf<A extends ActionName> = Extract<Operation, { action: A }>;
 
-export function actionDef(name: ActionName): ActionDef {
-  return ACTIONS[name];
-}
-
 export function isActionName(name: string): name is ActionName {
   return Object.prototype.hasOwnProperty.call(ACTIONS, name);
+}
+
+/** `info` reports Orientation only when the file carries the tag. */
+export function reportedOrientation(orientation: number): number | undefined {
+  return orientation !== 1 ? orientation : undefined;
 }

@@ -6,16 +6,13 @@
  * the actual sizes are charged again before each step runs; a chain over `outputLimits.maxCost` is
  * refused (IMAGE_TOO_LARGE, naming the budget) without running the step that would exceed it.
  */
+import { blurKernel } from '../ops/blur.js';
 import { anchoredRect } from '../ops/crop.js';
 import { rotatedSize } from '../ops/rotate.js';
-import type { Operation, ParamsOf } from './actions.js';
+import type { Operation } from './actions.js';
 import { processError } from './oss-error.js';
 import { planResize } from './resize-plan.js';
 
-/** The Gaussian a `blur` action asks for: either parameter alone follows the usual 3-sigma rule. */
-export function blurKernel(p: ParamsOf<'blur'>): { radius: number; sigma: number } {
-  return { sigma: p.s ?? Math.max(0.5, p.r! / 2), radius: p.r ?? Math.min(50, Math.ceil(3 * p.s!)) };
-}
 
 /** Sharpen is an unsharp mask over a radius-2 Gaussian: two 5-tap passes plus the mask. */
 const SHARPEN_PASSES = 2 * 5 + 6;
@@ -51,7 +48,7 @@ export function stepCost(op: Operation, size: Size): { cost: number; size: Size 
       return { cost: 2 * side * side, size: { width: side, height: side } };
     }
     case 'blur': {
-      const { radius } = blurKernel(op.params);
+      const { radius } = blurKernel(op.params.r, op.params.s);
       // Premultiply, a horizontal and a vertical pass of 2r+1 taps, unpremultiply.
       return { cost: (2 * (2 * radius + 1) + 4) * px, size };
     }

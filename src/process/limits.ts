@@ -1,10 +1,8 @@
 /**
- * Limits on what an x-oss-process chain may produce. Source limits (bytes, side, pixels) live in
- * `src/limits.ts`; these are the output side, and the only place their numbers live: the parameter
- * ranges in the action table and the checks each step makes before allocating read them from here.
+ * Limits on what an x-oss-process chain may produce, checked by each step before it allocates.
+ * Source limits (bytes, side, pixels) and the largest output side live in `src/limits.ts`.
  */
-import { MAX_OUTPUT_SIDE } from '../ops/resize.js';
-import { mergePositiveIntegers } from '../limits.js';
+import { MAX_OUTPUT_SIDE, mergePositiveIntegers } from '../limits.js';
 import { processError } from './oss-error.js';
 
 export { MAX_OUTPUT_SIDE };

@@ -7,6 +7,7 @@ import { ACTIONS, ACTION_NAMES, isActionName, type ActionDef, type Operation } f
 import { DEFAULT_OUTPUT_LIMITS } from './limits.js';
 import { processError } from './oss-error.js';
 import { parseParam } from './params.js';
+import { missingMessage } from '../spec.js';
 import { lookupStyle, type StyleTable } from './styles.js';
 
 export interface ParseOptions {
@@ -17,9 +18,6 @@ export interface ParseOptions {
   /** Most actions in one string (default from the output limits). */
   readonly maxActions?: number;
 }
-
-/** Formats OSS writes that imgpipe has no encoder for. */
-const UNWRITABLE = new Set(['bmp', 'tiff', 'heic', 'avif']);
 
 export function parseProcess(process: string, options: ParseOptions = {}): readonly Operation[] {
   if (typeof process !== 'string') {
@@ -87,10 +85,9 @@ function parseAction(segment: string, options: ParseOptions): Operation {
     raw.set(param, value);
   }
   if (def.requireOneOf && !def.requireOneOf.some((p) => raw.has(p))) {
-    const names = def.requireOneOf.map((p) => `${name}.${p}`);
     throw processError(
       'MISSING_ARGUMENT', 'MissingArgument',
-      `Expected ${names.length === 1 ? `a value for ${names[0]}` : `at least one of ${names.join(', ')}`} but received none`,
+      missingMessage(name, def.requireOneOf),
       { action: name, param: def.requireOneOf.join(','), ec: def.missingEc },
     );
   }
@@ -100,13 +97,7 @@ function parseAction(segment: string, options: ParseOptions): Operation {
     if (value !== undefined) params[param] = parseParam(paramDef, value, name, param);
     else if (paramDef.default !== undefined) params[param] = paramDef.default;
   }
-  if (name === 'format' && UNWRITABLE.has(params.value as string)) {
-    throw processError(
-      'UNSUPPORTED_FORMAT', 'NotImplemented',
-      `Expected an output format imgpipe can write (jpg, png, webp) for format.value but received ${describeValue(params.value)}`,
-      { action: name, param: 'value' },
-    );
-  }
+  def.validate?.(params as never);
   // The table guarantees the shape: every key was checked by its own spec above.
   return Object.freeze({ action: name, params: Object.freeze(params) }) as unknown as Operation;
 }

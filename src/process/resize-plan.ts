@@ -3,7 +3,17 @@
  * to scale to and the canvas to crop or pad to. Pure and pixel-free, so every size is known (and
  * checked against the output limits) before anything is allocated.
  */
-import type { ParamsOf } from './actions.js';
+
+/** The `resize` action's parameters (`ParamsOf<'resize'>`), as the planner reads them. */
+export interface ResizeParams {
+  readonly m: 'lfit' | 'mfit' | 'fill' | 'pad' | 'fixed';
+  readonly w?: number;
+  readonly h?: number;
+  readonly l?: number;
+  readonly s?: number;
+  readonly p?: number;
+  readonly limit: boolean;
+}
 
 export interface ResizePlan {
   /** Scale the image to exactly this size (undefined: keep it as it is). */
@@ -21,7 +31,7 @@ const atLeast1 = (v: number) => Math.max(1, Math.round(v));
  */
 const ratio = (num: number, den: number) => Math.max(1, Math.floor((2 * num + den) / (2 * den)));
 
-export function planResize(srcW: number, srcH: number, p: ParamsOf<'resize'>): ResizePlan {
+export function planResize(srcW: number, srcH: number, p: ResizeParams): ResizePlan {
   const hasBox = p.w !== undefined || p.h !== undefined || p.l !== undefined || p.s !== undefined;
   if (!hasBox) {
     // p alone: a plain percentage. The docs say p > 100 enlarges, so `limit` does not apply here.

@@ -10,9 +10,9 @@ import type { Limits } from '../limits.js';
 import type { RGBAImage } from '../image.js';
 import { watermark, type WatermarkOptions } from '../ops/watermark.js';
 import type { FontBytes } from '../text/font.js';
-import type { Operation, OperationOf } from './actions.js';
+import { WATERMARK_PARAMS } from '../ops/watermark.js';
+import type { Operation, ParamsOf } from './actions.js';
 import { processError } from './oss-error.js';
-import { parseProcess } from './parse.js';
 
 /** Reads an object of the same bucket (image watermarks). */
 export type ObjectLoader = (key: string) => Promise<Uint8Array>;
@@ -24,20 +24,22 @@ const PREPROCESS = new Set(['resize', 'crop', 'indexcrop', 'rounded-corners', 'r
 /** OSS: at most three image watermarks per image. */
 export const MAX_IMAGE_WATERMARKS = 3;
 
+/** What the watermark step needs from the engine: loaders and the engine itself, for a logo's own process string. */
 export interface WatermarkContext {
   readonly loadObject?: ObjectLoader;
   readonly fonts?: FontResolver;
   /** Source limits: the logo is a source too, decoded under the same bytes, pixels and side limits. */
   readonly limits?: Partial<Limits>;
-  /** Runs the logo's own process string (transform, passed in to avoid a module cycle). */
+  /** Parses the logo's own process string (the parser and the engine are passed in: they read the action table, which holds this step). */
+  readonly parse: (process: string) => readonly Operation[];
+  /** Runs the logo's own process string. */
   readonly preprocess: (bytes: Uint8Array, process: string) => Promise<Uint8Array>;
 }
 
-export async function runWatermark(image: RGBAImage, op: OperationOf<'watermark'>, ctx: WatermarkContext): Promise<RGBAImage> {
-  const p = op.params;
+export async function runWatermark(image: RGBAImage, p: ParamsOf<'watermark'>, ctx: WatermarkContext): Promise<RGBAImage> {
   const options: { -readonly [K in keyof WatermarkOptions]: WatermarkOptions[K] } = {
     opacity: p.t, gravity: p.g, x: p.x, y: p.y, voffset: p.voffset, fill: p.fill, padx: p.padx, pady: p.pady,
-    order: p.order === '1' ? 1 : 0, align: p.align === '0' ? 0 : p.align === '1' ? 1 : 2, interval: p.interval,
+    order: p.order, align: p.align, interval: p.interval,
   };
   if (p.text !== undefined) {
     Object.assign(options, {
@@ -56,7 +58,7 @@ export async function runWatermark(image: RGBAImage, op: OperationOf<'watermark'
       const { process, percent } = takePercent(query);
       if (percent !== undefined) options.percent = percent;
       if (process !== undefined) {
-        for (const pre of parseProcess(process)) {
+        for (const pre of ctx.parse(process)) {
           if (!PREPROCESS.has(pre.action)) {
             throw processError('INVALID_ARGUMENT', 'WatermarkError', `Expected watermark image preprocessing with ${[...PREPROCESS].join(', ')} but received ${describeValue(pre.action)}`, { action: 'watermark', param: 'image' });
           }
@@ -102,10 +104,10 @@ function takePercent(process: string): { process?: string; percent?: number } {
     const kept = tokens.filter((t) => {
       const m = /^P_(.*)$/.exec(t);
       if (!m) return true;
-      if (!/^\d{1,3}$/.test(m[1]) || Number(m[1]) < 1 || Number(m[1]) > 100) {
-        throw processError('INVALID_ARGUMENT', 'InvalidArgument', `Expected an integer between 1 and 100 for watermark image resize.P but received ${describeValue(m[1])}`, { action: 'watermark', param: 'P' });
+      percent = WATERMARK_PARAMS.P.spec.parse(m[1]);
+      if (percent === undefined) {
+        throw processError('INVALID_ARGUMENT', 'InvalidArgument', `Expected ${WATERMARK_PARAMS.P.spec.expected} for watermark image resize.P but received ${describeValue(m[1])}`, { action: 'watermark', param: 'P' });
       }
-      percent = Number(m[1]);
       return false;
     });
     return kept.length ? [name, ...kept].join(',') : undefined;

@@ -117,7 +117,7 @@ function missingGlyph(loaded: LoadedFont): Glyph {
  * The outline of a hollow box in font units (y up). The inner contour runs the other way so the
  * non-zero rule leaves it empty.
  */
-export function boxCommands(unitsPerEm: number): PathCommand[] {
+function boxCommands(unitsPerEm: number): PathCommand[] {
   const l = unitsPerEm * 0.08, r = unitsPerEm * 0.52, b = 0, t = unitsPerEm * 0.7, w = unitsPerEm * 0.06;
   return [
     { type: 'M', x: l, y: b }, { type: 'L', x: r, y: b }, { type: 'L', x: r, y: t }, { type: 'L', x: l, y: t }, { type: 'Z' },

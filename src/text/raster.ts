@@ -39,7 +39,7 @@ const FLATNESS = 0.02;
 /** Cap on the pieces one curve is cut into: a 1000 px glyph's longest curve needs far fewer. */
 const MAX_PIECES = 128;
 
-export const EMPTY_MASK: CoverageMask = Object.freeze({ width: 0, height: 0, left: 0, top: 0, data: new Uint8Array(0) });
+const EMPTY_MASK: CoverageMask = Object.freeze({ width: 0, height: 0, left: 0, top: 0, data: new Uint8Array(0) });
 
 /** A growable list of line segments x0, y0, x1, y1 in pixel space, with their bounding box. */
 class SegmentList {

@@ -44,7 +44,7 @@ describe('parseProcess: accepted strings, one row per action and parameter', () 
     ['image/average-hue', [{ action: 'average-hue', params: {} }]],
     ['image/watermark,text_SGVsbG8gV29ybGQ', [{
       action: 'watermark',
-      params: { t: 100, g: 'se', x: 10, y: 10, voffset: 0, fill: false, padx: 0, pady: 0, text: 'Hello World', type: 'wqy-zenhei', color: [0, 0, 0], size: 40, shadow: 0, rotate: 0, order: '0', align: '2', interval: 0 },
+      params: { t: 100, g: 'se', x: 10, y: 10, voffset: 0, fill: false, padx: 0, pady: 0, text: 'Hello World', type: 'wqy-zenhei', color: [0, 0, 0], size: 40, shadow: 0, rotate: 0, order: 0, align: 2, interval: 0 },
     }]],
     ['image/resize,w_200/rotate,90/', [
       { action: 'resize', params: { m: 'lfit', w: 200, limit: true, color: [255, 255, 255] } },

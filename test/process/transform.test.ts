@@ -3,7 +3,7 @@ import sharp, { type Sharp } from 'sharp';
 import { readFileSync } from 'node:fs';
 import '../../wasm/node.js';
 import { transform, outputQuality, type TransformOptions } from '../../src/process/transform.js';
-import { readHeader } from '../../src/header.js';
+import { readHeader } from '../../src/formats.js';
 import { decode } from '../../src/decode.js';
 import { encode } from '../../src/encode.js';
 import { ImgpipeError } from '../../src/errors.js';

@@ -1,0 +1,99 @@
+/**
+ * The format registry is the one place a format is defined: every row carries each piece the other
+ * layers read (and `registerFormat` refuses a row without one), and detection, `encode`, the recipe,
+ * `format,*`, `info` and the README all follow the rows, including a row registered at run time.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import '../../wasm/node.js';
+import {
+  FORMATS, decode, encode, readHeader, registerFormat, sniffFormat, transform, validateRecipe, DEFAULT_RECIPE,
+  type FormatInfo, type OutputFormat,
+} from '../../src/index.js';
+import { formatRows, outputFormat } from '../../src/formats.js';
+import { parseProcess } from '../../src/process/parse.js';
+import { FORMATS_END, FORMATS_START, README, renderFormats } from '../../scripts/gen-compat.js';
+import { image } from '../helpers/fixtures.js';
+
+const SAMPLE: Record<string, string> = { jpeg: 'Landscape_1.jpg', png: 'with-alpha.png', webp: '5_webp_a.webp', gif: 'animated-loop-3.gif' };
+
+describe('every built-in row is complete', () => {
+  for (const row of formatRows()) {
+    it(row.id, async () => {
+      const bytes = image(SAMPLE[row.id]);
+      expect(row.magic(bytes)).toBe(true);
+      expect(sniffFormat(bytes)).toBe(row.id);
+      expect(readHeader(bytes).format).toBe(row.id);
+      expect(row.mime).toMatch(/^image\//);
+      expect(row.extensions).toContain(row.extension);
+      expect(row.oss.aliases).toContain(row.oss.name);
+      const decoded = await decode(bytes);
+      expect(decoded.format).toBe(row.id);
+      if (row.encode) {
+        const out = await encode(decoded, row.id);
+        expect(sniffFormat(out)).toBe(row.id);
+        expect(outputFormat(row.extension)).toBe(row.id);
+        for (const alias of row.oss.aliases) expect(parseProcess(`image/format,${alias}`)[0].params).toEqual({ value: alias });
+      } else {
+        await expect(encode(decoded, row.id)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
+      }
+    });
+  }
+});
+
+describe('registerFormat', () => {
+  const base = FORMATS.png;
+  const refused = (row: unknown, message: string) => expect(() => registerFormat(row as FormatInfo)).toThrow(message);
+
+  it('refuses a row that lacks a piece another layer needs, naming it', () => {
+    refused({ ...base, id: 'x1', readHeader: undefined }, 'Expected a function for format row "x1".readHeader but received nothing');
+    refused({ ...base, id: 'x2', decode: 'yes' }, 'Expected a function for format row "x2".decode but received "yes"');
+    refused({ ...base, id: 'x3', mime: 'text/plain' }, 'Expected an image/* content type for format row "x3".mime but received "text/plain"');
+    refused({ ...base, id: 'x4', extensions: ['foo'] }, 'Expected a list including png for format row "x4".extensions but received');
+    refused({ ...base, id: 'x5', oss: { name: 'x5', aliases: [] } }, 'Expected an OSS name and aliases that include it for format row "x5".oss');
+    refused({ ...base, id: 'x6', magic: undefined }, 'Expected a function for format row "x6".magic but received nothing');
+    refused({ ...base, id: 'x7', encode: 1 }, 'Expected a function or undefined for format row "x7".encode but received 1');
+    refused({ ...base, id: 'x8', defaultQuality: 0 }, 'Expected an integer between 1 and 100 for format row "x8".defaultQuality but received 0');
+    refused({ ...base, id: 'png' }, 'Expected an id not yet registered for format row "png".id but received "png"');
+    expect(Object.keys(FORMATS)).toEqual(['jpeg', 'png', 'webp', 'gif']);
+  });
+
+  it('a row registered at run time is sniffed, decoded, written, selected by format,* and reported by info', async () => {
+    // A toy uncompressed format: "TOYRGBA" + width and height (u16 BE) + RGBA rows.
+    const MAGIC = [...'TOYRGBA'].map((c) => c.charCodeAt(0));
+    const toy: FormatInfo = {
+      id: 'toy' as FormatInfo['id'], name: 'Toy', mime: 'image/x-toy', extension: 'toy', extensions: ['toy'],
+      oss: { name: 'bmp', aliases: ['bmp'] },
+      magic: (b) => MAGIC.every((v, i) => b[i] === v),
+      readHeader: (b) => ({ format: 'toy' as FormatInfo['id'], width: (b[7] << 8) | b[8], height: (b[9] << 8) | b[10], frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: true }),
+      decode: async () => async (bytes, header) => ({ image: { width: header.width, height: header.height, data: new Uint8ClampedArray(bytes.subarray(11)) }, shrink: 1, release: () => undefined }),
+      encode: async () => async (img) => {
+        const out = new Uint8Array(11 + img.data.length);
+        out.set(MAGIC);
+        out.set([img.width >> 8, img.width & 255, img.height >> 8, img.height & 255], 7);
+        out.set(img.data, 11);
+        return out;
+      },
+      wasm: [],
+    };
+    expect(() => parseProcess('image/format,bmp')).toThrow('Expected an output format imgpipe can write (jpg, png, webp) for format.value but received "bmp"');
+    registerFormat(toy);
+    const png = await decode(image('with-alpha.png'));
+    const bytes = await encode(png, 'toy' as OutputFormat);
+    expect(sniffFormat(bytes)).toBe('toy');
+    expect((await decode(bytes)).data).toEqual(png.data);
+    const viaProcess = await transform(image('with-alpha.png'), 'image/format,bmp');
+    expect(viaProcess.contentType).toBe('image/x-toy');
+    expect(JSON.parse(new TextDecoder().decode((await transform(bytes, 'image/info')).bytes)).Format).toEqual({ value: 'bmp' });
+    expect(() => validateRecipe({ ...DEFAULT_RECIPE, outputs: [{ format: 'tiff' as OutputFormat, quality: 80, key: '{size}/{name}' }] }))
+      .toThrow('Expected one of jpeg, png, webp, toy for recipe.outputs[0].format but received "tiff"');
+    expect(renderFormats()).toContain('| Toy | `image/x-toy` | toy | yes | yes |  | bmp |');
+  });
+});
+
+it('the README format table is generated from the rows (run `npm run docs:compat`)', () => {
+  const readme = readFileSync(README, 'utf8');
+  const section = readme.slice(readme.indexOf(FORMATS_START) + FORMATS_START.length + 1, readme.indexOf(FORMATS_END) - 1);
+  // Built-in rows only: this file registers a toy row in the test above.
+  expect(section).toBe(renderFormats().split('\n').filter((l) => !l.includes('Toy')).join('\n'));
+});
