@@ -64,7 +64,7 @@ export function renderFormats(): string {
     '|---|---|---|---|---|---|---|',
   ];
   for (const f of formatRows()) {
-    lines.push(`| ${f.name} | \`${f.mime}\` | ${f.extensions.join(', ')} | yes | ${f.encode ? 'yes' : 'no'} | ${f.defaultQuality ?? ''} | ${f.oss.aliases.join(', ')} |`);
+    lines.push(`| ${f.name} | \`${f.mime}\` | ${f.extensions.join(', ')} | ${f.plugin ? `with \`${f.plugin}\`` : 'yes'} | ${f.encode ? 'yes' : 'no'} | ${f.defaultQuality ?? ''} | ${f.oss.aliases.join(', ')} |`);
   }
   return lines.join('\n');
 }

@@ -15,7 +15,7 @@ import { parseProcess } from '../../src/process/parse.js';
 import { FORMATS_END, FORMATS_START, README, renderFormats } from '../../scripts/gen-compat.js';
 import { image } from '../helpers/fixtures.js';
 
-const SAMPLE: Record<string, string> = { jpeg: 'Landscape_1.jpg', png: 'with-alpha.png', webp: '5_webp_a.webp', gif: 'animated-loop-3.gif' };
+const SAMPLE: Record<string, string> = { jpeg: 'Landscape_1.jpg', png: 'with-alpha.png', webp: '5_webp_a.webp', gif: 'animated-loop-3.gif', heic: 'IMG_5195.HEIC' };
 
 describe('every built-in row is complete', () => {
   for (const row of formatRows()) {
@@ -27,6 +27,12 @@ describe('every built-in row is complete', () => {
       expect(row.mime).toMatch(/^image\//);
       expect(row.extensions).toContain(row.extension);
       expect(row.oss.aliases).toContain(row.oss.name);
+      if (row.plugin) {
+        // Its decoder is an opt-in plug-in this file does not import: refused, saying how to enable it.
+        await expect(decode(bytes)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: expect.stringContaining(row.plugin) });
+        expect(row.encode).toBeUndefined();
+        return;
+      }
       const decoded = await decode(bytes);
       expect(decoded.format).toBe(row.id);
       if (row.encode) {
@@ -55,7 +61,7 @@ describe('registerFormat', () => {
     refused({ ...base, id: 'x7', encode: 1 }, 'Expected a function or undefined for format row "x7".encode but received 1');
     refused({ ...base, id: 'x8', defaultQuality: 0 }, 'Expected an integer between 1 and 100 for format row "x8".defaultQuality but received 0');
     refused({ ...base, id: 'png' }, 'Expected an id not yet registered for format row "png".id but received "png"');
-    expect(Object.keys(FORMATS)).toEqual(['jpeg', 'png', 'webp', 'gif']);
+    expect(Object.keys(FORMATS)).toEqual(['jpeg', 'png', 'webp', 'gif', 'heic']);
   });
 
   it('a row registered at run time is sniffed, decoded, written, selected by format,* and reported by info', async () => {
