@@ -6,15 +6,18 @@ import { WASM_MODULES } from './src/wasm.js';
 const require = createRequire(import.meta.url);
 
 /**
- * Plug-ins' modules (see src/plugins.ts): copied beside the core's, never inlined, never imported by
- * the core's entries; only the `imgpipe/heic` entries load it.
+ * Plug-ins' modules (see src/plugins.ts): copied into dist/wasm/plugins/, never inlined, never imported
+ * by the core's entries; only the `imgpipe/heic` entries load it. A folder of their own because the
+ * browser entry's `new URL(`./wasm/${file}.wasm`)` makes Vite and webpack copy every `dist/wasm/*.wasm`
+ * into an app: a core-only app would ship the 0.9 MB HEIC module it never fetches.
  */
 const PLUGIN_WASM = [{ file: 'imgpipe_heif.wasm', from: './wasm/libheif/build/imgpipe_heif.wasm' }];
 
 /** Copy every row of the WASM table into dist/wasm/, where each runtime's loader looks for it. */
 function copyWasm(): void {
   mkdirSync('dist/wasm', { recursive: true });
-  for (const row of PLUGIN_WASM) copyFileSync(row.from, `dist/wasm/${row.file}`);
+  mkdirSync('dist/wasm/plugins', { recursive: true });
+  for (const row of PLUGIN_WASM) copyFileSync(row.from, `dist/wasm/plugins/${row.file}`);
   for (const row of Object.values(WASM_MODULES) as { file: string; from: string }[]) {
     const from = row.from.startsWith('./') ? row.from : require.resolve(row.from);
     if (!existsSync(from)) throw new Error(`missing ${from}: run npm run build:wasm first`);

@@ -102,12 +102,13 @@ async function bundle(entry, outfile) {
   return result.metafile;
 }
 
-/** Plug-ins' modules: never in the function or the core layer (each plug-in has a layer of its own). */
-const PLUGIN_WASM = new Set(['imgpipe_heif.wasm']);
-
-function copyWasm(to, files = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm') && !PLUGIN_WASM.has(f))) {
+/**
+ * The `.wasm` files of `from` (the core's modules by default; plug-ins' modules live in
+ * dist/wasm/plugins/ and go only into their own layers) into `to`.
+ */
+function copyWasm(to, from = wasmDir) {
   mkdirSync(to, { recursive: true });
-  for (const f of files) copyFileSync(join(wasmDir, f), join(to, f));
+  for (const f of readdirSync(from)) if (f.endsWith('.wasm')) copyFileSync(join(from, f), join(to, f));
 }
 
 /** Every file under `dir`, as [relative path, bytes], for the zip. */
@@ -150,7 +151,7 @@ writeFileSync(join(out, 'imgpipe-layer.zip'), zip(join(out, 'layer')));
 // imgpipe's core the function loaded) and its module beside it.
 const heicPkg = join(out, 'heic-layer/nodejs/node_modules/imgpipe-heic');
 await bundle(join(root, 'wasm/heic/node.ts'), join(heicPkg, 'index.js'));
-copyWasm(join(heicPkg, 'wasm'), [...PLUGIN_WASM]);
+copyWasm(join(heicPkg, 'wasm/plugins'), join(wasmDir, 'plugins'));
 writeFileSync(join(heicPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe-heic', version, license: 'LGPL-3.0-or-later', main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'imgpipe-heic-layer.zip'), zip(join(out, 'heic-layer')));
 

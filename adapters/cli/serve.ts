@@ -179,12 +179,12 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
  */
 function previewFile(root: string, path: string): string | undefined {
   if (path === '/preview/') return join(root, 'examples/preview/index.html');
-  const m = /^\/(preview|dist|dist\/wasm)\/([\w-]+(?:\.[\w-]+)*)$/.exec(path);
+  const m = /^\/(preview|dist|dist\/wasm|dist\/wasm\/plugins)\/([\w-]+(?:\.[\w-]+)*)$/.exec(path);
   if (!m) return undefined;
   const [, folder, name] = m;
   if (folder === 'preview') return join(root, 'examples/preview', name);
   if (folder === 'dist') return /^(web|heic)\.standalone\./.test(name) ? join(root, 'dist', name) : undefined;
-  return join(root, 'dist/wasm', name);
+  return join(root, folder, name);
 }
 
 /** The preview page and x-oss-process over HTTP (path-style buckets) on one port. */

@@ -19,8 +19,11 @@ const root = resolve(here, '../..');
 export async function buildWorker(outdir = join(here, 'dist')) {
   mkdirSync(join(outdir, 'wasm'), { recursive: true });
   const wasmDir = join(root, 'dist/wasm');
-  // The built package's wasm folder holds every module of the WASM_MODULES table (npm run build).
-  for (const file of readdirSync(wasmDir)) if (file.endsWith('.wasm')) copyFileSync(join(wasmDir, file), join(outdir, 'wasm', file));
+  // The built package's wasm folder holds every module of the WASM_MODULES table (npm run build), and
+  // plugins/ the HEIC plug-in's, which the worker imports too.
+  for (const dir of [wasmDir, join(wasmDir, 'plugins')]) {
+    for (const file of readdirSync(dir)) if (file.endsWith('.wasm')) copyFileSync(join(dir, file), join(outdir, 'wasm', file));
+  }
   await build({
     entryPoints: [join(here, 'worker.ts')],
     outfile: join(outdir, 'worker.js'),

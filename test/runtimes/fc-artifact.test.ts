@@ -167,7 +167,7 @@ describe('Function Compute artifact', () => {
     // Never in the function or the core layer (it is LGPL and ~0.9 MB).
     expect(readdirSync(join(BUILD, 'function/wasm'))).not.toContain('imgpipe_heif.wasm');
     expect(Object.keys(unzipSync(readFileSync(join(BUILD, 'imgpipe-heic-layer.zip')))).sort()).toEqual([
-      'nodejs/node_modules/imgpipe-heic/index.js', 'nodejs/node_modules/imgpipe-heic/package.json', 'nodejs/node_modules/imgpipe-heic/wasm/imgpipe_heif.wasm',
+      'nodejs/node_modules/imgpipe-heic/index.js', 'nodejs/node_modules/imgpipe-heic/package.json', 'nodejs/node_modules/imgpipe-heic/wasm/plugins/imgpipe_heif.wasm',
     ]);
     const opt = join(work, 'opt-heic');
     cpSync(join(BUILD, 'layer'), opt, { recursive: true });

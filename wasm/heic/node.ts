@@ -1,6 +1,6 @@
 /**
  * `imgpipe/heic` in Node: importing it enables HEIC decoding (libheif + libde265, LGPL, in their own
- * WebAssembly module, read from `dist/wasm/imgpipe_heif.wasm` beside this file on first use).
+ * WebAssembly module, read from `dist/wasm/plugins/imgpipe_heif.wasm` beside this file on first use).
  * `heic` is the plug-in itself, for `init({ plugins: [heic] })`.
  */
 import { readFile } from 'node:fs/promises';
@@ -13,9 +13,9 @@ export { createHeicPlugin, type HeicPluginOptions } from '../../src/codecs/heic.
 
 const here = import.meta.url;
 
-/** Beside the bundle (dist/wasm/), else the source tree's build (tests run from source). */
+/** Beside the bundle (dist/wasm/plugins/), else the source tree's build (tests run from source). */
 function locate(): string {
-  const bundled = fileURLToPath(new URL('./wasm/imgpipe_heif.wasm', here));
+  const bundled = fileURLToPath(new URL('./wasm/plugins/imgpipe_heif.wasm', here));
   return existsSync(bundled) ? bundled : fileURLToPath(new URL('../libheif/build/imgpipe_heif.wasm', here));
 }
 

@@ -1,12 +1,12 @@
 /**
  * `imgpipe/heic` in workerd / Cloudflare Workers: importing it enables HEIC decoding. Workers can't
  * compile WebAssembly from bytes at run time, so the module is an import the runtime hands over
- * compiled (`./wasm/imgpipe_heif.wasm` beside the built entry, as for the core's modules).
+ * compiled (`./wasm/plugins/imgpipe_heif.wasm` beside the built entry, as for the core's modules).
  */
 import { createHeicPlugin } from '../../src/codecs/heic.js';
 import { registerPlugin } from '../../src/plugins.js';
-// Resolved beside the built entry (dist/wasm/), like the core's imports in wasm/workerd.ts.
-import heifModule from './wasm/imgpipe_heif.wasm';
+// Resolved beside the built entry (dist/wasm/plugins/), like the core's imports in wasm/workerd.ts.
+import heifModule from './wasm/plugins/imgpipe_heif.wasm';
 
 export { createHeicPlugin, type HeicPluginOptions } from '../../src/codecs/heic.js';
 
