@@ -12,19 +12,11 @@ import type { ImageHeader } from '../header.js';
 import type { RGBAImage } from '../image.js';
 import type { DecoderPlugin } from '../plugins.js';
 import { compileWasm, type WasmSource } from '../wasm.js';
-import { Retention } from './instance.js';
+import { Retention, type OutputBufferExports } from './instance.js';
 
 /** What wasm/libheif/heif.c exports. */
-interface HeifExports {
-  readonly memory: WebAssembly.Memory;
+interface HeifExports extends OutputBufferExports {
   _initialize(): void;
-  imgpipe_alloc(bytes: number): number;
-  imgpipe_free(ptr: number): void;
-  imgpipe_release(): void;
-  imgpipe_output(): number;
-  imgpipe_output_size(): number;
-  imgpipe_output_width(): number;
-  imgpipe_output_height(): number;
   imgpipe_message(): number;
   imgpipe_heif_decode(data: number, size: number, maxSide: number): number;
 }

@@ -137,6 +137,22 @@ export function ownBytes(out: Uint8Array | ArrayBuffer): Uint8Array {
 const OWNED_IMPORTS: WebAssembly.Imports = Object.freeze({ env: Object.freeze({ emscripten_notify_memory_growth: () => undefined }) });
 
 /**
+ * The buffer protocol our Emscripten modules (wasm/libwebp/webp.c, wasm/libheif/heif.c) export:
+ * the caller allocates input with `imgpipe_alloc`, a call leaves one output buffer with its
+ * dimensions, and `imgpipe_release` frees it.
+ */
+export interface OutputBufferExports {
+  readonly memory: WebAssembly.Memory;
+  imgpipe_alloc(bytes: number): number;
+  imgpipe_free(ptr: number): void;
+  imgpipe_release(): void;
+  imgpipe_output(): number;
+  imgpipe_output_size(): number;
+  imgpipe_output_width(): number;
+  imgpipe_output_height(): number;
+}
+
+/**
  * One lazily created instance of an imgpipe-owned module (memory exported; a WASI-style reactor's
  * `_initialize` is run once), under the same rules as the codecs above: a call that throws or traps
  * discards the instance, and one whose memory grew past the recycle threshold is kept only while

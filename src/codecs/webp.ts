@@ -10,18 +10,10 @@
 import { ImgpipeError } from '../errors.js';
 import { asImage, createImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { OwnedInstance, outOfMemory } from './instance.js';
+import { OwnedInstance, outOfMemory, type OutputBufferExports } from './instance.js';
 
 /** What wasm/libwebp/webp.c exports. */
-interface WebpExports {
-  readonly memory: WebAssembly.Memory;
-  imgpipe_alloc(bytes: number): number;
-  imgpipe_free(ptr: number): void;
-  imgpipe_release(): void;
-  imgpipe_output(): number;
-  imgpipe_output_size(): number;
-  imgpipe_output_width(): number;
-  imgpipe_output_height(): number;
+interface WebpExports extends OutputBufferExports {
   imgpipe_webp_encode(rgba: number, width: number, height: number, quality: number, method: number, lossless: number): number;
   imgpipe_webp_decode(data: number, size: number): number;
 }
