@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { checkEmcc, fail as failWith, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+import { checkEmcc, fail as failWith, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POOL = 'http://deb.debian.org/debian/pool/main';
@@ -72,16 +72,8 @@ const DE265_FLAGS = [
   '-Wno-everything',
 ];
 const HEIF_FLAGS = ['-DHAVE_LIBDE265=1', '-Wno-everything'];
-const LDFLAGS = [
-  '--no-entry',
-  '-sSTANDALONE_WASM',
-  '-sALLOW_MEMORY_GROWTH',
-  '-sMAXIMUM_MEMORY=4GB',
-  '-sFILESYSTEM=0',
-  '-sEXPORTED_FUNCTIONS=' + ['imgpipe_alloc', 'imgpipe_free', 'imgpipe_release', 'imgpipe_output', 'imgpipe_output_size',
-    'imgpipe_output_width', 'imgpipe_output_height', 'imgpipe_output_alpha', 'imgpipe_output_bits', 'imgpipe_icc',
-    'imgpipe_icc_size', 'imgpipe_nclx', 'imgpipe_message', 'imgpipe_heif_decode'].map((f) => '_' + f).join(','),
-];
+const LDFLAGS = linkFlags(['imgpipe_output_alpha', 'imgpipe_output_bits', 'imgpipe_icc', 'imgpipe_icc_size', 'imgpipe_nclx',
+  'imgpipe_message', 'imgpipe_heif_decode']);
 
 const fail = (message) => failWith('build-libheif', message);
 const download = ({ file, url, sha256 }) => pinnedDownload('build-libheif', url, join(CACHE, file), sha256);

@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { checkEmcc, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+import { checkEmcc, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = '1.5.0';
@@ -43,15 +43,7 @@ const CFLAGS = [
   '-DWEBP_REDUCE_CSP',
   '-DWEBP_DISABLE_STATS',
 ];
-const LDFLAGS = [
-  '--no-entry',
-  // A plain module: its only import is Emscripten's memory-growth notice (src/codecs/instance.ts).
-  '-sSTANDALONE_WASM',
-  '-sALLOW_MEMORY_GROWTH',
-  '-sMAXIMUM_MEMORY=4GB',
-  '-sFILESYSTEM=0',
-  '-sEXPORTED_FUNCTIONS=' + ['imgpipe_alloc', 'imgpipe_free', 'imgpipe_release', 'imgpipe_output', 'imgpipe_output_size', 'imgpipe_output_width', 'imgpipe_output_height', 'imgpipe_webp_encode', 'imgpipe_webp_decode'].map((f) => '_' + f).join(','),
-];
+const LDFLAGS = linkFlags(['imgpipe_webp_encode', 'imgpipe_webp_decode']);
 
 async function source() {
   const cache = join(root, '.cache');

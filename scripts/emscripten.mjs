@@ -8,6 +8,23 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 
+/**
+ * emcc's link flags for our C modules: a plain module with no JavaScript glue (its only import is
+ * Emscripten's memory-growth notice, see src/codecs/instance.ts) exporting `functions`, the
+ * output-buffer protocol's (OutputBufferExports there) and the module's own.
+ */
+export function linkFlags(functions) {
+  return [
+    '--no-entry',
+    '-sSTANDALONE_WASM',
+    '-sALLOW_MEMORY_GROWTH',
+    '-sMAXIMUM_MEMORY=4GB',
+    '-sFILESYSTEM=0',
+    '-sEXPORTED_FUNCTIONS=' + ['imgpipe_alloc', 'imgpipe_free', 'imgpipe_release', 'imgpipe_output', 'imgpipe_output_size',
+      'imgpipe_output_width', 'imgpipe_output_height', ...functions].map((f) => '_' + f).join(','),
+  ];
+}
+
 /** Emscripten's output depends on its version: the committed files come from Debian 12's. */
 export const EMCC_VERSION = '3.1.6';
 
