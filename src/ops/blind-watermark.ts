@@ -17,7 +17,7 @@ import { codedLength, convEncode, crc24, viterbi } from './blindmark/coding.js';
 import { keyedTile, renderTile, syncTemplate, TILE, type Tile } from './blindmark/pattern.js';
 import { sha256 } from './blindmark/sha256.js';
 import {
-  activity, despread, estimateLattice, fold, luma, syncSearch, whiten, type Geometry,
+  despread, estimateLattice, fold, luma, perceptualMask, syncSearch, whiten, type Geometry,
 } from './blindmark/signal.js';
 
 export type BlindWatermarkStrength = 'low' | 'medium' | 'high';
@@ -73,8 +73,15 @@ export interface BlindWatermarkResult {
 
 const PAYLOAD_BITS = BLIND_WATERMARK_CAPACITY * 8 + 24;
 const CODED_BITS = codedLength(PAYLOAD_BITS);
-/** Luma RMS of the added pattern per strength: 1.5, 2.2 and 3.2 levels are about 44, 41 and 38 dB PSNR. */
-const GAIN: Record<BlindWatermarkStrength, number> = { low: 1.5, medium: 2.2, high: 3.2 };
+/**
+ * Per strength: the SSIM a window may lose to the mark, and the most RMS one pixel may carry (see
+ * perceptualMask), and the mean square error the whole image may take (PSNR 44, 39 and 37 dB: only the busiest photos reach
+ * it, as their SSIM budget is far larger; the mean over photos stays above 40 dB at medium).
+ */
+const MASK: Record<BlindWatermarkStrength, { budget: number; cap: number }> = {
+  low: { budget: 0.007, cap: 4 }, medium: { budget: 0.014, cap: 6 }, high: { budget: 0.028, cap: 8 },
+};
+const MAX_MSE: Record<BlindWatermarkStrength, number> = { low: 2.6, medium: 8.2, high: 13 };
 /** Leading payload byte of an ID: 0xFF never occurs in UTF-8, so it can't be confused with text. */
 const ID_MARKER = 0xff;
 
@@ -138,7 +145,7 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
     throw new ImgpipeError('MISSING_ARGUMENT', `Expected an options object with content for blindwatermark but received ${describeValue(options)}`);
   }
   const strength = options.strength ?? 'medium';
-  if (!(strength in GAIN)) {
+  if (!(strength in MASK)) {
     throw new ImgpipeError('INVALID_ARGUMENT', `Expected 'low', 'medium' or 'high' for blindwatermark.strength but received ${describeValue(strength)}`);
   }
   const key = options.key ?? DEFAULT_BLIND_WATERMARK_KEY;
@@ -151,25 +158,19 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
 
   const { width: w, height: h } = image;
   const y = luma(image);
-  const act = activity(y, w, h);
-  let meanAct = 0;
-  for (let i = 0; i < act.length; i++) meanAct += act[i];
-  meanAct /= act.length;
-  // Gain follows texture, capped at 3x the image's mean so one busy patch doesn't take it all, with a floor
-  // so flat areas still carry a little (extraction weighs every pixel by its own residual level).
-  const cap = 3 * meanAct, floor = 0.2 * meanAct + 0.4;
-  const mask = new Float32Array(act.length);
-  let energy = 0;
+  const { budget, cap } = MASK[strength];
+  const allowed = perceptualMask(y, w, h, budget, cap);
+  // the tile's RMS is 1/2 (unit signs times the chip bump, whose mean square is 1/4), so the pixel's
+  // allowance in RMS is twice its multiplier; one busy photo is held to MAX_MSE overall
+  let energy = 0, sum = 0;
+  for (let i = 0; i < allowed.length; i++) { energy += allowed[i] * allowed[i]; sum += allowed[i]; }
+  const gain = 2 * Math.min(1, Math.sqrt(MAX_MSE[strength] / (energy / allowed.length)));
+  const mask = new Float32Array(allowed.length);
   for (let py = 0, i = 0; py < h; py++) {
     const trow = (py % TILE) * TILE;
-    for (let px = 0; px < w; px++, i++) {
-      const m = Math.min(act[i], cap) + floor;
-      const v = m * pattern[trow + (px % TILE)];
-      mask[i] = v;
-      energy += v * v;
-    }
+    for (let px = 0; px < w; px++, i++) mask[i] = allowed[i] * pattern[trow + (px % TILE)];
   }
-  const gain = GAIN[strength] / Math.sqrt(energy / mask.length || 1);
+  const meanAct = sum / allowed.length;
   const src = image.data, out = new Uint8ClampedArray(src.length);
   let clipped = 0;
   for (let i = 0, p = 0; i < mask.length; i++, p += 4) {
@@ -178,7 +179,8 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
     if (r < 0 || r > 255 || g < 0 || g > 255 || b < 0 || b > 255) clipped++;
     out[p] = r; out[p + 1] = g; out[p + 2] = b; out[p + 3] = src[p + 3];
   }
-  const flat = meanAct < 0.5;
+  // a nearly uniform image gets little more than the flat-area floor everywhere
+  const flat = meanAct < 1.15 * Math.sqrt((budget / (1 - budget)) * (0.03 * 255) ** 2);
   const warning = flat || clipped > mask.length / 3
     ? `The image is ${flat ? 'nearly uniform' : 'mostly black or white'}: the blind watermark may not be extractable`
     : undefined;

@@ -8,6 +8,7 @@ import {
 } from '../../src/ops/blind-watermark.js';
 import * as api from '../../src/index.js';
 import { ATTACKS, pixels } from '../../bench/blindmark-attacks.js';
+import { ssim } from '../../bench/ssim.js';
 import { image } from '../helpers/fixtures.js';
 import { rejection } from '../helpers/errors.js';
 
@@ -82,10 +83,11 @@ describe('blind watermark: recovery through real encoders and attacks', () => {
     }
   });
 
-  it('stays under the noise: luma PSNR over 40 dB at medium', () => {
+  it('stays under the noise: luma PSNR over 40 dB and SSIM over 0.98 at medium', () => {
     for (const c of cases) {
       const { original, marked } = delivered.get(c.name)!;
       expect(psnr(original, marked)).toBeGreaterThan(40);
+      expect(ssim({ ...original, channels: 4 }, { ...marked, channels: 4 })).toBeGreaterThan(0.98);
     }
   });
 
