@@ -19,7 +19,10 @@ export interface AdmissionOptions {
   readonly retryAfter?: number;
   /**
    * Longest a request waits for a place, in ms (1..600000); then it too is refused with SlowDown, so a
-   * client hears 503 with Retry-After before its own timeout rather than waiting blind.
+   * client hears 503 with Retry-After before its own timeout rather than waiting blind. A request that
+   * would wait longer than this by the recent pace (how long places have been held, on average) is
+   * refused at once instead of after waiting: under a storm of requests the ones admitted still finish
+   * well before a client's timeout.
    */
   readonly maxWaitMs?: number;
 }
@@ -77,6 +80,8 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
   const waiting: { start(): void; signal?: AbortSignal }[] = [];
   let inFlight = 0, bytesHeld = 0, admitted = 0, refused = 0;
   let peakInFlight = 0, peakQueued = 0, peakBytesHeld = 0;
+  // How long a place is held, smoothed over recent transforms (0 until one has finished).
+  let heldMs = 0;
 
   // One request may hold more than the byte budget alone (a single large source is still served).
   const room = () => inFlight < o.maxInFlight && (bytesHeld < o.maxSourceBytes || inFlight === 0);
@@ -86,6 +91,7 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
     admitted++;
     peakInFlight = Math.max(peakInFlight, inFlight);
     let held = 0, left = false;
+    const since = Date.now();
     return {
       hold(bytes) {
         if (left) return;
@@ -96,6 +102,8 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
       leave() {
         if (left) return;
         left = true;
+        const ms = Date.now() - since;
+        heldMs = heldMs === 0 ? ms : 0.8 * heldMs + 0.2 * ms;
         inFlight--;
         bytesHeld -= held;
         drain();
@@ -122,6 +130,11 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
         );
       };
       if (waiting.length >= o.maxQueue) return Promise.reject(overloaded(`${waiting.length} are waiting (maxQueue ${o.maxQueue})`));
+      // The places free up one every heldMs / maxInFlight on average; this request is the next in line after those waiting.
+      const expectedMs = Math.round((heldMs * (waiting.length + 1)) / o.maxInFlight);
+      if (expectedMs > o.maxWaitMs) {
+        return Promise.reject(overloaded(`${waiting.length} are waiting, so this one would wait about ${expectedMs} ms at the recent pace (maxWaitMs ${o.maxWaitMs})`));
+      }
       return new Promise<AdmissionPass>((resolve, reject) => {
         const leaveQueue = () => {
           clearTimeout(timer);

@@ -4,7 +4,7 @@
  * 503 SlowDown with Retry-After, and cheap answers (400, 403, 404, 304, info) never wait behind
  * transforms. Deterministic: the source is held at a gate the test opens, no timings are asserted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import '../../wasm/node.js';
@@ -192,6 +192,30 @@ describe('admission control', () => {
     expect(e!.message).toContain('waited 1 ms (maxWaitMs)');
     expect(admission.stats()).toMatchObject({ queued: 0, refused: 1 });
     running.leave();
+  });
+
+  it('a request that would wait longer than maxWaitMs at the recent pace is refused at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const admission = createAdmission({ maxInFlight: 1, maxQueue: 8, maxWaitMs: 1000, retryAfter: 2 });
+      const first = await admission.enter();
+      vi.advanceTimersByTime(600);
+      first.leave(); // places are now held 600 ms on average
+      const running = await admission.enter();
+      const second = admission.enter(); // next in line: about 600 ms, within the bound
+      const third = await admission.enter().then(() => undefined, (err: ImgpipeError) => err);
+      expect(third).toBeInstanceOf(ImgpipeError);
+      expect(third!.code).toBe('OVERLOADED');
+      expect(third!.details?.retryAfter).toBe(2);
+      expect(third!.message).toBe(
+        'Expected room for the transform but 1 are running (admission.maxInFlight 1), holding 0 source bytes (maxSourceBytes 268435456), and 1 are waiting, so this one would wait about 1200 ms at the recent pace (maxWaitMs 1000): retry after 2 s',
+      );
+      expect(admission.stats()).toMatchObject({ queued: 1, refused: 1 });
+      running.leave();
+      (await second).leave();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses bad bounds with the range and the value', () => {
