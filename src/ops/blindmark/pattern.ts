@@ -26,6 +26,13 @@ export interface Tile {
   readonly scramble: Uint8Array;
 }
 
+/**
+ * The chip's bump, sin(pi (i + 1/2) / CHIP) for i = 0..3, as literals: everything that decides embedded
+ * pixels is table lookups and IEEE-exact arithmetic (+, *, sqrt), so Node, Chromium and workerd write the
+ * same bytes even if their Math.sin differed in the last bit.
+ */
+const BUMP = [0.3826834323650898, 0.9238795325112867, 0.9238795325112867, 0.3826834323650898] as const;
+
 const cache = new Map<string, Tile>();
 
 export function keyedTile(key: string, codedBits: number, payloadBits: number): Tile {
@@ -46,12 +53,10 @@ export function keyedTile(key: string, codedBits: number, payloadBits: number): 
   }
   const bitOf = new Int32Array(n);
   for (let i = 0; i < n; i++) bitOf[order[i]] = i < SYNC_CHIPS ? -1 : (i - SYNC_CHIPS) % codedBits;
-  const bump = new Float64Array(CHIP);
-  for (let i = 0; i < CHIP; i++) bump[i] = Math.sin((Math.PI * (i + 0.5)) / CHIP);
   const shape = new Float64Array(TILE * TILE), chipOf = new Int32Array(TILE * TILE);
   for (let y = 0; y < TILE; y++) {
     for (let x = 0; x < TILE; x++) {
-      shape[y * TILE + x] = bump[y % CHIP] * bump[x % CHIP];
+      shape[y * TILE + x] = BUMP[y % CHIP] * BUMP[x % CHIP];
       chipOf[y * TILE + x] = ((y / CHIP) | 0) * CHIPS + ((x / CHIP) | 0);
     }
   }
