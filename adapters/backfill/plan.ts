@@ -46,8 +46,8 @@ export interface PlanOptions {
   readonly sample?: number;
   /** Reads the first bytes of an object (for the sample). */
   readonly readHead?: (bucket: string, key: string, bytes: number) => Promise<Uint8Array>;
-  /** Called for every object once classified (order not guaranteed). */
-  readonly onObject?: (o: PlannedObject) => void;
+  /** Called for every object once classified (order not guaranteed); the plan waits for a promise it returns. */
+  readonly onObject?: (o: PlannedObject) => Promise<void> | undefined | void;
 }
 
 export interface PlanSummary {
@@ -127,7 +127,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   let seed = 0x2545f491;
   const random = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 
-  const record = (o: PlannedObject): void => {
+  const record = (o: PlannedObject): Promise<void> | undefined | void => {
     counts[o.class]++;
     bytes[o.class] += o.size;
     reasons[`${o.class}:${o.reason}`] = (reasons[`${o.class}:${o.reason}`] ?? 0) + 1;
@@ -140,7 +140,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         if (j < sampleSize) sample[j] = o;
       }
     }
-    options.onObject?.(o);
+    return options.onObject?.(o);
   };
 
   /** Without a request when possible: skipped, or no manifest listed. */
@@ -168,7 +168,8 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       total++;
       const now = classifyNow(o);
       if (typeof now !== 'string') {
-        record(now);
+        const wait = record(now);
+        if (wait) await wait;
         continue;
       }
       const p: Promise<void> = classifyByHead(o, now).then(record).catch((e: unknown) => { failure ??= e; }).finally(() => inFlight.delete(p));

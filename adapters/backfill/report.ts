@@ -4,11 +4,9 @@
  * and the schema. Rows: Bucket, Key, ETag, TaskStatus, ErrorCode, ResultMessage, Outputs (a JSON array
  * of the keys written).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash, type Hash } from 'node:crypto';
 import type { BatchTaskResult } from '../fc/batch.js';
-import type { Job, Task } from './job.js';
+import type { Job, Task, TextSink } from './job.js';
 import type { ChunkResult } from './run.js';
 
 export const REPORT_SCHEMA = 'Bucket, Key, ETag, TaskStatus, ErrorCode, ResultMessage, Outputs';
@@ -43,39 +41,53 @@ export interface ReportManifest {
   readonly ReportSchema: string;
 }
 
-/** Write the report into `<job folder>/report/`. `failedOnly` leaves out the succeeded file. */
+/**
+ * Write the report (a folder `report/` beside the job's state). The records are streamed: each
+ * task's first result is its row (a job never records a second one), and the files are written as
+ * they grow, so a report of millions of rows holds none of them. `failedOnly` leaves out the
+ * succeeded file.
+ */
 export async function writeReport(job: Job, options: { failedOnly?: boolean } = {}): Promise<ReportSummary> {
-  const dir = join(job.dir, 'report');
-  await mkdir(dir, { recursive: true });
-  const succeeded: string[] = [];
-  const failed: string[] = [];
   const errorCodes: Record<string, number> = {};
-  for (const t of job.tasks) {
-    const r = job.results.get(t.i);
-    if (!r) continue;
-    const row = [t.bucket, t.key, t.etag, r.status, r.code ?? '', r.message ?? '', JSON.stringify(r.outputs ?? [])].map(csvField).join(',');
-    if (r.status === 'Succeeded') succeeded.push(row);
-    else {
-      failed.push(row);
-      errorCodes[r.code ?? 'UNKNOWN'] = (errorCodes[r.code ?? 'UNKNOWN'] ?? 0) + 1;
+  const seen = new Uint8Array(Math.ceil(job.config.tasks / 8));
+  interface ReportFile { sink?: TextSink; md5: Hash; rows: number; text: string }
+  const files: Record<'succeeded' | 'failed', ReportFile> = {
+    succeeded: { sink: options.failedOnly ? undefined : await job.store.createReportFile('succeeded.csv'), md5: createHash('md5'), rows: 0, text: '' },
+    failed: { sink: await job.store.createReportFile('failed.csv'), md5: createHash('md5'), rows: 0, text: '' },
+  };
+  const flush = async (f: ReportFile, force: boolean) => {
+    if (f.text.length < 1 << 20 && !(force && f.text !== '')) return;
+    f.md5.update(f.text);
+    await f.sink?.write(f.text);
+    f.text = '';
+  };
+  for await (const batch of job.records()) {
+    for (const r of batch) {
+      if (r.t !== 'result' || r.i < 0 || r.i >= job.config.tasks || seen[r.i >> 3] & (1 << (r.i & 7))) continue;
+      seen[r.i >> 3] |= 1 << (r.i & 7);
+      const row = `${[r.bucket, r.key, r.etag, r.status, r.code ?? '', r.message ?? '', JSON.stringify(r.outputs ?? [])].map(csvField).join(',')}\n`;
+      const f = r.status === 'Succeeded' ? files.succeeded : files.failed;
+      f.rows++;
+      if (r.status !== 'Succeeded') errorCodes[r.code ?? 'UNKNOWN'] = (errorCodes[r.code ?? 'UNKNOWN'] ?? 0) + 1;
+      if (f.sink) {
+        f.text += row;
+        await flush(f, false);
+      }
     }
   }
-  const files: ReportManifest['Results'][number][] = [];
-  const emit = async (status: 'succeeded' | 'failed', rows: string[]) => {
-    const text = rows.map((r) => `${r}\n`).join('');
-    const name = `${status}.csv`;
-    await writeFile(join(dir, name), text);
-    files.push({ TaskExecutionStatus: status, Bucket: '', MD5Checksum: createHash('md5').update(text).digest('hex'), Key: `report/${name}` });
-  };
-  if (!options.failedOnly) await emit('succeeded', succeeded);
-  await emit('failed', failed);
-  const manifest: ReportManifest = { Format: 'Report_CSV_20180820', ReportCreationDate: new Date().toISOString(), Results: files, ReportSchema: REPORT_SCHEMA };
-  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return {
-    job: job.config.id,
-    dir,
-    manifest,
-    counts: { total: job.tasks.length, succeeded: succeeded.length, failed: failed.length, pending: job.tasks.length - succeeded.length - failed.length },
-    errorCodes,
-  };
+  const results: ReportManifest['Results'][number][] = [];
+  for (const status of ['succeeded', 'failed'] as const) {
+    const f = files[status];
+    if (!f.sink) continue;
+    await flush(f, true);
+    await f.sink.close();
+    results.push({ TaskExecutionStatus: status, Bucket: '', MD5Checksum: f.md5.digest('hex'), Key: `report/${status}.csv` });
+  }
+  const manifest: ReportManifest = { Format: 'Report_CSV_20180820', ReportCreationDate: new Date().toISOString(), Results: results, ReportSchema: REPORT_SCHEMA };
+  const index = await job.store.createReportFile('manifest.json');
+  await index.write(`${JSON.stringify(manifest, null, 2)}\n`);
+  await index.close();
+  const total = job.config.tasks;
+  const { succeeded, failed } = { succeeded: files.succeeded.rows, failed: files.failed.rows };
+  return { job: job.config.id, dir: job.store.reportLocation, manifest, counts: { total, succeeded, failed, pending: total - succeeded - failed }, errorCodes };
 }

@@ -57,7 +57,6 @@ export interface RunOutcome {
 
 export async function runJob(job: Job, executor: Executor, options: RunOptions = {}): Promise<RunOutcome> {
   const started = performance.now();
-  const n = job.config.chunk;
   const concurrency = options.concurrency ?? 2;
   const retries = options.retries ?? 3;
   const pilot = options.pilot ?? 50;
@@ -67,21 +66,9 @@ export async function runJob(job: Job, executor: Executor, options: RunOptions =
   let doneHere = 0;
 
   const totals = (): Progress => {
-    let succeeded = 0;
-    let failed = 0;
-    for (const r of job.results.values()) {
-      if (r.status === 'Succeeded') succeeded++;
-      else failed++;
-    }
-    return { total: job.tasks.length, done: succeeded + failed, succeeded, failed, doneHere, elapsedMs: performance.now() - started };
+    const { succeeded, failed } = job.counts;
+    return { total: job.config.tasks, done: succeeded + failed, succeeded, failed, doneHere, elapsedMs: performance.now() - started };
   };
-
-  // The round each chunk is at: resumed from its last FC submission, so a resubmission reuses that task id.
-  const roundOf = new Map<number, number>();
-  for (const r of job.records) if (r.t === 'submit') roundOf.set(r.chunk, Math.max(roundOf.get(r.chunk) ?? 0, r.round));
-
-  const pendingOf = (c: number): Task[] => job.tasks.slice(c * n, c * n + n).filter((t) => !job.results.has(t.i));
-  const chunks = Array.from({ length: Math.ceil(job.tasks.length / n) }, (_, c) => c).filter((c) => pendingOf(c).length > 0);
 
   let paused: string | undefined;
   const breaker = (): string | undefined => {
@@ -93,18 +80,22 @@ export async function runJob(job: Job, executor: Executor, options: RunOptions =
   };
 
   /** One chunk through all its rounds. Temporary failures are retried; the last round records them. */
-  const runChunk = async (c: number): Promise<void> => {
-    let round = roundOf.get(c) ?? 0;
+  const runChunk = async (c: number, all: readonly Task[]): Promise<void> => {
+    // The round each chunk is at: resumed from its last FC submission, so a resubmission reuses that task id.
+    const first = job.roundOf(c);
+    let round = first;
     for (;;) {
-      const tasks = pendingOf(c);
+      const tasks = all.filter((t) => !job.isDone(t.i));
       if (tasks.length === 0 || paused !== undefined) return;
       const results = await executor.run(c, round, tasks, job);
-      const last = round >= (roundOf.get(c) ?? 0) + retries;
+      const last = round >= first + retries;
       const at = new Date().toISOString();
+      const byIndex = new Map(tasks.map((t) => [t.i, t]));
       const records: JobRecord[] = [];
       for (const r of results) {
         if (r.status === 'TemporaryFailure' && !last) continue;
-        records.push({ t: 'result', i: r.i, status: r.status, code: r.code, message: r.message, outputs: r.outputs, at } satisfies ResultRecord);
+        const t = byIndex.get(r.i)!;
+        records.push({ t: 'result', i: r.i, bucket: t.bucket, key: t.key, etag: t.etag, status: r.status, code: r.code, message: r.message, outputs: r.outputs, at } satisfies ResultRecord);
       }
       await job.append(records);
       doneHere += records.length;
@@ -114,30 +105,52 @@ export async function runJob(job: Job, executor: Executor, options: RunOptions =
     }
   };
 
-  const runAll = async (list: readonly number[]): Promise<void> => {
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, async () => {
-      while (next < list.length && paused === undefined) {
-        await runChunk(list[next++]);
+  // Chunks with work left, read from the task list as the workers ask for them (never all at once).
+  const source = job.chunks();
+  const pending = async (): Promise<{ chunk: number; tasks: readonly Task[] } | undefined> => {
+    for (;;) {
+      const next = await source.next();
+      if (next.done) return undefined;
+      const tasks = next.value.tasks.filter((t) => !job.isDone(t.i));
+      if (tasks.length > 0) return { chunk: next.value.chunk, tasks };
+    }
+  };
+
+  /** Workers pull chunks until `take` says stop (the pilot's quota) or the job pauses. */
+  const runWorkers = async (take: (tasks: readonly Task[]) => boolean): Promise<void> => {
+    let stop = false;
+    let reading: Promise<unknown> = Promise.resolve();
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        if (stop || paused !== undefined) return;
+        // One reader at a time: the task list is one sequential stream.
+        const got = (reading = reading.then(() => (stop || paused !== undefined ? undefined : pending()))) as Promise<Awaited<ReturnType<typeof pending>>>;
+        const c = await got;
+        if (c === undefined) {
+          stop = true;
+          return;
+        }
+        if (!take(c.tasks)) stop = true;
+        await runChunk(c.chunk, c.tasks);
         paused ??= breaker();
       }
     }));
   };
 
   // The pilot: whole chunks until at least `pilot` tasks, run before anything else.
-  let pilotTasks = 0;
-  let k = 0;
-  while (k < chunks.length && pilotTasks < pilot) pilotTasks += pendingOf(chunks[k++]).length;
-  const pilotChunks = chunks.slice(0, k);
-  const pilotIndexes = new Set(pilotChunks.flatMap((c) => pendingOf(c).map((t) => t.i)));
-  await runAll(pilotChunks);
-  if (paused === undefined && pilotIndexes.size > 0) {
-    const failed = [...pilotIndexes].filter((i) => job.results.get(i)?.status !== 'Succeeded').length;
-    if (failed / pilotIndexes.size > pilotRate) {
-      paused = `pilot: ${failed} of ${pilotIndexes.size} tasks failed (more than ${Math.round(pilotRate * 100)}%); see \`imgpipe backfill report ${job.config.id}\``;
+  const pilotTasks: Task[] = [];
+  try {
+    if (pilot > 0) await runWorkers((tasks) => (pilotTasks.push(...tasks), pilotTasks.length < pilot));
+    if (paused === undefined && pilotTasks.length > 0) {
+      const failed = pilotTasks.filter((t) => !job.succeeded(t.i)).length;
+      if (failed / pilotTasks.length > pilotRate) {
+        paused = `pilot: ${failed} of ${pilotTasks.length} tasks failed (more than ${Math.round(pilotRate * 100)}%); see \`imgpipe backfill report ${job.config.id}\``;
+      }
     }
+    if (paused === undefined) await runWorkers(() => true);
+  } finally {
+    await source.return(undefined);
   }
-  if (paused === undefined) await runAll(chunks.slice(k));
   if (paused !== undefined) {
     await job.append([{ t: 'paused', reason: paused, at: new Date().toISOString() }]);
     return { status: 'paused', reason: paused, progress: totals() };

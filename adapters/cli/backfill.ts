@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ImgpipeError, describeValue, isImgpipeError } from '../../src/errors.js';
 import { DEFAULT_RECIPE, validateRecipe, type Recipe } from '../../src/recipe.js';
 import { estimate, FC_PRICES, AWS_PRICES, TIME_MODEL, type Estimate } from '../backfill/estimate.js';
-import { checkJobId, createJob, newJobId, openJob, type Job, type JobConfig, type Task } from '../backfill/job.js';
+import { checkJobId, createJob, JOB_FORMAT, localJobStore, newJobId, openJob, type Job, type JobConfig, type JobStore } from '../backfill/job.js';
 import { createLocalExecutor } from '../backfill/local.js';
 import { CLASSES, plan, type PlanSummary } from '../backfill/plan.js';
 import { writeReport } from '../backfill/report.js';
@@ -304,39 +304,45 @@ async function runCommand(values: Values, positionals: string[]): Promise<number
   const id = values.job ?? newJobId();
   checkJobId(id);
   const s = await setup(values, positionals);
-  const tasks: Omit<Task, 'i'>[] = [];
-  const summary = await plan({
-    objects: s.objects(), target: s.target, recipe: s.recipe, recipeHash: s.recipeHash, prefix: s.source.prefix, sample: 0,
-    onObject: (o) => {
-      if (o.class === 'missing' || o.class === 'stale') tasks.push({ bucket: o.bucket, key: o.key, etag: o.etag, size: o.size, class: o.class });
-    },
-  });
-  // Key order, so chunk c names the same objects however the HEADs of the plan interleaved.
-  tasks.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const config: JobConfig = {
-    format: 'imgpipe-backfill-job/1', id, createdAt: new Date().toISOString(), source: s.source, target: s.targetBucket,
+  const config: Omit<JobConfig, 'tasks'> = {
+    format: JOB_FORMAT, id, createdAt: new Date().toISOString(), source: s.source, target: s.targetBucket,
     inventory: s.inventory, endpoint: s.endpoint, ossRegion: s.ossRegion, recipe: s.recipe, recipeHash: s.recipeHash,
-    manifestKey: 'meta/{name}.json', tasks: tasks.length, chunk: intOption(values, 'chunk', 1, 1000, 10),
+    manifestKey: 'meta/{name}.json', chunk: intOption(values, 'chunk', 1, 1000, 10),
   };
-  const job = await createJob(process.cwd(), config, tasks.map((t, i) => ({ i, ...t })));
-  const head = { event: 'job', job: id, dir: job.dir, tasks: tasks.length, counts: summary.counts };
+  let summary: PlanSummary | undefined;
+  // The plan streams its missing and stale objects into the job's task list as it classifies them:
+  // the list is never in memory. Chunk c is lines c*N.. of that list, fixed once written.
+  const job = await createJob(jobStore(id), config, async (add) => {
+    summary = await plan({
+      objects: s.objects(), target: s.target, recipe: s.recipe, recipeHash: s.recipeHash, prefix: s.source.prefix, sample: 0,
+      onObject: (o) => (o.class === 'missing' || o.class === 'stale' ? add({ bucket: o.bucket, key: o.key, etag: o.etag, size: o.size, class: o.class }) : undefined),
+    });
+  });
+  const counts = summary!.counts;
+  const head = { event: 'job', job: id, dir: job.dir, tasks: job.config.tasks, counts };
   if (values.json) process.stdout.write(`${JSON.stringify(head)}\n`);
-  else process.stdout.write(`Job ${id}: ${fmtInt(tasks.length)} objects to process (${fmtInt(summary.counts.missing)} missing, ${fmtInt(summary.counts.stale)} stale; ${fmtInt(summary.counts['up-to-date'])} up to date, ${fmtInt(summary.counts.skip)} skipped) in ${job.dir}\n`);
+  else process.stdout.write(`Job ${id}: ${fmtInt(job.config.tasks)} objects to process (${fmtInt(counts.missing)} missing, ${fmtInt(counts.stale)} stale; ${fmtInt(counts['up-to-date'])} up to date, ${fmtInt(counts.skip)} skipped) in ${job.dir}\n`);
   return execute(values, job, s.credentials, s.endpoint);
+}
+
+/** The job's state: a folder under the working directory. */
+function jobStore(id: string): JobStore {
+  return localJobStore(process.cwd(), id);
 }
 
 async function resumeCommand(values: Values, positionals: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('resume expects one job id');
-  const job = await openJob(process.cwd(), positionals[0]);
+  const job = await openJob(jobStore(positionals[0]), positionals[0]);
   const credentials = resolveCredentials(undefined, process.env);
   const endpoint = values.endpoint ?? job.config.endpoint;
-  if (values.json) process.stdout.write(`${JSON.stringify({ event: 'job', job: job.config.id, dir: job.dir, tasks: job.tasks.length, done: job.results.size })}\n`);
+  const { succeeded, failed } = job.counts;
+  if (values.json) process.stdout.write(`${JSON.stringify({ event: 'job', job: job.config.id, dir: job.dir, tasks: job.config.tasks, done: succeeded + failed })}\n`);
   return execute(values, job, credentials, endpoint);
 }
 
 async function reportCommand(values: Values, positionals: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('report expects one job id');
-  const job = await openJob(process.cwd(), positionals[0]);
+  const job = await openJob(jobStore(positionals[0]), positionals[0]);
   const summary = await writeReport(job, { failedOnly: values['failed-only'] });
   await job.close();
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
