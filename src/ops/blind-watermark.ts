@@ -233,17 +233,20 @@ const PLAUSIBLE = 5.5;
 
 /**
  * The fallback: fold the centre (at most 512x512, so one period's error stays under a chip) at scales from
- * 0.45x to 2.2x in 1.2% steps with no rotation, then rotations of up to 6 degrees in 0.5 degree steps with
- * no scaling, correlating in the two unmirrored orientations only; stops at the first clear peak.
+ * 0.45x to 2.2x in 1.2% steps with no rotation and rotations of up to 6 degrees in 0.5 degree steps with
+ * no scaling, nearest the identity first, correlating in the two unmirrored orientations only; stops at the first clear peak.
  */
 function coarseSearch(r: Float32Array, w: number, h: number, sync: Float64Array): { g: Geometry; z: number }[] {
   const cw = Math.min(w, 512), ch = Math.min(h, 512);
   const rect = { x0: (w - cw) >> 1, y0: (h - ch) >> 1, w: cw, h: ch };
-  const grid: Geometry[] = [];
-  for (let s = 0.45; s < 2.2; s *= 1.012) grid.push({ scale: s, angle: 0 });
-  for (let a = 0.5; a <= 6; a += 0.5) for (const sign of [1, -1]) grid.push({ scale: 1, angle: (sign * a * Math.PI) / 180 });
+  // nearest the identity first (in steps of the grid), so small rescales and small rotations, the common
+  // ones, are found early and the search stops at the first clear peak
+  const grid: { g: Geometry; steps: number }[] = [];
+  for (let s = 0.45; s < 2.2; s *= 1.012) grid.push({ g: { scale: s, angle: 0 }, steps: Math.abs(Math.log(s) / Math.log(1.012)) });
+  for (let a = 0.5; a <= 6; a += 0.5) for (const sign of [1, -1]) grid.push({ g: { scale: 1, angle: (sign * a * Math.PI) / 180 }, steps: a / 0.5 });
+  grid.sort((p, q) => p.steps - q.steps);
   const scored: { g: Geometry; z: number }[] = [];
-  for (const g of grid) {
+  for (const { g } of grid) {
     const z = syncSearch(fold(r, w, h, g, rect), sync, 1, 2)[0]?.z ?? 0;
     scored.push({ g, z });
     if (z >= CONFIRMED + 3) break;

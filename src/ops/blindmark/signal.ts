@@ -230,19 +230,21 @@ export function estimateLattice(r: Float32Array, w: number, h: number): Geometry
   for (let i = 0; i < re.length; i++) { re[i] = Math.sqrt(re[i] * re[i] + im[i] * im[i]); im[i] = 0; }
   re[0] = 0;
   fft2(re, im, W, H, true);
-  const at = (dx: number, dy: number): number => re[(((dy % H) + H) % H) * W + (((dx % W) + W) % W)];
+  // W and H are powers of two, so masking wraps negative lags too (two's complement)
+  const mw = W - 1, mh = H - 1;
+  const at = (dx: number, dy: number): number => re[(dy & mh) * W + (dx & mw)];
   // lags up to half the examined extent, periods from 0.45x to 2.2x the embedded one
-  const hx = Math.min(cw / 2, W / 2 - 3), hy = Math.min(ch / 2, H / 2 - 3);
-  const rMin = TILE * 0.45, rMax = TILE * 2.2;
+  const hx = Math.floor(Math.min(cw / 2, W / 2 - 3)), hy = Math.floor(Math.min(ch / 2, H / 2 - 3));
+  const rMin = TILE * 0.45, rMax = TILE * 2.2, rMin2 = rMin * rMin, rMax2 = rMax * rMax;
   type P = { x: number; y: number; v: number };
   const found: P[] = [];
   let sum = 0, sq = 0, n = 0;
   for (let dy = 0; dy <= hy; dy++) {
     for (let dx = -hx; dx <= hx; dx++) {
-      const rr = Math.hypot(dx, dy);
-      if (rr < rMin / 3 || rr > rMax) continue;
+      const rr = dx * dx + dy * dy;
+      if (rr < rMin2 / 9 || rr > rMax2) continue;
       const v = at(dx, dy);
-      if (rr >= rMin) { sum += v; sq += v * v; n++; }
+      if (rr >= rMin2) { sum += v; sq += v * v; n++; }
       if (v <= at(dx + 1, dy) || v < at(dx - 1, dy) || v <= at(dx, dy + 1) || v < at(dx, dy - 1)) continue;
       if (v <= at(dx + 1, dy + 1) || v < at(dx - 1, dy - 1) || v <= at(dx - 1, dy + 1) || v < at(dx + 1, dy - 1)) continue;
       found.push({ x: dx, y: dy, v });
