@@ -46,6 +46,8 @@ export interface KernelExports {
   srgbColumns(): number;
   srgbEncode(): number;
   toSrgb(ptr: number, pixels: number): void;
+  gaussianBegin(src: number, width: number, height: number, weights: number, radius: number, amount: number): void;
+  gaussianStep(rows: number): number;
 }
 
 export const kernel = new OwnedInstance<KernelExports>('kernels', () => recycleBytes);

@@ -13,7 +13,7 @@
 import { describeValue } from '../errors.js';
 import { FORMATS, ossOutputFormat, sourceOutputFormat, writableRows } from '../formats.js';
 import { averageHue } from '../ops/average-hue.js';
-import { BLUR_PARAMS, blur } from '../ops/blur.js';
+import { BLUR_PARAMS, blur, blurKernel, blurPasses } from '../ops/blur.js';
 import { BRIGHT_PARAMS, bright } from '../ops/bright.js';
 import { CIRCLE_PARAMS, circle } from '../ops/circle.js';
 import { CONTRAST_PARAMS, contrast } from '../ops/contrast.js';
@@ -25,7 +25,7 @@ import { orient } from '../ops/orient.js';
 import { RESIZE_PARAMS, SIDE, resize } from '../ops/resize.js';
 import { ROTATE_PARAMS, rotate, rotatedSize } from '../ops/rotate.js';
 import { ROUNDED_CORNERS_PARAMS, roundedCorners } from '../ops/rounded-corners.js';
-import { SHARPEN_PARAMS, sharpen } from '../ops/sharpen.js';
+import { SHARPEN_PARAMS, SHARPEN_PASSES, sharpen } from '../ops/sharpen.js';
 import { MAX_WATERMARK_TEXT, WATERMARK_PARAMS as WM } from '../ops/watermark.js';
 import { QUALITY, b64url, flag, hex6, int, oneOf, type ParamSpec } from '../spec.js';
 import { checkOutputSize } from './limits.js';
@@ -60,7 +60,17 @@ export interface ActionDef {
   readonly validate?: (params: never) => void;
   /** The step: changes `ctx.state` (the image, the output settings), or answers JSON. */
   readonly apply: (ctx: StepContext, params: never) => StepResult | Promise<StepResult>;
+  /** Its price for the cost budget (budget.ts) on an image of `size`; one pass per pixel, size kept, if absent. */
+  readonly cost?: (params: never, size: Size) => StepCost;
 }
+
+export interface Size { readonly width: number; readonly height: number }
+
+/**
+ * A step's work in pixel passes (pixels touched times the work per pixel, in units of one pass of
+ * plain JavaScript over RGBA: about 6 ns a pixel on one core) and the size it leaves.
+ */
+export interface StepCost { readonly cost: number; readonly size: Size }
 
 type ValueOf<D> = D extends { readonly spec: ParamSpec<infer T> } ? Exclude<T, undefined> : never;
 type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never;
@@ -77,11 +87,12 @@ export type ParamsFrom<P, R = never> = {
 
 /** A row, typed so its `validate` and `apply` see its own parameters. */
 function action<const P extends Readonly<Record<string, ParamDef<unknown>>>, const R extends keyof P & string = never>(
-  row: Omit<ActionDef, 'params' | 'requireOneOf' | 'validate' | 'apply'> & {
+  row: Omit<ActionDef, 'params' | 'requireOneOf' | 'validate' | 'apply' | 'cost'> & {
     readonly params: P;
     readonly requireOneOf?: readonly R[];
     readonly validate?: (params: ParamsFrom<P, R>) => void;
     readonly apply: (ctx: StepContext, params: ParamsFrom<P, R>) => StepResult | Promise<StepResult>;
+    readonly cost?: (params: ParamsFrom<P, R>, size: Size) => StepCost;
   },
 ) {
   return row;
@@ -89,6 +100,11 @@ function action<const P extends Readonly<Record<string, ParamDef<unknown>>>, con
 
 /** IMM's StrengthLevel. */
 const STRENGTH = oneOf('low', 'medium', 'high');
+
+/** Lanczos3 resize, per scaled pixel (two 6-tap passes, rounded up for the sampling overhead). */
+const RESIZE_PASSES = 12;
+/** Encoder settings: no pixels touched. */
+const FREE = (_p: unknown, size: Size): StepCost => ({ cost: 0, size });
 
 /** The values OSS's `format` action documents. Which of them imgpipe writes comes from `FORMATS`. */
 const OSS_FORMATS = ['jpg', 'jpeg', 'png', 'webp', 'bmp', 'gif', 'tiff', 'heic', 'avif'] as const;
@@ -122,6 +138,13 @@ export const ACTIONS = {
       const img = state.image;
       state.image = await runResize(p.color, limits, planResize(img.width, img.height, p), (target) => resize(img, { ...target, fit: 'fill', enlarge: true }), img);
     },
+    // Reading the source, Lanczos3 per scaled pixel (two 6-tap passes, rounded up for the sampling), the canvas.
+    cost: (p, size) => {
+      const plan = planResize(size.width, size.height, p);
+      const out = plan.canvas ?? plan.scale ?? size;
+      const scaled = plan.scale ? plan.scale.width * plan.scale.height : 0;
+      return { cost: size.width * size.height + RESIZE_PASSES * scaled + out.width * out.height, size: { width: out.width, height: out.height } };
+    },
   }),
   crop: action({
     doc: 'Cut a rectangle, positioned from one of nine anchors.',
@@ -135,6 +158,11 @@ export const ACTIONS = {
         throw processError('INVALID_ARGUMENT', 'BadRequest', `Advance cut's position is out of image. Expected crop.x below ${img.width} and crop.y below ${img.height} (from anchor ${p.g}) but received x=${p.x}, y=${p.y}`, { action: 'crop' });
       }
       state.image = crop(img, rect);
+    },
+    cost: (p, size) => {
+      const rect = anchoredRect(size.width, size.height, p);
+      const out = rect ? { width: rect.width, height: rect.height } : size;
+      return { cost: out.width * out.height, size: out };
     },
   }),
   indexcrop: action({
@@ -158,6 +186,10 @@ export const ACTIONS = {
     params: CIRCLE_PARAMS,
     requireOneOf: ['r'],
     apply: ({ state }, p) => { state.image = circle(state.image, p.r); },
+    cost: (p, size) => {
+      const side = Math.min(2 * p.r, size.width, size.height);
+      return { cost: 2 * side * side, size: { width: side, height: side } };
+    },
   }),
   'rounded-corners': action({
     doc: 'Round the corners with radius r (clamped to half the shorter side); corners become transparent.',
@@ -176,6 +208,11 @@ export const ACTIONS = {
       const size = rotatedSize(state.image.width, state.image.height, p.value);
       checkOutputSize(size.width, size.height, 'rotate', limits);
       state.image = rotate(state.image, p.value);
+    },
+    // Arbitrary angles sample four neighbours per output pixel.
+    cost: (p, size) => {
+      const out = rotatedSize(size.width, size.height, p.value);
+      return { cost: 4 * out.width * out.height, size: out };
     },
   }),
   flip: action({
@@ -203,7 +240,8 @@ export const ACTIONS = {
     note: 'Either parameter alone is accepted: r alone uses s = r/2, s alone uses r = 3s (capped at 50).',
     params: BLUR_PARAMS,
     requireOneOf: ['r', 's'],
-    apply: ({ state }, p) => { state.image = blur(state.image, { radius: p.r, sigma: p.s }); },
+    apply: async ({ state }, p) => { state.image = await blur(state.image, { radius: p.r, sigma: p.s }); },
+    cost: (p, size) => ({ cost: Math.ceil(blurPasses(blurKernel(p.r, p.s).radius) * size.width * size.height), size }),
   }),
   bright: action({
     doc: 'Brightness: 0 leaves the image unchanged.',
@@ -229,7 +267,8 @@ export const ACTIONS = {
     positional: 'value',
     params: SHARPEN_PARAMS,
     requireOneOf: ['value'],
-    apply: ({ state }, p) => { state.image = sharpen(state.image, p.value); },
+    apply: async ({ state }, p) => { state.image = await sharpen(state.image, p.value); },
+    cost: (_p, size) => ({ cost: SHARPEN_PASSES * size.width * size.height, size }),
   }),
   format: action({
     doc: 'Output format.',
@@ -250,6 +289,7 @@ export const ACTIONS = {
       if (FORMATS[header.format].oss.aliases.includes('gif')) throw unwritable('gif', ` for a ${FORMATS[header.format].name} source: imgpipe has no GIF encoder`);
       state.format = sourceOutputFormat(header.format);
     },
+    cost: FREE,
   }),
   quality: action({
     doc: 'JPEG/WebP quality: q relative to the source JPEG quality, Q absolute (never above the source).',
@@ -260,6 +300,7 @@ export const ACTIONS = {
     },
     requireOneOf: ['q', 'Q'],
     apply: ({ state }, p) => { state.q = p.q; state.Q = p.Q; },
+    cost: FREE,
   }),
   interlace: action({
     doc: 'Progressive (1) or baseline (0) JPEG output.',
@@ -268,6 +309,7 @@ export const ACTIONS = {
     params: { value: { spec: flag, doc: '1 progressive, 0 baseline' } },
     requireOneOf: ['value'],
     apply: ({ state }, p) => { state.progressive = p.value; },
+    cost: FREE,
   }),
   info: action({
     doc: 'Answer JSON: FileSize, Format, ImageWidth, ImageHeight (and EXIF Orientation).',
@@ -300,6 +342,7 @@ export const ACTIONS = {
     },
     requireOneOf: ['image', 'text'],
     apply: async ({ state, watermark }, p) => { state.image = await runWatermark(state.image, p, watermark); },
+    cost: (_p, size) => ({ cost: 3 * size.width * size.height, size }),
   }),
   blindwatermark: action({
     doc: 'Invisible watermark (IMM\'s EncodeBlindWatermark): text hidden in the pixels, readable with deblindwatermark.',
@@ -315,6 +358,8 @@ export const ACTIONS = {
       state.image = await runBlindWatermark(state.image, p, blindWatermark);
       state.blindQuality = p.q;
     },
+    // Luma, texture mask (four box passes) and the tile: about 20 passes.
+    cost: (_p, size) => ({ cost: 20 * size.width * size.height, size }),
   }),
   deblindwatermark: action({
     doc: 'Read an invisible watermark: answers JSON {"found":true,"content":"..."} or {"found":false}.',
@@ -326,6 +371,9 @@ export const ACTIONS = {
     },
     terminal: true,
     apply: async ({ state, blindWatermark }) => ({ json: await readBlindWatermark(state.image, blindWatermark) }),
+    // Whitening (three box passes) and folds over the whole image, plus the geometric search: a
+    // 1024x1024 autocorrelation and up to ~150 folds of the 512x512 centre.
+    cost: (_p, size) => ({ cost: 24 * size.width * size.height + 150 * 512 * 512, size }),
   }),
 } satisfies Record<string, ActionDef>;
 

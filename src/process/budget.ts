@@ -4,64 +4,19 @@
  * `sharpen,399` about a minute). So each step is priced in "pixel passes" (pixels touched times the
  * kernel work per pixel), the whole chain is priced from the header before anything is decoded, and
  * the actual sizes are charged again before each step runs; a chain over `outputLimits.maxCost` is
- * refused (IMAGE_TOO_LARGE, naming the budget) without running the step that would exceed it.
+ * refused (IMAGE_TOO_LARGE, naming the budget) without running the step that would exceed it. Each
+ * action's price is on its row of the action table (actions.ts `cost`), beside its parameters.
  */
-import { blurKernel } from '../ops/blur.js';
-import { anchoredRect } from '../ops/crop.js';
-import { rotatedSize } from '../ops/rotate.js';
-import type { Operation } from './actions.js';
+import { ACTIONS, type ActionDef, type Operation, type Size, type StepCost } from './actions.js';
 import { processError } from './oss-error.js';
-import { planResize } from './resize-plan.js';
 
-
-/** Sharpen is an unsharp mask over a radius-2 Gaussian: two 5-tap passes plus the mask. */
-const SHARPEN_PASSES = 2 * 5 + 6;
-/** Lanczos3 resize, per output pixel (two 6-tap passes, rounded up for the sampling overhead). */
-const RESIZE_PASSES = 12;
 /** Encoding (JPEG's DCT, WebP's search, PNG's filters and deflate), per output pixel. */
 const ENCODE_PASSES = 8;
 
-interface Size { width: number; height: number }
-
-/** Work of one step on an image of `size`, and the size it leaves. */
-export function stepCost(op: Operation, size: Size): { cost: number; size: Size } {
-  const px = size.width * size.height;
-  switch (op.action) {
-    case 'resize': {
-      const plan = planResize(size.width, size.height, op.params);
-      const out = plan.canvas ?? plan.scale ?? size;
-      const scaled = plan.scale ? plan.scale.width * plan.scale.height : 0;
-      return { cost: px + RESIZE_PASSES * scaled + out.width * out.height, size: { width: out.width, height: out.height } };
-    }
-    case 'crop': {
-      const rect = anchoredRect(size.width, size.height, op.params);
-      const out = rect ? { width: rect.width, height: rect.height } : size;
-      return { cost: out.width * out.height, size: out };
-    }
-    case 'rotate': {
-      const out = rotatedSize(size.width, size.height, op.params.value);
-      // Arbitrary angles sample four neighbours per output pixel.
-      return { cost: 4 * out.width * out.height, size: out };
-    }
-    case 'circle': {
-      const side = Math.min(2 * op.params.r!, size.width, size.height);
-      return { cost: 2 * side * side, size: { width: side, height: side } };
-    }
-    case 'blur': {
-      const { radius } = blurKernel(op.params.r, op.params.s);
-      // Premultiply, a horizontal and a vertical pass of 2r+1 taps, unpremultiply.
-      return { cost: (2 * (2 * radius + 1) + 4) * px, size };
-    }
-    case 'sharpen': return { cost: SHARPEN_PASSES * px, size };
-    case 'watermark': return { cost: 3 * px, size };
-    // luma, texture mask (four box passes) and the tile: about 20 passes
-    case 'blindwatermark': return { cost: 20 * px, size };
-    // whitening (three box passes) and folds over the whole image, plus the geometric search: a
-    // 1024x1024 autocorrelation and up to ~150 folds of the 512x512 centre
-    case 'deblindwatermark': return { cost: 24 * px + 150 * 512 * 512, size };
-    case 'format': case 'quality': case 'interlace': return { cost: 0, size };
-    default: return { cost: px, size };
-  }
+/** Work of one step on an image of `size`, and the size it leaves: the price on the action's row. */
+export function stepCost(op: Operation, size: Size): StepCost {
+  const price = (ACTIONS[op.action] as ActionDef).cost;
+  return price ? price(op.params as never, size) : { cost: size.width * size.height, size };
 }
 
 /** A running total against `max`; `charge` refuses the step that would pass it. */

@@ -67,3 +67,50 @@ export function referenceResize(image: RGBAImage, width: number, height: number,
   }
   return { width, height, data: out };
 }
+
+/**
+ * The Gaussian blur (and sharpen's unsharp mask) in plain double precision, the passes imgpipe ran in
+ * JavaScript before the f32 SIMD kernel: premultiplied alpha, edges repeated, horizontal then
+ * vertical, results rounded as a Uint8ClampedArray rounds. `amount` > 0 gives the unsharp mask.
+ */
+export function referenceGaussian(image: RGBAImage, radius: number, sigma: number, amount = 0): RGBAImage {
+  const { width: w, height: h } = image;
+  const k: number[] = [];
+  for (let i = -radius; i <= radius; i++) k.push(Math.exp(-(i * i) / (2 * sigma * sigma)));
+  const total = k.reduce((a, b) => a + b, 0);
+  const weights = k.map((v) => v / total);
+  const pre = new Float64Array(w * h * 4);
+  for (let i = 0; i < pre.length; i += 4) {
+    const a = image.data[i + 3] / 255;
+    for (let c = 0; c < 3; c++) pre[i + c] = image.data[i + c] * a;
+    pre[i + 3] = image.data[i + 3];
+  }
+  const pass = (src: Float64Array, horizontal: boolean): Float64Array => {
+    const out = new Float64Array(src.length);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let t = -radius; t <= radius; t++) {
+          const sx = horizontal ? Math.min(w - 1, Math.max(0, x + t)) : x;
+          const sy = horizontal ? y : Math.min(h - 1, Math.max(0, y + t));
+          for (let c = 0; c < 4; c++) out[(y * w + x) * 4 + c] += src[(sy * w + sx) * 4 + c] * weights[t + radius];
+        }
+      }
+    }
+    return out;
+  };
+  const blurred = pass(pass(pre, true), false);
+  const soft = new Uint8ClampedArray(blurred.length);
+  for (let i = 0; i < soft.length; i += 4) {
+    const a = blurred[i + 3];
+    if (a <= 0) continue;
+    for (let c = 0; c < 3; c++) soft[i + c] = blurred[i + c] * (255 / a);
+    soft[i + 3] = a;
+  }
+  if (amount === 0) return { width: w, height: h, data: soft };
+  const out = new Uint8ClampedArray(soft.length);
+  for (let i = 0; i < out.length; i += 4) {
+    for (let c = 0; c < 3; c++) out[i + c] = image.data[i + c] + (image.data[i + c] - soft[i + c]) * amount;
+    out[i + 3] = image.data[i + 3];
+  }
+  return { width: w, height: h, data: out };
+}
