@@ -11,13 +11,18 @@ const require = createRequire(import.meta.url);
  * browser entry's `new URL(`./wasm/${file}.wasm`)` makes Vite and webpack copy every `dist/wasm/*.wasm`
  * into an app: a core-only app would ship the 0.9 MB HEIC module it never fetches.
  */
-const PLUGIN_WASM = [{ file: 'imgpipe_heif.wasm', from: './wasm/libheif/build/imgpipe_heif.wasm' }];
+const PLUGIN_WASM = [
+  { file: 'imgpipe_heif.wasm', from: './wasm/libheif/build/imgpipe_heif.wasm' },
+  // The AVIF plug-in's libavif + libaom (imgpipe/avif): decoder and encoder.
+  { file: 'avif_dec.wasm', from: '@jsquash/avif/codec/dec/avif_dec.wasm' },
+  { file: 'avif_enc.wasm', from: '@jsquash/avif/codec/enc/avif_enc.wasm' },
+];
 
 /** Copy every row of the WASM table into dist/wasm/, where each runtime's loader looks for it. */
 function copyWasm(): void {
   mkdirSync('dist/wasm', { recursive: true });
   mkdirSync('dist/wasm/plugins', { recursive: true });
-  for (const row of PLUGIN_WASM) copyFileSync(row.from, `dist/wasm/plugins/${row.file}`);
+  for (const row of PLUGIN_WASM) copyFileSync(row.from.startsWith('./') ? row.from : require.resolve(row.from), `dist/wasm/plugins/${row.file}`);
   for (const row of Object.values(WASM_MODULES) as { file: string; from: string }[]) {
     const from = row.from.startsWith('./') ? row.from : require.resolve(row.from);
     if (!existsSync(from)) throw new Error(`missing ${from}: run npm run build:wasm first`);
@@ -48,6 +53,10 @@ export default defineConfig([
       'heic.node': 'wasm/heic/node.ts',
       'heic.web': 'wasm/heic/web.ts',
       'heic.workerd': 'wasm/heic/workerd.ts',
+      // The opt-in AVIF plug-in (imgpipe/avif).
+      'avif.node': 'wasm/avif/node.ts',
+      'avif.web': 'wasm/avif/web.ts',
+      'avif.workerd': 'wasm/avif/workerd.ts',
     },
     // The workerd entry imports `./wasm/<file>.wasm` as modules: keep those imports verbatim, they
     // resolve beside the built entry (dist/wasm/), where copyWasm puts the files.
@@ -69,7 +78,7 @@ export default defineConfig([
     // bare-specifier ESM and jpeg-js is CommonJS, neither loadable by a browser as published. Its WASM
     // is fetched from dist/wasm/ exactly like dist/web.js.
     // The HEIC plug-in beside it (`heic.standalone.js`), for the browser preview.
-    entry: { 'web.standalone': 'wasm/web.ts', 'heic.standalone': 'wasm/heic/web.ts' },
+    entry: { 'web.standalone': 'wasm/web.ts', 'heic.standalone': 'wasm/heic/web.ts', 'avif.standalone': 'wasm/avif/web.ts' },
     format: ['esm'],
     // One file: the codecs imported on first use (import()) are bundled in, not split into chunks.
     splitting: false,

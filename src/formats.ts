@@ -15,7 +15,7 @@
  *   `test/formats.test.ts` fails when a row lacks a piece another layer needs.
  */
 import { ImgpipeError, describeValue } from './errors.js';
-import { readGif, readHeic, readJpeg, readPng, readWebp, type ImageHeader } from './header.js';
+import { readAvif, readGif, readHeic, readJpeg, readPng, readWebp, type ImageHeader } from './header.js';
 import { flatten, hasAlpha, type RGBAImage } from './image.js';
 import { DEFAULT_FAIL_ON, type FailOn } from './fail-on.js';
 import type { JpegShrink } from './codecs/jpeg.js';
@@ -31,6 +31,7 @@ export interface FormatIds {
   webp: 'write';
   gif: 'read';
   heic: 'read';
+  avif: 'write';
 }
 export type FormatId = keyof FormatIds & string;
 /** Formats imgpipe can write. */
@@ -72,6 +73,8 @@ export interface FormatInfo {
   readonly id: FormatId;
   /** Display name, as in messages ("JPEG"). */
   readonly name: string;
+  /** How the name is said in messages: "an AVIF file" ('a' when absent). */
+  readonly article?: 'a' | 'an';
   readonly mime: string;
   /** Canonical extension for output keys (`{ext}`), without the dot. */
   readonly extension: string;
@@ -189,6 +192,25 @@ const BUILTIN: readonly FormatInfo[] = [
     outputAs: 'jpeg',
     wasm: [], plugin: 'imgpipe/heic',
   },
+  {
+    id: 'avif', name: 'AVIF', article: 'an', mime: 'image/avif', extension: 'avif', extensions: ['avif'],
+    oss: { name: 'avif', aliases: ['avif'] },
+    // Any HEIF whose brands name AV1 still images (avif) or sequences (avis, whose primary image is read).
+    magic: (b) => brands(b).some((x) => AVIF_BRANDS.test(x)),
+    readHeader: readAvif,
+    // An opt-in plug-in (imgpipe/avif: libavif with libaom, ~4.7 MB of WebAssembly) decodes and writes
+    // it; without one, reading and writing are refused with how to enable it.
+    decode: async () => {
+      const { requirePlugin } = await import('./plugins.js');
+      return whole((bytes, header) => requirePlugin('avif').decode(bytes, header));
+    },
+    encode: async () => {
+      const { requirePlugin } = await import('./plugins.js');
+      return async (image, o) => requirePlugin('avif', 'encode').encode!(image, { quality: o.quality, lossless: o.lossless });
+    },
+    // sharp's AVIF default, on sharp's scale (the plug-in maps it, see src/codecs/avif.ts).
+    defaultQuality: 50, wasm: [], plugin: 'imgpipe/avif',
+  },
 ];
 
 /** Every registered format by id, in registration order (the built-in ones first). */
@@ -219,6 +241,7 @@ export function registerFormat(row: FormatInfo): void {
     throw bad('defaultQuality', 'an integer between 1 and 100', row.defaultQuality);
   }
   if (!Array.isArray(row.wasm)) throw bad('wasm', 'a list of WASM module names', row.wasm);
+  if (row.article !== undefined && row.article !== 'a' && row.article !== 'an') throw bad('article', "'a' or 'an'", row.article);
   if (row.outputAs !== undefined && !FORMATS[row.outputAs]?.encode) throw bad('outputAs', 'a format imgpipe can write', row.outputAs);
   (FORMATS as Record<string, FormatInfo>)[row.id] = Object.freeze({ ...row, oss: Object.freeze({ ...row.oss }) });
 }
@@ -239,7 +262,6 @@ export const writableRows = (): FormatInfo[] => formatRows().filter((f) => f.enc
 const KNOWN_UNSUPPORTED: readonly { name: string; article: 'a' | 'an'; magic: (b: Uint8Array) => boolean }[] = [
   { name: 'TIFF', article: 'a', magic: (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a]) },
   { name: 'BMP', article: 'a', magic: (b) => startsWith(b, ascii('BM')) && b.length > 14 },
-  { name: 'AVIF', article: 'an', magic: (b) => brands(b).some((x) => AVIF_BRANDS.test(x)) },
   { name: 'SVG', article: 'an', magic: (b) => /^\s*(<\?xml|<svg)/i.test(String.fromCharCode(...b.subarray(0, 64))) },
   { name: 'PDF', article: 'a', magic: (b) => startsWith(b, ascii('%PDF')) },
 ];

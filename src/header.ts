@@ -83,6 +83,15 @@ export function readHeic(b: Uint8Array): ImageHeader {
   };
 }
 
+/**
+ * An AVIF's header: the same HEIF boxes as a HEIC's, with AV1 (`av01`) items. Its displayed size is
+ * after `clap`/`irot`, which the AVIF plug-in applies (libavif leaves them to its caller), so its
+ * orientation is 1 like a HEIC's.
+ */
+export function readAvif(b: Uint8Array): ImageHeader {
+  return { ...readHeic(b), format: 'avif' };
+}
+
 // Sum of the standard (Annex K) luminance quantisation table: the reference for quality estimation.
 const STD_LUMA_SUM = 3688;
 

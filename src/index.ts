@@ -23,7 +23,7 @@ export {
   type RecipeBlindWatermark, type BlindWatermarkRecord,
 } from './recipe.js';
 export { createLimiter, type Limiter, type LimiterRunOptions } from './concurrency.js';
-export { registerPlugin, type DecoderPlugin } from './plugins.js';
+export { registerPlugin, type DecoderPlugin, type PluginEncodeOptions } from './plugins.js';
 export { init, setWasmProvider, WASM_MODULES, type InitOptions, type WasmName, type WasmSource, type WasmProvider } from './wasm.js';
 export * from './process/index.js';
 export { crop, anchoredRect } from './ops/crop.js';

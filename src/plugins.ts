@@ -12,6 +12,13 @@ import { FORMATS, type FormatId } from './formats.js';
 import type { ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 
+/** What an encoding plug-in is asked for (validated by `encode` before it is called). */
+export interface PluginEncodeOptions {
+  /** 1..100, on the scale the format's users know (for AVIF: sharp's). */
+  readonly quality: number;
+  readonly lossless: boolean;
+}
+
 export interface DecoderPlugin {
   /** Its name, as its subpath says it (`heic`). */
   readonly name: string;
@@ -19,6 +26,8 @@ export interface DecoderPlugin {
   readonly formats: readonly FormatId[];
   /** Non-premultiplied 8-bit RGBA, upright, in the file's own colour space (imgpipe converts it to sRGB). */
   decode(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage>;
+  /** For a writable format (AVIF): sRGB RGBA in, the file's bytes out. */
+  encode?(image: RGBAImage, options: PluginEncodeOptions): Promise<Uint8Array>;
 }
 
 const KEY = Symbol.for('imgpipe.plugins');
@@ -32,14 +41,23 @@ export function registerPlugin(plugin: DecoderPlugin): void {
   for (const f of plugin.formats) registry.set(f, plugin);
 }
 
-/** The plug-in registered for `format`, or a refusal that says how to enable one. */
-export function requirePlugin(format: FormatId): DecoderPlugin {
+/** Whether a plug-in for `format` is registered in this runtime (HTTP negotiation offers AVIF only then). */
+export function hasPlugin(format: FormatId): boolean {
+  return registry.has(format);
+}
+
+/**
+ * The plug-in registered for `format`, or a refusal that says how to enable one. `use` says what it
+ * was wanted for: decoding a file of that format, or writing one.
+ */
+export function requirePlugin(format: FormatId, use: 'decode' | 'encode' = 'decode'): DecoderPlugin {
   const plugin = registry.get(format);
-  if (plugin) return plugin;
-  const { name, plugin: subpath } = FORMATS[format];
+  if (plugin && (use === 'decode' || plugin.encode)) return plugin;
+  const { name, article = 'a', plugin: subpath } = FORMATS[format];
+  const wanted = use === 'decode' ? `a format imgpipe decodes but received ${article} ${name} file, which needs` : `to write ${name}, which needs`;
   throw new ImgpipeError(
     'UNSUPPORTED_FORMAT',
-    `Expected a format imgpipe decodes but received a ${name} file, which needs the opt-in ${name} plug-in: import '${subpath}' once (or pass it to init({ plugins }))`,
+    `Expected ${wanted} the opt-in ${name} plug-in: import '${subpath}' once (or pass it to init({ plugins }))`,
     { details: { received: name, plugin: subpath } },
   );
 }

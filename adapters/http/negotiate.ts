@@ -1,11 +1,12 @@
 /**
  * Format negotiation, an opt-in extension (`negotiate: true`): a process string without a `format`
  * action is answered in the best format the client's `Accept` names that imgpipe can write, AVIF
- * before WebP, read from the format registry so a new encoder joins by its row. Off by default: OSS
+ * (when its `imgpipe/avif` plug-in is loaded) before WebP, read from the format registry so a new encoder joins by its row. Off by default: OSS
  * itself keeps the source's format, and a string should mean the same bytes everywhere.
  */
 import { FORMATS, type FormatInfo, type OutputFormat } from '../../src/formats.js';
 import type { Operation } from '../../src/process/actions.js';
+import { hasPlugin } from '../../src/plugins.js';
 
 /** Better first; only formats whose registry row can encode are offered. */
 const PREFERENCE = ['avif', 'webp'] as const;
@@ -22,7 +23,8 @@ export function negotiateFormat(accept: string | null): OutputFormat | undefined
   const rows = Object.values(FORMATS) as FormatInfo[];
   for (const id of PREFERENCE) {
     const row = rows.find((f) => (f.id as string) === id);
-    if (row?.encode && allowed.has(row.mime)) return row.id as OutputFormat;
+    // A format written by an opt-in plug-in (AVIF) is offered only where that plug-in is loaded.
+    if (row?.encode && (!row.plugin || hasPlugin(row.id)) && allowed.has(row.mime)) return row.id as OutputFormat;
   }
   return undefined;
 }

@@ -28,6 +28,11 @@ export interface HeifHeader {
   /** Counter-clockwise rotation in quarter turns (`irot`), and the mirror axis (`imir`: 0 vertical, 1 horizontal). */
   readonly rotation: number;
   readonly mirror?: number;
+  /**
+   * The clean aperture (`clap`) as a rectangle of the coded image, when one crops it. libheif applies
+   * it itself; libavif leaves it (and `irot`/`imir`) to the caller, so the AVIF plug-in reads it here.
+   */
+  readonly crop?: Readonly<{ left: number; top: number; width: number; height: number }>;
   /** Whether an alpha auxiliary image belongs to the primary image. */
   readonly alpha: boolean;
   /** Bits per channel from `pixi`, 8 when absent. */
@@ -253,6 +258,7 @@ export function readHeifHeader(b: Uint8Array): HeifHeader {
   // Transforms, in the order the decoder applies them (the order of the item's properties).
   let width = codedWidth, height = codedHeight, rotation = 0;
   let mirror: number | undefined;
+  let crop: HeifHeader['crop'];
   for (const p of own) {
     if (p.type === 'clap') {
       need(p, p.start, 32);
@@ -262,6 +268,14 @@ export function readHeifHeader(b: Uint8Array): HeifHeader {
       if (!(w >= 1 && h >= 1)) throw corrupt(`its clap property crops to ${w}x${h} pixels`);
       width = Math.min(width, Math.round(w));
       height = Math.min(height, Math.round(h));
+      // The aperture is centred on the image's centre moved by its offsets (ISO/IEC 14496-12 12.1.4),
+      // rounded down as libheif does, and kept inside the image. MIAF puts clap before irot/imir, so it is in the coded image's coordinates.
+      const cw = Math.min(codedWidth, Math.round(w)), ch = Math.min(codedHeight, Math.round(h));
+      const at = (offset: number, side: number, kept: number, size: number) => {
+        const v = Math.floor(offset + (side - 1) / 2 - (size - 1) / 2);
+        return Number.isFinite(v) ? Math.max(0, Math.min(side - kept, v)) : 0;
+      };
+      crop = { left: at(frac(p.start + 16), codedWidth, cw, w), top: at(frac(p.start + 24), codedHeight, ch, h), width: cw, height: ch };
     } else if (p.type === 'irot') {
       need(p, p.start, 1);
       rotation = b[p.start] & 3;
@@ -328,7 +342,7 @@ export function readHeifHeader(b: Uint8Array): HeifHeader {
   }
 
   return Object.freeze({
-    brands, itemType, tileType, width, height, codedWidth, codedHeight, rotation, mirror, alpha, bitDepth, icc, nclx,
+    brands, itemType, tileType, width, height, codedWidth, codedHeight, rotation, mirror, crop, alpha, bitDepth, icc, nclx,
     exifBytes: exif ? itemLength(locations.get(exif.from)) : 0, grid,
   });
 }

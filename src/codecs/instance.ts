@@ -60,7 +60,8 @@ export class EmscriptenCodec<M extends object> {
   private live?: Promise<Live<M>>;
   private readonly retention = new Retention(() => this.reset());
 
-  constructor(private readonly wasm: WasmName, private readonly factory: Factory<M>) {}
+  /** `wasm` names a core module (src/wasm.ts), or loads a plug-in's own compiled module. */
+  constructor(private readonly wasm: WasmName | (() => Promise<WebAssembly.Module>), private readonly factory: Factory<M>) {}
 
   /**
    * Run `fn` on a healthy instance; `messages` holds what the codec printed during this call.
@@ -89,7 +90,7 @@ export class EmscriptenCodec<M extends object> {
   }
 
   private async create(): Promise<Live<M>> {
-    const compiled = await getWasmModule(this.wasm);
+    const compiled = await (typeof this.wasm === 'function' ? this.wasm() : getWasmModule(this.wasm));
     const messages: string[] = [];
     const record = (m: unknown) => void messages.push(String(m));
     try {

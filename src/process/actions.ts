@@ -273,7 +273,7 @@ export const ACTIONS = {
   format: action({
     doc: 'Output format.',
     support: 'partial',
-    note: `${and(writtenNames())} are written. ${and(OSS_FORMATS.filter((v) => v !== 'gif' && v !== 'heic' && !ossOutputFormat(v)))} are refused (NotImplemented); heic is refused because writing HEIC needs an HEVC encoder, which can't be shipped (HEVC patents; x265 is GPL). gif keeps the source format for non-GIF sources, as OSS; a GIF source is refused (no GIF encoder). A HEIC source (read with the imgpipe/heic plug-in) is written as jpg when no format is asked for.`,
+    note: `${and(writtenNames())} are written. ${and(OSS_FORMATS.filter((v) => v !== 'gif' && v !== 'heic' && !ossOutputFormat(v)))} are refused (NotImplemented); heic is refused because writing HEIC needs an HEVC encoder, which can't be shipped (HEVC patents; x265 is GPL). gif keeps the source format for non-GIF sources, as OSS; a GIF source is refused (no GIF encoder). A HEIC source (read with the imgpipe/heic plug-in) is written as jpg when no format is asked for. avif is written by the opt-in imgpipe/avif plug-in (without it, refused with how to enable it).`,
     positional: 'value',
     params: { value: { spec: oneOf(...OSS_FORMATS), doc: 'format' } },
     requireOneOf: ['value'],

@@ -49,12 +49,12 @@ describe('bad inputs are refused with a typed error, and the codecs stay usable'
   });
 
   it.each([
-    [new Uint8Array(0), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic) but received 0 bytes'],
-    [new Uint8Array([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic) but received a TIFF file'],
-    [new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic) but received an SVG file'],
-    [new Uint8Array([0, 0, 0, 0x1c, ...new TextEncoder().encode('ftypavif')]), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic) but received an AVIF file'],
-    [new TextEncoder().encode('%PDF-1.7'), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic) but received a PDF file'],
-    [new TextEncoder().encode('hello world'), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic) but received 11 bytes starting 68 65 6c 6c 6f 20 77 6f'],
+    [new Uint8Array(0), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic), AVIF (with imgpipe/avif) but received 0 bytes'],
+    [new Uint8Array([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic), AVIF (with imgpipe/avif) but received a TIFF file'],
+    [new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic), AVIF (with imgpipe/avif) but received an SVG file'],
+    [new Uint8Array([0x42, 0x4d, ...new Array(20).fill(0)]), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic), AVIF (with imgpipe/avif) but received a BMP file'],
+    [new TextEncoder().encode('%PDF-1.7'), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic), AVIF (with imgpipe/avif) but received a PDF file'],
+    [new TextEncoder().encode('hello world'), 'Expected an image in one of JPEG, PNG, WebP, GIF, HEIC (with imgpipe/heic), AVIF (with imgpipe/avif) but received 11 bytes starting 68 65 6c 6c 6f 20 77 6f'],
   ])('names what it received when the format is not supported (%#)', async (bytes, message) => {
     await expect(decode(bytes)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', message });
   });
@@ -156,7 +156,7 @@ describe('encode', () => {
       code: 'INVALID_ARGUMENT', message: 'Expected an integer between 1 and 100 for encode.quality but received 0',
     });
     await expect(encode(d, 'gif')).rejects.toMatchObject({
-      code: 'UNSUPPORTED_FORMAT', message: 'Expected an output format of jpeg, png, webp but received "gif"',
+      code: 'UNSUPPORTED_FORMAT', message: 'Expected an output format of jpeg, png, webp, avif but received "gif"',
     });
   });
 });

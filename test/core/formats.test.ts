@@ -13,9 +13,13 @@ import {
 import { formatRows, outputFormat } from '../../src/formats.js';
 import { parseProcess } from '../../src/process/parse.js';
 import { FORMATS_END, FORMATS_START, README, renderFormats } from '../../scripts/gen-compat.js';
-import { image } from '../helpers/fixtures.js';
+import { fixture } from '../helpers/fixtures.js';
 
-const SAMPLE: Record<string, string> = { jpeg: 'Landscape_1.jpg', png: 'with-alpha.png', webp: '5_webp_a.webp', gif: 'animated-loop-3.gif', heic: 'IMG_5195.HEIC' };
+const SAMPLE: Record<string, string> = {
+  jpeg: 'images/Landscape_1.jpg', png: 'images/with-alpha.png', webp: 'images/5_webp_a.webp', gif: 'images/animated-loop-3.gif',
+  heic: 'images/IMG_5195.HEIC', avif: 'avif/photo-444.avif',
+};
+const image = (name: string) => fixture(name.includes('/') ? name : `images/${name}`);
 
 describe('every built-in row is complete', () => {
   for (const row of formatRows()) {
@@ -30,7 +34,8 @@ describe('every built-in row is complete', () => {
       if (row.plugin) {
         // Its decoder is an opt-in plug-in this file does not import: refused, saying how to enable it.
         await expect(decode(bytes)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: expect.stringContaining(row.plugin) });
-        expect(row.encode).toBeUndefined();
+        // A plug-in format imgpipe writes (AVIF) refuses writing the same way.
+        if (row.encode) await expect((await row.encode())(await decode(image('with-alpha.png')), { quality: 50, progressive: false, lossless: false, background: [255, 255, 255] })).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: expect.stringContaining(row.plugin) });
         return;
       }
       const decoded = await decode(bytes);
@@ -61,7 +66,7 @@ describe('registerFormat', () => {
     refused({ ...base, id: 'x7', encode: 1 }, 'Expected a function or undefined for format row "x7".encode but received 1');
     refused({ ...base, id: 'x8', defaultQuality: 0 }, 'Expected an integer between 1 and 100 for format row "x8".defaultQuality but received 0');
     refused({ ...base, id: 'png' }, 'Expected an id not yet registered for format row "png".id but received "png"');
-    expect(Object.keys(FORMATS)).toEqual(['jpeg', 'png', 'webp', 'gif', 'heic']);
+    expect(Object.keys(FORMATS)).toEqual(['jpeg', 'png', 'webp', 'gif', 'heic', 'avif']);
   });
 
   it('a row registered at run time is sniffed, decoded, written, selected by format,* and reported by info', async () => {
@@ -82,7 +87,7 @@ describe('registerFormat', () => {
       },
       wasm: [],
     };
-    expect(() => parseProcess('image/format,bmp')).toThrow('Expected an output format imgpipe can write (jpg, png, webp) for format.value but received "bmp"');
+    expect(() => parseProcess('image/format,bmp')).toThrow('Expected an output format imgpipe can write (jpg, png, webp, avif) for format.value but received "bmp"');
     registerFormat(toy);
     const png = await decode(image('with-alpha.png'));
     const bytes = await encode(png, 'toy' as OutputFormat);
@@ -92,7 +97,7 @@ describe('registerFormat', () => {
     expect(viaProcess.contentType).toBe('image/x-toy');
     expect(JSON.parse(new TextDecoder().decode((await transform(bytes, 'image/info')).bytes)).Format).toEqual({ value: 'bmp' });
     expect(() => validateRecipe({ ...DEFAULT_RECIPE, outputs: [{ format: 'tiff' as OutputFormat, quality: 80, key: '{size}/{name}' }] }))
-      .toThrow('Expected one of jpeg, png, webp, toy for recipe.outputs[0].format but received "tiff"');
+      .toThrow('Expected one of jpeg, png, webp, avif, toy for recipe.outputs[0].format but received "tiff"');
     expect(renderFormats()).toContain('| Toy | `image/x-toy` | toy | yes | yes |  | bmp |');
   });
 });

@@ -169,7 +169,7 @@ describe('recipe rules', () => {
     [{ sizes: [] }, 'Expected a non-empty array of sizes for recipe.sizes but received []'],
     [{ sizes: [{ name: 'a', width: 0, watermark: false }] }, 'Expected an integer between 1 and 16384 for recipe.sizes[0].width but received 0'],
     [{ sizes: [{ name: 'a b', width: 10, watermark: false }] }, 'Expected a name of 1-64 letters, digits, _ or - for recipe.sizes[0].name but received "a b"'],
-    [{ outputs: [{ format: 'gif', quality: 80, key: '{size}/{name}' }] }, 'Expected one of jpeg, png, webp for recipe.outputs[0].format but received "gif"'],
+    [{ outputs: [{ format: 'gif', quality: 80, key: '{size}/{name}' }] }, 'Expected one of jpeg, png, webp, avif for recipe.outputs[0].format but received "gif"'],
     [{ outputs: [{ format: 'jpeg', quality: 101, key: '{size}/{name}' }] }, 'Expected an integer between 1 and 100 for recipe.outputs[0].quality but received 101'],
     [{ outputs: [{ format: 'jpeg', quality: 80, key: 'same.jpg' }] }, 'Expected a key template containing {size} and {name} or {base} for recipe.outputs[0].key but received "same.jpg"'],
     [{ fastShrinkOnLoad: 'yes' }, 'Expected true or false for recipe.fastShrinkOnLoad but received "yes"'],

@@ -104,7 +104,7 @@ describe.each([['fetch handler on a Node server', false], ['FC 3.0 HTTP trigger'
     ['/missing.jpg' + q('image/resize,w_10'), 404, 'NoSuchKey', 'Expected an object at key &quot;missing.jpg&quot; but the origin has none'],
     ['/320x240.jpg' + q('style/nosuch'), 404, 'NoSuchStyle', 'Expected an existing style but received &quot;nosuch&quot;'],
     ['/320x240.jpg' + q('image/resize'), 400, 'MissingArgument', 'Expected at least one of resize.w, resize.h, resize.l, resize.s, resize.p but received none'],
-    ['/320x240.jpg' + q('image/format,heic'), 400, 'NotImplemented', 'Expected an output format imgpipe can write (jpg, png, webp) for format.value but received &quot;heic&quot;'],
+    ['/320x240.jpg' + q('image/format,heic'), 400, 'NotImplemented', 'Expected an output format imgpipe can write (jpg, png, webp, avif) for format.value but received &quot;heic&quot;'],
     ['/320x240.jpg' + q('image/resize,m_fixed,w_5000,h_5000,limit_0'), 400, 'ImageTooLarge', 'Expected resize to produce at most 16777216 pixels but it would produce 5000x5000 = 25000000 pixels'],
     ['/320x240.jpg' + q('image/crop,x_400'), 400, 'BadRequest', 'Advance cut&apos;s position is out of image. Expected crop.x below 320 and crop.y below 240 (from anchor nw) but received x=400, y=0'],
   ])('%s -> %i %s', async (path, status, code, message) => {

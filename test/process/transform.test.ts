@@ -229,7 +229,7 @@ describe('format, quality, interlace, info, auto-orient', () => {
   it('format,gif on a GIF source is refused: there is no GIF encoder', async () => {
     const e = await refusal(transform(fixture('images/animated-loop-3.gif'), 'image/format,gif'));
     expect(e.code).toBe('UNSUPPORTED_FORMAT');
-    expect(e.message).toBe('Expected an output format imgpipe can write (jpg, png, webp) for format.value but received "gif" for a GIF source: imgpipe has no GIF encoder');
+    expect(e.message).toBe('Expected an output format imgpipe can write (jpg, png, webp, avif) for format.value but received "gif" for a GIF source: imgpipe has no GIF encoder');
     expect(e.details?.ossCode).toBe('NotImplemented');
   });
 
