@@ -10,6 +10,8 @@
  *   .fc-build/imgpipe-heic-layer.zip  the opt-in HEIC plug-in as a layer of its own (libheif is LGPL and
  *                               ~0.9 MB): nodejs/node_modules/imgpipe-heic/{index.js,wasm/}; a function
  *                               that attaches it and calls `require('imgpipe-heic')` decodes HEIC
+ *   .fc-build/imgpipe-avif-layer.zip  the opt-in AVIF plug-in likewise (libavif + libaom, ~4.7 MB):
+ *                               `require('imgpipe-avif')` reads and writes AVIF
  *
  * CommonJS because every FC Node runtime loads `index.handler` from it without extra settings; the
  * bundle's `import.meta.url` (used to find wasm/ beside the code) is defined from __filename.
@@ -106,9 +108,9 @@ async function bundle(entry, outfile) {
  * The `.wasm` files of `from` (the core's modules by default; plug-ins' modules live in
  * dist/wasm/plugins/ and go only into their own layers) into `to`.
  */
-function copyWasm(to, from = wasmDir) {
+function copyWasm(to, from = wasmDir, keep = () => true) {
   mkdirSync(to, { recursive: true });
-  for (const f of readdirSync(from)) if (f.endsWith('.wasm')) copyFileSync(join(from, f), join(to, f));
+  for (const f of readdirSync(from)) if (f.endsWith('.wasm') && keep(f)) copyFileSync(join(from, f), join(to, f));
 }
 
 /** Every file under `dir`, as [relative path, bytes], for the zip. */
@@ -151,9 +153,17 @@ writeFileSync(join(out, 'imgpipe-layer.zip'), zip(join(out, 'layer')));
 // imgpipe's core the function loaded) and its module beside it.
 const heicPkg = join(out, 'heic-layer/nodejs/node_modules/imgpipe-heic');
 await bundle(join(root, 'wasm/heic/node.ts'), join(heicPkg, 'index.js'));
-copyWasm(join(heicPkg, 'wasm/plugins'), join(wasmDir, 'plugins'));
+copyWasm(join(heicPkg, 'wasm/plugins'), join(wasmDir, 'plugins'), (f) => f === 'imgpipe_heif.wasm');
 writeFileSync(join(heicPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe-heic', version, license: 'LGPL-3.0-or-later', main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'imgpipe-heic-layer.zip'), zip(join(out, 'heic-layer')));
+
+// The AVIF plug-in's layer, the same way: libavif + libaom (4.7 MB of WebAssembly) would put the
+// core function over its 2 MB, and most functions never write AVIF.
+const avifPkg = join(out, 'avif-layer/nodejs/node_modules/imgpipe-avif');
+await bundle(join(root, 'wasm/avif/node.ts'), join(avifPkg, 'index.js'));
+copyWasm(join(avifPkg, 'wasm/plugins'), join(wasmDir, 'plugins'), (f) => f.startsWith('avif_'));
+writeFileSync(join(avifPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe-avif', version, license, main: 'index.js' }, null, 2)}\n`);
+writeFileSync(join(out, 'imgpipe-avif-layer.zip'), zip(join(out, 'avif-layer')));
 
 const rows = [
   ['function/index.js', join(fn, 'index.js')],
@@ -162,6 +172,7 @@ const rows = [
   ['function.zip', join(out, 'function.zip')],
   ['imgpipe-layer.zip', join(out, 'imgpipe-layer.zip')],
   ['imgpipe-heic-layer.zip', join(out, 'imgpipe-heic-layer.zip')],
+  ['imgpipe-avif-layer.zip', join(out, 'imgpipe-avif-layer.zip')],
 ];
 for (const [label, path] of rows) console.log(`${label.padEnd(24)} ${kb(sizeOf(path)).padStart(8)}`);
 console.log(`\nBiggest parts of function/index.js (esbuild metafile: .fc-build/meta.json):`);

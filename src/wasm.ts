@@ -59,6 +59,24 @@ export async function compileWasm(source: WasmSource): Promise<WebAssembly.Modul
   return WebAssembly.compile(await source.arrayBuffer());
 }
 
+/** A plug-in's module: compiled, its bytes, a URL, or a function giving one (called on first use). */
+export type PluginWasmSource = WasmSource | (() => Promise<WasmSource> | WasmSource);
+
+/**
+ * A plug-in's module, compiled on first call and then shared. A failed load is not kept: the next
+ * call (the next HEIC or AVIF) tries again.
+ */
+export function lazyWasm(source: PluginWasmSource): () => Promise<WebAssembly.Module> {
+  let compiled: Promise<WebAssembly.Module> | undefined;
+  return () => {
+    if (!compiled) {
+      compiled = (async () => compileWasm(typeof source === 'function' ? await source() : source))();
+      compiled.catch(() => (compiled = undefined));
+    }
+    return compiled;
+  };
+}
+
 /** The compiled module for `name`, compiling it on first use. */
 export function getWasmModule(name: WasmName): Promise<WebAssembly.Module> {
   let p = compiled.get(name);

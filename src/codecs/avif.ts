@@ -16,14 +16,12 @@ import type { ImageHeader } from '../header.js';
 import type { RGBAImage } from '../image.js';
 import type { DecoderPlugin, PluginEncodeOptions } from '../plugins.js';
 import { orient } from '../ops/orient.js';
-import { compileWasm, type WasmSource } from '../wasm.js';
+import { lazyWasm, type PluginWasmSource } from '../wasm.js';
+import { requireCoding } from './heif-header.js';
 import { EmscriptenCodec, codecMessage, ownBytes } from './instance.js';
 
 interface DecModule { readonly HEAPU8?: Uint8Array; decode(data: Uint8Array, bitDepth: 8): { data: Uint8ClampedArray; width: number; height: number } | null }
 interface EncModule { encode(data: Uint8Array, width: number, height: number, options: object): Uint8Array | null }
-
-/** Coded image types libavif decodes: AV1 images, and grids of them. */
-const DECODABLE = new Set(['av01']);
 
 /**
  * Encoder speed (libaom's cpu-used via libavif, 0 slowest .. 10 fastest): 9, the fastest this build
@@ -53,39 +51,20 @@ export const AVIF_MAX_SIDE = 65536;
 
 /** Where each module comes from: a compiled module, its bytes, a URL, or a function returning one. */
 export interface AvifPluginOptions {
-  readonly decoder: WasmSource | (() => Promise<WasmSource> | WasmSource);
-  readonly encoder: WasmSource | (() => Promise<WasmSource> | WasmSource);
-}
-
-/** A loader that compiles on first use and forgets a failed load, so the next call tries again. */
-function lazyModule(source: AvifPluginOptions['decoder']): () => Promise<WebAssembly.Module> {
-  let compiled: Promise<WebAssembly.Module> | undefined;
-  return () => {
-    if (!compiled) {
-      compiled = (async () => compileWasm(typeof source === 'function' ? await source() : source))();
-      compiled.catch(() => (compiled = undefined));
-    }
-    return compiled;
-  };
+  readonly decoder: PluginWasmSource;
+  readonly encoder: PluginWasmSource;
 }
 
 /** An AVIF plug-in whose modules come from `options` (each runtime entry passes its own). */
 export function createAvifPlugin(options: AvifPluginOptions): DecoderPlugin {
   // The glue is imported on first use; it is told to instantiate our compiled module (never to fetch).
-  const decoder = new EmscriptenCodec<DecModule>(lazyModule(options.decoder), async (o) => (await import('@jsquash/avif/codec/dec/avif_dec.js')).default(o as never) as unknown as Promise<DecModule>);
-  const encoder = new EmscriptenCodec<EncModule>(lazyModule(options.encoder), async (o) => (await import('@jsquash/avif/codec/enc/avif_enc.js')).default(o as never) as unknown as Promise<EncModule>);
+  const decoder = new EmscriptenCodec<DecModule>(lazyWasm(options.decoder), async (o) => (await import('@jsquash/avif/codec/dec/avif_dec.js')).default(o as never) as unknown as Promise<DecModule>);
+  const encoder = new EmscriptenCodec<EncModule>(lazyWasm(options.encoder), async (o) => (await import('@jsquash/avif/codec/enc/avif_enc.js')).default(o as never) as unknown as Promise<EncModule>);
 
   async function decode(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
     const heif = header.heif;
     if (!heif) throw new ImgpipeError('INTERNAL', 'The AVIF plug-in was given a header without its HEIF description');
-    const coded = heif.grid ? heif.tileType ?? '' : heif.itemType;
-    if (!DECODABLE.has(coded)) {
-      throw new ImgpipeError(
-        'UNSUPPORTED_FORMAT',
-        `Expected an AVIF whose primary image is AV1-coded (av01) but received one coded as ${JSON.stringify(coded)}${heif.grid ? ' (grid tiles)' : ''}`,
-        { details: { received: coded } },
-      );
-    }
+    requireCoding(heif, 'an AVIF', 'AV1', 'av01');
     const { codedWidth: w, codedHeight: h } = heif;
     const image = await decoder.use((m, messages) => {
       let out: ReturnType<DecModule['decode']>;

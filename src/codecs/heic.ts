@@ -11,7 +11,8 @@ import { ImgpipeError } from '../errors.js';
 import type { ImageHeader } from '../header.js';
 import type { RGBAImage } from '../image.js';
 import type { DecoderPlugin } from '../plugins.js';
-import { compileWasm, type WasmSource } from '../wasm.js';
+import { lazyWasm, type PluginWasmSource } from '../wasm.js';
+import { requireCoding } from './heif-header.js';
 import { Retention, type OutputBufferExports } from './instance.js';
 
 /** What wasm/libheif/heif.c exports. */
@@ -20,9 +21,6 @@ interface HeifExports extends OutputBufferExports {
   imgpipe_message(): number;
   imgpipe_heif_decode(data: number, size: number, maxSide: number): number;
 }
-
-/** Coded image types the module decodes: HEVC images, and grids of them. */
-const DECODABLE = new Set(['hvc1']);
 
 /**
  * libc's file calls, which libheif's unused file reader links in: every one reports "bad file
@@ -54,33 +52,19 @@ const SECURITY_LIMIT = 1000;
 /** Options of `createHeicPlugin`. */
 export interface HeicPluginOptions {
   /** Where the module comes from: a compiled module, its bytes, a URL, or a function returning one. */
-  readonly wasm: WasmSource | (() => Promise<WasmSource> | WasmSource);
+  readonly wasm: PluginWasmSource;
 }
 
 /** A HEIC decoder plug-in whose module comes from `options.wasm` (each runtime entry passes its own). */
 export function createHeicPlugin(options: HeicPluginOptions): DecoderPlugin {
-  let compiled: Promise<WebAssembly.Module> | undefined;
+  const module = lazyWasm(options.wasm);
   let live: HeifExports | undefined;
   const retention = new Retention(() => (live = undefined));
-
-  const module = () => {
-    compiled ??= (async () => compileWasm(typeof options.wasm === 'function' ? await options.wasm() : options.wasm))();
-    // A failed load is not kept: the next HEIC tries again.
-    compiled.catch(() => (compiled = undefined));
-    return compiled;
-  };
 
   async function decode(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
     const heif = header.heif;
     if (!heif) throw new ImgpipeError('INTERNAL', 'The HEIC plug-in was given a header without its HEIF description');
-    const coded = heif.grid ? heif.tileType ?? '' : heif.itemType;
-    if (!DECODABLE.has(coded)) {
-      throw new ImgpipeError(
-        'UNSUPPORTED_FORMAT',
-        `Expected a HEIF whose primary image is HEVC-coded (hvc1) but received one coded as ${JSON.stringify(coded)}${heif.grid ? ' (grid tiles)' : ''}`,
-        { details: { received: coded } },
-      );
-    }
+    requireCoding(heif, 'a HEIF', 'HEVC', 'hvc1');
     const compiledModule = await module();
     const need = heif.codedWidth * heif.codedHeight * 8 + bytes.byteLength;
     if (live && retention.replaceFor(live.memory.buffer.byteLength, need)) live = undefined;

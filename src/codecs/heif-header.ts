@@ -346,3 +346,17 @@ export function readHeifHeader(b: Uint8Array): HeifHeader {
     exifBytes: exif ? itemLength(locations.get(exif.from)) : 0, grid,
   });
 }
+
+/**
+ * Refuses a HEIF whose primary image (or, for a grid, its tiles) is not coded as `coding` (`hvc1`
+ * for HEIC, `av01` for AVIF): a JPEG- or HEVC-in-AVIF item is an unsupported format, not damage.
+ */
+export function requireCoding(heif: HeifHeader, file: string, codec: string, coding: string): void {
+  const coded = heif.grid ? heif.tileType ?? '' : heif.itemType;
+  if (coded === coding) return;
+  throw new ImgpipeError(
+    'UNSUPPORTED_FORMAT',
+    `Expected ${file} whose primary image is ${codec}-coded (${coding}) but received one coded as ${JSON.stringify(coded)}${heif.grid ? ' (grid tiles)' : ''}`,
+    { details: { received: coded } },
+  );
+}

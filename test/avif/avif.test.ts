@@ -14,6 +14,7 @@ import { fetchSource } from '../../adapters/http/source.js';
 import { listen, originListener } from '../http/servers.js';
 import { avifQuality } from '../../src/codecs/avif.js';
 import { rejection } from '../helpers/errors.js';
+import { boxAt, setU16, setU32 } from '../helpers/bytes.js';
 import { fixture, image } from '../helpers/fixtures.js';
 import { meanDelta, sharpRaw } from '../helpers/compare.js';
 import { readFileSync } from 'node:fs';
@@ -22,13 +23,6 @@ import { createRequire } from 'node:module';
 const file = (name: string) => fixture(`avif/${name}`);
 const photo = file('photo-444.avif');
 
-/** Offset of the first box of `type` (its four type bytes), after `from`. */
-function boxAt(b: Uint8Array, type: string, from = 0): number {
-  for (let i = from; i + 4 <= b.length; i++) if (String.fromCharCode(b[i], b[i + 1], b[i + 2], b[i + 3]) === type) return i;
-  throw new Error(`no ${type} box`);
-}
-const setU32 = (b: Uint8Array, o: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(o, v);
-const setU16 = (b: Uint8Array, o: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint16(o, v);
 
 const mssim = (a: RGBAImage, b: RGBAImage) => ssim(a as never, b as never).mssim;
 

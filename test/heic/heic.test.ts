@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decode, init, inspect, processUpload, transform, type RGBAImage } from '../../wasm/node.js';
 import { heic, createHeicPlugin } from '../../wasm/heic/node.js';
 import { rejection } from '../helpers/errors.js';
+import { boxAt, setU16, setU32 } from '../helpers/bytes.js';
 import { fixture, image } from '../helpers/fixtures.js';
 import { meanDelta } from '../helpers/compare.js';
 import { readFileSync } from 'node:fs';
@@ -22,13 +23,6 @@ function crop(img: RGBAImage, left: number, top: number, width: number, height: 
   return { width, height, data };
 }
 
-/** Offset of the first box of `type` (its four type bytes), after `from`. */
-function boxAt(b: Uint8Array, type: string, from = 0): number {
-  for (let i = from; i + 4 <= b.length; i++) if (String.fromCharCode(b[i], b[i + 1], b[i + 2], b[i + 3]) === type) return i;
-  throw new Error(`no ${type} box`);
-}
-const setU32 = (b: Uint8Array, o: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(o, v);
-const setU16 = (b: Uint8Array, o: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint16(o, v);
 
 describe('HEIC plug-in', () => {
   it('decodes an iPhone grid HEIC (42 tiles, Display P3) as heif-convert does, converted to sRGB', async () => {

@@ -23,3 +23,11 @@ export const pngWith = (png: Uint8Array, ...chunks: Uint8Array[]) => concat(png.
 export const jpegSegment = (marker: number, payload: Uint8Array) => concat(new Uint8Array([0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 255]), payload);
 /** Insert segments right after SOI. */
 export const jpegWith = (jpeg: Uint8Array, ...segments: Uint8Array[]) => concat(jpeg.subarray(0, 2), ...segments, jpeg.subarray(2));
+
+/** Offset of the first ISOBMFF box of `type` (its four type bytes) at or after `from` (HEIC, AVIF). */
+export function boxAt(b: Uint8Array, type: string, from = 0): number {
+  for (let i = from; i + 4 <= b.length; i++) if (String.fromCharCode(b[i], b[i + 1], b[i + 2], b[i + 3]) === type) return i;
+  throw new Error(`no ${type} box`);
+}
+export const setU32 = (b: Uint8Array, o: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(o, v);
+export const setU16 = (b: Uint8Array, o: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint16(o, v);

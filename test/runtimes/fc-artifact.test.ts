@@ -13,7 +13,7 @@ import OSS from 'ali-oss';
 import sharp from 'sharp';
 import { unzipSync } from 'fflate';
 import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
-import { image } from '../helpers/fixtures.js';
+import { fixture, image } from '../helpers/fixtures.js';
 import { WASM_MODULES } from '../../src/wasm.js';
 import { PHOTO, PHOTO_VARIANTS, ROOT } from './harness.js';
 
@@ -181,5 +181,25 @@ describe('Function Compute artifact', () => {
         process.stdout.write(JSON.stringify(variants.map((v) => [v.key, v.width, v.height])));
       });`, image('samplefilehub.heif'), { NODE_PATH: join(opt, 'nodejs/node_modules') });
     expect(JSON.parse(out)[0]).toEqual(['resized/large/p.jpg', 640, 426]);
+  });
+  it('the AVIF plug-in is a layer of its own: with both layers attached, require("imgpipe-avif") reads and writes AVIF', async () => {
+    expect(readdirSync(join(BUILD, 'function/wasm')).filter((f) => f.startsWith('avif'))).toEqual([]);
+    expect(Object.keys(unzipSync(readFileSync(join(BUILD, 'imgpipe-avif-layer.zip')))).sort()).toEqual([
+      'nodejs/node_modules/imgpipe-avif/index.js', 'nodejs/node_modules/imgpipe-avif/package.json',
+      'nodejs/node_modules/imgpipe-avif/wasm/plugins/avif_dec.wasm', 'nodejs/node_modules/imgpipe-avif/wasm/plugins/avif_enc.wasm',
+    ]);
+    const opt = join(work, 'opt-avif');
+    cpSync(join(BUILD, 'layer'), opt, { recursive: true });
+    cpSync(join(BUILD, 'avif-layer'), opt, { recursive: true });
+    const out = await runNode(work, `
+      const { transform } = require('imgpipe');
+      require('imgpipe-avif');
+      const chunks = [];
+      process.stdin.on('data', (d) => chunks.push(d)).on('end', async () => {
+        const written = await transform(new Uint8Array(Buffer.concat(chunks)), 'image/resize,w_40/format,avif');
+        const read = await transform(written.bytes, 'image/resize,w_20/format,png');
+        process.stdout.write(JSON.stringify([written.contentType, written.width, read.format, read.width]));
+      });`, fixture('avif/photo-444.avif'), { NODE_PATH: join(opt, 'nodejs/node_modules') });
+    expect(JSON.parse(out)).toEqual(['image/avif', 40, 'png', 20]);
   });
 });
