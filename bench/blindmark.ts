@@ -7,6 +7,7 @@
  *
  *   npx tsx bench/blindmark.ts                          # 4 photos x 2 sizes, 100 clean crops: about ten minutes on a busy 2-core machine
  *   npx tsx bench/blindmark.ts --images 200 --clean 2000 # the issue's sample sizes: hours on a busy 2-core machine
+ *   ... --deadline 2026-12-05T13:25:00Z                  # stop after the photo in progress at that time; the table says how far it got
  *
  * Deterministic: images, crops and attack parameters come from fixed seeds. Writes bench/results/blindmark.md
  * (or --out FILE) and prints the table.
@@ -42,6 +43,7 @@ const N_CLEAN = Number(arg('clean', '100'));
 const SIZES = arg('sizes', '1200,600').split(',').map(Number);
 const STRENGTH = arg('strength', 'medium') as BlindWatermarkStrength;
 const ONLY = arg('attacks', '');
+const DEADLINE = Date.parse(arg('deadline', '9999-01-01T00:00:00Z'));
 const OUT = arg('out', fileURLToPath(new URL('./results/blindmark.md', import.meta.url)));
 const KEY = 'benchmark key';
 
@@ -81,46 +83,46 @@ const bitsOf = (s: string): Uint8Array => {
 
 const attacks: Attack[] = ONLY ? ATTACKS.filter((a) => ONLY.split(',').includes(a.name)) : [...ATTACKS];
 const rows = new Map(attacks.map((a) => [a.name, { ours: 0, base: 0, wrong: 0, n: 0, ms: [] as number[] }]));
-const psnr: number[] = [], psnrBase: number[] = [], ssims: number[] = [], embedMs: number[] = [];
-let wrongKeyFound = 0, wrongKeyN = 0;
-const started = Date.now();
-
-for (const width of SIZES) {
-  for (let n = 0; n < N_IMAGES; n++) {
-    const { name, image } = await photo(n, width);
-    const content = contentFor(n);
-    const { value: marked, ms } = await cpu(() => embedBlindWatermark(image, { content, key: KEY, strength: STRENGTH }));
-    embedMs.push(ms);
-    psnr.push(lumaPsnr(image, marked));
-    ssims.push(ssim({ ...image, channels: 4 }, { ...marked, channels: 4 }));
-    const delivered = await encode(marked, 'jpeg', { quality: 85 });
-    const base = embedBaseline(image, bitsOf(content), 1);
-    psnrBase.push(lumaPsnr(image, base));
-    const baseDelivered = await encode(base, 'jpeg', { quality: 85 });
-    const truth = bitsOf(content);
-    for (const attack of attacks) {
-      const row = rows.get(attack.name)!;
-      const seed = 1000 * n + width;
-      const attacked = await attack.apply(delivered, seed);
-      const { value: result, ms: ems } = await cpu(() => extractBlindWatermark(attacked, { key: KEY }));
-      row.n++;
-      row.ms.push(ems);
-      if (result.found && result.content === content) row.ours++;
-      else if (result.found) row.wrong++;
-      const baseBits = extractBaseline(await attack.apply(baseDelivered, seed), 64, 1);
-      if (baseBits.every((b, i) => b === truth[i])) row.base++;
-    }
-    const wrongKey = await extractBlindWatermark(await pixels(sharp(delivered)), { key: 'not the key' });
-    wrongKeyN++;
-    if (wrongKey.found) wrongKeyFound++;
-    process.stderr.write(`${width}px #${n} ${name}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-  }
-}
-
-// False positives: clean (never marked) crops of the photos at assorted sizes, delivered as JPEG.
+const psnr: number[] = [], psnrBase: number[] = [], ssims: number[] = [];
+const embedMs = new Map<number, number[]>(SIZES.map((w) => [w, []]));
+let wrongKeyFound = 0, wrongKeyN = 0, photosDone = 0;
 let cleanFound = 0;
 const cleanMs: number[] = [];
-for (let i = 0; i < N_CLEAN; i++) {
+const started = Date.now();
+
+/** One photo at one size: embed, deliver as JPEG q85, run every attack on ours and on the baseline. */
+async function marked(n: number, width: number): Promise<void> {
+  const { name, image } = await photo(n, width);
+  const content = contentFor(n);
+  const { value: marked, ms } = await cpu(() => embedBlindWatermark(image, { content, key: KEY, strength: STRENGTH }));
+  embedMs.get(width)!.push(ms);
+  psnr.push(lumaPsnr(image, marked));
+  ssims.push(ssim({ ...image, channels: 4 }, { ...marked, channels: 4 }));
+  const delivered = await encode(marked, 'jpeg', { quality: 85 });
+  const base = embedBaseline(image, bitsOf(content), 1);
+  psnrBase.push(lumaPsnr(image, base));
+  const baseDelivered = await encode(base, 'jpeg', { quality: 85 });
+  const truth = bitsOf(content);
+  for (const attack of attacks) {
+    const row = rows.get(attack.name)!;
+    const seed = 1000 * n + width;
+    const attacked = await attack.apply(delivered, seed);
+    const { value: result, ms: ems } = await cpu(() => extractBlindWatermark(attacked, { key: KEY }));
+    row.n++;
+    row.ms.push(ems);
+    if (result.found && result.content === content) row.ours++;
+    else if (result.found) row.wrong++;
+    const baseBits = extractBaseline(await attack.apply(baseDelivered, seed), 64, 1);
+    if (baseBits.every((b, i) => b === truth[i])) row.base++;
+  }
+  const wrongKey = await extractBlindWatermark(await pixels(sharp(delivered)), { key: 'not the key' });
+  wrongKeyN++;
+  if (wrongKey.found) wrongKeyFound++;
+  process.stderr.write(`${width}px #${n} ${name}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+/** False positives: the i-th clean (never marked) crop of a photo at an assorted size, delivered as JPEG. */
+async function clean(i: number): Promise<void> {
   const r = rng(104729 + i);
   const src = PHOTOS[i % PHOTOS.length];
   const s = sharp(readFileSync(IMAGES + src)).rotate();
@@ -140,19 +142,35 @@ const p95 = (v: number[]): number => { const s = [...v].sort((a, b) => a - b); r
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 const GOAL: Record<string, string> = { A: '≥ 99%', B: '≥ 99%', C: '≥ 99%', D: '≥ 95%', E: '≥ 95%' };
 
-const lines: string[] = [];
-lines.push(`Command: \`npx tsx bench/blindmark.ts ${process.argv.slice(2).join(' ')}\`; ${N_IMAGES} photos x ${SIZES.join(' and ')} px = ${N_IMAGES * SIZES.length} marked images per attack, strength ${STRENGTH}, ${N_CLEAN} clean crops; ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s.`);
-lines.push('');
-lines.push('| attack | goal | imgpipe exact recovery | wrong content | blind_watermark DWT-DCT-SVD (reimplemented) | imgpipe extract CPU ms (median / p95) |');
-lines.push('| --- | --- | --- | --- | --- | --- |');
-for (const a of attacks) {
-  const r = rows.get(a.name)!;
-  lines.push(`| ${a.name} | ${GOAL[a.cls]} | ${pct(r.ours, r.n)} (${r.ours}/${r.n}) | ${r.wrong} | ${pct(r.base, r.n)} (${r.base}/${r.n}) | ${median(r.ms).toFixed(0)} / ${p95(r.ms).toFixed(0)} |`);
+/** The table so far (written after every photo, so a run stopped by --deadline still reports what it did). */
+function report(final: boolean): void {
+  const lines: string[] = [];
+  lines.push(`Command: \`npx tsx bench/blindmark.ts ${process.argv.slice(2).join(' ')}\`; ${photosDone} photos x ${SIZES.join(' and ')} px = ${photosDone * SIZES.length} marked images per attack${final && photosDone < N_IMAGES ? ` (stopped at the deadline; ${N_IMAGES} asked)` : ''}, strength ${STRENGTH}, ${cleanMs.length} clean crops; ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s${final ? '' : ' (in progress)'}.`);
+  lines.push('');
+  lines.push('| attack | goal | imgpipe exact recovery | wrong content | blind_watermark DWT-DCT-SVD (reimplemented) | imgpipe extract CPU ms (median / p95) |');
+  lines.push('| --- | --- | --- | --- | --- | --- |');
+  for (const a of attacks) {
+    const r = rows.get(a.name)!;
+    lines.push(`| ${a.name} | ${GOAL[a.cls]} | ${pct(r.ours, r.n)} (${r.ours}/${r.n}) | ${r.wrong} | ${pct(r.base, r.n)} (${r.base}/${r.n}) | ${median(r.ms).toFixed(0)} / ${p95(r.ms).toFixed(0)} |`);
+  }
+  lines.push('');
+  lines.push(`Embedding (luma): imgpipe PSNR mean ${mean(psnr).toFixed(2)} dB, min ${Math.min(...psnr).toFixed(2)} dB; SSIM mean ${mean(ssims).toFixed(4)}, min ${Math.min(...ssims).toFixed(4)}. blind_watermark PSNR mean ${mean(psnrBase).toFixed(2)} dB.`);
+  lines.push(`Embed CPU ms, median: ${SIZES.map((w) => `${w} px ${median(embedMs.get(w)!).toFixed(0)}`).join(', ')}.`);
+  lines.push(`False positives: ${cleanFound} of ${cleanMs.length} clean crops (extract CPU ms median ${median(cleanMs).toFixed(0)}, p95 ${p95(cleanMs).toFixed(0)}); ${wrongKeyFound} of ${wrongKeyN} marked images read with a wrong key.`);
+  const text = lines.join('\n');
+  if (final) console.log(text);
+  writeFileSync(OUT, `${text}\n`);
 }
-lines.push('');
-lines.push(`Embedding (luma): imgpipe PSNR mean ${mean(psnr).toFixed(2)} dB, min ${Math.min(...psnr).toFixed(2)} dB; SSIM mean ${mean(ssims).toFixed(4)}, min ${Math.min(...ssims).toFixed(4)}. blind_watermark PSNR mean ${mean(psnrBase).toFixed(2)} dB.`);
-lines.push(`Embed CPU ms, median: ${SIZES.map((w, i) => `${w} px ${median(embedMs.slice(i * N_IMAGES, (i + 1) * N_IMAGES)).toFixed(0)}`).join(', ')}.`);
-lines.push(`False positives: ${cleanFound} of ${N_CLEAN} clean crops (extract CPU ms median ${median(cleanMs).toFixed(0)}, p95 ${p95(cleanMs).toFixed(0)}); ${wrongKeyFound} of ${wrongKeyN} marked images read with a wrong key.`);
-const text = lines.join('\n');
-console.log(text);
-writeFileSync(OUT, `${text}\n`);
+
+// Photos and clean crops are interleaved (each photo index is followed by its share of the clean crops), so
+// a run stopped at --deadline has sampled every part of the matrix.
+const perPhoto = Math.ceil(N_CLEAN / Math.max(1, N_IMAGES));
+let nextClean = 0;
+for (let n = 0; n < N_IMAGES && Date.now() < DEADLINE; n++) {
+  for (const width of SIZES) await marked(n, width);
+  photosDone++;
+  for (let k = 0; k < perPhoto && nextClean < N_CLEAN; k++) await clean(nextClean++);
+  report(false);
+}
+while (nextClean < N_CLEAN && Date.now() < DEADLINE) await clean(nextClean++);
+report(true);
