@@ -43,6 +43,8 @@ export interface JobConfig {
   readonly chunk: number;
   /** Where the state lives: `local` (a folder) or `bucket` (`_backfill/<job>/` in the target). */
   readonly state?: 'local' | 'bucket';
+  /** The bucket store's id of the task list's parts (set by that store). */
+  readonly stateRun?: string;
 }
 
 export interface Task {
@@ -284,7 +286,7 @@ export async function openJob(store: JobStore, id: string): Promise<Job> {
   checkJobId(id);
   const configText = await store.readConfig();
   if (configText === undefined) {
-    throw new ImgpipeError('NOT_FOUND', `No backfill job ${describeValue(id)} in ${store.where}: run \`imgpipe backfill run\` from the folder the job was started in (or pass --state-in-bucket with its --target), or check the id it printed`);
+    throw new ImgpipeError('NOT_FOUND', `No backfill job ${describeValue(id)} in ${store.where}: run \`imgpipe backfill resume|report\` from the folder the job was started in (for a job run with --state-in-bucket, from anywhere with --target oss://ITS-TARGET), or check the id it printed`);
   }
   let config: JobConfig;
   try {

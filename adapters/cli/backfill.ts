@@ -3,13 +3,15 @@
  * images, resumably, on this machine or fanned out over Function Compute. See the README's
  * "Backfill" section.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ImgpipeError, describeValue, isImgpipeError } from '../../src/errors.js';
 import { DEFAULT_RECIPE, validateRecipe, type Recipe } from '../../src/recipe.js';
 import { estimate, FC_PRICES, AWS_PRICES, TIME_MODEL, type Estimate } from '../backfill/estimate.js';
-import { checkJobId, createJob, JOB_FORMAT, localJobStore, newJobId, openJob, type Job, type JobConfig, type JobStore } from '../backfill/job.js';
+import { bucketJobStore } from '../backfill/job-bucket.js';
+import { checkJobId, createJob, JOB_FORMAT, jobsRoot, localJobStore, newJobId, openJob, type Job, type JobConfig } from '../backfill/job.js';
 import { createLocalExecutor } from '../backfill/local.js';
 import { CLASSES, plan, type PlanSummary } from '../backfill/plan.js';
 import { writeReport } from '../backfill/report.js';
@@ -28,12 +30,14 @@ const USAGE = `Usage:
       as missing, stale, up-to-date or skip, and estimate time and Function Compute cost. Writes nothing.
   imgpipe backfill run oss://BUCKET/PREFIX (--local | --invoke fc:NAME[@QUALIFIER] --region R [--fc-endpoint URL])
                        [--job ID] [plan options] [--threads N] [--chunk N] [--pilot N] [--max-failure-rate R]
-                       [--breaker-min-tasks N] [--retries N] [--rate N] [--json]
-      Plan, record the missing and stale objects as a job in ./.imgpipe-backfill/ID/, and process them.
-  imgpipe backfill resume ID (--local | --invoke fc:NAME[@QUALIFIER] --region R) [run options]
-      Continue a job: only tasks without a terminal record run again.
-  imgpipe backfill report ID [--failed-only] [--json]
-      Write the completion report (CSV files + manifest.json, S3 Batch's shape) into the job folder.
+                       [--breaker-min-tasks N] [--retries N] [--rate N] [--state-in-bucket] [--json]
+      Plan, record the missing and stale objects as a job in ./.imgpipe-backfill/ID/ (or, with
+      --state-in-bucket, under _backfill/ID/ in the target bucket), and process them.
+  imgpipe backfill resume ID (--local | --invoke fc:NAME[@QUALIFIER] --region R) [--target oss://BUCKET] [run options]
+      Continue a job: only tasks without a terminal record run again. --target finds a job kept in
+      that bucket from any folder or machine.
+  imgpipe backfill report ID [--target oss://BUCKET] [--failed-only] [--json]
+      Write the completion report (CSV files + manifest.json, S3 Batch's shape) beside the job's state.
 
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_*), as the upload
 handler reads them. --endpoint (or IMGPIPE_OSS_ENDPOINT) points at another OSS endpoint, e.g. the
@@ -63,6 +67,7 @@ const OPTIONS = {
   retries: { type: 'string' },
   rate: { type: 'string' },
   'failed-only': { type: 'boolean', default: false },
+  'state-in-bucket': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -312,12 +317,16 @@ async function runCommand(values: Values, positionals: string[]): Promise<number
   let summary: PlanSummary | undefined;
   // The plan streams its missing and stale objects into the job's task list as it classifies them:
   // the list is never in memory. Chunk c is lines c*N.. of that list, fixed once written.
-  const job = await createJob(jobStore(id), config, async (add) => {
+  const inBucket = values['state-in-bucket'];
+  const store = inBucket ? bucketJobStore(s.target, id) : localJobStore(process.cwd(), id);
+  const job = await createJob(store, { ...config, state: inBucket ? 'bucket' : 'local' }, async (add) => {
     summary = await plan({
       objects: s.objects(), target: s.target, recipe: s.recipe, recipeHash: s.recipeHash, prefix: s.source.prefix, sample: 0,
       onObject: (o) => (o.class === 'missing' || o.class === 'stale' ? add({ bucket: o.bucket, key: o.key, etag: o.etag, size: o.size, class: o.class }) : undefined),
     });
   });
+  // A note where the job lives, so `resume ID` and `report ID` from this folder find it without --target.
+  if (inBucket) await writePointer(id, { target: s.targetBucket, endpoint: s.endpoint, ossRegion: s.ossRegion });
   const counts = summary!.counts;
   const head = { event: 'job', job: id, dir: job.dir, tasks: job.config.tasks, counts };
   if (values.json) process.stdout.write(`${JSON.stringify(head)}\n`);
@@ -325,14 +334,41 @@ async function runCommand(values: Values, positionals: string[]): Promise<number
   return execute(values, job, s.credentials, s.endpoint);
 }
 
-/** The job's state: a folder under the working directory. */
-function jobStore(id: string): JobStore {
-  return localJobStore(process.cwd(), id);
+interface StatePointer {
+  readonly target: string;
+  readonly endpoint?: string;
+  readonly ossRegion: string;
+}
+const pointerPath = (id: string) => join(jobsRoot(process.cwd()), id, 'state-in-bucket.json');
+async function writePointer(id: string, p: StatePointer): Promise<void> {
+  await mkdir(join(jobsRoot(process.cwd()), id), { recursive: true });
+  await writeFile(pointerPath(id), `${JSON.stringify(p, null, 2)}\n`);
+}
+
+/**
+ * Find a job: in the folder under the working directory; else in the bucket a `run --state-in-bucket`
+ * from this folder noted; else under `_backfill/ID/` in `--target oss://BUCKET`.
+ */
+async function findJob(values: Values, id: string): Promise<Job> {
+  checkJobId(id);
+  const local = localJobStore(process.cwd(), id);
+  if (values.target === undefined && (await local.readConfig()) !== undefined) return openJob(local, id);
+  let pointer: StatePointer | undefined;
+  if (values.target !== undefined) {
+    const t = parseOssUrl(values.target, '--target');
+    pointer = { target: t.bucket, ossRegion: values['oss-region'] ?? 'cn-hangzhou' };
+  } else {
+    pointer = await readFile(pointerPath(id), 'utf8').then((t) => JSON.parse(t) as StatePointer, () => undefined);
+  }
+  if (pointer === undefined) return openJob(local, id);
+  const endpoint = values.endpoint ?? process.env.IMGPIPE_OSS_ENDPOINT ?? pointer.endpoint;
+  const storage = createOssStorage({ bucket: pointer.target, region: pointer.ossRegion, credentials: resolveCredentials(undefined, process.env), endpoint, retry: { retries: 4 } });
+  return openJob(bucketJobStore(storage, id), id);
 }
 
 async function resumeCommand(values: Values, positionals: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('resume expects one job id');
-  const job = await openJob(jobStore(positionals[0]), positionals[0]);
+  const job = await findJob(values, positionals[0]);
   const credentials = resolveCredentials(undefined, process.env);
   const endpoint = values.endpoint ?? job.config.endpoint;
   const { succeeded, failed } = job.counts;
@@ -342,7 +378,7 @@ async function resumeCommand(values: Values, positionals: string[]): Promise<num
 
 async function reportCommand(values: Values, positionals: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('report expects one job id');
-  const job = await openJob(jobStore(positionals[0]), positionals[0]);
+  const job = await findJob(values, positionals[0]);
   const summary = await writeReport(job, { failedOnly: values['failed-only'] });
   await job.close();
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

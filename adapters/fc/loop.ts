@@ -42,8 +42,12 @@ export function checkNoSelfTrigger(config: { sameBucket: boolean; sourcePrefix: 
   }
 }
 
-/** Is `key` something this handler wrote (judged by its key alone)? */
+/** Where `imgpipe backfill --state-in-bucket` keeps a job's state in the target bucket: never a source. */
+export const JOB_STATE_PREFIX = '_backfill/';
+
+/** Is `key` something this handler, or a backfill's job state, wrote (judged by its key alone)? */
 export function isOutputKey(key: string, outputTemplates: readonly string[]): boolean {
+  if (key.startsWith(JOB_STATE_PREFIX)) return true;
   return outputTemplates.some((t) => {
     const p = staticPrefix(t);
     return p !== '' && key.startsWith(p);
