@@ -4,8 +4,9 @@ import { FORMATS, readHeader, type DecodedPixels, type FormatId } from './format
 import { uprightSize, type ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 import { checkByteLimit, checkHeaderLimits, resolveLimits, type Limits } from './limits.js';
-import { orient } from './ops/orient.js';
-import { decodeJpegResized, noRelease, scaledSize, type JpegShrink } from './codecs/jpeg.js';
+import { orient, storedRect } from './ops/orient.js';
+import { crop, type Rect } from './ops/crop.js';
+import { decodeJpegRegion, decodeJpegResized, noRelease, scaledSize, type JpegShrink } from './codecs/jpeg.js';
 import { resize } from './ops/resize.js';
 import { srgbConversion } from './color/icc.js';
 import { convertToSrgb } from './kernels/srgb.js';
@@ -185,6 +186,42 @@ export async function decodeResized(
   } finally {
     release();
   }
+}
+
+/**
+ * The pixels a region decode (`decodeRegion`) of `rect` (upright) will go through, from the header:
+ * for a JPEG the own decoder reads, every row down to the rectangle's last stored row (rows above it
+ * are only entropy-decoded, but they are counted), or the whole image for a progressive file (its
+ * scans are read whole); for anything else, the whole image.
+ */
+export function regionDecodePixels(header: ImageHeader, rect: Rect): number {
+  if (header.format !== 'jpeg' || header.components === 4 || header.progressive === true) return header.width * header.height;
+  const stored = storedRect(header.orientation, header.width, header.height, rect);
+  return header.width * (stored.y + stored.height);
+}
+
+/**
+ * The upright rectangle `rect` of the image, with the EXIF orientation applied: the same pixels as
+ * `decode` then `crop`, decoding only what the rectangle needs where the decoder allows
+ * (crop-on-load). A JPEG the own decoder reads stops after the rectangle's last stored row and keeps
+ * only its columns, so `crop,w_1` on a 100 MP photo never holds the 400 MB image. Other formats (and
+ * JPEGs left to the fallback decoders) are decoded whole and cropped. Damage below the rectangle is
+ * not seen (the rest of the file is not read). `header` is what `inspect` returned. `decodedPixels`
+ * is what the decode went through (as `regionDecodePixels` counts them).
+ */
+export async function decodeRegion(bytes: Uint8Array, header: ImageHeader, rect: Rect, options: Pick<DecodeOptions, 'limits' | 'failOn'> = {}): Promise<{ image: RGBAImage; decodedPixels: number }> {
+  const failOn = failOnLevel(options.failOn);
+  if (header.format === 'jpeg') {
+    const stored = storedRect(header.orientation, header.width, header.height, rect);
+    const region = await decodeJpegRegion(bytes, header, stored, failOn);
+    if (region) {
+      // Per pixel, so converting the region is converting the image.
+      const srgb = await srgbConversion(bytes, header);
+      if (srgb) await convertToSrgb(region.data, srgb);
+      return { image: orient(region, header.orientation), decodedPixels: regionDecodePixels(header, rect) };
+    }
+  }
+  return { image: crop(await decode(bytes, { limits: options.limits, failOn }), rect), decodedPixels: header.width * header.height };
 }
 
 /**

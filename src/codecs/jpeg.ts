@@ -8,6 +8,7 @@
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
+import type { Rect } from '../ops/crop.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage } from './instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowRange, type RowSource } from '../kernels/lanczos.js';
 import { srgbConversion, type SrgbConversion } from '../color/icc.js';
@@ -193,6 +194,36 @@ export async function decodeJpegResized(
 }
 
 /**
+ * Decode only the stored rectangle `rect` (crop-on-load): rows above it are only entropy-decoded, the
+ * decode stops after its last row, and only its columns are kept, so the decoded image is never held
+ * (a 1 px crop of a 100 MP photo holds a few rows, not 400 MB). The pixels are those of the full
+ * decode's rectangle, before any ICC conversion. A progressive file still reads every scan first.
+ * Undefined when the own decoder leaves the file to the fallback (the caller decodes it whole).
+ */
+export async function decodeJpegRegion(bytes: Uint8Array, header: ImageHeader, rect: Rect, failOn: FailOn = DEFAULT_FAIL_ON): Promise<RGBAImage | undefined> {
+  if (header.components === 4) return undefined;
+  return (await runOwnDecoder(bytes, header, 1, { region: rect }, failOn))?.image;
+}
+
+/** Rows a region read copies out of the decoder at a time. */
+const REGION_BAND_ROWS = 16;
+
+/** `rect`'s rows and columns of `source`, read top to bottom; undefined when the source failed. */
+function regionRows(source: RowSource, rect: Rect): RGBAImage | undefined {
+  const rowBytes = source.width * 4;
+  const keep = rect.width * 4;
+  const band = new Uint8Array(rowBytes * REGION_BAND_ROWS);
+  const out = new Uint8ClampedArray(keep * rect.height);
+  source.skipTo(rect.y);
+  for (let y = 0; y < rect.height;) {
+    const rows = source.read(band, Math.min(REGION_BAND_ROWS, rect.height - y));
+    if (rows <= 0) return undefined;
+    for (let r = 0; r < rows; r++, y++) out.set(band.subarray(r * rowBytes + rect.x * 4, r * rowBytes + rect.x * 4 + keep), y * keep);
+  }
+  return asImage(rect.width, rect.height, out);
+}
+
+/**
  * Pixels lent from the decoder's memory (`decodeJpegScaled`'s `lend`): while a lease is out no
  * decode may reuse that memory, so later calls wait for its `release()`.
  */
@@ -210,11 +241,12 @@ interface OwnResult {
 }
 
 /**
- * What the own decoder's pixels become: a copy of their own, a lease on the decoder's memory, or
+ * What the own decoder's pixels become: a copy of their own, a lease on the decoder's memory,
  * (streamed through the resize kernel) an image of this size, its rows brought to sRGB on the way
- * when the file's profile asks for it (the other outputs are converted by their caller).
+ * when the file's profile asks for it (the other outputs are converted by their caller), or
+ * (streamed) just the stored rectangle `region`.
  */
-type Output = 'copy' | 'lend' | Readonly<{ width: number; height: number; range: RowRange; srgb?: SrgbConversion }>;
+type Output = 'copy' | 'lend' | Readonly<{ width: number; height: number; range: RowRange; srgb?: SrgbConversion }> | Readonly<{ region: Rect }>;
 
 /** Output rows a streamed decode holds: one step's MCU rows, plus the one each step finishes late. */
 const RING_MCU_ROWS = ROWS_PER_STEP + 1;
@@ -267,12 +299,14 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         const inProgress = k.IN_PROGRESS.value as number;
         const streamed = typeof output === 'object';
         const state = { code: k.begin(src, bytes.byteLength, shrink, streamed ? RING_MCU_ROWS : 0) };
-        const resized = streamed
-          ? resizeRows(decoderRows(k, state, scaled.width, scaled.height), output.width, output.height, output.range, output.srgb)
-          : undefined;
+        const rows = streamed ? decoderRows(k, state, scaled.width, scaled.height) : undefined;
+        const resized = !streamed ? undefined
+          : 'region' in output ? regionRows(rows!, output.region)
+            : resizeRows(rows!, output.width, output.height, output.range, output.srgb);
         // Whatever the resize left: everything, or the end of the file after the last row. Not for the
-        // top part of a shared image: the thread with the bottom reads the file to its end.
-        const top = streamed && output.range.to < output.height;
+        // top part of a shared image (the thread with the bottom reads the file to its end), nor for a
+        // region above the last row: the rest of the file is never read.
+        const top = streamed && ('region' in output ? output.region.y + output.region.height < scaled.height : output.range.to < output.height);
         if (!top) while (state.code === inProgress) state.code = k.step(ROWS_PER_STEP);
         let status = top && state.code === inProgress ? 'OK' : statusOf(k, state.code);
         // Damage after the last row of image data (bytes before EOI, or no EOI when the header let
@@ -291,7 +325,7 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         if (streamed) {
           k.reset();
           // A decode that ended well feeds every row: undefined here would be a bug.
-          if (!resized) throw new ImgpipeError('INTERNAL', `The ${header.width}x${header.height} JPEG decoded but its rows did not reach the resize`);
+          if (!resized) throw new ImgpipeError('INTERNAL', `The ${header.width}x${header.height} JPEG decoded but its rows did not all arrive`);
           return { status, image: resized };
         }
         const w = k.outWidth();

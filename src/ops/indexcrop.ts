@@ -6,7 +6,7 @@ import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { checkOption, int, type OpParams } from '../spec.js';
-import { crop } from './crop.js';
+import { crop, type Rect } from './crop.js';
 
 /** Slice sizes and indexes up to the largest source side: anything larger can only miss. */
 const SLICE = int(1, DEFAULT_LIMITS.maxSide);
@@ -32,12 +32,20 @@ export function indexCrop(image: RGBAImage, options: IndexCropOptions): RGBAImag
   const index = checkOption('indexcrop', 'i', INDEXCROP_PARAMS.i, options.index);
   const total = axis === 'x' ? image.width : image.height;
   if (size > total) throw new ImgpipeError('INVALID_ARGUMENT', sliceTooLarge(axis, total, size));
+  const rect = sliceRect(image.width, image.height, axis, size, index);
+  return rect ? crop(image, rect) : image;
+}
+
+/**
+ * The slice indexcrop keeps of a width x height image (checked values); undefined when the image is
+ * kept whole (an index past the last slice) or the slice is larger than the image (refused).
+ */
+export function sliceRect(width: number, height: number, axis: 'x' | 'y', size: number, index: number): Rect | undefined {
+  const total = axis === 'x' ? width : height;
   const start = index * size;
-  if (start >= total) return image;
+  if (size > total || start >= total) return undefined;
   const length = Math.min(size, total - start);
-  return axis === 'x'
-    ? crop(image, { x: start, y: 0, width: length, height: image.height })
-    : crop(image, { x: 0, y: start, width: image.width, height: length });
+  return axis === 'x' ? { x: start, y: 0, width: length, height } : { x: 0, y: start, width, height: length };
 }
 
 /** A slice larger than the image's side along its axis (the image's size, so not a spec's range). */

@@ -1,6 +1,7 @@
 /** EXIF orientation: turn stored pixels into the upright image a viewer shows. */
 import { ImgpipeError } from '../errors.js';
 import type { RGBAImage } from '../image.js';
+import type { Rect } from './crop.js';
 
 /**
  * Apply EXIF orientation `o` (1..8) to `image`. 1 returns the image itself; 5..8 swap width and
@@ -25,6 +26,21 @@ export function orient(image: RGBAImage, o: number): RGBAImage {
     for (let x = 0; x < outW; x++, i++, sx += ax, sy += ay) dst[i] = src[sy * W + sx];
   }
   return { width: outW, height: outH, data: out };
+}
+
+/**
+ * The rectangle of the stored `W` x `H` image (before orientation `o`) that becomes the upright
+ * rectangle `rect`: orienting that stored rectangle alone gives exactly the upright one, so a decoder
+ * can produce just those stored rows and columns (crop-on-load).
+ */
+export function storedRect(o: number, W: number, H: number, rect: Rect): Rect {
+  if (o === 1) return rect;
+  const [ax, bx, cx, ay, by, cy] = MAPS[o](W, H);
+  const x1 = rect.x + rect.width - 1, y1 = rect.y + rect.height - 1;
+  const xs = [ax * rect.x + bx * rect.y + cx, ax * x1 + bx * y1 + cx];
+  const ys = [ay * rect.x + by * rect.y + cy, ay * x1 + by * y1 + cy];
+  const x = Math.min(...xs), y = Math.min(...ys);
+  return { x, y, width: Math.max(...xs) - x + 1, height: Math.max(...ys) - y + 1 };
 }
 
 type Map6 = (W: number, H: number) => [number, number, number, number, number, number];

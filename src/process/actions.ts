@@ -17,9 +17,9 @@ import { BLUR_PARAMS, blur, blurKernel, blurPasses } from '../ops/blur.js';
 import { BRIGHT_PARAMS, bright } from '../ops/bright.js';
 import { CIRCLE_PARAMS, circle } from '../ops/circle.js';
 import { CONTRAST_PARAMS, contrast } from '../ops/contrast.js';
-import { CROP_PARAMS, anchoredRect, crop } from '../ops/crop.js';
+import { CROP_PARAMS, anchoredRect, crop, type Rect } from '../ops/crop.js';
 import { FLIP_PARAMS, flip } from '../ops/flip.js';
-import { INDEXCROP_PARAMS, indexCrop, sliceTooLarge } from '../ops/indexcrop.js';
+import { INDEXCROP_PARAMS, indexCrop, sliceRect, sliceTooLarge } from '../ops/indexcrop.js';
 import { info } from '../ops/info.js';
 import { orient } from '../ops/orient.js';
 import { RESIZE_PARAMS, SIDE, resize } from '../ops/resize.js';
@@ -62,6 +62,12 @@ export interface ActionDef {
   readonly apply: (ctx: StepContext, params: never) => StepResult | Promise<StepResult>;
   /** Its price for the cost budget (budget.ts) on an image of `size`; one pass per pixel, size kept, if absent. */
   readonly cost?: (params: never, size: Size) => StepCost;
+  /**
+   * For a step that keeps a rectangle of the image (crop, indexcrop): that rectangle of an image of
+   * `size`, or undefined when the step keeps everything or refuses. First in the chain, the decoder
+   * then produces only the rectangle (crop-on-load) and the step is not run.
+   */
+  readonly region?: (params: never, size: Size) => Rect | undefined;
 }
 
 export interface Size { readonly width: number; readonly height: number }
@@ -87,12 +93,13 @@ export type ParamsFrom<P, R = never> = {
 
 /** A row, typed so its `validate` and `apply` see its own parameters. */
 function action<const P extends Readonly<Record<string, ParamDef<unknown>>>, const R extends keyof P & string = never>(
-  row: Omit<ActionDef, 'params' | 'requireOneOf' | 'validate' | 'apply' | 'cost'> & {
+  row: Omit<ActionDef, 'params' | 'requireOneOf' | 'validate' | 'apply' | 'cost' | 'region'> & {
     readonly params: P;
     readonly requireOneOf?: readonly R[];
     readonly validate?: (params: ParamsFrom<P, R>) => void;
     readonly apply: (ctx: StepContext, params: ParamsFrom<P, R>) => StepResult | Promise<StepResult>;
     readonly cost?: (params: ParamsFrom<P, R>, size: Size) => StepCost;
+    readonly region?: (params: ParamsFrom<P, R>, size: Size) => Rect | undefined;
   },
 ) {
   return row;
@@ -164,6 +171,7 @@ export const ACTIONS = {
       const out = rect ? { width: rect.width, height: rect.height } : size;
       return { cost: out.width * out.height, size: out };
     },
+    region: (p, size) => anchoredRect(size.width, size.height, p),
   }),
   indexcrop: action({
     doc: 'Cut the image into equal slices along one axis and keep slice i.',
@@ -178,6 +186,7 @@ export const ACTIONS = {
       if (size > total) throw processError('INVALID_ARGUMENT', 'InvalidArgument', sliceTooLarge(axis, total, String(size)), { action: 'indexcrop', param: axis });
       state.image = indexCrop(state.image, { axis, size, index: p.i });
     },
+    region: (p, size) => (p.y !== undefined ? sliceRect(size.width, size.height, 'y', p.y, p.i) : sliceRect(size.width, size.height, 'x', p.x!, p.i)),
   }),
   circle: action({
     doc: 'Cut the largest centred circle of radius r (clamped to half the shorter side); outside is transparent.',

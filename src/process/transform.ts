@@ -3,11 +3,13 @@
  * decoded for a bad string), check the source against its limits from the header, decode once, run
  * the operations left to right (each checks the size it would produce before allocating), encode.
  */
-import { decode, decodeResized, inspect, toBytes } from '../decode.js';
+import { decode, decodeRegion, decodeResized, inspect, regionDecodePixels, toBytes } from '../decode.js';
 import { encode } from '../encode.js';
 import { FORMATS, sourceOutputFormat, type OutputFormat } from '../formats.js';
-import { uprightSize } from '../header.js';
+import { uprightSize, type ImageHeader } from '../header.js';
+import type { RGBAImage } from '../image.js';
 import type { Limits } from '../limits.js';
+import type { Rect } from '../ops/crop.js';
 import { throwIfAborted } from '../pipeline.js';
 import { info } from '../ops/info.js';
 import { ACTIONS, reportedOrientation, type ActionDef, type Operation } from './actions.js';
@@ -86,16 +88,24 @@ export async function transform(
   // A leading resize that scales takes the pixels straight from the file: a JPEG's rows go from the
   // decoder to the resize kernel as they come out (decodeResized), never held at full size.
   const leading = first?.action === 'resize' && leadingPlan?.scale ? first : undefined;
+  // A leading crop or indexcrop (in upright coordinates, so not after an explicit auto-orient) is
+  // done by the decoder: a JPEG is decoded down to the rectangle's last row and only its columns kept.
+  const region = first && !leading && !explicitOrient ? (ACTIONS[first.action] as ActionDef).region?.(first.params as never, upright) : undefined;
+  const cropped = region && (region.width < upright.width || region.height < upright.height) ? region : undefined;
   // The whole chain is priced from the header before anything is decoded, and each step is charged
   // again at its real size before it runs.
-  checkChainCost(ops, upright, upright.width * upright.height, outputLimits.maxCost);
+  const decodePixels = cropped ? regionDecodePixels(header, cropped) : upright.width * upright.height;
+  checkChainCost(ops, upright, decodePixels, outputLimits.maxCost);
   const budget = new CostBudget(outputLimits.maxCost);
-  budget.charge('decode', upright.width * upright.height, upright);
+  budget.charge('decode', decodePixels, upright);
   if (leading) budget.charge('resize', stepCost(leading, upright).cost, upright);
+  if (cropped) budget.charge(first.action, stepCost(first, upright).cost, upright);
   const state: StepState = {
     image: leading
       ? await runResize(leading.params.color, outputLimits, leadingPlan!, (target) => decodeResized(bytes, header, target, { shrinkTo }))
-      : await decode(bytes, { limits: options.limits, autoOrient: !explicitOrient, shrinkTo }),
+      : cropped
+        ? await decodeCropped(bytes, header, cropped, options.limits, budget, decodePixels)
+        : await decode(bytes, { limits: options.limits, autoOrient: !explicitOrient, shrinkTo }),
     // A source imgpipe cannot write (GIF, HEIC) is written as its row says unless a format is asked for.
     format: sourceOutputFormat(header.format),
     progressive: false,
@@ -113,7 +123,7 @@ export async function transform(
 
   for (const [i, op] of ops.entries()) {
     throwIfAborted(options.signal);
-    if (i === 0 && leading) continue;
+    if (i === 0 && (leading || cropped)) continue;
     budget.charge(op.action, stepCost(op, state.image).cost, state.image);
     const answer = await (ACTIONS[op.action] as ActionDef).apply(ctx, op.params as never);
     if (answer) return json(answer.json, state.image);
@@ -123,6 +133,13 @@ export async function transform(
   const quality = state.blindQuality !== undefined && state.format === 'jpeg' ? state.blindQuality : outputQuality(state, header.jpegQuality);
   const out = await encode(state.image, state.format, { quality, progressive: state.progressive && state.format === 'jpeg' });
   return Object.freeze({ bytes: out, contentType: FORMATS[state.format].mime, width: state.image.width, height: state.image.height, format: state.format });
+}
+
+/** Crop-on-load; a decoder that had to read the whole image after all is charged for the rest. */
+async function decodeCropped(bytes: Uint8Array, header: ImageHeader, rect: Rect, limits: Partial<Limits> | undefined, budget: CostBudget, charged: number): Promise<RGBAImage> {
+  const { image, decodedPixels } = await decodeRegion(bytes, header, rect, { limits });
+  if (decodedPixels > charged) budget.charge('decode', decodedPixels - charged, uprightSize(header));
+  return image;
 }
 
 /**
