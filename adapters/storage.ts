@@ -123,6 +123,10 @@ interface MetaRecord {
 
 export interface FsStorage extends Storage {
   readonly root: string;
+  /** Keys in OSS order under `prefix` after `startAfter`, read a folder at a time (listings, the local server). */
+  listKeys(options?: { readonly prefix?: string; readonly startAfter?: string }): AsyncGenerator<string>;
+  /** Folders and folder entries the listings read so far (what a page costs). */
+  readonly listStats: { folders: number; entries: number };
   delete(key: string): Promise<void>;
   /** The absolute file path an object's bytes live at (after the traversal checks). */
   pathOf(key: string): string;
@@ -267,34 +271,41 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
         }
       }
     },
+    listKeys: (opts = {}) => sortedKeys(bucketRoot, metaRoot, (k) => join(bucketRoot, relPath(k)), opts.prefix ?? '', opts.startAfter, storage.listStats),
+    listStats: { folders: 0, entries: 0 },
     async list(opts = {}) {
       const maxKeys = opts.maxKeys ?? 1000;
       if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1000) {
         throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and 1000 for maxKeys but received ${describeValue(opts.maxKeys)}`);
       }
-      const prefix = opts.prefix ?? '';
-      const all = new Set([...(await walk(metaRoot, [])), ...(await walkFiles(bucketRoot, [], (k) => join(bucketRoot, relPath(k))))]);
-      const keys = [...all].filter((k) => k.startsWith(prefix) && (opts.startAfter === undefined || compareKeys(k, opts.startAfter) > 0));
-      keys.sort(compareKeys);
-      const page = keys.slice(0, maxKeys);
       const objects = [];
-      for (const k of page) {
+      let truncated = false;
+      for await (const k of storage.listKeys({ prefix: opts.prefix, startAfter: opts.startAfter })) {
+        if (objects.length === maxKeys) {
+          truncated = true;
+          break;
+        }
         const m = await readMeta(k);
         if (m) objects.push(Object.freeze({ key: m.key, size: m.size, etag: m.etag, lastModified: new Date(m.lastModified) }));
       }
-      return Object.freeze({ objects, nextStartAfter: keys.length > maxKeys ? page[page.length - 1] : undefined });
+      return Object.freeze({ objects, nextStartAfter: truncated ? objects[objects.length - 1].key : undefined });
     },
   };
   return Object.freeze(storage);
 }
 
-/** OSS lists keys in UTF-8 byte order; comparing code points gives the same order. */
+/** A UTF-16 unit's rank in code point order: surrogates (code points above U+FFFF) after U+E000-U+FFFF. */
+const rank = (c: number): number => (c >= 0xd800 && c <= 0xdfff ? c + 0x2000 : c >= 0xe000 ? c - 0x800 : c);
+
+/** OSS lists keys in UTF-8 byte order, which is code point order: compared here without encoding. */
 export function compareKeys(a: string, b: string): number {
-  const ea = new TextEncoder().encode(a);
-  const eb = new TextEncoder().encode(b);
-  const n = Math.min(ea.length, eb.length);
-  for (let i = 0; i < n; i++) if (ea[i] !== eb[i]) return ea[i] - eb[i];
-  return ea.length - eb.length;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return rank(x) - rank(y);
+  }
+  return a.length - b.length;
 }
 
 /** A folder's entries, none for a folder that does not exist. */
@@ -307,37 +318,51 @@ async function entriesOf(dir: string): Promise<Dirent[]> {
   }
 }
 
-async function walk(dir: string, segments: string[]): Promise<string[]> {
-  const entries = await entriesOf(dir);
-  const keys: string[] = [];
-  for (const entry of entries) {
-    if (entry.isDirectory()) {
-      keys.push(...(await walk(join(dir, entry.name), [...segments, unescapeSegment(entry.name)])));
-    } else if (entry.name.endsWith('.json')) {
-      keys.push([...segments, unescapeSegment(entry.name.slice(0, -'.json'.length))].join('/'));
-    }
-  }
-  return keys;
-}
-
 /**
- * Keys of the files under a bucket folder that could be objects put there by hand: not dot-named,
- * and only names that map back to the same file (`pathOf` of the key), so an odd name is skipped
- * rather than listed as a key that reads another file.
+ * The bucket's keys under `prefix` after `startAfter`, in OSS order, from the metadata tree (objects
+ * that were put) and the bytes tree (files placed by hand), walked together one folder at a time.
+ * A folder's keys all start with `name/`, so sorting each folder's entries as `name/` (folders) and
+ * `name` (objects) gives the global order; folders wholly before `startAfter` or outside `prefix`
+ * are never opened. A page therefore reads the folders on its way, not the bucket: ListObjectsV2
+ * over n keys costs O(n), where walking everything for every page cost O(n^2 / page).
  */
-async function walkFiles(dir: string, segments: string[], pathOf: (key: string) => string): Promise<string[]> {
-  const keys: string[] = [];
-  for (const entry of await entriesOf(dir)) {
-    if (entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    const keySegments = [...segments, unescapeSegment(entry.name)];
-    if (entry.isDirectory()) keys.push(...(await walkFiles(path, keySegments, pathOf)));
-    else if (entry.isFile()) {
-      const key = keySegments.join('/');
-      if (objectKeyProblem(key) === undefined && pathOf(key) === path) keys.push(key);
+async function* sortedKeys(bucketRoot: string, metaRoot: string, pathOf: (key: string) => string, prefix: string, startAfter: string | undefined, stats: { folders: number; entries: number }): AsyncGenerator<string> {
+  async function* walkDir(rel: string[], keyPrefix: string): AsyncGenerator<string> {
+    const entries = new Map<string, { key: string; folder: boolean; rel: string; placed: boolean }>();
+    const [meta, bytes] = await Promise.all([entriesOf(join(metaRoot, ...rel)), entriesOf(join(bucketRoot, ...rel))]);
+    stats.folders++;
+    stats.entries += meta.length + bytes.length;
+    for (const e of meta) {
+      if (e.isDirectory()) {
+        const key = `${keyPrefix}${unescapeSegment(e.name)}/`;
+        entries.set(key, { key, folder: true, rel: e.name, placed: false });
+      } else if (e.name.endsWith('.json')) {
+        const key = keyPrefix + unescapeSegment(e.name.slice(0, -'.json'.length));
+        entries.set(key, { key, folder: false, rel: e.name, placed: false });
+      }
+    }
+    for (const e of bytes) {
+      if (e.name.startsWith('.')) continue;
+      const folder = e.isDirectory();
+      if (!folder && !e.isFile()) continue;
+      const key = `${keyPrefix}${unescapeSegment(e.name)}${folder ? '/' : ''}`;
+      if (!entries.has(key)) entries.set(key, { key, folder, rel: e.name, placed: !folder });
+    }
+    const sorted = [...entries.values()].sort((a, b) => compareKeys(a.key, b.key));
+    for (const e of sorted) {
+      if (e.folder) {
+        if (!e.key.startsWith(prefix) && !prefix.startsWith(e.key)) continue;
+        if (startAfter !== undefined && !startAfter.startsWith(e.key) && compareKeys(e.key, startAfter) < 0) continue;
+        yield* walkDir([...rel, e.rel], e.key);
+      } else {
+        if (!e.key.startsWith(prefix) || (startAfter !== undefined && compareKeys(e.key, startAfter) <= 0)) continue;
+        // A file placed by hand is an object only if its name maps back to the same file.
+        if (e.placed && (objectKeyProblem(e.key) !== undefined || pathOf(e.key) !== join(bucketRoot, ...rel, e.rel))) continue;
+        yield e.key;
+      }
     }
   }
-  return keys;
+  yield* walkDir([], '');
 }
 
 function isCode(e: unknown, code: string): boolean {

@@ -412,31 +412,37 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
     const token = q.get('continuation-token');
     const after = version === 2 ? (token !== undefined ? Buffer.from(token, 'base64url').toString('utf8') : q.get('start-after')) : q.get('marker');
     const store = storage(bucket);
-    const all: ListEntry[] = [];
-    let startAfter = after || undefined;
-    for (;;) {
-      const page = await store.list({ prefix, startAfter, maxKeys: 1000 });
-      all.push(...page.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag, lastModified: o.lastModified ?? new Date() })));
-      if (page.nextStartAfter === undefined) break;
-      startAfter = page.nextStartAfter;
-    }
-    // Group by delimiter, then cut a page of `maxKeys` entries + prefixes, in key order.
+    // Walk the keys in order from the marker and stop one past the page: a page costs its own keys
+    // (and the folders on the way), not the bucket. Keys under a common prefix are skipped by
+    // restarting the walk after the prefix, so a folder rolled up into one prefix is not read.
     const items: { key: string; entry?: ListEntry }[] = [];
-    const seen = new Set<string>();
-    for (const e of all) {
-      const d = delimiter === undefined ? -1 : e.key.indexOf(delimiter, prefix.length);
-      if (d < 0) items.push({ key: e.key, entry: e });
-      else {
-        const p = e.key.slice(0, d + delimiter!.length);
-        if (!seen.has(p) && (after === undefined || compareKeys(p, after) > 0)) {
-          seen.add(p);
-          items.push({ key: p });
+    let truncated = false;
+    let from = after || undefined;
+    walk: for (;;) {
+      for await (const key of store.listKeys({ prefix, startAfter: from })) {
+        const d = delimiter === undefined ? -1 : key.indexOf(delimiter, prefix.length);
+        let item: { key: string; entry?: ListEntry };
+        if (d >= 0) {
+          const p = key.slice(0, d + delimiter!.length);
+          // After the prefix: every key under it sorts before p + U+10FFFF.
+          from = `${p}\u{10FFFF}`;
+          if (after !== undefined && compareKeys(p, after) <= 0) continue walk;
+          item = { key: p };
+        } else {
+          const info = await store.head(key);
+          if (!info) continue;
+          item = { key, entry: { key, size: info.size, etag: info.etag, lastModified: info.lastModified ?? new Date() } };
         }
+        if (items.length === maxKeys) {
+          truncated = true;
+          break walk;
+        }
+        items.push(item);
+        if (d >= 0) continue walk;
       }
+      break;
     }
-    items.sort((a, b) => compareKeys(a.key, b.key));
-    const page = items.slice(0, maxKeys);
-    const truncated = items.length > maxKeys;
+    const page = items;
     const last = page[page.length - 1]?.key;
     const next = truncated && last !== undefined ? (version === 2 ? Buffer.from(last).toString('base64url') : last) : undefined;
     count('ListObjects');

@@ -107,6 +107,39 @@ describe('local OSS server with the real ali-oss client', () => {
     expect(m.objects.map((o) => o.name)).toEqual(['l/z.jpg']);
   });
 
+  it('lists thousands of keys in UTF-8 order, each ListObjectsV2 page reading its own folders, not the bucket', async () => {
+    const store = server.storage('other');
+    const keys: string[] = [];
+    for (let f = 0; f < 60; f++) for (let i = 0; i < 50; i++) keys.push(`big/f${String(f).padStart(2, '0')}/${i}.jpg`);
+    // Keys whose UTF-16 and UTF-8 orders differ, a '-' and '.' beside a folder, an empty segment, '%'.
+    keys.push('big/a-b', 'big/a.b', 'big/a/b', 'big/\uffff.jpg', 'big/😀.jpg', 'big/é.jpg', 'big//empty-segment.jpg', 'big/100%.jpg');
+    for (const k of keys) await store.put(k, new TextEncoder().encode(k));
+    const expected = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const oss = client({ bucket: 'other' });
+    const listed: string[] = [];
+    const perPage: number[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const before = store.listStats.entries;
+      const page = await oss.listV2({ prefix: 'big/', 'max-keys': 100, ...(token ? { 'continuation-token': token } : {}) } as OSS.ListV2ObjectsQuery, {});
+      perPage.push(store.listStats.entries - before);
+      listed.push(...page.objects.map((o) => o.name));
+      if (!page.isTruncated) break;
+      token = page.nextContinuationToken;
+    }
+    expect(listed).toEqual(expected);
+    expect(perPage).toHaveLength(Math.ceil(keys.length / 100));
+    // A page of 100 reads the root, big/ (61 folders and 8 objects, in both trees) and the two or three
+    // 50-key folders it spans: a few hundred entries. Walking the bucket would be 2 x 3,008 per page.
+    expect(Math.max(...perPage)).toBeLessThan(600);
+    // Start-after inside a folder, and a delimiter listing that rolls each folder up.
+    const after = await oss.listV2({ prefix: 'big/', 'start-after': 'big/f30/7.jpg', 'max-keys': 3 } as OSS.ListV2ObjectsQuery, {});
+    expect(after.objects.map((o) => o.name)).toEqual(expected.slice(expected.indexOf('big/f30/7.jpg') + 1).slice(0, 3));
+    const folders = await oss.listV2({ prefix: 'big/', delimiter: '/', 'max-keys': 1000 } as OSS.ListV2ObjectsQuery, {});
+    expect(folders.prefixes).toEqual(['big//', 'big/a/', ...Array.from({ length: 60 }, (_, f) => `big/f${String(f).padStart(2, '0')}/`)]);
+    expect(folders.objects.map((o) => o.name)).toEqual(expected.filter((k) => !k.slice(4).includes('/')));
+  }, 120_000);
+
   it('accepts V4 signatures and path-style requests', async () => {
     const v4 = client({ authorizationV4: true } as Partial<OSS.Options>);
     await v4.put('v4/obj.txt', Buffer.from('v4'));
