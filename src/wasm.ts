@@ -15,7 +15,8 @@ import { registerPlugin, type DecoderPlugin } from './plugins.js';
 export const WASM_MODULES = {
   mozjpeg_dec: { file: 'mozjpeg_dec.wasm', from: '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm' },
   mozjpeg_enc: { file: 'mozjpeg_enc.wasm', from: '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm' },
-  png: { file: 'squoosh_png_bg.wasm', from: '@jsquash/png/codec/pkg/squoosh_png_bg.wasm' },
+  // libspng + zlib with libspng's SSE unfilters on WASM SIMD (built by `npm run build:libspng`, Debian's Emscripten).
+  png: { file: 'imgpipe_png.wasm', from: './wasm/libspng/build/imgpipe_png.wasm' },
   // libwebp with its SSE2 paths on WASM SIMD (built by `npm run build:libwebp`, Debian's Emscripten).
   // Every runtime imgpipe targets (Node 18+, current browsers, workerd) has WASM SIMD.
   webp: { file: 'imgpipe_webp.wasm', from: './wasm/libwebp/build/imgpipe_webp.wasm' },

@@ -10,7 +10,7 @@
 import { setWasmProvider, type WasmName } from '../src/wasm.js';
 import mozjpegDec from './wasm/mozjpeg_dec.wasm';
 import mozjpegEnc from './wasm/mozjpeg_enc.wasm';
-import png from './wasm/squoosh_png_bg.wasm';
+import png from './wasm/imgpipe_png.wasm';
 import webp from './wasm/imgpipe_webp.wasm';
 import kernels from './wasm/imgpipe_kernels.wasm';
 import jpegdec from './wasm/imgpipe_jpegdec.wasm';

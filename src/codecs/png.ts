@@ -1,134 +1,192 @@
 /**
- * PNG through the Rust `png` crate (jSquash's WASM build), driven by imgpipe's own copy of its small
- * wasm-bindgen glue. The packaged glue keeps one instance in a module-private variable for the life
- * of the process, and every failed decode leaves that instance worse off: a Rust error is thrown
- * through the WASM frames without restoring the shadow-stack pointer (1408 bytes lost per failure)
- * nor freeing the input copy. After ~750 damaged PNGs the stack runs into the heap and every later
- * PNG, good or bad, fails or decodes to garbage (found by bench/fuzz.ts). Owning the glue lets us do
- * what instance.ts does for the Emscripten codecs: a failure discards the instance, and an instance
- * whose memory grew past RECYCLE_BYTES is let go of once idle or before a much smaller job (`Retention`).
+ * PNG through imgpipe's libspng module (`wasm/libspng/`: libspng 0.7 with zlib, the PNG library sharp
+ * uses, its SIMD unfilters on WebAssembly SIMD, called through a small C interface with no Emscripten
+ * glue). A decode runs row by row: straight into the resize kernel when the recipe's largest size is
+ * made from an opaque PNG (decodePngResized), else into one whole-image buffer. One instance serves
+ * every call (OwnedInstance: dropped after a trap; above RECYCLE_BYTES, let go of once idle or before
+ * a much smaller job).
  */
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { getWasmModule } from '../wasm.js';
-import { Retention, codecMessage, ownBytes } from './instance.js';
+import { OwnedInstance, outOfMemory, type OutputBufferExports } from './instance.js';
+import { loadKernel, resizeRows, streamsRows, type RowSource } from '../kernels/lanczos.js';
+import type { SrgbConversion } from '../color/icc.js';
 import { checkPngChunks } from './png-chunks.js';
 
-interface PngExports {
-  memory: WebAssembly.Memory;
-  decode(ptr: number, len: number): number;
-  encode(retptr: number, ptr: number, len: number, width: number, height: number, bitDepth: number): void;
-  __wbindgen_malloc(size: number, align: number): number;
-  __wbindgen_free(ptr: number, size: number, align: number): void;
-  __wbindgen_add_to_stack_pointer(delta: number): number;
+/** What wasm/libspng/png.c exports. */
+interface SpngExports extends OutputBufferExports {
+  imgpipe_png_begin(data: number, size: number, ringRows: number): number;
+  imgpipe_png_step(rows: number): number;
+  imgpipe_png_ring(): number;
+  imgpipe_png_rows_out(): number;
+  imgpipe_png_message(error: number): number;
+  imgpipe_png_encode(rgba: number, width: number, height: number): number;
 }
 
-interface Decoded { data: Uint8ClampedArray; width: number; height: number }
+const libspng = new OwnedInstance<SpngExports>('png');
 
-/** One instance with its JS-side object table (wasm-bindgen's "heap": indices < 132 are reserved). */
-class PngInstance {
-  readonly exports: PngExports;
-  private readonly objects = new Map<number, unknown>();
-  private nextId = 132;
+/** libspng's SPNG_EMEM: its memory could not grow. */
+const SPNG_EMEM = 2;
 
-  constructor(module: WebAssembly.Module) {
-    const bytes = (ptr: number, len: number) => new Uint8Array(this.exports.memory.buffer, ptr >>> 0, len);
-    const add = (value: unknown) => { const id = this.nextId++; this.objects.set(id, value); return id; };
-    const imports = {
-      wbg: {
-        __wbindgen_memory: () => add(this.exports.memory),
-        __wbg_buffer_a448f833075b71ba: (id: number) => add((this.objects.get(id) as WebAssembly.Memory).buffer),
-        __wbg_newwithbyteoffsetandlength_099217381c451830: (id: number, offset: number, length: number) =>
-          add(new Uint16Array(this.objects.get(id) as ArrayBuffer, offset >>> 0, length >>> 0)),
-        __wbindgen_object_drop_ref: (id: number) => void this.objects.delete(id),
-        // Called by `decode` with the RGBA it allocated; the glue frees it after copying.
-        __wbg_newwithownedu8clampedarrayandsh_91db5987993a08fb: (ptr: number, len: number, width: number, height: number) => {
-          const data = new Uint8ClampedArray(bytes(ptr, len));
-          this.exports.__wbindgen_free(ptr, len, 1);
-          return add({ data, width: width >>> 0, height: height >>> 0 } satisfies Decoded);
-        },
-        __wbindgen_throw: (ptr: number, len: number) => {
-          throw new Error(new TextDecoder().decode(bytes(ptr, len)));
-        },
-      },
-    };
-    this.exports = new WebAssembly.Instance(module, imports).exports as unknown as PngExports;
-  }
+/**
+ * Rows per decoder call when streaming: as for the JPEG decoder, many short calls rather than one long
+ * one (V8 can't move a running call to optimised code), and few enough rows that the ring stays small.
+ */
+const ROWS_PER_STEP = 16;
 
-  private pass(data: Uint8Array): number {
-    const ptr = this.exports.__wbindgen_malloc(data.length, 1) >>> 0;
-    new Uint8Array(this.exports.memory.buffer).set(data, ptr);
-    return ptr;
-  }
-
-  decode(data: Uint8Array): Decoded {
-    const id = this.exports.decode(this.pass(data), data.length);
-    const out = this.objects.get(id) as Decoded;
-    this.objects.delete(id);
-    return out;
-  }
-
-  encode(data: Uint8Array, width: number, height: number): Uint8Array {
-    const retptr = this.exports.__wbindgen_add_to_stack_pointer(-16);
-    try {
-      this.exports.encode(retptr, this.pass(data), data.length, width, height, 8);
-      const [ptr, len] = new Int32Array(this.exports.memory.buffer, retptr, 2);
-      const out = new Uint8Array(this.exports.memory.buffer, ptr >>> 0, len).slice();
-      this.exports.__wbindgen_free(ptr, len, 1);
-      return out;
-    } finally {
-      this.exports.__wbindgen_add_to_stack_pointer(16);
-    }
-  }
+/** libspng's message for `error` (a static C string in the module's memory). */
+function spngMessage(p: SpngExports, error: number): string {
+  const at = p.imgpipe_png_message(error);
+  const mem = new Uint8Array(p.memory.buffer);
+  let end = at;
+  while (end < mem.length && mem[end] !== 0) end++;
+  return new TextDecoder().decode(mem.subarray(at, end));
 }
 
-let live: PngInstance | undefined;
+/** The refusal for libspng's `error` (with the chunks checked first, what is left to fail is the image data). */
+function spngError(p: SpngExports, error: number): Error {
+  if (error === SPNG_EMEM) return new RangeError('out of memory');
+  return new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable PNG but its image data (IDAT) is damaged or ends early: libspng reported "${spngMessage(p, error)}"`);
+}
 
-/** Forgets the instance when a job leaves its memory grown (see `Retention`); a failure forgets it in `use`. */
-const retention = new Retention(() => (live = undefined));
-
-/** Run `fn` on a healthy instance (`needBytes`: roughly what this job needs; see `Retention`). */
-async function use<T>(fn: (png: PngInstance) => T, needBytes: number): Promise<T> {
-  const module = await getWasmModule('png');
-  let png = (live ??= new PngInstance(module));
-  if (retention.replaceFor(png.exports.memory.buffer.byteLength, needBytes)) png = live = new PngInstance(module);
-  try {
-    return fn(png);
-  } catch (e) {
-    live = undefined;
-    throw e;
-  } finally {
-    if (live === png) retention.settle(png.exports.memory.buffer.byteLength);
+/**
+ * Start a decode of `bytes` (already through checkPngChunks) on `p`: the input's pointer, to free
+ * after `imgpipe_release()`. `ringRows` 0 decodes the whole image now.
+ */
+function begin(p: SpngExports, bytes: Uint8Array, header: ImageHeader, ringRows: number): number {
+  const src = p.imgpipe_alloc(bytes.byteLength);
+  // malloc answers 0 when memory can't grow (the module is built without aborting malloc).
+  if (src === 0) throw new RangeError('malloc failed');
+  new Uint8Array(p.memory.buffer, src, bytes.byteLength).set(bytes);
+  const error = p.imgpipe_png_begin(src, bytes.byteLength, ringRows);
+  if (error !== 0) {
+    p.imgpipe_free(src);
+    throw spngError(p, error);
   }
+  const width = p.imgpipe_output_width(), height = p.imgpipe_output_height();
+  if (width !== header.width || height !== header.height) {
+    p.imgpipe_release();
+    p.imgpipe_free(src);
+    throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the PNG header declares but the decoder read ${width}x${height}`);
+  }
+  return src;
 }
 
 export async function decodePng(file: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
   // Critical chunks checked, bad ancillary chunks dropped (png-chunks.ts): what is left is what
   // libspng would decode.
   const { bytes } = checkPngChunks(file);
-  let out: Decoded | undefined;
+  const { width, height } = header;
   try {
     // Every bit depth, palette and grey(+alpha) comes out as 8-bit RGBA.
-    out = await use((png) => png.decode(bytes), bytes.byteLength + header.width * header.height * 8);
+    return await libspng.use((p) => {
+      const src = begin(p, bytes, header, 0);
+      const at = p.imgpipe_output();
+      const data = new Uint8ClampedArray(p.memory.buffer.slice(at, at + width * height * 4));
+      p.imgpipe_release();
+      p.imgpipe_free(src);
+      return asImage(width, height, data);
+    }, bytes.byteLength + width * height * 8);
   } catch (e) {
-    // The Rust decoder's errors reach us as "unwrap_throw failed": with the chunks checked, what is
-    // left to fail is the compressed image data.
-    const message = codecMessage(e);
-    const what = /unwrap_throw/.test(message) ? 'its image data (IDAT) is damaged or ends early' : `the decoder failed: ${message}`;
-    throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable PNG but ${what}`, { cause: e });
+    // The header's size was checked against the limits first: running out of memory here is the image's size.
+    throw outOfMemory(e, `the PNG decode of ${width}x${height}`);
   }
-  if (!out || out.width !== header.width || out.height !== header.height) {
-    throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the PNG header declares but the decoder returned ${out ? `${out.width}x${out.height}` : 'nothing'}`);
+}
+
+/**
+ * Decode straight into a resize to `width` x `height`: the decoder's rows go to the resize kernel a
+ * few at a time, so neither the decoded image nor a copy of it is ever held whole. Only for what the
+ * streamed kernel takes: an opaque PNG (no alpha channel, no tRNS), not interlaced (Adam7 rows are
+ * complete only after the last pass), reduced by less than 4x or enlarged. Undefined otherwise: the
+ * caller decodes and resizes in two steps. `srgb` brings the rows to sRGB on the way.
+ */
+export async function decodePngResized(file: Uint8Array, header: ImageHeader, width: number, height: number, srgb?: SrgbConversion): Promise<RGBAImage | undefined> {
+  if (header.alpha || pngInterlaced(file)) return undefined;
+  await loadKernel();
+  if (!streamsRows(header.width, header.height, width, height)) return undefined;
+  const { bytes } = checkPngChunks(file);
+  await libspng.load();
+  let failure: Error | undefined;
+  try {
+    return libspng.useLoaded((p) => {
+      const src = begin(p, bytes, header, ROWS_PER_STEP);
+      try {
+        const rows = decoderRows(p, header, (e) => (failure = e));
+        const resized = resizeRows(rows, width, height, { from: 0, to: height }, srgb);
+        if (failure) throw failure;
+        return resized;
+      } finally {
+        p.imgpipe_release();
+        p.imgpipe_free(src);
+      }
+    }, bytes.byteLength + header.width * ROWS_PER_STEP * 8);
+  } catch (e) {
+    throw outOfMemory(e, `the PNG decode of ${header.width}x${header.height}`);
   }
-  return asImage(out.width, out.height, out.data);
+}
+
+/**
+ * The decoder's rows as a RowSource: each read takes the rows decoded since the last, stepping the
+ * decoder when there are none. A failure is handed to `fail` and ends the source (-1).
+ */
+function decoderRows(p: SpngExports, header: ImageHeader, fail: (e: Error) => void): RowSource {
+  const rowBytes = header.width * 4;
+  let taken = 0;
+  /** Make rows available; false when the decoder failed or has no more. */
+  const ready = (): boolean => {
+    if (taken < p.imgpipe_png_rows_out()) return true;
+    const error = p.imgpipe_png_step(ROWS_PER_STEP);
+    if (error !== 0) fail(spngError(p, error));
+    return error === 0 && taken < p.imgpipe_png_rows_out();
+  };
+  return {
+    width: header.width,
+    height: header.height,
+    skipTo(row) {
+      // Rows above a window are decoded and dropped: PNG rows depend on the ones above.
+      while (taken < row && ready()) taken = Math.min(row, p.imgpipe_png_rows_out());
+    },
+    read(into, max) {
+      if (!ready()) return -1;
+      const ring = p.imgpipe_png_ring();
+      const slot = taken % ring;
+      const n = Math.min(max, p.imgpipe_png_rows_out() - taken, ring - slot);
+      into.set(new Uint8Array(p.memory.buffer, p.imgpipe_output() + slot * rowBytes, n * rowBytes));
+      taken += n;
+      return n;
+    },
+  };
+}
+
+/** Whether the PNG's IHDR declares Adam7 interlacing (the header reader has checked IHDR is there). */
+function pngInterlaced(b: Uint8Array): boolean {
+  return b[28] === 1;
 }
 
 export async function encodePng(image: RGBAImage): Promise<Uint8Array> {
+  const { width, height } = image;
   try {
-    const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-    return ownBytes(await use((png) => png.encode(data, image.width, image.height), image.width * image.height * 8));
+    return await libspng.use((p) => {
+      const bytes = width * height * 4;
+      const src = p.imgpipe_alloc(bytes);
+      if (src === 0) throw new RangeError('malloc failed');
+      new Uint8Array(p.memory.buffer, src, bytes).set(new Uint8Array(image.data.buffer, image.data.byteOffset, bytes));
+      const error = p.imgpipe_png_encode(src, width, height);
+      p.imgpipe_free(src);
+      if (error === SPNG_EMEM) throw new RangeError('out of memory');
+      if (error !== 0) throw new ImgpipeError('INTERNAL', `PNG encoding failed: libspng reported "${spngMessage(p, error)}"`);
+      const at = p.imgpipe_output();
+      const out = new Uint8Array(p.memory.buffer.slice(at, at + p.imgpipe_output_size()));
+      p.imgpipe_release();
+      return out;
+    }, width * height * 10);
   } catch (e) {
-    throw new ImgpipeError('INTERNAL', `PNG encoding failed: ${codecMessage(e)}`, { cause: e });
+    throw outOfMemory(e, `the PNG encode of ${width}x${height}`);
   }
+}
+
+/** Diagnostics: the decoder's warm memory and how many instances it has created. */
+export function pngDecoderStats(): Readonly<{ memoryBytes: number; instancesCreated: number }> {
+  return libspng.stats();
 }

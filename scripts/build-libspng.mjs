@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * Build imgpipe's PNG decoder module (`wasm/libspng/build/imgpipe_png.wasm`): libspng with zlib's
+ * inflate, from Debian 12's source packages, with Debian's Emscripten, libspng's SSE2/SSSE3 unfilter
+ * paths on WebAssembly SIMD.
+ *
+ *   apt-get install -y emscripten            # Debian 12's emscripten 3.1.6
+ *   npm run build:libspng                    # rebuild the committed module
+ *   npm run build:libspng -- --check         # rebuild and fail unless it is byte-identical (CI)
+ *
+ * Like wasm/libwebp the build is committed (npm carries no C toolchain) and CI checks it is what
+ * this script produces. The sources are Debian's `.orig` tarballs (libspng's and zlib's own release
+ * tarballs), pinned by SHA-256 and cached in `.cache/`. Debian carries no patches for libspng; its
+ * two zlib patches are about the build system and minizip, neither of which this build uses.
+ */
+import { execFileSync, execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { checkEmcc, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const POOL = 'http://deb.debian.org/debian/pool/main';
+const CACHE = join(root, '.cache');
+const SOURCES = {
+  spng: { dir: 'libspng-0.7.3', file: 'libspng_0.7.3.orig.tar.gz', url: `${POOL}/libs/libspng/libspng_0.7.3.orig.tar.gz`, sha256: 'a50cadbe808ffda1a7fab17d145f52a23b163f34b3eb3696c7ecb5a52340fc1d' },
+  zlib: { dir: 'zlib-1.2.13.dfsg', file: 'zlib_1.2.13.dfsg.orig.tar.bz2', url: `${POOL}/z/zlib/zlib_1.2.13.dfsg.orig.tar.bz2`, sha256: '71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1' },
+};
+const OUT = join(root, 'wasm/libspng/build/imgpipe_png.wasm');
+const GLUE = join(root, 'wasm/libspng/png.c');
+/** zlib's inflate and deflate (libspng links both) and the checksums they use. */
+const ZLIB_FILES = ['adler32.c', 'compress.c', 'crc32.c', 'deflate.c', 'inffast.c', 'inflate.c', 'inftrees.c', 'trees.c', 'zutil.c'];
+
+const OPT = ['-O3', '-flto', '-DNDEBUG', '-msimd128', '-mbulk-memory', '-mnontrapping-fptoint'];
+/**
+ * libspng picks its SIMD unfilters by target architecture and turns them off for any it does not
+ * know; WebAssembly is one. Its SSE paths only need the SSE2/SSSE3 intrinsics, which Emscripten's
+ * headers translate to WASM SIMD, so spng.c alone is told it targets 32-bit x86 (as wasm32 is, in
+ * pointer size) with SSSE3 (SPNG_SSE=3: the 3-byte-pixel paths need it). PngSuite's pixels, every
+ * filter type at every bit depth, are tested against sharp's decode (test/core/png-chunks.test.ts).
+ */
+const SPNG_FLAGS = ['-D__i386__', '-DSPNG_SSE=3', '-mssse3', '-DSPNG_STATIC', '-Wno-everything'];
+const LDFLAGS = linkFlags(['imgpipe_png_begin', 'imgpipe_png_step', 'imgpipe_png_ring', 'imgpipe_png_rows_out', 'imgpipe_png_message', 'imgpipe_png_encode']);
+
+async function source({ dir, file, url, sha256 }) {
+  const path = join(CACHE, dir);
+  const tarball = await pinnedDownload('build-libspng', url, join(CACHE, file), sha256);
+  if (!existsSync(path)) execFileSync('tar', [file.endsWith('.bz2') ? 'xjf' : 'xzf', tarball, '-C', CACHE]);
+  return path;
+}
+
+async function build() {
+  const spng = await source(SOURCES.spng);
+  const zlib = await source(SOURCES.zlib);
+  const objDir = join(CACHE, 'libspng-obj');
+  rmSync(objDir, { recursive: true, force: true });
+  mkdirSync(objDir, { recursive: true });
+  // Paths relative to the project keep absolute checkout paths out of the objects.
+  const rel = (p) => relative(root, p);
+  const jobs = [
+    ...ZLIB_FILES.map((f) => ({ file: join(zlib, f), flags: ['-Wno-everything'] })),
+    { file: join(spng, 'spng/spng.c'), flags: [...SPNG_FLAGS, '-I', rel(zlib)] },
+    { file: GLUE, flags: ['-DSPNG_STATIC', '-I', rel(join(spng, 'spng'))] },
+  ].map((job, i) => ({ ...job, obj: join(objDir, `${i}.o`) }));
+  const run = promisify(execFile);
+  const queue = [...jobs];
+  await Promise.all(Array.from({ length: availableParallelism() }, async () => {
+    for (let job; (job = queue.shift());) {
+      await run('emcc', [...OPT, ...job.flags, '-c', rel(job.file), '-o', job.obj], { cwd: root });
+    }
+  }));
+  const tmp = join(objDir, 'imgpipe_png.wasm');
+  execFileSync('emcc', [...OPT, ...jobs.map((j) => j.obj), ...LDFLAGS, '-o', tmp], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  return readFileSync(tmp);
+}
+
+checkEmcc('build-libspng');
+writeOrCheck('build-libspng', root, OUT, await build(), 'npm run build:libspng');
