@@ -48,6 +48,13 @@ export interface KernelExports {
   toSrgb(ptr: number, pixels: number): void;
   gaussianBegin(src: number, width: number, height: number, weights: number, radius: number, amount: number): void;
   gaussianStep(rows: number): number;
+  blindBegin(src: number, width: number, height: number, budget: number, floor: number, cap: number): number;
+  blindRowsLuma(y0: number, y1: number): void;
+  blindRowsMask(y0: number, y1: number): void;
+  blindRowsAdd(y0: number, y1: number, gain: number): void;
+  blindEnergy(): number;
+  blindTotal(): number;
+  blindClipped(): number;
 }
 
 export const kernel = new OwnedInstance<KernelExports>('kernels', () => recycleBytes);

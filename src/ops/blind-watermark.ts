@@ -15,9 +15,10 @@ import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
 import { codedLength, convEncode, crc24, viterbi } from './blindmark/coding.js';
 import { keyedTile, renderTile, syncTemplate, TILE, type Tile } from './blindmark/pattern.js';
+import { embedPattern, SSIM_C2 } from './blindmark/embed.js';
 import { sha256 } from './blindmark/sha256.js';
 import {
-  despread, estimateLattice, fold, luma, perceptualMask, syncSearch, whiten, type Geometry,
+  despread, estimateLattice, fold, luma, syncSearch, whiten, type Geometry,
 } from './blindmark/signal.js';
 
 export type BlindWatermarkStrength = 'low' | 'medium' | 'high';
@@ -75,7 +76,7 @@ const PAYLOAD_BITS = BLIND_WATERMARK_CAPACITY * 8 + 24;
 const CODED_BITS = codedLength(PAYLOAD_BITS);
 /**
  * Per strength: the SSIM a window may lose to the mark, and the most RMS one pixel may carry (see
- * perceptualMask), and the mean square error the whole image may take (PSNR 44, 39 and 37 dB: only the busiest photos reach
+ * blindmark/embed.ts), and the mean square error the whole image may take (PSNR 44, 39 and 37 dB: only the busiest photos reach
  * it, as their SSIM budget is far larger; the mean over photos stays above 40 dB at medium).
  */
 const MASK: Record<BlindWatermarkStrength, { budget: number; cap: number }> = {
@@ -157,35 +158,15 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
   const pattern = renderTile(tile, convEncode(toBits(payload.bytes, tile)));
 
   const { width: w, height: h } = image;
-  const y = luma(image);
   const { budget, cap } = MASK[strength];
-  const allowed = perceptualMask(y, w, h, budget, cap);
-  // the tile's RMS is 1/2 (unit signs times the chip bump, whose mean square is 1/4), so the pixel's
-  // allowance in RMS is twice its multiplier; one busy photo is held to MAX_MSE overall
-  let energy = 0, sum = 0;
-  for (let i = 0; i < allowed.length; i++) { energy += allowed[i] * allowed[i]; sum += allowed[i]; }
-  const gain = 2 * Math.min(1, Math.sqrt(MAX_MSE[strength] / (energy / allowed.length)));
-  const mask = new Float32Array(allowed.length);
-  for (let py = 0, i = 0; py < h; py++) {
-    const trow = (py % TILE) * TILE;
-    for (let px = 0; px < w; px++, i++) mask[i] = allowed[i] * pattern[trow + (px % TILE)];
-  }
-  const meanAct = sum / allowed.length;
-  const src = image.data, out = new Uint8ClampedArray(src.length);
-  let clipped = 0;
-  for (let i = 0, p = 0; i < mask.length; i++, p += 4) {
-    const d = mask[i] * gain;
-    const r = src[p] + d, g = src[p + 1] + d, b = src[p + 2] + d;
-    if (r < 0 || r > 255 || g < 0 || g > 255 || b < 0 || b > 255) clipped++;
-    out[p] = r; out[p + 1] = g; out[p + 2] = b; out[p + 3] = src[p + 3];
-  }
+  const { data, meanAllowed, clipped } = await embedPattern(image, pattern, { budget, cap, maxMse: MAX_MSE[strength] });
   // a nearly uniform image gets little more than the flat-area floor everywhere
-  const flat = meanAct < 1.15 * Math.sqrt((budget / (1 - budget)) * (0.03 * 255) ** 2);
-  const warning = flat || clipped > mask.length / 3
+  const flat = meanAllowed < 1.15 * Math.sqrt((budget / (1 - budget)) * SSIM_C2);
+  const warning = flat || clipped > (w * h) / 3
     ? `The image is ${flat ? 'nearly uniform' : 'mostly black or white'}: the blind watermark may not be extractable`
     : undefined;
   return {
-    width: w, height: h, data: out, carried: payload.carried,
+    width: w, height: h, data, carried: payload.carried,
     ...(payload.id === undefined ? {} : { id: payload.id }),
     ...(warning === undefined ? {} : { warning }),
   };

@@ -9,6 +9,8 @@ import {
 import * as api from '../../src/index.js';
 import { ATTACKS, pixels } from '../../bench/blindmark-attacks.js';
 import { ssim } from '../../bench/ssim.js';
+import { embedPattern } from '../../src/ops/blindmark/embed.js';
+import { keyedTile, renderTile, TILE } from '../../src/ops/blindmark/pattern.js';
 import { image } from '../helpers/fixtures.js';
 import { rejection } from '../helpers/errors.js';
 
@@ -27,6 +29,60 @@ function psnr(a: RGBAImage, b: RGBAImage): number {
   }
   return 10 * Math.log10((255 * 255) / (se / (a.data.length / 4)));
 }
+
+/**
+ * The embedding written plainly in doubles (what wasm/kernels/assembly/blindmark.ts does in f32 SIMD): luma,
+ * the 5x5 variance with edges repeated, the SSIM-budget allowance, the tile added to R, G and B.
+ */
+function referenceEmbed(img: RGBAImage, pattern: Float64Array, budget: number, cap: number, maxMse: number): Uint8ClampedArray {
+  const { width: w, height: h, data } = img;
+  const y = new Float64Array(w * h);
+  for (let i = 0; i < y.length; i++) y[i] = 0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2];
+  const k = budget / (1 - budget), c2 = (0.03 * 255) ** 2, a = new Float64Array(w * h);
+  let energy = 0;
+  for (let py = 0; py < h; py++) {
+    for (let px = 0; px < w; px++) {
+      let s = 0, q = 0;
+      for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) {
+        const v = y[Math.min(h - 1, Math.max(0, py + dy)) * w + Math.min(w - 1, Math.max(0, px + dx))];
+        s += v; q += v * v;
+      }
+      const mean = s / 25, variance = Math.max(0, q / 25 - mean * mean);
+      a[py * w + px] = Math.sqrt(Math.min(cap * cap, k * (2 * variance + c2)));
+      energy += a[py * w + px] ** 2;
+    }
+  }
+  const gain = 2 * Math.min(1, Math.sqrt(maxMse / (energy / (w * h))));
+  const out = new Uint8ClampedArray(data);
+  for (let py = 0; py < h; py++) {
+    for (let px = 0; px < w; px++) {
+      const i = py * w + px, d = a[i] * gain * pattern[(py % TILE) * TILE + (px % TILE)];
+      for (let c = 0; c < 3; c++) out[4 * i + c] = data[4 * i + c] + d;
+    }
+  }
+  return out;
+}
+
+describe('blind watermark: the embedding kernel', () => {
+  it('matches the embedding written plainly in doubles within one level, on a width that is not a multiple of 4', async () => {
+    const original = await photo('flowers.jpeg', 301);
+    const pattern = renderTile(keyedTile('k', 200, 94), Uint8Array.from({ length: 200 }, (_, i) => (i * 7) % 3 & 1));
+    const got = await embedPattern(original, pattern, { budget: 0.014, cap: 6, maxMse: 8.2 });
+    const want = referenceEmbed(original, pattern, 0.014, 6, 8.2);
+    let worst = 0, differ = 0;
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(got.data[i] - want[i]);
+      worst = Math.max(worst, d);
+      if (d) differ++;
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(differ / want.length).toBeLessThan(0.01);
+    // and it did add a mark: most pixels moved
+    let moved = 0;
+    for (let i = 0; i < want.length; i += 4) if (got.data[i] !== original.data[i]) moved++;
+    expect(moved / (want.length / 4)).toBeGreaterThan(0.5);
+  });
+});
 
 describe('blind watermark: bad input', () => {
   it('refuses images under 80 px on a side, naming the limit and the size', async () => {

@@ -41,28 +41,6 @@ export function boxMean(src: Float32Array, w: number, h: number, r: number): Flo
 }
 
 /**
- * The embedding's perceptual mask: per pixel, the RMS (in luma levels) the mark may add. SSIM of a window
- * whose content has standard deviation s, after adding independent noise of RMS a, is about
- * (2s^2 + C2) / (2s^2 + C2 + a^2) (C2 = (0.03 * 255)^2), so the noise a window hides at a loss of `budget`
- * grows with its contrast: a^2 = budget / (1 - budget) * (2 s^2 + C2). That is Watson's contrast masking in
- * the form the quality goal measures, and its C2 term is the floor that lets flat and dark areas carry a
- * little (about 0.9 levels at medium) while texture carries up to `cap`. s is taken over 5x5 windows
- * (about the 11x11 Gaussian window of sigma 1.5 that SSIM uses), so the mark does not bleed far from an edge
- * into the flat area beside it.
- */
-export function perceptualMask(y: Float32Array, w: number, h: number, budget: number, cap: number): Float32Array {
-  const sq = new Float32Array(y.length);
-  for (let i = 0; i < y.length; i++) sq[i] = y[i] * y[i];
-  const mean = boxMean(y, w, h, 2), meanSq = boxMean(sq, w, h, 2);
-  const k = budget / (1 - budget), c2 = (0.03 * 255) ** 2, cap2 = cap * cap;
-  for (let i = 0; i < y.length; i++) {
-    const v = Math.max(0, meanSq[i] - mean[i] * mean[i]);
-    sq[i] = Math.sqrt(Math.min(cap2, k * (2 * v + c2)));
-  }
-  return sq;
-}
-
-/**
  * The extraction's whitening: luma minus its 5x5 mean removes most of the photo (whose energy is in low
  * frequencies) and keeps the mark's chips; dividing by the local residual level makes a strong edge count
  * no more than a flat area, and the clip bounds what one pixel can say.
