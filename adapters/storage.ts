@@ -10,9 +10,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ImgpipeError, describeValue } from '../src/errors.js';
+import { ImgpipeError, describeValue, isImgpipeError } from '../src/errors.js';
 import { FORMATS, sniffFormat } from '../src/formats.js';
 import { checkObjectKey, objectKeyProblem } from './object-key.js';
 
@@ -121,12 +121,27 @@ interface MetaRecord {
   fileMtimeMs?: number;
 }
 
+/** What `FsStorage.putStream` hands its `accept` check once the whole body is on disk. */
+export interface StreamedBody {
+  readonly size: number;
+  /** MD5 of the body (raw bytes): the ETag's and Content-MD5's digest. */
+  readonly md5: Buffer;
+}
+
 export interface FsStorage extends Storage {
   readonly root: string;
   /** Keys in OSS order under `prefix` after `startAfter`, read a folder at a time (listings, the local server). */
   listKeys(options?: { readonly prefix?: string; readonly startAfter?: string }): AsyncGenerator<string>;
   /** Folders and folder entries the listings read so far (what a page costs). */
   readonly listStats: { folders: number; entries: number };
+  /**
+   * Stream an object in: the chunks go to a temporary file on the storage's filesystem, their MD5
+   * computed on the way; `accept` then sees the size and digest and may throw to refuse the body.
+   * Only a complete, accepted body is renamed into place (then its record written): when the chunks
+   * fail (a client gone mid-body, a cap), `accept` throws or the key conflicts, the temporary file is
+   * removed and the object is as it was. Memory holds one chunk at a time.
+   */
+  putStream(key: string, chunks: AsyncIterable<Uint8Array>, options?: PutOptions & { readonly accept?: (body: StreamedBody) => void }): Promise<{ readonly etag: string; readonly size: number }>;
   delete(key: string): Promise<void>;
   /** The absolute file path an object's bytes live at (after the traversal checks). */
   pathOf(key: string): string;
@@ -248,12 +263,56 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
         await atomicWrite(path, bytes);
         await atomicWrite(metaPathOf(key), JSON.stringify(record));
       } catch (e) {
-        if (isCode(e, 'ENOTDIR') || isCode(e, 'EISDIR') || isCode(e, 'EEXIST')) {
-          throw new ImgpipeError('INVALID_ARGUMENT', `Key ${describeValue(key)} conflicts with an existing key: the local store keeps keys as nested folders, so a key and a key under it as a folder ("a" and "a/b") cannot both exist`, { cause: e });
-        }
+        if (isConflict(e)) throw new KeyConflictError(key, e);
         throw storageError(`write ${describeValue(key)}`, e);
       }
       return { etag };
+    },
+    async putStream(key, chunks, opts = {}) {
+      const path = pathOf(key);
+      const metaPath = metaPathOf(key);
+      await mkdir(tmpRoot, { recursive: true });
+      const tmp = join(tmpRoot, randomUUID());
+      try {
+        const md5 = createHash('md5');
+        let size = 0;
+        const file = await open(tmp, 'w');
+        try {
+          // One chunk at a time: the next is read only once this one is written.
+          for await (const chunk of chunks) {
+            md5.update(chunk);
+            size += chunk.byteLength;
+            await file.write(chunk);
+          }
+        } finally {
+          await file.close();
+        }
+        const digest = md5.digest();
+        opts.accept?.({ size, md5: digest });
+        const etag = digest.toString('hex').toUpperCase();
+        const record: MetaRecord = {
+          key, size, etag, contentType: opts.contentType, cacheControl: opts.cacheControl, lastModified: new Date().toISOString(),
+          meta: Object.fromEntries(Object.entries(opts.meta ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+        };
+        // Both folders first: a key that conflicts in either tree is refused before any byte lands,
+        // and the folders this put made are removed again (they hold nothing else yet).
+        const made: string[] = [];
+        try {
+          for (const dir of [dirname(path), dirname(metaPath)]) {
+            const first = await mkdir(dir, { recursive: true });
+            if (first) made.push(first);
+          }
+          await rename(tmp, path);
+          await atomicWrite(metaPath, JSON.stringify(record));
+        } catch (e) {
+          if (!isConflict(e)) throw storageError(`write ${describeValue(key)}`, e);
+          for (const dir of made) await rm(dir, { recursive: true, force: true });
+          throw new KeyConflictError(key, e);
+        }
+        return { etag, size };
+      } finally {
+        await rm(tmp, { force: true });
+      }
     },
     async delete(key) {
       await rm(pathOf(key), { force: true });
@@ -372,6 +431,26 @@ function isCode(e: unknown, code: string): boolean {
 function isMissing(e: unknown): boolean {
   return isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR');
 }
+
+/**
+ * A key the local store cannot hold beside an existing one ("a" and "a/b", or "c" and "c.json/x" in
+ * the metadata tree). INVALID_ARGUMENT for callers that branch on codes; `isKeyConflict` tells it
+ * from other refusals without reading the message.
+ */
+export class KeyConflictError extends ImgpipeError {
+  constructor(key: string, cause: unknown) {
+    super('INVALID_ARGUMENT', `Key ${describeValue(key)} conflicts with an existing key: the local store keeps keys as nested folders, so a key and a key under it as a folder ("a" and "a/b") cannot both exist`, { cause, details: { key, reason: KEY_CONFLICT } });
+  }
+}
+const KEY_CONFLICT = 'key-conflict';
+
+/** True for a KeyConflictError (also from another bundle's copy of this module). */
+export function isKeyConflict(e: unknown): e is KeyConflictError {
+  return e instanceof KeyConflictError || (isImgpipeError(e, 'INVALID_ARGUMENT') && e.details?.reason === KEY_CONFLICT);
+}
+
+/** A filesystem error that means a key and a folder of keys collide. */
+const isConflict = (e: unknown): boolean => isCode(e, 'ENOTDIR') || isCode(e, 'EISDIR') || isCode(e, 'EEXIST');
 
 function storageError(what: string, cause: unknown): ImgpipeError {
   return new ImgpipeError('STORAGE_ERROR', `Could not ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });

@@ -10,13 +10,13 @@
  * A fault-injection hook (failed requests, connection resets, delays) lets tests and the reliability
  * work exercise the handler's retry paths against real HTTP.
  */
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID, createHash, type Hash } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { ImgpipeError, isImgpipeError } from '../../src/errors.js';
-import { checkBucketName, compareKeys, createFsStorage, type FsStorage } from '../storage.js';
+import { checkBucketName, compareKeys, createFsStorage, isKeyConflict, type FsStorage } from '../storage.js';
 import { compilePattern } from '../events/pattern.js';
 import type { FcContext, FcEventHandler } from '../fc/context.js';
 import { verifyRequest, type Credential } from './signature.js';
@@ -188,27 +188,46 @@ function route(req: IncomingMessage): Route {
 export const DEFAULT_MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
 /**
- * Read an accepted body, refusing it (EntityTooLarge) from its Content-Length, or as soon as it
- * passes `max`, without holding more than `max` bytes. A sent `x-oss-content-sha256` must match.
+ * An accepted body as it arrives, refused (EntityTooLarge) from its Content-Length, or as soon as it
+ * passes `max`; its SHA-256 is computed on the way for the V4 check (`checkDigests`). The request is
+ * not destroyed when the reader stops early, so the refusal can still be answered (then the
+ * connection closes, the rest unread).
  */
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+function bodyChunks(req: IncomingMessage, max: number, sha256: Hash): AsyncIterable<Uint8Array> {
   const tooLarge = (size: number) => new HttpError(400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size: ${size} bytes, at most ${max} (maxObjectBytes).`);
   const declared = Number(req.headers['content-length']);
   if (declared > max) throw tooLarge(declared);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw tooLarge(size);
-    chunks.push(chunk as Buffer);
-  }
-  const body = Buffer.concat(chunks);
-  const hash = req.headers['x-oss-content-sha256'];
-  if (typeof hash === 'string' && hash !== 'UNSIGNED-PAYLOAD' && createHash('sha256').update(body).digest('hex') !== hash) {
-    throw new HttpError(400, 'InvalidDigest', 'The x-oss-content-sha256 you specified does not match the body.');
-  }
-  return body;
+  return (async function* () {
+    let size = 0;
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+      size += (chunk as Buffer).length;
+      if (size > max) throw tooLarge(size);
+      sha256.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+    // A client gone before its Content-Length is an aborted request (the iterator throws); this is
+    // the one that said it was done early.
+    if (Number.isInteger(declared) && size !== declared) {
+      throw new HttpError(400, 'IncompleteBody', `You did not provide the number of bytes specified by the Content-Length HTTP header: ${size} of ${declared}.`);
+    }
+  })();
 }
+
+/** The digests a client declared, against the body's, once it is all in: Content-MD5 and V4's x-oss-content-sha256. */
+function checkDigests(headers: Record<string, string | undefined>, md5: Buffer, sha256: Hash): void {
+  const declaredMd5 = headers['content-md5'];
+  if (declaredMd5 !== undefined && declaredMd5 !== md5.toString('base64')) {
+    throw new HttpError(400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
+  }
+  // OSS's EC 0002-00000214 (an authentication error, so 403 like the others of its 0002 family).
+  const hash = headers['x-oss-content-sha256'];
+  if (hash !== undefined && hash !== 'UNSIGNED-PAYLOAD' && sha256.digest('hex') !== hash) {
+    throw new HttpError(403, 'AccessDenied', 'The value of the x-oss-content-sha256 header is invalid.', { EC: '0002-00000214' });
+  }
+}
+
+/** Thrown from a PUT's acceptance check to drop the connection instead of answering (an injected fault). */
+const DROP = Symbol('drop the connection');
 
 function headerMap(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -291,7 +310,7 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
     const requestId = randomUUID().replace(/-/g, '').toUpperCase().slice(0, 24);
     const xml = errorXml(err.code, err.message, requestId, hostId(bucket), err.extra);
     // HEAD answers carry no body, so OSS puts the error document in `x-oss-err` (ali-oss decodes it).
-    const headers: Record<string, string> = { 'content-type': 'application/xml', 'x-oss-request-id': requestId, 'x-oss-ec': '0000-00000000' };
+    const headers: Record<string, string> = { 'content-type': 'application/xml', 'x-oss-request-id': requestId, 'x-oss-ec': err.extra.EC ?? '0000-00000000' };
     // A body left unread is not drained: the connection closes after the answer.
     if (!req.readableEnded) headers.connection = 'close';
     if (method === 'HEAD') headers['x-oss-err'] = Buffer.from(xml).toString('base64');
@@ -511,30 +530,36 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
       }
       switch (method) {
         case 'PUT': {
-          const body = await readBody(req, maxObjectBytes);
-          if (faulty && take('resetPutsAfterBody', 'fault:reset-after-body')) {
-            req.socket.destroy();
-            return;
-          }
-          if (faulty && take('failPuts', 'fault:put')) {
-            throw injectedError(faults.status);
-          }
-          const md5 = headers['content-md5'];
-          if (md5 !== undefined && md5 !== createHash('md5').update(body).digest('base64')) {
-            throw new HttpError(400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
-          }
           const meta: Record<string, string> = {};
           for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-oss-meta-') && v !== undefined) meta[k.slice('x-oss-meta-'.length)] = v;
           const contentType = headers['content-type'];
-          const { etag } = await store.put(key, body, { contentType, cacheControl: headers['cache-control'], meta });
+          const sha256 = createHash('sha256');
+          // Streamed to a temporary file and renamed into place only once the whole body is in and
+          // its digests match: a refused, capped or abandoned body leaves nothing behind.
+          let stored: { etag: string; size: number };
+          try {
+            stored = await store.putStream(key, bodyChunks(req, maxObjectBytes, sha256), {
+              contentType, cacheControl: headers['cache-control'], meta,
+              accept: ({ md5 }) => {
+                if (faulty && take('resetPutsAfterBody', 'fault:reset-after-body')) throw DROP;
+                if (faulty && take('failPuts', 'fault:put')) throw injectedError(faults.status);
+                checkDigests(headers, md5, sha256);
+              },
+            });
+          } catch (e) {
+            if (e !== DROP) throw e;
+            req.socket.destroy();
+            return;
+          }
+          const { etag, size } = stored;
           count('PutObject');
           if (faulty && take('losePutResponses', 'fault:lost-response')) {
             req.socket.destroy();
-            notify(r.bucket, key, { size: body.length, etag, contentType, meta }, 'ObjectCreated:PutObject');
+            notify(r.bucket, key, { size, etag, contentType, meta }, 'ObjectCreated:PutObject');
             return;
           }
           send(res, 200, { etag: `"${etag}"`, 'content-length': 0 });
-          notify(r.bucket, key, { size: body.length, etag, contentType, meta }, 'ObjectCreated:PutObject');
+          notify(r.bucket, key, { size, etag, contentType, meta }, 'ObjectCreated:PutObject');
           return;
         }
         case 'GET':
@@ -576,7 +601,8 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
       if (e instanceof HttpError) return sendError(req, res, method, r.bucket, e);
       // The store refuses a key that would nest under an existing one ("c" and "c.json/x"): the
       // client's conflict, 409 as OSS answers conflicting writes, not a 500 a client retries.
-      if (isImgpipeError(e, 'INVALID_ARGUMENT')) return sendError(req, res, method, r.bucket, new HttpError(/conflicts with an existing key/.test(e.message) ? 409 : 400, /conflicts/.test(e.message) ? 'KeyConflict' : 'InvalidArgument', e.message));
+      if (isKeyConflict(e)) return sendError(req, res, method, r.bucket, new HttpError(409, 'KeyConflict', e.message));
+      if (isImgpipeError(e, 'INVALID_ARGUMENT')) return sendError(req, res, method, r.bucket, new HttpError(400, 'InvalidArgument', e.message));
       // A filesystem error's text names absolute paths under the root: clients get a generic message.
       const message = e instanceof ImgpipeError ? e.message : 'We encountered an internal error. Please try again.';
       return sendError(req, res, method, r.bucket, new HttpError(500, 'InternalError', message));

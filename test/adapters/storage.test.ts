@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCredentials } from '../../adapters/oss/credentials.js';
 import { backoffDelay, isTransient, withRetry } from '../../adapters/oss/retry.js';
-import { checkObjectKey, createFsStorage, md5Etag, normalizeEtag } from '../../adapters/storage.js';
+import { KeyConflictError, checkObjectKey, createFsStorage, isKeyConflict, md5Etag, normalizeEtag } from '../../adapters/storage.js';
 import { describeValue, isImgpipeError, type ImgpipeError } from '../../src/errors.js';
 import { image } from '../helpers/fixtures.js';
 
@@ -53,6 +53,29 @@ describe('filesystem storage (the local bucket behind the CLI and the local OSS 
     expect((await s.list({ startAfter: page.nextStartAfter, prefix: 'p' })).objects.map((o) => o.key)).toEqual(['p%41.jpg']);
   });
 
+  it('streams a put to disk: renamed into place when accepted, nothing left when refused or cut off', async () => {
+    const s = createFsStorage({ root, bucket: 'streamed' });
+    const chunks = async function* (parts: string[], fail?: Error) {
+      for (const p of parts) yield new TextEncoder().encode(p);
+      if (fail) throw fail;
+    };
+    const seen: { size: number; md5: string }[] = [];
+    const put = await s.putStream('k', chunks(['ab', 'cd']), { contentType: 'text/plain', accept: (b) => { seen.push({ size: b.size, md5: b.md5.toString('hex') }); } });
+    expect(put).toEqual({ etag: md5Etag(new TextEncoder().encode('abcd')), size: 4 });
+    expect(seen).toEqual([{ size: 4, md5: md5Etag(new TextEncoder().encode('abcd')).toLowerCase() }]);
+    expect(await s.head('k')).toMatchObject({ size: 4, contentType: 'text/plain' });
+    // A refusal after the body, a body that fails half-way, a conflict: the object stays as it was.
+    await expect(s.putStream('k', chunks(['xyz']), { accept: () => { throw new Error('refused'); } })).rejects.toThrow('refused');
+    await expect(s.putStream('k', chunks(['xy'], new Error('client gone')))).rejects.toThrow('client gone');
+    await expect(s.putStream('k/sub', chunks(['z']))).rejects.toBeInstanceOf(KeyConflictError);
+    expect(new TextDecoder().decode((await s.get('k')).bytes)).toBe('abcd');
+    expect(await readdir(join(root, '.tmp'))).toEqual([]);
+    // A key that conflicts only in the metadata tree (c, then c.json/x) is refused before its bytes land.
+    await s.putStream('c', chunks(['one']));
+    await expect(s.putStream('c.json/x', chunks(['two']))).rejects.toBeInstanceOf(KeyConflictError);
+    expect(await readdir(join(root, 'streamed'))).not.toContain('c.json');
+  });
+
   it('refuses a missing object, a key used as a folder, traversal and bad bucket names', async () => {
     const s = createFsStorage({ root, bucket: 'refusals' });
     const missing = await s.get('nope').catch((e: unknown) => e);
@@ -66,6 +89,11 @@ describe('filesystem storage (the local bucket behind the CLI and the local OSS 
     const reverse = await s.put('f', new Uint8Array([1])).catch((e: unknown) => e);
     expect((reverse as Error).message).toBe('Key "f" conflicts with an existing key: the local store keeps keys as nested folders, so a key and a key under it as a folder ("a" and "a/b") cannot both exist');
     expect([...(await s.get('f/g')).bytes]).toEqual([1]);
+    // Typed: the server's 409 comes from the class (or its details), not from the message's words.
+    expect(conflict).toBeInstanceOf(KeyConflictError);
+    expect(isKeyConflict(reverse)).toBe(true);
+    expect((conflict as ImgpipeError).details).toEqual({ key: 'a/b', reason: 'key-conflict' });
+    expect(isKeyConflict(missing)).toBe(false);
     for (const [key, reason] of [
       ['../x', "it contains a '.' or '..' path segment"],
       ['a/./x', "it contains a '.' or '..' path segment"],
