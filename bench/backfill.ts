@@ -1,12 +1,12 @@
 /**
- * Backfill against the local server: a bucket of mixed objects (JPEG, PNG, WebP, GIF at several
- * sizes; corrupt files; non-images; hostile keys; sets already up to date; sets stale by recipe),
+ * Backfill against the local server: a bucket of mixed objects (JPEG, PNG, WebP, GIF at 160-1400 px
+ * wide; corrupt files; non-images; hostile keys; sets already up to date; sets stale by recipe),
  * then, all in one run so the ratios compare like with like:
  *
- * 1. a calibration of the time model (one thread, in-process, on a separate prefix): least squares
- *    of per-object ms against source megapixels;
- * 2. `plan --json` (must classify every object as generated) and its estimate for `run --local`;
- * 3. `run --local` (child process, every core), measured wall time and images/s;
+ * 2. `plan --json` (must classify every object as generated) and its estimate for `run --local`
+ *    (calibrated: the recipe on 16 sampled objects on this machine);
+ * 3. `run --local` (child process, every core), measured wall time and images/s, and its report
+ *    (every failure listed with its code);
  * 4. a sharp script doing the same recipe over the same objects (GET, three sizes, watermark on two,
  *    JPEG q85 + WebP q80, six PUTs and a manifest), two objects at a time;
  * 5. `run --invoke fc:imgpipe-upload` against the local FC endpoint into a second target.
@@ -15,14 +15,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import OSS from 'ali-oss';
 import sharp from 'sharp';
 import { createUploadHandler } from '../adapters/fc/handler.js';
 import { startLocalOss } from '../adapters/local-oss/server.js';
-import { TIME_MODEL } from '../adapters/backfill/estimate.js';
 import { DEFAULT_RECIPE } from '../src/recipe.js';
 import { createWorkerPool } from '../wasm/node.js';
 
@@ -82,7 +81,8 @@ try {
       sources.push({ bytes: input, mp: (m.width! * (m.pageHeight ?? m.height!)) / 1e6, ext });
       continue;
     }
-    const width = 400 + Math.floor(rnd() * 2000);
+    // 160-1400 px wide: phone thumbnails to web-sized photos, so 2,000 objects fit a run on 2 shared cores.
+    const width = 160 + Math.floor(rnd() * 1240);
     const img = sharp(input).resize({ width });
     const bytes = ext === 'png' ? await img.png().toBuffer() : ext === 'webp' ? await img.webp({ quality: 80 }).toBuffer() : await img.jpeg({ quality: 88 }).toBuffer();
     const m = await sharp(bytes).metadata();
@@ -132,37 +132,39 @@ try {
   for (const k of staleKeys) mpTodo += sources[Number(/img-(\d+)/.exec(k)![1]) % sources.length].mp;
   console.log(`bucket: ${N} objects`, expected, `corrupt ${corruptCount}, ${mpTodo.toFixed(0)} MP to process`);
 
-  // 1. Calibration: one thread, no pool, 30 objects of the same mix on their own prefix.
-  const calib = createUploadHandler({ sourceBucket: 'photos', targetBucket: 'calib-out', sourcePrefix: 'calib/', env: { IMGPIPE_OSS_ENDPOINT: endpoint }, log: () => undefined });
-  const pts: [number, number][] = [];
-  for (let i = 0; i < 30; i++) {
-    const s = sources[(i * 7) % sources.length];
-    const k = `calib/c-${i}.${s.ext}`;
-    const { etag } = await src.put(k, s.bytes);
-    const t0 = performance.now();
-    await calib.handler(event(k, etag), context);
-    pts.push([s.mp, performance.now() - t0]);
-  }
-  const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length;
-  const my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
-  const slope = pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / pts.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
-  const fitted = { fixedMs: Math.round(my - slope * mx), msPerMegapixel: Math.round(slope) };
-  console.log('calibration (one thread):', fitted, 'committed model:', { fixedMs: TIME_MODEL.fixedMs, msPerMegapixel: TIME_MODEL.msPerMegapixel });
-
   // 2. plan
+  // 2. plan, with its calibration (the recipe on 16 sampled objects, on this machine, writes discarded).
   const plan = await cli(['backfill', 'plan', 'oss://photos/uploads/', '--target', 'oss://out-local', '--json']);
   const p = last(plan.out);
   const planOk = JSON.stringify(p.counts) === JSON.stringify(expected);
   console.log('plan counts', p.counts, planOk ? '= expected' : `!= expected ${JSON.stringify(expected)}`, `in ${p.ms} ms`);
   const todo = expected.missing + expected.stale;
-  const estimateCommitted = p.estimate.localSeconds as number;
-  const estimateFitted = (todo * fitted.fixedMs + p.megapixels * fitted.msPerMegapixel) / 1000 / threads;
+  const estimateCalibrated = p.estimate.localSeconds as number;
+  const estimateModel = (p.estimate.cpuSeconds as number) / threads;
+  console.log('estimate: calibrated', estimateCalibrated.toFixed(1), 's; model', estimateModel.toFixed(1), 's', JSON.stringify(p.estimate.calibration));
+  const result: Record<string, unknown> = {
+    date: new Date().toISOString(), partial: true, machine: { cores: threads, cpu: cpus()[0]?.model, node: process.version, shared: 'other jobs ran on the machine; load average per leg below' },
+    objects: N, expected, corrupt: corruptCount, megapixelsToProcess: Math.round(mpTodo),
+    plan: { counts: p.counts, correct: planOk, ms: p.ms, loadAverage: loadavg()[0] },
+    estimate: { calibratedSeconds: Number(estimateCalibrated.toFixed(1)), modelSeconds: Number(estimateModel.toFixed(1)), calibration: p.estimate.calibration },
+  };
+  const save = () => writeFile(join(REPO, 'bench/results/backfill.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await save();
 
   // 3. run --local
   const local = await cli(['backfill', 'run', 'oss://photos/uploads/', '--target', 'oss://out-local', '--local', '--job', 'bench-local', '--json']);
   const l = last(local.out);
   console.log('run --local', l);
   const localOk = l.total === todo && l.failed === corruptCount && l.succeeded === todo - corruptCount;
+  const rep = last((await cli(['backfill', 'report', 'bench-local', '--json'])).out);
+  const failedCsv = await readFile(join(rep.dir as string, 'failed.csv'), 'utf8');
+  const failureRows = failedCsv.split('\n').filter(Boolean);
+  result.local = { seconds: l.seconds, imagesPerSecond: Number((todo / l.seconds).toFixed(2)), processed: l.total, succeeded: l.succeeded, failed: l.failed, correct: localOk, loadAverage: loadavg()[0] };
+  result.report = { failures: failureRows.length, errorCodes: rep.errorCodes, everyFailureHasACode: failureRows.length === corruptCount && failureRows.every((r) => /,(PermanentFailure|TemporaryFailure),[A-Z_]+,/.test(r)) };
+  (result.estimate as Record<string, unknown>).calibratedOverMeasured = Number((estimateCalibrated / l.seconds).toFixed(3));
+  (result.estimate as Record<string, unknown>).modelOverMeasured = Number((estimateModel / l.seconds).toFixed(3));
+  console.log('report', result.report, 'estimate', result.estimate);
+  await save();
 
   // 4. sharp, the same recipe over the same objects.
   let sharpSeconds: number | undefined;
@@ -202,6 +204,8 @@ try {
     }));
     sharpSeconds = (performance.now() - t0) / 1000;
     console.log(`sharp script: ${jobTasks.length} objects (${failed} failed) in ${sharpSeconds.toFixed(1)} s`);
+    result.sharp = { seconds: Number(sharpSeconds.toFixed(1)), imagesPerSecond: Number((todo / sharpSeconds).toFixed(2)), failed, imgpipeOverSharp: Number((sharpSeconds / l.seconds).toFixed(2)), loadAverage: loadavg()[0] };
+    await save();
   }
 
   // 5. run --invoke against the local FC endpoint.
@@ -212,19 +216,10 @@ try {
     console.log('run --invoke', invoke);
   }
 
-  const result = {
-    date: new Date().toISOString(), machine: { cores: threads, cpu: cpus()[0]?.model, node: process.version },
-    objects: N, expected, corrupt: corruptCount, megapixelsToProcess: Math.round(mpTodo),
-    plan: { counts: p.counts, correct: planOk, ms: p.ms },
-    calibration: fitted, committedModel: { fixedMs: TIME_MODEL.fixedMs, msPerMegapixel: TIME_MODEL.msPerMegapixel },
-    local: { seconds: l.seconds, imagesPerSecond: Number((todo / l.seconds).toFixed(2)), correct: localOk },
-    estimate: { committedSeconds: Number(estimateCommitted.toFixed(1)), committedRatio: Number((estimateCommitted / l.seconds).toFixed(2)), fittedSeconds: Number(estimateFitted.toFixed(1)), fittedRatio: Number((estimateFitted / l.seconds).toFixed(2)) },
-    sharp: sharpSeconds === undefined ? undefined : { seconds: Number(sharpSeconds.toFixed(1)), imagesPerSecond: Number((todo / sharpSeconds).toFixed(2)), imgpipeOverSharp: Number((sharpSeconds / l.seconds).toFixed(2)) },
-    invoke: invoke && { seconds: invoke.seconds, imagesPerSecond: Number((todo / invoke.seconds).toFixed(2)), correct: invoke.total === todo && invoke.failed === corruptCount },
-    estimate1M: p.estimate && undefined,
-  };
+  if (invoke) result.invoke = { seconds: invoke.seconds, imagesPerSecond: Number((todo / invoke.seconds).toFixed(2)), processed: invoke.total, failed: invoke.failed, correct: invoke.total === todo && invoke.failed === corruptCount, loadAverage: loadavg()[0] };
+  result.partial = false;
   console.log(JSON.stringify(result, null, 2));
-  await writeFile(join(REPO, 'bench/results/backfill.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await save();
 } finally {
   await pool.close();
   await server.close();

@@ -1,9 +1,11 @@
 /**
- * What a backfill will cost, before it runs: a per-object time model measured by `bench/backfill.ts`
- * (the default recipe, watermark included, one thread, this repository's 2-core reference machine)
- * and Function Compute's published unit prices. Every input is printed with the estimate, so a
- * reader can redo the sum with their own numbers.
+ * What a backfill will cost, before it runs. Function Compute's time and cost come from a
+ * per-object time model (the default recipe, watermark included, one thread, this repository's
+ * 2-core reference machine) and FC's published unit prices; `run --local`'s time comes from a
+ * calibration on this machine when `plan` made one (`calibrate.ts`), else from the same model.
+ * Every input is printed with the estimate, so a reader can redo the sum with their own numbers.
  */
+import { extrapolate, type Calibration } from './calibrate.js';
 
 /**
  * One recipe run on one thread: `fixedMs + msPerMegapixel x source megapixels`. The slope is the
@@ -63,14 +65,21 @@ export interface EstimateInputs {
   readonly lambdaMemoryGb?: number;
   /** Objects per async invocation. */
   readonly chunk?: number;
+  /** A calibration on this machine and the objects to process by kind: the local time comes from it. */
+  readonly calibration?: Calibration;
+  readonly objectsByKind?: Readonly<Record<string, number>>;
 }
 
 export interface Estimate {
-  readonly inputs: Required<EstimateInputs> & { readonly fixedMs: number; readonly msPerMegapixel: number };
+  readonly inputs: Omit<Required<EstimateInputs>, 'calibration' | 'objectsByKind'> & { readonly fixedMs: number; readonly msPerMegapixel: number };
   /** Single-thread CPU time of every recipe run, seconds. */
   readonly cpuSeconds: number;
   /** Wall time of `run --local` on `localThreads` cores, seconds. */
   readonly localSeconds: number;
+  /** Where it comes from: a calibration on this machine, or the one-thread model divided by the threads. */
+  readonly localFrom: 'calibration' | 'model';
+  /** With a calibration: what it measured, and the seconds it extrapolates for each kind's bytes. */
+  readonly calibration?: Calibration & { readonly secondsByKind: Record<string, number> };
   readonly fc: { readonly invocations: number; readonly vcpuSeconds: number; readonly gbSeconds: number; readonly cu: number; readonly usd: number };
   /** The same job as S3 Batch Operations + Lambda (one invocation per object, same duration per object). */
   readonly aws: { readonly usd: number; readonly batchUsd: number; readonly lambdaUsd: number };
@@ -82,9 +91,11 @@ export interface Estimate {
  * one-thread time on one vCPU; memory and vCPU are billed for that duration.
  */
 export function estimate(i: EstimateInputs): Estimate {
-  const inputs = { fcVcpu: 1, fcMemoryGb: 1, lambdaMemoryGb: 1.769, chunk: 10, ...i, fixedMs: TIME_MODEL.fixedMs, msPerMegapixel: TIME_MODEL.msPerMegapixel };
+  const { calibration, objectsByKind, ...rest } = i;
+  const inputs = { fcVcpu: 1, fcMemoryGb: 1, lambdaMemoryGb: 1.769, chunk: 10, ...rest, fixedMs: TIME_MODEL.fixedMs, msPerMegapixel: TIME_MODEL.msPerMegapixel };
   const cpuSeconds = (inputs.objects * TIME_MODEL.fixedMs + inputs.megapixels * TIME_MODEL.msPerMegapixel) / 1000;
-  const localSeconds = cpuSeconds / Math.max(1, inputs.localThreads);
+  const local = calibration && objectsByKind && calibration.objects > 0 && inputs.objects > 0 ? extrapolate(calibration, objectsByKind) : undefined;
+  const localSeconds = local ? local.seconds : cpuSeconds / Math.max(1, inputs.localThreads);
   const invocations = Math.ceil(inputs.objects / inputs.chunk);
   const vcpuSeconds = cpuSeconds * inputs.fcVcpu;
   const gbSeconds = cpuSeconds * inputs.fcMemoryGb;
@@ -95,6 +106,8 @@ export function estimate(i: EstimateInputs): Estimate {
     inputs,
     cpuSeconds,
     localSeconds,
+    localFrom: local ? 'calibration' : 'model',
+    calibration: local && calibration ? { ...calibration, secondsByKind: local.byKind } : undefined,
     fc: { invocations, vcpuSeconds, gbSeconds, cu, usd: cu * FC_PRICES.usdPerCu },
     aws: { usd: batchUsd + lambdaUsd, batchUsd, lambdaUsd },
   };

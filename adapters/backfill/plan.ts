@@ -17,6 +17,7 @@ import type { Recipe } from '../../src/recipe.js';
 import { isOutputKey, META_RECIPE, META_SOURCE_ETAG, META_STATUS, staticPrefix } from '../fc/loop.js';
 import { manifestKey } from '../fc/manifest.js';
 import { objectKeyProblem, type Storage } from '../storage.js';
+import { kindOf } from './calibrate.js';
 import { megapixelsFromBytes } from './estimate.js';
 import type { SourceObject } from './source.js';
 
@@ -63,6 +64,12 @@ export interface PlanSummary {
   readonly sampled: number;
   readonly manifestsListed: number;
   readonly heads: number;
+  /** Bytes to process by kind (extension's format: jpeg, png, webp, gif, ...). */
+  readonly bytesByKind: Record<string, number>;
+  /** Objects to process by kind. */
+  readonly objectsByKind: Record<string, number>;
+  /** The deterministic sample of objects to process (smallest key hashes first). */
+  readonly sample: readonly PlannedObject[];
 }
 
 /** Extensions of every format the core decodes (from the format registry). */
@@ -120,12 +127,15 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
     startAfter = page.nextStartAfter;
   }
 
-  // A uniform sample of the objects to process (reservoir sampling, deterministic), for their headers.
-  const sample: PlannedObject[] = [];
+  // A uniform sample of the objects to process, for their headers and the calibration: the ones with
+  // the smallest key hashes, so the same bucket gives the same sample whatever order the listing and
+  // the HEADs deliver it in.
+  const sample: { o: PlannedObject; h: number }[] = [];
+  let sampleMax = -1;
   let todo = 0;
   let todoBytes = 0;
-  let seed = 0x2545f491;
-  const random = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
+  const bytesByKind: Record<string, number> = {};
+  const objectsByKind: Record<string, number> = {};
 
   const record = (o: PlannedObject): Promise<void> | undefined | void => {
     counts[o.class]++;
@@ -134,10 +144,14 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
     if (o.class === 'missing' || o.class === 'stale') {
       todo++;
       todoBytes += o.size;
-      if (sample.length < sampleSize) sample.push(o);
-      else if (sampleSize > 0) {
-        const j = Math.floor(random() * todo);
-        if (j < sampleSize) sample[j] = o;
+      const kind = kindOf(o.key);
+      bytesByKind[kind] = (bytesByKind[kind] ?? 0) + o.size;
+      objectsByKind[kind] = (objectsByKind[kind] ?? 0) + 1;
+      const h = keyHash(o.key);
+      if (sample.length < sampleSize || h < sampleMax) {
+        if (sample.length === sampleSize) sample.splice(sample.findIndex((x) => x.h === sampleMax), 1);
+        sample.push({ o, h });
+        sampleMax = sample.reduce((m, x) => Math.max(m, x.h), -1);
       }
     }
     return options.onObject?.(o);
@@ -186,8 +200,9 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   let sampleMp = 0;
   let sampleBytes = 0;
   const buckets = HISTOGRAM.map(() => 0);
+  sample.sort((a, b) => a.h - b.h);
   if (options.readHead && sample.length > 0) {
-    for (const o of sample) {
+    for (const { o } of sample) {
       try {
         const h = readHeader(await options.readHead(o.bucket, o.key, 65536));
         const mp = (h.width * h.height) / 1e6;
@@ -204,5 +219,5 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   // Scale by bytes, not by count: a bucket's big files are its big images.
   const megapixels = fromHeaders ? (sampleBytes > 0 ? (sampleMp / sampleBytes) * todoBytes : (sampleMp / sampled) * todo) : megapixelsFromBytes(todoBytes);
   const histogram = fromHeaders ? Object.fromEntries(HISTOGRAM.map(([name], i) => [name, Math.round((buckets[i] / sampled) * todo)])) : undefined;
-  return { counts, bytes, reasons, total, megapixels, megapixelsFrom: fromHeaders ? 'headers' : 'bytes', histogram, sampled, manifestsListed: known.size, heads };
+  return { counts, bytes, reasons, total, megapixels, megapixelsFrom: fromHeaders ? 'headers' : 'bytes', histogram, sampled, manifestsListed: known.size, heads, bytesByKind, objectsByKind, sample: sample.map((x) => x.o) };
 }

@@ -12,6 +12,7 @@ import { DEFAULT_RECIPE, validateRecipe, type Recipe } from '../../src/recipe.js
 import { estimate, FC_PRICES, AWS_PRICES, TIME_MODEL, type Estimate } from '../backfill/estimate.js';
 import { bucketJobStore } from '../backfill/job-bucket.js';
 import { checkJobId, createJob, JOB_FORMAT, jobsRoot, localJobStore, newJobId, openJob, type Job, type JobConfig } from '../backfill/job.js';
+import { calibrate } from '../backfill/calibrate.js';
 import { createLocalExecutor } from '../backfill/local.js';
 import { CLASSES, plan, type PlanSummary } from '../backfill/plan.js';
 import { writeReport } from '../backfill/report.js';
@@ -25,9 +26,10 @@ import type { Storage } from '../storage.js';
 
 const USAGE = `Usage:
   imgpipe backfill plan oss://BUCKET/PREFIX [--target oss://BUCKET] [--endpoint URL] [--recipe FILE]
-                        [--inventory oss://BUCKET/path/manifest.json] [--sample N] [--json]
+                        [--inventory oss://BUCKET/path/manifest.json] [--sample N] [--calibrate N] [--json]
       List the source (ListObjectsV2, or an OSS inventory's CSV files streamed), classify every object
-      as missing, stale, up-to-date or skip, and estimate time and Function Compute cost. Writes nothing.
+      as missing, stale, up-to-date or skip, and estimate time and Function Compute cost; the local
+      time from running the recipe on N sampled objects (default 16, 0 for none). Writes nothing.
   imgpipe backfill run oss://BUCKET/PREFIX (--local | --invoke fc:NAME[@QUALIFIER] --region R [--fc-endpoint URL])
                        [--job ID] [plan options] [--threads N] [--chunk N] [--pilot N] [--max-failure-rate R]
                        [--breaker-min-tasks N] [--retries N] [--rate N] [--state-in-bucket] [--json]
@@ -53,6 +55,7 @@ const OPTIONS = {
   recipe: { type: 'string' },
   inventory: { type: 'string' },
   sample: { type: 'string' },
+  calibrate: { type: 'string' },
   json: { type: 'boolean', default: false },
   job: { type: 'string' },
   local: { type: 'boolean', default: false },
@@ -209,13 +212,28 @@ function planText(s: Setup, summary: PlanSummary, est: Estimate, ms: number): st
     '',
     `Estimate for ${fmtInt(todo)} objects, ${fmtInt(summary.megapixels)} MP (${summary.megapixelsFrom === 'headers' ? 'scaled from sampled headers' : `from bytes at ${fmtInt(TIME_MODEL.bytesPerMegapixel)} B/MP`}):`,
     `  time model: ${i.fixedMs} ms + ${i.msPerMegapixel} ms/MP per object on one thread (${TIME_MODEL.measured}) = ${fmtInt(est.cpuSeconds)} CPU-s`,
-    `  run --local on ${i.localThreads} threads: ${fmtDuration(est.localSeconds)}`,
+    ...localLines(est, summary),
     `  Function Compute (${i.fcVcpu} vCPU, ${i.fcMemoryGb} GB, ${i.chunk} objects per async invocation): ${fmtInt(est.fc.invocations)} invocations, ${fmtInt(est.fc.vcpuSeconds)} vCPU-s, ${fmtInt(est.fc.gbSeconds)} GB-s`,
     `    = ${fmtInt(est.fc.cu)} CU x USD ${FC_PRICES.usdPerCu}/CU = USD ${est.fc.usd.toFixed(2)} (CU: ${FC_PRICES.cuPer10kInvocations}/10k invocations, ${FC_PRICES.cuPerActiveVcpuSecond}/vCPU-s, ${FC_PRICES.cuPerGbSecond}/GB-s; ${FC_PRICES.source})`,
     `  S3 Batch Operations + Lambda for the same job: USD ${est.aws.usd.toFixed(2)} (USD ${AWS_PRICES.batchUsdPerJob}/job + ${AWS_PRICES.batchUsdPerMillionObjects}/M objects, Lambda ${AWS_PRICES.lambdaUsdPerMillionRequests}/M requests + ${AWS_PRICES.lambdaUsdPerGbSecond}/GB-s; ${AWS_PRICES.source})`,
     '  Not included: OSS requests and traffic (the same on both sides within a region).',
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** How the local time was obtained: the calibration's measurements per kind, or the model. */
+function localLines(est: Estimate, summary: PlanSummary): string[] {
+  const c = est.calibration;
+  if (!c) return [`  run --local on ${est.inputs.localThreads} threads: ${fmtDuration(est.localSeconds)} (the model divided by the threads; no calibration)`];
+  const lines = [`  run --local on ${c.threads} threads: ${fmtDuration(est.localSeconds)}, from a calibration on this machine: the recipe on ${c.objects} sampled objects (${fmtBytes(c.bytes)}), ${c.concurrency} at a time as run does, writes discarded: ${c.seconds.toFixed(1)} s + ${c.startupSeconds.toFixed(1)} s start-up`];
+  for (const [kind, n] of Object.entries(summary.objectsByKind).sort((a, b) => b[1] - a[1])) {
+    const k = c.kinds[kind];
+    const rate = k && k.objects >= 3
+      ? `${k.megapixelsPerObject.toFixed(2)} MP/object x ${k.secondsPerMegapixel.toFixed(3)} s/MP (${k.objects} sampled)`
+      : `${(c.seconds / c.objects).toFixed(3)} s/object (the whole sample's; ${k?.objects ?? 0} of this kind sampled)`;
+    lines.push(`    ${kind.padEnd(5)} ${fmtInt(n).padStart(9)} objects x ${rate} = ${fmtDuration(c.secondsByKind[kind] ?? 0)}`);
+  }
+  return lines;
 }
 
 function threadsOf(values: Values): number {
@@ -229,9 +247,22 @@ async function planCommand(values: Values, positionals: string[]): Promise<numbe
     objects: s.objects(), target: s.target, recipe: s.recipe, recipeHash: s.recipeHash, prefix: s.source.prefix,
     sample: intOption(values, 'sample', 0, 10_000, 64), readHead: s.readHead,
   });
-  const est = estimate({ objects: summary.counts.missing + summary.counts.stale, megapixels: summary.megapixels, megapixelsFrom: summary.megapixelsFrom, localThreads: threadsOf(values), chunk: intOption(values, 'chunk', 1, 1000, 10) });
+  const threads = threadsOf(values);
+  // The local time is measured: the recipe on the first N objects of the plan's deterministic sample.
+  const n = intOption(values, 'calibrate', 0, 1000, 16);
+  const calibration = n > 0 && summary.sample.length > 0
+    ? await calibrate({
+      sample: summary.sample.slice(0, n), recipe: s.recipe, manifestKey: 'meta/{name}.json', sourceBucket: s.source.bucket, sourcePrefix: s.source.prefix,
+      source: s.sourceStorage, target: s.target, threads, credentials: s.credentials,
+    })
+    : undefined;
+  const est = estimate({
+    objects: summary.counts.missing + summary.counts.stale, megapixels: summary.megapixels, megapixelsFrom: summary.megapixelsFrom, localThreads: threads,
+    chunk: intOption(values, 'chunk', 1, 1000, 10), calibration, objectsByKind: summary.objectsByKind,
+  });
   const ms = performance.now() - t0;
-  if (values.json) process.stdout.write(`${JSON.stringify({ source: `oss://${s.source.bucket}/${s.source.prefix}`, target: `oss://${s.targetBucket}`, recipeHash: s.recipeHash, ...summary, estimate: est, ms: Math.round(ms) })}\n`);
+  const { sample: _sample, ...shown } = summary;
+  if (values.json) process.stdout.write(`${JSON.stringify({ source: `oss://${s.source.bucket}/${s.source.prefix}`, target: `oss://${s.targetBucket}`, recipeHash: s.recipeHash, ...shown, estimate: est, ms: Math.round(ms) })}\n`);
   else process.stdout.write(planText(s, summary, est, ms));
   return 0;
 }

@@ -78,10 +78,19 @@ describe('imgpipe backfill against the local server (real ali-oss)', () => {
     expect(plan.counts).toEqual({ missing: e.missing.length, stale: e.stale.length, 'up-to-date': e['up-to-date'].length, skip: e.skip.length });
     expect(plan.reasons).toMatchObject({ 'stale:recipe-changed': 1, 'stale:source-changed': 1, 'skip:empty': 1, 'skip:not-an-image': 3 });
     expect(plan.estimate.fc.usd).toBeGreaterThan(0);
+    // The local time is measured on a sample of the objects to process, per kind.
+    const est = plan.estimate as unknown as { localFrom: string; localSeconds: number; calibration: { objects: number; kinds: Record<string, { objects: number; secondsPerMegapixel: number }> } };
+    expect(est.localFrom).toBe('calibration');
+    expect(est.calibration.objects).toBe(Math.min(16, e.missing.length + e.stale.length));
+    expect(Object.values(est.calibration.kinds).reduce((a, k) => a + k.objects, 0)).toBe(est.calibration.objects);
+    expect(est.calibration.kinds.jpeg.secondsPerMegapixel).toBeGreaterThan(0);
+    expect(est.localSeconds).toBeGreaterThan(0);
     expect(server.stats.PutObject ?? 0).toBe(puts);
     // The human form shows the estimate's inputs.
     const text = await cli(['backfill', 'plan', SRC, ...TARGET], { cwd, env });
     expect(text.stdout).toMatch(/ms\/MP per object/);
+    expect(text.stdout).toMatch(/from a calibration on this machine: the recipe on \d+ sampled objects/);
+    expect(text.stdout).toMatch(/jpeg +\d+ objects x .* MP\/object x .* s\/MP/);
     expect(text.stdout).toMatch(/USD 0\.00002\/CU/);
   }, 60_000);
 
