@@ -106,11 +106,11 @@ let corpusCache: Corpus | undefined;
  * test/heic/heic.test.ts covers its grid (truncation, tiles that don't cover the canvas).
  */
 const SLOW = new Set(['images/IMG_5195.HEIC']);
-/** Every good fixture plus the known-bad ones (already hostile, good seeds for more damage). */
+/** Every good fixture (AVIFs of every kind too) plus the known-bad ones (already hostile, good seeds for more damage). */
 export function loadCorpus(): Corpus {
   if (corpusCache) return corpusCache;
   const files = new Map<string, Uint8Array>();
-  for (const dir of ['images', 'bad']) {
+  for (const dir of ['images', 'bad', 'avif']) {
     for (const name of readdirSync(FIXTURES + dir).sort()) {
       if (!SLOW.has(`${dir}/${name}`)) files.set(`${dir}/${name}`, new Uint8Array(readFileSync(`${FIXTURES}${dir}/${name}`)));
     }
@@ -427,13 +427,15 @@ type FromWorker =
   | { type: 'check'; fingerprint: string };
 
 /** The good images the codecs must keep handling exactly the same, one per codec. */
-const CHECK_IMAGES = ['images/320x240.jpg', 'images/with-alpha.png', 'images/5_webp_a.webp', 'images/animated-loop-3.gif', 'images/grey-1-component.jpg'];
+const CHECK_IMAGES = ['images/320x240.jpg', 'images/with-alpha.png', 'images/5_webp_a.webp', 'images/animated-loop-3.gif', 'images/grey-1-component.jpg', 'avif/alpha.avif'];
 
 async function workerMain(): Promise<void> {
   const port = parentPort!;
   const lib = await import('../wasm/node.js');
   // HEIC fixtures are fuzzed through the opt-in plug-in (its libheif module, warm across cases like the core's).
   await import('../wasm/heic/node.js');
+  // AVIF fixtures likewise through imgpipe/avif (libavif's decoder; its encoder in the codec check).
+  await import('../wasm/avif/node.js');
   const { decode, encode, processUpload, isImgpipeError } = lib;
   const recipe = {
     sizes: [{ name: 'thumb', width: 64, watermark: false }],
@@ -446,7 +448,7 @@ async function workerMain(): Promise<void> {
     for (const name of CHECK_IMAGES) {
       const img = await decode(new Uint8Array(readFileSync(FIXTURES + name)));
       h.update(`${name} ${img.width}x${img.height}`).update(img.data);
-      for (const format of ['jpeg', 'webp', 'png'] as const) h.update(await encode(img, format, { quality: 80 }));
+      for (const format of ['jpeg', 'webp', 'png', 'avif'] as const) h.update(await encode(img, format, { quality: 80 }));
     }
     return h.digest('hex');
   };

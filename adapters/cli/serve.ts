@@ -174,7 +174,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
 /**
  * The preview's files by URL path: the page and its scripts, and the browser bundle with its WASM,
  * at the paths the page's worker imports them from (`../../dist/web.standalone.js` and the HEIC
- * plug-in's `../../dist/heic.standalone.js` from /preview/).
+ * plug-in's `../../dist/heic.standalone.js` and the AVIF one's from /preview/).
  * Names are matched, never joined from the URL as given, so no path leaves these folders.
  */
 function previewFile(root: string, path: string): string | undefined {
@@ -183,7 +183,7 @@ function previewFile(root: string, path: string): string | undefined {
   if (!m) return undefined;
   const [, folder, name] = m;
   if (folder === 'preview') return join(root, 'examples/preview', name);
-  if (folder === 'dist') return /^(web|heic)\.standalone\./.test(name) ? join(root, 'dist', name) : undefined;
+  if (folder === 'dist') return /^(web|heic|avif)\.standalone\./.test(name) ? join(root, 'dist', name) : undefined;
   return join(root, folder, name);
 }
 

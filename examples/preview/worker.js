@@ -11,6 +11,8 @@ import * as imgpipe from '../../dist/web.standalone.js';
 // HEIC (iPhone photos, which most browsers can't display): the opt-in plug-in, whose libheif module
 // is fetched from dist/wasm/ only when a HEIC is dropped.
 import '../../dist/heic.standalone.js';
+// AVIF: the opt-in plug-in (libavif + libaom), fetched only when an AVIF is dropped or `format,avif` asked for.
+import '../../dist/avif.standalone.js';
 
 // The x-oss-process engine is offered when the entry exports it.
 const transform = typeof imgpipe.transform === 'function' ? imgpipe.transform : undefined;

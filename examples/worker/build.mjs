@@ -20,7 +20,7 @@ export async function buildWorker(outdir = join(here, 'dist')) {
   mkdirSync(join(outdir, 'wasm'), { recursive: true });
   const wasmDir = join(root, 'dist/wasm');
   // The built package's wasm folder holds every module of the WASM_MODULES table (npm run build), and
-  // plugins/ the HEIC plug-in's, which the worker imports too.
+  // plugins/ the HEIC and AVIF plug-ins', which the worker imports too.
   for (const dir of [wasmDir, join(wasmDir, 'plugins')]) {
     for (const file of readdirSync(dir)) if (file.endsWith('.wasm')) copyFileSync(join(dir, file), join(outdir, 'wasm', file));
   }

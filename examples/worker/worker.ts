@@ -14,6 +14,8 @@
 import { runRecipe, isImgpipeError, type Variant } from '../../wasm/workerd.js';
 // HEIC sources (iPhone uploads): the opt-in plug-in; its module is one more `.wasm` import.
 import '../../wasm/heic/workerd.js';
+// AVIF sources and `format,avif` outputs: the opt-in AVIF plug-in (two more `.wasm` imports).
+import '../../wasm/avif/workerd.js';
 import { createFetchHandler, type FetchHandler } from '../../adapters/http/handler.js';
 import { fetchSource } from '../../adapters/http/source.js';
 

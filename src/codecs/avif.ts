@@ -53,10 +53,26 @@ export const AVIF_MAX_SIDE = 65536;
 export interface AvifPluginOptions {
   readonly decoder: PluginWasmSource;
   readonly encoder: PluginWasmSource;
+  /** Encoder speed 0..10 (default AVIF_SPEED): lower is slower for slightly smaller files. */
+  readonly speed?: number;
+}
+
+/** libavif's encoder options as @jsquash/avif's module takes them, for libavif quality `quality` (1..100). */
+export function encoderOptions(quality: number, lossless: boolean, speed = AVIF_SPEED): object {
+  return {
+    quality: lossless ? 100 : quality, qualityAlpha: -1, denoiseLevel: 0, tileRowsLog2: 0, tileColsLog2: 0, speed,
+    // 4:2:0, as image CDNs serve AVIF; lossless is 4:4:4 (identity matrix), which libavif needs for it.
+    subsample: lossless ? 3 : 1,
+    chromaDeltaQ: false, sharpness: 0, tune: 0, enableSharpYUV: false, bitDepth: 8,
+  };
 }
 
 /** An AVIF plug-in whose modules come from `options` (each runtime entry passes its own). */
 export function createAvifPlugin(options: AvifPluginOptions): DecoderPlugin {
+  const speed = options.speed ?? AVIF_SPEED;
+  if (!(Number.isInteger(speed) && speed >= 0 && speed <= 10)) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 0 and 10 for createAvifPlugin.speed but received ${JSON.stringify(options.speed)}`);
+  }
   // The glue is imported on first use; it is told to instantiate our compiled module (never to fetch).
   const decoder = new EmscriptenCodec<DecModule>(lazyWasm(options.decoder), async (o) => (await import('@jsquash/avif/codec/dec/avif_dec.js')).default(o as never) as unknown as Promise<DecModule>);
   const encoder = new EmscriptenCodec<EncModule>(lazyWasm(options.encoder), async (o) => (await import('@jsquash/avif/codec/enc/avif_enc.js')).default(o as never) as unknown as Promise<EncModule>);
@@ -92,13 +108,7 @@ export function createAvifPlugin(options: AvifPluginOptions): DecoderPlugin {
     if (image.width > AVIF_MAX_SIDE || image.height > AVIF_MAX_SIDE) {
       throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected an image of at most ${AVIF_MAX_SIDE} pixels a side for AVIF but received ${image.width}x${image.height}`);
     }
-    const options = {
-      quality: o.lossless ? 100 : avifQuality(o.quality), qualityAlpha: -1, denoiseLevel: 0, tileRowsLog2: 0, tileColsLog2: 0,
-      speed: AVIF_SPEED,
-      // 4:2:0, as image CDNs serve AVIF; lossless is 4:4:4 (identity matrix), which libavif needs for it.
-      subsample: o.lossless ? 3 : 1,
-      chromaDeltaQ: false, sharpness: 0, tune: 0, enableSharpYUV: false, bitDepth: 8,
-    };
+    const options = encoderOptions(avifQuality(o.quality), o.lossless, speed);
     const rgba = new Uint8Array(image.data.buffer, image.data.byteOffset, image.width * image.height * 4);
     return encoder.use((m, messages) => {
       let out: Uint8Array | null;

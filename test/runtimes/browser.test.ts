@@ -109,4 +109,22 @@ describe('browser preview in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('previews a dropped AVIF through the imgpipe/avif plug-in', async () => {
+    const { page, errors } = await openPreview();
+    const bytes = [...fixture('avif/photo-444.avif')];
+    await page.evaluate((data) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], 'dropped.avif', { type: 'image/avif' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForFunction(() => document.querySelectorAll('figure.variant').length === 6, undefined, { timeout: 60_000 });
+    const keys = await page.$$eval('figure.variant', (figs) => figs.map((f) => [(f as HTMLElement).dataset.key, Number((f as HTMLElement).dataset.width)]));
+    expect(keys).toEqual([
+      ['resized/large/dropped.jpg', 240], ['webp/large/dropped.webp', 240], ['resized/medium/dropped.jpg', 240],
+      ['webp/medium/dropped.webp', 240], ['resized/thumb/dropped.jpg', 150], ['webp/thumb/dropped.webp', 150],
+    ]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

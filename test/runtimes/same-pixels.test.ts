@@ -10,7 +10,8 @@ import { type Browser, type Page } from 'playwright-core';
 import type { Miniflare } from 'miniflare';
 import { runRecipe, transform } from '../../wasm/node.js';
 import '../../wasm/heic/node.js';
-import { IMAGES, image } from '../helpers/fixtures.js';
+import '../../wasm/avif/node.js';
+import { FIXTURES as FIXTURES_DIR, IMAGES, fixture } from '../helpers/fixtures.js';
 import { ROOT, PHOTO, serveStatic, sha256, startWorker, type ManifestEntry, type StaticServer } from './harness.js';
 import { launchChromium } from '../../scripts/chromium.mjs';
 
@@ -31,6 +32,14 @@ const PROCESS = [
  * Only photos: the mark refuses images under 80 px.
  */
 const MARK_FIXTURES = [PHOTO, '4.webp'];
+/**
+ * AVIFs through the imgpipe/avif plug-in (libavif + libaom in each runtime: read, fetched, imported):
+ * decoded (4:4:4, a grid, 10-bit with alpha) and written (libaom, one thread, is deterministic).
+ */
+const AVIF_FIXTURES = ['avif/photo-444.avif', 'avif/grid-2x2.avif', 'avif/10bit-alpha.avif'];
+const AVIF_PROCESS = ['image/resize,w_100/format,png', 'image/resize,w_120/format,avif', 'image/rotate,90/format,avif/quality,q_70'];
+const image = (name: string) => fixture(name.startsWith('avif/') ? name : `images/${name}`);
+
 const MARK = [
   'image/resize,w_600/blindwatermark,content_dTQy,s_medium,q_85/format,jpg',
   'image/resize,w_600/blindwatermark,content_dTQy,s_high/deblindwatermark',
@@ -44,7 +53,10 @@ let page: Page;
 let mf: Miniflare;
 
 beforeAll(async () => {
-  server = await serveStatic({ '/dist/': `${ROOT}dist/`, '/examples/preview/': `${ROOT}examples/preview/`, '/images/': IMAGES, '/': IMAGES });
+  server = await serveStatic({
+    '/dist/': `${ROOT}dist/`, '/examples/preview/': `${ROOT}examples/preview/`,
+    '/images/avif/': `${FIXTURES_DIR}avif/`, '/images/': IMAGES, '/avif/': `${FIXTURES_DIR}avif/`, '/': IMAGES,
+  });
   [browser, mf] = await Promise.all([
     launchChromium(),
     startWorker(server.url),
@@ -52,7 +64,7 @@ beforeAll(async () => {
   page = await browser.newPage();
   // A page on the server's origin, so the module and its WASM load same-origin.
   await page.goto(`${server.url}/examples/preview/index.html`);
-  await page.addScriptTag({ type: 'module', content: "import * as lib from '/dist/web.standalone.js'; import '/dist/heic.standalone.js'; globalThis.imgpipe = lib;" });
+  await page.addScriptTag({ type: 'module', content: "import * as lib from '/dist/web.standalone.js'; import '/dist/heic.standalone.js'; import '/dist/avif.standalone.js'; globalThis.imgpipe = lib;" });
   await page.waitForFunction(() => 'imgpipe' in globalThis);
 });
 afterAll(async () => {
@@ -112,6 +124,18 @@ describe('same bytes in Node, Chromium and workerd', () => {
       const node = await inNode(name);
       expect(Object.keys(node)).toHaveLength(6 + 1 + PROCESS.length);
       const [browserOut, workerdOut] = await Promise.all([inChromium(name), inWorkerd(name)]);
+      expect(browserOut).toEqual(node);
+      expect(workerdOut).toEqual(node);
+    });
+  }
+});
+
+describe('AVIF: same bytes in Node, Chromium and workerd, read and written', () => {
+  for (const name of AVIF_FIXTURES) {
+    it(name, async () => {
+      const node = await inNode(name, AVIF_PROCESS);
+      expect(Object.keys(node)).toHaveLength(6 + 1 + AVIF_PROCESS.length);
+      const [browserOut, workerdOut] = await Promise.all([inChromium(name, AVIF_PROCESS), inWorkerd(name, AVIF_PROCESS)]);
       expect(browserOut).toEqual(node);
       expect(workerdOut).toEqual(node);
     });
