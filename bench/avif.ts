@@ -99,7 +99,7 @@ if (values.fit) {
     instantiateWasm: (imports: WebAssembly.Imports, done: (i: WebAssembly.Instance) => void) => { const i = new WebAssembly.Instance(compiled, imports); done(i); return i.exports; },
   } as never)) as unknown as { encode(d: Uint8Array, w: number, h: number, o: object): Uint8Array };
   const fit: string[][] = [];
-  for (const q of [40, 45, 50, 53, 55, 60, 65, 70, 75, 80, 85, 90, 91, 95]) {
+  for (const q of [40, 45, 50, 53, 55, 60, 65, 70, 75, 80, 85, 90, 91, 92, 95]) {
     const out = module.encode(new Uint8Array(raw), source.width, source.height, encoderOptions(q, false));
     fit.push([String(q), String(out.byteLength), (await score(out)).toFixed(4)]);
   }

@@ -35,7 +35,7 @@ export const AVIF_SPEED = 9;
  * default effort 4, 4:4:4) and this encoder (speed 9, 4:2:0) make files of equal bytes, measured on
  * the benchmark photo at 1200 px (bench/avif.ts); between them, linear.
  */
-export const QUALITY_MAP: readonly (readonly [sharp: number, libavif: number])[] = [[1, 1], [50, 53], [70, 75], [90, 91], [100, 100]];
+export const QUALITY_MAP: readonly (readonly [sharp: number, libavif: number])[] = [[1, 1], [50, 53], [70, 75], [90, 92], [100, 100]];
 
 /** libavif's quality for `quality` on sharp's scale. */
 export function avifQuality(quality: number): number {
