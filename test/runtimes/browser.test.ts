@@ -92,39 +92,32 @@ describe('browser preview in Chromium', () => {
     await page.close();
   });
 
-  it('takes a dropped photo as well as a chosen one', async () => {
+  /** Drop `bytes` as `name` on the preview; the six variants' keys and widths once they show. */
+  async function dropped(bytes: Uint8Array, name: string, type: string): Promise<(string | number)[][]> {
     const { page, errors } = await openPreview();
-    const bytes = [...image('320x240.jpg')];
-    await page.evaluate((data) => {
+    await page.evaluate(({ data, name, type }) => {
       const transfer = new DataTransfer();
-      transfer.items.add(new File([new Uint8Array(data)], 'dropped.jpg', { type: 'image/jpeg' }));
+      transfer.items.add(new File([new Uint8Array(data)], name, { type }));
       document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }, bytes);
+    }, { data: [...bytes], name, type });
     await page.waitForFunction(() => document.querySelectorAll('figure.variant').length === 6, undefined, { timeout: 60_000 });
-    const keys = await page.$$eval('figure.variant', (figs) => figs.map((f) => [(f as HTMLElement).dataset.key, Number((f as HTMLElement).dataset.width)]));
-    expect(keys).toEqual([
+    const keys = await page.$$eval('figure.variant', (figs) => figs.map((f) => [(f as HTMLElement).dataset.key!, Number((f as HTMLElement).dataset.width)]));
+    expect(errors).toEqual([]);
+    await page.close();
+    return keys;
+  }
+
+  it('takes a dropped photo as well as a chosen one', async () => {
+    expect(await dropped(image('320x240.jpg'), 'dropped.jpg', 'image/jpeg')).toEqual([
       ['resized/large/dropped.jpg', 320], ['webp/large/dropped.webp', 320], ['resized/medium/dropped.jpg', 320],
       ['webp/medium/dropped.webp', 320], ['resized/thumb/dropped.jpg', 150], ['webp/thumb/dropped.webp', 150],
     ]);
-    expect(errors).toEqual([]);
-    await page.close();
   });
 
   it('previews a dropped AVIF through the imgpipe/avif plug-in', async () => {
-    const { page, errors } = await openPreview();
-    const bytes = [...fixture('avif/photo-444.avif')];
-    await page.evaluate((data) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([new Uint8Array(data)], 'dropped.avif', { type: 'image/avif' }));
-      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }, bytes);
-    await page.waitForFunction(() => document.querySelectorAll('figure.variant').length === 6, undefined, { timeout: 60_000 });
-    const keys = await page.$$eval('figure.variant', (figs) => figs.map((f) => [(f as HTMLElement).dataset.key, Number((f as HTMLElement).dataset.width)]));
-    expect(keys).toEqual([
+    expect(await dropped(fixture('avif/photo-444.avif'), 'dropped.avif', 'image/avif')).toEqual([
       ['resized/large/dropped.jpg', 240], ['webp/large/dropped.webp', 240], ['resized/medium/dropped.jpg', 240],
       ['webp/medium/dropped.webp', 240], ['resized/thumb/dropped.jpg', 150], ['webp/thumb/dropped.webp', 150],
     ]);
-    expect(errors).toEqual([]);
-    await page.close();
   });
 });
