@@ -27,7 +27,7 @@ function copyWasm(): void {
     const from = row.from.startsWith('./') ? row.from : require.resolve(row.from);
     if (!existsSync(from)) throw new Error(`missing ${from}: run npm run build:wasm first`);
     copyFileSync(from, `dist/wasm/${row.file}`);
-    // The browser entry's fallback for bundlers that don't copy `new URL()` assets (see wasm/web.ts).
+    // The browser entry's fallback for bundlers that don't copy `new URL()` assets (see entries/web.ts).
     writeFileSync(`dist/wasm/${row.file}.js`, `export default ${JSON.stringify(readFileSync(from).toString('base64'))};\n`);
   }
   const loaders = Object.values(WASM_MODULES).map((row) => `  ${JSON.stringify(row.file)}: () => import(${JSON.stringify(`./${row.file}.js`)}),`);
@@ -42,21 +42,21 @@ export default defineConfig([
     // Library entries: one per runtime (they differ only in how WASM bytes are obtained), the
     // runtime-neutral core, and the Node-side adapters.
     entry: {
-      node: 'wasm/node.ts',
-      web: 'wasm/web.ts',
-      workerd: 'wasm/workerd.ts',
+      node: 'entries/node.ts',
+      web: 'entries/web.ts',
+      workerd: 'entries/workerd.ts',
       core: 'src/index.ts',
       adapters: 'adapters/index.ts',
       // Loaded by createWorkerPool() as a worker thread (Node only).
-      'pool-worker': 'wasm/pool-worker.ts',
+      'pool-worker': 'pool/worker.ts',
       // The opt-in HEIC plug-in (imgpipe/heic), one entry per runtime like the core's.
-      'heic.node': 'wasm/heic/node.ts',
-      'heic.web': 'wasm/heic/web.ts',
-      'heic.workerd': 'wasm/heic/workerd.ts',
+      'heic.node': 'entries/heic/node.ts',
+      'heic.web': 'entries/heic/web.ts',
+      'heic.workerd': 'entries/heic/workerd.ts',
       // The opt-in AVIF plug-in (imgpipe/avif).
-      'avif.node': 'wasm/avif/node.ts',
-      'avif.web': 'wasm/avif/web.ts',
-      'avif.workerd': 'wasm/avif/workerd.ts',
+      'avif.node': 'entries/avif/node.ts',
+      'avif.web': 'entries/avif/web.ts',
+      'avif.workerd': 'entries/avif/workerd.ts',
     },
     // The workerd entry imports `./wasm/<file>.wasm` as modules: keep those imports verbatim, they
     // resolve beside the built entry (dist/wasm/), where copyWasm puts the files.
@@ -78,7 +78,7 @@ export default defineConfig([
     // bare-specifier ESM and jpeg-js is CommonJS, neither loadable by a browser as published. Its WASM
     // is fetched from dist/wasm/ exactly like dist/web.js.
     // The HEIC plug-in beside it (`heic.standalone.js`), for the browser preview.
-    entry: { 'web.standalone': 'wasm/web.ts', 'heic.standalone': 'wasm/heic/web.ts', 'avif.standalone': 'wasm/avif/web.ts' },
+    entry: { 'web.standalone': 'entries/web.ts', 'heic.standalone': 'entries/heic/web.ts', 'avif.standalone': 'entries/avif/web.ts' },
     format: ['esm'],
     // One file: the codecs imported on first use (import()) are bundled in, not split into chunks.
     splitting: false,

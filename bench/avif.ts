@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { decode, resize } from '../wasm/node.js';
+import { decode, resize } from '../entries/node.js';
 import { AVIF_SPEED, avifQuality, createAvifPlugin, encoderOptions } from '../src/codecs/avif.js';
 import { INPUTS } from './inputs.js';
 import { ssim } from './ssim.js';

@@ -23,7 +23,7 @@ import sharp from 'sharp';
 import { createUploadHandler } from '../adapters/fc/handler.js';
 import { startLocalOss } from '../adapters/local-oss/server.js';
 import { DEFAULT_RECIPE } from '../src/recipe.js';
-import { createWorkerPool } from '../wasm/node.js';
+import { createWorkerPool } from '../entries/node.js';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '../..');
 const FIX = join(REPO, 'test/fixtures');

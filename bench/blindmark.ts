@@ -15,7 +15,7 @@
 import sharp from 'sharp';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import '../wasm/node.js';
+import '../entries/node.js';
 import { encode } from '../src/encode.js';
 import type { RGBAImage } from '../src/image.js';
 import { embedBlindWatermark, extractBlindWatermark, type BlindWatermarkStrength } from '../src/ops/blind-watermark.js';

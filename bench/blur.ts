@@ -9,10 +9,10 @@
  * package.json | tar -x -C DIR` and a node_modules link) and every case runs on both, alternately in
  * this one process, with the ratio: compare ratios from one run, not absolute times across runs.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as api from '../wasm/node.js';
+import * as api from '../entries/node.js';
 import { transform } from '../src/process/transform.js';
 
 type Imgpipe = typeof api & { transform: typeof transform };
@@ -24,7 +24,8 @@ const option = (name: string) => {
 const SHARPENS = Number(option('--sharpens') ?? 19);
 const beforeDir = option('--before');
 const load = async (dir: string): Promise<Imgpipe> => ({
-  ...((await import(pathToFileURL(join(dir, 'wasm/node.ts')).href)) as typeof api),
+  // A checkout from before or after the entries moved out of wasm/.
+  ...((await import(pathToFileURL(join(dir, existsSync(join(dir, 'entries/node.ts')) ? 'entries/node.ts' : 'wasm/node.ts')).href)) as typeof api),
   transform: ((await import(pathToFileURL(join(dir, 'src/process/transform.ts')).href)) as { transform: typeof transform }).transform,
 });
 const before = beforeDir ? await load(resolve(beforeDir)) : undefined;

@@ -21,7 +21,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { connect, type AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import '../wasm/node.js';
+import '../entries/node.js';
 import { createNodeListener } from '../adapters/http/node.js';
 import { fetchSource } from '../adapters/http/source.js';
 import { rng } from './fuzz.js';

@@ -103,7 +103,7 @@ let corpusCache: Corpus | undefined;
  * Left out of the corpus: the iPhone HEIC's 42-tile decode takes ~0.6 s of CPU (seconds of wall time
  * on a loaded machine), past the per-case hang bound, so its mutations would report slowness as
  * hangs. The small HEIFs (one image, alpha, 10-bit) drive the same box reader, libheif and libde265;
- * test/heic/heic.test.ts covers its grid (truncation, tiles that don't cover the canvas).
+ * test/codecs/heic.test.ts covers its grid (truncation, tiles that don't cover the canvas).
  */
 const SLOW = new Set(['images/IMG_5195.HEIC']);
 /** Every good fixture (AVIFs of every kind too) plus the known-bad ones (already hostile, good seeds for more damage). */
@@ -431,11 +431,11 @@ const CHECK_IMAGES = ['images/320x240.jpg', 'images/with-alpha.png', 'images/5_w
 
 async function workerMain(): Promise<void> {
   const port = parentPort!;
-  const lib = await import('../wasm/node.js');
+  const lib = await import('../entries/node.js');
   // HEIC fixtures are fuzzed through the opt-in plug-in (its libheif module, warm across cases like the core's).
-  await import('../wasm/heic/node.js');
+  await import('../entries/heic/node.js');
   // AVIF fixtures likewise through imgpipe/avif (libavif's decoder; its encoder in the codec check).
-  await import('../wasm/avif/node.js');
+  await import('../entries/avif/node.js');
   const { decode, encode, processUpload, isImgpipeError } = lib;
   const recipe = {
     sizes: [{ name: 'thumb', width: 64, watermark: false }],

@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { decode, processUpload } from '../wasm/node.js';
-import '../wasm/heic/node.js';
+import { decode, processUpload } from '../entries/node.js';
+import '../entries/heic/node.js';
 import { CACHE_DIR, FIXTURES_DIR, INPUTS, ROOT_DIR } from './inputs.js';
 import { formatTable, summarize } from './stats.js';
 

@@ -24,7 +24,7 @@ function peakRssMiB(): number {
 }
 
 async function child(path: string, mode: Mode, runs: number): Promise<void> {
-  await import('../wasm/node.js');
+  await import('../entries/node.js');
   const { inspect } = await import('../src/decode.js');
   const { chooseShrink } = await import('../src/decode.js');
   const { decodeJpeg, decodeBaselineJpeg } = await import('../src/codecs/jpeg.js');

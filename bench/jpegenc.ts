@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import mozjpegEncode, { init as initMozjpeg } from '@jsquash/jpeg/encode.js';
-import '../wasm/node.js';
+import '../entries/node.js';
 import { encodeJpeg } from '../src/codecs/jpeg-encode.js';
 import type { RGBAImage } from '../src/image.js';
 import { INPUTS } from './inputs.js';

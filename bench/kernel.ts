@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import initJsquashResize, { resize as jsquashResize } from '@jsquash/resize/lib/resize/pkg/squoosh_resize.js';
-import '../wasm/node.js';
+import '../entries/node.js';
 import { resizeRGBA } from '../src/kernels/lanczos.js';
 import type { RGBAImage } from '../src/image.js';
 import { INPUTS } from './inputs.js';

@@ -31,7 +31,7 @@ type ServerName = 'imgpipe' | 'ipx';
 async function serve(name: ServerName, dir: string): Promise<void> {
   let listener: Parameters<typeof createServer>[1];
   if (name === 'imgpipe') {
-    await import('../wasm/node.js');
+    await import('../entries/node.js');
     const { createNodeListener } = await import('../adapters/http/node.js');
     const { storageSource } = await import('../adapters/http/source.js');
     const { createFsStorage } = await import('../adapters/storage.js');

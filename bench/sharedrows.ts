@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_RECIPE, createWorkerPool, processUpload, type Encoder } from '../wasm/node.js';
+import { DEFAULT_RECIPE, createWorkerPool, processUpload, type Encoder } from '../entries/node.js';
 import { INPUTS } from './inputs.js';
 import { encoderRows, formatTable, interleaved } from './stats.js';
 

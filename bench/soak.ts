@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { DEFAULT_RECIPE, processUpload } from '../wasm/node.js';
+import { DEFAULT_RECIPE, processUpload } from '../entries/node.js';
 import { escapeXml } from './svg.js';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/images/', import.meta.url));

@@ -11,7 +11,7 @@
 import sharp from 'sharp';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_RECIPE, decode, resize } from '../wasm/node.js';
+import { DEFAULT_RECIPE, decode, resize } from '../entries/node.js';
 import { watermark, type WatermarkOptions } from '../src/ops/watermark.js';
 import { defaultFontBytes } from '../src/text/font.js';
 

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import jsquashEncode, { init as initJsquash } from '@jsquash/webp/encode.js';
-import '../wasm/node.js';
+import '../entries/node.js';
 import { encodeWebp } from '../src/codecs/webp.js';
 import type { RGBAImage } from '../src/image.js';
 import { INPUTS } from './inputs.js';

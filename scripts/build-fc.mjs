@@ -152,7 +152,7 @@ writeFileSync(join(out, 'imgpipe-layer.zip'), zip(join(out, 'layer')));
 // The HEIC plug-in's layer: its Node entry bundled (it registers itself with whichever copy of
 // imgpipe's core the function loaded) and its module beside it.
 const heicPkg = join(out, 'heic-layer/nodejs/node_modules/imgpipe-heic');
-await bundle(join(root, 'wasm/heic/node.ts'), join(heicPkg, 'index.js'));
+await bundle(join(root, 'entries/heic/node.ts'), join(heicPkg, 'index.js'));
 copyWasm(join(heicPkg, 'wasm/plugins'), join(wasmDir, 'plugins'), (f) => f === 'imgpipe_heif.wasm');
 writeFileSync(join(heicPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe-heic', version, license: 'LGPL-3.0-or-later', main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'imgpipe-heic-layer.zip'), zip(join(out, 'heic-layer')));
@@ -160,7 +160,7 @@ writeFileSync(join(out, 'imgpipe-heic-layer.zip'), zip(join(out, 'heic-layer')))
 // The AVIF plug-in's layer, the same way: libavif + libaom (4.7 MB of WebAssembly) would put the
 // core function over its 2 MB, and most functions never write AVIF.
 const avifPkg = join(out, 'avif-layer/nodejs/node_modules/imgpipe-avif');
-await bundle(join(root, 'wasm/avif/node.ts'), join(avifPkg, 'index.js'));
+await bundle(join(root, 'entries/avif/node.ts'), join(avifPkg, 'index.js'));
 copyWasm(join(avifPkg, 'wasm/plugins'), join(wasmDir, 'plugins'), (f) => f.startsWith('avif_'));
 writeFileSync(join(avifPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe-avif', version, license, main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'imgpipe-avif-layer.zip'), zip(join(out, 'avif-layer')));

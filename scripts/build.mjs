@@ -4,8 +4,9 @@
  * and say what happened in one line instead of the bundler's ~80.
  *
  * - Each AssemblyScript project (`wasm/<name>/`) is rebuilt when its sources (everything in the folder
- *   but `build/`, plus the asc version) differ from the last build's. In a fresh checkout whose
- *   `wasm/<name>/` git reports unmodified, the committed module is taken as built: it is what those
+ *   but `build/`, the allocator every project imports from `wasm/shared/`, plus the asc version)
+ *   differ from the last build's. In a fresh checkout whose `wasm/<name>/` and `wasm/shared/` git
+ *   reports unmodified, the committed module is taken as built: it is what those
  *   sources give, byte for byte (test/kernels/build.test.ts checks it).
  * - `dist/` is rebuilt with tsup when any file that can reach the bundle changed (every file git
  *   tracks or would track, except tests, benchmarks, examples, CI and Markdown), or when `dist/`
@@ -26,6 +27,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(root, 'node_modules/.cache/imgpipe/build.json');
 /** What can never reach dist/: a change here rebuilds nothing. */
 const NOT_INPUTS = /^(test|bench|examples|\.ci|dist|node_modules|out)\/|\.md$/;
+
+/** AssemblyScript sources every project imports (the shared allocator): a change rebuilds them all. */
+const SHARED_AS = 'wasm/shared';
 
 const force = process.argv.includes('--force');
 const verbose = process.argv.includes('--verbose');
@@ -89,9 +93,9 @@ const done = [];
 const ascVersion = JSON.parse(readFileSync(join(root, 'node_modules/assemblyscript/package.json'), 'utf8')).version;
 for (const config of wasmProjects()) {
   const dir = dirname(config);
-  const sources = files.filter((f) => f.startsWith(`${dir}/`) && !f.startsWith(`${dir}/build/`));
+  const sources = files.filter((f) => (f.startsWith(`${dir}/`) && !f.startsWith(`${dir}/build/`)) || f.startsWith(`${SHARED_AS}/`));
   const hash = hashFiles(sources, `asc ${ascVersion}`);
-  const built = stamp.wasm[dir] === hash || (stamp.wasm[dir] === undefined && !force && unmodifiedInGit(dir));
+  const built = stamp.wasm[dir] === hash || (stamp.wasm[dir] === undefined && !force && unmodifiedInGit(dir) && unmodifiedInGit(SHARED_AS));
   if (force || !built) {
     try {
       const output = buildWasmProject(config);

@@ -1,5 +1,5 @@
 /**
- * imgpipe's public surface. Everything here is runtime-neutral; the runtime entries in `wasm/`
+ * imgpipe's public surface. Everything here is runtime-neutral; the runtime entries in `entries/`
  * re-export it and register how that runtime obtains the WASM modules.
  */
 export { ImgpipeError, isImgpipeError, type ErrorCode } from './errors.js';

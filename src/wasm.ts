@@ -1,6 +1,6 @@
 /**
  * Where imgpipe's WebAssembly modules come from. The core never reads files or fetches on its own:
- * each runtime entry (`wasm/node.ts`, `wasm/web.ts`, `wasm/workerd.ts`) registers a provider that
+ * each runtime entry (`entries/node.ts`, `entries/web.ts`, `entries/workerd.ts`) registers a provider that
  * knows how that runtime obtains bytes, and `init()` lets a caller hand modules over explicitly.
  * Compilation is lazy and memoised: each module is compiled at most once per process/isolate and
  * shared by every instance created from it.

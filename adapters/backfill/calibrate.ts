@@ -16,7 +16,7 @@
  */
 import { readHeader } from '../../src/formats.js';
 import type { Recipe } from '../../src/recipe.js';
-import { createWorkerPool } from '../../wasm/node.js';
+import { createWorkerPool } from '../../entries/node.js';
 import { createUploadHandler } from '../fc/handler.js';
 import type { OssCredentials } from '../oss/credentials.js';
 import { md5Etag, type Storage } from '../storage.js';

@@ -2,7 +2,7 @@
  * `run --local`: the job's chunks go through the same upload handler Function Compute runs, in this
  * process, as batch events, with every core encoding through the worker pool.
  */
-import { createWorkerPool, type WorkerPool } from '../../wasm/node.js';
+import { createWorkerPool, type WorkerPool } from '../../entries/node.js';
 import type { BatchEvent } from '../fc/batch.js';
 import { createUploadHandler, type UploadHandler } from '../fc/handler.js';
 import type { LogSink } from '../fc/log.js';

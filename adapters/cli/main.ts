@@ -10,7 +10,7 @@
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as os from 'node:os';
-import { runRecipe, createWorkerPool, DEFAULT_RECIPE, isImgpipeError, type Recipe, type Variant } from '../../wasm/node.js';
+import { runRecipe, createWorkerPool, DEFAULT_RECIPE, isImgpipeError, type Recipe, type Variant } from '../../entries/node.js';
 
 const HELP = `imgpipe: upload images in, served variants out.
 

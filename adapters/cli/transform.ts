@@ -7,7 +7,7 @@
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isImgpipeError } from '../../wasm/node.js';
+import { isImgpipeError } from '../../entries/node.js';
 import { transform } from '../../src/process/transform.js';
 import { parseProcess } from '../../src/process/parse.js';
 import { ACTIONS, type ActionDef } from '../../src/process/actions.js';

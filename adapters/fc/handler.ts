@@ -22,7 +22,7 @@
 import {
   DEFAULT_RECIPE, ImgpipeError, init, isImgpipeError, outputKey, runRecipe, validateRecipe,
   type Encoder, type ErrorCode, type Limits, type Recipe, type RecipeResult, type Variant,
-} from '../../wasm/node.js';
+} from '../../entries/node.js';
 import { describeValue } from '../../src/errors.js';
 import { checkByteLimit, resolveLimits } from '../../src/limits.js';
 import { compilePattern, DEFAULT_UPLOAD_PATTERN, type EventPattern } from '../events/pattern.js';

@@ -7,7 +7,7 @@
  */
 import * as os from 'node:os';
 import { isImgpipeError } from '../../src/errors.js';
-import { createWorkerPool, type WorkerPool } from '../../wasm/pool.js';
+import { createWorkerPool, type WorkerPool } from '../../pool/index.js';
 import type { AdmissionOptions } from './admission.js';
 import type { HandlerOptions } from './handler.js';
 

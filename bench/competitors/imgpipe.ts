@@ -31,7 +31,7 @@ interface ImgpipeApi {
  * Node runtime entry in the sources (which re-exports the whole core and registers the WASM file
  * provider). `IMGPIPE_ENTRY=<path relative to the project>` forces one.
  */
-const ENTRIES = ['dist/node.js', 'dist/index.js', 'wasm/node.ts'];
+const ENTRIES = ['dist/node.js', 'dist/index.js', 'entries/node.ts'];
 
 /** Newest modification time of any source file under the given folders (recursively). */
 function newestSource(dirs: readonly string[]): number {
@@ -55,9 +55,9 @@ function chooseEntry(): { entry: string; why: string } {
   const forced = process.env.IMGPIPE_ENTRY;
   if (forced) return { entry: forced, why: 'IMGPIPE_ENTRY' };
   const built = ENTRIES.filter((rel) => rel.startsWith('dist/') && existsSync(join(ROOT_DIR, rel)));
-  const fresh = built.find((rel) => statSync(join(ROOT_DIR, rel)).mtimeMs >= newestSource(['src', 'wasm']));
+  const fresh = built.find((rel) => statSync(join(ROOT_DIR, rel)).mtimeMs >= newestSource(['src', 'entries', 'pool', 'wasm']));
   if (fresh) return { entry: fresh, why: 'built package, up to date with the sources' };
-  const fallback = ENTRIES.find((rel) => !rel.startsWith('dist/')) ?? 'wasm/node.ts';
+  const fallback = ENTRIES.find((rel) => !rel.startsWith('dist/')) ?? 'entries/node.ts';
   return { entry: fallback, why: built.length ? `sources via tsx: ${built[0]} is older than src/ (run the build to bench the package)` : 'sources via tsx: no build' };
 }
 

@@ -14,8 +14,8 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { createUploadHandler } from '../../adapters/fc/index.js';
-import { createWorkerPool, MAX_POOL_THREADS } from '../../wasm/pool.js';
-import { serveEncodes } from '../../wasm/pool-serve.js';
+import { createWorkerPool, MAX_POOL_THREADS } from '../../pool/index.js';
+import { serveEncodes } from '../../pool/serve.js';
 import { ImgpipeError, describeValue } from '../../src/errors.js';
 
 const env = process.env;

@@ -4,7 +4,7 @@
  * Compute upload handler factory and the x-oss-process HTTP handler, so functions sharing the layer
  * ship only their own few lines.
  */
-export * from '../../wasm/node.js';
+export * from '../../entries/node.js';
 export * from '../../adapters/fc/index.js';
 export { createFetchHandler, type HandlerOptions, type FetchHandler } from '../../adapters/http/handler.js';
 export { createFcHttpHandler } from '../../adapters/http/fc.js';

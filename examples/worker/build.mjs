@@ -4,7 +4,7 @@
  *
  *   node examples/worker/build.mjs [outdir]     (default examples/worker/dist)
  *
- * The `.wasm` imports of wasm/workerd.ts stay imports (`./wasm/<file>`) and the files are copied
+ * The `.wasm` imports of entries/workerd.ts stay imports (`./wasm/<file>`) and the files are copied
  * beside the bundle, where workerd/wrangler load them as compiled modules (CompiledWasm rule).
  */
 import { build } from 'esbuild';

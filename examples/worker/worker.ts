@@ -11,11 +11,11 @@
  * CDN endpoint) and optionally ALLOWED_ORIGINS (comma-separated, or '*', for browser CORS).
  * Build with `node examples/worker/build.mjs` (see README.md).
  */
-import { runRecipe, isImgpipeError, type Variant } from '../../wasm/workerd.js';
+import { runRecipe, isImgpipeError, type Variant } from '../../entries/workerd.js';
 // HEIC sources (iPhone uploads): the opt-in plug-in; its module is one more `.wasm` import.
-import '../../wasm/heic/workerd.js';
+import '../../entries/heic/workerd.js';
 // AVIF sources and `format,avif` outputs: the opt-in AVIF plug-in (two more `.wasm` imports).
-import '../../wasm/avif/workerd.js';
+import '../../entries/avif/workerd.js';
 import { createFetchHandler, type FetchHandler } from '../../adapters/http/handler.js';
 import { fetchSource } from '../../adapters/http/source.js';
 

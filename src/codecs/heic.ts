@@ -4,7 +4,7 @@
  * images assembled, `clap`/`irot`/`imir` applied, the alpha image attached, 10-bit images reduced to
  * 8 bits. imgpipe then converts the `colr` ICC profile to sRGB like any embedded profile.
  *
- * Each runtime's `imgpipe/heic` entry (wasm/heic/) says where the module's bytes come from and
+ * Each runtime's `imgpipe/heic` entry (entries/heic/) says where the module's bytes come from and
  * registers the plug-in; nothing here runs until a HEIC arrives.
  */
 import { ImgpipeError } from '../errors.js';

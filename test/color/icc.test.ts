@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { MAX_INFLATED_PROFILE_BYTES, conversionFor, srgbConversion, type SrgbConversion } from '../../src/color/icc.js';
 import { decodeResized } from '../../src/decode.js';
-import { decode, readHeader, resize } from '../../wasm/node.js';
+import { decode, readHeader, resize } from '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
 import { ascii, concat, jpegSegment, jpegWith, pngChunk, pngWith } from '../helpers/bytes.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { decode, inspect, encode, init, orient, isImgpipeError, WASM_MODULES, type RGBAImage } from '../../wasm/node.js';
-import { locateWasm } from '../../wasm/node.js';
+import { decode, inspect, encode, init, orient, isImgpipeError, WASM_MODULES, type RGBAImage } from '../../entries/node.js';
+import { locateWasm } from '../../entries/node.js';
 import { readFileSync } from 'node:fs';
 import { fixture, image } from '../helpers/fixtures.js';
 import { sharpRaw, similarity } from '../helpers/compare.js';

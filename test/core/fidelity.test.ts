@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { decode, inspect, processUpload } from '../../wasm/node.js';
+import { decode, inspect, processUpload } from '../../entries/node.js';
 import { fixture, image } from '../helpers/fixtures.js';
 import { sharpRaw } from '../helpers/compare.js';
 import { lzw } from '../helpers/gif.js';
@@ -128,7 +128,7 @@ describe('GIF', () => {
 
 describe('JPEG processes imgpipe does not decode are named, not called damaged', () => {
   it.each([
-    ['arithmetic-coded', () => fixture('../jpegdec/inputs/arithmetic-37x21.jpg'), 'arithmetic-coded sequential (SOF9)'],
+    ['arithmetic-coded', () => fixture('jpegdec/arithmetic-37x21.jpg'), 'arithmetic-coded sequential (SOF9)'],
     ['lossless', () => flatJpeg(0xc3, 8), 'lossless (SOF3)'],
     ['12-bit', () => flatJpeg(0xc1, 12), '12-bit'],
   ])('%s → UNSUPPORTED_FORMAT', async (_, make, what) => {
@@ -183,7 +183,7 @@ describe('failOn: recoverable JPEG damage, as sharp decides it', () => {
   });
 
   it('a progressive JPEG whose last scans are missing decodes by default, to sharp\'s pixels', async () => {
-    const prog = fixture('../jpegdec/inputs/progressive-203x117.jpg');
+    const prog = fixture('jpegdec/progressive-203x117.jpg');
     const s = scans(prog);
     const partial = cat(prog.subarray(0, s[s.length - 2]), [0xff, 0xd9]);
     const ours = await decode(partial);
@@ -196,7 +196,7 @@ describe('failOn: recoverable JPEG damage, as sharp decides it', () => {
   });
 
   it('a scan cut short (EOI after half its data): refused by default, decoded from error down, as sharp', async () => {
-    const prog = fixture('../jpegdec/inputs/progressive-203x117.jpg');
+    const prog = fixture('jpegdec/progressive-203x117.jpg');
     const s = scans(prog);
     const damaged = cat(prog.subarray(0, (s[s.length - 1] + prog.length) >> 1), [0xff, 0xd9]);
     expect(await refusal(decode(damaged))).toEqual({

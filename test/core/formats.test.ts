@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import {
   FORMATS, decode, encode, readHeader, registerFormat, sniffFormat, transform, validateRecipe, DEFAULT_RECIPE,
   type FormatInfo, type OutputFormat,

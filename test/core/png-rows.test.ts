@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { decode, decodeResized, inspect } from '../../src/decode.js';
 import { resize } from '../../src/ops/resize.js';
 import { decodePngResized, pngDecoderStats } from '../../src/codecs/png.js';
@@ -92,7 +92,7 @@ describe('PNG encode (libspng)', () => {
   it.each([['an RGBA image', 'pngsuite/basn6a08.png', 6], ['an opaque image, written as RGB as sharp writes it', 'pngsuite/basn2c16.png', 2]])(
     '%s: lossless, colour type %#',
     async (_, file, colourType) => {
-      const { encode } = await import('../../wasm/node.js');
+      const { encode } = await import('../../entries/node.js');
       const decoded = await decode(fixture(file));
       const png = await encode(decoded, 'png');
       // IHDR's colour type, then the pixels back exactly.

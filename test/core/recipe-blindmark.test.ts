@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { runRecipe, DEFAULT_RECIPE, type Recipe } from '../../src/recipe.js';
 import { extractBlindWatermark } from '../../src/ops/blind-watermark.js';
 import { okManifest } from '../../adapters/fc/manifest.js';

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { DEFAULT_RECIPE, inspect, processUpload, runRecipe, type Recipe } from '../../wasm/node.js';
-import '../../wasm/heic/node.js';
+import { DEFAULT_RECIPE, inspect, processUpload, runRecipe, type Recipe } from '../../entries/node.js';
+import '../../entries/heic/node.js';
 import { fixture, image, listImages } from '../helpers/fixtures.js';
 import { sharpRaw, similarity } from '../helpers/compare.js';
 

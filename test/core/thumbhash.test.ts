@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { thumbHashToApproximateAspectRatio, thumbHashToAverageRGBA, thumbHashToRGBA } from 'thumbhash';
-import { averageHue, createImage, decode, dominantColor, resize, runRecipe, thumbhash, type RGBAImage } from '../../wasm/node.js';
+import { averageHue, createImage, decode, dominantColor, resize, runRecipe, thumbhash, type RGBAImage } from '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
 
 function filled(width: number, height: number, pixel: (x: number, y: number) => [number, number, number, number]): RGBAImage {

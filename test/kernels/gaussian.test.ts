@@ -4,7 +4,7 @@
  * more than one level, and rarely (a sharpen scales that level by its amount).
  */
 import { describe, expect, it } from 'vitest';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { blur } from '../../src/ops/blur.js';
 import { sharpen } from '../../src/ops/sharpen.js';
 import { createImage, type RGBAImage } from '../../src/image.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll, vi } from 'vitest';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { resizeRGBA, kernelStats, setKernelRecycleBytes, KERNEL_RECYCLE_BYTES } from '../../src/kernels/lanczos.js';
 import { IDLE_RELEASE_MS } from '../../src/codecs/instance.js';
 import { createImage, type RGBAImage } from '../../src/image.js';

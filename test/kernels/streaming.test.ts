@@ -1,7 +1,7 @@
 // The kernel takes an opaque source a band of rows at a time and keeps only a ring of intermediate
 // rows. A file of its own: the memory figures need a kernel instance no other test has grown.
 import { describe, expect, it } from 'vitest';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { resizeRGBA, kernelStats } from '../../src/kernels/lanczos.js';
 import type { RGBAImage } from '../../src/image.js';
 import { meanDelta } from '../helpers/compare.js';

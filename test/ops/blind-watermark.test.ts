@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import sharp from 'sharp';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { encode } from '../../src/encode.js';
 import { createImage, type RGBAImage } from '../../src/image.js';
 import {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createUploadHandler } from '../../adapters/fc/handler.js';
 import { createFsStorage } from '../../adapters/storage.js';
-import type * as Api from '../../wasm/node.js';
+import type * as Api from '../../entries/node.js';
 
 // The built package, like the workers themselves (dist/pool-worker.js), so both sides run the same
 // code (typed from the sources it is built from).

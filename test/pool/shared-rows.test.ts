@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import type * as Api from '../../wasm/node.js';
+import type * as Api from '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
 import { rejection } from '../helpers/errors.js';
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { transform } from '../../src/process/transform.js';
 import { parseProcess } from '../../src/process/parse.js';
 import { encodeBase64Url } from '../../src/process/params.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { transform } from '../../src/process/transform.js';
 import { DEFAULT_OUTPUT_LIMITS } from '../../src/process/limits.js';
 import { createFetchHandler } from '../../adapters/http/handler.js';

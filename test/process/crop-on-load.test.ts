@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { transform } from '../../src/process/transform.js';
 import { decode, decodeRegion, inspect, regionDecodePixels } from '../../src/decode.js';
 import { crop } from '../../src/ops/crop.js';

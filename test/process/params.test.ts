@@ -4,7 +4,7 @@
  * refuse exactly the same values, with the same "Expected ... for <action>.<param>" words.
  */
 import { describe, expect, it } from 'vitest';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { ACTIONS, type ActionName } from '../../src/process/actions.js';
 import { parseProcess } from '../../src/process/parse.js';
 import { createImage, type RGBAImage } from '../../src/image.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import sharp, { type Sharp } from 'sharp';
 import { readFileSync } from 'node:fs';
-import '../../wasm/node.js';
+import '../../entries/node.js';
 import { transform, outputQuality, type TransformOptions } from '../../src/process/transform.js';
 import { readHeader } from '../../src/formats.js';
 import { decode } from '../../src/decode.js';

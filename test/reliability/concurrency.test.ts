@@ -3,7 +3,7 @@
  * same bytes a run on its own produces, and a limiter bounds how many are in flight.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RECIPE, createLimiter, isImgpipeError, processUpload, type Variant } from '../../wasm/node.js';
+import { DEFAULT_RECIPE, createLimiter, isImgpipeError, processUpload, type Variant } from '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
 
 const MIXED = ['320x240.jpg', 'with-alpha.png', '5_webp_a.webp', 'animated-loop-3.gif', 'concert.jpg', 'grey-8bit-alpha.png', 'Flag_of_the_Netherlands-16bit.png', 'rotating-squares.webp'];

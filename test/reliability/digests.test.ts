@@ -10,8 +10,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_RECIPE, decode, encode, encodeBase64Url, isImgpipeError, runRecipe, transform, type Recipe,
-} from '../../wasm/node.js';
-import '../../wasm/heic/node.js';
+} from '../../entries/node.js';
+import '../../entries/heic/node.js';
 import { FIXTURES, fixture, image, listImages } from '../helpers/fixtures.js';
 
 const FILE = `${FIXTURES}digests.json`;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadCorpus, makeCase, runFuzz, runIsolated, segments, sweepCases } from '../../bench/fuzz.js';
-import { createImage, decode, encode, isImgpipeError } from '../../wasm/node.js';
+import { createImage, decode, encode, isImgpipeError } from '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
 import { lzw } from '../helpers/gif.js';
 

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decode } from '../../wasm/node.js';
+import { decode } from '../../entries/node.js';
 import { lzw } from '../helpers/gif.js';
 
 /** A 4-pixel-wide black-and-white GIF of `height` rows around the given image data. */
@@ -63,7 +63,7 @@ describe('GIF frames whose data decodes to the wrong number of pixels', () => {
 
   it('imgpipe decoding them writes nothing to stdout', () => {
     const { stdout, stderr } = child(`
-      import { decode } from './wasm/node.ts';
+      import { decode } from './entries/node.ts';
       const out = [];
       for (const name of ['short', 'long', 'exact']) {
         out.push(await decode(cases[name]).then((i) => 'ok ' + i.width + 'x' + i.height, (e) => e.code));

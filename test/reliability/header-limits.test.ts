@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
-import { decode, inspect, readHeader } from '../../wasm/node.js';
+import { decode, inspect, readHeader } from '../../entries/node.js';
 import { image, listImages } from '../helpers/fixtures.js';
 import { ascii, concat, jpegSegment, jpegWith, pngChunk, pngWith, u32be, u32le } from '../helpers/bytes.js';
 

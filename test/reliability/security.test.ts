@@ -4,7 +4,7 @@
  * with a typed INVALID_ARGUMENT, the server refuses them too when sent past the port, the upload
  * handler treats an event carrying one as a permanent failure, and the handler's logs never contain a
  * credential, whether the run succeeds, fails on a bad image or is refused by the server. (The filesystem port's own `checkObjectKey` messages are covered in
- * test/adapters/storage.test.ts.)
+ * test/adapters/oss/storage.test.ts.)
  */
 import OSS from 'ali-oss';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { type Browser, type Page } from 'playwright-core';
 import { BAD, IMAGES, fixture, image } from '../helpers/fixtures.js';
-import { isImgpipeError, runRecipe } from '../../wasm/node.js';
+import { isImgpipeError, runRecipe } from '../../entries/node.js';
 import { ROOT, serveStatic, type StaticServer, PHOTO, PHOTO_VARIANTS } from './harness.js';
 import { launchChromium } from '../../scripts/chromium.mjs';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser } from 'playwright-core';
-import { runRecipe } from '../../wasm/node.js';
+import { runRecipe } from '../../entries/node.js';
 import { WASM_MODULES } from '../../src/wasm.js';
 import { IMAGES, image } from '../helpers/fixtures.js';
 import { ROOT, serveStatic, sha256 } from './harness.js';

@@ -1,6 +1,6 @@
 /**
  * Same pixels everywhere: the upload recipe and a few x-oss-process strings run on the same fixtures
- * in Node (wasm/node.ts), Chromium (dist/web.standalone.js) and workerd (the Worker example), and
+ * in Node (entries/node.ts), Chromium (dist/web.standalone.js) and workerd (the Worker example), and
  * every output must be byte-identical (SHA-256). All three run the same WASM modules with the same
  * inputs; the JS around them is integer/deterministic, so there is no tolerance to allow. The
  * recipe's placeholder (ThumbHash, dominant colour) must be the same string too.
@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type Page } from 'playwright-core';
 import type { Miniflare } from 'miniflare';
-import { runRecipe, transform } from '../../wasm/node.js';
-import '../../wasm/heic/node.js';
-import '../../wasm/avif/node.js';
+import { runRecipe, transform } from '../../entries/node.js';
+import '../../entries/heic/node.js';
+import '../../entries/avif/node.js';
 import { FIXTURES as FIXTURES_DIR, IMAGES, fixture } from '../helpers/fixtures.js';
 import { ROOT, PHOTO, serveStatic, sha256, startWorker, type ManifestEntry, type StaticServer } from './harness.js';
 import { launchChromium } from '../../scripts/chromium.mjs';
@@ -87,7 +87,7 @@ async function inNode(name: string, process = PROCESS, recipe = true): Promise<D
 
 async function inChromium(name: string, process = PROCESS, recipe = true): Promise<Digests> {
   return page.evaluate(async ({ name, process, recipe }) => {
-    const lib = (globalThis as unknown as { imgpipe: typeof import('../../wasm/web.js') }).imgpipe;
+    const lib = (globalThis as unknown as { imgpipe: typeof import('../../entries/web.js') }).imgpipe;
     const hex = async (b: Uint8Array) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)), (x) => x.toString(16).padStart(2, '0')).join('');
     const bytes = new Uint8Array(await (await fetch(`/images/${name}`)).arrayBuffer());
     const out: Record<string, string> = {};

@@ -1,5 +1,5 @@
 /**
- * The Worker example (examples/worker) in real workerd via miniflare: wasm/workerd.ts must load every
+ * The Worker example (examples/worker) in real workerd via miniflare: entries/workerd.ts must load every
  * codec as an imported WebAssembly.Module, the recipe and x-oss-process must run, and errors must
  * come back as messages. The origin is a local HTTP server over the shared fixtures.
  */

@@ -1,0 +1,27 @@
+/**
+ * Node.js entry (Function Compute nodejs18/nodejs20, CLI, tests): the whole public API, with a
+ * WASM provider that reads the package's own `.wasm` files from disk. No bundler and no path
+ * configuration needed: the files sit in `dist/wasm/` beside this module once built, and in the
+ * dependencies (or `wasm/kernels/build/`) when running from source.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { setWasmProvider, WASM_MODULES, type WasmName } from '../src/wasm.js';
+
+export * from '../src/index.js';
+export { createWorkerPool, type WorkerPool, type WorkerPoolOptions, type WorkerPoolStats } from '../pool/index.js';
+
+const here = import.meta.url;
+
+/** Where the module's bytes are: beside the bundle first, then the source-tree location. */
+export function locateWasm(name: WasmName): string {
+  const row = WASM_MODULES[name] as { file: string; from: string };
+  const bundled = fileURLToPath(new URL(`./wasm/${row.file}`, here));
+  if (existsSync(bundled)) return bundled;
+  if (row.from.startsWith('./')) return fileURLToPath(new URL(`../${row.from.slice(2)}`, here));
+  return createRequire(here).resolve(row.from);
+}
+
+setWasmProvider(async (name) => readFile(locateWasm(name)));

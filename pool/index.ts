@@ -1,0 +1,250 @@
+/**
+ * A pool of Node worker threads that run encodes in parallel. WebAssembly codecs are single-threaded,
+ * so one recipe run encodes its six variants one after another on one core; with a pool the engine
+ * hands each encode to the next free worker while it goes on resizing the next size, and the six
+ * encodes spread over the instance's cores (as sharp's libuv threads do). An idle worker also makes a
+ * share of the largest size's rows (`encode.rows`, used by `decodeResized`), shortening the run's
+ * critical path: decode and resize, then the largest WebP encode.
+ *
+ *   const pool = createWorkerPool();              // threads = available cores
+ *   const variants = await processUpload(bytes, { key, encoder: pool.encode });
+ *
+ * The workers share the main thread's compiled `WebAssembly.Module`s (V8 shares their machine code),
+ * so a worker costs an instance, not a compilation. A worker that dies (a crash, an out-of-memory
+ * kill) fails only the task it was running, with a typed INTERNAL error; the next task starts a new
+ * worker. Idle workers don't keep the process alive.
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ImgpipeError, describeValue, type ErrorCode } from '../src/errors.js';
+import type { EncodeOptions, Encoder, PooledEncoder } from '../src/encode.js';
+import type { RowHelper, RowTask } from '../src/decode.js';
+import type { RGBAImage } from '../src/image.js';
+import type { OutputFormat } from '../src/formats.js';
+import { getWasmModule, WASM_NAMES, type WasmName } from '../src/wasm.js';
+import type { Operation } from '../src/process/actions.js';
+import { transform, type TransformOptions, type TransformResult } from '../src/process/transform.js';
+import { watermarkInputs } from '../src/process/watermark-step.js';
+import type { PoolReply, PoolTask } from './protocol.js';
+
+export interface WorkerPoolOptions {
+  /** Worker threads (1..256). Default: the cores Node reports (`os.availableParallelism()`). */
+  readonly threads?: number;
+  /**
+   * Where the worker script is. Default: `pool-worker.js` beside this module in the built package.
+   * Set it when a bundler moved imgpipe into a file of its own (e.g. a single-file FC deployment).
+   */
+  readonly workerUrl?: URL | string;
+}
+
+export interface WorkerPoolStats {
+  readonly threads: number;
+  /** Workers alive now. */
+  readonly workers: number;
+  readonly busy: number;
+  readonly queued: number;
+  readonly completed: number;
+  /** Workers that exited while running a task. */
+  readonly crashed: number;
+}
+
+export interface WorkerPool {
+  readonly threads: number;
+  /**
+   * Same contract as `encode()`, run on a worker. Pass it as `processUpload`'s `encoder`: the recipe
+   * then also shares the decode and resize of the largest size with an idle worker (`rows`).
+   */
+  readonly encode: PooledEncoder;
+  /**
+   * `transform()` on a worker: the HTTP handlers' runner, so concurrent requests use every core. The
+   * watermark images and fonts the chain names are read here first (through `loadObject`, `fonts`) and
+   * sent along; `info` alone, answered from the header, stays in the calling thread. A request whose
+   * `signal` fires while it waits for a worker leaves the queue.
+   */
+  transform(bytes: Uint8Array, ops: readonly Operation[], options?: TransformOptions): Promise<TransformResult>;
+  stats(): WorkerPoolStats;
+  /** Stop every worker; queued and running tasks fail with ABORTED. */
+  close(): Promise<void>;
+}
+
+/** Most worker threads a pool may have. */
+export const MAX_POOL_THREADS = 256;
+
+interface Job {
+  readonly task: PoolTask;
+  readonly transfer: ArrayBuffer[];
+  /** The task in words, for the error when its worker dies. */
+  readonly what: string;
+  resolve(reply: Extract<PoolReply, { ok: true }>): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  job?: Job;
+}
+
+function defaultThreads(): number {
+  // availableParallelism() arrived in Node 18.14; cpus() is the fallback for earlier 18.x.
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : Math.max(1, os.cpus().length);
+}
+
+/** The built worker beside this module, or, when running from source, the package's build. */
+function defaultWorkerUrl(): URL {
+  const beside = new URL('./pool-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../dist/pool-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new ImgpipeError('NOT_FOUND', `Expected the encode worker script at ${fileURLToPath(beside)} or ${fileURLToPath(built)} but neither exists: build imgpipe (npm run build) or pass workerUrl`);
+}
+
+/** A URL, a `file:` URL string, or a file path (relative to the working directory). */
+function toUrl(u: URL | string): URL {
+  if (u instanceof URL) return u;
+  return /^[a-z][a-z0-9+.-]*:/i.test(u) && !/^[a-z]:[\\/]/i.test(u) ? new URL(u) : pathToFileURL(resolve(u));
+}
+
+export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_POOL_THREADS) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected an integer between 1 and ${MAX_POOL_THREADS} for createWorkerPool.threads but received ${describeValue(options.threads)}`);
+  }
+  const workerUrl = options.workerUrl === undefined ? defaultWorkerUrl() : toUrl(options.workerUrl);
+  const slots: Slot[] = [];
+  const queue: Job[] = [];
+  let nextId = 0;
+  let completed = 0;
+  let crashed = 0;
+  let closed = false;
+  let modules: Promise<Record<WasmName, WebAssembly.Module>> | undefined;
+
+  // Compiled once here and cloned into each worker (a Module is cloned by reference to its code).
+  const compiledModules = () =>
+    (modules ??= Promise.all(WASM_NAMES.map(async (n) => [n, await getWasmModule(n)] as const)).then(Object.fromEntries));
+
+  function spawn(mods: Record<WasmName, WebAssembly.Module>): Slot {
+    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }) };
+    slot.worker.unref();
+    slot.worker.on('message', (reply: PoolReply) => {
+      const job = slot.job;
+      slot.job = undefined;
+      slot.worker.unref();
+      if (job) {
+        completed++;
+        if (reply.ok) job.resolve(reply);
+        else job.reject(new ImgpipeError(reply.code as ErrorCode, reply.message, reply.details && { details: { ...reply.details } }));
+      }
+      pump();
+    });
+    // 'error' (an uncaught exception in the worker) is always followed by 'exit'.
+    slot.worker.on('error', () => undefined);
+    slot.worker.on('exit', (code) => {
+      slots.splice(slots.indexOf(slot), 1);
+      const job = slot.job;
+      if (job && !closed) {
+        crashed++;
+        job.reject(new ImgpipeError('INTERNAL', `Expected the pool worker to finish ${job.what} but it exited with code ${code}`));
+      }
+      pump();
+    });
+    slots.push(slot);
+    return slot;
+  }
+
+  function pump(): void {
+    if (closed || queue.length === 0) return;
+    let slot = slots.find((s) => !s.job);
+    if (!slot) {
+      if (slots.length >= threads) return;
+      // Module compilation is memoised, so after the first task this resolves at once.
+      void compiledModules().then(
+        (mods) => {
+          if (closed || slots.length >= threads) return;
+          spawn(mods);
+          pump();
+        },
+        (e: unknown) => queue.splice(0).forEach((j) => j.reject(e as Error)),
+      );
+      return;
+    }
+    const job = queue.shift()!;
+    slot.job = job;
+    // A busy worker keeps the process alive until its answer arrives.
+    slot.worker.ref();
+    slot.worker.postMessage(job.task, job.transfer);
+  }
+
+  function submit(task: PoolTask, transfer: ArrayBuffer[], what: string, signal?: AbortSignal): Promise<Extract<PoolReply, { ok: true }>> {
+    return new Promise((resolve, reject) => {
+      if (closed) {
+        reject(new ImgpipeError('ABORTED', 'Expected an open worker pool but createWorkerPool().close() was called'));
+        return;
+      }
+      const job: Job = { task, transfer, what, resolve, reject };
+      queue.push(job);
+      // A caller that gave up (a client that left) frees its place in the queue; a running task finishes.
+      signal?.addEventListener('abort', () => {
+        const at = queue.indexOf(job);
+        if (at >= 0) {
+          queue.splice(at, 1);
+          reject(new ImgpipeError('ABORTED', `Expected to run ${what} but the request was aborted while it waited for a worker`));
+        }
+      }, { once: true });
+      pump();
+    });
+  }
+
+  const encodeOnWorker: Encoder = async (image: RGBAImage, format: OutputFormat | string, encodeOptions: EncodeOptions = {}) => {
+    // The caller may reuse the image (JPEG and WebP of the same size), so it is copied, not moved.
+    const data = new Uint8ClampedArray(image.data);
+    const task: PoolTask = { id: nextId++, kind: 'encode', width: image.width, height: image.height, data, format, options: { ...encodeOptions } };
+    return (await submit(task, [data.buffer], `the ${String(format)} encode of a ${image.width}x${image.height} image`)).bytes!;
+  };
+
+  const rows: RowHelper = {
+    // Only a worker that is there and free: spawning one, or queueing behind encodes, costs more than sharing saves.
+    idle: () => !closed && queue.length === 0 && slots.some((s) => !s.job),
+    async run(t: RowTask) {
+      const { bytes } = await submit({ id: nextId++, kind: 'rows', rows: t }, [], `rows ${t.from}-${t.to} of the ${t.width}x${t.height} resize of a ${t.header.width}x${t.header.height} JPEG`);
+      return bytes ? new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
+    },
+  };
+  const encode: PooledEncoder = Object.assign(encodeOnWorker, { rows });
+
+  async function transformOnWorker(bytes: Uint8Array, ops: readonly Operation[], o: TransformOptions = {}): Promise<TransformResult> {
+    if (ops.length === 1 && ops[0].action === 'info') return transform(bytes, ops, o);
+    if (o.signal?.aborted) throw new ImgpipeError('ABORTED', 'Expected to transform the image but the request was aborted');
+    const needs = watermarkInputs(ops);
+    const objects = await Promise.all(needs.keys.map(async (k) => {
+      if (!o.loadObject) return undefined;
+      return [k, await o.loadObject(k)] as const;
+    }));
+    const fonts = await Promise.all(needs.fonts.map(async (f) => [f, o.fonts ? await o.fonts(f) : undefined] as const));
+    // A copy of the source goes over (moved, not cloned): the caller's bytes may share a buffer with others.
+    const source = bytes.slice();
+    const sent = objects.filter((e) => e !== undefined).map(([k, b]) => [k, b.slice()] as const);
+    const task: PoolTask = {
+      id: nextId++, kind: 'transform', bytes: source, ops,
+      options: { limits: o.limits, outputLimits: o.outputLimits }, objects: o.loadObject ? sent : undefined, fonts,
+    };
+    const reply = await submit(task, [source.buffer, ...sent.map(([, b]) => b.buffer)], `an x-oss-process transform of ${bytes.byteLength} bytes`, o.signal);
+    return Object.freeze({ ...reply.result!, bytes: reply.bytes! });
+  }
+
+  return Object.freeze({
+    threads,
+    encode,
+    transform: transformOnWorker,
+    stats: () => Object.freeze({ threads, workers: slots.length, busy: slots.filter((s) => s.job).length, queued: queue.length, completed, crashed }),
+    async close() {
+      closed = true;
+      const aborted = new ImgpipeError('ABORTED', 'Expected the pool\'s task to finish but its worker pool was closed');
+      for (const job of queue.splice(0)) job.reject(aborted);
+      for (const s of slots) s.job?.reject(aborted);
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  });
+}

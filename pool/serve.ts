@@ -1,0 +1,68 @@
+/**
+ * The task loop of a `createWorkerPool` worker (pool/index.ts): receives the main thread's compiled
+ * WebAssembly modules once, then answers tasks one at a time: encodes, bands of a JPEG's decode
+ * and resize (`runRowTask`), and whole x-oss-process transforms. Errors go back as code and message; anything that is not an
+ * ImgpipeError is a bug and goes back as INTERNAL.
+ *
+ * `pool-worker.js` runs it; a single-file bundle (the Function Compute artifact) runs it from its own
+ * file when started as a worker, so the pool needs no second script there.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { init, type WasmName } from '../src/wasm.js';
+import { encode } from '../src/encode.js';
+import { runRowTask } from '../src/decode.js';
+import { ImgpipeError, isImgpipeError } from '../src/errors.js';
+import { transform, type TransformResult } from '../src/process/transform.js';
+import type { PoolReply, PoolTask } from './protocol.js';
+
+/** A transform task run here, its watermark objects and fonts served from what the caller sent. */
+function runTransformTask(task: Extract<PoolTask, { kind: 'transform' }>): Promise<TransformResult> {
+  const objects = new Map(task.objects ?? []);
+  const fonts = new Map(task.fonts);
+  return transform(task.bytes, task.ops, {
+    ...task.options,
+    loadObject: task.objects && (async (key) => {
+      const bytes = objects.get(key);
+      if (!bytes) throw new ImgpipeError('INTERNAL', `Expected the watermark object ${JSON.stringify(key)} to be sent with the transform task but it was not`);
+      return bytes;
+    }),
+    fonts: (name) => fonts.get(name),
+  });
+}
+
+export function serveEncodes(): void {
+  const port = parentPort;
+  if (!port) throw new Error('imgpipe\'s encode loop runs in a worker thread of createWorkerPool()');
+
+  const ready = init({ modules: (workerData as { modules: Record<WasmName, WebAssembly.Module> }).modules });
+
+  port.on('message', async (task: PoolTask) => {
+    let reply: PoolReply;
+    try {
+      await ready;
+      let result: Omit<TransformResult, 'bytes'> | undefined;
+      let out: Uint8Array | Uint8ClampedArray | undefined;
+      if (task.kind === 'transform') {
+        const { bytes, ...rest } = await runTransformTask(task);
+        [out, result] = [bytes, rest];
+      } else {
+        out = task.kind === 'encode'
+          ? await encode({ width: task.width, height: task.height, data: task.data }, task.format, task.options)
+          : await runRowTask(task.rows);
+      }
+      if (out) {
+        // Only a buffer of its own can be transferred (never a view into a codec's WASM memory).
+        const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+        const bytes = view.byteLength === view.buffer.byteLength ? view : view.slice();
+        port.postMessage({ id: task.id, ok: true, bytes, result } satisfies PoolReply, [bytes.buffer as ArrayBuffer]);
+        return;
+      }
+      reply = { id: task.id, ok: true, bytes: null };
+    } catch (e) {
+      reply = isImgpipeError(e)
+        ? { id: task.id, ok: false, code: e.code, message: e.message, details: e.details }
+        : { id: task.id, ok: false, code: 'INTERNAL', message: `${{ encode: 'Encoding', rows: 'Decoding rows', transform: 'Transforming' }[task.kind]} failed in a pool worker: ${String((e as Error)?.message ?? e)}` };
+    }
+    port.postMessage(reply);
+  });
+}

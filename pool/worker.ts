@@ -1,0 +1,4 @@
+/** The worker script of `createWorkerPool` (pool/index.ts), built to `dist/pool-worker.js`. */
+import { serveEncodes } from './serve.js';
+
+serveEncodes();

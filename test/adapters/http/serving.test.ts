@@ -1,0 +1,233 @@
+/**
+ * Serving under load: transforms run on the worker pool with the same bytes as in the calling thread,
+ * admission control bounds the work in flight and the sources held, a burst over the bound gets OSS's
+ * 503 SlowDown with Retry-After, and cheap answers (400, 403, 404, 304, info) never wait behind
+ * transforms. Deterministic: the source is held at a gate the test opens, no timings are asserted.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import '../../../entries/node.js';
+import { createFetchHandler } from '../../../adapters/http/handler.js';
+import { createNodeListener } from '../../../adapters/http/node.js';
+import { createFcHttpHandler } from '../../../adapters/http/fc.js';
+import { createAdmission } from '../../../adapters/http/admission.js';
+import { instanceAdmission } from '../../../adapters/http/serving.js';
+import { fetchSource, type ImageSource } from '../../../adapters/http/source.js';
+import { createWorkerPool, type WorkerPool } from '../../../pool/index.js';
+import { ImgpipeError } from '../../../src/errors.js';
+import { fcTriggerListener, listen, originListener } from './servers.js';
+
+const IMAGES = new URL('../../fixtures/images/', import.meta.url);
+const servers: Server[] = [];
+let origin: string;
+let pool: WorkerPool;
+const q = (process: string) => `?x-oss-process=${encodeURIComponent(process)}`;
+const b64 = (s: string) => Buffer.from(s).toString('base64url');
+
+/** The fixture origin, with `get` of the existing objects held at a gate until the test opens it. */
+function gated(source: ImageSource) {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => { open = r; });
+  let waiting = 0;
+  return {
+    open,
+    waiting: () => waiting,
+    source: {
+      async get(key, options) {
+        if (!(await source.head!(key))) return source.get(key, options);
+        waiting++;
+        await opened;
+        return source.get(key, options);
+      },
+      head: (key) => source.head!(key),
+    } satisfies ImageSource,
+  };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 5));
+}
+
+beforeAll(async () => {
+  const o = await listen(originListener(IMAGES, []));
+  servers.push(o.server);
+  origin = o.url;
+  pool = createWorkerPool({ threads: 2 });
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  await pool.close();
+});
+
+describe('transforms on the worker pool', () => {
+  const strings = [
+    'image/resize,w_200/format,webp',
+    'image/resize,m_fill,w_120,h_120/rotate,90/format,png',
+    `image/watermark,text_${b64('imgpipe')},size_20/watermark,image_${b64('with-alpha.png?x-oss-process=image/resize,P_20')},g_se`,
+    'image/crop,w_100,h_80,g_center/blur,r_3,s_2/quality,q_70',
+    'image/resize,w_64/average-hue',
+  ];
+
+  for (const fc of [false, true]) {
+    it(`${fc ? 'the FC HTTP handler' : 'createNodeListener'} gives the calling thread's bytes, headers and errors`, async () => {
+      const lone = createFetchHandler({ source: fetchSource(origin) });
+      const listener = fc ? fcTriggerListener(createFcHttpHandler({ source: fetchSource(origin), pool })) : createNodeListener({ source: fetchSource(origin), pool });
+      const { server, url } = await listen(listener);
+      servers.push(server);
+      const before = pool.stats().completed;
+      for (const s of strings) {
+        const [a, b] = await Promise.all([lone(new Request(`http://h/Landscape_6.jpg${q(s)}`)), fetch(`${url}/Landscape_6.jpg${q(s)}`)]);
+        expect(b.status, s).toBe(a.status);
+        expect(b.headers.get('content-type'), s).toBe(a.headers.get('content-type'));
+        expect(Buffer.from(await b.arrayBuffer()).equals(Buffer.from(await a.arrayBuffer())), s).toBe(true);
+      }
+      expect(pool.stats().completed - before).toBe(strings.length);
+      // A refusal raised on the worker keeps OSS's Code and EC.
+      const bad = 'image/crop,x_5000,y_10';
+      const [a, b] = await Promise.all([lone(new Request(`http://h/320x240.jpg${q(bad)}`)), fetch(`${url}/320x240.jpg${q(bad)}`)]);
+      expect(b.status).toBe(400);
+      expect(b.headers.get('x-oss-ec')).toBe(a.headers.get('x-oss-ec'));
+      const codeOf = (xml: string) => /<Code>(.*)<\/Code>/.exec(xml)?.[1];
+      expect(codeOf(await b.text())).toBe(codeOf(await a.text()));
+    });
+  }
+
+  it('info alone stays in the calling thread', async () => {
+    const before = pool.stats().completed;
+    const out = await pool.transform(new Uint8Array(await readFile(new URL('320x240.jpg', IMAGES))), [{ action: 'info', params: {} }] as never);
+    expect(JSON.parse(new TextDecoder().decode(out.bytes)).ImageWidth.value).toBe('320');
+    expect(pool.stats().completed).toBe(before);
+  });
+});
+
+describe('admission control', () => {
+  it('a burst over the bound gets 503 SlowDown with Retry-After; the admitted get a lone request\'s bytes; cheap answers never wait', async () => {
+    const process = 'image/resize,w_300/format,webp';
+    const lone = await (await createFetchHandler({ source: fetchSource(origin) })(new Request(`http://h/Landscape_6.jpg${q(process)}`))).arrayBuffer();
+    const etag = (await createFetchHandler({ source: fetchSource(origin) })(new Request(`http://h/320x240.jpg${q(process)}`))).headers.get('etag')!;
+    const gate = gated(fetchSource(origin));
+    const admission = createAdmission({ maxInFlight: 2, maxQueue: 3, retryAfter: 2 });
+    const { server, url } = await listen(createNodeListener({ source: gate.source, pool, admission }));
+    servers.push(server);
+
+    const burst = Array.from({ length: 12 }, () => fetch(`${url}/Landscape_6.jpg${q(process)}`));
+    await until(() => admission.stats().refused === 7);
+    expect(admission.stats()).toMatchObject({ inFlight: 2, queued: 3 });
+
+    // Everything is full and the gate is shut: these answer anyway.
+    const cheap = await Promise.all([
+      fetch(`${url}/Landscape_6.jpg${q('image/resize,w_0')}`), // 400
+      fetch(`${url}/missing.jpg${q(process)}`), // 404, from a HEAD
+      fetch(`${url}/320x240.jpg${q(process)}`, { headers: { 'if-none-match': etag } }), // 304
+    ]);
+    expect(cheap.map((r) => r.status)).toEqual([400, 404, 304]);
+    expect(gate.waiting()).toBe(2); // only the admitted two read their source
+
+    gate.open();
+    const answers = await Promise.all(burst);
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([...Array(5).fill(200), ...Array(7).fill(503)]);
+    for (const r of answers) {
+      const body = new Uint8Array(await r.arrayBuffer());
+      if (r.status === 200) {
+        expect(Buffer.from(body).equals(Buffer.from(lone))).toBe(true);
+      } else {
+        expect(r.headers.get('retry-after')).toBe('2');
+        expect(r.headers.get('content-type')).toBe('application/xml');
+        expect(new TextDecoder().decode(body)).toContain('<Code>SlowDown</Code>');
+      }
+    }
+    const size = (await readFile(new URL('Landscape_6.jpg', IMAGES))).byteLength;
+    expect(admission.stats()).toMatchObject({ inFlight: 0, queued: 0, bytesHeld: 0, peakInFlight: 2, peakQueued: 3, admitted: 5, refused: 7 });
+    expect(admission.stats().peakBytesHeld).toBeLessThanOrEqual(2 * size);
+  });
+
+  it('info never waits behind transforms', async () => {
+    const gate = gated(fetchSource(origin));
+    const admission = createAdmission({ maxInFlight: 1, maxQueue: 0 });
+    const handler = createFetchHandler({ source: gate.source, admission });
+    const held = handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_100')}`));
+    await until(() => admission.stats().inFlight === 1);
+    const refused = await handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_100')}`));
+    expect(refused.status).toBe(503);
+    const info = handler(new Request(`http://h/320x240.jpg${q('image/info')}`));
+    await until(() => gate.waiting() === 2); // info reads its source at once, admitted or not
+    gate.open();
+    expect((await info).status).toBe(200);
+    expect((await held).status).toBe(200);
+    expect(admission.stats().admitted).toBe(1);
+  });
+
+  it('a new transform waits while the running ones hold maxSourceBytes; one larger than the budget alone still runs', async () => {
+    const admission = createAdmission({ maxInFlight: 4, maxQueue: 4, maxSourceBytes: 1000 });
+    const first = await admission.enter();
+    first.hold(5000);
+    expect(admission.free()).toBe(false);
+    const second = admission.enter();
+    expect(admission.stats().queued).toBe(1);
+    first.leave();
+    (await second).leave();
+    expect(admission.stats()).toMatchObject({ inFlight: 0, queued: 0, bytesHeld: 0, peakBytesHeld: 5000, admitted: 2 });
+  });
+
+  it('a waiting request whose client leaves gives its place up', async () => {
+    const admission = createAdmission({ maxInFlight: 1, maxQueue: 1 });
+    const running = await admission.enter();
+    const controller = new AbortController();
+    const waiting = admission.enter(controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(admission.stats().queued).toBe(0);
+    running.leave();
+  });
+
+  it('a request that waited maxWaitMs is refused with SlowDown too, before a client would time out', async () => {
+    const admission = createAdmission({ maxInFlight: 1, maxQueue: 4, maxWaitMs: 1, retryAfter: 3 });
+    const running = await admission.enter();
+    const e = await admission.enter().then(() => undefined, (err: ImgpipeError) => err);
+    expect(e).toBeInstanceOf(ImgpipeError);
+    expect(e!.code).toBe('OVERLOADED');
+    expect(e!.details?.retryAfter).toBe(3);
+    expect(e!.message).toContain('waited 1 ms (maxWaitMs)');
+    expect(admission.stats()).toMatchObject({ queued: 0, refused: 1 });
+    running.leave();
+  });
+
+  it('a request that would wait longer than maxWaitMs at the recent pace is refused at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const admission = createAdmission({ maxInFlight: 1, maxQueue: 8, maxWaitMs: 1000, retryAfter: 2 });
+      const first = await admission.enter();
+      vi.advanceTimersByTime(600);
+      first.leave(); // places are now held 600 ms on average
+      const running = await admission.enter();
+      const second = admission.enter(); // next in line: about 600 ms, within the bound
+      const third = await admission.enter().then(() => undefined, (err: ImgpipeError) => err);
+      expect(third).toBeInstanceOf(ImgpipeError);
+      expect(third!.code).toBe('OVERLOADED');
+      expect(third!.details?.retryAfter).toBe(2);
+      expect(third!.message).toBe(
+        'Expected room for the transform but 1 are running (admission.maxInFlight 1), holding 0 source bytes (maxSourceBytes 268435456), and 1 are waiting, so this one would wait about 1200 ms at the recent pace (maxWaitMs 1000): retry after 2 s',
+      );
+      expect(admission.stats()).toMatchObject({ queued: 1, refused: 1 });
+      running.leave();
+      (await second).leave();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refuses bad bounds with the range and the value', () => {
+    expect(() => createAdmission({ maxInFlight: 0 })).toThrow(ImgpipeError);
+    expect(() => createAdmission({ maxInFlight: 0 })).toThrow('Expected an integer between 1 and 4096 for admission.maxInFlight but received 0');
+    expect(() => createAdmission({ retryAfter: 1.5 })).toThrow('Expected an integer between 1 and 3600 for admission.retryAfter but received 1.5');
+  });
+
+  it('Node defaults come from the instance: two in flight per thread, sources bounded by memory', () => {
+    const d = instanceAdmission(2);
+    expect(d.maxInFlight).toBe(4);
+    expect(d.maxSourceBytes).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+    expect(d.maxSourceBytes).toBeLessThanOrEqual(512 * 1024 * 1024);
+  });
+});
