@@ -42,7 +42,7 @@ export interface RecipeOutput {
   readonly key: string;
   /** JPEG only. */
   readonly progressive?: boolean;
-  /** WebP only. */
+  /** WebP and AVIF (with imgpipe/avif) only. */
   readonly lossless?: boolean;
 }
 
