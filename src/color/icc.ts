@@ -89,7 +89,7 @@ async function inflate(data: Uint8Array, max = MAX_INFLATED_PROFILE_BYTES): Prom
  * already (no value would move by more than rounding), or when it is a kind this module can't use.
  */
 export async function srgbConversion(bytes: Uint8Array, header: ImageHeader): Promise<SrgbConversion | undefined> {
-  if (header.iccBytes === 0) return undefined;
+  if (header.iccBytes === 0) return header.heif?.nclx ? nclxConversion(header.heif.nclx) : undefined;
   const profile = await embeddedProfile(bytes, header);
   return profile && conversionFor(profile);
 }
@@ -234,4 +234,64 @@ async function worthApplying(c: SrgbConversion): Promise<boolean> {
   const converted = probe.slice();
   await convertToSrgb(converted, c);
   return converted.some((v, i) => Math.abs(v - probe[i]) > 1);
+}
+
+/**
+ * HEIF/AVIF colour given as code points (ITU-T H.273) in an `nclx` colr box instead of a profile:
+ * what Android phones and most AVIF encoders write. BT.709/sRGB primaries need nothing; Display P3
+ * (12) and BT.2020 (9) primaries are brought to sRGB like a matrix/TRC profile, through linear light
+ * with the transfer function the file names: sRGB's (13) or BT.709's (1, 6, 14, 15, inverted as
+ * browsers do). HDR transfers (PQ 16, HLG 18) and other primaries are left as decoded: tone mapping
+ * is out of scope.
+ */
+const NCLX_PRIMARIES: Readonly<Record<number, readonly number[]>> = {
+  // CIE xy of red, green, blue; all three use the D65 white, as sRGB does.
+  9: [0.708, 0.292, 0.170, 0.797, 0.131, 0.046],
+  12: [0.680, 0.320, 0.265, 0.690, 0.150, 0.060],
+};
+const SRGB_PRIMARIES = [0.64, 0.33, 0.30, 0.60, 0.15, 0.06];
+const D65 = [0.3127, 0.3290];
+
+const NCLX_TRANSFER: Readonly<Record<number, (v: number) => number>> = {
+  13: (v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4),
+  ...Object.fromEntries([1, 6, 14, 15].map((t) => [t, (v: number) => (v < 0.081 ? v / 4.5 : ((v + 0.099) / 1.099) ** (1 / 0.45))])),
+};
+
+const nclxConversions = new Map<string, Promise<SrgbConversion | undefined>>();
+
+/** The conversion an nclx box asks for (see NCLX_PRIMARIES), or undefined. */
+export function nclxConversion([primaries, transfer]: readonly number[]): Promise<SrgbConversion | undefined> {
+  const xy = NCLX_PRIMARIES[primaries], eotf = NCLX_TRANSFER[transfer];
+  if (!xy || !eotf) return Promise.resolve(undefined);
+  const key = `${primaries}/${transfer}`;
+  let c = nclxConversions.get(key);
+  if (!c) {
+    const table = Float32Array.from({ length: 256 }, (_, v) => eotf(v / 255));
+    const matrix = new Float32Array(multiply(invert(rgbToXyz(SRGB_PRIMARIES)), rgbToXyz(xy)));
+    const conversion: SrgbConversion = { linear: [table, table, table], matrix };
+    c = worthApplying(conversion).then((worth) => (worth ? conversion : undefined));
+    // A failed probe (the kernel module not loadable yet) is not kept: the next image asks again.
+    c.catch(() => nclxConversions.delete(key));
+    nclxConversions.set(key, c);
+  }
+  return c;
+}
+
+/** Linear RGB to XYZ for primaries `xy` and the D65 white, 3x3 row-major (SMPTE RP 177). */
+function rgbToXyz(xy: readonly number[]): number[] {
+  const col = (x: number, y: number) => [x / y, 1, (1 - x - y) / y];
+  const [r, g, b] = [col(xy[0], xy[1]), col(xy[2], xy[3]), col(xy[4], xy[5])];
+  const primaries = [r[0], g[0], b[0], r[1], g[1], b[1], r[2], g[2], b[2]];
+  const white = col(D65[0], D65[1]);
+  const inv = invert(primaries);
+  const scale = [0, 1, 2].map((i) => inv[i * 3] * white[0] + inv[i * 3 + 1] * white[1] + inv[i * 3 + 2] * white[2]);
+  return primaries.map((v, i) => v * scale[i % 3]);
+}
+
+/** 3x3 row-major inverse. */
+function invert(m: readonly number[]): number[] {
+  const [a, b, c, d, e, f, g, h, i] = m;
+  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
+  const det = a * A + b * B + c * C;
+  return [A, -(b * i - c * h), b * f - c * e, B, a * i - c * g, -(a * f - c * d), C, -(a * h - b * g), a * e - b * d].map((v) => v / det);
 }

@@ -59,6 +59,18 @@ describe('AVIF plug-in: decode', () => {
   });
 });
 
+describe('AVIF plug-in: nclx colour', () => {
+  it('Display P3 given as nclx code points (12/13/6, no ICC) is converted to sRGB, like a P3 profile', async () => {
+    const bytes = file('nclx-p3.avif');
+    expect(inspect(bytes)).toMatchObject({ iccBytes: 0, heif: { nclx: [12, 13, 6, 1] } });
+    // The sRGB photo it was made from (sharp converted it to P3 before avifenc coded it at quantizer 0).
+    const srgb = await sharpRaw(sharp(image('Landscape_1.jpg')).resize(160, 120, { fit: 'fill' }));
+    const converted = meanDelta(await decode(bytes), srgb), asDecoded = meanDelta(await sharpRaw(bytes), srgb);
+    expect(converted).toBeLessThan(0.5);
+    expect(asDecoded).toBeGreaterThan(2 * converted);
+  });
+});
+
 describe('AVIF plug-in: encode', () => {
   it('encodes what sharp decodes back, with alpha kept', async () => {
     const src = await decode(image('with-alpha.png'));
