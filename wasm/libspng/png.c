@@ -130,9 +130,10 @@ static void take_encoded(spng_ctx* enc) {
 
 /*
  * Encode `width` x `height` RGBA pixels (which this call may rearrange in place) as an 8-bit PNG:
- * RGB when every pixel is opaque (as sharp writes an image without alpha), else RGBA. zlib level 6
- * and libspng's adaptive filter choice (every filter tried per row). 0 on success, else libspng's
- * error code.
+ * RGB when every pixel is opaque (as sharp writes an image without alpha), else RGBA. sharp's
+ * defaults: zlib level 6, no row filtering (its adaptiveFiltering: false). Measured on 720 px
+ * outputs, filtering (libspng's adaptive choice, or Sub for every row) made zlib 2.7-3.3x slower
+ * for files 4% smaller (a graphic) to 34% smaller (a photo). 0 on success, else libspng's error code.
  */
 EXPORT int imgpipe_png_encode(uint8_t* rgba, uint32_t width, uint32_t height) {
   imgpipe_release();
@@ -159,6 +160,7 @@ EXPORT int imgpipe_png_encode(uint8_t* rgba, uint32_t width, uint32_t height) {
   };
   int error = spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1);
   if (!error) error = spng_set_option(enc, SPNG_IMG_COMPRESSION_LEVEL, 6);
+  if (!error) error = spng_set_option(enc, SPNG_FILTER_CHOICE, SPNG_DISABLE_FILTERING);
   if (!error) error = spng_set_ihdr(enc, &ihdr);
   if (!error) error = spng_encode_image(enc, rgba, pixels * (opaque ? 3 : 4), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
   if (!error) take_encoded(enc);
