@@ -161,7 +161,10 @@ const BUILTIN: readonly FormatInfo[] = [
     oss: { name: 'webp', aliases: ['webp'] },
     magic: (b) => startsWith(b, ascii('RIFF')) && startsWith(b, ascii('WEBP'), 8),
     readHeader: readWebp,
-    decode: async () => whole((await import('./codecs/webp.js')).decodeWebp),
+    decode: async () => {
+      const { decodeWebpScaled } = await import('./codecs/webp.js');
+      return async (bytes, header, { shrink }) => ({ ...(await decodeWebpScaled(bytes, header, shrink)), release: noRelease });
+    },
     encode: async () => {
       const { encodeWebp } = await import('./codecs/webp.js');
       return (image, o) => encodeWebp(image, { quality: o.quality, lossless: o.lossless });

@@ -11,11 +11,12 @@ import { ImgpipeError } from '../errors.js';
 import { asImage, createImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { OwnedInstance, outOfMemory, type OutputBufferExports } from './instance.js';
+import type { JpegShrink } from './jpeg.js';
 
 /** What wasm/libwebp/webp.c exports. */
 interface WebpExports extends OutputBufferExports {
   imgpipe_webp_encode(rgba: number, width: number, height: number, quality: number, method: number, lossless: number): number;
-  imgpipe_webp_decode(data: number, size: number): number;
+  imgpipe_webp_decode(data: number, size: number, scaledWidth: number, scaledHeight: number): number;
 }
 
 const libwebp = new OwnedInstance<WebpExports>('webp');
@@ -62,11 +63,11 @@ function takeOutput(w: WebpExports, bytes: number): ArrayBuffer {
   return copy;
 }
 
-/** Decode with libwebp's simple API: non-premultiplied RGBA, width and height as decoded. */
-function libwebpDecode(file: Uint8Array, needBytes: number): Promise<RGBAImage> {
+/** Decode with libwebp: non-premultiplied RGBA, at `scaled` (libwebp's rescaler) or full size. */
+function libwebpDecode(file: Uint8Array, needBytes: number, scaled?: Readonly<{ width: number; height: number }>): Promise<RGBAImage> {
   return libwebp.use((w) => {
     const ptr = copyIn(w, file);
-    const status = w.imgpipe_webp_decode(ptr, file.byteLength);
+    const status = w.imgpipe_webp_decode(ptr, file.byteLength, scaled?.width ?? 0, scaled?.height ?? 0);
     w.imgpipe_free(ptr);
     if (status === 1) throw new RangeError('out of memory');
     if (status !== 0) {
@@ -77,21 +78,37 @@ function libwebpDecode(file: Uint8Array, needBytes: number): Promise<RGBAImage> 
   }, needBytes);
 }
 
-export async function decodeWebp(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
+/**
+ * Decode a WebP. A still image is decoded reduced by `shrink` (`chooseShrink`'s factor) when asked:
+ * libwebp rescales each row as it is decoded (area averaging, alpha kept), so the full-size image is
+ * never made, as libvips' webpload (and so sharp) decodes with shrink-on-load. The result then
+ * measures ceil(width / shrink) x ceil(height / shrink), as a JPEG's does. An animation's first
+ * frame is decoded at full size (`shrink` 1), to be placed on its canvas.
+ */
+export async function decodeWebpScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1): Promise<{ image: RGBAImage; shrink: JpegShrink }> {
+  if (header.frames > 1) return { image: await decodeWebp(bytes, header), shrink: 1 };
+  if (shrink === 1) return { image: await decodeWebp(bytes, header), shrink };
+  return { image: await decodeWebp(bytes, header, { width: Math.ceil(header.width / shrink), height: Math.ceil(header.height / shrink) }), shrink };
+}
+
+export async function decodeWebp(bytes: Uint8Array, header: ImageHeader, scaled?: Readonly<{ width: number; height: number }>): Promise<RGBAImage> {
   // libwebp's simple decoder refuses animations: decode the first frame on its own instead, once
   // every frame's framing has been checked as libwebp's demuxer (and so sharp) checks it.
   if (header.frames > 1) checkFrames(bytes, header);
   const frame = header.frames > 1 ? firstFrame(bytes) : undefined;
+  const size = frame ? undefined : scaled;
+  const { width, height } = size ?? header;
   let image: RGBAImage;
   try {
-    image = await libwebpDecode(frame ? frame.file : bytes, bytes.byteLength + header.width * header.height * 8);
+    image = await libwebpDecode(frame ? frame.file : bytes, bytes.byteLength + (size ? header.width * 64 : 0) + width * height * 8, size);
   } catch (e) {
     // The header's size was checked against the limits first: running out of memory here is the image's size.
     throw outOfMemory(e, `the WebP decode of ${header.width}x${header.height}`);
   }
   if (!frame) {
-    if (image.width !== header.width || image.height !== header.height) {
-      throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the WebP header declares but decoded ${image.width}x${image.height}`);
+    if (image.width !== width || image.height !== height) {
+      const what = size ? `the ${width}x${height} it was asked to scale the header's ${header.width}x${header.height} to` : `${width}x${height} pixels as the WebP header declares`;
+      throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${what} but decoded ${image.width}x${image.height}`);
     }
     // A lossless file that says it uses no alpha is opaque, whatever its alpha channel codes (as libvips reads it).
     if (!header.alpha) for (let i = 3; i < image.data.length; i += 4) image.data[i] = 255;

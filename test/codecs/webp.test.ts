@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { readFileSync } from 'node:fs';
 import { decode, encode, resize, locateWasm, type RGBAImage } from '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
+import { meanDelta } from '../helpers/compare.js';
 
 sharp.cache(false);
 
@@ -52,5 +53,44 @@ describe('libwebp module', () => {
     const module = new WebAssembly.Module(readFileSync(locateWasm('webp')));
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'emscripten_notify_memory_growth', kind: 'function' }]);
     expect(WebAssembly.Module.exports(module).map((e) => e.name)).toEqual(expect.arrayContaining(['memory', '_initialize', 'imgpipe_webp_encode', 'imgpipe_webp_decode']));
+  });
+});
+
+describe('WebP shrink-on-load (libwebp rescaling rows as it decodes, as libvips webpload does)', () => {
+  const twoSteps = async (bytes: Uint8Array, width: number, height: number) => resize(await decode(bytes), { width, height, fit: 'fill' });
+
+  it.each([
+    // 1024x772 lossy photo: 5.1x asks for 1/4, 4.0x for 1/2 (sharp's rule: halved at a whole ratio), 3.4x for 1/2.
+    ['4.webp', { width: 200, height: 150 }, 4, [256, 193]],
+    ['4.webp', { width: 256, height: 193 }, 2, [512, 386]],
+    ['4.webp', { width: 300, height: 226 }, 2, [512, 386]],
+    // 300x300 lossless with alpha, 8.6x: 1/4; the alpha is scaled with the colour.
+    ['5_webp_a.webp', { width: 35, height: 35 }, 4, [75, 75]],
+  ] as const)('%s to %o: decoded reduced by %i to %o, close to the full decode resized', async (name, shrinkTo, shrink, size) => {
+    const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url)));
+    const scaled = await decode(bytes, { shrinkTo });
+    expect(scaled.shrink).toBe(shrink);
+    expect([scaled.width, scaled.height]).toEqual(size);
+    const reference = await twoSteps(bytes, size[0], size[1]);
+    let alphaDelta = 0;
+    for (let i = 3; i < scaled.data.length; i += 4) alphaDelta += Math.abs(scaled.data[i] - reference.data[i]);
+    // Area averaging against Lanczos3: a little softer on this detailed photo, never a different
+    // picture (colour compared premultiplied: what is under a transparent pixel is never seen).
+    expect(meanDelta(scaled, reference)).toBeLessThan(5);
+    expect(alphaDelta / (scaled.data.length / 4)).toBeLessThan(5);
+    if (name === '5_webp_a.webp') expect(scaled.data.some((v, i) => i % 4 === 3 && v === 0)).toBe(true);
+  });
+
+  it('decodes an animation\'s first frame at full size (it is placed on its canvas)', async () => {
+    const scaled = await decode(image('animated-loop-3.webp'), { shrinkTo: { width: 40, height: 30 } });
+    expect([scaled.shrink, scaled.width, scaled.height]).toEqual([1, 370, 285]);
+  });
+
+  it('refuses a truncated file in a scaled decode as in a full one', async () => {
+    const bytes = image('4.webp').subarray(0, Math.floor(image('4.webp').length * 0.66));
+    const full = await decode(bytes).then(() => undefined, (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
+    const scaled = await decode(bytes, { shrinkTo: { width: 200, height: 150 } }).then(() => undefined, (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
+    expect(full).toMatchObject({ code: 'CORRUPT_IMAGE' });
+    expect(scaled).toEqual(full);
   });
 });

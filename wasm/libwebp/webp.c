@@ -70,16 +70,23 @@ EXPORT int imgpipe_webp_encode(const uint8_t* rgba, int width, int height, float
 }
 
 /*
- * Decode a still WebP file to non-premultiplied RGBA. Returns 0 on success, else libwebp's
- * VP8StatusCode (1 is out of memory, 3 is a damaged bitstream, 7 is truncated data).
+ * Decode a still WebP file to non-premultiplied RGBA, at `scaled_width` x `scaled_height` when both
+ * are positive (libwebp's own rescaler, applied as rows are decoded: shrink-on-load, as libvips'
+ * webpload does it), else at full size. Returns 0 on success, else libwebp's VP8StatusCode (1 is out
+ * of memory, 3 is a damaged bitstream, 7 is truncated data).
  */
-EXPORT int imgpipe_webp_decode(const uint8_t* data, size_t size) {
+EXPORT int imgpipe_webp_decode(const uint8_t* data, size_t size, int scaled_width, int scaled_height) {
   imgpipe_release();
   WebPDecoderConfig config;
   if (!WebPInitDecoderConfig(&config)) return VP8_STATUS_INVALID_PARAM;
   VP8StatusCode status = WebPGetFeatures(data, size, &config.input);
   if (status != VP8_STATUS_OK) return status;
   config.output.colorspace = MODE_RGBA;
+  if (scaled_width > 0 && scaled_height > 0) {
+    config.options.use_scaling = 1;
+    config.options.scaled_width = scaled_width;
+    config.options.scaled_height = scaled_height;
+  }
   status = WebPDecode(data, size, &config);
   if (status != VP8_STATUS_OK) {
     WebPFreeDecBuffer(&config.output);
