@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_RECIPE, runRecipe } from '../wasm/node.js';
+import { DEFAULT_RECIPE, runRecipe } from '../entries/node.js';
 
 const PHOTO = readFileSync(fileURLToPath(new URL('../test/fixtures/images/2569067123_aca715a2ee_o.jpg', import.meta.url)));
 const i = process.argv.indexOf('--rounds');

@@ -8,7 +8,7 @@
 import sharp from 'sharp';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import '../wasm/node.js';
+import '../entries/node.js';
 import { encode } from '../src/encode.js';
 import { embedBlindWatermark, extractBlindWatermark } from '../src/ops/blind-watermark.js';
 import { ATTACKS, pixels } from './blindmark-attacks.js';
