@@ -47,6 +47,14 @@ export default defineConfig([
       workerd: 'entries/workerd.ts',
       core: 'src/index.ts',
       adapters: 'adapters/index.ts',
+      // The adapters' subpaths: imgpipe/http (one entry per runtime, like the core's, so it works
+      // without importing imgpipe as well) and imgpipe/events are runtime-neutral; oss and fc are Node.
+      'http.node': 'entries/http/node.ts',
+      'http.web': 'entries/http/web.ts',
+      'http.workerd': 'entries/http/workerd.ts',
+      events: 'adapters/events/index.ts',
+      oss: 'adapters/oss/index.ts',
+      fc: 'adapters/fc/index.ts',
       // Loaded by createWorkerPool() as a worker thread (Node only).
       'pool-worker': 'pool/worker.ts',
       // The opt-in HEIC plug-in (imgpipe/heic), one entry per runtime like the core's.

@@ -3,7 +3,7 @@
  * filesystem bucket, the OSS client, the upload handler and the HTTP handler (where a key becomes part
  * of an origin URL). Runtime-neutral: no Node built-ins.
  */
-import { ImgpipeError, describeValue } from '../src/errors.js';
+import { ImgpipeError, describeValue } from '../src/index.js';
 
 /**
  * Why a key is refused, or undefined for an acceptable one. Refused: what OSS refuses (empty, over

@@ -12,8 +12,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ImgpipeError, describeValue, isImgpipeError } from '../src/errors.js';
-import { FORMATS, sniffFormat } from '../src/formats.js';
+import { ImgpipeError, describeValue, isImgpipeError } from '../src/index.js';
+import { FORMATS, sniffFormat } from '../src/index.js';
 import { checkObjectKey, objectKeyProblem } from './object-key.js';
 
 // The key rules are runtime-neutral (the HTTP handler checks keys too); re-exported for existing callers.

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { setWasmProvider, WASM_MODULES, type WasmName } from '../src/wasm.js';
 
 export * from '../src/index.js';
-export { createWorkerPool, type WorkerPool, type WorkerPoolOptions, type WorkerPoolStats } from '../pool/index.js';
+export { createWorkerPool, MAX_POOL_THREADS, type WorkerPool, type WorkerPoolOptions, type WorkerPoolStats } from '../pool/index.js';
+// A single-file bundle (the Function Compute example) is its own pool worker: started as one, it calls this.
+export { serveEncodes } from '../pool/serve.js';
 
 const here = import.meta.url;
 

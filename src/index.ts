@@ -2,7 +2,7 @@
  * imgpipe's public surface. Everything here is runtime-neutral; the runtime entries in `entries/`
  * re-export it and register how that runtime obtains the WASM modules.
  */
-export { ImgpipeError, isImgpipeError, type ErrorCode } from './errors.js';
+export { ImgpipeError, isImgpipeError, describeValue, type ErrorCode } from './errors.js';
 export { createImage, asImage, hasAlpha, type RGBAImage } from './image.js';
 export {
   FORMATS, sniffFormat, readHeader, registerFormat,
@@ -10,7 +10,7 @@ export {
   type FormatEncodeOptions, type DecodeRequest, type DecodedPixels,
 } from './formats.js';
 export type { ImageHeader } from './header.js';
-export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { DEFAULT_LIMITS, resolveLimits, checkByteLimit, type Limits } from './limits.js';
 export { FAIL_ON_LEVELS, type FailOn } from './fail-on.js';
 export { decode, inspect, type DecodeOptions, type DecodedImage, type RowHelper, type RowTask } from './decode.js';
 export { encode, flatten, type EncodeOptions, type Encoder, type PooledEncoder } from './encode.js';
@@ -23,7 +23,7 @@ export {
   type RecipeBlindWatermark, type BlindWatermarkRecord,
 } from './recipe.js';
 export { createLimiter, type Limiter, type LimiterRunOptions } from './concurrency.js';
-export { registerPlugin, type DecoderPlugin, type PluginEncodeOptions } from './plugins.js';
+export { registerPlugin, hasPlugin, type DecoderPlugin, type PluginEncodeOptions } from './plugins.js';
 export { init, setWasmProvider, WASM_MODULES, type InitOptions, type WasmName, type WasmSource, type WasmProvider } from './wasm.js';
 export * from './process/index.js';
 export { crop, anchoredRect } from './ops/crop.js';

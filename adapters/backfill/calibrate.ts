@@ -14,8 +14,8 @@
  * machine is doing; 27 s estimated against 683 s measured on a machine at load 25 was all of these.
  * A calibration measures them instead of listing them.
  */
-import { readHeader } from '../../src/formats.js';
-import type { Recipe } from '../../src/recipe.js';
+import { readHeader } from '../../src/index.js';
+import type { Recipe } from '../../src/index.js';
 import { createWorkerPool } from '../../entries/node.js';
 import { createUploadHandler } from '../fc/handler.js';
 import type { OssCredentials } from '../oss/credentials.js';

@@ -5,7 +5,7 @@
  * GetAsyncTask (`returnPayload` holds the handler's per-object results). Submissions are paced by a
  * token bucket and back off on throttling (429, 503, `x-oss-qos-delay-time`, `Retry-After`).
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 import { signAcs3 } from '../fc/acs3.js';
 import type { OssCredentials } from '../oss/credentials.js';
 import type { Job, Task } from './job.js';

@@ -16,7 +16,7 @@
  * `plan` and the upload handler never take a `_backfill/` key as a source (`isOutputKey`).
  */
 import { randomBytes } from 'node:crypto';
-import { isImgpipeError } from '../../src/errors.js';
+import { isImgpipeError } from '../../src/index.js';
 import { JOB_STATE_PREFIX } from '../fc/loop.js';
 import type { Storage } from '../storage.js';
 import type { JobStore, TextSink } from './job.js';

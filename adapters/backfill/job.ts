@@ -19,8 +19,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, truncate, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ImgpipeError, describeValue } from '../../src/errors.js';
-import type { Recipe } from '../../src/recipe.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
+import type { Recipe } from '../../src/index.js';
 import type { ResultCode } from '../fc/batch.js';
 import type { ObjectClass } from './plan.js';
 

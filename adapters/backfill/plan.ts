@@ -10,10 +10,10 @@
  * a listing, not a million HEADs; memory grows with the number of manifests that already exist
  * (about 40 bytes each), never with the source list, which is streamed.
  */
-import { FORMATS, type FormatInfo } from '../../src/formats.js';
-import { readHeader } from '../../src/formats.js';
-import { DEFAULT_LIMITS } from '../../src/limits.js';
-import type { Recipe } from '../../src/recipe.js';
+import { FORMATS, type FormatInfo } from '../../src/index.js';
+import { readHeader } from '../../src/index.js';
+import { DEFAULT_LIMITS } from '../../src/index.js';
+import type { Recipe } from '../../src/index.js';
 import { isOutputKey, META_RECIPE, META_SOURCE_ETAG, META_STATUS, staticPrefix } from '../fc/loop.js';
 import { manifestKey } from '../fc/manifest.js';
 import { objectKeyProblem, type Storage } from '../storage.js';

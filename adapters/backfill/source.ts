@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import OSS from 'ali-oss';
-import { ImgpipeError, describeValue, isImgpipeError } from '../../src/errors.js';
+import { ImgpipeError, describeValue, isImgpipeError } from '../../src/index.js';
 import { checkBucketName, normalizeEtag, type Storage } from '../storage.js';
 import type { OssCredentials } from '../oss/credentials.js';
 

@@ -8,9 +8,9 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isImgpipeError } from '../../entries/node.js';
-import { transform } from '../../src/process/transform.js';
-import { parseProcess } from '../../src/process/parse.js';
-import { ACTIONS, type ActionDef } from '../../src/process/actions.js';
+import { transform } from '../../src/index.js';
+import { parseProcess } from '../../src/index.js';
+import { ACTIONS, type ActionDef } from '../../src/index.js';
 
 const USAGE = `Usage: imgpipe transform <input> '<x-oss-process string>' [-o <output>] [--extensions] [--key <blind watermark key>]
   e.g. imgpipe transform photo.jpg 'image/resize,w_300/format,webp' -o photo.webp

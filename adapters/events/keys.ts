@@ -4,7 +4,7 @@
  * raw first and their URL-decoded reading is kept as a fallback the handler tries when the raw key is
  * not found.
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 
 /** How the key was written in the event. */
 export type KeyEncoding = 'raw' | 'url';

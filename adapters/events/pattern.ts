@@ -12,7 +12,7 @@
  * Patterns are compiled once: a malformed pattern is refused with the path of the mistake when the
  * handler is created, not silently mismatched per event.
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 
 type Condition = (value: unknown, present: boolean) => boolean;
 type Matcher = (event: unknown) => boolean;

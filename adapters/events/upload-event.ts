@@ -9,7 +9,7 @@
  *
  * Runtime-neutral: bytes arrive as `Uint8Array` (a Node Buffer is one) and are decoded with TextDecoder.
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 import { decodeUrlKey, type KeyEncoding } from './keys.js';
 
 /** Which shape an event arrived in. */

@@ -14,7 +14,7 @@
  * retrying cannot help (corrupt, unsupported, too large, a missing source, an invalid key).
  * `TemporaryFailure`: storage or network trouble; the caller retries the task.
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 import { readEventJson } from '../events/upload-event.js';
 
 export type ResultCode = 'Succeeded' | 'TemporaryFailure' | 'PermanentFailure';

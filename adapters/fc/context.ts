@@ -1,5 +1,5 @@
-import { ImgpipeError, describeValue } from '../../src/errors.js';
-import type { HttpMessage } from '../events/http.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
+import type { HttpMessage } from './cloudevents.js';
 import { readEventJson } from '../events/upload-event.js';
 
 /**

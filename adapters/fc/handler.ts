@@ -23,11 +23,11 @@ import {
   DEFAULT_RECIPE, ImgpipeError, init, isImgpipeError, outputKey, runRecipe, validateRecipe,
   type Encoder, type ErrorCode, type Limits, type Recipe, type RecipeResult, type Variant,
 } from '../../entries/node.js';
-import { describeValue } from '../../src/errors.js';
-import { checkByteLimit, resolveLimits } from '../../src/limits.js';
+import { describeValue } from '../../src/index.js';
+import { checkByteLimit, resolveLimits } from '../../src/index.js';
 import { compilePattern, DEFAULT_UPLOAD_PATTERN, type EventPattern } from '../events/pattern.js';
 import { keyCandidates } from '../events/keys.js';
-import { parseHttpCloudEvents } from '../events/http.js';
+import { parseHttpCloudEvents } from './cloudevents.js';
 import { parseUploadEvents, type UploadEvent } from '../events/upload-event.js';
 import { resolveCredentials } from '../oss/credentials.js';
 import type { RetryOptions } from '../oss/retry.js';

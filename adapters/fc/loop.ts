@@ -8,7 +8,7 @@
  * 3. per object, a source carrying imgpipe's metadata marker is skipped (covers outputs renamed or
  *    copied elsewhere, and templates whose prefix is not static).
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 
 /** User metadata keys imgpipe writes on every output (without the `x-oss-meta-` prefix). */
 export const META_SOURCE_KEY = 'imgpipe-source-key';

@@ -3,7 +3,7 @@
  * `meta/{name}.json` in the target bucket. It is written after every variant, so its presence means
  * the set is complete; an error manifest records a permanent failure so it is never retried.
  */
-import { outputKey, type BlindWatermarkRecord, type Placeholder, type RecipeResult, type Variant } from '../../src/recipe.js';
+import { outputKey, type BlindWatermarkRecord, type Placeholder, type RecipeResult, type Variant } from '../../src/index.js';
 
 export const MANIFEST_VERSION = 1;
 

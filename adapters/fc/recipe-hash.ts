@@ -5,7 +5,7 @@
  * existing set stale: the trigger's replay check reprocesses it, and `imgpipe backfill plan` counts it.
  */
 import { createHash } from 'node:crypto';
-import type { Recipe } from '../../src/recipe.js';
+import type { Recipe } from '../../src/index.js';
 
 /**
  * The recipe as canonical JSON: object keys sorted, `undefined` fields dropped (an omitted option and

@@ -6,7 +6,7 @@
  * refused client knows when to come back. Waiting requests hold nothing: they read their source only
  * once admitted. Runtime-neutral (no Node built-ins); the Node wrappers size it from the instance.
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 
 export interface AdmissionOptions {
   /** Transforms running or reading their source at once (1..4096). */

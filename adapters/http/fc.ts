@@ -5,7 +5,7 @@
  *
  *   export const handler = createFcHttpHandler({ source: storageSource(ossStorage) });
  */
-import { ImgpipeError } from '../../src/errors.js';
+import { ImgpipeError } from '../../src/index.js';
 import { createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
 import { withNodeServing, type NodeServingOptions } from './serving.js';

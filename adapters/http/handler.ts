@@ -10,16 +10,16 @@
  * `x-oss-ec` header. The order of checks is chosen so that a bad or unauthorised request costs
  * nothing: method, bucket allow-list, process string (parsed, not run), signature, then the source.
  */
-import { ImgpipeError, isImgpipeError, describeValue } from '../../src/errors.js';
-import type { Limits } from '../../src/limits.js';
-import { parseProcess } from '../../src/process/parse.js';
-import { ossCodeOf, type OssCode } from '../../src/process/oss-error.js';
-import { resolveOutputLimits, type OutputLimits } from '../../src/process/limits.js';
-import { createStyleTable, splitStyleDelimiter, type StyleDelimiter, type StyleTable } from '../../src/process/styles.js';
-import { transform, type TransformOptions, type TransformResult } from '../../src/process/transform.js';
-import type { Operation } from '../../src/process/actions.js';
-import type { FontResolver } from '../../src/process/watermark-step.js';
-import { DEFAULT_LIMITS } from '../../src/limits.js';
+import { ImgpipeError, isImgpipeError, describeValue } from '../../src/index.js';
+import type { Limits } from '../../src/index.js';
+import { parseProcess } from '../../src/index.js';
+import { ossCodeOf, type OssCode } from '../../src/index.js';
+import { resolveOutputLimits, type OutputLimits } from '../../src/index.js';
+import { createStyleTable, splitStyleDelimiter, type StyleDelimiter, type StyleTable } from '../../src/index.js';
+import { transform, type TransformOptions, type TransformResult } from '../../src/index.js';
+import type { Operation } from '../../src/index.js';
+import type { FontResolver } from '../../src/index.js';
+import { DEFAULT_LIMITS } from '../../src/index.js';
 import { EXPIRES_PARAM, SIGNATURE_PARAM, verifyProcess } from './sign.js';
 import type { ImageSource, SourceObject } from './source.js';
 import { checkObjectKey } from '../object-key.js';

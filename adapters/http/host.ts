@@ -5,7 +5,7 @@
  * only consulted where the host matters (the bucket in `bucket.example.com`, the error's HostId), and a
  * malformed one is a 400. Runtime-neutral.
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 
 /** RFC 3986 host (a DNS-style name, IPv4, or a bracketed IPv6 literal) with an optional port. */
 const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$/;

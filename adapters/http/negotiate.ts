@@ -4,9 +4,9 @@
  * (when its `imgpipe/avif` plug-in is loaded) before WebP, read from the format registry so a new encoder joins by its row. Off by default: OSS
  * itself keeps the source's format, and a string should mean the same bytes everywhere.
  */
-import { FORMATS, type FormatInfo, type OutputFormat } from '../../src/formats.js';
-import type { Operation } from '../../src/process/actions.js';
-import { hasPlugin } from '../../src/plugins.js';
+import { FORMATS, type FormatInfo, type OutputFormat } from '../../src/index.js';
+import type { Operation } from '../../src/index.js';
+import { hasPlugin } from '../../src/index.js';
 
 /** Better first; only formats whose registry row can encode are offered. */
 const PREFERENCE = ['avif', 'webp'] as const;

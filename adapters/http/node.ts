@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 import { createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
 import { withNodeServing, type NodeServingOptions } from './serving.js';

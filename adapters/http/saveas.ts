@@ -5,9 +5,9 @@
  * instead of answering with it. Only buckets on the handler's `saveAs` allow-list can be written, and
  * only keys the one key rule accepts. Runtime-neutral.
  */
-import { ImgpipeError, describeValue } from '../../src/errors.js';
-import { decodeBase64Url } from '../../src/process/params.js';
-import type { OssCode } from '../../src/process/oss-error.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
+import { decodeBase64Url } from '../../src/index.js';
+import type { OssCode } from '../../src/index.js';
 import { checkObjectKey } from '../object-key.js';
 
 /** Where results may be written: anything with the storage port's `put` (OSS, the local server, a directory). */

@@ -6,7 +6,7 @@
  * Compute sends up to 100 concurrent requests to one instance when instance concurrency is on).
  */
 import * as os from 'node:os';
-import { isImgpipeError } from '../../src/errors.js';
+import { isImgpipeError } from '../../src/index.js';
 import { createWorkerPool, type WorkerPool } from '../../pool/index.js';
 import type { AdmissionOptions } from './admission.js';
 import type { HandlerOptions } from './handler.js';

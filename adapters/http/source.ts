@@ -3,7 +3,7 @@
  * implementations here, any fetchable origin and the storage port of `adapters/storage.ts` (OSS via
  * ali-oss, the local OSS-compatible server, a directory). Runtime-neutral: fetch and Uint8Array only.
  */
-import { ImgpipeError, describeValue, isImgpipeError } from '../../src/errors.js';
+import { ImgpipeError, describeValue, isImgpipeError } from '../../src/index.js';
 import { checkObjectKey } from '../object-key.js';
 import type { Storage } from '../storage.js';
 

@@ -15,7 +15,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
-import { ImgpipeError, isImgpipeError } from '../../src/errors.js';
+import { ImgpipeError, isImgpipeError } from '../../src/index.js';
 import { checkBucketName, compareKeys, createFsStorage, isKeyConflict, type FsStorage } from '../storage.js';
 import { compilePattern } from '../events/pattern.js';
 import type { FcContext, FcEventHandler } from '../fc/context.js';

@@ -3,7 +3,7 @@
  * (the function's role; preferred, short-lived), else the environment. FC also exports the role's
  * triple as ALIBABA_CLOUD_* variables; OSS_* are the names ossutil and the OSS samples use.
  */
-import { ImgpipeError } from '../../src/errors.js';
+import { ImgpipeError } from '../../src/index.js';
 import type { FcContext } from '../fc/context.js';
 
 export interface OssCredentials {

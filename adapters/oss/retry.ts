@@ -4,7 +4,7 @@
  * retry in lock-step); 4xx answers never are — a wrong key, a bad signature or a missing object will
  * not change by asking again.
  */
-import { ImgpipeError } from '../../src/errors.js';
+import { ImgpipeError } from '../../src/index.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 4: five attempts in all). */

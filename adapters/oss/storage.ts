@@ -7,7 +7,7 @@
  * any request; a refused key is INVALID_ARGUMENT.
  */
 import OSS from 'ali-oss';
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
 import { checkObjectKey, normalizeEtag, type ListOptions, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StorageFactory, type StoredObject } from '../storage.js';
 import type { OssCredentials } from './credentials.js';
 import { withRetry, type RetryOptions } from './retry.js';

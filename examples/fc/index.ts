@@ -13,10 +13,8 @@
  * CloudEvents), initializer `index.initialize` (compiles the WASM before the first event).
  */
 import { isMainThread } from 'node:worker_threads';
-import { createUploadHandler } from '../../adapters/fc/index.js';
-import { createWorkerPool, MAX_POOL_THREADS } from '../../pool/index.js';
-import { serveEncodes } from '../../pool/serve.js';
-import { ImgpipeError, describeValue } from '../../src/errors.js';
+import { createUploadHandler } from 'imgpipe/fc';
+import { createWorkerPool, serveEncodes, MAX_POOL_THREADS, ImgpipeError, describeValue } from 'imgpipe';
 
 const env = process.env;
 

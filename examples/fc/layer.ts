@@ -4,9 +4,7 @@
  * Compute upload handler factory and the x-oss-process HTTP handler, so functions sharing the layer
  * ship only their own few lines.
  */
-export * from '../../entries/node.js';
-export * from '../../adapters/fc/index.js';
-export { createFetchHandler, type HandlerOptions, type FetchHandler } from '../../adapters/http/handler.js';
-export { createFcHttpHandler } from '../../adapters/http/fc.js';
-export { fetchSource, storageSource, type ImageSource } from '../../adapters/http/source.js';
-export { createOssStorage, createOssStorageFactory } from '../../adapters/oss/index.js';
+export * from 'imgpipe';
+export * from 'imgpipe/fc';
+export { createFetchHandler, type HandlerOptions, type FetchHandler, fetchSource, storageSource, type ImageSource } from 'imgpipe/http';
+export { createOssStorage, createOssStorageFactory } from 'imgpipe/oss';

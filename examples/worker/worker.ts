@@ -11,13 +11,13 @@
  * CDN endpoint) and optionally ALLOWED_ORIGINS (comma-separated, or '*', for browser CORS).
  * Build with `node examples/worker/build.mjs` (see README.md).
  */
-import { runRecipe, isImgpipeError, type Variant } from '../../entries/workerd.js';
+// By package name, as an app would: the bundler's `workerd` condition picks each subpath's workerd entry.
+import { runRecipe, isImgpipeError, type Variant } from 'imgpipe';
 // HEIC sources (iPhone uploads): the opt-in plug-in; its module is one more `.wasm` import.
-import '../../entries/heic/workerd.js';
+import 'imgpipe/heic';
 // AVIF sources and `format,avif` outputs: the opt-in AVIF plug-in (two more `.wasm` imports).
-import '../../entries/avif/workerd.js';
-import { createFetchHandler, type FetchHandler } from '../../adapters/http/handler.js';
-import { fetchSource } from '../../adapters/http/source.js';
+import 'imgpipe/avif';
+import { createFetchHandler, fetchSource, type FetchHandler } from 'imgpipe/http';
 
 export interface Env {
   readonly ORIGIN: string;

@@ -1,7 +1,7 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import { encodeUrlKey, keyCandidates } from '../../../adapters/events/keys.js';
-import { parseHttpCloudEvents, toHttpCloudEvent } from '../../../adapters/events/http.js';
+import { parseHttpCloudEvents, toHttpCloudEvent } from '../../../adapters/fc/cloudevents.js';
 import { parseUploadEvents } from '../../../adapters/events/upload-event.js';
 import { isImgpipeError } from '../../../src/errors.js';
 

@@ -5,8 +5,8 @@
  * file turns its result into `UploadEvent`s and its exceptions into INVALID_EVENT.
  */
 import { CloudEvent, HTTP } from 'cloudevents';
-import { ImgpipeError, describeValue } from '../../src/errors.js';
-import { parseUploadEvents, type UploadEvent } from './upload-event.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
+import { parseUploadEvents, type UploadEvent } from '../events/upload-event.js';
 
 export interface HttpMessage {
   /** Header names in any case; several values may be an array or comma-joined. */
