@@ -19,13 +19,11 @@
  *   decoding": that changes the pixels (blocky edges, ~2-3 levels off libheif's native decode), so
  *   imgpipe keeps them on and decodes as heif-convert does.
  */
-import { execFileSync, execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { checkEmcc, fail as failWith, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+import { checkEmcc, compileAndLink, fail as failWith, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POOL = 'http://deb.debian.org/debian/pool/main';
@@ -118,17 +116,8 @@ async function build() {
     ...DE265_FILES.map((f) => ({ file: join(de265, f), flags: [...DE265_FLAGS, '-I', rel(de265), '-I', rel(join(de265, 'libde265'))] })),
     ...HEIF_FILES.map((f) => ({ file: join(heif, f), flags: [...HEIF_FLAGS, '-std=c++11', '-I', rel(heif), '-I', rel(join(heif, 'libheif')), '-I', rel(de265)] })),
     { file: GLUE, flags: ['-I', rel(heif)] },
-  ].map((job, i) => ({ ...job, obj: join(objDir, `${i}.o`) }));
-  const run = promisify(execFile);
-  const queue = [...jobs];
-  await Promise.all(Array.from({ length: availableParallelism() }, async () => {
-    for (let job; (job = queue.shift());) {
-      await run('emcc', [...OPT, ...job.flags, '-c', rel(job.file), '-o', job.obj], { cwd: root });
-    }
-  }));
-  const tmp = join(objDir, 'imgpipe_heif.wasm');
-  execFileSync('emcc', [...OPT, ...jobs.map((j) => j.obj), ...LDFLAGS, '-o', tmp], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  return readFileSync(tmp);
+  ];
+  return compileAndLink(root, objDir, 'imgpipe_heif.wasm', OPT, jobs, LDFLAGS);
 }
 
 checkEmcc('build-libheif');

@@ -13,13 +13,11 @@
  * tarballs), pinned by SHA-256 and cached in `.cache/`. Debian carries no patches for libspng; its
  * two zlib patches are about the build system and minizip, neither of which this build uses.
  */
-import { execFileSync, execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { checkEmcc, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+import { checkEmcc, compileAndLink, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POOL = 'http://deb.debian.org/debian/pool/main';
@@ -63,17 +61,8 @@ async function build() {
     ...ZLIB_FILES.map((f) => ({ file: join(zlib, f), flags: ['-Wno-everything'] })),
     { file: join(spng, 'spng/spng.c'), flags: [...SPNG_FLAGS, '-I', rel(zlib)] },
     { file: GLUE, flags: ['-DSPNG_STATIC', '-I', rel(join(spng, 'spng'))] },
-  ].map((job, i) => ({ ...job, obj: join(objDir, `${i}.o`) }));
-  const run = promisify(execFile);
-  const queue = [...jobs];
-  await Promise.all(Array.from({ length: availableParallelism() }, async () => {
-    for (let job; (job = queue.shift());) {
-      await run('emcc', [...OPT, ...job.flags, '-c', rel(job.file), '-o', job.obj], { cwd: root });
-    }
-  }));
-  const tmp = join(objDir, 'imgpipe_png.wasm');
-  execFileSync('emcc', [...OPT, ...jobs.map((j) => j.obj), ...LDFLAGS, '-o', tmp], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  return readFileSync(tmp);
+  ];
+  return compileAndLink(root, objDir, 'imgpipe_png.wasm', OPT, jobs, LDFLAGS);
 }
 
 checkEmcc('build-libspng');

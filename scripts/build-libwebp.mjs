@@ -12,13 +12,11 @@
  * what this script produces. The source tarball is Debian's `.orig.tar.gz` (libwebp's own release
  * tarball), pinned by SHA-256, and cached in `.cache/`.
  */
-import { execFileSync, execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { checkEmcc, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+import { checkEmcc, compileAndLink, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = '1.5.0';
@@ -60,18 +58,8 @@ async function build(src) {
   mkdirSync(objDir, { recursive: true });
   const files = [GLUE, ...['src/enc', 'src/dsp', 'src/utils', 'src/dec', 'sharpyuv'].flatMap((d) =>
     readdirSync(join(src, d)).filter((f) => f.endsWith('.c')).sort().map((f) => join(src, d, f)))];
-  const run = promisify(execFile);
-  const queue = files.map((file, i) => ({ file, obj: join(objDir, `${i}.o`) }));
-  const workers = Array.from({ length: availableParallelism() }, async () => {
-    for (let job; (job = queue.shift());) {
-      // Paths relative to the project keep absolute checkout paths out of the objects.
-      await run('emcc', [...CFLAGS, '-I', relative(root, src), '-I', relative(root, join(src, 'src')), '-c', relative(root, job.file), '-o', job.obj], { cwd: root });
-    }
-  });
-  await Promise.all(workers);
-  const tmp = join(objDir, 'imgpipe_webp.wasm');
-  execFileSync('emcc', [...CFLAGS, ...files.map((_, i) => join(objDir, `${i}.o`)), ...LDFLAGS, '-o', tmp], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  return readFileSync(tmp);
+  const flags = ['-I', relative(root, src), '-I', relative(root, join(src, 'src'))];
+  return compileAndLink(root, objDir, 'imgpipe_webp.wasm', CFLAGS, files.map((file) => ({ file, flags })), LDFLAGS);
 }
 
 checkEmcc('build-libwebp');

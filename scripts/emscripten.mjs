@@ -3,10 +3,12 @@
  * Emscripten at the version the committed modules come from, source tarballs pinned by SHA-256,
  * and writing a module or checking the committed one is reproduced byte for byte (`--check`, CI).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * emcc's link flags for our C modules: a plain module with no JavaScript glue (its only import is
@@ -71,4 +73,24 @@ export function writeOrCheck(script, root, out, built, rebuild) {
     writeFileSync(out, built);
     console.log(`wrote ${relative(root, out)} (${built.length} bytes)`);
   }
+}
+
+/**
+ * Compiles each job's file (`{ file, flags }`) to `<objDir>/<index>.o`, one emcc per core at a time, then
+ * links the objects in job order with `ldflags` into `<objDir>/<name>` and returns the module's bytes.
+ * emcc runs in `root` and gets the files relative to it, which keeps absolute checkout paths out of the
+ * objects (the modules are reproduced byte for byte from any checkout).
+ */
+export async function compileAndLink(root, objDir, name, cflags, jobs, ldflags) {
+  const objs = jobs.map((_, i) => join(objDir, `${i}.o`));
+  const run = promisify(execFile);
+  const queue = jobs.map((job, i) => ({ ...job, obj: objs[i] }));
+  await Promise.all(Array.from({ length: availableParallelism() }, async () => {
+    for (let job; (job = queue.shift());) {
+      await run('emcc', [...cflags, ...job.flags, '-c', relative(root, job.file), '-o', job.obj], { cwd: root });
+    }
+  }));
+  const out = join(objDir, name);
+  execFileSync('emcc', [...cflags, ...objs, ...ldflags, '-o', out], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  return readFileSync(out);
 }
