@@ -44,7 +44,7 @@ const root = await mkdtemp(join(tmpdir(), 'imgpipe-backfill-bench-'));
 const cwd = await mkdtemp(join(tmpdir(), 'imgpipe-backfill-bench-cwd-'));
 let endpoint = '';
 const pool = createWorkerPool({ threads });
-const handlerFor = (target: string, recipe = DEFAULT_RECIPE, encoder = pool.encode) => createUploadHandler({ sourceBucket: 'photos', targetBucket: target, sourcePrefix: 'uploads/', recipe, encoder, env: { IMGPIPE_OSS_ENDPOINT: endpoint }, log: () => undefined });
+const handlerFor = (target: string, recipe = DEFAULT_RECIPE, encoder = pool.encode) => createUploadHandler({ sourceBucket: 'photos', targetBucket: target, sourcePrefix: 'uploads/', recipe, encoder, decodeHelper: pool.decodeHelper, env: { IMGPIPE_OSS_ENDPOINT: endpoint }, log: () => undefined });
 let fcUpload: ReturnType<typeof handlerFor> | undefined;
 const server = await startLocalOss({
   root, buckets: ['photos', 'out-local', 'out-fc', 'out-sharp', 'calib-out'], credentials: [credential],

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUTS, ensureElephants } from './inputs.js';
-import type { JpegShrink } from '../src/codecs/jpeg.js';
+import type { JpegShrink } from '../src/codecs/jpeg-frame.js';
 
 type Mode = 'mozjpeg' | 'own-1/1' | 'own-1/2' | 'own-1/4' | 'own-recipe';
 const MODES: readonly Mode[] = ['mozjpeg', 'own-1/1', 'own-1/2', 'own-1/4', 'own-recipe'];
@@ -27,7 +27,8 @@ async function child(path: string, mode: Mode, runs: number): Promise<void> {
   await import('../entries/node.js');
   const { inspect } = await import('../src/decode.js');
   const { chooseShrink } = await import('../src/decode.js');
-  const { decodeJpeg, decodeBaselineJpeg } = await import('../src/codecs/jpeg.js');
+  const { decodeJpeg } = await import('../src/codecs/jpeg-fallback.js');
+  const { decodeBaselineJpeg } = await import('../src/codecs/jpeg.js');
   const bytes = new Uint8Array(readFileSync(path));
   const header = inspect(bytes);
   const shrink = mode === 'own-recipe'

@@ -1,7 +1,6 @@
 /**
  * The pooled recipe with and without an idle worker sharing the largest size's decode and resize
- * (`decodeResized`): the same pool, passed as `pool.encode` (which carries the row sharing) or as a
- * plain function around it (which doesn't). Runs are interleaved; the outputs of both, concatenated,
+ * (`decodeResized`): the same pool's `encode`, with and without its `decodeHelper`. Runs are interleaved; the outputs of both, concatenated,
  * must be the same bytes. Watermark off, as in the benchmark's recipe rows.
  *
  *   npx tsx bench/sharedrows.ts [--runs N] [--warmup N]
@@ -9,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_RECIPE, createWorkerPool, processUpload, type Encoder } from '../entries/node.js';
+import { DEFAULT_RECIPE, createWorkerPool, processUpload, type RowHelper } from '../entries/node.js';
 import { INPUTS } from './inputs.js';
 import { encoderRows, formatTable, interleaved } from './stats.js';
 
@@ -18,13 +17,12 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' 
 const bytes = new Uint8Array(readFileSync(INPUTS.photo.path));
 const { watermark: _dropped, ...recipe } = DEFAULT_RECIPE;
 const pool = createWorkerPool();
-const withoutSharing: Encoder = (image, format, options) => pool.encode(image, format, options);
 
-const run = (encoder: Encoder) => async () => {
-  const variants = await processUpload(bytes, { key: 'uploads/photo.jpg', recipe, encoder });
+const run = (decodeHelper: RowHelper | undefined) => async () => {
+  const variants = await processUpload(bytes, { key: 'uploads/photo.jpg', recipe, encoder: pool.encode, decodeHelper });
   return new Uint8Array(Buffer.concat(variants.map((v) => v.bytes)));
 };
-const candidates = { 'pool.encode (an idle worker shares the rows)': run(pool.encode), 'the same pool, no sharing': run(withoutSharing) };
+const candidates = { 'pool.encode + decodeHelper (an idle worker shares the rows)': run(pool.decodeHelper), 'the same pool, no sharing': run(undefined) };
 const rows = encoderRows(await interleaved(candidates, Number(values.runs), Number(values.warmup)), Object.keys(candidates)[1]);
 await pool.close();
 

@@ -3,11 +3,11 @@
  * so one recipe run encodes its six variants one after another on one core; with a pool the engine
  * hands each encode to the next free worker while it goes on resizing the next size, and the six
  * encodes spread over the instance's cores (as sharp's libuv threads do). An idle worker also makes a
- * share of the largest size's rows (`encode.rows`, used by `decodeResized`), shortening the run's
+ * share of the largest size's rows (`decodeHelper`, used by `decodeResized`), shortening the run's
  * critical path: decode and resize, then the largest WebP encode.
  *
  *   const pool = createWorkerPool();              // threads = available cores
- *   const variants = await processUpload(bytes, { key, encoder: pool.encode });
+ *   const variants = await processUpload(bytes, { key, encoder: pool.encode, decodeHelper: pool.decodeHelper });
  *
  * The workers share the main thread's compiled `WebAssembly.Module`s (V8 shares their machine code),
  * so a worker costs an instance, not a compilation. A worker that dies (a crash, an out-of-memory
@@ -20,8 +20,8 @@ import * as os from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ImgpipeError, describeValue, type ErrorCode } from '../src/errors.js';
-import type { EncodeOptions, Encoder, PooledEncoder } from '../src/encode.js';
-import type { RowHelper, RowTask } from '../src/decode.js';
+import type { EncodeOptions, Encoder } from '../src/encode.js';
+import type { RowHelper, RowTask } from '../src/decode-resized.js';
 import type { RGBAImage } from '../src/image.js';
 import type { OutputFormat } from '../src/formats.js';
 import { getWasmModule, WASM_NAMES, type WasmName } from '../src/wasm.js';
@@ -53,11 +53,13 @@ export interface WorkerPoolStats {
 
 export interface WorkerPool {
   readonly threads: number;
+  /** Same contract as `encode()`, run on a worker: pass it as `processUpload`'s `encoder`. */
+  readonly encode: Encoder;
   /**
-   * Same contract as `encode()`, run on a worker. Pass it as `processUpload`'s `encoder`: the recipe
-   * then also shares the decode and resize of the largest size with an idle worker (`rows`).
+   * Makes a band of a large JPEG's decode and resize on an idle worker: pass it as `processUpload`'s
+   * `decodeHelper` and the recipe shares its largest size's decode and resize with the pool.
    */
-  readonly encode: PooledEncoder;
+  readonly decodeHelper: RowHelper;
   /**
    * `transform()` on a worker: the HTTP handlers' runner, so concurrent requests use every core. The
    * watermark images and fonts the chain names are read here first (through `loadObject`, `fonts`) and
@@ -204,7 +206,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     return (await submit(task, [data.buffer], `the ${String(format)} encode of a ${image.width}x${image.height} image`)).bytes!;
   };
 
-  const rows: RowHelper = {
+  const decodeHelper: RowHelper = {
     // Only a worker that is there and free: spawning one, or queueing behind encodes, costs more than sharing saves.
     idle: () => !closed && queue.length === 0 && slots.some((s) => !s.job),
     async run(t: RowTask) {
@@ -212,7 +214,6 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       return bytes ? new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
     },
   };
-  const encode: PooledEncoder = Object.assign(encodeOnWorker, { rows });
 
   async function transformOnWorker(bytes: Uint8Array, ops: readonly Operation[], o: TransformOptions = {}): Promise<TransformResult> {
     if (ops.length === 1 && ops[0].action === 'info') return transform(bytes, ops, o);
@@ -236,7 +237,8 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
 
   return Object.freeze({
     threads,
-    encode,
+    encode: encodeOnWorker,
+    decodeHelper,
     transform: transformOnWorker,
     stats: () => Object.freeze({ threads, workers: slots.length, busy: slots.filter((s) => s.job).length, queued: queue.length, completed, crashed }),
     async close() {

@@ -1,13 +1,13 @@
 /** Messages between `createWorkerPool` (pool/index.ts) and its workers (pool/worker.ts). */
 import type { EncodeOptions } from '../src/encode.js';
-import type { RowTask } from '../src/decode.js';
+import type { RowTask } from '../src/decode-resized.js';
 import type { Limits } from '../src/limits.js';
 import type { Operation } from '../src/process/actions.js';
 import type { OutputLimits } from '../src/process/limits.js';
 import type { TransformResult } from '../src/process/transform.js';
 import type { FontBytes } from '../src/text/font.js';
 
-/** An encode, or a band of rows of a JPEG's decode and resize (`decodeResized` shares one with a worker). */
+/** An encode, or a band of rows of a JPEG's decode and resize (`decodeResized` shares one with a worker: `decodeHelper`). */
 export type PoolTask =
   | {
     readonly id: number;

@@ -1,7 +1,7 @@
 /**
  * The task loop of a `createWorkerPool` worker (pool/index.ts): receives the main thread's compiled
  * WebAssembly modules once, then answers tasks one at a time: encodes, bands of a JPEG's decode
- * and resize (`runRowTask`), and whole x-oss-process transforms. Errors go back as code and message; anything that is not an
+ * and resize (`runRowTask`, for `decodeHelper`), and whole x-oss-process transforms. Errors go back as code and message; anything that is not an
  * ImgpipeError is a bug and goes back as INTERNAL.
  *
  * `pool-worker.js` runs it; a single-file bundle (the Function Compute artifact) runs it from its own
@@ -10,7 +10,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { init, type WasmName } from '../src/wasm.js';
 import { encode } from '../src/encode.js';
-import { runRowTask } from '../src/decode.js';
+import { decodeJpegResized } from '../src/codecs/jpeg.js';
+import type { RowTask } from '../src/decode-resized.js';
 import { ImgpipeError, isImgpipeError } from '../src/errors.js';
 import { transform, type TransformResult } from '../src/process/transform.js';
 import type { PoolReply, PoolTask } from './protocol.js';
@@ -28,6 +29,11 @@ function runTransformTask(task: Extract<PoolTask, { kind: 'transform' }>): Promi
     }),
     fonts: (name) => fonts.get(name),
   });
+}
+
+/** Make a band of rows of the main thread's decode and resize (`decodeResized` with a `decodeHelper`). */
+async function runRowTask(t: RowTask): Promise<Uint8ClampedArray | undefined> {
+  return (await decodeJpegResized(t.bytes, t.header, t.shrink, t.width, t.height, { from: t.from, to: t.to }))?.data;
 }
 
 export function serveEncodes(): void {

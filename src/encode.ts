@@ -2,7 +2,6 @@
 import { ImgpipeError, describeValue } from './errors.js';
 import { FORMATS, outputFormat, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
-import type { RowHelper } from './decode.js';
 import { QUALITY } from './spec.js';
 
 export { flatten } from './image.js';
@@ -23,12 +22,6 @@ export interface EncodeOptions {
  * a runtime can run encodes elsewhere, e.g. on Node worker threads (`createWorkerPool`).
  */
 export type Encoder = (image: RGBAImage, format: OutputFormat | string, options?: EncodeOptions) => Promise<Uint8Array>;
-
-/**
- * An Encoder whose threads can also make a band of the recipe's largest size (`createWorkerPool`'s
- * `encode`): the recipe then shares that decode and resize with an idle one (`decodeResized`).
- */
-export type PooledEncoder = Encoder & { readonly rows?: RowHelper };
 
 export async function encode(image: RGBAImage, format: OutputFormat | string, options: EncodeOptions = {}): Promise<Uint8Array> {
   const f = outputFormat(format);

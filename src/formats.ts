@@ -18,7 +18,7 @@ import { ImgpipeError, describeValue } from './errors.js';
 import { readAvif, readGif, readHeic, readJpeg, readPng, readWebp, type ImageHeader } from './header.js';
 import { flatten, hasAlpha, type RGBAImage } from './image.js';
 import { DEFAULT_FAIL_ON, type FailOn } from './fail-on.js';
-import type { JpegShrink } from './codecs/jpeg.js';
+import type { JpegShrink } from './codecs/jpeg-frame.js';
 import type { WasmName } from './wasm.js';
 
 /**

@@ -12,8 +12,9 @@ export {
 export type { ImageHeader } from './header.js';
 export { DEFAULT_LIMITS, resolveLimits, checkByteLimit, type Limits } from './limits.js';
 export { FAIL_ON_LEVELS, type FailOn } from './fail-on.js';
-export { decode, inspect, type DecodeOptions, type DecodedImage, type RowHelper, type RowTask } from './decode.js';
-export { encode, flatten, type EncodeOptions, type Encoder, type PooledEncoder } from './encode.js';
+export { decode, inspect, type DecodeOptions, type DecodedImage } from './decode.js';
+export type { RowHelper, RowTask } from './decode-resized.js';
+export { encode, flatten, type EncodeOptions, type Encoder } from './encode.js';
 export { resize, resizeTarget, type ResizeOptions } from './ops/resize.js';
 export { orient } from './ops/orient.js';
 export { watermark, validateWatermark, type WatermarkOptions, type Gravity } from './ops/watermark.js';

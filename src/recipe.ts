@@ -9,10 +9,11 @@ import { ImgpipeError, describeValue, isImgpipeError } from './errors.js';
 import { FORMATS, writableRows, type OutputFormat } from './formats.js';
 import type { RGBAImage } from './image.js';
 import type { Limits } from './limits.js';
-import { decodeResized, inspect, toBytes } from './decode.js';
+import { inspect, toBytes } from './decode.js';
+import { decodeResized, type RowHelper } from './decode-resized.js';
 import { failOnLevel, type FailOn } from './fail-on.js';
 import { uprightSize, type ImageHeader } from './header.js';
-import { encode, type Encoder, type PooledEncoder } from './encode.js';
+import { encode, type Encoder } from './encode.js';
 import { SIDE, resize, resizeTarget } from './ops/resize.js';
 import { QUALITY } from './spec.js';
 import { throwIfAborted } from './pipeline.js';
@@ -150,10 +151,14 @@ export interface ProcessUploadOptions {
   /**
    * Where encodes run. Default: `encode`, in this thread. In Node, `createWorkerPool().encode` runs
    * them on worker threads: the engine then hands each variant's encodes over as soon as its pixels
-   * are ready and goes on resizing the next size, so the encodes of one upload use every core, and
-   * an idle worker takes a share of the largest size's decode and resize (`PooledEncoder.rows`).
+   * are ready and goes on resizing the next size, so the encodes of one upload use every core.
    */
-  readonly encoder?: PooledEncoder;
+  readonly encoder?: Encoder;
+  /**
+   * Another thread that makes a share of the largest size's decode and resize when it is idle:
+   * `createWorkerPool().decodeHelper` (Node). Default: none, the whole decode runs in this thread.
+   */
+  readonly decodeHelper?: RowHelper;
   /** The upload's user metadata (`x-oss-meta-*`, with or without the prefix), for `{meta:NAME}` in the blind watermark's content. */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -192,7 +197,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
       // The largest size straight from the file (a JPEG's rows go from the decoder to the resize
       // kernel as they come; a pool's idle worker takes a share), each smaller one from the size before.
       const base = previous === undefined
-        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: options.encoder?.rows, failOn: recipe.failOn })
+        ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: options.decodeHelper, failOn: recipe.failOn })
         : await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
       previous = base;
       let image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;

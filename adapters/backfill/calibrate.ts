@@ -75,7 +75,7 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
     const target = discardingWrites(options.target);
     const upload = createUploadHandler({
       sourceBucket: options.sourceBucket, targetBucket: options.target.bucket, sourcePrefix: options.sourcePrefix,
-      recipe: options.recipe, manifestKey: options.manifestKey, encoder: pool?.encode, log: () => undefined, env: {},
+      recipe: options.recipe, manifestKey: options.manifestKey, encoder: pool?.encode, decodeHelper: pool?.decodeHelper, log: () => undefined, env: {},
       storage: (bucket) => (bucket === options.target.bucket ? target : options.source),
     });
     await upload.initialize();

@@ -43,6 +43,7 @@ export async function createLocalExecutor(options: LocalExecutorOptions): Promis
       manifestKey: job.config.manifestKey,
       endpoint: options.endpoint,
       encoder: pool?.encode,
+      decodeHelper: pool?.decodeHelper,
       log: options.log ?? (() => undefined),
       env: {},
     });

@@ -109,7 +109,7 @@ async function runCommand(argv: string[]): Promise<number> {
     const ms = () => Math.round(performance.now() - t0);
     try {
       const bytes = new Uint8Array(await readFile(f.path));
-      const { variants, placeholder } = await runRecipe(bytes, { key: f.key, recipe, encoder: pool?.encode });
+      const { variants, placeholder } = await runRecipe(bytes, { key: f.key, recipe, encoder: pool?.encode, decodeHelper: pool?.decodeHelper });
       await writeVariants(args.out, variants);
       outcomes.push({
         file: f.path, key: f.key, ok: true, ms: ms(),

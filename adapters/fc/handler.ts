@@ -21,7 +21,7 @@
 // The Node entry: FC runs Node, and importing it registers how WASM modules are read from disk.
 import {
   DEFAULT_RECIPE, ImgpipeError, init, isImgpipeError, outputKey, runRecipe, validateRecipe,
-  type Encoder, type ErrorCode, type Limits, type Recipe, type RecipeResult, type Variant,
+  type Encoder, type ErrorCode, type Limits, type Recipe, type RecipeResult, type RowHelper, type Variant,
 } from '../../entries/node.js';
 import { describeValue } from '../../src/index.js';
 import { checkByteLimit, resolveLimits } from '../../src/index.js';
@@ -68,6 +68,8 @@ export interface UploadHandlerOptions {
    * vCPUs, `createWorkerPool({ threads: vCPUs }).encode` spreads one upload's encodes over them.
    */
   readonly encoder?: Encoder;
+  /** With a worker pool, its `decodeHelper`: an idle worker shares the largest size's decode and resize. */
+  readonly decodeHelper?: RowHelper;
   /** Parallel uploads of variants (default 3). */
   readonly concurrency?: number;
   /** Objects of a backfill batch event processed at once (default 1: one object's encodes already fill an FC instance). */
@@ -282,7 +284,7 @@ export function createUploadHandler(options: UploadHandlerOptions = {}): UploadH
       etag = source.etag;
       bytes = source.bytes.byteLength;
       // the upload's user metadata feeds {meta:NAME} in the recipe's blind watermark content
-      result = await runRecipe(source.bytes, { key, recipe, limits, encoder: options.encoder, metadata: info.meta });
+      result = await runRecipe(source.bytes, { key, recipe, limits, encoder: options.encoder, decodeHelper: options.decodeHelper, metadata: info.meta });
     } catch (e) {
       if (!isImgpipeError(e) || !PERMANENT_CODES.includes(e.code)) throw e;
       const sourceInfo: ManifestSource = { bucket: ev.bucket, key, etag, bytes };

@@ -20,8 +20,8 @@ interface Variant {
 }
 /** The slice of imgpipe's public API the benchmark uses, checked at load time. */
 interface ImgpipeApi {
-  processUpload(bytes: Uint8Array, options: { key: string; recipe?: unknown; encoder?: unknown }): Promise<readonly Variant[]>;
-  createWorkerPool?(options?: { threads?: number }): { readonly threads: number; readonly encode: unknown };
+  processUpload(bytes: Uint8Array, options: { key: string; recipe?: unknown; encoder?: unknown; decodeHelper?: unknown }): Promise<readonly Variant[]>;
+  createWorkerPool?(options?: { threads?: number }): { readonly threads: number; readonly encode: unknown; readonly decodeHelper?: unknown };
   transform(bytes: Uint8Array, process: string): Promise<{ bytes: Uint8Array; width: number; height: number }>;
   readonly DEFAULT_RECIPE?: Readonly<Record<string, unknown>>;
 }
@@ -124,7 +124,7 @@ export const imgpipe: Competitor = {
       ].join('; '),
       async run(input, outputs): Promise<BenchOutput[]> {
         if (workload.kind === 'recipe') {
-          return checkRecipeOutputs(await api.processUpload(input, { key: 'uploads/bench.jpg', recipe, encoder: pool?.encode }), outputs);
+          return checkRecipeOutputs(await api.processUpload(input, { key: 'uploads/bench.jpg', recipe, encoder: pool?.encode, decodeHelper: pool?.decodeHelper }), outputs);
         }
         const results: BenchOutput[] = [];
         for (const spec of outputs) {

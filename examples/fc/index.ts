@@ -29,6 +29,7 @@ const upload = createUploadHandler({
   sourcePrefix: env.IMGPIPE_SOURCE_PREFIX || undefined,
   targetBucket: env.IMGPIPE_TARGET_BUCKET || undefined,
   encoder: pool?.encode,
+  decodeHelper: pool?.decodeHelper,
 });
 
 export const handler = upload.handler;

@@ -1,69 +1,22 @@
 /**
- * JPEG decoding. Sequential and progressive Huffman files go through imgpipe's own decoder
- * (`wasm/jpegdec/`), which can decode straight to 1/2, 1/4 or 1/8 of the size in the DCT domain
- * (libjpeg's scale_denom, what sharp calls shrink-on-load) with the same pixels libjpeg-turbo
- * produces. What it doesn't handle (arithmetic, 12-bit, multi-scan sequential, RGB-coded) goes
- * through MozJPEG at full size; CMYK/YCCK through jpeg-js, because MozJPEG's build exits on them.
+ * JPEG decoding with imgpipe's own decoder (`wasm/jpegdec/`), for sequential and progressive Huffman
+ * files: it can decode straight to 1/2, 1/4 or 1/8 of the size in the DCT domain (libjpeg's
+ * scale_denom, what sharp calls shrink-on-load) with the same pixels libjpeg-turbo produces, hand its
+ * rows to the resize kernel as they come out, read only a region, or lend its output (`jpeg-lend.ts`).
+ * What it doesn't handle goes to the fallback decoders at full size (`jpeg-fallback.ts`); what a
+ * frame allows is in `jpeg-frame.ts`.
  */
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import type { Rect } from '../ops/crop.js';
-import { EmscriptenCodec, OwnedInstance, codecMessage } from './instance.js';
+import { OwnedInstance } from './instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowRange, type RowSource } from '../kernels/lanczos.js';
 import { srgbConversion, type SrgbConversion } from '../color/icc.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
-
-interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
-
-// The fallback decoders' JavaScript is imported on first use: most JPEGs never need them, and a cold
-// start (a Function Compute instance's first upload) would pay for loading them otherwise.
-const decoder = new EmscriptenCodec<DecModule>('mozjpeg_dec', async (options) => (await import('@jsquash/jpeg/codec/dec/mozjpeg_dec.js')).default(options as never) as Promise<DecModule>);
-
-/**
- * libjpeg reports damage as warnings and decodes on (grey blocks where data is missing). Like sharp's
- * default (`failOn: 'warning'`), imgpipe refuses such a file rather than publish a broken variant;
- * lower levels accept the warnings, and `truncated` and `error` still refuse a file that ends early
- * (libjpeg's "Premature end of JPEG file"), as libvips does.
- */
-const DAMAGE = /corrupt|premature|bogus|invalid|unsupported|wrong/i;
-const TRUNCATION = /premature end of jpeg file/i;
-
-/** The coding processes by start-of-frame marker (ITU T.81 table B.1), for the ones imgpipe can't decode. */
-const PROCESSES: Readonly<Record<number, string>> = Object.freeze({
-  0xc3: 'lossless (SOF3)',
-  0xc5: 'hierarchical sequential (SOF5)',
-  0xc6: 'hierarchical progressive (SOF6)',
-  0xc7: 'hierarchical lossless (SOF7)',
-  0xc9: 'arithmetic-coded sequential (SOF9)',
-  0xca: 'arithmetic-coded progressive (SOF10)',
-  0xcb: 'arithmetic-coded lossless (SOF11)',
-  0xcd: 'hierarchical arithmetic-coded sequential (SOF13)',
-  0xce: 'hierarchical arithmetic-coded progressive (SOF14)',
-  0xcf: 'hierarchical arithmetic-coded lossless (SOF15)',
-});
-
-/**
- * Valid JPEGs neither decoder reads: named, with UNSUPPORTED_FORMAT, rather than called damaged
- * (MozJPEG's build has no arithmetic decoding, no lossless and no 12-bit samples, and exits on them).
- */
-function unsupportedProcess(header: ImageHeader): ImgpipeError | undefined {
-  const process = header.sof === undefined ? undefined : PROCESSES[header.sof];
-  const precision = header.precision ?? 8;
-  if (!process && precision === 8) return undefined;
-  const what = [process, precision !== 8 ? `${precision}-bit` : undefined].filter(Boolean).join(', ');
-  return new ImgpipeError('UNSUPPORTED_FORMAT', `Expected a JPEG imgpipe can decode (8-bit baseline, extended or progressive Huffman coding) but the file is ${what}`, {
-    details: { received: `JPEG ${what}` },
-  });
-}
-
-/** Reduction factors the decoder can apply while decoding (libjpeg's scale_denom). */
-export type JpegShrink = 1 | 2 | 4 | 8;
-
-/** The size of a JPEG decoded reduced by `shrink`: rounded up, as libjpeg's scaled output is. */
-export function scaledSize(header: Pick<ImageHeader, 'width' | 'height'>, shrink: JpegShrink): { width: number; height: number } {
-  return { width: Math.ceil(header.width / shrink), height: Math.ceil(header.height / shrink) };
-}
+import { scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
+import { isLent, leaseEnd, noRelease, takeLease } from './jpeg-lend.js';
+import { decodeJpeg, resetFallbackDecoder } from './jpeg-fallback.js';
 
 export interface DecodedJpeg {
   readonly image: RGBAImage;
@@ -151,7 +104,7 @@ function statusOf(k: JpegDecExports, code: number): StatusName | undefined {
 /** Forget the decoder instances (tests and memory-pressure hooks). */
 export function resetJpegDecoder(): void {
   own = new OwnedInstance<JpegDecExports>('jpegdec');
-  decoder.reset();
+  resetFallbackDecoder();
 }
 
 /** Diagnostics: the own decoder's warm memory and how many instances it has created. */
@@ -223,16 +176,6 @@ function regionRows(source: RowSource, rect: Rect): RGBAImage | undefined {
   return asImage(rect.width, rect.height, out);
 }
 
-/**
- * Pixels lent from the decoder's memory (`decodeJpegScaled`'s `lend`): while a lease is out no
- * decode may reuse that memory, so later calls wait for its `release()`.
- */
-let leased = false;
-let leaseEnded: Promise<void> = Promise.resolve();
-const BUSY = Symbol('decoder memory lent');
-/** The release of pixels that were never lent (they are the caller's own). */
-export const noRelease = (): void => undefined;
-
 interface OwnResult {
   readonly status: StatusName | undefined;
   readonly image?: RGBAImage;
@@ -246,9 +189,9 @@ interface OwnResult {
  * when the file's profile asks for it (the other outputs are converted by their caller), or
  * (streamed) just the stored rectangle `region`.
  */
-type Output = 'copy' | 'lend' | Readonly<{ width: number; height: number; range: RowRange; srgb?: SrgbConversion }> | Readonly<{ region: Rect }>;
+type OwnOutput = 'copy' | 'lend' | Readonly<{ width: number; height: number; range: RowRange; srgb?: SrgbConversion }> | Readonly<{ region: Rect }>;
 
-/** Output rows a streamed decode holds: one step's MCU rows, plus the one each step finishes late. */
+/** OwnOutput rows a streamed decode holds: one step's MCU rows, plus the one each step finishes late. */
 const RING_MCU_ROWS = ROWS_PER_STEP + 1;
 
 /**
@@ -282,17 +225,24 @@ function decoderRows(k: JpegDecExports, state: { code: number }, width: number, 
   };
 }
 
-async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, output: Output, failOn: FailOn): Promise<{ image: RGBAImage; release: () => void } | undefined> {
+/** What a decode that found the decoder's memory lent returns, to wait and try again. */
+const BUSY = Symbol('decoder memory lent');
+
+/**
+ * Run the own decoder with `output`. Undefined when the file is outside what it handles (the caller
+ * falls back); throws CORRUPT_IMAGE for damage and IMAGE_TOO_LARGE when its memory can't grow.
+ */
+async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, output: OwnOutput, failOn: FailOn): Promise<{ image: RGBAImage; release: () => void } | undefined> {
   const unsupported = unsupportedProcess(header);
   if (unsupported) throw unsupported;
   const scaled = scaledSize(header, shrink);
   let result: OwnResult | typeof BUSY;
   try {
     do {
-      while (leased) await leaseEnded;
+      await leaseEnd();
       result = await own.use((k): OwnResult | typeof BUSY => {
         // Checked where nothing can interleave: another call may have taken a lease while this one awaited.
-        if (leased) return BUSY;
+        if (isLent()) return BUSY;
         k.reset();
         const src = k.alloc(bytes.byteLength);
         new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
@@ -337,18 +287,7 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
           return { status, image };
         }
         // Lent: a view of the decoder's memory, valid until release() (the next decode resets it).
-        leased = true;
-        let end!: () => void;
-        leaseEnded = new Promise<void>((r) => (end = r));
-        // Idempotent per lease: a second call must never end a later caller's lease.
-        let held = true;
-        const release = (): void => {
-          if (!held) return;
-          held = false;
-          leased = false;
-          end();
-        };
-        return { status, image: asImage(w, h, new Uint8ClampedArray(k.memory.buffer, at, w * h * 4)), release };
+        return { status, image: asImage(w, h, new Uint8ClampedArray(k.memory.buffer, at, w * h * 4)), release: takeLease() };
       }, bytes.byteLength + scaled.width * scaled.height * 8);
     } while (result === BUSY);
   } catch (e) {
@@ -381,50 +320,4 @@ export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, s
     if (own) return { image: own.image, shrink, release: own.release };
   }
   return { image: await decodeJpeg(bytes, header, failOn), shrink: 1, release: noRelease };
-}
-
-/** Full-size decode through the packaged decoders (MozJPEG, or jpeg-js for CMYK/YCCK). */
-export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader, failOn: FailOn = DEFAULT_FAIL_ON): Promise<RGBAImage> {
-  const unsupported = unsupportedProcess(header);
-  if (unsupported) throw unsupported;
-  if (header.components === 4) return await decodeCmyk(bytes, header, failOn);
-  return decoder.use((m, messages) => {
-    let result;
-    try {
-      // The second argument (jSquash's misleadingly named `preserveOrientation`) would rotate by EXIF:
-      // false gives the stored pixels, and imgpipe's own orient step handles every format alike.
-      result = m.decode(bytes, false);
-    } catch (e) {
-      throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder failed: ${codecMessage(e, messages)}`, { cause: e });
-    }
-    const damage = failOn === 'none' ? undefined : messages.find((msg) => (failOn === 'warning' ? DAMAGE : TRUNCATION).test(msg));
-    if (!result || damage) {
-      throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder reported: ${damage ?? codecMessage(undefined, messages)}`);
-    }
-    if (result.width !== header.width || result.height !== header.height) {
-      throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the JPEG header declares but decoded ${result.width}x${result.height}`);
-    }
-    return asImage(result.width, result.height, result.data);
-  }, bytes.byteLength + header.width * header.height * 8);
-}
-
-/**
- * 4-component JPEGs (Adobe CMYK/YCCK). jpeg-js converts YCCK→CMYK and inverts Adobe's inverted CMYK;
- * its `formatAsRGBA` then converts CMYK→RGB naively (no ICC profile: colours are close, not colour-managed).
- */
-async function decodeCmyk(bytes: Uint8Array, header: ImageHeader, failOn: FailOn): Promise<RGBAImage> {
-  const jpegJs = (await import('jpeg-js')).default;
-  try {
-    const out = jpegJs.decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: true,
-      // jpeg-js has one lenient mode: it decodes on where its strict mode throws.
-      tolerantDecoding: failOn !== 'warning',
-      maxResolutionInMP: Math.ceil((header.width * header.height) / 1e6) + 1,
-      maxMemoryUsageInMB: 2048,
-    });
-    return asImage(out.width, out.height, out.data);
-  } catch (e) {
-    throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable CMYK JPEG but the decoder failed: ${codecMessage(e)}`, { cause: e });
-  }
 }

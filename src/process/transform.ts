@@ -3,7 +3,8 @@
  * decoded for a bad string), check the source against its limits from the header, decode once, run
  * the operations left to right (each checks the size it would produce before allocating), encode.
  */
-import { decode, decodeRegion, decodeResized, inspect, regionDecodePixels, toBytes } from '../decode.js';
+import { decode, decodeRegion, inspect, regionDecodePixels, toBytes } from '../decode.js';
+import { decodeResized } from '../decode-resized.js';
 import { encode } from '../encode.js';
 import { FORMATS, sourceOutputFormat, type OutputFormat } from '../formats.js';
 import { uprightSize, type ImageHeader } from '../header.js';

@@ -3,7 +3,8 @@
  * reuse that memory meanwhile (the recipe relies on it with many runs in flight).
  */
 import { describe, expect, it } from 'vitest';
-import { decode, decodeLent as lendFrom, inspect } from '../../src/decode.js';
+import { decode, inspect } from '../../src/decode.js';
+import { decodeLent as lendFrom } from '../../src/decode-resized.js';
 import '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
 

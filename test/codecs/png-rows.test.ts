@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import '../../entries/node.js';
-import { decode, decodeResized, inspect } from '../../src/decode.js';
+import { decode, inspect } from '../../src/decode.js';
+import { decodeResized } from '../../src/decode-resized.js';
 import { resize } from '../../src/ops/resize.js';
 import { decodePngResized, pngDecoderStats } from '../../src/codecs/png.js';
 import { fixture } from '../helpers/fixtures.js';

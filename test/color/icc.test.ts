@@ -8,7 +8,7 @@ import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { MAX_INFLATED_PROFILE_BYTES, conversionFor, srgbConversion, type SrgbConversion } from '../../src/color/icc.js';
-import { decodeResized } from '../../src/decode.js';
+import { decodeResized } from '../../src/decode-resized.js';
 import { decode, readHeader, resize } from '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
 import { ascii, concat, jpegSegment, jpegWith, pngChunk, pngWith } from '../helpers/bytes.js';

@@ -34,7 +34,7 @@ describe('createWorkerPool', () => {
   it('runs the recipe on workers with byte-identical outputs to the main thread', async () => {
     const p = pool({ threads: 2 });
     const inline = await processUpload(PHOTO, { key: 'u/a.jpg' });
-    const pooled = await processUpload(PHOTO, { key: 'u/a.jpg', encoder: p.encode });
+    const pooled = await processUpload(PHOTO, { key: 'u/a.jpg', encoder: p.encode, decodeHelper: p.decodeHelper });
     expect(pooled.map((v) => v.key)).toEqual(inline.map((v) => v.key));
     pooled.forEach((v, i) => expect(Buffer.compare(v.bytes, inline[i].bytes)).toBe(0));
     expect(p.stats()).toMatchObject({ threads: 2, completed: 6, crashed: 0, busy: 0, queued: 0 });
@@ -43,7 +43,7 @@ describe('createWorkerPool', () => {
   it('serves 16 concurrent recipe runs with no more workers than threads', async () => {
     const p = pool({ threads: 2 });
     const expected = await processUpload(PHOTO, { key: 'x.jpg' });
-    const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => processUpload(PHOTO, { key: `x.jpg`, encoder: p.encode, recipe: DEFAULT_RECIPE }).then((v) => [i, v] as const)));
+    const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => processUpload(PHOTO, { key: `x.jpg`, encoder: p.encode, decodeHelper: p.decodeHelper, recipe: DEFAULT_RECIPE }).then((v) => [i, v] as const)));
     for (const [, variants] of runs) variants.forEach((v, j) => expect(Buffer.compare(v.bytes, expected[j].bytes)).toBe(0));
     expect(p.stats().workers).toBeLessThanOrEqual(2);
     expect(p.stats().completed).toBe(16 * 6);
@@ -74,7 +74,7 @@ describe('createWorkerPool', () => {
       message: 'Expected the pool worker to finish the jpeg encode of a 16x16 image but it exited with code 3',
     });
     expect(others.every((r) => r.status === 'fulfilled')).toBe(true);
-    const after = await processUpload(PHOTO, { key: 'a.jpg', encoder: p.encode });
+    const after = await processUpload(PHOTO, { key: 'a.jpg', encoder: p.encode, decodeHelper: p.decodeHelper });
     expect(after).toHaveLength(6);
     expect(p.stats()).toMatchObject({ crashed: 2 });
   });
@@ -108,7 +108,7 @@ describe('Function Compute handler with a pool', () => {
       const storage = createFsStorage({ root, bucket: 'photos' });
       const put = await storage.put('uploads/a.jpg', PHOTO, { contentType: 'image/jpeg' });
       const p = pool({ threads: 2 });
-      const upload = createUploadHandler({ sourcePrefix: 'uploads/', storage: () => storage, encoder: p.encode, log: () => undefined });
+      const upload = createUploadHandler({ sourcePrefix: 'uploads/', storage: () => storage, encoder: p.encode, decodeHelper: p.decodeHelper, log: () => undefined });
       const event = { events: [{ eventName: 'ObjectCreated:PutObject', eventSource: 'acs:oss', region: 'cn-hangzhou', oss: { bucket: { name: 'photos' }, object: { key: 'uploads/a.jpg', eTag: put.etag, size: PHOTO.byteLength } } }] };
       const result = await upload.handler(Buffer.from(JSON.stringify(event)), { requestId: 'r1', region: 'cn-hangzhou' });
       expect(result.outcomes.map((o) => o.status)).toEqual(['processed']);

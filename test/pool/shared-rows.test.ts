@@ -1,5 +1,5 @@
 /**
- * With a pool's encoder, the recipe shares the decode and resize of its largest size with an idle
+ * With a pool's decodeHelper, the recipe shares the decode and resize of its largest size with an idle
  * worker: same bytes as one thread, the same refusals for damaged files, and no sharing where it
  * can't pay (a progressive file, no idle worker).
  */
@@ -23,7 +23,7 @@ async function tasksFor(bytes: Uint8Array): Promise<{ tasks: number; variants: A
   // A worker must already be up and free for the recipe to share with it.
   await pool.encode({ width: 8, height: 8, data: new Uint8ClampedArray(256) }, 'jpeg');
   const before = pool.stats().completed;
-  const variants = await processUpload(bytes, { key: 'u/a.jpg', recipe: RECIPE, encoder: pool.encode });
+  const variants = await processUpload(bytes, { key: 'u/a.jpg', recipe: RECIPE, encoder: pool.encode, decodeHelper: pool.decodeHelper });
   return { tasks: pool.stats().completed - before, variants };
 }
 
@@ -64,7 +64,7 @@ describe('the largest size shared with a pool worker', () => {
       const expected = await rejection(decode(damaged));
       expect(expected.code).toBe('CORRUPT_IMAGE');
       await pool.encode({ width: 8, height: 8, data: new Uint8ClampedArray(256) }, 'jpeg');
-      expect(await rejection(processUpload(damaged, { key: 'u/d.jpg', recipe: RECIPE, encoder: pool.encode })), `damage at ${at}`).toEqual(expected);
+      expect(await rejection(processUpload(damaged, { key: 'u/d.jpg', recipe: RECIPE, encoder: pool.encode, decodeHelper: pool.decodeHelper })), `damage at ${at}`).toEqual(expected);
     }
   });
 });

@@ -1,0 +1,43 @@
+/**
+ * What a JPEG's frame allows, for both of its decoders (`jpeg.ts`, `jpeg-fallback.ts`): the
+ * coding processes imgpipe can't decode (named, not called damaged) and the size of a DCT-domain
+ * reduction.
+ */
+import { ImgpipeError } from '../errors.js';
+import type { ImageHeader } from '../header.js';
+
+/** The coding processes by start-of-frame marker (ITU T.81 table B.1), for the ones imgpipe can't decode. */
+const PROCESSES: Readonly<Record<number, string>> = Object.freeze({
+  0xc3: 'lossless (SOF3)',
+  0xc5: 'hierarchical sequential (SOF5)',
+  0xc6: 'hierarchical progressive (SOF6)',
+  0xc7: 'hierarchical lossless (SOF7)',
+  0xc9: 'arithmetic-coded sequential (SOF9)',
+  0xca: 'arithmetic-coded progressive (SOF10)',
+  0xcb: 'arithmetic-coded lossless (SOF11)',
+  0xcd: 'hierarchical arithmetic-coded sequential (SOF13)',
+  0xce: 'hierarchical arithmetic-coded progressive (SOF14)',
+  0xcf: 'hierarchical arithmetic-coded lossless (SOF15)',
+});
+
+/**
+ * Valid JPEGs neither decoder reads: named, with UNSUPPORTED_FORMAT, rather than called damaged
+ * (MozJPEG's build has no arithmetic decoding, no lossless and no 12-bit samples, and exits on them).
+ */
+export function unsupportedProcess(header: ImageHeader): ImgpipeError | undefined {
+  const process = header.sof === undefined ? undefined : PROCESSES[header.sof];
+  const precision = header.precision ?? 8;
+  if (!process && precision === 8) return undefined;
+  const what = [process, precision !== 8 ? `${precision}-bit` : undefined].filter(Boolean).join(', ');
+  return new ImgpipeError('UNSUPPORTED_FORMAT', `Expected a JPEG imgpipe can decode (8-bit baseline, extended or progressive Huffman coding) but the file is ${what}`, {
+    details: { received: `JPEG ${what}` },
+  });
+}
+
+/** Reduction factors the decoder can apply while decoding (libjpeg's scale_denom). */
+export type JpegShrink = 1 | 2 | 4 | 8;
+
+/** The size of a JPEG decoded reduced by `shrink`: rounded up, as libjpeg's scaled output is. */
+export function scaledSize(header: Pick<ImageHeader, 'width' | 'height'>, shrink: JpegShrink): { width: number; height: number } {
+  return { width: Math.ceil(header.width / shrink), height: Math.ceil(header.height / shrink) };
+}
