@@ -61,7 +61,7 @@ const SHARE_MIN_PIXELS = 1 << 20;
  * pass: the decoder hands its rows to the resize kernel as it puts them out, so the full-size image
  * is never held (24 MB for a 2725x2225 photo; a cold process pays for such memory in page faults).
  * With an idle `helper` (a worker pool), a large sequential JPEG's rows are shared with it.
- * An opaque PNG streams its rows the same way. Anything else is decoded (lent) and then resized. `header` is what `inspect` returned.
+ * A PNG that is not interlaced streams its rows the same way (alpha premultiplied as they come). Anything else is decoded (lent) and then resized. `header` is what `inspect` returned.
  */
 export async function decodeResized(
   bytes: Uint8Array,
@@ -84,7 +84,7 @@ export async function decodeResized(
     if (image) return image;
   }
   if (header.format === 'png' && header.orientation === 1 && options.linear !== true && !(header.width === target.width && header.height === target.height)) {
-    // The same for a PNG libspng can hand over row by row (opaque, not interlaced, see decodePngResized).
+    // The same for a PNG libspng can hand over row by row (not interlaced, see decodePngResized).
     const { decodePngResized } = await import('./codecs/png.js');
     const image = await decodePngResized(bytes, header, target.width, target.height, await srgbConversion(bytes, header));
     if (image) return image;

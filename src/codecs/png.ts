@@ -1,8 +1,9 @@
 /**
  * PNG through imgpipe's libspng module (`wasm/libspng/`: libspng 0.7 with zlib, the PNG library sharp
  * uses, its SIMD unfilters on WebAssembly SIMD, called through a small C interface with no Emscripten
- * glue). A decode runs row by row: straight into the resize kernel when the recipe's largest size is
- * made from an opaque PNG (decodePngResized), else into one whole-image buffer. One instance serves
+ * glue). A decode runs row by row: straight into the resize kernel when the recipe's largest size or
+ * a transform's resize is made from a non-interlaced PNG (decodePngResized), else into one
+ * whole-image buffer. One instance serves
  * every call (OwnedInstance: dropped after a trap; above RECYCLE_BYTES, let go of once idle or before
  * a much smaller job).
  */
@@ -96,13 +97,15 @@ export async function decodePng(file: Uint8Array, header: ImageHeader): Promise<
 
 /**
  * Decode straight into a resize to `width` x `height`: the decoder's rows go to the resize kernel a
- * few at a time, so neither the decoded image nor a copy of it is ever held whole. Only for what the
- * streamed kernel takes: an opaque PNG (no alpha channel, no tRNS), not interlaced (Adam7 rows are
- * complete only after the last pass), reduced by less than 4x or enlarged. Undefined otherwise: the
- * caller decodes and resizes in two steps. `srgb` brings the rows to sRGB on the way.
+ * few at a time, so neither the decoded image nor a copy of it is ever held whole; with an alpha
+ * channel or tRNS the kernel premultiplies them as they come, and large reductions are box-shrunk
+ * band by band, with the same pixels as the whole image's resize. Only for a PNG that is not
+ * interlaced (Adam7 rows are complete only after the last pass) and a resize the streamed kernel
+ * takes (`streamsRows`). Undefined otherwise: the caller decodes and resizes in two steps. `srgb`
+ * brings the rows to sRGB on the way.
  */
 export async function decodePngResized(file: Uint8Array, header: ImageHeader, width: number, height: number, srgb?: SrgbConversion): Promise<RGBAImage | undefined> {
-  if (header.alpha || pngInterlaced(file)) return undefined;
+  if (pngInterlaced(file)) return undefined;
   await loadKernel();
   if (!streamsRows(header.width, header.height, width, height)) return undefined;
   const { bytes } = checkPngChunks(file);
@@ -143,6 +146,7 @@ function decoderRows(p: SpngExports, header: ImageHeader, fail: (e: Error) => vo
   return {
     width: header.width,
     height: header.height,
+    alpha: header.alpha,
     skipTo(row) {
       // Rows above a window are decoded and dropped: PNG rows depend on the ones above.
       while (taken < row && ready()) taken = Math.min(row, p.imgpipe_png_rows_out());

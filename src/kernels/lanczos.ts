@@ -51,12 +51,17 @@ function bytesNeeded(sw: number, sh: number, dw: number, dh: number): number {
 }
 
 /**
- * Rows of an opaque image, handed over top to bottom (see `resizeRows`): the JPEG decoder's output
+ * Rows of an image, handed over top to bottom (see `resizeRows`): the JPEG or PNG decoder's output
  * as it comes out, or an image's own rows.
  */
 export interface RowSource {
   readonly width: number;
   readonly height: number;
+  /**
+   * The rows may have transparency: the kernel premultiplies them as they come (same result as the
+   * whole image's resize). Without it a row with transparency ends the streamed resize.
+   */
+  readonly alpha?: boolean;
   /** Start at row `row` instead of the top (called before the first read). */
   skipTo(row: number): void;
   /**
@@ -73,13 +78,14 @@ export interface RowRange {
 }
 
 /** An image's own rows, as a RowSource. */
-function imageRows(image: RGBAImage): RowSource {
+function imageRows(image: RGBAImage, alpha: boolean): RowSource {
   const rowBytes = image.width * 4;
   const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, rowBytes * image.height);
   let next = 0;
   return {
     width: image.width,
     height: image.height,
+    alpha,
     skipTo(row) {
       next = row;
     },
@@ -94,12 +100,12 @@ function imageRows(image: RGBAImage): RowSource {
 
 /**
  * Hand the kernel the source a band of rows at a time: it never holds the whole source. False when
- * the source failed or a band turned out to have transparency, which the streamed plan can't filter
- * (premultiplying needs the whole source).
+ * the source failed, or when a band turned out to have transparency and the source did not say it
+ * might (`alpha`).
  */
 function feedRows(k: KernelExports, source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }, srgb?: SrgbConversion): boolean {
   k.reset();
-  k.begin(0, source.width, source.height, width, height, 0);
+  k.begin(0, source.width, source.height, width, height, source.alpha === true ? (k.FLAG_ALPHA.value as number) : 0);
   if (srgb) loadConversion(k, srgb);
   // The source rows the window's output rows need start here (row 0 for the whole height).
   let y = k.window(range.from, range.to);
@@ -128,8 +134,8 @@ function takeResult(k: KernelExports, width: number, from: number, to: number): 
 }
 
 /**
- * Whether `resizeRows` can take a `sw` x `sh` source to `dw` x `dh`: a reduction by less than 4x (no
- * box pre-shrink) or an enlargement, in gamma space. Call `loadKernel()` first.
+ * Whether `resizeRows` can take a `sw` x `sh` source to `dw` x `dh`: in gamma space, any enlargement
+ * or reduction short of a box pre-shrink over 256x256 pixels. Call `loadKernel()` first.
  */
 export function streamsRows(sw: number, sh: number, dw: number, dh: number): boolean {
   return kernel.useLoaded((k) => k.canStream(sw, sh, dw, dh, 0) !== 0, bytesNeeded(sw, sh, dw, dh));
@@ -139,7 +145,8 @@ export function streamsRows(sw: number, sh: number, dw: number, dh: number): boo
  * Resize rows as `source` produces them, synchronously (for a caller inside another module's call;
  * `loadKernel()` first, and only where `streamsRows` agrees). With `range`, only those output rows
  * are made (an image `to - from` rows high), from the source rows they need. Undefined when the
- * source failed or had transparency after all: the caller resizes the whole image instead.
+ * source failed, or had transparency it did not declare (`alpha`): the caller resizes the whole
+ * image instead.
  */
 export function resizeRows(source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }, srgb?: SrgbConversion): RGBAImage | undefined {
   checkSide('resize width', width);
@@ -201,8 +208,12 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
     // Nothing awaits inside, so calls can't interleave on the shared memory.
     out = await kernel.use((k) => {
       const flags = opts.linear === true ? (k.FLAG_LINEAR.value as number) : 0;
+      // Streamed, neither a premultiplied nor a box-shrunk copy of the whole source is made. Taken as
+      // opaque first (the cheaper plan); a band with transparency starts it over premultiplying.
       const stream = k.canStream(image.width, image.height, width, height, flags) !== 0;
-      if (!(stream && feedRows(k, imageRows(image), width, height))) resizeWhole(k, image, width, height, flags);
+      if (!(stream && (feedRows(k, imageRows(image, false), width, height) || feedRows(k, imageRows(image, true), width, height)))) {
+        resizeWhole(k, image, width, height, flags);
+      }
       return takeResult(k, width, 0, height);
     }, needed);
   } catch (e) {

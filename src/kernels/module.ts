@@ -31,6 +31,7 @@ export function setKernelRecycleBytes(bytes: number): void {
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   readonly FLAG_LINEAR: WebAssembly.Global;
+  readonly FLAG_ALPHA: WebAssembly.Global;
   alloc(bytes: number): number;
   reset(): void;
   readonly BAND_ROWS: WebAssembly.Global;

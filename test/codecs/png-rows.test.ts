@@ -1,6 +1,7 @@
 /**
- * PNG through libspng row by row: decodeResized hands an opaque, non-interlaced PNG's rows to the
- * resize kernel as they are decoded, and must give exactly what decoding and then resizing gives,
+ * PNG through libspng row by row: decodeResized hands a non-interlaced PNG's rows to the resize
+ * kernel as they are decoded (premultiplied on the way when it has alpha, box-shrunk band by band
+ * for large reductions), and must give exactly what decoding and then resizing gives,
  * with the same refusals. A file of its own: the memory figure needs a decoder instance no other
  * test has grown.
  */
@@ -63,9 +64,40 @@ describe('PNG decoded row by row into the resize', () => {
     expect(same(viaRecipe, twoSteps)).toBe(true);
   });
 
-  // Alpha (colour types 4 and 6, tRNS) needs premultiplying over the whole image, and an Adam7
-  // image's rows are complete only after its last pass: decoded whole, then resized.
-  it.each(['basn6a08.png', 'basn4a16.png', 'tbbn3p08.png', 'tp1n3p08.png', 'basi0g08.png', 'basi2c16.png', 'basi3p02.png'])('%s: decoded whole, then resized, to the same pixels', async (name) => {
+  // Alpha (colour types 4 and 6, tRNS): premultiplied band by band, as the whole image's resize
+  // premultiplies it (every pixel, because some are not opaque).
+  it.each(['basn6a08.png', 'basn4a16.png', 'tbbn3p08.png', 'tp1n3p08.png', 'tbwn0g16.png', 'tm3n3p02.png'])('%s (alpha): the same pixels both ways', async (name) => {
+    const { streamed, viaRecipe, twoSteps } = await bothWays(fixture(`pngsuite/${name}`), { width: 20, height: 19 });
+    expect(streamed).toBeDefined();
+    expect(same(streamed!, twoSteps)).toBe(true);
+    expect(same(viaRecipe, twoSteps)).toBe(true);
+  });
+
+  it.each([
+    ['an RGBA graphic reduced 9x (box pre-shrink, transparent and opaque areas)', true, 150],
+    ['an RGBA image whose every pixel is opaque (the whole resize then skips premultiplying)', false, 600],
+    ['an opaque photo reduced 9x (box pre-shrink)', undefined, 150],
+  ])('%s: streamed, the same pixels both ways', async (_, transparent, width) => {
+    const w = 1400, h = 1000;
+    const channels = transparent === undefined ? 3 : 4;
+    const raw = Buffer.alloc(w * h * channels);
+    let seed = 3;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const o = (y * w + x) * channels;
+      raw[o] = (x * 255) / w; raw[o + 1] = (y * 255) / h; raw[o + 2] = (x + y + (seed >>> 28)) & 255;
+      if (channels === 4) raw[o + 3] = !transparent ? 255 : Math.hypot(x - 700, y - 500) < 300 ? 255 : (x * 3 + y) & 255;
+    }
+    const bytes = new Uint8Array(await sharp(raw, { raw: { width: w, height: h, channels } }).png().toBuffer());
+    const height = Math.round((width * h) / w);
+    const { streamed, viaRecipe, twoSteps } = await bothWays(bytes, { width, height });
+    expect(streamed).toBeDefined();
+    expect(same(streamed!, twoSteps)).toBe(true);
+    expect(same(viaRecipe, twoSteps)).toBe(true);
+  });
+
+  // An Adam7 image's rows are complete only after its last pass: decoded whole, then resized.
+  it.each(['basi0g08.png', 'basi2c16.png', 'basi3p02.png', 'basi6a08.png'])('%s (interlaced): decoded whole, then resized, to the same pixels', async (name) => {
     const { streamed, viaRecipe, twoSteps } = await bothWays(fixture(`pngsuite/${name}`), { width: 20, height: 19 });
     expect(streamed).toBeUndefined();
     expect(same(viaRecipe, twoSteps)).toBe(true);

@@ -187,7 +187,8 @@ describe('Lanczos3 kernel memory', () => {
   });
 
   it('keeps a grown instance while big jobs come, replaces it for a small one, releases it when idle', async () => {
-    const big = synthetic(1500, 1000, true); // the alpha path needs ~20 MB for this
+    // Streamed with alpha, the 1400x930 output and its Q6 rows need ~16 MB.
+    const big = synthetic(1500, 1000, true);
     try {
       setKernelRecycleBytes(8 * 1024 * 1024);
       // The first call may still run on (and then replace) an instance grown by earlier tests.
@@ -195,11 +196,11 @@ describe('Lanczos3 kernel memory', () => {
       await resizeRGBA(synthetic(50, 50, false), 20, 20);
       const before = kernelStats();
       expect(before.memoryBytes).toBeLessThan(8 * 1024 * 1024);
-      await resizeRGBA(big, 700, 450);
+      await resizeRGBA(big, 1400, 930);
       const grown = kernelStats();
       expect(grown.memoryBytes).toBeGreaterThan(8 * 1024 * 1024);
       // The same job again runs on the grown instance: nothing new to allocate or collect.
-      await resizeRGBA(big, 700, 450);
+      await resizeRGBA(big, 1400, 930);
       expect(kernelStats()).toEqual(grown);
       // A much smaller job gets a fresh, small instance.
       const out = await resizeRGBA(synthetic(50, 50, false), 20, 20);
@@ -210,7 +211,7 @@ describe('Lanczos3 kernel memory', () => {
       // Grown again and left idle: let go of after IDLE_RELEASE_MS.
       vi.useFakeTimers();
       try {
-        await resizeRGBA(big, 700, 450);
+        await resizeRGBA(big, 1400, 930);
         expect(kernelStats().memoryBytes).toBeGreaterThan(8 * 1024 * 1024);
         vi.advanceTimersByTime(IDLE_RELEASE_MS);
         expect(kernelStats().memoryBytes).toBe(0);

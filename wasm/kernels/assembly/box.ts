@@ -5,57 +5,69 @@
 import { alloc } from '../../shared/memory';
 import { Q } from './horizontal';
 
-/** Scratch for one output row's column sums of a `sw`-pixel-wide source, allocated by the caller. */
+/** Column sums for one output row of a `sw`-pixel-wide source, cleared (boxEmit clears them again). */
 export function boxScratch(sw: i32): usize {
   // Vector loops run up to 16 values past the row end; the spare sums are never read.
-  return alloc(((<usize>sw << 2) + 16) << 2);
+  const sums = alloc(((<usize>sw << 2) + 16) << 2);
+  memory.fill(sums, 0, <usize>sw << 4);
+  return sums;
+}
+
+/** Add one source row (`sw` pixels, 8-bit RGBA or Q6 when `srcQ6`) to the column sums. */
+export function boxAdd(row: usize, sw: i32, srcQ6: bool, sums: usize): void {
+  const values = <usize>sw << 2;
+  if (srcQ6) {
+    for (let i: usize = 0; i < values; i += 8) {
+      const v = v128.load(row + (i << 1));
+      const s = sums + (i << 2);
+      v128.store(s, i32x4.add(v128.load(s), i32x4.extend_low_i16x8_s(v)));
+      v128.store(s, i32x4.add(v128.load(s, 16), i32x4.extend_high_i16x8_s(v)), 16);
+    }
+  } else {
+    for (let i: usize = 0; i < values; i += 16) {
+      const v = v128.load(row + i);
+      const l = i16x8.extend_low_i8x16_u(v);
+      const h = i16x8.extend_high_i8x16_u(v);
+      const s = sums + (i << 2);
+      v128.store(s, i32x4.add(v128.load(s), i32x4.extend_low_i16x8_u(l)));
+      v128.store(s, i32x4.add(v128.load(s, 16), i32x4.extend_high_i16x8_u(l)), 16);
+      v128.store(s, i32x4.add(v128.load(s, 32), i32x4.extend_low_i16x8_u(h)), 32);
+      v128.store(s, i32x4.add(v128.load(s, 48), i32x4.extend_high_i16x8_u(h)), 48);
+    }
+  }
+}
+
+/**
+ * One output row (Q6, `dw` pixels at `dst`) from the column sums of `blockRows` source rows: each
+ * pixel averages `kx` columns (fewer at the right edge). The sums are cleared for the next block.
+ */
+export function boxEmit(sums: usize, sw: i32, srcQ6: bool, kx: i32, blockRows: i32, dst: usize, dw: i32): void {
+  const scale: f32 = srcQ6 ? 1.0 : <f32>(1 << Q);
+  let d = dst;
+  for (let ox = 0; ox < dw; ox++) {
+    const x0 = ox * kx;
+    const x1 = x0 + kx < sw ? x0 + kx : sw;
+    let acc = i32x4.splat(0);
+    for (let x = x0; x < x1; x++) acc = i32x4.add(acc, v128.load(sums + (<usize>x << 4)));
+    const factor = f32x4.splat(scale / <f32>((x1 - x0) * blockRows));
+    const q = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(acc), factor)));
+    v128.store64_lane(d, i16x8.narrow_i32x4_s(q, q), 0);
+    d += 8;
+  }
+  memory.fill(sums, 0, <usize>sw << 4);
 }
 
 /**
  * Average `kx` x `ky` blocks of `src` (8-bit RGBA, or Q6 when `srcQ6`) into output rows `oy0` until
  * `oy1` of `dst` (Q6, ceil(sw / kx) x ceil(sh / ky) pixels); blocks cut by the right or bottom edge
- * average what they hold. `sums` comes from boxScratch(sw).
+ * average what they hold. `sums` comes from boxScratch(sw), cleared.
  */
 export function boxShrink(src: usize, sw: i32, sh: i32, srcQ6: bool, kx: i32, ky: i32, dst: usize, dw: i32, oy0: i32, oy1: i32, sums: usize): void {
-  const values = <usize>sw << 2;
-  const srcStride = srcQ6 ? values << 1 : values;
-  const scale: f32 = srcQ6 ? 1.0 : <f32>(1 << Q);
-  let d = dst + <usize>oy0 * dw * 8;
+  const srcStride = <usize>sw << (srcQ6 ? 3 : 2);
   for (let oy = oy0; oy < oy1; oy++) {
     const y0 = oy * ky;
     const y1 = y0 + ky < sh ? y0 + ky : sh;
-    memory.fill(sums, 0, values << 2);
-    for (let y = y0; y < y1; y++) {
-      const row = src + <usize>y * srcStride;
-      if (srcQ6) {
-        for (let i: usize = 0; i < values; i += 8) {
-          const v = v128.load(row + (i << 1));
-          const s = sums + (i << 2);
-          v128.store(s, i32x4.add(v128.load(s), i32x4.extend_low_i16x8_s(v)));
-          v128.store(s, i32x4.add(v128.load(s, 16), i32x4.extend_high_i16x8_s(v)), 16);
-        }
-      } else {
-        for (let i: usize = 0; i < values; i += 16) {
-          const v = v128.load(row + i);
-          const l = i16x8.extend_low_i8x16_u(v);
-          const h = i16x8.extend_high_i8x16_u(v);
-          const s = sums + (i << 2);
-          v128.store(s, i32x4.add(v128.load(s), i32x4.extend_low_i16x8_u(l)));
-          v128.store(s, i32x4.add(v128.load(s, 16), i32x4.extend_high_i16x8_u(l)), 16);
-          v128.store(s, i32x4.add(v128.load(s, 32), i32x4.extend_low_i16x8_u(h)), 32);
-          v128.store(s, i32x4.add(v128.load(s, 48), i32x4.extend_high_i16x8_u(h)), 48);
-        }
-      }
-    }
-    for (let ox = 0; ox < dw; ox++) {
-      const x0 = ox * kx;
-      const x1 = x0 + kx < sw ? x0 + kx : sw;
-      let acc = i32x4.splat(0);
-      for (let x = x0; x < x1; x++) acc = i32x4.add(acc, v128.load(sums + (<usize>x << 4)));
-      const factor = f32x4.splat(scale / <f32>((x1 - x0) * (y1 - y0)));
-      const q = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(acc), factor)));
-      v128.store64_lane(d, i16x8.narrow_i32x4_s(q, q), 0);
-      d += 8;
-    }
+    for (let y = y0; y < y1; y++) boxAdd(src + <usize>y * srcStride, sw, srcQ6, sums);
+    boxEmit(sums, sw, srcQ6, kx, y1 - y0, dst + <usize>oy * dw * 8, dw);
   }
 }

@@ -4,7 +4,8 @@
 //
 // Calling convention (see src/kernels/lanczos.ts), in one of two ways:
 // - streamed, when canStream() allows: reset(), begin(0, ...), then for each band of at most
-//   BAND_ROWS source rows, copy them to input() and feed() them. The source is never held whole.
+//   BAND_ROWS source rows, copy them to input() and feed() them. The source is never held whole,
+//   nor is a whole-size copy made for the box pre-shrink or for premultiplied alpha (FLAG_ALPHA).
 // - whole: reset(), alloc() the source, copy RGBA bytes into it, begin() the resize, call step()
 //   until it returns 0.
 // Either way result() then points at the destination RGBA bytes, valid until the next reset().
@@ -24,7 +25,7 @@ import { alloc, reset } from '../../shared/memory';
 import { makeTable, tableTaps } from './weights';
 import { horizontalU8, horizontalQ6 } from './horizontal';
 import { vertical, verticalScratch } from './vertical';
-import { boxScratch, boxShrink } from './box';
+import { boxAdd, boxEmit, boxScratch, boxShrink } from './box';
 import { ensureLinearTables, expand, finish } from './convert';
 
 export { alloc, reset };
@@ -34,6 +35,18 @@ export { blindBegin, blindRowsLuma, blindRowsMask, blindRowsAdd, blindEnergy, bl
 
 /** Filter in linear light instead of on gamma-encoded values. */
 export const FLAG_LINEAR: i32 = 1;
+/**
+ * Streamed mode: the source may have transparency. Bands with transparency are premultiplied as
+ * they arrive; the result is what the whole path gives, which premultiplies only when some pixel
+ * of the whole source is not opaque (see feed()).
+ */
+export const FLAG_ALPHA: i32 = 2;
+
+/**
+ * Largest box pre-shrink factor a streamed resize takes: the column sums of a block of premultiplied
+ * Q6 values stay within i32 up to 362 x 362, and the whole path's 8-bit sums never wrap below that.
+ */
+const STREAM_MAX_BOX: i32 = 256;
 
 /** Most source rows one feed() takes; the intermediate ring holds this many beyond the filter's taps. */
 export const BAND_ROWS: i32 = 16;
@@ -92,9 +105,16 @@ let hDone: i32 = 0;
 /** The source arrives in bands through `band` (streamed mode) instead of lying at srcPtr. */
 let streamed = false;
 let band: usize = 0;
-/** Source row held in the first row of `band`. */
-let bandFirst: i32 = 0;
-/** One past the last output row to make (window(); dh unless a window was set). */
+/** FLAG_ALPHA: bands may have transparency; whether every band so far was opaque. */
+let alphaStream = false;
+let allOpaque = true;
+/** A band premultiplied into Q6 (FLAG_ALPHA). */
+let bandQ6: usize = 0;
+/** Streamed box pre-shrink: source rows taken so far, and the box row being made. */
+let srcDone: i32 = 0;
+let boxRow: usize = 0;
+/** The output rows to make: window()'s, or all dh. */
+let dstStart: i32 = 0;
 let dstEnd: i32 = 0;
 let vTable: usize = 0;
 let vTaps: i32 = 0;
@@ -113,17 +133,17 @@ const STAGE_FINISH = 3;
 const STAGE_DONE = 4;
 
 /**
- * Whether the resize can take its source in bands (see feed()): the plain path only. Linear light
- * and premultiplied alpha expand the whole source first, and a box pre-shrink reads it whole.
+ * Whether the resize can take its source in bands (see feed()): in gamma space (linear light is
+ * converted whole), with a box pre-shrink of at most STREAM_MAX_BOX.
  */
 export function canStream(sw: i32, sh: i32, dw: i32, dh: i32, flags: i32): bool {
-  return (flags & FLAG_LINEAR) == 0 && preShrink(<f64>sw / <f64>dw) == 1 && preShrink(<f64>sh / <f64>dh) == 1;
+  return (flags & FLAG_LINEAR) == 0 && preShrink(<f64>sw / <f64>dw) <= STREAM_MAX_BOX && preShrink(<f64>sh / <f64>dh) <= STREAM_MAX_BOX;
 }
 
 /**
  * Plan and allocate the resize of `sw` x `sh` RGBA at `src` to `dw` x `dh`; step() does the work.
  * With `src` 0 (only when canStream() agrees) the source comes in bands through feed() instead,
- * and is taken to be opaque until a band shows otherwise.
+ * and is taken to be opaque until a band shows otherwise, unless `flags` has FLAG_ALPHA.
  */
 export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32): void {
   streamed = src == 0;
@@ -134,6 +154,8 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
   dstW = dw;
   dstH = dh;
   linear = (flags & FLAG_LINEAR) != 0;
+  alphaStream = streamed && (flags & FLAG_ALPHA) != 0;
+  allOpaque = true;
   premultiply = streamed ? false : !opaque(src, sw * sh);
   wide = linear || premultiply;
   const fx = <f64>sw / <f64>dw;
@@ -153,7 +175,9 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
   if (kx > 1 || ky > 1) {
     boxW = (sw + kx - 1) / kx;
     boxH = (sh + ky - 1) / ky;
-    boxed = alloc(<usize>boxW * boxH * 8);
+    // Streamed, feed() makes the box rows one at a time: only the column sums and one row are kept.
+    if (streamed) boxRow = alloc(<usize>boxW * 8);
+    else boxed = alloc(<usize>boxW * boxH * 8);
     sums = boxScratch(sw);
     hSrc = boxed;
     hQ6 = true;
@@ -170,14 +194,17 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
   ring = min(vTaps + BAND_ROWS, hH);
   mid = alloc(<usize>dw * ring * 8);
   hDone = 0;
+  dstStart = 0;
   dstEnd = dh;
   if (streamed) {
     band = alloc(<usize>sw * BAND_ROWS * 4);
-    bandFirst = 0;
+    srcDone = 0;
+    bandQ6 = alphaStream ? alloc(<usize>sw * BAND_ROWS * 8) : 0;
   }
   vRows = verticalScratch(vTaps);
   out = alloc(<usize>dw * dh * 4);
-  vOut = wide ? alloc(<usize>dw * dh * 8) : 0;
+  // A streamed source with alpha keeps the Q6 rows too, until it is known whether they are needed.
+  vOut = wide || alphaStream ? alloc(<usize>dw * dh * 8) : 0;
   stage = wide ? STAGE_EXPAND : kx > 1 || ky > 1 ? STAGE_BOX : STAGE_RESAMPLE;
   done = 0;
 }
@@ -189,9 +216,11 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
  */
 export function window(y0: i32, y1: i32): i32 {
   done = y0;
+  dstStart = y0;
   dstEnd = y1;
   hDone = load<i32>(vTable + (<usize>y0 << 2));
-  return hDone;
+  srcDone = hDone * ky;
+  return srcDone;
 }
 
 /** Where the caller copies the next band of source rows (streamed mode). */
@@ -200,18 +229,57 @@ export function input(): usize {
 }
 
 /**
- * Streamed mode: the next `rows` (at most BAND_ROWS) source rows are at input(). Runs the
- * horizontal pass over them and the vertical pass for every output row they complete. Returns the
- * output rows done so far (dh, or the window's end, once the last band is in), or -1 when the band has transparency: the
- * plan assumed an opaque source, so the caller starts over with the whole source.
+ * Streamed mode: the next `rows` (at most BAND_ROWS) source rows are at input(). Runs the box
+ * pre-shrink and the horizontal pass over them and the vertical pass for every output row they
+ * complete. Returns the output rows done so far (dh, or the window's end, once the last band is in),
+ * or -1 when the band has transparency and FLAG_ALPHA was not given: the plan assumed an opaque
+ * source, so the caller starts over with the whole source.
+ *
+ * With FLAG_ALPHA the bytes are the whole path's: that path premultiplies every pixel when any pixel
+ * is not opaque, and filters 8-bit values otherwise. A premultiplied opaque pixel is its 8-bit value
+ * in Q6 exactly, and the horizontal pass and the box average give the same Q6 results from either,
+ * so only the vertical pass's rounding differs: it writes both the 8-bit rows and the Q6 rows for
+ * as long as every band has been opaque, and the Q6 rows are converted at the end if one was not.
  */
 export function feed(rows: i32): i32 {
-  if (!opaque(band, rows * srcW)) return -1;
-  bandFirst = hDone;
-  produce(hDone + rows);
+  const opaqueBand = opaque(band, rows * srcW);
+  if (!opaqueBand) {
+    if (!alphaStream) return -1;
+    allOpaque = false;
+  }
+  const boxing = kx > 1 || ky > 1;
+  let from = band;
+  let q6 = false;
+  // Box sums mix all their rows, so with alpha every row goes in premultiplied (an opaque row's Q6
+  // values are its 8-bit values scaled, which the average's factor gives the same results for).
+  if (alphaStream && (!opaqueBand || boxing)) {
+    expand(band, rows * srcW, bandQ6, true, false);
+    from = bandQ6;
+    q6 = true;
+  }
+  if (boxing) {
+    const stride = <usize>srcW << (q6 ? 3 : 2);
+    for (let r = 0; r < rows; r++) {
+      boxAdd(from + <usize>r * stride, srcW, q6, sums);
+      srcDone++;
+      const blockStart = hDone * ky;
+      if (srcDone - blockStart == ky || srcDone == srcH) {
+        boxEmit(sums, srcW, q6, kx, srcDone - blockStart, boxRow, boxW);
+        horizontalQ6(boxRow, boxW, 1, mid + <usize>(hDone % ring) * dstW * 8, dstW, hTable, hTaps);
+        hDone++;
+      }
+    }
+  } else {
+    produce(hDone + rows, from, q6, hDone);
+  }
   while (done < dstEnd && windowEnd(done) <= hDone) {
-    vertical(mid, dstW * 4, hH, out, dstH, done, done + 1, vTable, vTaps, true, vRows, ring);
+    vertical(mid, dstW * 4, hH, allOpaque ? out : 0, alphaStream ? vOut : 0, dstH, done, done + 1, vTable, vTaps, vRows, ring);
     done++;
+  }
+  // Every source row has been read by the time the last output row is complete (its window ends at
+  // the last row): now it is known which of the two results the whole path would have made.
+  if (done == dstEnd && alphaStream && !allOpaque) {
+    finish(vOut + <usize>dstStart * dstW * 8, (dstEnd - dstStart) * dstW, out + <usize>dstStart * dstW * 4, true, false);
   }
   return done;
 }
@@ -221,16 +289,19 @@ function windowEnd(y: i32): i32 {
   return min(load<i32>(vTable + (<usize>y << 2)) + vTaps, hH);
 }
 
-/** Run the horizontal pass up to row `end`, into the ring. */
-function produce(end: i32): void {
-  const stride: usize = hQ6 ? 8 : 4;
+/**
+ * Run the horizontal pass up to row `end`, into the ring, from rows at `src` (Q6 when `q6`, else
+ * 8-bit) holding row `first` onwards.
+ */
+function produce(end: i32, src: usize, q6: bool, first: i32): void {
+  const stride: usize = q6 ? 8 : 4;
   while (hDone < end) {
     // As many rows as are contiguous in the ring.
     const slot = hDone % ring;
     const n = min(end - hDone, ring - slot);
-    const from = streamed ? band + <usize>(hDone - bandFirst) * hW * stride : hSrc + <usize>hDone * hW * stride;
+    const from = src + <usize>(hDone - first) * hW * stride;
     const to = mid + <usize>slot * dstW * 8;
-    if (hQ6) horizontalQ6(from, hW, n, to, dstW, hTable, hTaps);
+    if (q6) horizontalQ6(from, hW, n, to, dstW, hTable, hTaps);
     else horizontalU8(from, hW, n, to, dstW, hTable, hTaps);
     hDone += n;
   }
@@ -251,8 +322,8 @@ export function step(rows: i32): i32 {
   } else if (stage == STAGE_RESAMPLE) {
     const end = min(done + rows, dstH);
     for (let y = done; y < end; y++) {
-      produce(windowEnd(y));
-      vertical(mid, dstW * 4, hH, wide ? vOut : out, dstH, y, y + 1, vTable, vTaps, !wide, vRows, ring);
+      produce(windowEnd(y), hSrc, hQ6, 0);
+      vertical(mid, dstW * 4, hH, wide ? 0 : out, wide ? vOut : 0, dstH, y, y + 1, vTable, vTaps, vRows, ring);
     }
     done = end;
     if (done == dstH) next(wide ? STAGE_FINISH : STAGE_DONE);

@@ -15,14 +15,18 @@ export function verticalScratch(taps: i32): usize {
 }
 
 /**
- * Output rows `y0` until `y1` (of `dh`). `toU8` writes rounded, clamped 8-bit samples (the final
- * result on the opaque path); otherwise the output stays Q6, clamped to [0, 255] in Q6, for the
- * conversion pass that follows. `src` is a ring of `ring` rows: input row r is in slot r % ring.
+ * Output rows `y0` until `y1` (of `dh`). With `dst8` (not 0), rounded, clamped 8-bit samples (the
+ * final result on the opaque path); with `dst16`, Q6 samples clamped to [0, 255] in Q6, for the
+ * conversion pass that follows; both from the same sums when both are given (a streamed source
+ * that may still turn out to have transparency). `src` is a ring of `ring` rows: input row r is
+ * in slot r % ring.
  */
-export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, y0: i32, y1: i32, table: usize, taps: i32, toU8: bool, rows: usize, ring: i32): void {
+export function vertical(src: usize, values: i32, sh: i32, dst8: usize, dst16: usize, dh: i32, y0: i32, y1: i32, table: usize, taps: i32, rows: usize, ring: i32): void {
   const weights = table + weightsOffset(dh);
   const rowBytes = <usize>values << 1;
-  const shift = toU8 ? WEIGHT_BITS + Q : WEIGHT_BITS;
+  const shift8 = WEIGHT_BITS + Q;
+  const round8 = i32x4.splat(1 << (shift8 - 1));
+  const shift = WEIGHT_BITS;
   const round = i32x4.splat(1 << (shift - 1));
   const lowest = i16x8.splat(0);
   const highest = i16x8.splat(<i16>Q6_MAX);
@@ -34,7 +38,8 @@ export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, 
       store<usize>(rows + (<usize>k << 2), src + <usize>(r % ring) * rowBytes);
     }
     const w = weights + (<usize>y * taps << 1);
-    const out = toU8 ? dst + <usize>y * values : dst + <usize>y * rowBytes;
+    const out8 = dst8 + <usize>y * values;
+    const out16 = dst16 + <usize>y * rowBytes;
     // Two 16-byte chunks per step share each tap's row pointers and weight splat.
     for (let off: usize = 0; off < rowBytes; off += 32) {
       let lo = i32x4.splat(0);
@@ -54,14 +59,17 @@ export function vertical(src: usize, values: i32, sh: i32, dst: usize, dh: i32, 
         lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(i16x8.shuffle(a2, b2, 0, 8, 1, 9, 2, 10, 3, 11), pair));
         hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(i16x8.shuffle(a2, b2, 4, 12, 5, 13, 6, 14, 7, 15), pair));
       }
-      const n1 = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(lo, round), shift), i32x4.shr_s(i32x4.add(hi, round), shift));
-      const n2 = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(lo2, round), shift), i32x4.shr_s(i32x4.add(hi2, round), shift));
-      if (toU8) {
+      if (dst8 != 0) {
+        const n1 = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(lo, round8), shift8), i32x4.shr_s(i32x4.add(hi, round8), shift8));
+        const n2 = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(lo2, round8), shift8), i32x4.shr_s(i32x4.add(hi2, round8), shift8));
         // The saturating unsigned narrow is the clamp to [0, 255].
-        v128.store(out + (off >> 1), i8x16.narrow_i16x8_u(n1, n2));
-      } else {
-        v128.store(out + off, i16x8.min_s(i16x8.max_s(n1, lowest), highest));
-        v128.store(out + off, i16x8.min_s(i16x8.max_s(n2, lowest), highest), 16);
+        v128.store(out8 + (off >> 1), i8x16.narrow_i16x8_u(n1, n2));
+      }
+      if (dst16 != 0) {
+        const n1 = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(lo, round), shift), i32x4.shr_s(i32x4.add(hi, round), shift));
+        const n2 = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(lo2, round), shift), i32x4.shr_s(i32x4.add(hi2, round), shift));
+        v128.store(out16 + off, i16x8.min_s(i16x8.max_s(n1, lowest), highest));
+        v128.store(out16 + off, i16x8.min_s(i16x8.max_s(n2, lowest), highest), 16);
       }
     }
   }
