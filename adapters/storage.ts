@@ -9,7 +9,7 @@
  * once.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ImgpipeError, describeValue, isImgpipeError } from '../src/index.js';
@@ -33,6 +33,11 @@ export interface ObjectInfo {
 
 export interface StoredObject extends ObjectInfo {
   readonly bytes: Uint8Array;
+  /**
+   * True when `bytes` was made for this call alone (read afresh, held by nothing else), so its
+   * caller may hand its buffer to a worker thread instead of copying it (the HTTP handler does).
+   */
+  readonly transferable?: boolean;
 }
 
 export interface PutOptions {
@@ -177,6 +182,12 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
   };
   const metaPathOf = (key: string): string => `${join(metaRoot, relPath(key))}.json`;
 
+  // Records already read, reused while the record's file and the object's file both stat the same
+  // (inode, size, mtime): a HEAD (every served request makes one or two) then costs two stats instead
+  // of reading and parsing the record. Anything that changes either file changes its stat.
+  const metaCache = new Map<string, { readonly record: MetaRecord; readonly stamp: string }>();
+  const stampOf = (s: Stats) => `${s.ino}:${s.size}:${s.mtimeMs}`;
+
   const readRecord = async (key: string): Promise<MetaRecord | undefined> => {
     try {
       return JSON.parse(await readFile(metaPathOf(key), 'utf8')) as MetaRecord;
@@ -187,6 +198,21 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
   };
   /** The object's record: the one `put` wrote, or one derived from a file placed by hand (see above). */
   const readMeta = async (key: string): Promise<MetaRecord | undefined> => {
+    const [recordStat, fileStat] = await Promise.all([stat(metaPathOf(key)).catch(() => undefined), stat(pathOf(key)).catch(() => undefined)]);
+    const stamp = recordStat && fileStat ? `${stampOf(recordStat)}|${stampOf(fileStat)}` : undefined;
+    const cached = metaCache.get(key);
+    if (stamp !== undefined && cached?.stamp === stamp) return cached.record;
+    const record = await readMetaUncached(key);
+    // Stamped with the stats taken before the read: a change in between only makes the next read miss.
+    if (record && stamp !== undefined) {
+      if (metaCache.size >= META_CACHE_ENTRIES) metaCache.clear();
+      metaCache.set(key, { record, stamp });
+    } else {
+      metaCache.delete(key);
+    }
+    return record;
+  };
+  const readMetaUncached = async (key: string): Promise<MetaRecord | undefined> => {
     const record = await readRecord(key);
     if (record && record.fileMtimeMs === undefined) return record;
     const file = await stat(pathOf(key)).catch(() => undefined);
@@ -236,8 +262,10 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
       const info = await storage.head(key);
       if (!info) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(options.bucket)}`, { details: { key } });
       try {
-        const bytes = new Uint8Array(await readFile(pathOf(key)));
-        return Object.freeze({ ...info, bytes });
+        // readFile's Buffer owns its whole ArrayBuffer: viewed, not copied, and free to move to a worker.
+        const read = await readFile(pathOf(key));
+        const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+        return Object.freeze({ ...info, bytes, transferable: true });
       } catch (e) {
         if (isMissing(e)) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(options.bucket)}`, { details: { key } });
         throw storageError(`read ${describeValue(key)}`, e);
@@ -427,6 +455,9 @@ async function* sortedKeys(bucketRoot: string, metaRoot: string, pathOf: (key: s
 function isCode(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
 }
+
+/** Object records an FsStorage keeps parsed (see readMeta); past this many it starts over. */
+const META_CACHE_ENTRIES = 10_000;
 
 function isMissing(e: unknown): boolean {
   return isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR');

@@ -14,7 +14,7 @@
  * Results: a table on stdout and bench/results/serve-load.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet, createServer } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +119,36 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
+/**
+ * CPU time (user + system, ms) of each thread of the server so far, from /proc/<pid>/task/<tid>/stat:
+ * the main thread is the one whose id is the process's, the rest are worker threads, libuv's pool,
+ * and V8's GC and compiler helpers. Differences over the run, divided by the answers, are CPU per request.
+ */
+function threadCpuMs(pid: number): Map<number, number> {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux.
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      // Fields after the command (which may hold spaces) start at state; utime and stime are fields 14 and 15.
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(f[11]) + Number(f[12])) * tick);
+    } catch {
+      // A thread that ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** CPU ms per answered request over a run: all threads, and the main thread alone. */
+function cpuPerRequest(pid: number, before: Map<number, number>, after: Map<number, number>, answers: number): { all: number; main: number } {
+  let all = 0;
+  for (const [tid, ms] of after) all += ms - (before.get(tid) ?? 0);
+  const main = (after.get(pid) ?? 0) - (before.get(pid) ?? 0);
+  // Threads that ended during the run took their time with them; none do here (workers stay up).
+  return { all: +(all / Math.max(1, answers)).toFixed(1), main: +(main / Math.max(1, answers)).toFixed(1) };
+}
+
 function peakRssMb(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
@@ -164,14 +194,17 @@ async function main(): Promise<void> {
         ? [probe(name === 'imgpipe' ? `${base}/missing.jpg?x-oss-process=image/resize,w_720` : `${base}/w_720/missing.jpg`, () => done),
           name === 'imgpipe' ? probe(`${base}/${file}?x-oss-process=image/info`, () => done) : Promise.resolve([])]
         : [];
+      const cpuBefore = threadCpuMs(child.pid!);
       const r = await load(base + paths[name](file), connections, seconds);
+      const cpu = cpuPerRequest(child.pid!, cpuBefore, threadCpuMs(child.pid!), r.requests);
       done = true;
       const [notFound = [], info = []] = await Promise.all(probes);
       const row = {
         server: name, connections, source: file === 'big.jpg' ? INPUTS.elephants.label : INPUTS.photo.label,
         rps: +r.rps.toFixed(1), okShare: +(r.ok / Math.max(1, r.requests)).toFixed(3), ok: r.ok, status503: r.status503, retryAfterOn503: r.with503RetryAfter,
         otherStatus: r.otherStatus, clientErrors: r.errors,
-        p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)), peakRssMb: Math.round(peakRssMb(child)),
+        p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)),
+        cpuMsPerRequest: cpu.all, mainThreadCpuMsPerRequest: cpu.main, peakRssMb: Math.round(peakRssMb(child)),
         probe404: notFound.length ? { n: notFound.length, p50: Math.round(pct(notFound, 50)), max: Math.round(Math.max(...notFound)) } : undefined,
         probeInfo: info.length ? { n: info.length, p50: Math.round(pct(info, 50)), max: Math.round(Math.max(...info)) } : undefined,
       };
@@ -185,11 +218,11 @@ async function main(): Promise<void> {
   const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}`, machine, date: new Date().toISOString(), rows };
   mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'results/serve-load.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log('| server | conns | source | req/s | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| server | conns | source | req/s | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/request (main thread) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows as Record<string, never>[]) {
     const p = (x?: { p50: number; max: number }) => (x ? `${x.p50} / ${x.max}` : '');
-    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
+    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerRequest} (${r.mainThreadCpuMsPerRequest}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
   }
 }
 

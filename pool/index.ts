@@ -40,6 +40,14 @@ export interface WorkerPoolOptions {
   readonly workerUrl?: URL | string;
 }
 
+export interface PoolTransformOptions extends TransformOptions {
+  /**
+   * The caller gives `bytes` up: when they view the whole of their ArrayBuffer, that buffer is moved
+   * to the worker (detached here) instead of copied. Only for bytes nothing else holds (a fresh read).
+   */
+  readonly transferSource?: boolean;
+}
+
 export interface WorkerPoolStats {
   readonly threads: number;
   /** Workers alive now. */
@@ -66,7 +74,7 @@ export interface WorkerPool {
    * sent along; `info` alone, answered from the header, stays in the calling thread. A request whose
    * `signal` fires while it waits for a worker leaves the queue.
    */
-  transform(bytes: Uint8Array, ops: readonly Operation[], options?: TransformOptions): Promise<TransformResult>;
+  transform(bytes: Uint8Array, ops: readonly Operation[], options?: PoolTransformOptions): Promise<TransformResult>;
   stats(): WorkerPoolStats;
   /** Stop every worker; queued and running tasks fail with ABORTED. */
   close(): Promise<void>;
@@ -215,7 +223,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     },
   };
 
-  async function transformOnWorker(bytes: Uint8Array, ops: readonly Operation[], o: TransformOptions = {}): Promise<TransformResult> {
+  async function transformOnWorker(bytes: Uint8Array, ops: readonly Operation[], o: PoolTransformOptions = {}): Promise<TransformResult> {
     if (ops.length === 1 && ops[0].action === 'info') return transform(bytes, ops, o);
     if (o.signal?.aborted) throw new ImgpipeError('ABORTED', 'Expected to transform the image but the request was aborted');
     const needs = watermarkInputs(ops);
@@ -224,14 +232,16 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       return [k, await o.loadObject(k)] as const;
     }));
     const fonts = await Promise.all(needs.fonts.map(async (f) => [f, o.fonts ? await o.fonts(f) : undefined] as const));
-    // A copy of the source goes over (moved, not cloned): the caller's bytes may share a buffer with others.
-    const source = bytes.slice();
+    // The source's buffer is moved to the worker when the caller gave it up and it is the bytes' alone;
+    // otherwise a copy goes (the caller's bytes may share a buffer with others, a Buffer pool's slab).
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const source = o.transferSource === true && whole ? bytes : bytes.slice();
     const sent = objects.filter((e) => e !== undefined).map(([k, b]) => [k, b.slice()] as const);
     const task: PoolTask = {
       id: nextId++, kind: 'transform', bytes: source, ops,
       options: { limits: o.limits, outputLimits: o.outputLimits }, objects: o.loadObject ? sent : undefined, fonts,
     };
-    const reply = await submit(task, [source.buffer, ...sent.map(([, b]) => b.buffer)], `an x-oss-process transform of ${bytes.byteLength} bytes`, o.signal);
+    const reply = await submit(task, [source.buffer as ArrayBuffer, ...sent.map(([, b]) => b.buffer)], `an x-oss-process transform of ${bytes.byteLength} bytes`, o.signal);
     return Object.freeze({ ...reply.result!, bytes: reply.bytes! });
   }
 

@@ -28,8 +28,12 @@ import { createAdmission, type Admission, type AdmissionOptions } from './admiss
 import { negotiable, negotiateFormat } from './negotiate.js';
 import { hasSaveAs, readSaveAs, saveAsTarget, type SaveAsOptions, type SaveAsRequest } from './saveas.js';
 
-/** Runs a parsed chain on source bytes: `transform` itself, or a worker pool's (`createWorkerPool().transform`). */
-export type TransformRunner = (bytes: Uint8Array, ops: readonly Operation[], options: TransformOptions) => Promise<TransformResult>;
+/**
+ * Runs a parsed chain on source bytes: `transform` itself, or a worker pool's (`createWorkerPool().transform`).
+ * `transferSource`: the caller gives `bytes` up (the source read them afresh for this request), so a
+ * runner on another thread may move their buffer there instead of copying it.
+ */
+export type TransformRunner = (bytes: Uint8Array, ops: readonly Operation[], options: TransformOptions & { readonly transferSource?: boolean }) => Promise<TransformResult>;
 
 export interface HandlerOptions {
   /** The one source every request reads from (when `buckets` is not given). */
@@ -249,6 +253,8 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
       if (ops) {
         const out = await runTransform(object.bytes, chosen ? [...ops, ...parseProcess(`image/format,${chosen}`)] : ops, {
           limits: options.limits, outputLimits, signal: request.signal, fonts: options.fonts,
+          // Nothing reads the source after this (its ETag is taken): a worker may take its buffer.
+          transferSource: object.transferable === true,
           // Image watermarks come from the same bucket, as on OSS, under the same byte limit.
           loadObject: async (logoKey) => {
             checkObjectKey(logoKey);

@@ -12,6 +12,11 @@ export interface SourceObject {
   /** The source's ETag (any form; it only feeds the derived ETag). */
   readonly etag?: string;
   readonly contentType?: string;
+  /**
+   * True when `bytes` was made for this call alone (nothing else holds its buffer): the handler then
+   * moves the buffer to the worker that transforms it instead of copying it.
+   */
+  readonly transferable?: boolean;
 }
 
 export interface SourceGetOptions {
@@ -81,7 +86,7 @@ export function fetchSource(origin: string | URL, options: FetchSourceOptions = 
         throw new ImgpipeError('STORAGE_ERROR', `Expected the origin to return ${JSON.stringify(key)} but it answered HTTP ${res.status}`, { details: { key, status: res.status } });
       }
       const bytes = await readCapped(res, key, opts.maxBytes);
-      return { bytes, etag: res.headers.get('etag') ?? undefined, contentType: res.headers.get('content-type') ?? undefined };
+      return { bytes, etag: res.headers.get('etag') ?? undefined, contentType: res.headers.get('content-type') ?? undefined, transferable: true };
     },
     async head(key) {
       const res = await request('HEAD', key);
@@ -138,7 +143,7 @@ export function storageSource(storage: Storage): ImageSource {
         }
       }
       const obj = await storage.get(key);
-      return { bytes: obj.bytes, etag: obj.etag, contentType: obj.contentType };
+      return { bytes: obj.bytes, etag: obj.etag, contentType: obj.contentType, transferable: obj.transferable };
     },
     async head(key) {
       try {

@@ -16,6 +16,7 @@ import { instanceAdmission } from '../../../adapters/http/serving.js';
 import { fetchSource, type ImageSource } from '../../../adapters/http/source.js';
 import { createWorkerPool, type WorkerPool } from '../../../pool/index.js';
 import { ImgpipeError } from '../../../src/errors.js';
+import { parseProcess } from '../../../src/index.js';
 import { fcTriggerListener, listen, originListener } from './servers.js';
 
 const IMAGES = new URL('../../fixtures/images/', import.meta.url);
@@ -92,6 +93,27 @@ describe('transforms on the worker pool', () => {
       expect(codeOf(await b.text())).toBe(codeOf(await a.text()));
     });
   }
+
+  it('moves a source the caller gave up to the worker, and copies bytes that share their buffer or were not given up', async () => {
+    const file = new Uint8Array(await readFile(new URL('Landscape_6.jpg', IMAGES)));
+    const ops = parseProcess('image/resize,w_96/format,webp');
+    const lone = await pool.transform(file.slice(), ops);
+    // Given up and the whole of its buffer: moved (detached here).
+    const given = file.slice();
+    const moved = await pool.transform(given, ops, { transferSource: true });
+    expect(given.byteLength).toBe(0);
+    expect(Buffer.from(moved.bytes).equals(Buffer.from(lone.bytes))).toBe(true);
+    // Given up but a view into a larger buffer (a Buffer pool's slab, say): copied.
+    const padded = new Uint8Array(file.byteLength + 16);
+    padded.set(file, 16);
+    const part = padded.subarray(16);
+    expect(Buffer.from((await pool.transform(part, ops, { transferSource: true })).bytes).equals(Buffer.from(lone.bytes))).toBe(true);
+    expect(part.byteLength).toBe(file.byteLength);
+    // Not given up: copied.
+    const kept = file.slice();
+    await pool.transform(kept, ops);
+    expect(Buffer.from(kept).equals(Buffer.from(file))).toBe(true);
+  });
 
   it('info alone stays in the calling thread', async () => {
     const before = pool.stats().completed;

@@ -158,6 +158,37 @@ describe('filesystem storage (the local bucket behind the CLI and the local OSS 
     expect(await s.head('trip/day 1/photo.JPG')).toMatchObject({ etag: md5Etag(jpeg), contentType: 'image/x-custom', meta: { by: 'put' } });
   });
 
+  it('keeps records parsed between reads, and a put or a change by hand of the same size is seen at once', async () => {
+    const s = createFsStorage({ root, bucket: 'cached' });
+    const [a, b] = [new TextEncoder().encode('aaaa'), new TextEncoder().encode('bbbb')];
+    await s.put('k', a, { contentType: 'text/a' });
+    expect(await s.head('k')).toMatchObject({ etag: md5Etag(a), contentType: 'text/a' });
+    expect(await s.head('k')).toMatchObject({ etag: md5Etag(a), contentType: 'text/a' });
+    await s.put('k', b, { contentType: 'text/b' });
+    expect(await s.head('k')).toMatchObject({ size: 4, etag: md5Etag(b), contentType: 'text/b' });
+    await s.delete('k');
+    expect(await s.head('k')).toBeUndefined();
+    // A file placed by hand, then rewritten by hand at the same size with a later mtime: derived again.
+    await writeFile(join(root, 'cached/h'), a);
+    expect(await s.head('h')).toMatchObject({ size: 4, etag: md5Etag(a) });
+    expect(await s.head('h')).toMatchObject({ size: 4, etag: md5Etag(a) });
+    await writeFile(join(root, 'cached/h'), b);
+    const later = new Date(Date.now() + 5000);
+    await utimes(join(root, 'cached/h'), later, later);
+    expect(await s.head('h')).toMatchObject({ size: 4, etag: md5Etag(b) });
+  });
+
+  it('gets bytes read afresh for the caller alone: a view over the whole buffer, marked transferable', async () => {
+    const s = createFsStorage({ root, bucket: 'fresh' });
+    const jpeg = image('320x240.jpg');
+    await s.put('p.jpg', jpeg);
+    const [one, two] = [await s.get('p.jpg'), await s.get('p.jpg')];
+    expect(one.transferable).toBe(true);
+    expect(one.bytes).toEqual(jpeg);
+    expect(one.bytes.byteOffset === 0 && one.bytes.byteLength === one.bytes.buffer.byteLength).toBe(true);
+    expect(one.bytes.buffer).not.toBe(two.bytes.buffer);
+  });
+
   it('normalises ETags to the OSS form', () => {
     expect(normalizeEtag('"abc-2"')).toBe('ABC-2');
     expect(normalizeEtag('W/"abc"')).toBe('ABC');
