@@ -147,3 +147,17 @@ describe('inspect validates IHDR fully', () => {
     expect(err).toMatchObject({ code: 'CORRUPT_IMAGE', message: `Expected a valid PNG header but ${what}` });
   });
 });
+
+describe('chunk CRC-32', () => {
+  it('the JavaScript CRC (browsers, workerd) and the one Node\'s entry installs agree with zlib at every length and offset', async () => {
+    const { crc32: ours, crc32Js } = await import('../../src/codecs/png-chunks.js');
+    const bytes = new Uint8Array(20000);
+    let seed = 5;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    for (const [from, to] of [[0, 0], [0, 1], [3, 11], [1, 4096], [7, 4103], [5, 20000], [0, 20000]]) {
+      const want = crc32(bytes.subarray(from, to));
+      expect(crc32Js(bytes, from, to), `JavaScript ${from}-${to}`).toBe(want);
+      expect(ours(bytes, from, to), `installed ${from}-${to}`).toBe(want);
+    }
+  });
+});
