@@ -6,7 +6,8 @@
  *   npm run bench                    full run (about 10 minutes on 2 cores)
  *   npm run bench -- --quick         < 1 minute: recipe on the standard photo, one thread, 3 runs
  *   options: --runs N --warmup N --watermark --only imgpipe,sharp --workloads recipe-photo,...
- *            --cold-runs N --no-cold --no-all-cores --no-browser --name BASE (result file names;
+ *            --cold-runs N --cold-workloads recipe-photo,recipe-phone (default recipe-photo; each must
+ *            also be among --workloads) --no-cold --no-all-cores --no-browser --name BASE (result file names;
  *            default latest, or quick / watermark for those modes). The browser row (bench/browser.ts)
  *            runs in full runs only, not with --quick, --only or --workloads.
  */
@@ -34,6 +35,8 @@ interface Options {
   readonly only?: readonly string[];
   readonly workloads?: readonly string[];
   readonly coldRuns: number;
+  /** The recipe workloads whose cold start is measured (fresh processes, see below). */
+  readonly coldWorkloads: readonly string[];
   readonly allCores: boolean;
   /** The recipe in Chromium (a Web Worker) against Node, same machine (bench/browser.ts). */
   readonly browser: boolean;
@@ -58,6 +61,7 @@ function parseOptions(argv: string[]): Options {
       only: { type: 'string' },
       workloads: { type: 'string' },
       'cold-runs': { type: 'string' },
+      'cold-workloads': { type: 'string' },
       'no-cold': { type: 'boolean', default: false },
       'no-all-cores': { type: 'boolean', default: false },
       'no-browser': { type: 'boolean', default: false },
@@ -84,6 +88,7 @@ function parseOptions(argv: string[]): Options {
     only: list(values.only),
     workloads: list(values.workloads) ?? (quick ? ['recipe-photo'] : undefined),
     coldRuns: values['no-cold'] || quick ? 0 : int('cold-runs', values['cold-runs'], 3, 1),
+    coldWorkloads: list(values['cold-workloads']) ?? ['recipe-photo'],
     allCores: !(values['no-all-cores'] || quick),
     browser: !(values['no-browser'] || quick || values.only !== undefined || values.workloads !== undefined),
     // Partial or variant runs get their own files, so they never replace the full default figures.
@@ -405,36 +410,44 @@ async function main(): Promise<void> {
     });
   }
 
-  // Cold start: a fresh process per sample, spawn to exit, running the recipe once on the standard photo.
-  const cold: { competitor: string; label: string; wall?: Summary; firstDone?: Summary; maxRssBytes?: number; error?: string }[] = [];
-  const coldWorkload = selected.find((w) => w.id === 'recipe-photo');
-  if (coldWorkload && inputPaths.photo) {
-    for (const c of [baseline, ...competitors]) {
-      if (c.cannot?.(coldWorkload)) continue;
-      const walls: number[] = [];
-      const firsts: number[] = [];
-      let rss = 0;
-      let error: string | undefined;
-      const samples = opts.coldRuns;
-      for (let i = 0; i < samples; i++) {
-        log(`cold start: ${c.id} ${i + 1}/${samples} ...`);
-        const { result, wallMs } = await runChild({ competitor: c.id, workload: coldWorkload, inputPath: inputPaths.photo, threads: 'default', runs: 0, warmup: 0 });
-        if (!result.ok) {
-          error = result.error;
-          break;
-        }
-        walls.push(wallMs);
-        firsts.push(result.firstDoneMs);
-        rss = Math.max(rss, result.maxRssBytes);
-      }
-      if (samples === 0) {
-        // Quick mode: no dedicated processes; the timed child's own first run is the (in-process) figure.
-        const rep = reports.find((r) => r.workload.id === coldWorkload.id);
+  // Cold start: a fresh process per sample, spawn to exit, running the recipe once (on the standard
+  // photo unless --cold-workloads names others). The libraries take turns sample by sample, so a
+  // change in the machine's load falls on all of them alike.
+  const cold: { workload: string; competitor: string; label: string; wall?: Summary; firstDone?: Summary; maxRssBytes?: number; error?: string }[] = [];
+  for (const coldWorkload of selected.filter((w) => w.kind === 'recipe' && opts.coldWorkloads.includes(w.id))) {
+    const inputPath = inputPaths[coldWorkload.input];
+    if (!inputPath) continue;
+    const runners = [baseline, ...competitors].filter((c) => !c.cannot?.(coldWorkload));
+    const samples = opts.coldRuns;
+    if (samples === 0) {
+      // Quick mode: no dedicated processes; the timed child's own first run is the (in-process) figure.
+      const rep = reports.find((r) => r.workload.id === coldWorkload.id);
+      for (const c of runners) {
         const cell = rep?.rows.find((r) => r.competitor === c.id)?.single;
-        if (cell?.ok) cold.push({ competitor: c.id, label: c.label, firstDone: summarize([cell.firstDoneMs]) });
-        continue;
+        if (cell?.ok) cold.push({ workload: coldWorkload.id, competitor: c.id, label: c.label, firstDone: summarize([cell.firstDoneMs]) });
       }
+      continue;
+    }
+    const figures = runners.map(() => ({ walls: [] as number[], firsts: [] as number[], rss: 0, error: undefined as string | undefined }));
+    for (let i = 0; i < samples; i++) {
+      for (const [k, c] of runners.entries()) {
+        const f = figures[k];
+        if (f.error) continue;
+        log(`cold start, ${coldWorkload.id}: ${c.id} ${i + 1}/${samples} ...`);
+        const { result, wallMs } = await runChild({ competitor: c.id, workload: coldWorkload, inputPath, threads: 'default', runs: 0, warmup: 0 });
+        if (!result.ok) {
+          f.error = result.error;
+          continue;
+        }
+        f.walls.push(wallMs);
+        f.firsts.push(result.firstDoneMs);
+        f.rss = Math.max(f.rss, result.maxRssBytes);
+      }
+    }
+    for (const [k, c] of runners.entries()) {
+      const { walls, firsts, rss, error } = figures[k];
       cold.push({
+        workload: coldWorkload.id,
         competitor: c.id,
         label: c.label,
         ...(walls.length ? { wall: summarize(walls), firstDone: summarize(firsts), maxRssBytes: rss } : {}),
@@ -467,17 +480,21 @@ async function main(): Promise<void> {
     out.push('', `## ${rep.workload.label} — input ${relative(ROOT_DIR, inputPaths[rep.workload.input] ?? '')}`, workloadTable(rep));
     out.push('', `per output, one thread: KB, SSIM vs ${REFERENCE_ID}'s output ("sharp"; ~ = height differed by rounding, compared after resizing to sharp's), SSIM vs reference resize ("ref")`, outputsTable(rep));
   }
-  if (cold.length) {
-    const coldRows = cold.map((c) =>
+  for (const id of [...new Set(cold.map((c) => c.workload))]) {
+    const rows = cold.filter((c) => c.workload === id);
+    // Against sharp's per-variant row: the code a user writes first, run in a fresh process.
+    const sharpWall = rows.find((c) => c.competitor === REFERENCE_ID)?.wall?.median;
+    const coldRows = rows.map((c) =>
       c.error
         ? [c.label, `FAILED: ${c.error.slice(0, 100)}`]
-        : [c.label, c.wall ? ms(c.wall.median) : '-', c.wall ? ms(c.wall.min) : '-', c.firstDone ? ms(c.firstDone.median) : '-', c.maxRssBytes ? mib(c.maxRssBytes) : '-'],
+        : [c.label, c.wall ? ms(c.wall.median) : '-', c.wall ? ms(c.wall.min) : '-', c.wall ? ratio(c.wall.median, sharpWall) : '-', c.firstDone ? ms(c.firstDone.median) : '-', c.maxRssBytes ? mib(c.maxRssBytes) : '-'],
     );
     const how = opts.coldRuns
-      ? `${opts.coldRuns} fresh process${opts.coldRuns === 1 ? '' : 'es'} each, every library as imported, nothing configured`
+      ? `${opts.coldRuns} fresh process${opts.coldRuns === 1 ? '' : 'es'} each, taking turns, every library as imported, nothing configured`
       : 'no dedicated processes: first run of the one-thread child, measured inside it';
-    out.push('', `## cold start: fresh process -> recipe on the standard photo done -> exit (${how})`);
-    out.push(formatTable(['competitor', 'process median', 'process min', 'first recipe done at', 'peak RSS MiB'], coldRows));
+    const workload = selected.find((w) => w.id === id);
+    out.push('', `## cold start: fresh process -> ${workload?.label ?? id} done -> exit (${how})`);
+    out.push(formatTable(['competitor', 'process median', 'process min', 'x sharp', 'first recipe done at', 'peak RSS MiB'], coldRows));
   }
   if (browser) out.push('', '## browser: the recipe in Chromium (module Web Worker, dist/web.standalone.js) vs Node (dist/node.js)', formatBrowserTable(browser));
   out.push('', '## settings');
