@@ -9,13 +9,11 @@
  * bound what the isolate grew by: JavaScript heap, WebAssembly memories and the request and response
  * bodies, plus whatever workerd itself allocates for the requests. Linux only (reads /proc).
  */
-import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Miniflare } from 'miniflare';
-// @ts-expect-error plain ES module build script without type declarations
-import { buildWorker } from '../examples/worker/build.mjs';
+// The runtime tests' way of starting the Worker example in workerd, so both measure the same thing.
+import { startWorker } from '../test/runtimes/harness.js';
 import { ensureInput } from './inputs.js';
 
 const LIMIT_MIB = 128;
@@ -51,17 +49,9 @@ async function main(): Promise<void> {
   const input = values.input ?? (await ensureInput('phone', (line) => process.stderr.write(`${line}\n`)));
   const bytes = readFileSync(input);
 
-  const { script, outdir } = await buildWorker(mkdtempSync(join(tmpdir(), 'imgpipe-worker-')));
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: script,
-    modulesRoot: outdir,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2025-01-01',
-    bindings: { ORIGIN: 'http://127.0.0.1:9' },
-  });
+  // The upload is POSTed: the origin is never asked.
+  const mf = await startWorker('http://127.0.0.1:9');
   try {
-    await mf.ready;
     const pids = workerdPids();
     if (pids.length !== 1) throw new Error(`Expected one workerd process started by miniflare but found ${pids.length}`);
     const pid = pids[0];
