@@ -13,9 +13,13 @@ import { ImgpipeError, describeValue } from '../src/index.js';
  * that carries it, and no upload a person names has one. The check runs on the decoded key, so
  * '%2e%2e/' or '%0d%0a' in a URL is caught after the server decodes it.
  */
+const UTF8 = new TextEncoder();
+
 export function objectKeyProblem(key: string): string | undefined {
   if (key.length === 0) return 'it is empty';
-  const bytes = new TextEncoder().encode(key).length;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so only a key over 341 of them needs counting (every
+  // served request checks its key several times).
+  const bytes = key.length <= 341 ? key.length : UTF8.encode(key).length;
   if (bytes > 1023) return `it is ${bytes} bytes long (at most 1023)`;
   if (/^[/\\]/.test(key)) return 'it starts with a path separator';
   const control = /[\u0000-\u001f\u007f-\u009f]/.exec(key);

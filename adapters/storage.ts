@@ -182,11 +182,19 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
   };
   const metaPathOf = (key: string): string => `${join(metaRoot, relPath(key))}.json`;
 
-  // Records already read, reused while the record's file and the object's file both stat the same
-  // (inode, size, mtime): a HEAD (every served request makes one or two) then costs two stats instead
-  // of reading and parsing the record. Anything that changes either file changes its stat.
+  // Records already read, reused while the files that decide them stat the same (inode, size, mtime):
+  // a put record its record file (a put or delete replaces it; the object's file does not change it),
+  // a derived record that and the object's file (a change by hand). A HEAD (a served request makes two
+  // or three) then costs a stat or two instead of reading and parsing JSON.
   const metaCache = new Map<string, { readonly record: MetaRecord; readonly stamp: string }>();
-  const stampOf = (s: Stats) => `${s.ino}:${s.size}:${s.mtimeMs}`;
+  const stampOf = (s: Stats | undefined) => (s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-');
+  const stamps = async (key: string, derived: boolean) => {
+    const [recordStat, fileStat] = await Promise.all([
+      stat(metaPathOf(key)).catch(() => undefined),
+      derived ? stat(pathOf(key)).catch(() => undefined) : undefined,
+    ]);
+    return { put: stampOf(recordStat), derived: `${stampOf(recordStat)}|${stampOf(fileStat)}` };
+  };
 
   const readRecord = async (key: string): Promise<MetaRecord | undefined> => {
     try {
@@ -198,17 +206,21 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
   };
   /** The object's record: the one `put` wrote, or one derived from a file placed by hand (see above). */
   const readMeta = async (key: string): Promise<MetaRecord | undefined> => {
-    const [recordStat, fileStat] = await Promise.all([stat(metaPathOf(key)).catch(() => undefined), stat(pathOf(key)).catch(() => undefined)]);
-    const stamp = recordStat && fileStat ? `${stampOf(recordStat)}|${stampOf(fileStat)}` : undefined;
     const cached = metaCache.get(key);
-    if (stamp !== undefined && cached?.stamp === stamp) return cached.record;
+    if (cached) {
+      const derived = cached.record.fileMtimeMs !== undefined;
+      const now = await stamps(key, derived);
+      if ((derived ? now.derived : now.put) === cached.stamp) return cached.record;
+      metaCache.delete(key);
+    }
+    // Stat'ed before the read, so a change in between only makes the next read miss.
+    const before = await stamps(key, true);
     const record = await readMetaUncached(key);
-    // Stamped with the stats taken before the read: a change in between only makes the next read miss.
-    if (record && stamp !== undefined) {
+    const stamp = record && (record.fileMtimeMs === undefined ? before.put : before.derived);
+    // A record file missing (a derived record that could not be kept) is read afresh each time.
+    if (record && stamp !== undefined && !stamp.startsWith('-')) {
       if (metaCache.size >= META_CACHE_ENTRIES) metaCache.clear();
       metaCache.set(key, { record, stamp });
-    } else {
-      metaCache.delete(key);
     }
     return record;
   };
