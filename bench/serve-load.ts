@@ -3,7 +3,7 @@
  * images and 127.0.0.1. Each (server, connections) run starts a fresh server process, so its peak RSS
  * (VmHWM, worker threads included) is that run's alone.
  *
- *   npm run build && npx tsx bench/serve-load.ts [--seconds 10] [--connections 8,64,256]
+ *   npm run build && npx tsx bench/serve-load.ts [--seconds 10] [--connections 8,64,256] [--threads N] [--servers imgpipe,ipx]
  *
  * Request: a 720 px WebP (`image/resize,w_720/format,webp` / ipx `w_720,f_webp`) of the standard photo
  * (2725x2225, 829 KB); at 256 connections of the 5640x3172 Elephants photo (Debian mate-backgrounds,
@@ -11,6 +11,9 @@
  * the next request as soon as the last is answered, a 10 s client timeout counted as an error. During
  * the 64-connection run a probe sends one cheap request at a time (imgpipe: `image/info`; both: a
  * missing key, 404) and records its latency. The generator shares the machine's cores with the server.
+ * CPU per image is the server process's CPU time over the run (every thread; the main thread alone in
+ * brackets) divided by the 200 answers. `--threads` sizes imgpipe's worker pool (default: one per vCPU,
+ * as `imgpipe serve`); `--servers` runs only some of the servers.
  * Results: a table on stdout and bench/results/serve-load.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,14 +31,17 @@ const TIMEOUT_MS = 10_000;
 type ServerName = 'imgpipe' | 'ipx';
 
 // ---- server mode: one server on an ephemeral port, printed on stdout -------------------------------
-async function serve(name: ServerName, dir: string): Promise<void> {
+async function serve(name: ServerName, dir: string, threads: number | undefined): Promise<void> {
   let listener: Parameters<typeof createServer>[1];
   if (name === 'imgpipe') {
     await import('../entries/node.js');
     const { createNodeListener } = await import('../adapters/http/node.js');
     const { storageSource } = await import('../adapters/http/source.js');
     const { createFsStorage } = await import('../adapters/storage.js');
-    listener = createNodeListener({ source: storageSource(createFsStorage({ root: dir, bucket: 'bench' })) });
+    const { createWorkerPool } = await import('../pool/index.js');
+    // Default: what `imgpipe serve` does (a thread per vCPU); --threads sizes the pool for comparisons.
+    const pool = threads === undefined ? undefined : createWorkerPool({ threads });
+    listener = createNodeListener({ source: storageSource(createFsStorage({ root: dir, bucket: 'bench' })), pool });
   } else {
     const { createIPX, ipxFSStorage, createIPXNodeServer } = await import('ipx');
     listener = createIPXNodeServer(createIPX({ storage: ipxFSStorage({ dir: join(dir, 'bench') }) }));
@@ -70,12 +76,12 @@ function request(url: string, agent: Agent): Promise<{ status: number; retryAfte
   });
 }
 
-async function load(url: string, connections: number, seconds: number): Promise<Run & { rps: number }> {
+async function load(url: string, connections: number, seconds: number): Promise<Run & { rps: number; okRps: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const end = performance.now() + seconds * 1000;
   const r = { requests: 0, ok: 0, status503: 0, with503RetryAfter: 0, otherStatus: 0, errors: 0, latencies: [] as number[] };
   // Only answers that arrive within the window count toward req/s (the drain after it is not timed).
-  let inWindow = 0;
+  let inWindow = 0, okInWindow = 0;
   await Promise.all(Array.from({ length: connections }, async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
@@ -83,8 +89,9 @@ async function load(url: string, connections: number, seconds: number): Promise<
         const { status, retryAfter } = await request(url, agent);
         r.latencies.push(performance.now() - t0);
         r.requests++;
-        if (performance.now() <= end) inWindow++;
-        if (status === 200) r.ok++;
+        const inside = performance.now() <= end;
+        if (inside) inWindow++;
+        if (status === 200) { r.ok++; if (inside) okInWindow++; }
         else if (status === 503) { r.status503++; if (retryAfter) r.with503RetryAfter++; }
         else r.otherStatus++;
       } catch {
@@ -93,7 +100,7 @@ async function load(url: string, connections: number, seconds: number): Promise<
     }
   }));
   agent.destroy();
-  return { ...r, rps: inWindow / seconds };
+  return { ...r, rps: inWindow / seconds, okRps: okInWindow / seconds };
 }
 
 async function probe(url: string, stop: () => boolean): Promise<number[]> {
@@ -140,7 +147,7 @@ function threadCpuMs(pid: number): Map<number, number> {
   return out;
 }
 
-/** CPU ms per answered request over a run: all threads, and the main thread alone. */
+/** CPU ms per image served (200) over a run, refusals' cost included: all threads, and the main thread alone. */
 function cpuPerRequest(pid: number, before: Map<number, number>, after: Map<number, number>, answers: number): { all: number; main: number } {
   let all = 0;
   for (const [tid, ms] of after) all += ms - (before.get(tid) ?? 0);
@@ -154,8 +161,8 @@ function peakRssMb(child: ChildProcess): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-async function start(name: ServerName, dir: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve', name, '--dir', dir], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
+async function start(name: ServerName, dir: string, threads: string | undefined): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve', name, '--dir', dir, ...(threads ? ['--threads', threads] : [])], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -169,8 +176,8 @@ async function start(name: ServerName, dir: string): Promise<{ child: ChildProce
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' } } });
-  if (values.serve) return serve(values.serve as ServerName, values.dir!);
+  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' }, threads: { type: 'string' }, servers: { type: 'string', default: 'imgpipe,ipx' } } });
+  if (values.serve) return serve(values.serve as ServerName, values.dir!, values.threads === undefined ? undefined : Number(values.threads));
   if (!existsSync(join(ROOT_DIR, 'dist/pool-worker.js'))) throw new Error('build imgpipe first (npm run build): the pool runs dist/pool-worker.js');
   const seconds = Number(values.seconds);
   const levels = values.connections.split(',').map(Number);
@@ -185,8 +192,8 @@ async function main(): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   for (const connections of levels) {
     const file = connections >= 256 ? 'big.jpg' : 'photo.jpg';
-    for (const name of ['imgpipe', 'ipx'] as const) {
-      const { child, base } = await start(name, dir);
+    for (const name of values.servers.split(',') as ServerName[]) {
+      const { child, base } = await start(name, dir, name === 'imgpipe' ? values.threads : undefined);
       // One request first: compiles WASM / loads libvips, as any warm instance has.
       await load(base + paths[name](file), 1, 0.5);
       let done = false;
@@ -196,12 +203,12 @@ async function main(): Promise<void> {
         : [];
       const cpuBefore = threadCpuMs(child.pid!);
       const r = await load(base + paths[name](file), connections, seconds);
-      const cpu = cpuPerRequest(child.pid!, cpuBefore, threadCpuMs(child.pid!), r.requests);
+      const cpu = cpuPerRequest(child.pid!, cpuBefore, threadCpuMs(child.pid!), r.ok);
       done = true;
       const [notFound = [], info = []] = await Promise.all(probes);
       const row = {
         server: name, connections, source: file === 'big.jpg' ? INPUTS.elephants.label : INPUTS.photo.label,
-        rps: +r.rps.toFixed(1), okShare: +(r.ok / Math.max(1, r.requests)).toFixed(3), ok: r.ok, status503: r.status503, retryAfterOn503: r.with503RetryAfter,
+        rps: +r.rps.toFixed(1), imagesPerS: +r.okRps.toFixed(1), okShare: +(r.ok / Math.max(1, r.requests)).toFixed(3), ok: r.ok, status503: r.status503, retryAfterOn503: r.with503RetryAfter,
         otherStatus: r.otherStatus, clientErrors: r.errors,
         p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)),
         cpuMsPerRequest: cpu.all, mainThreadCpuMsPerRequest: cpu.main, peakRssMb: Math.round(peakRssMb(child)),
@@ -215,14 +222,14 @@ async function main(): Promise<void> {
     }
   }
   const machine = `${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}, Node ${process.versions.node}`;
-  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}`, machine, date: new Date().toISOString(), rows };
+  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}${values.threads ? ` --threads ${values.threads}` : ''}${values.servers !== 'imgpipe,ipx' ? ` --servers ${values.servers}` : ''}`, machine, date: new Date().toISOString(), rows };
   mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'results/serve-load.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log('| server | conns | source | req/s | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/request (main thread) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| server | conns | source | req/s | images/s (200) | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/request (main thread) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows as Record<string, never>[]) {
     const p = (x?: { p50: number; max: number }) => (x ? `${x.p50} / ${x.max}` : '');
-    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerRequest} (${r.mainThreadCpuMsPerRequest}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
+    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.imagesPerS} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerRequest} (${r.mainThreadCpuMsPerRequest}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
   }
 }
 
