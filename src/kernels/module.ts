@@ -56,6 +56,13 @@ export interface KernelExports {
   blindEnergy(): number;
   blindTotal(): number;
   blindClipped(): number;
+  blindReadBegin(width: number, height: number, maxW: number, maxH: number): void;
+  blindResidual(): number;
+  blindFolded(): number;
+  blindRe(): number;
+  blindIm(): number;
+  blindFold(c: number, s: number, x0: number, y0: number, w: number, h: number): void;
+  blindFft(w: number, h: number, inverse: number): void;
 }
 
 export const kernel = new OwnedInstance<KernelExports>('kernels', () => recycleBytes);

@@ -4,8 +4,41 @@
  * the eight quarter-turn/mirror orientations, despreading, and the lattice estimate from autocorrelation.
  */
 import type { RGBAImage } from '../../image.js';
-import { fft2 } from './fft.js';
+import type { KernelExports } from '../../kernels/module.js';
 import { TILE, type Tile } from './pattern.js';
+
+/**
+ * One extraction's state on the kernels module (wasm/kernels/assembly/blindread.ts): the whitened residual
+ * in its memory, and views of its folded tile and transform buffers. Every buffer is allocated up front,
+ * so the memory never grows and the views stay valid for the whole extraction.
+ */
+export interface Reader {
+  readonly k: KernelExports;
+  readonly w: number;
+  readonly h: number;
+  readonly folded: Float64Array;
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+}
+
+/** The side of the lattice estimate's transform for an image side: the next power of two, at most 1024. */
+const latticeSide = (n: number): number => Math.max(TILE, Math.min(1024, 2 ** Math.ceil(Math.log2(n))));
+
+/** Bytes of kernel memory an extraction of a w x h image needs. */
+export const readerBytes = (w: number, h: number): number => w * h * 4 + latticeSide(w) * latticeSide(h) * 32 + TILE * TILE * 16 + 65536;
+
+/** Put the residual `r` of a w x h image into the kernel (after reset()) and open its buffers. */
+export function openReader(k: KernelExports, r: Float32Array, w: number, h: number): Reader {
+  const W = latticeSide(w), H = latticeSide(h);
+  k.blindReadBegin(w, h, W, H);
+  new Float32Array(k.memory.buffer, k.blindResidual(), w * h).set(r);
+  return {
+    k, w, h,
+    folded: new Float64Array(k.memory.buffer, k.blindFolded(), TILE * TILE),
+    re: new Float64Array(k.memory.buffer, k.blindRe(), W * H),
+    im: new Float64Array(k.memory.buffer, k.blindIm(), W * H),
+  };
+}
 
 /** BT.601 luma, the Y that JPEG and WebP encode. */
 export function luma(image: RGBAImage): Float32Array {
@@ -48,8 +81,10 @@ export function boxMean(src: Float32Array, w: number, h: number, r: number): Flo
 export function whiten(y: Float32Array, w: number, h: number): Float32Array {
   const mean = boxMean(y, w, h, 2), r = new Float32Array(y.length), a = new Float32Array(y.length);
   for (let i = 0; i < y.length; i++) { r[i] = y[i] - mean[i]; a[i] = Math.abs(r[i]); }
-  const level = boxMean(a, w, h, 4);
-  for (let i = 0; i < y.length; i++) r[i] = Math.max(-3, Math.min(3, r[i] / (level[i] + 1)));
+  // the level over 7x7 with a floor of half a level: against 9x9 and a floor of 1, the coded bits' error rate
+  // on 600 px photos cropped to a quarter, halved, rotated 5 degrees or enlarged fell from 4.5% to 4.1%
+  const level = boxMean(a, w, h, 3);
+  for (let i = 0; i < y.length; i++) r[i] = Math.max(-3, Math.min(3, r[i] / (level[i] + 0.5)));
   return r;
 }
 
@@ -61,28 +96,13 @@ export interface Geometry {
 }
 
 /**
- * Fold every pixel of the rectangle (x0, y0, w, h) (the whole image by default) onto the tile: the image coordinate, rotated back and divided by the scale, modulo TILE.
+ * Fold every pixel of the rectangle (x0, y0, w, h) (the whole image by default) onto the tile: the image
+ * coordinate relative to the centre, rotated back and divided by the scale, modulo TILE (on the kernel).
  * Returns the mean residual per tile pixel.
  */
-export function fold(
-  r: Float32Array, w: number, h: number, g: Geometry, rect = { x0: 0, y0: 0, w, h },
-): Float64Array {
-  const sum = new Float64Array(TILE * TILE), count = new Float64Array(TILE * TILE);
-  const c = Math.cos(g.angle) / g.scale, s = Math.sin(g.angle) / g.scale;
-  const cx = w / 2, cy = h / 2, big = TILE * 1024;
-  for (let y = rect.y0; y < rect.y0 + rect.h; y++) {
-    const dy = y - cy, dx = rect.x0 - cx;
-    let u = c * dx + s * dy + big + 0.5, v = -s * dx + c * dy + big + 0.5;
-    const row = y * w;
-    for (let x = rect.x0; x < rect.x0 + rect.w; x++) {
-      const bin = (((v | 0) % TILE) * TILE) + ((u | 0) % TILE);
-      sum[bin] += r[row + x];
-      count[bin]++;
-      u += c; v -= s;
-    }
-  }
-  for (let i = 0; i < sum.length; i++) if (count[i] > 0) sum[i] /= count[i];
-  return sum;
+export function fold(rd: Reader, g: Geometry, rect = { x0: 0, y0: 0, w: rd.w, h: rd.h }): Float64Array {
+  rd.k.blindFold(Math.cos(g.angle) / g.scale, Math.sin(g.angle) / g.scale, rect.x0, rect.y0, rect.w, rect.h);
+  return Float64Array.from(rd.folded);
 }
 
 /** The eight quarter-turn/mirror orientations of a TILE x TILE array. */
@@ -107,16 +127,26 @@ export interface SyncPeak {
   readonly z: number;
 }
 
+/**
+ * 2-D FFT of w x h arrays on the kernel; the spectrum comes back transposed (see blindread.ts), which no
+ * pointwise use can tell. Copies in and out of the reader's buffers.
+ */
+function fft2(rd: Reader, re: Float64Array, im: Float64Array, w: number, h: number, inverse = false): void {
+  rd.re.set(re); rd.im.set(im);
+  rd.k.blindFft(w, h, inverse ? 1 : 0);
+  re.set(rd.re.subarray(0, w * h)); im.set(rd.im.subarray(0, w * h));
+}
+
 /** Spectra of the sync carrier in each of the eight orientations, cached per carrier. */
 const templateSpectra = new WeakMap<Float64Array, { re: Float64Array; im: Float64Array }[]>();
 
-function spectra(sync: Float64Array): { re: Float64Array; im: Float64Array }[] {
+function spectra(rd: Reader, sync: Float64Array): { re: Float64Array; im: Float64Array }[] {
   let s = templateSpectra.get(sync);
   if (!s) {
     s = [];
     for (let d = 0; d < 8; d++) {
       const re = orientTile(sync, INVERSE[d]), im = new Float64Array(re.length);
-      fft2(re, im, TILE, TILE);
+      fft2(rd, re, im, TILE, TILE);
       s.push({ re, im });
     }
     templateSpectra.set(sync, s);
@@ -132,16 +162,17 @@ const INVERSE = [0, 1, 2, 3, 4, 6, 5, 7];
  * the best peaks. Correlating the tile with the carrier turned back is the same as turning the tile, so the
  * tile is transformed once and the carrier's eight spectra are cached; two orientations share one inverse
  * transform (their correlations are real, so one goes in the real part and one in the imaginary part).
- * The offsets found are in the folded tile's own frame.
+ * The offsets found are in the folded tile's own frame. `orientations` from `first` (even) are searched: a
+ * refinement that knows the orientation searches only its pair, one inverse transform instead of four.
  */
-export function syncSearch(folded: Float64Array, sync: Float64Array, keep = 3, orientations = 8): SyncPeak[] {
-  const spec = spectra(sync);
+export function syncSearch(rd: Reader, folded: Float64Array, sync: Float64Array, keep = 3, orientations = 8, first = 0): SyncPeak[] {
+  const spec = spectra(rd, sync);
   const n = TILE * TILE;
   const fr = Float64Array.from(folded), fi = new Float64Array(n);
-  fft2(fr, fi, TILE, TILE);
+  fft2(rd, fr, fi, TILE, TILE);
   const peaks: SyncPeak[] = [];
   const re = new Float64Array(n), im = new Float64Array(n);
-  for (let d = 0; d < orientations; d += 2) {
+  for (let d = first; d < first + orientations; d += 2) {
     const s1 = spec[d], s2 = spec[d + 1];
     for (let i = 0; i < n; i++) {
       // C1 = F * conj(S1), C2 = F * conj(S2); transform back C1 + i C2
@@ -150,7 +181,7 @@ export function syncSearch(folded: Float64Array, sync: Float64Array, keep = 3, o
       const c2r = a * s2.re[i] + b * s2.im[i], c2i = b * s2.re[i] - a * s2.im[i];
       re[i] = c1r - c2i; im[i] = c1i + c2r;
     }
-    fft2(re, im, TILE, TILE, true);
+    fft2(rd, re, im, TILE, TILE, true);
     for (const [plane, o] of [[re, d], [im, d + 1]] as const) {
       let mean = 0, sq = 0;
       for (let i = 0; i < n; i++) { mean += plane[i]; sq += plane[i] * plane[i]; }
@@ -198,16 +229,18 @@ export function despread(folded: Float64Array, peak: SyncPeak, tile: Tile, coded
  * lattice whose spacing is the tile's period and whose axes are its orientation. The power spectrum is
  * flattened (square root) before transforming back, which sharpens the peaks against the photo.
  */
-export function estimateLattice(r: Float32Array, w: number, h: number): Geometry[] {
+export function estimateLattice(rd: Reader, r: Float32Array): Geometry[] {
+  const { w, h } = rd;
   // the whole image (its centre when over 1024 px), zero-padded to powers of two
-  const W = Math.min(1024, 2 ** Math.ceil(Math.log2(w))), H = Math.min(1024, 2 ** Math.ceil(Math.log2(h)));
+  const W = latticeSide(w), H = latticeSide(h);
   const cw = Math.min(W, w), ch = Math.min(H, h), x0 = (w - cw) >> 1, y0 = (h - ch) >> 1;
   const re = new Float64Array(W * H), im = new Float64Array(W * H);
   for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) re[y * W + x] = r[(y0 + y) * w + x0 + x];
-  fft2(re, im, W, H);
+  fft2(rd, re, im, W, H);
   for (let i = 0; i < re.length; i++) { re[i] = Math.sqrt(re[i] * re[i] + im[i] * im[i]); im[i] = 0; }
   re[0] = 0;
-  fft2(re, im, W, H, true);
+  // (the spectrum is transposed, H x W, but the magnitude is pointwise and the inverse turns it back)
+  fft2(rd, re, im, H, W, true);
   // W and H are powers of two, so masking wraps negative lags too (two's complement)
   const mw = W - 1, mh = H - 1;
   const at = (dx: number, dy: number): number => re[(dy & mh) * W + (dx & mw)];

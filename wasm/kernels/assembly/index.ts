@@ -1,6 +1,6 @@
 // imgpipe's resize kernels: separable Lanczos3 (a = 3) on 8-bit RGBA with WebAssembly SIMD. The
 // module also exports the sRGB conversion (srgb.ts), the Gaussian blur and sharpen (gaussian.ts) and the
-// blind watermark's embedding (blindmark.ts).
+// blind watermark's embedding (blindmark.ts) and extraction (blindread.ts).
 //
 // Calling convention (see src/kernels/lanczos.ts), in one of two ways:
 // - streamed, when canStream() allows: reset(), begin(0, ...), then for each band of at most
@@ -32,6 +32,7 @@ export { alloc, reset };
 export { SRGB_ENCODE_STEPS, srgbLinear, srgbColumns, srgbEncode, toSrgb } from './srgb';
 export { gaussianBegin, gaussianStep } from './gaussian';
 export { blindBegin, blindRowsLuma, blindRowsMask, blindRowsAdd, blindEnergy, blindTotal, blindClipped } from './blindmark';
+export { blindReadBegin, blindResidual, blindFolded, blindRe, blindIm, blindFold, blindFft } from './blindread';
 
 /** Filter in linear light instead of on gamma-encoded values. */
 export const FLAG_LINEAR: i32 = 1;
