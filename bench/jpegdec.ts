@@ -1,5 +1,5 @@
 /**
- * JPEG decode benchmark: MozJPEG (the packaged decoder) against imgpipe's own decoder (sequential and
+ * JPEG decode benchmark: libjpeg-turbo (the fallback decoder, wasm/libjpeg) against imgpipe's own decoder (sequential and
  * progressive) at full size, at 1/2, at 1/4 and at the DCT scale chooseShrink picks for the upload
  * recipe's largest variant (1200 px wide). Each case runs in its own child process so its peak RSS
  * (VmHWM) is its own, and its first decode is a cold process's: module compilation, instance
@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { INPUTS, ensureElephants } from './inputs.js';
 import type { JpegShrink } from '../src/codecs/jpeg-frame.js';
 
-type Mode = 'mozjpeg' | 'own-1/1' | 'own-1/2' | 'own-1/4' | 'own-recipe';
-const MODES: readonly Mode[] = ['mozjpeg', 'own-1/1', 'own-1/2', 'own-1/4', 'own-recipe'];
+type Mode = 'libjpeg' | 'own-1/1' | 'own-1/2' | 'own-1/4' | 'own-recipe';
+const MODES: readonly Mode[] = ['libjpeg', 'own-1/1', 'own-1/2', 'own-1/4', 'own-recipe'];
 const FIXED_SHRINK: Readonly<Partial<Record<Mode, JpegShrink>>> = Object.freeze({ 'own-1/1': 1, 'own-1/2': 2, 'own-1/4': 4 });
 const RECIPE_WIDTH = 1200;
 
@@ -34,13 +34,13 @@ async function child(path: string, mode: Mode, runs: number): Promise<void> {
   const shrink = mode === 'own-recipe'
     ? chooseShrink(header, { width: RECIPE_WIDTH, height: Math.round((RECIPE_WIDTH * header.height) / header.width) })
     : FIXED_SHRINK[mode] ?? 1;
-  const decodeOnce = () => (mode === 'mozjpeg' ? decodeJpeg(bytes, header) : decodeBaselineJpeg(bytes, header, shrink));
+  const decodeOnce = () => (mode === 'libjpeg' ? decodeJpeg(bytes, header) : decodeBaselineJpeg(bytes, header, shrink));
   // The first decode of this process: compilation, instance creation and memory growth included.
   const t0 = performance.now();
   const first = await decodeOnce();
   const firstMs = performance.now() - t0;
   if (!first) {
-    // Arithmetic, CMYK and other files the own decoder leaves to MozJPEG: nothing to measure.
+    // Arithmetic, CMYK and other files the own decoder leaves to the fallback decoders: nothing to measure.
     console.log(JSON.stringify({ fallback: true }));
     return;
   }
@@ -69,10 +69,10 @@ function main(): void {
       const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', input.path, mode, String(runs)], { encoding: 'utf8' });
       const r = JSON.parse(out.trim().split('\n').pop()!) as { first: number; median: number; shrink: number; size: string; peak: number; fallback?: true };
       if (r.fallback) {
-        console.log(`| ${input.label} | imgpipe jpegdec (${mode}) | not handled: falls back to MozJPEG | | | |`);
+        console.log(`| ${input.label} | imgpipe jpegdec (${mode}) | not handled: falls back to libjpeg-turbo | | | |`);
         continue;
       }
-      const name = mode === 'mozjpeg' ? 'MozJPEG (@jsquash)' : `imgpipe jpegdec 1/${r.shrink}${mode === 'own-recipe' ? ' (recipe)' : ''}`;
+      const name = mode === 'libjpeg' ? 'libjpeg-turbo 2.1.5 (the fallback, no SIMD)' : `imgpipe jpegdec 1/${r.shrink}${mode === 'own-recipe' ? ' (recipe)' : ''}`;
       console.log(`| ${input.label} | ${name} | ${r.size} | ${r.first.toFixed(0)} | ${r.median.toFixed(0)} | ${r.peak.toFixed(0)} |`);
     }
   }

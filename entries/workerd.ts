@@ -8,8 +8,8 @@
  * examples/worker/build.mjs).
  */
 import { setWasmProvider, type WasmName } from '../src/wasm.js';
-import mozjpegDec from './wasm/mozjpeg_dec.wasm';
 import mozjpegEnc from './wasm/mozjpeg_enc.wasm';
+import libjpeg from './wasm/imgpipe_libjpeg.wasm';
 import png from './wasm/imgpipe_png.wasm';
 import webp from './wasm/imgpipe_webp.wasm';
 import kernels from './wasm/imgpipe_kernels.wasm';
@@ -20,8 +20,8 @@ export * from '../src/index.js';
 
 // `satisfies` makes a module added to WASM_MODULES without an import here a type error.
 const MODULES = Object.freeze({
-  mozjpeg_dec: mozjpegDec,
   mozjpeg_enc: mozjpegEnc,
+  libjpeg,
   png,
   webp,
   kernels,

@@ -13,8 +13,10 @@ import { registerPlugin, type DecoderPlugin } from './plugins.js';
  * from. This table drives the loaders, the build's copy step and the package's exported paths.
  */
 export const WASM_MODULES = {
-  mozjpeg_dec: { file: 'mozjpeg_dec.wasm', from: '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm' },
   mozjpeg_enc: { file: 'mozjpeg_enc.wasm', from: '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm' },
+  // libjpeg-turbo's decompressor with arithmetic decoding, the fallback for the JPEGs imgpipe's own
+  // decoder leaves out (built by `npm run build:libjpeg`, Debian's source and Emscripten).
+  libjpeg: { file: 'imgpipe_libjpeg.wasm', from: './wasm/libjpeg/build/imgpipe_libjpeg.wasm' },
   // libspng + zlib with libspng's SSE unfilters on WASM SIMD (built by `npm run build:libspng`, Debian's Emscripten).
   png: { file: 'imgpipe_png.wasm', from: './wasm/libspng/build/imgpipe_png.wasm' },
   // libwebp with its SSE2 paths on WASM SIMD (built by `npm run build:libwebp`, Debian's Emscripten).

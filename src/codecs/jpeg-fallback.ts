@@ -1,57 +1,107 @@
 /**
- * The fallback JPEG decoders, for what imgpipe's own decoder (`jpeg.ts`) leaves: MozJPEG at
- * full size (arithmetic, 12-bit, multi-scan sequential, RGB-coded, and damage the own decoder refuses
- * to guess at below failOn 'warning'), jpeg-js for CMYK/YCCK, because MozJPEG's build exits on them.
+ * The fallback JPEG decoders, for what imgpipe's own decoder (`jpeg.ts`) leaves: libjpeg-turbo
+ * (`wasm/libjpeg/`: libjpeg-turbo 2.1.5's decompressor with arithmetic decoding, from Debian's
+ * source, called through a small C interface with no Emscripten glue) for 1- and 3-component files
+ * (arithmetic coding, multi-scan sequential, RGB-coded, an incomplete progression, damage the own
+ * decoder refuses to guess at below failOn 'warning'), scaled in the DCT domain like the own decoder;
+ * jpeg-js for CMYK/YCCK. The libjpeg-turbo module is compiled on first use: most uploads never need it.
  */
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { EmscriptenCodec, codecMessage } from './instance.js';
-import { DEFAULT_FAIL_ON, type FailOn } from '../fail-on.js';
-import { unsupportedProcess } from './jpeg-frame.js';
+import { OwnedInstance, codecMessage, outOfMemory, type OutputBufferExports } from './instance.js';
+import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
+import { scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
 
-interface DecModule { decode(data: Uint8Array, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number } | null }
+/** What wasm/libjpeg/jpeg.c exports. */
+interface LibjpegExports extends OutputBufferExports {
+  imgpipe_jpeg_decode(data: number, size: number, denom: number): number;
+  imgpipe_jpeg_messages(): number;
+  imgpipe_jpeg_warnings(): number;
+}
 
-// The fallback decoders' JavaScript is imported on first use: most JPEGs never need them, and a cold
-// start (a Function Compute instance's first upload) would pay for loading them otherwise.
-const decoder = new EmscriptenCodec<DecModule>('mozjpeg_dec', async (options) => (await import('@jsquash/jpeg/codec/dec/mozjpeg_dec.js')).default(options as never) as Promise<DecModule>);
+let libjpeg = new OwnedInstance<LibjpegExports>('libjpeg');
+
+/** Forget the libjpeg-turbo instance (tests and memory-pressure hooks). */
+export function resetFallbackDecoder(): void {
+  libjpeg = new OwnedInstance<LibjpegExports>('libjpeg');
+}
 
 /**
  * libjpeg reports damage as warnings and decodes on (grey blocks where data is missing). Like sharp's
  * default (`failOn: 'warning'`), imgpipe refuses such a file rather than publish a broken variant;
  * lower levels accept the warnings, and `truncated` and `error` still refuse a file that ends early
- * (libjpeg's "Premature end of JPEG file"), as libvips does.
+ * (libjpeg's "Premature end of JPEG file"), as libvips does. Warnings about nothing damaged (an
+ * unknown JFIF version) are not refused.
  */
 const DAMAGE = /corrupt|premature|bogus|invalid|unsupported|wrong/i;
 const TRUNCATION = /premature end of jpeg file/i;
-/** Forget the MozJPEG instance (tests and memory-pressure hooks). */
-export function resetFallbackDecoder(): void {
-  decoder.reset();
+
+/** libjpeg's fatal error for memory that could not grow (JERR_OUT_OF_MEMORY). */
+const OUT_OF_MEMORY = /insufficient memory/i;
+
+/** libjpeg's messages of the last call, one per line (a C string in the module's memory). */
+function messagesOf(k: LibjpegExports): string[] {
+  const mem = new Uint8Array(k.memory.buffer);
+  const at = k.imgpipe_jpeg_messages();
+  let end = at;
+  while (end < mem.length && mem[end] !== 0) end++;
+  return new TextDecoder().decode(mem.subarray(at, end)).split('\n').filter(Boolean);
 }
 
-/** Full-size decode through the packaged decoders (MozJPEG, or jpeg-js for CMYK/YCCK). */
+/**
+ * Decode a 1- or 3-component JPEG with libjpeg-turbo, reduced by `shrink` (libjpeg's scale_denom:
+ * the result measures ceil(width / shrink) x ceil(height / shrink)), its warnings judged by `failOn`
+ * (DAMAGE above). A fatal error is CORRUPT_IMAGE with libjpeg's message.
+ */
+export async function decodeWithLibjpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, failOn: FailOn): Promise<RGBAImage> {
+  const { width, height } = scaledSize(header, shrink);
+  try {
+    return await libjpeg.use((k) => {
+      const src = k.imgpipe_alloc(bytes.byteLength);
+      // malloc answers 0 when memory can't grow (the module is built without aborting malloc).
+      if (src === 0) throw new RangeError('malloc failed');
+      new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
+      let status: number;
+      try {
+        status = k.imgpipe_jpeg_decode(src, bytes.byteLength, shrink);
+      } catch (e) {
+        // error_exit traps after recording libjpeg's message; the instance is dropped by `use`.
+        const fatal = messagesOf(k).at(-1);
+        if (!fatal || OUT_OF_MEMORY.test(fatal)) throw e;
+        throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but libjpeg reported: ${fatal}`, { cause: e });
+      }
+      k.imgpipe_free(src);
+      if (status !== 0) {
+        throw new ImgpipeError('INTERNAL', `Expected a 1- or 3-component JPEG for libjpeg but the ${header.width}x${header.height} file has ${header.components ?? 'unknown'} components`);
+      }
+      const damage = k.imgpipe_jpeg_warnings() === 0 || failOn === 'none' ? undefined
+        : messagesOf(k).find((w) => (refuses(failOn, 'warning') ? DAMAGE : TRUNCATION).test(w));
+      if (damage !== undefined) {
+        k.imgpipe_release();
+        throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder reported: ${damage}`);
+      }
+      const w = k.imgpipe_output_width(), h = k.imgpipe_output_height();
+      if (w !== width || h !== height) {
+        k.imgpipe_release();
+        throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${width}x${height} pixels as the JPEG header declares but decoded ${w}x${h}`);
+      }
+      const at = k.imgpipe_output();
+      const image = asImage(w, h, new Uint8ClampedArray(k.memory.buffer.slice(at, at + w * h * 4)));
+      k.imgpipe_release();
+      return image;
+    }, bytes.byteLength + width * height * 8);
+  } catch (e) {
+    throw outOfMemory(e, `the JPEG decode of ${header.width}x${header.height}`);
+  }
+}
+
+/** Full-size decode through the fallback decoders (libjpeg-turbo, or jpeg-js for CMYK/YCCK). */
 export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader, failOn: FailOn = DEFAULT_FAIL_ON): Promise<RGBAImage> {
   const unsupported = unsupportedProcess(header);
   if (unsupported) throw unsupported;
   if (header.components === 4) return await decodeCmyk(bytes, header, failOn);
-  return decoder.use((m, messages) => {
-    let result;
-    try {
-      // The second argument (jSquash's misleadingly named `preserveOrientation`) would rotate by EXIF:
-      // false gives the stored pixels, and imgpipe's own orient step handles every format alike.
-      result = m.decode(bytes, false);
-    } catch (e) {
-      throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder failed: ${codecMessage(e, messages)}`, { cause: e });
-    }
-    const damage = failOn === 'none' ? undefined : messages.find((msg) => (failOn === 'warning' ? DAMAGE : TRUNCATION).test(msg));
-    if (!result || damage) {
-      throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but the decoder reported: ${damage ?? codecMessage(undefined, messages)}`);
-    }
-    if (result.width !== header.width || result.height !== header.height) {
-      throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the JPEG header declares but decoded ${result.width}x${result.height}`);
-    }
-    return asImage(result.width, result.height, result.data);
-  }, bytes.byteLength + header.width * header.height * 8);
+  return decodeWithLibjpeg(bytes, header, 1, failOn);
 }
 
 /**

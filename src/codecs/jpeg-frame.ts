@@ -12,8 +12,6 @@ const PROCESSES: Readonly<Record<number, string>> = Object.freeze({
   0xc5: 'hierarchical sequential (SOF5)',
   0xc6: 'hierarchical progressive (SOF6)',
   0xc7: 'hierarchical lossless (SOF7)',
-  0xc9: 'arithmetic-coded sequential (SOF9)',
-  0xca: 'arithmetic-coded progressive (SOF10)',
   0xcb: 'arithmetic-coded lossless (SOF11)',
   0xcd: 'hierarchical arithmetic-coded sequential (SOF13)',
   0xce: 'hierarchical arithmetic-coded progressive (SOF14)',
@@ -21,15 +19,16 @@ const PROCESSES: Readonly<Record<number, string>> = Object.freeze({
 });
 
 /**
- * Valid JPEGs neither decoder reads: named, with UNSUPPORTED_FORMAT, rather than called damaged
- * (MozJPEG's build has no arithmetic decoding, no lossless and no 12-bit samples, and exits on them).
+ * Valid JPEGs neither decoder reads: named, with UNSUPPORTED_FORMAT, rather than called damaged.
+ * Debian 12's libjpeg-turbo (2.1.5) has no lossless decoding (3.0 added it) and reads 12-bit samples
+ * only in a build that then reads nothing else; sharp refuses 12-bit too (scripts/build-libjpeg.mjs).
  */
 export function unsupportedProcess(header: ImageHeader): ImgpipeError | undefined {
   const process = header.sof === undefined ? undefined : PROCESSES[header.sof];
   const precision = header.precision ?? 8;
   if (!process && precision === 8) return undefined;
   const what = [process, precision !== 8 ? `${precision}-bit` : undefined].filter(Boolean).join(', ');
-  return new ImgpipeError('UNSUPPORTED_FORMAT', `Expected a JPEG imgpipe can decode (8-bit baseline, extended or progressive Huffman coding) but the file is ${what}`, {
+  return new ImgpipeError('UNSUPPORTED_FORMAT', `Expected a JPEG imgpipe can decode (8-bit baseline, extended or progressive, Huffman or arithmetic coding) but the file is ${what}`, {
     details: { received: `JPEG ${what}` },
   });
 }

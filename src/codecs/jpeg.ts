@@ -3,8 +3,8 @@
  * files: it can decode straight to 1/2, 1/4 or 1/8 of the size in the DCT domain (libjpeg's
  * scale_denom, what sharp calls shrink-on-load) with the same pixels libjpeg-turbo produces, hand its
  * rows to the resize kernel as they come out, read only a region, or lend its output (`jpeg-lend.ts`).
- * What it doesn't handle goes to the fallback decoders at full size (`jpeg-fallback.ts`); what a
- * frame allows is in `jpeg-frame.ts`.
+ * What it doesn't handle goes to the fallback decoders (`jpeg-fallback.ts`: libjpeg-turbo, scaled
+ * the same way, or jpeg-js for CMYK); what a frame allows is in `jpeg-frame.ts`.
  */
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
@@ -16,11 +16,11 @@ import { srgbConversion, type SrgbConversion } from '../color/icc.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
 import { scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
 import { isLent, leaseEnd, noRelease, takeLease } from './jpeg-lend.js';
-import { decodeJpeg, resetFallbackDecoder } from './jpeg-fallback.js';
+import { decodeJpeg, decodeWithLibjpeg, resetFallbackDecoder } from './jpeg-fallback.js';
 
 export interface DecodedJpeg {
   readonly image: RGBAImage;
-  /** The factor the pixels were reduced by: `shrink` when the own decoder ran, else 1. */
+  /** The factor the pixels were reduced by: `shrink`, or 1 for a CMYK/YCCK file (decoded at full size). */
   readonly shrink: JpegShrink;
   /** Ends the lease on lent pixels (a no-op when they are the caller's own). */
   readonly release: () => void;
@@ -299,7 +299,7 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
   if (status === 'OK') return { image: result.image!, release: result.release ?? noRelease };
   if (status === 'NOT_HANDLED') return undefined;
   // libjpeg shows a progression that stops early (smoothed, with no warning) and decodes through its
-  // warnings below failOn 'warning': MozJPEG does both, as libjpeg-turbo (and so sharp) does.
+  // warnings below failOn 'warning': the libjpeg-turbo fallback does both, as sharp does.
   if (status === 'INCOMPLETE_PROGRESSION' || failOn !== 'warning') return undefined;
   if (status === 'OUT_OF_MEMORY') {
     throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected the ${header.width}x${header.height} JPEG to fit in WebAssembly memory but its decoder ran out`);
@@ -308,8 +308,9 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
 }
 
 /**
- * Decode a JPEG, reduced by `shrink` in the DCT domain when the own decoder handles the file (the
- * result then measures ceil(width / shrink) x ceil(height / shrink), as libjpeg's scaled output does).
+ * Decode a JPEG, reduced by `shrink` in the DCT domain (the result then measures
+ * ceil(width / shrink) x ceil(height / shrink), as libjpeg's scaled output does; a CMYK/YCCK file is
+ * decoded at full size, `shrink` 1).
  * With `lend`, the own decoder's pixels stay in its memory (no 24 MB allocation and copy for a
  * 2725x2225 photo): the caller must copy them out at once and call `release()`, and no other decode
  * runs until then.
@@ -318,6 +319,7 @@ export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, s
   if (header.components !== 4) {
     const own = await runOwnDecoder(bytes, header, shrink, lend ? 'lend' : 'copy', failOn);
     if (own) return { image: own.image, shrink, release: own.release };
+    return { image: await decodeWithLibjpeg(bytes, header, shrink, failOn), shrink, release: noRelease };
   }
   return { image: await decodeJpeg(bytes, header, failOn), shrink: 1, release: noRelease };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Vips from 'wasm-vips';
+import sharp from 'sharp';
 import { decode, inspect } from '../../entries/node.js';
 import { decodeBaselineJpeg, decodeJpegScaled, jpegDecoderStats } from '../../src/codecs/jpeg.js';
 import { decodeJpeg } from '../../src/codecs/jpeg-fallback.js';
@@ -22,24 +23,20 @@ import { ensureElephants } from '../../bench/inputs.js';
 const INPUTS = fileURLToPath(new URL('../fixtures/jpegdec/', import.meta.url));
 const input = (name: string) => new Uint8Array(readFileSync(INPUTS + name));
 
-/** Files the own decoder leaves to MozJPEG / jpeg-js, and why. */
+/** Files the own decoder leaves to jpeg-js, and why (arithmetic-coded ones, to libjpeg-turbo, are tested below). */
 const FALLBACK: Record<string, string> = {
   'Channel_digital_image_CMYK_color.jpg': 'CMYK (4 components)',
   'Channel_digital_image_CMYK_color_no_profile.jpg': 'CMYK (4 components)',
 };
 
-/**
- * Progressive 4:4:0 (1x2): MozJPEG's libjpeg-turbo base fancy-upsamples the last row of each MCU row
- * without the row below it in multi-scan files; libjpeg-turbo 2.1 (djpeg, wasm-vips) uses it, like
- * it does for sequential files. These are compared with wasm-vips at full size instead.
- */
-const MOZJPEG_DIFFERS = new Set(['progressive-h1v2-203x117.jpg']);
+/** Arithmetic-coded inputs (cjpeg -arithmetic): libjpeg-turbo decodes them, the own decoder leaves them. */
+const ARITHMETIC = ['arithmetic-37x21.jpg', 'arithmetic-h2v2-203x117.jpg', 'arithmetic-progressive-h2v1-203x117.jpg'];
 
 const ALL = [
   ...listImages().filter((f) => /\.jpe?g$/i.test(f)).map((name) => ({ name, bytes: () => image(name) })),
   ...readdirSync(INPUTS).filter((f) => f.endsWith('.jpg')).sort().map((name) => ({ name, bytes: () => input(name) })),
 ];
-const OWN = ALL.filter((f) => !(f.name in FALLBACK) && f.name !== 'arithmetic-37x21.jpg');
+const OWN = ALL.filter((f) => !(f.name in FALLBACK) && !ARITHMETIC.includes(f.name));
 const PROGRESSIVE = OWN.filter((f) => f.name.startsWith('progressive-'));
 
 const vipsReady = Vips();
@@ -53,12 +50,12 @@ function firstDifference(a: Uint8ClampedArray, b: Uint8ClampedArray): number | u
 describe('own JPEG decoder at full size', () => {
   it('covers every JPEG fixture: the listed fallbacks exist and everything else is decoded by the own decoder', () => {
     const names = ALL.map((f) => f.name);
-    for (const f of [...Object.keys(FALLBACK), ...MOZJPEG_DIFFERS]) expect(names).toContain(f);
+    for (const f of [...Object.keys(FALLBACK), ...ARITHMETIC]) expect(names).toContain(f);
     expect(OWN.length).toBeGreaterThanOrEqual(27);
     expect(PROGRESSIVE.length).toBeGreaterThanOrEqual(7);
   });
 
-  it.each(OWN.filter((f) => !MOZJPEG_DIFFERS.has(f.name)))('$name: RGBA byte-identical to MozJPEG', async ({ bytes }) => {
+  it.each(OWN)('$name: RGBA byte-identical to libjpeg-turbo (the fallback decoder)', async ({ bytes }) => {
     const b = bytes();
     const header = inspect(b);
     const own = await decodeBaselineJpeg(b, header, 1);
@@ -77,10 +74,50 @@ describe('own JPEG decoder at full size', () => {
     expect([out.image.width, out.image.height]).toEqual([header.width, header.height]);
   });
 
-  it('arithmetic-coded files are named as a process imgpipe does not decode (MozJPEG\'s build has no arithmetic decoding)', async () => {
-    const b = input('arithmetic-37x21.jpg');
-    await expect(decodeBaselineJpeg(b, inspect(b), 1)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
-    await expect(decode(b)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: expect.stringContaining('arithmetic-coded sequential (SOF9)') });
+});
+
+describe('arithmetic-coded JPEGs: decoded by libjpeg-turbo, as sharp decodes them', () => {
+  it.each(ARITHMETIC)('%s: left by the own decoder, decoded to sharp\'s pixels', async (name) => {
+    const b = input(name);
+    expect(await decodeBaselineJpeg(b, inspect(b), 1)).toBeUndefined();
+    const out = await decode(b);
+    const ref = await sharp(b).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([out.width, out.height]).toEqual([ref.info.width, ref.info.height]);
+    expect(firstDifference(out.data, new Uint8ClampedArray(ref.data))).toBeUndefined();
+  });
+
+  it.each(ARITHMETIC.flatMap((name) => [2, 4, 8].map((shrink) => ({ name, shrink: shrink as JpegShrink }))))(
+    '$name at 1/$shrink: decoded reduced, byte-identical to libjpeg-turbo (wasm-vips shrink-on-load)',
+    async ({ name, shrink }) => {
+      const b = input(name);
+      const header = inspect(b);
+      const out = await decodeJpegScaled(b, header, shrink);
+      expect(out.shrink).toBe(shrink);
+      expect([out.image.width, out.image.height]).toEqual([Math.ceil(header.width / shrink), Math.ceil(header.height / shrink)]);
+      expect(await vipsMismatch(b, shrink, out.image)).toBeUndefined();
+    },
+  );
+
+  it('a truncated arithmetic file is refused by default, by failOn error with libjpeg\'s words, decoded with none', async () => {
+    const b = input('arithmetic-h2v2-203x117.jpg');
+    const cut = b.subarray(0, b.length >> 1);
+    await expect(decode(cut)).rejects.toMatchObject({
+      code: 'CORRUPT_IMAGE', message: `Expected a complete JPEG but the file is truncated: no end-of-image marker after the image data (${cut.length} bytes received)`,
+    });
+    await expect(decodeJpeg(cut, inspect(b), 'error')).rejects.toMatchObject({ code: 'CORRUPT_IMAGE', message: 'Expected a decodable JPEG but the decoder reported: Premature end of JPEG file' });
+    await expect(sharp(cut).raw().toBuffer()).rejects.toThrow(/premature end/i);
+    expect(await decode(cut, { failOn: 'none' })).toMatchObject({ width: 203, height: 117 });
+  });
+
+  it('a fatal libjpeg error is CORRUPT_IMAGE with its message, and the next file still decodes', async () => {
+    const b = input('arithmetic-h2v2-203x117.jpg').slice();
+    // The frame header's component count (after FF C9, length, precision, height, width) set to 2.
+    const sof = b.findIndex((v, i) => v === 0xff && b[i + 1] === 0xc9);
+    b[sof + 9] = 2;
+    await expect(decodeJpeg(b, inspect(input('arithmetic-h2v2-203x117.jpg')))).rejects.toMatchObject({
+      code: 'CORRUPT_IMAGE', message: expect.stringMatching(/^Expected a decodable JPEG but libjpeg reported: Bogus marker length/),
+    });
+    expect(await decode(input('arithmetic-37x21.jpg'))).toMatchObject({ width: 37, height: 21 });
   });
 });
 
@@ -88,10 +125,7 @@ describe('own JPEG decoder with DCT scaling', () => {
   // wasm-vips runs libjpeg-turbo's C code (no SIMD) in WebAssembly with scale_denom = shrink. libvips
   // rounds the scaled size down where libjpeg rounds up, so the comparison covers libvips' size and
   // the extra row/column is checked to exist.
-  it.each([
-    ...OWN.flatMap((f) => [2, 4, 8].map((shrink) => ({ ...f, shrink: shrink as JpegShrink }))),
-    ...OWN.filter((f) => MOZJPEG_DIFFERS.has(f.name)).map((f) => ({ ...f, shrink: 1 as JpegShrink })),
-  ])(
+  it.each(OWN.flatMap((f) => [2, 4, 8].map((shrink) => ({ ...f, shrink: shrink as JpegShrink }))))(
     '$name at 1/$shrink: byte-identical to libjpeg-turbo (wasm-vips shrink-on-load)',
     async ({ bytes, shrink }) => {
       const b = bytes();
@@ -134,7 +168,7 @@ describe('own JPEG decoder on a large progressive photo', () => {
   // Debian's mate-backgrounds Elephants (5640x3172, progressive 4:2:2), the benchmark's big input.
   const elephants = () => new Uint8Array(readFileSync(ensureElephants()));
 
-  it('Elephants_5640x3172.jpg at full size: byte-identical to MozJPEG', async () => {
+  it('Elephants_5640x3172.jpg at full size: byte-identical to libjpeg-turbo', async () => {
     const b = elephants();
     const header = inspect(b);
     const own = await decodeBaselineJpeg(b, header, 1);
@@ -220,7 +254,7 @@ describe('damaged progressive JPEGs are refused', () => {
   });
 
   // libjpeg shows an incomplete progression (smoothed, without a warning) and sharp decodes it: the
-  // own decoder has no block smoothing, so it leaves such files to MozJPEG, which has.
+  // own decoder has no block smoothing, so it leaves such files to libjpeg-turbo, which has.
   it.each([
     ['EOI after some of the scans', () => { const b = prog(); return withEoi(b.subarray(0, scans(b)[6])); }],
     ['a component whose last scan is missing', () => {
@@ -231,7 +265,7 @@ describe('damaged progressive JPEGs are refused', () => {
       while (!(b[dht] === 0xff && b[dht + 1] === 0xc4)) dht--;
       return withEoi(b.subarray(0, dht));
     }],
-  ])('%s: left to MozJPEG, which shows the partial progression as libjpeg does', async (_, make) => {
+  ])('%s: left to libjpeg-turbo, which shows the partial progression', async (_, make) => {
     const b = make();
     expect(await decodeBaselineJpeg(b, header(), 1)).toBeUndefined();
     const out = await decode(b);
