@@ -8,6 +8,8 @@
  *   does not fit the colour type; an ancillary chunk where the specification does not allow it)
  *   drops that chunk and nothing else. Empty IDAT chunks are dropped; a missing or truncated IEND
  *   after the image data is supplied.
+ * - A grey or RGB tRNS sample past the bit depth (300 in an 8-bit image) is masked to it, as libpng
+ *   (png_do_expand) and sharp's libspng path read it: 16 in a 4-bit image makes grey 0 transparent.
  * The decoder then sees a clean file (the original bytes, when nothing needed dropping).
  */
 import { ImgpipeError } from '../errors.js';
@@ -116,6 +118,25 @@ function ancillaryProblem(type: string, data: Uint8Array, seen: Set<string>, col
   return undefined;
 }
 
+/**
+ * A grey or RGB tRNS `chunk` (whole, with its CRC) whose samples exceed the bit depth, with them
+ * masked to it and its CRC recomputed; undefined when every sample fits (or there is nothing to mask).
+ */
+function maskedTrns(chunk: Uint8Array, colourType: number, bitDepth: number): Uint8Array | undefined {
+  if ((colourType !== 0 && colourType !== 2) || bitDepth >= 16) return undefined;
+  const mask = (1 << bitDepth) - 1;
+  const out = chunk.slice();
+  for (let i = 8; i + 1 < out.length - 4; i += 2) {
+    const v = (out[i] << 8) | out[i + 1];
+    out[i] = 0;
+    out[i + 1] = v & mask;
+  }
+  if (out.every((v, i) => v === chunk[i])) return undefined;
+  const crc = crc32(out, 4, out.length - 4);
+  out.set([crc >>> 24, (crc >> 16) & 255, (crc >> 8) & 255, crc & 255], out.length - 4);
+  return out;
+}
+
 export interface CheckedPng {
   /** The bytes to decode: the file itself, or a copy without the dropped chunks. */
   readonly bytes: Uint8Array;
@@ -128,6 +149,9 @@ export function checkPngChunks(b: Uint8Array): CheckedPng {
   const keep: [number, number][] = [];
   const dropped: string[] = [];
   const seen = new Set<string>();
+  /** Chunks kept with their sample values masked (see maskedTrns), by offset. */
+  const masked = new Map<number, Uint8Array>();
+  let bitDepth = 0;
   let colourType = -1, paletteEntries = 0, afterPlte = false, idat = false, afterIdat = false, iend = false, trimmed = false;
   let o = 8;
   while (o + 8 <= b.length) {
@@ -151,7 +175,7 @@ export function checkPngChunks(b: Uint8Array): CheckedPng {
     const crcOk = crc32(b, o + 4, o + 8 + len) === stored;
     if (critical) {
       if (!crcOk) throw corrupt(`its ${type} chunk at offset ${o} fails its CRC check (stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${crc32(b, o + 4, o + 8 + len).toString(16).padStart(8, '0')})`);
-      if (type === 'IHDR') colourType = b[o + 8 + 9];
+      if (type === 'IHDR') { bitDepth = b[o + 8 + 8]; colourType = b[o + 8 + 9]; }
       if (type === 'PLTE') { afterPlte = true; paletteEntries = Math.floor(len / 3); }
       if (type === 'IDAT') {
         if (afterIdat && len > 0) throw corrupt(`its IDAT chunk at offset ${o} follows other chunks after the image data (IDAT chunks must be consecutive)`);
@@ -167,17 +191,19 @@ export function checkPngChunks(b: Uint8Array): CheckedPng {
       seen.add(type);
       if (why) dropped.push(`${type}@${o}: ${why}`);
       else keep.push([o, end]);
+      const fixed = !why && type === 'tRNS' ? maskedTrns(b.subarray(o, end), colourType, bitDepth) : undefined;
+      if (fixed) masked.set(o, fixed);
     }
     o = end;
   }
   if (!idat) throw corrupt(`it has no image data (no IDAT chunk in ${b.length} bytes)`);
-  if (dropped.length === 0 && iend && !trimmed) return { bytes: b, dropped };
+  if (dropped.length === 0 && masked.size === 0 && iend && !trimmed) return { bytes: b, dropped };
   // Rebuild: signature, the kept chunks, an IEND.
   const size = 8 + keep.reduce((n, [s, e]) => n + e - s, 0) + 12;
   const out = new Uint8Array(size);
   out.set(b.subarray(0, 8));
   let p = 8;
-  for (const [s, e] of keep) { out.set(b.subarray(s, e), p); p += e - s; }
+  for (const [s, e] of keep) { out.set(masked.get(s) ?? b.subarray(s, e), p); p += e - s; }
   out.set([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82], p);
   return { bytes: out, dropped };
 }

@@ -100,6 +100,24 @@ describe('ancillary chunk problems are ignored, as libpng and libspng ignore the
   });
 });
 
+describe('a tRNS sample past the bit depth is masked to it, as libpng and sharp read it', () => {
+  it.each([
+    // 300 in an 8-bit grey image is 44 (0x12C & 0xFF); 16 in a 4-bit one is 0; (300, 255, 255) in RGB is (44, 255, 255).
+    ['grey, 8 bits', 'basn0g08.png', [1, 44]],
+    ['grey, 4 bits', 'basn0g04.png', [0, 16]],
+    ['grey, 1 bit', 'basn0g01.png', [0, 2]],
+    ['RGB, 8 bits', 'basn2c08.png', [1, 44, 0, 255, 0, 255]],
+  ] as const)('%s: decoded to sharp\'s pixels, the masked value transparent', async (_, base, value) => {
+    const b = withChunks([chunk('tRNS', [...value])], base);
+    const ours = await decode(b);
+    const theirs = await sharpRaw(b);
+    expect(Buffer.from(ours.data).equals(Buffer.from(theirs.data))).toBe(true);
+    const clear = ours.data.filter((v, i) => i % 4 === 3 && v === 0).length;
+    if (base !== 'basn2c08.png') expect(clear).toBeGreaterThan(0);
+    expect(Buffer.from(ours.data).equals(Buffer.from((await decode(fixture(`pngsuite/${base}`))).data))).toBe(clear === 0);
+  });
+});
+
 describe('critical chunks must pass their CRC, as sharp requires', () => {
   it('8 bytes flipped in the image data: refused, naming the chunk', async () => {
     const parts = chunks(image('with-alpha.png'));
