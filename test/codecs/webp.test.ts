@@ -81,6 +81,45 @@ describe('libwebp module', () => {
   });
 });
 
+/**
+ * A lossless WebP (VP8L) built bit by bit: `width` x 2, a colour-indexing transform whose palette
+ * holds one colour, row 0 of index 0 and row 1 of index 1, past the palette. Every Huffman code but
+ * the main image's green one has a single symbol, so only green costs bits (1 per packed byte).
+ */
+function pastPaletteWebp(width: number, [r, g, b, a]: readonly [number, number, number, number]): Uint8Array {
+  const bits: number[] = [];
+  const put = (v: number, n: number) => { for (let i = 0; i < n; i++) bits.push((v >> i) & 1); };
+  const single = (symbol: number) => { put(1, 1); put(0, 1); put(1, 1); put(symbol, 8); };
+  put(width - 1, 14); put(2 - 1, 14); put(1, 1); put(0, 3); // size, alpha used, version 0
+  put(1, 1); put(3, 2); put(1 - 1, 8); // a colour-indexing transform of 1 colour
+  put(0, 1); single(g); single(r); single(b); single(a); single(0); // its palette: no colour cache, ARGB
+  put(0, 1); // no other transform
+  put(0, 1); put(0, 1); // the packed image: no colour cache, no meta codes
+  put(1, 1); put(1, 1); put(1, 1); put(0x00, 8); put(0xff, 8); // green: 0x00 (code 0) or 0xFF (code 1)
+  single(0); single(0); single(255); single(0);
+  const packed = Math.ceil(width / 8);
+  for (let i = 0; i < packed; i++) put(0, 1); // row 0: eight index-0 pixels per byte
+  for (let i = 0; i < packed; i++) put(1, 1); // row 1: index 1
+  const data = [0x2f];
+  for (let i = 0; i < bits.length; i += 8) data.push(bits.slice(i, i + 8).reduce((v, bit, k) => v | (bit << k), 0));
+  if (data.length & 1) data.push(0);
+  const le32 = (n: number) => [n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24];
+  const ascii = (t: string) => [...t].map((c) => c.charCodeAt(0));
+  return new Uint8Array([...ascii('RIFF'), ...le32(12 + data.length), ...ascii('WEBPVP8L'), ...le32(data.length), ...data]);
+}
+
+describe('a palette index past the palette (libwebp\'s rule, and so sharp\'s)', () => {
+  it('decodes as transparent black, the palette\'s own entries as given', async () => {
+    const b = pastPaletteWebp(19, [200, 100, 50, 255]);
+    const ours = await decode(b);
+    expect([ours.width, ours.height]).toEqual([19, 2]);
+    expect([...ours.data.subarray(0, 4)]).toEqual([200, 100, 50, 255]);
+    expect([...ours.data.subarray(19 * 4, 19 * 4 + 4)]).toEqual([0, 0, 0, 0]);
+    const theirs = await sharp(b).ensureAlpha().raw().toBuffer();
+    expect(Buffer.compare(Buffer.from(ours.data), theirs)).toBe(0);
+  });
+});
+
 describe('WebP shrink-on-load (libwebp rescaling rows as it decodes, as libvips webpload does)', () => {
   const twoSteps = async (bytes: Uint8Array, width: number, height: number) => resize(await decode(bytes), { width, height, fit: 'fill' });
 
