@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 import { copyFileSync, mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { WASM_MODULES } from './src/wasm.js';
+import { WASM_MODULES } from './src/wasm/modules.js';
 
 const require = createRequire(import.meta.url);
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as zlib from 'node:zlib';
-import { setWasmProvider, WASM_MODULES, type WasmName } from '../src/wasm.js';
+import { setWasmProvider, WASM_MODULES, type WasmName } from '../src/wasm/modules.js';
 import { setPlatformCrc32 } from '../src/codecs/png-chunks.js';
 
 export * from '../src/index.js';

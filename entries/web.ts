@@ -8,7 +8,7 @@
  * neither suits, call `init({ baseUrl })` or `init({ modules })`.
  */
 import { ImgpipeError } from '../src/errors.js';
-import { setWasmProvider } from '../src/wasm.js';
+import { setWasmProvider } from '../src/wasm/modules.js';
 
 export * from '../src/index.js';
 

@@ -7,7 +7,7 @@
  * the same folder every other entry reads; bundlers keep them as-is (see tsup.config.ts and
  * examples/worker/build.mjs).
  */
-import { setWasmProvider, type WasmName } from '../src/wasm.js';
+import { setWasmProvider, type WasmName } from '../src/wasm/modules.js';
 import mozjpegEnc from './wasm/mozjpeg_enc.wasm';
 import libjpeg from './wasm/imgpipe_libjpeg.wasm';
 import png from './wasm/imgpipe_png.wasm';

@@ -24,7 +24,7 @@ import type { EncodeOptions, Encoder } from '../src/encode.js';
 import type { RowHelper, RowTask } from '../src/decode-resized.js';
 import type { RGBAImage } from '../src/image.js';
 import type { OutputFormat } from '../src/formats.js';
-import { getWasmModule, WASM_NAMES, type WasmName } from '../src/wasm.js';
+import { getWasmModule, WASM_NAMES, type WasmName } from '../src/wasm/modules.js';
 import type { Operation } from '../src/process/actions.js';
 import { transform, type TransformOptions, type TransformResult } from '../src/process/transform.js';
 import { watermarkInputs } from '../src/process/watermark-step.js';

@@ -8,7 +8,7 @@
  * file when started as a worker, so the pool needs no second script there.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { init, type WasmName } from '../src/wasm.js';
+import { init, type WasmName } from '../src/wasm/modules.js';
 import { encode } from '../src/encode.js';
 import { decodeJpegResized } from '../src/codecs/jpeg.js';
 import type { RowTask } from '../src/decode-resized.js';

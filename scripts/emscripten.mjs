@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 
 /**
  * emcc's link flags for our C modules: a plain module with no JavaScript glue (its only import is
- * Emscripten's memory-growth notice, see src/codecs/instance.ts) exporting `functions`, the
+ * Emscripten's memory-growth notice, see src/wasm/instance.ts) exporting `functions`, the
  * output-buffer protocol's (OutputBufferExports there) and the module's own.
  */
 export function linkFlags(functions) {

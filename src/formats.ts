@@ -19,7 +19,7 @@ import { readAvif, readGif, readHeic, readJpeg, readPng, readWebp, type ImageHea
 import { flatten, hasAlpha, type RGBAImage } from './image.js';
 import { DEFAULT_FAIL_ON, type FailOn } from './fail-on.js';
 import type { JpegShrink } from './codecs/jpeg-frame.js';
-import type { WasmName } from './wasm.js';
+import type { WasmName } from './wasm/modules.js';
 
 /**
  * The registered format ids: `'write'` for formats imgpipe can encode, `'read'` for decode-only ones.

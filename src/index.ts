@@ -25,7 +25,7 @@ export {
 } from './recipe.js';
 export { createLimiter, type Limiter, type LimiterRunOptions } from './concurrency.js';
 export { registerPlugin, hasPlugin, type DecoderPlugin, type PluginEncodeOptions } from './plugins.js';
-export { init, setWasmProvider, WASM_MODULES, type InitOptions, type WasmName, type WasmSource, type WasmProvider } from './wasm.js';
+export { init, setWasmProvider, WASM_MODULES, type InitOptions, type WasmName, type WasmSource, type WasmProvider } from './wasm/modules.js';
 export * from './process/index.js';
 export { crop, anchoredRect } from './ops/crop.js';
 export { indexCrop } from './ops/indexcrop.js';

@@ -17,7 +17,7 @@ import { encode, type Encoder } from './encode.js';
 import { SIDE, resize, resizeTarget } from './ops/resize.js';
 import { QUALITY } from './spec.js';
 import { throwIfAborted } from './pipeline.js';
-import { prefetchWasm } from './wasm.js';
+import { prefetchWasm } from './wasm/modules.js';
 import { watermark, type WatermarkOptions } from './ops/watermark.js';
 import { embedBlindWatermark, type BlindWatermarkStrength } from './ops/blind-watermark.js';
 import { dominantColor, thumbhash } from './ops/thumbhash.js';

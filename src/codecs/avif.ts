@@ -16,9 +16,9 @@ import type { ImageHeader } from '../header.js';
 import type { RGBAImage } from '../image.js';
 import type { DecoderPlugin, PluginEncodeOptions } from '../plugins.js';
 import { orient } from '../ops/orient.js';
-import { lazyWasm, type PluginWasmSource } from '../wasm.js';
+import { lazyWasm, type PluginWasmSource } from '../wasm/modules.js';
 import { requireCoding } from './heif-header.js';
-import { EmscriptenCodec, codecMessage, ownBytes } from './instance.js';
+import { EmscriptenCodec, codecMessage, ownBytes } from '../wasm/instance.js';
 
 interface DecModule { readonly HEAPU8?: Uint8Array; decode(data: Uint8Array, bitDepth: 8): { data: Uint8ClampedArray; width: number; height: number } | null }
 interface EncModule { encode(data: Uint8Array, width: number, height: number, options: object): Uint8Array | null }

@@ -2,7 +2,7 @@
 import { ImgpipeError } from '../errors.js';
 import { createImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { codecMessage } from './instance.js';
+import { codecMessage } from '../wasm/instance.js';
 
 export async function decodeGif(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
   // Imported on first use: GIF uploads are rare, and a cold start shouldn't load the decoder.

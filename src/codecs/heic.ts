@@ -11,9 +11,9 @@ import { ImgpipeError } from '../errors.js';
 import type { ImageHeader } from '../header.js';
 import type { RGBAImage } from '../image.js';
 import type { DecoderPlugin } from '../plugins.js';
-import { lazyWasm, type PluginWasmSource } from '../wasm.js';
+import { lazyWasm, type PluginWasmSource } from '../wasm/modules.js';
 import { requireCoding } from './heif-header.js';
-import { Retention, type OutputBufferExports } from './instance.js';
+import { OwnedInstance, type OutputBufferExports } from '../wasm/instance.js';
 
 /** What wasm/libheif/heif.c exports. */
 interface HeifExports extends OutputBufferExports {
@@ -57,37 +57,25 @@ export interface HeicPluginOptions {
 
 /** A HEIC decoder plug-in whose module comes from `options.wasm` (each runtime entry passes its own). */
 export function createHeicPlugin(options: HeicPluginOptions): DecoderPlugin {
-  const module = lazyWasm(options.wasm);
-  let live: HeifExports | undefined;
-  const retention = new Retention(() => (live = undefined));
+  const libheif = new OwnedInstance<HeifExports>(lazyWasm(options.wasm), undefined, IMPORTS);
 
   async function decode(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
     const heif = header.heif;
     if (!heif) throw new ImgpipeError('INTERNAL', 'The HEIC plug-in was given a header without its HEIF description');
     requireCoding(heif, 'a HEIF', 'HEVC', 'hvc1');
-    const compiledModule = await module();
+    await libheif.load();
     const need = heif.codedWidth * heif.codedHeight * 8 + bytes.byteLength;
-    if (live && retention.replaceFor(live.memory.buffer.byteLength, need)) live = undefined;
-    let e = live;
     try {
-      if (!e) {
-        e = new WebAssembly.Instance(compiledModule, IMPORTS).exports as unknown as HeifExports;
-        e._initialize();
-        live = e;
-      }
       // libheif's second line of defence: no image in the file larger than the declared one (a grid's
-      // canvas must be under its limit, hence the + 1).
-      return run(e, bytes, Math.max(heif.codedWidth, heif.codedHeight) + 1);
+      // canvas must be under its limit, hence the + 1). A trap or a failed call may leave libheif's
+      // state half-changed: the instance is then dropped and the next call gets a fresh one.
+      return await libheif.use((e) => run(e, bytes, Math.max(heif.codedWidth, heif.codedHeight) + 1), need);
     } catch (err) {
-      // A trap or a failed call may leave libheif's state half-changed: the next call gets a fresh instance.
-      live = undefined;
       if (err instanceof ImgpipeError) throw err;
       if (err instanceof RangeError || (err instanceof WebAssembly.RuntimeError && /memory|unreachable/.test(err.message))) {
         throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected the ${heif.codedWidth}x${heif.codedHeight} HEIC to fit in WebAssembly memory but its decoder stopped: ${err.message}`, { cause: err });
       }
       throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable HEIC but its decoder stopped: ${String((err as Error)?.message ?? err)}`, { cause: err });
-    } finally {
-      if (live) retention.settle(live.memory.buffer.byteLength);
     }
   }
 

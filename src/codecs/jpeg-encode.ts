@@ -12,7 +12,7 @@
 import { QUALITY } from '../spec.js';
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { EmscriptenCodec, OwnedInstance, codecMessage, outOfMemory, ownBytes } from './instance.js';
+import { EmscriptenCodec, OwnedInstance, codecMessage, outOfMemory, ownBytes } from '../wasm/instance.js';
 
 interface EncModule { encode(data: Uint8ClampedArray, width: number, height: number, options: object): Uint8Array }
 

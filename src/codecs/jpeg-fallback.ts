@@ -9,7 +9,7 @@
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { OwnedInstance, codecMessage, outOfMemory, type OutputBufferExports } from './instance.js';
+import { OwnedInstance, codecMessage, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
 import { scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
 

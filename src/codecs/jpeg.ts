@@ -10,7 +10,7 @@ import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import type { Rect } from '../ops/crop.js';
-import { OwnedInstance } from './instance.js';
+import { OwnedInstance } from '../wasm/instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowRange, type RowSource } from '../kernels/lanczos.js';
 import { srgbConversion, type SrgbConversion } from '../color/icc.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';

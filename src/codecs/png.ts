@@ -10,7 +10,7 @@
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { OwnedInstance, outOfMemory, type OutputBufferExports } from './instance.js';
+import { OwnedInstance, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowSource } from '../kernels/lanczos.js';
 import type { SrgbConversion } from '../color/icc.js';
 import { checkPngChunks } from './png-chunks.js';

@@ -10,7 +10,7 @@
 import { ImgpipeError } from '../errors.js';
 import { asImage, createImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { OwnedInstance, outOfMemory, type OutputBufferExports } from './instance.js';
+import { OwnedInstance, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
 import type { JpegShrink } from './jpeg-frame.js';
 
 /** What wasm/libwebp/webp.c exports. */

@@ -6,7 +6,7 @@
  *
  * Every call runs on the kernels module's one instance (`module.ts`).
  */
-import { outOfMemory } from '../codecs/instance.js';
+import { outOfMemory } from '../wasm/instance.js';
 import type { RGBAImage } from '../image.js';
 import { kernel, type KernelExports } from './module.js';
 

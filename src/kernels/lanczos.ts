@@ -7,7 +7,7 @@
  */
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { outOfMemory } from '../codecs/instance.js';
+import { outOfMemory } from '../wasm/instance.js';
 import { kernel, type KernelExports } from './module.js';
 import { loadConversion } from './srgb.js';
 import type { SrgbConversion } from '../color/icc.js';

@@ -6,7 +6,7 @@
  * of its life.
  */
 import { ImgpipeError, describeValue } from '../errors.js';
-import { OwnedInstance, RECYCLE_BYTES } from '../codecs/instance.js';
+import { OwnedInstance, RECYCLE_BYTES } from '../wasm/instance.js';
 
 /**
  * Default memory above which the kernel instance is discarded after a call (see the module comment).

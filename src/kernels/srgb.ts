@@ -2,7 +2,7 @@
  * Conversion to sRGB on the kernels module (`wasm/kernels/assembly/srgb.ts`), for pixels whose
  * embedded ICC profile `src/color/icc.ts` turned into an `SrgbConversion`.
  */
-import { outOfMemory } from '../codecs/instance.js';
+import { outOfMemory } from '../wasm/instance.js';
 import type { SrgbConversion } from '../color/icc.js';
 import { kernel, type KernelExports } from './module.js';
 

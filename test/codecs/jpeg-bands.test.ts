@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inspect } from '../../entries/node.js';
-import { getWasmModule } from '../../src/wasm.js';
+import { getWasmModule } from '../../src/wasm/modules.js';
 import { decodeBaselineJpeg, jpegDecoderStats, resetJpegDecoder } from '../../src/codecs/jpeg.js';
 import { image } from '../helpers/fixtures.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll, vi } from 'vitest';
 import sharp from 'sharp';
 import '../../entries/node.js';
 import { encodeJpeg, jpegEncoderStats, JPEG_MAX_SIDE, type JpegEncodeOptions } from '../../src/codecs/jpeg-encode.js';
-import { IDLE_RELEASE_MS, RECYCLE_BYTES } from '../../src/codecs/instance.js';
+import { IDLE_RELEASE_MS, RECYCLE_BYTES } from '../../src/wasm/instance.js';
 import { encode } from '../../src/encode.js';
 import { decode } from '../../src/decode.js';
 import { createImage, type RGBAImage } from '../../src/image.js';

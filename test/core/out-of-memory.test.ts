@@ -3,7 +3,7 @@
  * the resize kernel and the JPEG encoder report it as IMAGE_TOO_LARGE naming the job.
  */
 import { describe, expect, it } from 'vitest';
-import { outOfMemory } from '../../src/codecs/instance.js';
+import { outOfMemory } from '../../src/wasm/instance.js';
 import { isImgpipeError } from '../../src/errors.js';
 
 describe('outOfMemory', () => {

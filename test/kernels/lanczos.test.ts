@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll, vi } from 'vitest';
 import '../../entries/node.js';
 import { resizeRGBA, kernelStats, setKernelRecycleBytes, KERNEL_RECYCLE_BYTES } from '../../src/kernels/lanczos.js';
-import { IDLE_RELEASE_MS } from '../../src/codecs/instance.js';
+import { IDLE_RELEASE_MS } from '../../src/wasm/instance.js';
 import { createImage, type RGBAImage } from '../../src/image.js';
 import { isImgpipeError } from '../../src/errors.js';
 import { meanDelta } from '../helpers/compare.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser } from 'playwright-core';
 import { runRecipe } from '../../entries/node.js';
-import { WASM_MODULES } from '../../src/wasm.js';
+import { WASM_MODULES } from '../../src/wasm/modules.js';
 import { IMAGES, image } from '../helpers/fixtures.js';
 import { ROOT, serveStatic, sha256 } from './harness.js';
 import { launchChromium } from '../../scripts/chromium.mjs';

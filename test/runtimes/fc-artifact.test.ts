@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { unzipSync } from 'fflate';
 import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
 import { fixture, image } from '../helpers/fixtures.js';
-import { WASM_MODULES } from '../../src/wasm.js';
+import { WASM_MODULES } from '../../src/wasm/modules.js';
 import { PHOTO, PHOTO_VARIANTS, ROOT } from './harness.js';
 
 const credential = { accessKeyId: 'LTAIfcartifact01', accessKeySecret: 'fc-artifact-secret' };

@@ -5,8 +5,8 @@
  * Compilation is lazy and memoised: each module is compiled at most once per process/isolate and
  * shared by every instance created from it.
  */
-import { ImgpipeError } from './errors.js';
-import { registerPlugin, type DecoderPlugin } from './plugins.js';
+import { ImgpipeError } from '../errors.js';
+import { registerPlugin, type DecoderPlugin } from '../plugins.js';
 
 /**
  * One row per WebAssembly module: the file name it has in `dist/wasm/` and where the build copies it
@@ -36,7 +36,7 @@ export const WASM_NAMES = Object.keys(WASM_MODULES) as WasmName[];
 /** What a caller may hand to `init()` for a module: compiled, raw bytes, a URL, or a fetch Response. */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | Response;
 
-/** Turns a module name into a compiled module; one per runtime (see `wasm/`). */
+/** Turns a module name into a compiled module; one per runtime (see `entries/`). */
 export type WasmProvider = (name: WasmName, file: string) => Promise<WasmSource>;
 
 let provider: WasmProvider | undefined;
