@@ -2,7 +2,7 @@
  * Soak test for a warm instance: N recipe runs over mixed fixtures in one process, RSS sampled after
  * every run. Midway, one very large photo (generated with sharp, default 6000x4000) goes through the
  * same recipe: WebAssembly memory never shrinks, so without the codec-instance recycling in
- * src/codecs/instance.ts the instance would keep that peak for the rest of its life.
+ * src/wasm/instance.ts the instance would keep that peak for the rest of its life.
  *
  * Bound: RSS at the end (median of the last 20 samples) at most 10% above RSS at run 100 (median of
  * runs 91..110), and no failed run. RSS is sampled after a full GC when `--expose-gc` is on (as
