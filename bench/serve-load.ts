@@ -11,13 +11,13 @@
  * the next request as soon as the last is answered, a 10 s client timeout counted as an error. During
  * the 64-connection run a probe sends one cheap request at a time (imgpipe: `image/info`; both: a
  * missing key, 404) and records its latency. The generator shares the machine's cores with the server.
- * CPU per image is the server process's CPU time over the run (every thread; the main thread alone in
- * brackets) divided by the 200 answers. `--threads` sizes imgpipe's worker pool (default: one per vCPU,
+ * CPU per image is the server process's CPU time over the run (/proc/<pid>/stat, every thread; the main
+ * thread alone in brackets) divided by the 200 answers. `--threads` sizes imgpipe's worker pool (default: one per vCPU,
  * as `imgpipe serve`); `--servers` runs only some of the servers.
  * Results: a table on stdout and bench/results/serve-load.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet, createServer } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,33 +127,24 @@ const pct = (xs: number[], p: number) => {
 };
 
 /**
- * CPU time (user + system, ms) of each thread of the server so far, from /proc/<pid>/task/<tid>/stat:
- * the main thread is the one whose id is the process's, the rest are worker threads, libuv's pool,
- * and V8's GC and compiler helpers. Differences over the run, divided by the answers, are CPU per request.
+ * CPU time (user + system, ms) of the server so far, from /proc: `all` the process's (every thread,
+ * those that have ended too: libvips starts and stops threads), `main` the main thread's (the task
+ * whose id is the process's). Differences over the run, divided by the images served, are CPU per image.
  */
-function threadCpuMs(pid: number): Map<number, number> {
+function cpuMs(pid: number): { all: number; main: number } {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux.
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      // Fields after the command (which may hold spaces) start at state; utime and stime are fields 14 and 15.
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), (Number(f[11]) + Number(f[12])) * tick);
-    } catch {
-      // A thread that ended between the listing and the read.
-    }
-  }
-  return out;
+  // Fields after the command (which may hold spaces) start at state; utime and stime are fields 14 and 15.
+  const ms = (stat: string) => {
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * tick;
+  };
+  return { all: ms(readFileSync(`/proc/${pid}/stat`, 'utf8')), main: ms(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) };
 }
 
-/** CPU ms per image served (200) over a run, refusals' cost included: all threads, and the main thread alone. */
-function cpuPerRequest(pid: number, before: Map<number, number>, after: Map<number, number>, answers: number): { all: number; main: number } {
-  let all = 0;
-  for (const [tid, ms] of after) all += ms - (before.get(tid) ?? 0);
-  const main = (after.get(pid) ?? 0) - (before.get(pid) ?? 0);
-  // Threads that ended during the run took their time with them; none do here (workers stay up).
-  return { all: +(all / Math.max(1, answers)).toFixed(1), main: +(main / Math.max(1, answers)).toFixed(1) };
+/** CPU ms per image served (200) over a run, refusals' cost included: every thread, and the main thread alone. */
+function cpuPerImage(before: { all: number; main: number }, after: { all: number; main: number }, images: number): { all: number; main: number } {
+  const per = (ms: number) => +(ms / Math.max(1, images)).toFixed(1);
+  return { all: per(after.all - before.all), main: per(after.main - before.main) };
 }
 
 function peakRssMb(child: ChildProcess): number {
@@ -201,9 +192,9 @@ async function main(): Promise<void> {
         ? [probe(name === 'imgpipe' ? `${base}/missing.jpg?x-oss-process=image/resize,w_720` : `${base}/w_720/missing.jpg`, () => done),
           name === 'imgpipe' ? probe(`${base}/${file}?x-oss-process=image/info`, () => done) : Promise.resolve([])]
         : [];
-      const cpuBefore = threadCpuMs(child.pid!);
+      const cpuBefore = cpuMs(child.pid!);
       const r = await load(base + paths[name](file), connections, seconds);
-      const cpu = cpuPerRequest(child.pid!, cpuBefore, threadCpuMs(child.pid!), r.ok);
+      const cpu = cpuPerImage(cpuBefore, cpuMs(child.pid!), r.ok);
       done = true;
       const [notFound = [], info = []] = await Promise.all(probes);
       const row = {
@@ -211,7 +202,7 @@ async function main(): Promise<void> {
         rps: +r.rps.toFixed(1), imagesPerS: +r.okRps.toFixed(1), okShare: +(r.ok / Math.max(1, r.requests)).toFixed(3), ok: r.ok, status503: r.status503, retryAfterOn503: r.with503RetryAfter,
         otherStatus: r.otherStatus, clientErrors: r.errors,
         p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)),
-        cpuMsPerRequest: cpu.all, mainThreadCpuMsPerRequest: cpu.main, peakRssMb: Math.round(peakRssMb(child)),
+        cpuMsPerImage: cpu.all, mainThreadCpuMsPerImage: cpu.main, peakRssMb: Math.round(peakRssMb(child)),
         probe404: notFound.length ? { n: notFound.length, p50: Math.round(pct(notFound, 50)), max: Math.round(Math.max(...notFound)) } : undefined,
         probeInfo: info.length ? { n: info.length, p50: Math.round(pct(info, 50)), max: Math.round(Math.max(...info)) } : undefined,
       };
@@ -229,7 +220,7 @@ async function main(): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows as Record<string, never>[]) {
     const p = (x?: { p50: number; max: number }) => (x ? `${x.p50} / ${x.max}` : '');
-    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.imagesPerS} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerRequest} (${r.mainThreadCpuMsPerRequest}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
+    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.imagesPerS} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerImage} (${r.mainThreadCpuMsPerImage}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
   }
 }
 
