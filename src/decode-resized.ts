@@ -57,8 +57,8 @@ const SHARE_MIN_PIXELS = 1 << 20;
 
 /**
  * `decode` and `resize` to exactly `target` (upright pixels, `fit: 'fill'`), for the recipe's largest
- * size. A JPEG that needs no orientation and that imgpipe's own decoder handles goes through in one
- * pass: the decoder hands its rows to the resize kernel as it puts them out, so the full-size image
+ * size. A JPEG that imgpipe's own decoder handles, upright or stored sideways (EXIF orientation 5-8,
+ * which the kernel applies as it resizes), goes through in one pass: the decoder hands its rows to the resize kernel as it puts them out, so the full-size image
  * is never held (24 MB for a 2725x2225 photo; a cold process pays for such memory in page faults).
  * With an idle `helper` (a worker pool), a large sequential JPEG's rows are shared with it.
  * A PNG that is not interlaced streams its rows the same way (alpha premultiplied as they come). Anything else is decoded (lent) and then resized. `header` is what `inspect` returned.
@@ -73,10 +73,12 @@ export async function decodeResized(
   const failOn = failOnLevel(options.failOn);
   const shrink = options.shrinkTo === undefined ? 1 : chooseShrink(header, options.shrinkTo);
   const decoded = scaledSize(header, shrink);
-  if (header.format === 'jpeg' && header.orientation === 1 && options.linear !== true && !(decoded.width === target.width && decoded.height === target.height)) {
+  const sideways = header.orientation >= 5;
+  const upright = sideways ? { width: decoded.height, height: decoded.width } : decoded;
+  if (header.format === 'jpeg' && (header.orientation === 1 || sideways) && options.linear !== true && !(upright.width === target.width && upright.height === target.height)) {
     const { helper } = options;
     // A helper decodes at the default level: below it, damage takes the fallback path below anyway.
-    const shared = helper !== undefined && failOn === DEFAULT_FAIL_ON && header.progressive !== true && decoded.width * decoded.height >= SHARE_MIN_PIXELS && target.height >= 2 && helper.idle();
+    const shared = helper !== undefined && !sideways && failOn === DEFAULT_FAIL_ON && header.progressive !== true && decoded.width * decoded.height >= SHARE_MIN_PIXELS && target.height >= 2 && helper.idle();
     // Undefined for the files the own decoder leaves to the fallback: those take the path below.
     const image = shared
       ? await decodeShared(helper, { bytes, header, shrink, ...target, from: Math.round(target.height * SHARE_HERE), to: target.height })

@@ -127,8 +127,10 @@ export async function decodeBaselineJpeg(bytes: Uint8Array, header: ImageHeader,
  * neither the decoded image nor a copy of it is ever held whole (24 MB for a 2725x2225 photo).
  * With `range`, only those output rows (an image `to - from` rows high): rows above the ones they
  * need are only entropy-decoded, and the decode stops at the last one needed, so two threads can
- * share one image. Undefined when this path can't take the file (a file the own decoder leaves to
- * the fallback, a reduction the kernel can't stream): the caller decodes and resizes in two steps.
+ * share one image. `width` x `height` is upright: a file stored sideways (EXIF orientation 5-8)
+ * is oriented by the kernel as it resizes (whole, no `range`). Undefined when this path can't take
+ * the file (a file the own decoder leaves to the fallback, a reduction or orientation the kernel
+ * can't stream): the caller decodes and resizes in two steps.
  */
 export async function decodeJpegResized(
   bytes: Uint8Array,
@@ -141,7 +143,8 @@ export async function decodeJpegResized(
 ): Promise<RGBAImage | undefined> {
   await loadKernel();
   const source = scaledSize(header, shrink);
-  if (!streamsRows(source.width, source.height, width, height)) return undefined;
+  if (header.orientation !== 1 && (range.from !== 0 || range.to !== height)) return undefined;
+  if (!streamsRows(source.width, source.height, width, height, header.orientation)) return undefined;
   const srgb = await srgbConversion(bytes, header);
   return (await runOwnDecoder(bytes, header, shrink, { width, height, range, srgb }, failOn))?.image;
 }
@@ -252,7 +255,7 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
         const rows = streamed ? decoderRows(k, state, scaled.width, scaled.height) : undefined;
         const resized = !streamed ? undefined
           : 'region' in output ? regionRows(rows!, output.region)
-            : resizeRows(rows!, output.width, output.height, output.range, output.srgb);
+            : resizeRows({ ...rows!, orientation: header.orientation }, output.width, output.height, output.range, output.srgb);
         // Whatever the resize left: everything, or the end of the file after the last row. Not for the
         // top part of a shared image (the thread with the bottom reads the file to its end), nor for a
         // region above the last row: the rest of the file is never read.

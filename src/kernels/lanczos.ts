@@ -62,6 +62,11 @@ export interface RowSource {
    * whole image's resize). Without it a row with transparency ends the streamed resize.
    */
   readonly alpha?: boolean;
+  /**
+   * The EXIF orientation the rows are stored in (default 1). With 5-8 the rows are the upright
+   * image's columns and the resize makes the upright image from them (see `streamsRows`).
+   */
+  readonly orientation?: number;
   /** Start at row `row` instead of the top (called before the first read). */
   skipTo(row: number): void;
   /**
@@ -105,10 +110,13 @@ function imageRows(image: RGBAImage, alpha: boolean): RowSource {
  */
 function feedRows(k: KernelExports, source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }, srgb?: SrgbConversion): boolean {
   k.reset();
-  k.begin(0, source.width, source.height, width, height, source.alpha === true ? (k.FLAG_ALPHA.value as number) : 0);
+  const sideways = (source.orientation ?? 1) >= 5;
+  if (sideways) k.beginSideways(source.width, source.height, width, height, source.orientation!);
+  else k.begin(0, source.width, source.height, width, height, source.alpha === true ? (k.FLAG_ALPHA.value as number) : 0);
   if (srgb) loadConversion(k, srgb);
-  // The source rows the window's output rows need start here (row 0 for the whole height).
-  let y = k.window(range.from, range.to);
+  // The source rows the window's output rows need start here (row 0 for the whole height; a
+  // sideways source is always resized whole).
+  let y = sideways ? 0 : k.window(range.from, range.to);
   source.skipTo(y);
   const bandRows = k.BAND_ROWS.value as number;
   // The kernel's memory doesn't grow after begin(): one view of the band serves every read.
@@ -135,10 +143,16 @@ function takeResult(k: KernelExports, width: number, from: number, to: number): 
 
 /**
  * Whether `resizeRows` can take a `sw` x `sh` source to `dw` x `dh`: in gamma space, any enlargement
- * or reduction short of a box pre-shrink over 256x256 pixels. Call `loadKernel()` first.
+ * or reduction short of a box pre-shrink over 256x256 pixels. A source stored in EXIF `orientation`
+ * 5-8 (sideways: `dw` x `dh` is upright, the source upright is `sh` x `sw`) streams when opaque and
+ * reduced by less than 4x or enlarged; 2-4 do not stream. Call `loadKernel()` first.
  */
-export function streamsRows(sw: number, sh: number, dw: number, dh: number): boolean {
-  return kernel.useLoaded((k) => k.canStream(sw, sh, dw, dh, 0) !== 0, bytesNeeded(sw, sh, dw, dh));
+export function streamsRows(sw: number, sh: number, dw: number, dh: number, orientation = 1): boolean {
+  if (orientation !== 1 && orientation < 5) return false;
+  return kernel.useLoaded(
+    (k) => (orientation >= 5 ? k.canStreamSideways(sw, sh, dw, dh) : k.canStream(sw, sh, dw, dh, 0)) !== 0,
+    bytesNeeded(sw, sh, dw, dh),
+  );
 }
 
 /**

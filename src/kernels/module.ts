@@ -37,6 +37,8 @@ export interface KernelExports {
   readonly BAND_ROWS: WebAssembly.Global;
   canStream(sw: number, sh: number, dw: number, dh: number, flags: number): number;
   begin(src: number, sw: number, sh: number, dw: number, dh: number, flags: number): void;
+  canStreamSideways(sw: number, sh: number, dw: number, dh: number): number;
+  beginSideways(sw: number, sh: number, dw: number, dh: number, orientation: number): void;
   step(rows: number): number;
   input(): number;
   window(y0: number, y1: number): number;

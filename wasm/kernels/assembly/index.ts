@@ -22,11 +22,12 @@
 // slower. A pass done in bands of rows, one call per band, picks up the optimised code part way
 // through the first image.
 import { alloc, reset } from '../../shared/memory';
-import { makeTable, tableTaps } from './weights';
+import { makeTable, tableTaps, weightsOffset } from './weights';
 import { horizontalU8, horizontalQ6 } from './horizontal';
 import { vertical, verticalScratch } from './vertical';
 import { boxAdd, boxEmit, boxScratch, boxShrink } from './box';
 import { ensureLinearTables, expand, finish } from './convert';
+import { acrossRows, alongColumn, reverseQ6 } from './transposed';
 
 export { alloc, reset };
 export { SRGB_ENCODE_STEPS, srgbLinear, srgbColumns, srgbEncode, toSrgb } from './srgb';
@@ -114,6 +115,18 @@ let bandQ6: usize = 0;
 /** Streamed box pre-shrink: source rows taken so far, and the box row being made. */
 let srcDone: i32 = 0;
 let boxRow: usize = 0;
+/**
+ * Streamed sideways (beginSideways()): the source rows are the upright image's columns, reversed
+ * along either axis per the EXIF orientation. The stored rows wait in a ring (`ring` of them, 8-bit)
+ * until an output column's window is in; `column` holds that column's horizontal pass.
+ */
+let sideways = false;
+let revX = false;
+let revY = false;
+let ringRows: usize = 0;
+let column: usize = 0;
+let rowsIn: i32 = 0;
+let colsDone: i32 = 0;
 /** The output rows to make: window()'s, or all dh. */
 let dstStart: i32 = 0;
 let dstEnd: i32 = 0;
@@ -147,6 +160,7 @@ export function canStream(sw: i32, sh: i32, dw: i32, dh: i32, flags: i32): bool 
  * and is taken to be opaque until a band shows otherwise, unless `flags` has FLAG_ALPHA.
  */
 export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32): void {
+  sideways = false;
   streamed = src == 0;
   if (streamed && !canStream(sw, sh, dw, dh, flags)) unreachable();
   srcPtr = src;
@@ -243,6 +257,7 @@ export function input(): usize {
  * as long as every band has been opaque, and the Q6 rows are converted at the end if one was not.
  */
 export function feed(rows: i32): i32 {
+  if (sideways) return feedSideways(rows);
   const opaqueBand = opaque(band, rows * srcW);
   if (!opaqueBand) {
     if (!alphaStream) return -1;
@@ -283,6 +298,82 @@ export function feed(rows: i32): i32 {
     finish(vOut + <usize>dstStart * dstW * 8, (dstEnd - dstStart) * dstW, out + <usize>dstStart * dstW * 4, true, false);
   }
   return done;
+}
+
+/**
+ * Whether a `sw` x `sh` source stored sideways (EXIF orientation 5-8: upright it is `sh` x `sw`) can
+ * stream into a `dw` x `dh` upright output: an opaque source (checked band by band) reduced less than
+ * 4x (no box pre-shrink) or enlarged.
+ */
+export function canStreamSideways(sw: i32, sh: i32, dw: i32, dh: i32): bool {
+  return preShrink(<f64>sh / <f64>dw) == 1 && preShrink(<f64>sw / <f64>dh) == 1;
+}
+
+/**
+ * Plan a streamed resize of a source stored sideways: its `sw` x `sh` rows come through input() and
+ * feed() as in the streamed mode, and the result is the upright `dw` x `dh` image, EXIF `orientation`
+ * (5-8) applied, with the bytes of orienting the source and then resizing it. No window().
+ */
+export function beginSideways(sw: i32, sh: i32, dw: i32, dh: i32, orientation: i32): void {
+  if (!canStreamSideways(sw, sh, dw, dh) || orientation < 5 || orientation > 8) unreachable();
+  sideways = true;
+  streamed = true;
+  alphaStream = false;
+  allOpaque = true;
+  srcW = sw;
+  srcH = sh;
+  dstW = dw;
+  dstH = dh;
+  // Upright x runs along the stored rows (backwards for 6 and 7), upright y along the stored columns
+  // (backwards for 7 and 8).
+  revX = orientation == 6 || orientation == 7;
+  revY = orientation == 7 || orientation == 8;
+  // The upright image's tables: horizontal over its sh columns (taps in pairs, across rows), vertical
+  // over its sw rows (taps in fours, along a column). Padding taps have zero weight, so the weights
+  // per source position are the upright path's.
+  hTable = makeTable(sh, dw, <f64>sh / <f64>dw, 2);
+  hTaps = tableTaps;
+  vTable = makeTable(sw, dh, <f64>sw / <f64>dh, 4);
+  vTaps = tableTaps;
+  // A column's window is hTaps rows; a feed() adds up to BAND_ROWS before the columns it completes are made.
+  ring = hTaps + BAND_ROWS;
+  ringRows = alloc(<usize>sw * 4 * ring);
+  band = alloc(<usize>sw * BAND_ROWS * 4);
+  vRows = verticalScratch(hTaps);
+  column = alloc(<usize>sw * 8);
+  out = alloc(<usize>dw * dh * 4);
+  rowsIn = 0;
+  colsDone = 0;
+  dstStart = 0;
+  dstEnd = dh;
+}
+
+/** feed() for beginSideways(): returns 0 until every output column is made, then dh. */
+function feedSideways(rows: i32): i32 {
+  if (!opaque(band, rows * srcW)) return -1;
+  const rowBytes = <usize>srcW << 2;
+  for (let r = 0; r < rows; r++, rowsIn++) {
+    memory.copy(ringRows + <usize>(rowsIn % ring) * rowBytes, band + <usize>r * rowBytes, rowBytes);
+  }
+  const weights = hTable + weightsOffset(dstW);
+  while (colsDone < dstW) {
+    const x = revX ? dstW - 1 - colsDone : colsDone;
+    const start = load<i32>(hTable + (<usize>x << 2));
+    // The stored row that arrives last among the window's (padding taps past the edge aside).
+    const last = revX ? srcH - 1 - start : min(start + hTaps - 1, srcH - 1);
+    if (last >= rowsIn) break;
+    for (let k = 0; k < hTaps; k++) {
+      let r = revX ? srcH - 1 - start - k : start + k;
+      // Padding taps (zero weight) may point past an edge: any row in the ring serves.
+      r = r < 0 ? 0 : r >= srcH ? srcH - 1 : r;
+      store<usize>(vRows + (<usize>k << 2), ringRows + <usize>(r % ring) * rowBytes);
+    }
+    acrossRows(vRows, hTaps, weights + (<usize>x * hTaps << 1), srcW, column);
+    if (revY) reverseQ6(column, srcW);
+    alongColumn(column, vTable, vTaps, dstH, out + (<usize>x << 2), <usize>dstW << 2);
+    colsDone++;
+  }
+  return colsDone == dstW ? dstEnd : 0;
 }
 
 /** One past the last horizontal-pass row output row `y` reads. */
