@@ -43,10 +43,27 @@ export function horizontalU8(src: usize, sw: i32, h: i32, dst: usize, dw: i32, t
   }
 }
 
-/** Source rows already in Q6 (after premultiplication, linearisation or a box pre-shrink). */
-export function horizontalQ6(src: usize, sw: i32, h: i32, dst: usize, dw: i32, table: usize, taps: i32): void {
+/**
+ * The weighted sum, per channel and unrounded, of the `taps` Q6 pixels from `p` with the i16 weights
+ * at `w` (four taps a step): one output pixel of a pass over Q6 samples.
+ */
+// @ts-ignore: decorator
+@inline export function sumQ6Taps(p: usize, w: usize, taps: i32): v128 {
   // Two Q6 pixels are 16 bytes; regroup their i16 lanes channel by channel.
   const mask = i8x16(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+  let acc = i32x4.splat(0);
+  let acc2 = i32x4.splat(0);
+  for (let k = 0; k < taps; k += 4) {
+    acc = i32x4.add(acc, i32x4.dot_i16x8_s(i8x16.swizzle(v128.load(p), mask), v128.load32_splat(w)));
+    acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(i8x16.swizzle(v128.load(p, 16), mask), v128.load32_splat(w, 4)));
+    p += 32;
+    w += 8;
+  }
+  return i32x4.add(acc, acc2);
+}
+
+/** Source rows already in Q6 (after premultiplication, linearisation or a box pre-shrink). */
+export function horizontalQ6(src: usize, sw: i32, h: i32, dst: usize, dw: i32, table: usize, taps: i32): void {
   const shift = WEIGHT_BITS;
   const round = i32x4.splat(1 << (shift - 1));
   const weights = table + weightsOffset(dw);
@@ -56,16 +73,9 @@ export function horizontalQ6(src: usize, sw: i32, h: i32, dst: usize, dw: i32, t
     const row = src + <usize>y * srcStride;
     let w = weights;
     for (let x = 0; x < dw; x++) {
-      let p = row + (<usize>load<i32>(table + (<usize>x << 2)) << 3);
-      let acc = i32x4.splat(0);
-      let acc2 = i32x4.splat(0);
-      for (let k = 0; k < taps; k += 4) {
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(i8x16.swizzle(v128.load(p), mask), v128.load32_splat(w)));
-        acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(i8x16.swizzle(v128.load(p, 16), mask), v128.load32_splat(w, 4)));
-        p += 32;
-        w += 8;
-      }
-      acc = i32x4.shr_s(i32x4.add(i32x4.add(acc, acc2), round), shift);
+      const p = row + (<usize>load<i32>(table + (<usize>x << 2)) << 3);
+      const acc = i32x4.shr_s(i32x4.add(sumQ6Taps(p, w, taps), round), shift);
+      w += <usize>taps << 1;
       v128.store64_lane(d, i16x8.narrow_i32x4_s(acc, acc), 0);
       d += 8;
     }

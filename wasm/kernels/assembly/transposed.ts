@@ -6,7 +6,7 @@
 // vertical.ts): the same weights, sums, rounding and saturation, so the bytes are the same as
 // orienting the whole image and then resizing it.
 import { WEIGHT_BITS, weightsOffset } from './weights';
-import { Q } from './horizontal';
+import { Q, sumQ6Taps } from './horizontal';
 
 /**
  * One intermediate column: for each of the `pixels` stored columns, the weighted sum of the `taps`
@@ -62,22 +62,15 @@ export function reverseQ6(src: usize, pixels: i32): void {
  * `dst + y * stride`.
  */
 export function alongColumn(src: usize, table: usize, taps: i32, dh: i32, dst: usize, stride: usize): void {
-  const mask = i8x16(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
   const shift = WEIGHT_BITS + Q;
   const round = i32x4.splat(1 << (shift - 1));
   let w = table + weightsOffset(dh);
   let d = dst;
   for (let y = 0; y < dh; y++) {
-    let p = src + (<usize>load<i32>(table + (<usize>y << 2)) << 3);
-    let acc = i32x4.splat(0);
-    let acc2 = i32x4.splat(0);
-    for (let k = 0; k < taps; k += 4) {
-      acc = i32x4.add(acc, i32x4.dot_i16x8_s(i8x16.swizzle(v128.load(p), mask), v128.load32_splat(w)));
-      acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(i8x16.swizzle(v128.load(p, 16), mask), v128.load32_splat(w, 4)));
-      p += 32;
-      w += 8;
-    }
-    const n = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(i32x4.add(acc, acc2), round), shift), i32x4.splat(0));
+    const p = src + (<usize>load<i32>(table + (<usize>y << 2)) << 3);
+    const sum = sumQ6Taps(p, w, taps);
+    w += <usize>taps << 1;
+    const n = i16x8.narrow_i32x4_s(i32x4.shr_s(i32x4.add(sum, round), shift), i32x4.splat(0));
     store<u32>(d, i32x4.extract_lane(i8x16.narrow_i16x8_u(n, n), 0));
     d += stride;
   }
