@@ -102,10 +102,18 @@ export function readJpeg(b: Uint8Array, failOn: FailOn): ImageHeader {
   let exifBytes = 0, iccBytes = 0;
   const icc: [number, number, number][] = [];
   while (o + 4 <= b.length) {
-    if (b[o] !== 0xff) {
-      // libjpeg skips to the next marker with a warning (and so decodes the file unless failOn is 'warning').
+    if (b[o] !== 0xff || b[o + 1] === 0x00) {
+      // libjpeg skips to the next marker with a warning (and so decodes the file unless failOn is
+      // 'warning'). FF 00 is no marker (it stands for a data byte FF): skipped as data, as libjpeg does.
       let next = o;
-      while (next < b.length && b[next] !== 0xff) next++;
+      for (;;) {
+        while (next < b.length && b[next] !== 0xff) next++;
+        let m = next;
+        while (m < b.length && b[m] === 0xff) m++;
+        if (m < b.length && b[m] === 0x00) { next = m + 1; continue; }
+        next = Math.max(o, m - 1);
+        break;
+      }
       if (refuses(failOn, 'warning') || next + 4 > b.length) {
         const marker = next + 1 < b.length ? ` 0xFF${b[next + 1].toString(16).toUpperCase()}` : '';
         throw corruptHeader('JPEG', `found ${next - o} extraneous bytes before marker${marker} at offset ${o} (decoded with failOn 'error' or lower)`);

@@ -171,6 +171,19 @@ describe('failOn: recoverable JPEG damage, as sharp decides it', () => {
     for (const failOn of ['error', 'truncated', 'none'] as const) expect(await pixels(damaged, { failOn })).toEqual(await intact());
   });
 
+  it('FF 00 where a header marker belongs is extraneous data, not a segment: refused by default (as sharp), decoded from failOn error down', async () => {
+    const b = jpeg();
+    const second = 4 + ((b[4] << 8) | b[5]);
+    const damaged = cat(b.subarray(0, second), [0xff, 0x00, 0x00, 0x02], b.subarray(second));
+    const marker = damaged[second + 5].toString(16).toUpperCase();
+    expect(await refusal(decode(damaged))).toEqual({
+      code: 'CORRUPT_IMAGE',
+      message: `Expected a valid JPEG header but found 4 extraneous bytes before marker 0xFF${marker} at offset ${second} (decoded with failOn 'error' or lower)`,
+    });
+    await expect(sharp(damaged).raw().toBuffer()).rejects.toThrow(/4 extraneous bytes/);
+    expect(await pixels(damaged, { failOn: 'error' })).toEqual(await intact());
+  });
+
   it('bytes between the image data and EOI change no pixel: decoded at every level, as sharp does', async () => {
     const b = jpeg();
     const damaged = cat(b.subarray(0, b.length - 2), [1, 2, 3], [0xff, 0xd9]);
