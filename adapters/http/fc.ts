@@ -6,7 +6,7 @@
  *   export const handler = createFcHttpHandler({ source: storageSource(ossStorage) });
  */
 import { ImgpipeError } from '../../src/index.js';
-import { createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
+import { bodyBytes, createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
 import { withNodeServing, type NodeServingOptions } from './serving.js';
 
@@ -45,7 +45,7 @@ export function createFcHttpHandler(options: (HandlerOptions & NodeServingOption
       // A path or header that can't make a Request is the client's fault: 400, not a failed invocation.
       response = errorResponse(e, crypto.randomUUID().replace(/-/g, '').toUpperCase(), {}, parseHost(parsed.headers?.host)?.host ?? 'localhost');
     }
-    const body = new Uint8Array(await response.arrayBuffer());
+    const body = bodyBytes(response) ?? new Uint8Array(await response.arrayBuffer());
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => { headers[name] = value; });
     return { statusCode: response.status, headers, isBase64Encoded: true, body: Buffer.from(body).toString('base64') };

@@ -279,12 +279,25 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         }
         headers['content-disposition'] = 'attachment';
       }
-      return new Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
+      const response = new Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
+      if (request.method !== 'HEAD') BODIES.set(response, body);
+      return response;
       }
     } catch (e) {
       return errorResponse(e, requestId, cors, options.hostId ?? hostHeader(request)?.host ?? new URL(request.url).host, request.method === 'HEAD');
     }
   }
+}
+
+/**
+ * The bytes of the answers built here from an image, by Response: the Node wrappers write them as
+ * they are instead of reading the Response's stream back into a copy (node.ts, fc.ts).
+ */
+const BODIES = new WeakMap<Response, Uint8Array>();
+
+/** The body of an answer `createFetchHandler` built from bytes, or undefined (read the Response then). */
+export function bodyBytes(response: Response): Uint8Array | undefined {
+  return BODIES.get(response);
 }
 
 function nosniff(response: Response): Response {

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { ImgpipeError, describeValue } from '../../src/index.js';
-import { createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
+import { bodyBytes, createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
 import { withNodeServing, type NodeServingOptions } from './serving.js';
 
@@ -63,7 +63,8 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
 async function send(res: ServerResponse, response: Response): Promise<void> {
   const out: Record<string, string> = {};
   response.headers.forEach((value, name) => { out[name] = value; });
-  const body = response.body ? new Uint8Array(await response.arrayBuffer()) : undefined;
+  // The handler's own image answers are written from their bytes; anything else is read from the Response.
+  const body = bodyBytes(response) ?? (response.body ? new Uint8Array(await response.arrayBuffer()) : undefined);
   if (res.headersSent || res.destroyed) return;
   res.writeHead(response.status, out);
   res.end(body);

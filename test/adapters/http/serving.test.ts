@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import '../../../entries/node.js';
-import { createFetchHandler } from '../../../adapters/http/handler.js';
+import { bodyBytes, createFetchHandler } from '../../../adapters/http/handler.js';
 import { createNodeListener } from '../../../adapters/http/node.js';
 import { createFcHttpHandler } from '../../../adapters/http/fc.js';
 import { createAdmission } from '../../../adapters/http/admission.js';
@@ -113,6 +113,17 @@ describe('transforms on the worker pool', () => {
     const kept = file.slice();
     await pool.transform(kept, ops);
     expect(Buffer.from(kept).equals(Buffer.from(file))).toBe(true);
+  });
+
+  it('an image answer keeps its bytes for the Node wrappers, the same the Response streams; HEAD and errors have none', async () => {
+    const handler = createFetchHandler({ source: fetchSource(origin) });
+    const ok = await handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_64')}`));
+    const kept = bodyBytes(ok);
+    expect(kept).toBeDefined();
+    expect(Buffer.from(kept!).equals(Buffer.from(await ok.arrayBuffer()))).toBe(true);
+    expect(Number(ok.headers.get('content-length'))).toBe(kept!.byteLength);
+    expect(bodyBytes(await handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_64')}`, { method: 'HEAD' })))).toBeUndefined();
+    expect(bodyBytes(await handler(new Request(`http://h/missing.jpg${q('image/resize,w_64')}`)))).toBeUndefined();
   });
 
   it('info alone stays in the calling thread', async () => {
