@@ -7,7 +7,8 @@
  *   pHYs, cHRM, sRGB or gAMA of the wrong length; an invalid sRGB intent or a zero gamma; a tRNS that
  *   does not fit the colour type; an ancillary chunk where the specification does not allow it)
  *   drops that chunk and nothing else. Empty IDAT chunks are dropped; a missing or truncated IEND
- *   after the image data is supplied.
+ *   after the image data is supplied, and so is the end of a file cut inside an IDAT after the first
+ *   (the image data before it decodes, or is refused by the decoder as ending early).
  * - A grey or RGB tRNS sample past the bit depth (300 in an 8-bit image) is masked to it, as libpng
  *   (png_do_expand) and sharp's libspng path read it: 16 in a 4-bit image makes grey 0 transparent.
  * The decoder then sees a clean file (the original bytes, when nothing needed dropping).
@@ -166,7 +167,10 @@ export function checkPngChunks(b: Uint8Array): CheckedPng {
       break;
     }
     if (len > 0x7fffffff || end > b.length) {
-      if (critical) throw corrupt(`its ${type} chunk at offset ${o} runs past the end of the file (${len} bytes declared, ${Math.max(0, b.length - o - 12)} present)`);
+      // A file cut inside a later IDAT may hold all its image data in the IDATs before it: libspng
+      // (and so sharp) decodes it then, and refuses it otherwise, as the decoder here will.
+      const laterIdat = type === 'IDAT' && idat;
+      if (critical && !laterIdat) throw corrupt(`its ${type} chunk at offset ${o} runs past the end of the file (${len} bytes declared, ${Math.max(0, b.length - o - 8)} present)`);
       dropped.push(`${type}@${o}: runs past the end of the file`);
       trimmed = true;
       break;

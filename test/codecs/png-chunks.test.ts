@@ -118,6 +118,38 @@ describe('a tRNS sample past the bit depth is masked to it, as libpng and sharp 
   });
 });
 
+describe('a file cut inside an IDAT after the first', () => {
+  /** basn2c08 with its image data split over two IDATs at `at` bytes, cut `keep` bytes into the second's data. */
+  const cutInSecondIdat = (at: number, keep: number) => {
+    const parts = chunks(fixture('pngsuite/basn2c08.png'));
+    const i = parts.findIndex((c) => typeOf(c) === 'IDAT');
+    const data = parts[i].subarray(8, parts[i].length - 4);
+    const second = chunk('IDAT', data.subarray(at));
+    return join([...parts.slice(0, i), chunk('IDAT', data.subarray(0, at)), second.subarray(0, 8 + keep)]);
+  };
+
+  it('with all the image data before it: decoded, as libspng and sharp decode it', async () => {
+    const parts = chunks(fixture('pngsuite/basn2c08.png'));
+    const i = parts.findIndex((c) => typeOf(c) === 'IDAT');
+    // The whole stream in the first IDAT, then a second one cut right after its header (Pillow's truncated_end_chunk.png).
+    const b = join([...parts.slice(0, i + 1), chunk('IDAT', new Array(100).fill(0)).subarray(0, 8)]);
+    const ours = await decode(b);
+    expect(Buffer.from(ours.data).equals(Buffer.from((await decode(fixture('pngsuite/basn2c08.png'))).data))).toBe(true);
+    expect(Buffer.from(ours.data).equals(Buffer.from((await sharpRaw(b)).data))).toBe(true);
+  });
+
+  it('with image data missing: refused, as sharp refuses it', async () => {
+    const b = cutInSecondIdat(30, 20); // basn2c08's 72 bytes of image data: 30 + 20 of the other 42
+    expect(await refusal(decode(b))).toMatchObject({ code: 'CORRUPT_IMAGE', message: expect.stringMatching(/^Expected a decodable PNG but its image data \(IDAT\) is damaged or ends early: libspng reported "[^"]+"$/) });
+    await expect(sharp(b).raw().toBuffer()).rejects.toThrow();
+  });
+
+  it('inside the first IDAT: refused, naming the chunk', async () => {
+    const b = cutInSecondIdat(30, 20).subarray(0, 49 + 8 + 10); // the first IDAT (after IHDR and gAMA) at offset 49
+    expect(await refusal(decode(b))).toEqual({ code: 'CORRUPT_IMAGE', message: 'Expected a decodable PNG but its IDAT chunk at offset 49 runs past the end of the file (30 bytes declared, 10 present)' });
+  });
+});
+
 describe('critical chunks must pass their CRC, as sharp requires', () => {
   it('8 bytes flipped in the image data: refused, naming the chunk', async () => {
     const parts = chunks(image('with-alpha.png'));
