@@ -4,7 +4,7 @@
  * then, all in one run so the ratios compare like with like:
  *
  * 2. `plan --json` (must classify every object as generated) and its estimate for `run --local`
- *    (calibrated: the recipe on 16 sampled objects on this machine);
+ *    (calibrated: the recipe on 64 sampled objects on this machine, after 4 untimed);
  * 3. `run --local` (child process, every core), measured wall time and images/s, and its report
  *    (every failure listed with its code);
  * 4. a sharp script doing the same recipe over the same objects (GET, three sizes, watermark on two,
@@ -133,7 +133,7 @@ try {
   console.log(`bucket: ${N} objects`, expected, `corrupt ${corruptCount}, ${mpTodo.toFixed(0)} MP to process`);
 
   // 2. plan
-  // 2. plan, with its calibration (the recipe on 16 sampled objects, on this machine, writes discarded).
+  // 2. plan, with its calibration (the recipe on 64 sampled objects after 4 untimed, on this machine, writes discarded).
   const plan = await cli(['backfill', 'plan', 'oss://photos/uploads/', '--target', 'oss://out-local', '--json']);
   const p = last(plan.out);
   const planOk = JSON.stringify(p.counts) === JSON.stringify(expected);

@@ -68,10 +68,11 @@ export interface EstimateInputs {
   /** A calibration on this machine and the objects to process by kind: the local time comes from it. */
   readonly calibration?: Calibration;
   readonly objectsByKind?: Readonly<Record<string, number>>;
+  readonly bytesByKind?: Readonly<Record<string, number>>;
 }
 
 export interface Estimate {
-  readonly inputs: Omit<Required<EstimateInputs>, 'calibration' | 'objectsByKind'> & { readonly fixedMs: number; readonly msPerMegapixel: number };
+  readonly inputs: Omit<Required<EstimateInputs>, 'calibration' | 'objectsByKind' | 'bytesByKind'> & { readonly fixedMs: number; readonly msPerMegapixel: number };
   /** Single-thread CPU time of every recipe run, seconds. */
   readonly cpuSeconds: number;
   /** Wall time of `run --local` on `localThreads` cores, seconds. */
@@ -91,10 +92,10 @@ export interface Estimate {
  * one-thread time on one vCPU; memory and vCPU are billed for that duration.
  */
 export function estimate(i: EstimateInputs): Estimate {
-  const { calibration, objectsByKind, ...rest } = i;
+  const { calibration, objectsByKind, bytesByKind, ...rest } = i;
   const inputs = { fcVcpu: 1, fcMemoryGb: 1, lambdaMemoryGb: 1.769, chunk: 10, ...rest, fixedMs: TIME_MODEL.fixedMs, msPerMegapixel: TIME_MODEL.msPerMegapixel };
   const cpuSeconds = (inputs.objects * TIME_MODEL.fixedMs + inputs.megapixels * TIME_MODEL.msPerMegapixel) / 1000;
-  const local = calibration && objectsByKind && calibration.objects > 0 && inputs.objects > 0 ? extrapolate(calibration, objectsByKind) : undefined;
+  const local = calibration && objectsByKind && bytesByKind && calibration.objects > 0 && inputs.objects > 0 ? extrapolate(calibration, objectsByKind, bytesByKind) : undefined;
   const localSeconds = local ? local.seconds : cpuSeconds / Math.max(1, inputs.localThreads);
   const invocations = Math.ceil(inputs.objects / inputs.chunk);
   const vcpuSeconds = cpuSeconds * inputs.fcVcpu;

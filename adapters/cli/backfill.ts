@@ -26,10 +26,11 @@ import type { Storage } from '../storage.js';
 
 const USAGE = `Usage:
   imgpipe backfill plan oss://BUCKET/PREFIX [--target oss://BUCKET] [--endpoint URL] [--recipe FILE]
-                        [--inventory oss://BUCKET/path/manifest.json] [--sample N] [--calibrate N] [--json]
+                        [--inventory oss://BUCKET/path/manifest.json] [--sample N] [--calibrate N] [--calibrate-warm-up S] [--json]
       List the source (ListObjectsV2, or an OSS inventory's CSV files streamed), classify every object
       as missing, stale, up-to-date or skip, and estimate time and Function Compute cost; the local
-      time from running the recipe on N sampled objects (default 16, 0 for none). Writes nothing.
+      time from running the recipe on N sampled objects (default 64, 0 for none; at most 20 s of
+      them) after S seconds of untimed warm-up (default 10). Writes nothing.
   imgpipe backfill run oss://BUCKET/PREFIX (--local | --invoke fc:NAME[@QUALIFIER] --region R [--fc-endpoint URL])
                        [--job ID] [plan options] [--threads N] [--chunk N] [--pilot N] [--max-failure-rate R]
                        [--breaker-min-tasks N] [--retries N] [--rate N] [--state-in-bucket] [--json]
@@ -56,6 +57,7 @@ const OPTIONS = {
   inventory: { type: 'string' },
   sample: { type: 'string' },
   calibrate: { type: 'string' },
+  'calibrate-warm-up': { type: 'string' },
   json: { type: 'boolean', default: false },
   job: { type: 'string' },
   local: { type: 'boolean', default: false },
@@ -225,13 +227,15 @@ function planText(s: Setup, summary: PlanSummary, est: Estimate, ms: number): st
 function localLines(est: Estimate, summary: PlanSummary): string[] {
   const c = est.calibration;
   if (!c) return [`  run --local on ${est.inputs.localThreads} threads: ${fmtDuration(est.localSeconds)} (the model divided by the threads; no calibration)`];
-  const lines = [`  run --local on ${c.threads} threads: ${fmtDuration(est.localSeconds)}, from a calibration on this machine: the recipe on ${c.objects} sampled objects (${fmtBytes(c.bytes)}), ${c.concurrency} at a time as run does, writes discarded: ${c.seconds.toFixed(1)} s + ${c.startupSeconds.toFixed(1)} s start-up`];
+  const lines = [
+    `  run --local on ${c.threads} threads: ${fmtDuration(est.localSeconds)}, from a calibration on this machine: the recipe on ${c.objects} sampled objects (${fmtBytes(c.bytes)}) after ${c.warmUpObjects} untimed, ${c.concurrency} at a time as run does, writes discarded: ${c.seconds.toFixed(1)} s + ${c.startupSeconds.toFixed(1)} s start-up`,
+    `    fitted: ${c.fixedSeconds.toFixed(3)} s per object + seconds per MB of source by kind`,
+  ];
   for (const [kind, n] of Object.entries(summary.objectsByKind).sort((a, b) => b[1] - a[1])) {
     const k = c.kinds[kind];
-    const rate = k && k.objects >= 3
-      ? `${k.megapixelsPerObject.toFixed(2)} MP/object x ${k.secondsPerMegapixel.toFixed(3)} s/MP (${k.objects} sampled)`
-      : `${(c.seconds / c.objects).toFixed(3)} s/object (the whole sample's; ${k?.objects ?? 0} of this kind sampled)`;
-    lines.push(`    ${kind.padEnd(5)} ${fmtInt(n).padStart(9)} objects x ${rate} = ${fmtDuration(c.secondsByKind[kind] ?? 0)}`);
+    const perMb = (k?.secondsPerByte ?? c.secondsPerByte) * 1e6;
+    const from = k && k.objects >= 3 ? `${k.objects} sampled` : `the whole sample's; ${k?.objects ?? 0} of this kind sampled`;
+    lines.push(`    ${kind.padEnd(5)} ${fmtInt(n).padStart(9)} objects, ${fmtBytes(summary.bytesByKind[kind] ?? 0)} x ${perMb.toFixed(3)} s/MB (${from}) = ${fmtDuration(c.secondsByKind[kind] ?? 0)}`);
   }
   return lines;
 }
@@ -249,16 +253,17 @@ async function planCommand(values: Values, positionals: string[]): Promise<numbe
   });
   const threads = threadsOf(values);
   // The local time is measured: the recipe on the first N objects of the plan's deterministic sample.
-  const n = intOption(values, 'calibrate', 0, 1000, 16);
+  const n = intOption(values, 'calibrate', 0, 1000, 64);
   const calibration = n > 0 && summary.sample.length > 0
     ? await calibrate({
       sample: summary.sample.slice(0, n), recipe: s.recipe, manifestKey: 'meta/{name}.json', sourceBucket: s.source.bucket, sourcePrefix: s.source.prefix,
       source: s.sourceStorage, target: s.target, threads, credentials: s.credentials,
+      warmUpSeconds: intOption(values, 'calibrate-warm-up', 0, 600, 10),
     })
     : undefined;
   const est = estimate({
     objects: summary.counts.missing + summary.counts.stale, megapixels: summary.megapixels, megapixelsFrom: summary.megapixelsFrom, localThreads: threads,
-    chunk: intOption(values, 'chunk', 1, 1000, 10), calibration, objectsByKind: summary.objectsByKind,
+    chunk: intOption(values, 'chunk', 1, 1000, 10), calibration, objectsByKind: summary.objectsByKind, bytesByKind: summary.bytesByKind,
   });
   const ms = performance.now() - t0;
   const { sample: _sample, ...shown } = summary;

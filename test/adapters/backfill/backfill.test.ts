@@ -71,7 +71,7 @@ afterAll(async () => {
 describe('imgpipe backfill against the local server (real ali-oss)', () => {
   it('plan classifies formats, corrupt files, non-images, hostile keys, up-to-date and stale sets, and writes nothing', async () => {
     const puts = server.stats.PutObject ?? 0;
-    const r = await cli(['backfill', 'plan', SRC, ...TARGET, '--json'], { cwd, env });
+    const r = await cli(['backfill', 'plan', SRC, ...TARGET, '--json', '--calibrate-warm-up', '1'], { cwd, env });
     expect(r.code, r.stderr).toBe(0);
     const plan = lastJson(r.stdout) as { counts: Record<string, number>; reasons: Record<string, number>; estimate: { fc: { usd: number } } };
     const e = seeded.expected;
@@ -79,18 +79,20 @@ describe('imgpipe backfill against the local server (real ali-oss)', () => {
     expect(plan.reasons).toMatchObject({ 'stale:recipe-changed': 1, 'stale:source-changed': 1, 'skip:empty': 1, 'skip:not-an-image': 3 });
     expect(plan.estimate.fc.usd).toBeGreaterThan(0);
     // The local time is measured on a sample of the objects to process, per kind.
-    const est = plan.estimate as unknown as { localFrom: string; localSeconds: number; calibration: { objects: number; kinds: Record<string, { objects: number; secondsPerMegapixel: number }> } };
+    const est = plan.estimate as unknown as { localFrom: string; localSeconds: number; calibration: { objects: number; fixedSeconds: number; secondsPerByte: number; kinds: Record<string, { objects: number; secondsPerByte: number }> } };
     expect(est.localFrom).toBe('calibration');
-    expect(est.calibration.objects).toBe(Math.min(16, e.missing.length + e.stale.length));
+    expect(est.calibration.objects).toBe(Math.min(64, e.missing.length + e.stale.length));
     expect(Object.values(est.calibration.kinds).reduce((a, k) => a + k.objects, 0)).toBe(est.calibration.objects);
-    expect(est.calibration.kinds.jpeg.secondsPerMegapixel).toBeGreaterThan(0);
+    expect(est.calibration.fixedSeconds + est.calibration.secondsPerByte).toBeGreaterThan(0);
+    expect(est.calibration.kinds.jpeg.secondsPerByte).toBeGreaterThanOrEqual(0);
     expect(est.localSeconds).toBeGreaterThan(0);
     expect(server.stats.PutObject ?? 0).toBe(puts);
     // The human form shows the estimate's inputs.
-    const text = await cli(['backfill', 'plan', SRC, ...TARGET], { cwd, env });
+    const text = await cli(['backfill', 'plan', SRC, ...TARGET, '--calibrate-warm-up', '0'], { cwd, env });
     expect(text.stdout).toMatch(/ms\/MP per object/);
     expect(text.stdout).toMatch(/from a calibration on this machine: the recipe on \d+ sampled objects/);
-    expect(text.stdout).toMatch(/jpeg +\d+ objects x .* MP\/object x .* s\/MP/);
+    expect(text.stdout).toMatch(/fitted: [\d.]+ s per object/);
+    expect(text.stdout).toMatch(/jpeg +\d+ objects, .* x [\d.]+ s\/MB/);
     expect(text.stdout).toMatch(/USD 0\.00002\/CU/);
   }, 60_000);
 
@@ -108,7 +110,7 @@ describe('imgpipe backfill against the local server (real ali-oss)', () => {
     for (const f of files) await server.storage('inventory').put(f.key, f.bytes);
     const manifest = { sourceBucket: 'photos', destinationBucket: 'inventory', fileFormat: 'CSV', fileSchema: 'Bucket, Key, Size, LastModifiedDate, ETag, StorageClass', files: files.map((f) => ({ key: f.key, size: f.bytes.length, MD5checksum: createHash('md5').update(f.bytes).digest('hex').toUpperCase() })), version: '2019-09-01' };
     await server.storage('inventory').put('inv/manifest.json', Buffer.from(JSON.stringify(manifest)));
-    const r = await cli(['backfill', 'plan', SRC, ...TARGET, '--inventory', 'oss://inventory/inv/manifest.json', '--json'], { cwd, env });
+    const r = await cli(['backfill', 'plan', SRC, ...TARGET, '--inventory', 'oss://inventory/inv/manifest.json', '--json', '--calibrate-warm-up', '0'], { cwd, env });
     expect(r.code, r.stderr).toBe(0);
     const e = seeded.expected;
     expect(lastJson(r.stdout).counts).toEqual({ missing: e.missing.length, stale: e.stale.length, 'up-to-date': e['up-to-date'].length, skip: e.skip.length });
