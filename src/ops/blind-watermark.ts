@@ -20,10 +20,29 @@ import { sha256 } from './blindmark/sha256.js';
 import {
   despread, estimateLattice, fold, luma, openReader, readerBytes, syncSearch, whiten, type Geometry, type Reader,
 } from './blindmark/signal.js';
-import { outOfMemory } from '../codecs/instance.js';
+import { outOfMemory } from '../wasm/instance.js';
+import { b64url, checkOption, int, oneOf, type OpParams } from '../spec.js';
 import { kernel } from '../kernels/module.js';
 
 export type BlindWatermarkStrength = 'low' | 'medium' | 'high';
+
+const STRENGTH = oneOf<BlindWatermarkStrength>('low', 'medium', 'high');
+
+/**
+ * The `blindwatermark` action's parameters (x-oss-process), shared with the typed options: `s` is
+ * `strength` (the grammar's default is OSS's 'low'; the typed API's and the recipe's is 'medium').
+ */
+export const BLIND_WATERMARK_PARAMS = {
+  content: { spec: b64url(256), doc: 'text to hide' },
+  s: { spec: STRENGTH, doc: 'strength: higher resists attacks better and changes the image more', default: 'low', option: 'strength' },
+  q: { spec: int(70, 100), doc: 'JPEG quality of the written result (JPEG output only)', default: 90 },
+} as const satisfies OpParams;
+
+/** The `deblindwatermark` action's parameters: OSS's, accepted; extraction needs neither. */
+export const DEBLIND_WATERMARK_PARAMS = {
+  s: { spec: STRENGTH, doc: 'strength the mark was embedded with (accepted; extraction does not need it)', default: 'low' },
+  t: { spec: oneOf('text'), doc: 'watermark type', default: 'text' },
+} as const satisfies OpParams;
 
 /** The key used when none is given: fine for OSS-style use, but anyone can read (or strip) marks made with it. */
 export const DEFAULT_BLIND_WATERMARK_KEY = 'imgpipe default blind watermark key';
@@ -147,10 +166,7 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
   if (options === null || typeof options !== 'object') {
     throw new ImgpipeError('MISSING_ARGUMENT', `Expected an options object with content for blindwatermark but received ${describeValue(options)}`);
   }
-  const strength = options.strength ?? 'medium';
-  if (!(strength in MASK)) {
-    throw new ImgpipeError('INVALID_ARGUMENT', `Expected 'low', 'medium' or 'high' for blindwatermark.strength but received ${describeValue(strength)}`);
-  }
+  const strength = checkOption('blindwatermark', 's', BLIND_WATERMARK_PARAMS.s, options.strength ?? 'medium');
   const key = options.key ?? DEFAULT_BLIND_WATERMARK_KEY;
   if (typeof key !== 'string' || key.length === 0) {
     throw new ImgpipeError('INVALID_ARGUMENT', `Expected a non-empty string for blindwatermark.key but received ${describeValue(key)}`);

@@ -13,6 +13,7 @@
 import { describeValue } from '../errors.js';
 import { FORMATS, ossOutputFormat, sourceOutputFormat, writableRows } from '../formats.js';
 import { averageHue } from '../ops/average-hue.js';
+import { BLIND_WATERMARK_PARAMS, DEBLIND_WATERMARK_PARAMS } from '../ops/blind-watermark.js';
 import { BLUR_PARAMS, blur, blurKernel, blurPasses } from '../ops/blur.js';
 import { BRIGHT_PARAMS, bright } from '../ops/bright.js';
 import { CIRCLE_PARAMS, circle } from '../ops/circle.js';
@@ -106,7 +107,6 @@ function action<const P extends Readonly<Record<string, ParamDef<unknown>>>, con
 }
 
 /** IMM's StrengthLevel. */
-const STRENGTH = oneOf('low', 'medium', 'high');
 
 /** Lanczos3 resize, per scaled pixel (two 6-tap passes, rounded up for the sampling overhead). */
 const RESIZE_PASSES = 12;
@@ -357,11 +357,7 @@ export const ACTIONS = {
     doc: 'Invisible watermark (IMM\'s EncodeBlindWatermark): text hidden in the pixels, readable with deblindwatermark.',
     support: 'partial',
     note: 'Up to 8 bytes of UTF-8 go in the pixels; longer text (OSS allows 256 characters) is embedded as an ID only when the caller passes a registry (blindWatermark.register), else refused with the capacity. Images under 80 px on a side or with a short side under half the long side are refused, as IMM. The key is the caller\'s (blindWatermark.key), a documented default otherwise. Synchronous and chainable; OSS requires sys/saveas.',
-    params: {
-      content: { spec: b64url(256), doc: 'text to hide' },
-      s: { spec: STRENGTH, doc: 'strength: higher resists attacks better and changes the image more', default: 'low' },
-      q: { spec: int(70, 100), doc: 'JPEG quality of the written result (JPEG output only)', default: 90 },
-    },
+    params: BLIND_WATERMARK_PARAMS,
     requireOneOf: ['content'],
     apply: async ({ state, blindWatermark }, p) => {
       state.image = await runBlindWatermark(state.image, p, blindWatermark);
@@ -374,10 +370,7 @@ export const ACTIONS = {
     doc: 'Read an invisible watermark: answers JSON {"found":true,"content":"..."} or {"found":false}.',
     support: 'partial',
     note: 'Answers synchronously (OSS answers asynchronously: x-oss-async-process with sys/notify to an MNS topic). An ID embedded for long text is answered as "id", with "content" when blindWatermark.resolve knows it. The strength need not match the embedding\'s.',
-    params: {
-      s: { spec: STRENGTH, doc: 'strength the mark was embedded with (accepted; extraction does not need it)', default: 'low' },
-      t: { spec: oneOf('text'), doc: 'watermark type', default: 'text' },
-    },
+    params: DEBLIND_WATERMARK_PARAMS,
     terminal: true,
     apply: async ({ state, blindWatermark }) => ({ json: await readBlindWatermark(state.image, blindWatermark) }),
     // Whitening (three box passes) and folds over the whole image, plus the geometric search: a

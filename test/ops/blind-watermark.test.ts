@@ -106,7 +106,7 @@ describe('blind watermark: bad input', () => {
       code: 'MISSING_ARGUMENT', message: 'Expected a non-empty string for blindwatermark.content but received nothing',
     });
     expect(await rejection(embedBlindWatermark(img, { content: 'a', strength: 'max' as never }))).toEqual({
-      code: 'INVALID_ARGUMENT', message: `Expected 'low', 'medium' or 'high' for blindwatermark.strength but received "max"`,
+      code: 'INVALID_ARGUMENT', message: 'Expected one of low, medium, high for blindwatermark.s (strength) but received "max"',
     });
     expect((await rejection(embedBlindWatermark(img, { content: 'a', key: '' }))).code).toBe('INVALID_ARGUMENT');
   });
