@@ -10,7 +10,7 @@ export {
   type FormatEncodeOptions, type DecodeRequest, type DecodedPixels,
 } from './formats.js';
 export type { ImageHeader } from './header.js';
-export { DEFAULT_LIMITS, resolveLimits, checkByteLimit, type Limits } from './limits.js';
+export { DEFAULT_LIMITS, resolveLimits, checkByteLimit, byteLimitError, type Limits } from './limits.js';
 export { FAIL_ON_LEVELS, type FailOn } from './fail-on.js';
 export { decode, inspect, type DecodeOptions, type DecodedImage } from './decode.js';
 export type { RowHelper, RowTask } from './decode-resized.js';

@@ -73,14 +73,24 @@ export function mergePositiveIntegers<T extends object>(defaults: T, override: P
   return Object.freeze(merged);
 }
 
+/**
+ * The one byte-limit rule: the refusal for `size` bytes over `maxBytes`, undefined within it. `source`
+ * names the object when the caller reads it by key (an adapter, before or while downloading it).
+ */
+export function byteLimitError(size: number, maxBytes: number, source?: string): ImgpipeError | undefined {
+  if (size <= maxBytes) return undefined;
+  return new ImgpipeError(
+    'IMAGE_TOO_LARGE',
+    source === undefined
+      ? `Expected at most ${maxBytes} bytes of input (limits.maxBytes) but received ${size} bytes`
+      : `Expected a source of at most ${maxBytes} bytes (limits.maxBytes) but ${JSON.stringify(source)} has ${size} bytes`,
+    { details: { limit: 'maxBytes', max: maxBytes, received: size } },
+  );
+}
+
 export function checkByteLimit(size: number, limits: Limits): void {
-  if (size > limits.maxBytes) {
-    throw new ImgpipeError(
-      'IMAGE_TOO_LARGE',
-      `Expected at most ${limits.maxBytes} bytes of input (limits.maxBytes) but received ${size} bytes`,
-      { details: { limit: 'maxBytes', max: limits.maxBytes, received: size } },
-    );
-  }
+  const refused = byteLimitError(size, limits.maxBytes);
+  if (refused) throw refused;
 }
 
 function checkPixelLimit(width: number, height: number, frames: number, limits: Limits): void {

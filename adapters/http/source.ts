@@ -3,7 +3,7 @@
  * implementations here, any fetchable origin and the storage port of `adapters/storage.ts` (OSS via
  * ali-oss, the local OSS-compatible server, a directory). Runtime-neutral: fetch and Uint8Array only.
  */
-import { ImgpipeError, describeValue, isImgpipeError } from '../../src/index.js';
+import { ImgpipeError, byteLimitError, describeValue, isImgpipeError } from '../../src/index.js';
 import { checkObjectKey } from '../object-key.js';
 import type { Storage } from '../storage.js';
 
@@ -98,15 +98,11 @@ export function fetchSource(origin: string | URL, options: FetchSourceOptions = 
 
 /** Read a response body, refusing as soon as it passes `maxBytes` (a lying Content-Length included). */
 async function readCapped(res: Response, key: string, maxBytes: number | undefined): Promise<Uint8Array> {
-  const tooLarge = (size: number) => new ImgpipeError(
-    'IMAGE_TOO_LARGE',
-    `Expected a source of at most ${maxBytes} bytes (limits.maxBytes) but ${JSON.stringify(key)} has ${size} bytes`,
-    { details: { limit: 'maxBytes', max: maxBytes, received: size } },
-  );
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (maxBytes !== undefined && declared > maxBytes) {
+  const tooLarge = (size: number) => (maxBytes === undefined ? undefined : byteLimitError(size, maxBytes, key));
+  const declared = tooLarge(Number(res.headers.get('content-length') ?? NaN));
+  if (declared) {
     await res.body?.cancel();
-    throw tooLarge(declared);
+    throw declared;
   }
   if (!res.body) return new Uint8Array(0);
   const reader = res.body.getReader();
@@ -116,9 +112,10 @@ async function readCapped(res: Response, key: string, maxBytes: number | undefin
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (maxBytes !== undefined && size > maxBytes) {
+    const over = tooLarge(size);
+    if (over) {
       await reader.cancel();
-      throw tooLarge(size);
+      throw over;
     }
     chunks.push(value);
   }
@@ -134,13 +131,8 @@ export function storageSource(storage: Storage): ImageSource {
     async get(key, opts = {}) {
       if (opts.maxBytes !== undefined) {
         const info = await storage.head(key);
-        if (info && info.size > opts.maxBytes) {
-          throw new ImgpipeError(
-            'IMAGE_TOO_LARGE',
-            `Expected a source of at most ${opts.maxBytes} bytes (limits.maxBytes) but ${JSON.stringify(key)} has ${info.size} bytes`,
-            { details: { limit: 'maxBytes', max: opts.maxBytes, received: info.size } },
-          );
-        }
+        const over = info && byteLimitError(info.size, opts.maxBytes, key);
+        if (over) throw over;
       }
       const obj = await storage.get(key);
       return { bytes: obj.bytes, etag: obj.etag, contentType: obj.contentType, transferable: obj.transferable };
