@@ -4,8 +4,8 @@
  * and say what happened in one line instead of the bundler's ~80.
  *
  * - Each AssemblyScript project (`wasm/<name>/`) is rebuilt when its sources (everything in the folder
- *   but `build/`, the allocator every project imports from `wasm/shared/`, plus the asc version)
- *   differ from the last build's. In a fresh checkout whose `wasm/<name>/` and `wasm/shared/` git
+ *   but `build/`, the allocator every project imports from `wasm/common/`, plus the asc version)
+ *   differ from the last build's. In a fresh checkout whose `wasm/<name>/` and `wasm/common/` git
  *   reports unmodified, the committed module is taken as built: it is what those
  *   sources give, byte for byte (test/kernels/build.test.ts checks it).
  * - `dist/` is rebuilt with tsup when any file that can reach the bundle changed (every file git
@@ -29,7 +29,7 @@ const STAMP = join(root, 'node_modules/.cache/imgpipe/build.json');
 const NOT_INPUTS = /^(test|bench|examples|\.ci|dist|node_modules|out)\/|\.md$/;
 
 /** AssemblyScript sources every project imports (the shared allocator): a change rebuilds them all. */
-const SHARED_AS = 'wasm/shared';
+const SHARED_AS = 'wasm/common';
 
 const force = process.argv.includes('--force');
 const verbose = process.argv.includes('--verbose');

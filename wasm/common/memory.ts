@@ -1,5 +1,5 @@
 // A bump allocator over the module's own linear memory, shared by every AssemblyScript project here
-// (kernels, jpegdec, jpegenc: each imports it as `../../shared/memory` and gets its own copy compiled
+// (kernels, jpegdec, jpegenc: each imports it as `../../common/memory` and gets its own copy compiled
 // into its own module, so each module still owns its memory). A resize allocates a handful of large
 // buffers (source, intermediates, destination, filter tables) whose lifetimes all end when the
 // call returns, so a general-purpose heap would only add bookkeeping: the caller resets the

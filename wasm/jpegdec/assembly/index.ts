@@ -26,7 +26,7 @@
 // of MCU rows, one call per band, picks up the optimised code part way through the first image.
 // Nothing is imported; the module owns and exports its memory. Every read of the input is bounds
 // checked; every write goes to buffers sized from the frame header before decoding starts.
-import { alloc, reset } from '../../shared/memory';
+import { alloc, reset } from '../../common/memory';
 import {
   OK, NOT_HANDLED, OUT_OF_MEMORY, BAD_HUFFMAN_CODE, PREMATURE_END, BAD_RESTART, EXTRANEOUS_DATA,
   BAD_SEGMENT, BAD_HUFFMAN_TABLE, BAD_STRUCTURE, MISSING_EOI, BAD_SCAN_PARAMETERS, BAD_PROGRESSION,

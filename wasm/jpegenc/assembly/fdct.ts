@@ -7,7 +7,7 @@
 // re-transposed result.
 // Every intermediate is the C code's exact integer, so the output equals the scalar reference.
 import { NATURAL_ORDER } from './tables';
-import { allocPermanent } from '../../shared/memory';
+import { allocPermanent } from '../../common/memory';
 
 const F_0_298: i32 = 2446;
 const F_0_390: i32 = 3196;

@@ -7,7 +7,7 @@
 // module owns and exports its memory. The work is done in bands of MCU rows, one call per band,
 // for the reason given in wasm/kernels/assembly/index.ts: V8 can only switch a function to its
 // optimised code between calls, so a cold instance's first image must not be one long call.
-import { alloc, reset } from '../../shared/memory';
+import { alloc, reset } from '../../common/memory';
 import { QUANT, TABLE_BYTES, setQuality } from './tables';
 import { rowToYCbCr, rowToGray, expandRight } from './color';
 import { h2v2 } from './downsample';

@@ -1,7 +1,7 @@
 // Quantisation tables as libjpeg builds them (jcparam.c): the Annex K luminance and chrominance
 // tables scaled by jpeg_quality_scaling() and clamped to 1..255 (force_baseline, which libvips and
 // so sharp always pass), plus the reciprocals jcdctmgr.c derives from them for the quantiser.
-import { allocPermanent } from '../../shared/memory';
+import { allocPermanent } from '../../common/memory';
 
 /** Zigzag position -> natural (row-major) index: libjpeg's jpeg_natural_order. */
 export const NATURAL_ORDER: usize = memory.data<u8>([

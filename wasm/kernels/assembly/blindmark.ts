@@ -11,7 +11,7 @@
 // (blindEnergy() and blindTotal() then hold the sums of a^2 and a), and blindRowsAdd over every row with
 // the gain; the image is marked in place. Each phase is called in bands of rows so that V8's optimised
 // tier takes over within the first image (see index.ts).
-import { alloc } from '../../shared/memory';
+import { alloc } from '../../common/memory';
 
 const TILE: i32 = 128;
 

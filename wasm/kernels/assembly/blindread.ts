@@ -12,7 +12,7 @@
 // Calling convention: reset(), then blindReadBegin(w, h, maxW, maxH) allocates the residual (w x h f32,
 // written by the caller), the folded tile (128 x 128 f64) and the transform buffers for arrays of up to
 // maxW x maxH; their addresses are given by blindResidual(), blindFolded(), blindRe() and blindIm().
-import { alloc } from '../../shared/memory';
+import { alloc } from '../../common/memory';
 
 const TILE: i32 = 128;
 

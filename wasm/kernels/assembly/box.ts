@@ -2,7 +2,7 @@
 // with k = floor(factor / 2), then runs Lanczos3 over the remaining factor of 2..4. Doing the same
 // keeps our output close to sharp's and makes the Lanczos passes cheap (few taps) however large
 // the reduction. The result is Q6, so the averages keep their fractional part.
-import { alloc } from '../../shared/memory';
+import { alloc } from '../../common/memory';
 import { Q } from './horizontal';
 
 /** Column sums for one output row of a `sw`-pixel-wide source, cleared (boxEmit clears them again). */

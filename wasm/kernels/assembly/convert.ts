@@ -2,7 +2,7 @@
 // being filtered: premultiplied alpha (so transparent pixels' colour can't bleed into their
 // neighbours) and linear light (so averaging happens on light intensities, not on gamma-encoded
 // values).
-import { allocPermanent } from '../../shared/memory';
+import { allocPermanent } from '../../common/memory';
 import { Q } from './horizontal';
 import { Q6_MAX } from './vertical';
 

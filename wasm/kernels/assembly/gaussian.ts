@@ -16,7 +16,7 @@
 // Calling convention (see src/kernels/gaussian.ts): reset(), alloc() the image and the weights
 // (2r + 1 f32), copy them in, gaussianBegin(), then gaussianStep() until it returns 0. Like the
 // resize, the work is done in steps of rows so V8's optimised code takes over within the first image.
-import { alloc } from '../../shared/memory';
+import { alloc } from '../../common/memory';
 
 /** Output rows the vertical pass makes together (four rows of one pixel: 4 sums in flight). */
 const GROUP: i32 = 4;

@@ -21,7 +21,7 @@
 // a whole pass would run a cold instance's first image entirely on baseline code, about four times
 // slower. A pass done in bands of rows, one call per band, picks up the optimised code part way
 // through the first image.
-import { alloc, reset } from '../../shared/memory';
+import { alloc, reset } from '../../common/memory';
 import { makeTable, tableTaps, weightsOffset } from './weights';
 import { horizontalU8, horizontalQ6 } from './horizontal';
 import { vertical, verticalScratch } from './vertical';

@@ -2,7 +2,7 @@
 // along the row, eight i16 values (two pixels) at a time; rows are taken in pairs and interleaved
 // so i32x4.dot_i16x8_s applies two taps per instruction. A step covers 32 bytes, so rows are
 // read and written up to 16 bytes past their end (the allocator's slack; the next row overwrites).
-import { alloc } from '../../shared/memory';
+import { alloc } from '../../common/memory';
 import { weightsOffset, WEIGHT_BITS } from './weights';
 import { Q } from './horizontal';
 

@@ -3,7 +3,7 @@
 // Each output sample reads a fixed-size window of `taps` consecutive input samples (padded with
 // zero weights to the multiple the SIMD kernel consumes per step: pairs for i32x4.dot_i16x8_s,
 // or four for the horizontal pass). A fixed window keeps the inner loops free of per-sample bounds.
-import { alloc, align16 } from '../../shared/memory';
+import { alloc, align16 } from '../../common/memory';
 
 /** Weights are integers summing to 1 << WEIGHT_BITS. 14 bits keep every product and sum in i32. */
 export const WEIGHT_BITS: i32 = 14;
