@@ -15,6 +15,36 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 
+/**
+ * esbuild's options for a Worker bundle of `entry` (what this example and the packed-tarball
+ * test build alike): one ES module for workerd's conditions, its `.wasm` imports left as imports of
+ * `./wasm/<file>`; `onWasm` is told each WebAssembly file the bundle imports.
+ * @param {{ entry: string, outfile: string, onWasm?: (file: string) => void, logLevel?: import('esbuild').LogLevel }} options
+ * @returns {import('esbuild').BuildOptions}
+ */
+export function workerBundleOptions({ entry, outfile, onWasm = () => undefined, logLevel = 'warning' }) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    logLevel,
+    plugins: [{
+      name: 'wasm-modules',
+      setup(b) {
+        b.onResolve({ filter: /\.wasm$/ }, (args) => {
+          onWasm(join(args.resolveDir, args.path));
+          return { path: `./wasm/${basename(args.path)}`, external: true };
+        });
+      },
+    }],
+  };
+}
+
 /** @param {string} outdir */
 export async function buildWorker(outdir = join(here, 'dist')) {
   mkdirSync(join(outdir, 'wasm'), { recursive: true });
@@ -24,23 +54,7 @@ export async function buildWorker(outdir = join(here, 'dist')) {
   for (const dir of [wasmDir, join(wasmDir, 'plugins')]) {
     for (const file of readdirSync(dir)) if (file.endsWith('.wasm')) copyFileSync(join(dir, file), join(outdir, 'wasm', file));
   }
-  await build({
-    entryPoints: [join(here, 'worker.ts')],
-    outfile: join(outdir, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    logLevel: 'warning',
-    plugins: [{
-      name: 'wasm-modules',
-      setup(b) {
-        b.onResolve({ filter: /\.wasm$/ }, (args) => ({ path: `./wasm/${basename(args.path)}`, external: true }));
-      },
-    }],
-  });
+  await build(workerBundleOptions({ entry: join(here, 'worker.ts'), outfile: join(outdir, 'worker.js') }));
   return { script: join(outdir, 'worker.js'), outdir };
 }
 

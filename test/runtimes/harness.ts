@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Miniflare } from 'miniflare';
-// @ts-expect-error plain ES module build script without type declarations
 import { buildWorker } from '../../examples/worker/build.mjs';
 
 const TYPES: Readonly<Record<string, string>> = {

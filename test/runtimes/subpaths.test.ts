@@ -19,6 +19,7 @@ import { Miniflare } from 'miniflare';
 import sharp from 'sharp';
 import { IMAGES } from '../helpers/fixtures.js';
 import { ROOT, serveStatic, type StaticServer } from './harness.js';
+import { workerBundleOptions } from '../../examples/worker/build.mjs';
 
 let app: string;
 let origin: StaticServer;
@@ -59,25 +60,7 @@ describe('imgpipe/http from the packed tarball', () => {
     mkdirSync(join(dir, 'dist/wasm'), { recursive: true });
     writeFileSync(join(dir, 'worker.js'), WORKER);
     const wasm: string[] = [];
-    await build({
-      entryPoints: [join(dir, 'worker.js')],
-      outfile: join(dir, 'dist/worker.js'),
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['module', 'main'],
-      logLevel: 'silent',
-      plugins: [{
-        name: 'wasm-modules',
-        setup(b) {
-          b.onResolve({ filter: /\.wasm$/ }, (args) => {
-            wasm.push(join(args.resolveDir, args.path));
-            return { path: `./wasm/${basename(args.path)}`, external: true };
-          });
-        },
-      }],
-    });
+    await build(workerBundleOptions({ entry: join(dir, 'worker.js'), outfile: join(dir, 'dist/worker.js'), onWasm: (f) => wasm.push(f), logLevel: 'silent' }));
     for (const file of new Set(wasm)) copyFileSync(file, join(dir, 'dist/wasm', basename(file)));
     // Only the core's modules: the plug-ins' stay out of an app that does not import them.
     expect([...new Set(wasm.map((f) => basename(f)))].sort()).toEqual(readdirSync(join(app, 'node_modules/imgpipe/dist/wasm')).filter((f) => f.endsWith('.wasm')).sort());
