@@ -12,7 +12,7 @@
  *      row to `BUILTIN` (codecs loaded with `import()`, so a format costs nothing until used).
  *   A plug-in outside the core (an opt-in subpath such as a HEIC decoder) instead augments
  *   `FormatIds` with `declare module` and calls `registerFormat(row)` when it is imported.
- *   `test/formats.test.ts` fails when a row lacks a piece another layer needs.
+ *   `test/core/formats.test.ts` fails when a row lacks a piece another layer needs.
  */
 import { ImgpipeError, describeValue } from './errors.js';
 import { readAvif, readGif, readHeic, readJpeg, readPng, readWebp, type ImageHeader } from './header.js';
@@ -276,7 +276,7 @@ export function sniffFormat(bytes: Uint8Array): FormatId | undefined {
 }
 
 /** Like sniffFormat, but refuses with a typed error that says what was received. */
-export function requireFormat(bytes: Uint8Array): FormatId {
+function requireFormat(bytes: Uint8Array): FormatId {
   const id = sniffFormat(bytes);
   if (id) return id;
   const readable = formatRows().map((f) => (f.plugin ? `${f.name} (with ${f.plugin})` : f.name)).join(', ');

@@ -198,7 +198,7 @@ function estimateQuality(seg: Uint8Array): number | undefined {
 }
 
 /** Orientation tag (0x0112) from a TIFF-structured EXIF block; 1 when absent or malformed. */
-export function exifOrientation(t: Uint8Array): number {
+function exifOrientation(t: Uint8Array): number {
   if (t.length < 8) return 1;
   const le = t[0] === 0x49 && t[1] === 0x49;
   if (!le && !(t[0] === 0x4d && t[1] === 0x4d)) return 1;

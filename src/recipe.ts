@@ -230,7 +230,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
 }
 
 /** The blind watermark's content for one upload: the template filled from the key and the user metadata. */
-export function blindContent(template: string, sourceKey: string, metadata: Readonly<Record<string, string>> = {}): string {
+function blindContent(template: string, sourceKey: string, metadata: Readonly<Record<string, string>> = {}): string {
   const slash = sourceKey.lastIndexOf('/'), file = sourceKey.slice(slash + 1), dot = file.lastIndexOf('.');
   const base = dot > 0 ? file.slice(0, dot) : file, dir = slash >= 0 ? sourceKey.slice(0, slash + 1) : '';
   const values: Record<string, string> = { key: sourceKey, name: dir + base, base, dir };

@@ -25,7 +25,7 @@ export function parseInvokeTarget(s: string): FcTarget {
 }
 
 /** A token bucket: `rate` submissions a second, bursts up to `rate`. */
-export function tokenBucket(rate: number): () => Promise<void> {
+function tokenBucket(rate: number): () => Promise<void> {
   let tokens = rate;
   let last = performance.now();
   let chain = Promise.resolve();
@@ -46,7 +46,7 @@ export function tokenBucket(rate: number): () => Promise<void> {
 }
 
 /** The wait a throttled answer asks for, else exponential backoff with full jitter. */
-export function throttleDelay(headers: Headers, attempt: number): number {
+function throttleDelay(headers: Headers, attempt: number): number {
   const qos = Number(headers.get('x-oss-qos-delay-time'));
   if (Number.isFinite(qos) && qos > 0) return qos;
   const retryAfter = Number(headers.get('retry-after'));

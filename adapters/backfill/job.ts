@@ -124,7 +124,7 @@ export interface JobStore {
 }
 
 /** Complete lines of a file, a megabyte at a time; `tail` receives what follows the last newline. */
-export async function* fileLines(path: string, tail?: (rest: string, size: number) => void): AsyncGenerator<string[]> {
+async function* fileLines(path: string, tail?: (rest: string, size: number) => void): AsyncGenerator<string[]> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.alloc(1 << 20);

@@ -9,7 +9,7 @@ import type { BatchTaskResult } from '../fc/batch.js';
 import type { Job, Task, TextSink } from './job.js';
 import type { ChunkResult } from './run.js';
 
-export const REPORT_SCHEMA = 'Bucket, Key, ETag, TaskStatus, ErrorCode, ResultMessage, Outputs';
+const REPORT_SCHEMA = 'Bucket, Key, ETag, TaskStatus, ErrorCode, ResultMessage, Outputs';
 
 /** Match a batch answer to its tasks; a task the answer leaves out is a TemporaryFailure (retried). */
 export function resultsOf(tasks: readonly Task[], results: readonly BatchTaskResult[] | undefined): ChunkResult[] {

@@ -75,7 +75,7 @@ const malformed = (where: string, expected: string, received: unknown) =>
   new ImgpipeError('INVALID_ARGUMENT', `Malformed OSS inventory manifest ${where}: expected ${expected} but received ${describeValue(received)}. Point --inventory at the manifest.json OSS wrote for the inventory (fields Size and ETag enabled)`);
 
 /** Check an inventory manifest's shape. Size and ETag are required: without them nothing can be classified. */
-export function parseInventoryManifest(text: string, where: string): InventoryManifest {
+function parseInventoryManifest(text: string, where: string): InventoryManifest {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -101,7 +101,7 @@ export function parseInventoryManifest(text: string, where: string): InventoryMa
 }
 
 /** One CSV line: fields separated by commas, optionally double-quoted with "" for a quote. */
-export function parseCsvLine(line: string): string[] | undefined {
+function parseCsvLine(line: string): string[] | undefined {
   const out: string[] = [];
   let i = 0;
   for (;;) {

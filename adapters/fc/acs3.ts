@@ -21,7 +21,7 @@ export interface Acs3Credential {
 }
 
 /** RFC 3986 percent-encoding (encodeURIComponent leaves !'()* alone; the signature does not). */
-export function rfc3986(s: string): string {
+function rfc3986(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

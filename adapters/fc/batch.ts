@@ -48,7 +48,7 @@ export interface BatchTaskResult {
 }
 
 /** At most this many tasks per invocation: FC's async request body is limited to 128 KB. */
-export const MAX_BATCH_TASKS = 1000;
+const MAX_BATCH_TASKS = 1000;
 
 /** The batch event in `event` (a Buffer, string or object), or undefined when it is another kind of event. */
 export function readBatchEvent(event: unknown): BatchEvent | undefined {

@@ -15,7 +15,7 @@ export type LogSink = (record: LogRecord) => void;
 
 const SECRET_FIELD = /secret|token|password|credential|authorization|signature/i;
 
-export function redact(record: LogRecord): LogRecord {
+function redact(record: LogRecord): LogRecord {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) out[k] = SECRET_FIELD.test(k) ? '[redacted]' : v;
   return out as LogRecord;

@@ -5,7 +5,7 @@
  */
 import { outputKey, type BlindWatermarkRecord, type Placeholder, type RecipeResult, type Variant } from '../../src/index.js';
 
-export const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 1;
 
 export interface ManifestSource {
   readonly bucket: string;

@@ -185,7 +185,7 @@ function route(req: IncomingMessage): Route {
 }
 
 /** The local server's default body cap (`maxObjectBytes`): 256 MiB (OSS itself takes up to 5 GB per PUT). */
-export const DEFAULT_MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
 /**
  * An accepted body as it arrives, refused (EntityTooLarge) from its Content-Length, or as soon as it

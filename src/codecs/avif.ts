@@ -47,7 +47,7 @@ export function avifQuality(quality: number): number {
 }
 
 /** AV1 codes each side in 16 bits; libavif refuses larger. */
-export const AVIF_MAX_SIDE = 65536;
+const AVIF_MAX_SIDE = 65536;
 
 /** Where each module comes from: a compiled module, its bytes, a URL, or a function returning one. */
 export interface AvifPluginOptions {

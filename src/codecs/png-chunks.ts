@@ -69,7 +69,7 @@ export function crc32Js(b: Uint8Array, from: number, to: number): number {
 const corrupt = (what: string) => new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable PNG but ${what}`);
 
 /** Colour type → the bit depths PNG allows for it (ISO 15948 table 11.1). */
-export const PNG_DEPTHS: Readonly<Record<number, readonly number[]>> = Object.freeze({
+const PNG_DEPTHS: Readonly<Record<number, readonly number[]>> = Object.freeze({
   0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16],
 });
 

@@ -91,7 +91,7 @@ export async function decodeWebpScaled(bytes: Uint8Array, header: ImageHeader, s
   return { image: await decodeWebp(bytes, header, { width: Math.ceil(header.width / shrink), height: Math.ceil(header.height / shrink) }), shrink };
 }
 
-export async function decodeWebp(bytes: Uint8Array, header: ImageHeader, scaled?: Readonly<{ width: number; height: number }>): Promise<RGBAImage> {
+async function decodeWebp(bytes: Uint8Array, header: ImageHeader, scaled?: Readonly<{ width: number; height: number }>): Promise<RGBAImage> {
   // libwebp's simple decoder refuses animations: decode the first frame on its own instead, once
   // every frame's framing has been checked as libwebp's demuxer (and so sharp) checks it.
   if (header.frames > 1) checkFrames(bytes, header);

@@ -260,7 +260,7 @@ const NCLX_TRANSFER: Readonly<Record<number, (v: number) => number>> = {
 const nclxConversions = new Map<string, Promise<SrgbConversion | undefined>>();
 
 /** The conversion an nclx box asks for (see NCLX_PRIMARIES), or undefined. */
-export function nclxConversion([primaries, transfer]: readonly number[]): Promise<SrgbConversion | undefined> {
+function nclxConversion([primaries, transfer]: readonly number[]): Promise<SrgbConversion | undefined> {
   const xy = NCLX_PRIMARIES[primaries], eotf = NCLX_TRANSFER[transfer];
   if (!xy || !eotf) return Promise.resolve(undefined);
   const key = `${primaries}/${transfer}`;

@@ -14,7 +14,7 @@ import { kernel, type KernelExports } from './module.js';
 const ROWS_PER_STEP = 32;
 
 /** The 2r + 1 normalised weights of a Gaussian of standard deviation `sigma`. */
-export function gaussianWeights(radius: number, sigma: number): Float32Array {
+function gaussianWeights(radius: number, sigma: number): Float32Array {
   const k = new Float32Array(2 * radius + 1);
   let sum = 0;
   for (let i = -radius; i <= radius; i++) sum += k[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma));

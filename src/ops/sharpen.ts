@@ -13,7 +13,7 @@ export const SHARPEN_PARAMS = {
 } as const satisfies OpParams;
 
 /** The mask's Gaussian: radius 2, sigma 1. */
-export const SHARPEN_RADIUS = 2;
+const SHARPEN_RADIUS = 2;
 
 /** The cost budget's price of a sharpen per pixel, in passes (measured with bench/blur.ts). */
 export const SHARPEN_PASSES = 7;

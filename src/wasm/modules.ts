@@ -50,7 +50,7 @@ export function setWasmProvider(p: WasmProvider): void {
 }
 
 /** Compile any accepted source into a WebAssembly.Module. */
-export async function compileWasm(source: WasmSource): Promise<WebAssembly.Module> {
+async function compileWasm(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   // Bytes before `Response`: in Node, merely reading that global loads the fetch implementation (~10 ms).
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
