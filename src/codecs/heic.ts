@@ -13,7 +13,7 @@ import type { RGBAImage } from '../image.js';
 import type { DecoderPlugin } from '../plugins.js';
 import { lazyWasm, type PluginWasmSource } from '../wasm/modules.js';
 import { requireCoding } from './heif-header.js';
-import { OwnedInstance, type OutputBufferExports } from '../wasm/instance.js';
+import { OwnedInstance, copyIn, type OutputBufferExports } from '../wasm/instance.js';
 
 /** What wasm/libheif/heif.c exports. */
 interface HeifExports extends OutputBufferExports {
@@ -83,9 +83,7 @@ export function createHeicPlugin(options: HeicPluginOptions): DecoderPlugin {
 }
 
 function run(e: HeifExports, bytes: Uint8Array, maxSide: number): RGBAImage {
-  const ptr = e.imgpipe_alloc(bytes.byteLength);
-  if (ptr === 0) throw new RangeError('malloc failed');
-  new Uint8Array(e.memory.buffer, ptr, bytes.byteLength).set(bytes);
+  const ptr = copyIn(e, bytes);
   let status: number;
   try {
     status = e.imgpipe_heif_decode(ptr, bytes.byteLength, maxSide);

@@ -9,7 +9,7 @@
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { OwnedInstance, codecMessage, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
+import { OwnedInstance, codecMessage, copyIn, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
 import { scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
 
@@ -58,10 +58,7 @@ export async function decodeWithLibjpeg(bytes: Uint8Array, header: ImageHeader, 
   const { width, height } = scaledSize(header, shrink);
   try {
     return await libjpeg.use((k) => {
-      const src = k.imgpipe_alloc(bytes.byteLength);
-      // malloc answers 0 when memory can't grow (the module is built without aborting malloc).
-      if (src === 0) throw new RangeError('malloc failed');
-      new Uint8Array(k.memory.buffer, src, bytes.byteLength).set(bytes);
+      const src = copyIn(k, bytes);
       let status: number;
       try {
         status = k.imgpipe_jpeg_decode(src, bytes.byteLength, shrink);

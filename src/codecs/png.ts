@@ -10,7 +10,7 @@
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { OwnedInstance, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
+import { OwnedInstance, copyIn, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowSource } from '../kernels/lanczos.js';
 import type { SrgbConversion } from '../color/icc.js';
 import { checkPngChunks } from './png-chunks.js';
@@ -56,10 +56,7 @@ function spngError(p: SpngExports, error: number): Error {
  * after `imgpipe_release()`. `ringRows` 0 decodes the whole image now.
  */
 function begin(p: SpngExports, bytes: Uint8Array, header: ImageHeader, ringRows: number): number {
-  const src = p.imgpipe_alloc(bytes.byteLength);
-  // malloc answers 0 when memory can't grow (the module is built without aborting malloc).
-  if (src === 0) throw new RangeError('malloc failed');
-  new Uint8Array(p.memory.buffer, src, bytes.byteLength).set(bytes);
+  const src = copyIn(p, bytes);
   const error = p.imgpipe_png_begin(src, bytes.byteLength, ringRows);
   if (error !== 0) {
     p.imgpipe_free(src);

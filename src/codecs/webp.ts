@@ -10,7 +10,7 @@
 import { ImgpipeError } from '../errors.js';
 import { asImage, createImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
-import { OwnedInstance, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
+import { OwnedInstance, copyIn, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
 import type { JpegShrink } from './jpeg-frame.js';
 
 /** What wasm/libwebp/webp.c exports. */
@@ -45,15 +45,6 @@ const ENCODE_ERROR: Readonly<Record<number, string>> = Object.freeze({
   9: 'file too big',
   10: 'user abort',
 });
-
-/** Copy `bytes` into the instance's memory; the caller frees the pointer after the call that reads it. */
-function copyIn(w: WebpExports, bytes: Uint8Array | Uint8ClampedArray): number {
-  const ptr = w.imgpipe_alloc(bytes.byteLength);
-  // malloc answers 0 when memory can't grow (the module is built without aborting malloc).
-  if (ptr === 0) throw new RangeError('malloc failed');
-  new Uint8Array(w.memory.buffer, ptr, bytes.byteLength).set(bytes);
-  return ptr;
-}
 
 /** The last call's output, copied out of the instance; libwebp's buffer is freed. */
 function takeOutput(w: WebpExports, bytes: number): ArrayBuffer {

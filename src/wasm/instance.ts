@@ -232,7 +232,7 @@ export function ownBytes(out: Uint8Array | ArrayBuffer): Uint8Array {
 }
 
 /**
- * The buffer protocol our Emscripten modules (wasm/libwebp/webp.c, wasm/libheif/heif.c) export:
+ * The buffer protocol our Emscripten modules (wasm/libwebp, libheif, libspng, libjpeg) export:
  * the caller allocates input with `imgpipe_alloc`, a call leaves one output buffer with its
  * dimensions, and `imgpipe_release` frees it.
  */
@@ -245,6 +245,18 @@ export interface OutputBufferExports {
   imgpipe_output_size(): number;
   imgpipe_output_width(): number;
   imgpipe_output_height(): number;
+}
+
+/**
+ * Copy `bytes` into a C module's memory for its next call; the caller frees the pointer after the
+ * call that reads it.
+ */
+export function copyIn(e: Pick<OutputBufferExports, 'memory' | 'imgpipe_alloc'>, bytes: Uint8Array | Uint8ClampedArray): number {
+  const ptr = e.imgpipe_alloc(bytes.byteLength);
+  // malloc answers 0 when memory can't grow (the modules are built without aborting malloc).
+  if (ptr === 0) throw new RangeError('malloc failed');
+  new Uint8Array(e.memory.buffer, ptr, bytes.byteLength).set(bytes);
+  return ptr;
 }
 
 /**
