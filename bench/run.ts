@@ -171,14 +171,15 @@ class ReferenceResizes {
   private readonly cache = new Map<string, Promise<PixelBuffer>>();
   constructor(private readonly inputPath: string) {}
 
-  get(width: number, height: number): Promise<PixelBuffer> {
-    const key = `${width}x${height}`;
+  /** `flattened`: for a JPEG output, whose transparency both sides fill with white (OSS's rule for jpg). */
+  get(width: number, height: number, flattened: boolean): Promise<PixelBuffer> {
+    const key = `${width}x${height}${flattened ? ' flat' : ''}`;
     let p = this.cache.get(key);
     if (!p) {
-      p = sharp(this.inputPath)
+      const resized = sharp(this.inputPath)
         .autoOrient()
-        .resize(width, height, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: false })
-        .removeAlpha()
+        .resize(width, height, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: false });
+      p = (flattened ? resized.flatten({ background: '#ffffff' }) : resized.removeAlpha())
         .raw()
         .toBuffer({ resolveWithObject: true })
         .then(({ data, info }) => ({ width: info.width, height: info.height, channels: info.channels as 3, data }));
@@ -199,7 +200,7 @@ async function addSsim(cell: Cell | undefined, reference: Measured | undefined, 
       continue;
     }
     const own = await decodeForSsim(file);
-    let figures: OutputFigures = { ...fig, ssimRef: ssim(await refs.get(own.width, own.height), own) };
+    let figures: OutputFigures = { ...fig, ssimRef: ssim(await refs.get(own.width, own.height, /\.jpe?g$/i.test(file)), own) };
     const refFile = reference?.files[name];
     if (refFile && cell !== reference) {
       const ref = await decodeForSsim(refFile);

@@ -60,8 +60,11 @@ function loadWasm32(): Sharp {
 
 function encode(pipeline: SharpInstance, spec: OutputSpec): SharpInstance {
   if (spec.format === 'png') return pipeline.png();
+  // A JPEG has no alpha: imgpipe fills transparency with white, as OSS does when it writes jpg, so
+  // sharp is asked for the same picture (left alone, libvips drops the alpha band and shows the
+  // colour under it, black in most graphics). On an opaque source flatten does nothing.
   return spec.format === 'jpeg'
-    ? pipeline.jpeg({ quality: spec.quality, ...JPEG_OPTIONS })
+    ? pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: spec.quality, ...JPEG_OPTIONS })
     : pipeline.webp({ quality: spec.quality, ...WEBP_OPTIONS });
 }
 

@@ -43,7 +43,7 @@ export const wasmVips: Competitor = {
             const bytes =
               spec.format === 'png' ? image.writeToBuffer('.png', { keep: 'none' })
                 : spec.format === 'jpeg'
-                  ? image.writeToBuffer('.jpg', { Q: spec.quality, ...JPEG_SAVE })
+                  ? image.writeToBuffer('.jpg', { Q: spec.quality, ...JPEG_SAVE, background: [255, 255, 255] }) // transparency onto white, as imgpipe and OSS
                   : image.writeToBuffer('.webp', { Q: spec.quality, ...WEBP_SAVE });
             results.push({ name: spec.name, bytes: bytes.slice(), width: image.width, height: image.height });
           } finally {
