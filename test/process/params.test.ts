@@ -20,6 +20,7 @@ import { CROP_PARAMS, anchoredRect } from '../../src/ops/crop.js';
 import { INDEXCROP_PARAMS, indexCrop } from '../../src/ops/indexcrop.js';
 import { RESIZE_PARAMS, resizeTarget } from '../../src/ops/resize.js';
 import { WATERMARK_PARAMS, validateWatermark, type WatermarkOptions } from '../../src/ops/watermark.js';
+import { BLIND_WATERMARK_PARAMS, embedBlindWatermark } from '../../src/ops/blind-watermark.js';
 import { flag, hex6, type OpParams, type ParamSpec } from '../../src/spec.js';
 import { isImgpipeError } from '../../src/errors.js';
 
@@ -27,6 +28,8 @@ type Call = (image: RGBAImage, value: never) => unknown;
 const img = createImage(8, 8, 0x336699ff);
 const wide = createImage(30_000, 1);
 const wm = (key: keyof WatermarkOptions): Call => (_i, v) => validateWatermark({ text: 'a', [key]: v });
+/** The smallest image the blind watermark embeds into (80 px a side, IMM's rule). */
+const markable = createImage(96, 96, 0x808080ff);
 
 /** action -> [the op file's params, { param -> the typed call that takes it }, what else the string needs]. */
 const TABLE: Partial<Record<ActionName, [OpParams, Record<string, Call>, ((param: string) => string | undefined)?]>> = {
@@ -53,6 +56,8 @@ const TABLE: Partial<Record<ActionName, [OpParams, Record<string, Call>, ((param
     },
     () => 'text_YQ',
   ],
+  // content (Base64 in the string, text in the typed options) and q (the written JPEG's quality) are the grammar's own.
+  blindwatermark: [{ s: BLIND_WATERMARK_PARAMS.s }, { s: (_i, v) => embedBlindWatermark(markable, { content: 'a', strength: v }) }, () => 'content_YQ'],
 };
 
 /** Values on both sides of each edge of a spec, as [raw string, typed value]. */
@@ -70,9 +75,10 @@ function samples(spec: ParamSpec<unknown>): { good: [string, unknown][]; bad: [s
   return { good: words.map((w) => [w, typed(w)]), bad: [[numeric ? '9' : 'nope', numeric ? 9 : 'nope']] };
 }
 
-function refusal(run: () => unknown): string | undefined {
+/** The message of the INVALID_ARGUMENT `run` throws or rejects with (an op may be async); undefined if it succeeds. */
+async function refusal(run: () => unknown): Promise<string | undefined> {
   try {
-    run();
+    await run();
   } catch (e) {
     if (!isImgpipeError(e)) throw e;
     expect(e.code).toBe('INVALID_ARGUMENT');
@@ -84,7 +90,7 @@ function refusal(run: () => unknown): string | undefined {
 describe('typed ops and process strings share one spec per parameter', () => {
   for (const [action, [params, calls, extra]] of Object.entries(TABLE) as [ActionName, [OpParams, Record<string, Call>, ((param: string) => string | undefined)?]][]) {
     for (const [param, op] of Object.entries(params)) {
-      it(`${action}.${param}`, () => {
+      it(`${action}.${param}`, async () => {
         const row = ACTIONS[action] as { params: Record<string, { spec: unknown }>; positional?: string };
         // The row is built from the op's own spec, not a copy of its range.
         expect(row.params[param].spec).toBe(op.spec);
@@ -94,14 +100,14 @@ describe('typed ops and process strings share one spec per parameter', () => {
         const string = (raw: string) => `image/${[action, token(raw), extra?.(param)].filter(Boolean).join(',')}`;
         const { good, bad } = samples(op.spec as ParamSpec<unknown>);
         for (const [raw, typed] of good) {
-          expect(refusal(() => parseProcess(string(raw), { extensions: true })), `${string(raw)} accepted`).toBeUndefined();
-          expect(refusal(() => call(img, typed as never)), `${action}.${param} = ${String(typed)} accepted`).toBeUndefined();
+          expect(await refusal(() => parseProcess(string(raw), { extensions: true })), `${string(raw)} accepted`).toBeUndefined();
+          expect(await refusal(() => call(img, typed as never)), `${action}.${param} = ${String(typed)} accepted`).toBeUndefined();
         }
         for (const [raw, typed] of bad) {
-          expect(refusal(() => parseProcess(string(raw), { extensions: true }))).toBe(`Expected ${op.spec.expected} for ${action}.${param} but received "${raw}"`);
+          expect(await refusal(() => parseProcess(string(raw), { extensions: true }))).toBe(`Expected ${op.spec.expected} for ${action}.${param} but received "${raw}"`);
           // The same words, in the typed value's kind where that differs (a flag is a boolean).
           const words = op.spec.typed ?? op.spec.expected;
-          expect(refusal(() => call(img, typed as never))).toBe(`Expected ${words} for ${action}.${param} (${op.option ?? param}) but received ${JSON.stringify(typed)}`);
+          expect(await refusal(() => call(img, typed as never))).toBe(`Expected ${words} for ${action}.${param} (${op.option ?? param}) but received ${JSON.stringify(typed)}`);
         }
       });
     }
@@ -110,8 +116,8 @@ describe('typed ops and process strings share one spec per parameter', () => {
   it('covers every action whose parameters an op takes', () => {
     const covered = new Set(Object.keys(TABLE));
     // OSS-only: resize's modes (planned by process/resize-plan), the encoder settings, the JSON answers,
-    // and the blind watermark's IMM parameters (Base64 content, strength names, output quality).
-    for (const name of ['auto-orient', 'format', 'quality', 'interlace', 'info', 'average-hue', 'blindwatermark', 'deblindwatermark']) covered.add(name);
+    // and extraction's IMM parameters (accepted, unused).
+    for (const name of ['auto-orient', 'format', 'quality', 'interlace', 'info', 'average-hue', 'deblindwatermark']) covered.add(name);
     expect(Object.keys(ACTIONS).filter((a) => !covered.has(a))).toEqual([]);
   });
 
