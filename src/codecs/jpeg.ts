@@ -14,13 +14,13 @@ import { OwnedInstance } from '../wasm/instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowRange, type RowSource } from '../kernels/lanczos.js';
 import { srgbConversion, type SrgbConversion } from '../color/icc.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
-import { scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
+import { LOSSLESS_SOF, scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
 import { isLent, leaseEnd, noRelease, takeLease } from './jpeg-lend.js';
 import { decodeJpeg, decodeWithLibjpeg, resetFallbackDecoder } from './jpeg-fallback.js';
 
 export interface DecodedJpeg {
   readonly image: RGBAImage;
-  /** The factor the pixels were reduced by: `shrink`, or 1 for a CMYK/YCCK file (decoded at full size). */
+  /** The factor the pixels were reduced by: `shrink`, or 1 for a CMYK/YCCK or lossless file (decoded at full size). */
   readonly shrink: JpegShrink;
   /** Ends the lease on lent pixels (a no-op when they are the caller's own). */
   readonly release: () => void;
@@ -238,6 +238,8 @@ const BUSY = Symbol('decoder memory lent');
 async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, output: OwnOutput, failOn: FailOn): Promise<{ image: RGBAImage; release: () => void } | undefined> {
   const unsupported = unsupportedProcess(header);
   if (unsupported) throw unsupported;
+  // Lossless files have no DCT to reduce in, nor rows to stream: decoded whole (decodeJpegScaled).
+  if (header.sof === LOSSLESS_SOF) return undefined;
   const scaled = scaledSize(header, shrink);
   let result: OwnResult | typeof BUSY;
   try {
@@ -319,6 +321,10 @@ async function runOwnDecoder(bytes: Uint8Array, header: ImageHeader, shrink: Jpe
  * runs until then.
  */
 export async function decodeJpegScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1, lend = false, failOn: FailOn = DEFAULT_FAIL_ON): Promise<DecodedJpeg> {
+  if (header.sof === LOSSLESS_SOF) {
+    const { decodeLosslessJpeg } = await import('./jpeg-lossless.js');
+    return { image: await decodeLosslessJpeg(bytes, header, failOn), shrink: 1, release: noRelease };
+  }
   if (header.components !== 4) {
     const own = await runOwnDecoder(bytes, header, shrink, lend ? 'lend' : 'copy', failOn);
     if (own) return { image: own.image, shrink, release: own.release };
