@@ -108,14 +108,14 @@ let corpusCache: Corpus | undefined;
 const SLOW = new Set(['images/IMG_5195.HEIC']);
 /**
  * Every good fixture (AVIFs of every kind too, and the JPEG decoder's inputs: every sampling,
- * progressive scan scripts, arithmetic coding for the libjpeg-turbo fallback) plus the known-bad ones
+ * progressive scan scripts, arithmetic coding for the libjpeg-turbo fallback, lossless JPEGs) plus the known-bad ones
  * (already hostile, good seeds for more damage).
  */
 export function loadCorpus(): Corpus {
   if (corpusCache) return corpusCache;
   const files = new Map<string, Uint8Array>();
-  for (const dir of ['images', 'bad', 'avif', 'jpegdec']) {
-    for (const name of readdirSync(FIXTURES + dir).filter((n) => !n.endsWith('.md')).sort()) {
+  for (const dir of ['images', 'bad', 'avif', 'jpegdec', 'lossless']) {
+    for (const name of readdirSync(FIXTURES + dir).filter((n) => !/\.(md|mjs|json)$/.test(n)).sort()) {
       if (!SLOW.has(`${dir}/${name}`)) files.set(`${dir}/${name}`, new Uint8Array(readFileSync(`${FIXTURES}${dir}/${name}`)));
     }
   }

@@ -254,8 +254,11 @@ function decodeScan(b: Uint8Array, pos: number, seg: Uint8Array, s: State, failO
       while (q < b.length && b[q] !== 0xff) q++;
       while (q + 1 < b.length && b[q + 1] === 0xff) q++;
       if (q !== r.pos) warn(WARNINGS.extraneous);
-      if (q + 1 < b.length && b[q + 1] === 0xd0 + (restarts & 7)) r.pos = q + 2;
-      else { warn(WARNINGS.restart); r.pos = q; }
+      // Another RSTn (one missing or out of order) is passed over with a warning, its data read on;
+      // any other marker is left for the scan's end, the rest of the scan read as zero bits.
+      const m = q + 1 < b.length ? b[q + 1] : -1;
+      if (m !== 0xd0 + (restarts & 7)) warn(WARNINGS.restart);
+      r.pos = m >= 0xd0 && m <= 0xd7 ? q + 2 : q;
       restarts++;
     }
     const row = y * width;

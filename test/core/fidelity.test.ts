@@ -127,15 +127,22 @@ describe('GIF', () => {
 });
 
 describe('JPEG processes imgpipe does not decode are named, not called damaged', () => {
-  // Debian 12's libjpeg-turbo (2.1.5) has no lossless decoding; sharp's libjpeg does (see the README).
   it.each([
-    ['lossless', () => flatJpeg(0xc3, 8), 'lossless (SOF3)'],
     ['12-bit', () => flatJpeg(0xc1, 12), '12-bit'],
+    ['hierarchical lossless', () => flatJpeg(0xc7, 8), 'hierarchical lossless (SOF7)'],
   ])('%s → UNSUPPORTED_FORMAT', async (_, make, what) => {
     expect(await refusal(decode(make()))).toEqual({
       code: 'UNSUPPORTED_FORMAT',
-      message: `Expected a JPEG imgpipe can decode (8-bit baseline, extended or progressive, Huffman or arithmetic coding) but the file is ${what}`,
+      message: `Expected a JPEG imgpipe can decode (8-bit baseline, extended or progressive, Huffman or arithmetic coding, or lossless Huffman-coded at 2-16 bits) but the file is ${what}`,
     });
+  });
+
+  it('lossless (SOF3) files decode (src/codecs/jpeg-lossless.ts; Debian\'s libjpeg-turbo 2.1.5 has none), to sharp\'s pixels', async () => {
+    const b = flatJpeg(0xc3, 8);
+    const ref = await sharpRaw(b);
+    const ours = await pixels(b);
+    expect([ours.width, ours.height]).toEqual([ref.width, ref.height]);
+    expect(ours.data).toEqual([...ref.data]);
   });
 
   it('arithmetic-coded files decode (libjpeg-turbo), to sharp\'s pixels', async () => {
