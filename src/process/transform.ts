@@ -5,6 +5,7 @@
  */
 import { decode, decodeRegion, inspect, regionDecodePixels, toBytes } from '../decode.js';
 import { decodeResized } from '../decode-resized.js';
+import { recycleResized } from '../kernels/lanczos.js';
 import { encode } from '../encode.js';
 import { FORMATS, sourceOutputFormat, type OutputFormat } from '../formats.js';
 import { uprightSize, type ImageHeader } from '../header.js';
@@ -133,6 +134,8 @@ export async function transform(
 
   const quality = state.blindQuality !== undefined && state.format === 'jpeg' ? state.blindQuality : outputQuality(state, header.jpegQuality);
   const out = await encode(state.image, state.format, { quality, progressive: state.progressive && state.format === 'jpeg' });
+  // Encoded, the pixels are dropped: a server's next request of the same size resizes into them.
+  recycleResized(state.image);
   return Object.freeze({ bytes: out, contentType: FORMATS[state.format].mime, width: state.image.width, height: state.image.height, format: state.format });
 }
 

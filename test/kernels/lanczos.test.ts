@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll, vi } from 'vitest';
 import '../../entries/node.js';
-import { resizeRGBA, kernelStats, setKernelRecycleBytes, KERNEL_RECYCLE_BYTES } from '../../src/kernels/lanczos.js';
+import { resizeRGBA, kernelStats, recycleResized, setKernelRecycleBytes, KERNEL_RECYCLE_BYTES } from '../../src/kernels/lanczos.js';
 import { IDLE_RELEASE_MS } from '../../src/wasm/instance.js';
 import { createImage, type RGBAImage } from '../../src/image.js';
 import { isImgpipeError } from '../../src/errors.js';
@@ -221,5 +221,34 @@ describe('Lanczos3 kernel memory', () => {
     } finally {
       setKernelRecycleBytes(KERNEL_RECYCLE_BYTES);
     }
+  });
+});
+
+describe('Lanczos3 result buffers', () => {
+  it('writes the next result of the same size into a buffer given back, with the same pixels', async () => {
+    const src = synthetic(300, 200, false);
+    const first = await resizeRGBA(src, 120, 80);
+    const expected = new Uint8ClampedArray(first.data);
+    recycleResized(first);
+    const second = await resizeRGBA(src, 120, 80);
+    expect(second.data.buffer).toBe(first.data.buffer);
+    expect(Buffer.from(second.data).equals(Buffer.from(expected))).toBe(true);
+    // Not given back: the next result has a buffer of its own.
+    const third = await resizeRGBA(src, 120, 80);
+    expect(third.data.buffer).not.toBe(second.data.buffer);
+  });
+
+  it('ignores images it did not make, views into part of a buffer, and a given-back buffer of another size', async () => {
+    const src = synthetic(300, 200, false);
+    // The caller's own image: never written into by a resize.
+    recycleResized(src);
+    expect((await resizeRGBA(src, 120, 80)).data.buffer).not.toBe(src.data.buffer);
+    const made = await resizeRGBA(src, 120, 80);
+    recycleResized({ width: 120, height: 40, data: made.data.subarray(0, 120 * 40 * 4) });
+    expect((await resizeRGBA(src, 120, 80)).data.buffer).not.toBe(made.data.buffer);
+    recycleResized(made);
+    const other = await resizeRGBA(src, 60, 40);
+    expect(other.data.buffer).not.toBe(made.data.buffer);
+    expect(other.data.byteLength).toBe(60 * 40 * 4);
   });
 });
