@@ -15,7 +15,11 @@ export interface AdmissionOptions {
   readonly maxQueue?: number;
   /** Source bytes the running transforms may hold; no new one starts while they hold this much. */
   readonly maxSourceBytes?: number;
-  /** Seconds a refused client is told to wait (`Retry-After`, 1..3600). */
+  /**
+   * Least seconds a refused client is told to wait (`Retry-After`, 1..3600). The value sent adds a
+   * random share of the time the running and waiting transforms need at the recent pace, so refused
+   * clients that honour it come back spread out, not all in the same second.
+   */
   readonly retryAfter?: number;
   /**
    * Longest a request waits for a place, in ms (1..600000); then it too is refused with SlowDown, so a
@@ -50,6 +54,8 @@ export interface Admission {
   readonly options: Required<AdmissionOptions>;
   /** True when a request would start at once. */
   free(): boolean;
+  /** True when a request arriving now would be refused at once (the queue is full, or its wait would pass maxWaitMs). */
+  refusing(): boolean;
   /** Waits for a place; throws ImgpipeError OVERLOADED (503 SlowDown) when the queue is full, ABORTED when `signal` fires. */
   enter(signal?: AbortSignal): Promise<AdmissionPass>;
   stats(): AdmissionStats;
@@ -115,26 +121,37 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
     while (waiting.length > 0 && room()) waiting[0].start();
   }
 
+  /** Why a request arriving now is refused at once; undefined when it starts or may wait. */
+  function refusal(): string | undefined {
+    if (waiting.length === 0 && room()) return undefined;
+    if (waiting.length >= o.maxQueue) return `${waiting.length} are waiting (maxQueue ${o.maxQueue})`;
+    // The places free up one every heldMs / maxInFlight on average; this request is the next in line after those waiting.
+    const expectedMs = Math.round((heldMs * (waiting.length + 1)) / o.maxInFlight);
+    return expectedMs > o.maxWaitMs ? `${waiting.length} are waiting, so this one would wait about ${expectedMs} ms at the recent pace (maxWaitMs ${o.maxWaitMs})` : undefined;
+  }
+
+  function overloaded(why: string): ImgpipeError {
+    refused++;
+    // Everything admitted now (running and waiting) is done after about this long at the recent pace;
+    // refused clients are spread over it rather than all told the same second.
+    const drainS = (heldMs * (inFlight + waiting.length)) / o.maxInFlight / 1000;
+    const retryAfter = Math.min(3600, o.retryAfter + Math.floor(Math.random() * (drainS + 1)));
+    return new ImgpipeError(
+      'OVERLOADED',
+      `Expected room for the transform but ${inFlight} are running (admission.maxInFlight ${o.maxInFlight}), holding ${bytesHeld} source bytes (maxSourceBytes ${o.maxSourceBytes}), and ${why}: retry after ${retryAfter} s`,
+      { details: { retryAfter } },
+    );
+  }
+
   return {
     options: o,
     free: () => waiting.length === 0 && room(),
+    refusing: () => refusal() !== undefined,
     enter(signal) {
       if (signal?.aborted) return Promise.reject(aborted());
       if (waiting.length === 0 && room()) return Promise.resolve(pass());
-      const overloaded = (why: string) => {
-        refused++;
-        return new ImgpipeError(
-          'OVERLOADED',
-          `Expected room for the transform but ${inFlight} are running (admission.maxInFlight ${o.maxInFlight}), holding ${bytesHeld} source bytes (maxSourceBytes ${o.maxSourceBytes}), and ${why}: retry after ${o.retryAfter} s`,
-          { details: { retryAfter: o.retryAfter } },
-        );
-      };
-      if (waiting.length >= o.maxQueue) return Promise.reject(overloaded(`${waiting.length} are waiting (maxQueue ${o.maxQueue})`));
-      // The places free up one every heldMs / maxInFlight on average; this request is the next in line after those waiting.
-      const expectedMs = Math.round((heldMs * (waiting.length + 1)) / o.maxInFlight);
-      if (expectedMs > o.maxWaitMs) {
-        return Promise.reject(overloaded(`${waiting.length} are waiting, so this one would wait about ${expectedMs} ms at the recent pace (maxWaitMs ${o.maxWaitMs})`));
-      }
+      const why = refusal();
+      if (why !== undefined) return Promise.reject(overloaded(why));
       return new Promise<AdmissionPass>((resolve, reject) => {
         const leaveQueue = () => {
           clearTimeout(timer);

@@ -231,9 +231,11 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
       }
       // Transforms are admitted (info alone and plain downloads are cheap and never wait). While others
       // wait, a missing key is answered first from a HEAD, so a 404 never queues behind transforms.
+      // A request refused at once is refused without it: under a storm of retries each refusal must
+      // cost next to nothing (a missing key is then a 503 too, and a 404 once there is room).
       const heavy = ops !== undefined && !(ops.length === 1 && ops[0].action === 'info');
       let early: SourceObject | undefined;
-      if (heavy && admission && !admission.free() && source.head && !(await source.head(key))) {
+      if (heavy && admission && !admission.free() && !admission.refusing() && source.head && !(await source.head(key))) {
         early = await source.get(key, { signal: request.signal, maxBytes });
       }
       const pass = heavy ? await admission?.enter(request.signal) : undefined;
@@ -376,5 +378,12 @@ export function errorResponse(error: unknown, requestId: string, cors: Record<st
   if (ec) headers['x-oss-ec'] = ec;
   // SlowDown (admission refused the request): when to come back, in seconds.
   if (known && typeof error.details?.retryAfter === 'number') headers['retry-after'] = String(error.details.retryAfter);
-  return new Response(head ? null : xml, { status, headers });
+  if (head) return new Response(null, { status, headers });
+  // Written from its bytes by the Node wrappers (bodyBytes), as image answers are: a 503 under a storm
+  // of retries costs no stream read.
+  const body = new TextEncoder().encode(xml);
+  headers['content-length'] = String(body.byteLength);
+  const response = new Response(body, { status, headers });
+  BODIES.set(response, body);
+  return response;
 }

@@ -115,7 +115,7 @@ describe('transforms on the worker pool', () => {
     expect(Buffer.from(kept).equals(Buffer.from(file))).toBe(true);
   });
 
-  it('an image answer keeps its bytes for the Node wrappers, the same the Response streams; HEAD and errors have none', async () => {
+  it('an image answer and an error keep their bytes for the Node wrappers, the same the Response streams; HEAD has none', async () => {
     const handler = createFetchHandler({ source: fetchSource(origin) });
     const ok = await handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_64')}`));
     const kept = bodyBytes(ok);
@@ -123,7 +123,12 @@ describe('transforms on the worker pool', () => {
     expect(Buffer.from(kept!).equals(Buffer.from(await ok.arrayBuffer()))).toBe(true);
     expect(Number(ok.headers.get('content-length'))).toBe(kept!.byteLength);
     expect(bodyBytes(await handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_64')}`, { method: 'HEAD' })))).toBeUndefined();
-    expect(bodyBytes(await handler(new Request(`http://h/missing.jpg${q('image/resize,w_64')}`)))).toBeUndefined();
+    const missing = await handler(new Request(`http://h/missing.jpg${q('image/resize,w_64')}`));
+    const xml = bodyBytes(missing);
+    expect(new TextDecoder().decode(xml)).toContain('<Code>NoSuchKey</Code>');
+    expect(Buffer.from(xml!).equals(Buffer.from(await missing.arrayBuffer()))).toBe(true);
+    expect(Number(missing.headers.get('content-length'))).toBe(xml!.byteLength);
+    expect(bodyBytes(await handler(new Request(`http://h/missing.jpg${q('image/resize,w_64')}`, { method: 'HEAD' })))).toBeUndefined();
   });
 
   it('info alone stays in the calling thread', async () => {
@@ -148,13 +153,14 @@ describe('admission control', () => {
     await until(() => admission.stats().refused === 7);
     expect(admission.stats()).toMatchObject({ inFlight: 2, queued: 3 });
 
-    // Everything is full and the gate is shut: these answer anyway.
+    // Everything is full and the gate is shut: these answer anyway. A transform of a missing key is
+    // refused like any other while the queue is full (no HEAD for it: a refusal must cost nothing).
     const cheap = await Promise.all([
       fetch(`${url}/Landscape_6.jpg${q('image/resize,w_0')}`), // 400
-      fetch(`${url}/missing.jpg${q(process)}`), // 404, from a HEAD
+      fetch(`${url}/missing.jpg${q(process)}`), // 503, refused before its lookup
       fetch(`${url}/320x240.jpg${q(process)}`, { headers: { 'if-none-match': etag } }), // 304
     ]);
-    expect(cheap.map((r) => r.status)).toEqual([400, 404, 304]);
+    expect(cheap.map((r) => r.status)).toEqual([400, 503, 304]);
     expect(gate.waiting()).toBe(2); // only the admitted two read their source
 
     gate.open();
@@ -172,7 +178,7 @@ describe('admission control', () => {
       }
     }
     const size = (await readFile(new URL('Landscape_6.jpg', IMAGES))).byteLength;
-    expect(admission.stats()).toMatchObject({ inFlight: 0, queued: 0, bytesHeld: 0, peakInFlight: 2, peakQueued: 3, admitted: 5, refused: 7 });
+    expect(admission.stats()).toMatchObject({ inFlight: 0, queued: 0, bytesHeld: 0, peakInFlight: 2, peakQueued: 3, admitted: 5, refused: 8 });
     expect(admission.stats().peakBytesHeld).toBeLessThanOrEqual(2 * size);
   });
 
@@ -229,6 +235,8 @@ describe('admission control', () => {
 
   it('a request that would wait longer than maxWaitMs at the recent pace is refused at once', async () => {
     vi.useFakeTimers();
+    // The Retry-After spread's random share: none here (the spread has its own test).
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
     try {
       const admission = createAdmission({ maxInFlight: 1, maxQueue: 8, maxWaitMs: 1000, retryAfter: 2 });
       const first = await admission.enter();
@@ -244,11 +252,65 @@ describe('admission control', () => {
         'Expected room for the transform but 1 are running (admission.maxInFlight 1), holding 0 source bytes (maxSourceBytes 268435456), and 1 are waiting, so this one would wait about 1200 ms at the recent pace (maxWaitMs 1000): retry after 2 s',
       );
       expect(admission.stats()).toMatchObject({ queued: 1, refused: 1 });
+      expect(admission.refusing()).toBe(true);
       running.leave();
       (await second).leave();
+      expect(admission.refusing()).toBe(false);
     } finally {
       vi.useRealTimers();
+      random.mockRestore();
     }
+  });
+
+  it('spreads Retry-After over the time the admitted transforms need at the recent pace, never below retryAfter', async () => {
+    vi.useFakeTimers();
+    const random = vi.spyOn(Math, 'random');
+    try {
+      const admission = createAdmission({ maxInFlight: 2, maxQueue: 2, maxWaitMs: 60_000, retryAfter: 2 });
+      const warm = await admission.enter();
+      vi.advanceTimersByTime(4000);
+      warm.leave(); // places are now held 4 s on average
+      const held = [await admission.enter(), await admission.enter()];
+      const queued = [admission.enter(), admission.enter()];
+      // 2 running and 2 waiting, 2 at a time, 4 s each: all done in about 8 s.
+      const retryAfter = async (r: number) => {
+        random.mockReturnValue(r);
+        const e = await admission.enter().then(() => undefined, (err: ImgpipeError) => err);
+        expect(e!.message).toContain(`: retry after ${e!.details?.retryAfter} s`);
+        return e!.details?.retryAfter;
+      };
+      expect([await retryAfter(0), await retryAfter(0.5), await retryAfter(0.999)]).toEqual([2, 6, 10]);
+      for (const p of held) p.leave();
+      for (const p of queued) (await p).leave();
+    } finally {
+      vi.useRealTimers();
+      random.mockRestore();
+    }
+  });
+
+  it('a request refused at once is refused without looking its object up', async () => {
+    const gate = gated(fetchSource(origin));
+    let heads = 0;
+    const source = { get: gate.source.get, head: (key: string) => { heads++; return gate.source.head(key); } };
+    const admission = createAdmission({ maxInFlight: 1, maxQueue: 1 });
+    const handler = createFetchHandler({ source, admission });
+    const held = handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_100')}`));
+    await until(() => admission.stats().inFlight === 1);
+    // Room to wait: a missing key is answered from a HEAD at once, without queueing.
+    expect((await handler(new Request(`http://h/missing.jpg${q('image/resize,w_100')}`))).status).toBe(404);
+    expect(heads).toBe(1);
+    const waiting = handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_100')}`));
+    await until(() => admission.stats().queued === 1);
+    expect(heads).toBe(2);
+    // Full: refused at once, no HEAD (the missing key too: a 404 once there is room).
+    const refused = await Promise.all([handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_100')}`)), handler(new Request(`http://h/missing.jpg${q('image/resize,w_100')}`))]);
+    expect(refused.map((r) => r.status)).toEqual([503, 503]);
+    expect(heads).toBe(2);
+    // The XML is written from its bytes by the Node wrappers.
+    expect(new TextDecoder().decode(bodyBytes(refused[0]))).toContain('<Code>SlowDown</Code>');
+    expect(refused[0].headers.get('content-length')).toBe(String(bodyBytes(refused[0])!.byteLength));
+    gate.open();
+    expect([(await held).status, (await waiting).status]).toEqual([200, 200]);
   });
 
   it('refuses bad bounds with the range and the value', () => {
