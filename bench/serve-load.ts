@@ -3,12 +3,14 @@
  * images and 127.0.0.1. Each (server, connections) run starts a fresh server process, so its peak RSS
  * (VmHWM, worker threads included) is that run's alone.
  *
- *   npm run build && npx tsx bench/serve-load.ts [--seconds 10] [--connections 8,64,256] [--threads N] [--servers imgpipe,ipx]
+ *   npm run build && npx tsx bench/serve-load.ts [--seconds 10] [--connections 8,64,256] [--threads N] [--servers imgpipe,ipx] [--honour-retry-after]
  *
  * Request: a 720 px WebP (`image/resize,w_720/format,webp` / ipx `w_720,f_webp`) of the standard photo
  * (2725x2225, 829 KB); at 256 connections of the 5640x3172 Elephants photo (Debian mate-backgrounds,
  * fetched into bench/.cache/). The load generator is built in: N keep-alive connections each sending
- * the next request as soon as the last is answered, a 10 s client timeout counted as an error. During
+ * the next request as soon as the last is answered, a 10 s client timeout counted as an error; a 503 is
+ * retried at once (the worst case), or with `--honour-retry-after` after its `Retry-After` seconds, as a
+ * polite client (a CDN, an SDK's retry) does. During
  * the 64-connection run a probe sends one cheap request at a time (imgpipe: `image/info`; both: a
  * missing key, 404) and records its latency. The generator shares the machine's cores with the server.
  * CPU per image is the server process's CPU time over the run (/proc/<pid>/stat, every thread; the main
@@ -64,11 +66,12 @@ interface Run {
   readonly latencies: number[];
 }
 
-function request(url: string, agent: Agent): Promise<{ status: number; retryAfter: boolean }> {
+function request(url: string, agent: Agent): Promise<{ status: number; retryAfter: number | undefined }> {
   return new Promise((resolve, reject) => {
     const req = httpGet(url, { agent }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] !== undefined }));
+      const after = res.headers['retry-after'];
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: after === undefined ? undefined : Number(after) }));
       res.on('error', reject);
     });
     req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error('timeout')));
@@ -76,7 +79,7 @@ function request(url: string, agent: Agent): Promise<{ status: number; retryAfte
   });
 }
 
-async function load(url: string, connections: number, seconds: number): Promise<Run & { rps: number; okRps: number }> {
+async function load(url: string, connections: number, seconds: number, honourRetryAfter = false): Promise<Run & { rps: number; okRps: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const end = performance.now() + seconds * 1000;
   const r = { requests: 0, ok: 0, status503: 0, with503RetryAfter: 0, otherStatus: 0, errors: 0, latencies: [] as number[] };
@@ -92,8 +95,11 @@ async function load(url: string, connections: number, seconds: number): Promise<
         const inside = performance.now() <= end;
         if (inside) inWindow++;
         if (status === 200) { r.ok++; if (inside) okInWindow++; }
-        else if (status === 503) { r.status503++; if (retryAfter) r.with503RetryAfter++; }
+        else if (status === 503) { r.status503++; if (retryAfter !== undefined) r.with503RetryAfter++; }
         else r.otherStatus++;
+        if (honourRetryAfter && status === 503 && retryAfter !== undefined && retryAfter > 0) {
+          await new Promise((w) => setTimeout(w, Math.min(retryAfter * 1000, end - performance.now())));
+        }
       } catch {
         r.errors++;
       }
@@ -167,7 +173,7 @@ async function start(name: ServerName, dir: string, threads: string | undefined)
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' }, threads: { type: 'string' }, servers: { type: 'string', default: 'imgpipe,ipx' } } });
+  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' }, threads: { type: 'string' }, servers: { type: 'string', default: 'imgpipe,ipx' }, 'honour-retry-after': { type: 'boolean', default: false } } });
   if (values.serve) return serve(values.serve as ServerName, values.dir!, values.threads === undefined ? undefined : Number(values.threads));
   if (!existsSync(join(ROOT_DIR, 'dist/pool-worker.js'))) throw new Error('build imgpipe first (npm run build): the pool runs dist/pool-worker.js');
   const seconds = Number(values.seconds);
@@ -193,7 +199,7 @@ async function main(): Promise<void> {
           name === 'imgpipe' ? probe(`${base}/${file}?x-oss-process=image/info`, () => done) : Promise.resolve([])]
         : [];
       const cpuBefore = cpuMs(child.pid!);
-      const r = await load(base + paths[name](file), connections, seconds);
+      const r = await load(base + paths[name](file), connections, seconds, values['honour-retry-after']);
       const cpu = cpuPerImage(cpuBefore, cpuMs(child.pid!), r.ok);
       done = true;
       const [notFound = [], info = []] = await Promise.all(probes);
@@ -213,7 +219,7 @@ async function main(): Promise<void> {
     }
   }
   const machine = `${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}, Node ${process.versions.node}`;
-  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}${values.threads ? ` --threads ${values.threads}` : ''}${values.servers !== 'imgpipe,ipx' ? ` --servers ${values.servers}` : ''}`, machine, date: new Date().toISOString(), rows };
+  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}${values.threads ? ` --threads ${values.threads}` : ''}${values.servers !== 'imgpipe,ipx' ? ` --servers ${values.servers}` : ''}${values['honour-retry-after'] ? ' --honour-retry-after' : ''}`, machine, date: new Date().toISOString(), rows };
   mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'results/serve-load.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('| server | conns | source | req/s | images/s (200) | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/image (main thread) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
