@@ -95,6 +95,8 @@ interface Job {
 interface Slot {
   readonly worker: Worker;
   job?: Job;
+  /** What the worker threw uncaught (its script failed to load, a bug): said when it exits. */
+  error?: Error;
 }
 
 function defaultThreads(): number {
@@ -149,14 +151,16 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       }
       pump();
     });
-    // 'error' (an uncaught exception in the worker) is always followed by 'exit'.
-    slot.worker.on('error', () => undefined);
+    // 'error' (an uncaught exception in the worker) is always followed by 'exit', which tells the task.
+    slot.worker.on('error', (e: Error) => { slot.error = e; });
     slot.worker.on('exit', (code) => {
       slots.splice(slots.indexOf(slot), 1);
       const job = slot.job;
       if (job && !closed) {
         crashed++;
-        job.reject(new ImgpipeError('INTERNAL', `Expected the pool worker to finish ${job.what} but it exited with code ${code}`));
+        // The worker's own words (a stale or missing build's import error, say) are what says why.
+        const why = slot.error ? `: ${slot.error.name}: ${slot.error.message}` : '';
+        job.reject(new ImgpipeError('INTERNAL', `Expected the pool worker to finish ${job.what} but it exited with code ${code}${why}`));
       }
       pump();
     });

@@ -79,6 +79,17 @@ describe('createWorkerPool', () => {
     expect(p.stats()).toMatchObject({ crashed: 2 });
   });
 
+  it('says what a worker that exits threw: a worker script that fails to load fails each task with its error', async () => {
+    const p = pool({ threads: 1, workerUrl: new URL('./broken-worker.mjs', import.meta.url) });
+    const img = createImage(16, 16);
+    for (let i = 0; i < 2; i++) {
+      expect(await rejection(p.encode(img, 'png'))).toEqual({
+        code: 'INTERNAL',
+        message: 'Expected the pool worker to finish the png encode of a 16x16 image but it exited with code 1: TypeError: the worker script failed to load on purpose',
+      });
+    }
+  });
+
   it('accepts the worker script as a file path too', async () => {
     const p = pool({ threads: 1, workerUrl: fileURLToPath(new URL('../../dist/pool-worker.js', import.meta.url)) });
     expect(Buffer.compare(await p.encode(createImage(8, 8), 'webp'), await encode(createImage(8, 8), 'webp'))).toBe(0);
