@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Build imgpipe's PNG decoder module (`wasm/libspng/build/imgpipe_png.wasm`): libspng with zlib's
- * inflate, from Debian 12's source packages, with Debian's Emscripten, libspng's SSE2/SSSE3 unfilter
+ * inflate and libdeflate's (for a photo's image data), from Debian 12's source packages, with Debian's Emscripten, libspng's SSE2/SSSE3 unfilter
  * paths on WebAssembly SIMD.
  *
  *   apt-get install -y emscripten            # Debian 12's emscripten 3.1.6
@@ -9,9 +9,10 @@
  *   npm run build:libspng -- --check         # rebuild and fail unless it is byte-identical (CI)
  *
  * Like wasm/libwebp the build is committed (npm carries no C toolchain) and CI checks it is what
- * this script produces. The sources are Debian's `.orig` tarballs (libspng's and zlib's own release
- * tarballs), pinned by SHA-256 and cached in `.cache/`. Debian carries no patches for libspng; its
- * two zlib patches are about the build system and minizip, neither of which this build uses.
+ * this script produces. The sources are Debian's `.orig` tarballs (libspng's, zlib's and libdeflate's
+ * own release tarballs), pinned by SHA-256 and cached in `.cache/`. Debian carries no patches for libspng; its
+ * two zlib patches are about the build system and minizip, neither of which this build uses; its one
+ * libdeflate patch is to ARM's CRC code, which this build does not compile.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -24,12 +25,15 @@ const POOL = 'http://deb.debian.org/debian/pool/main';
 const CACHE = join(root, '.cache');
 const SOURCES = {
   spng: { dir: 'libspng-0.7.3', file: 'libspng_0.7.3.orig.tar.gz', url: `${POOL}/libs/libspng/libspng_0.7.3.orig.tar.gz`, sha256: 'a50cadbe808ffda1a7fab17d145f52a23b163f34b3eb3696c7ecb5a52340fc1d' },
+  libdeflate: { dir: 'libdeflate-1.14', file: 'libdeflate_1.14.orig.tar.gz', url: `${POOL}/libd/libdeflate/libdeflate_1.14.orig.tar.gz`, sha256: '89e7df898c37c3427b0f39aadcf733731321a278771d20fc553f92da8d4808ac' },
   zlib: { dir: 'zlib-1.2.13.dfsg', file: 'zlib_1.2.13.dfsg.orig.tar.bz2', url: `${POOL}/z/zlib/zlib_1.2.13.dfsg.orig.tar.bz2`, sha256: '71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1' },
 };
 const OUT = join(root, 'wasm/libspng/build/imgpipe_png.wasm');
 const GLUE = join(root, 'wasm/libspng/png.c');
 /** zlib's inflate and deflate (libspng links both) and the checksums they use. */
 const ZLIB_FILES = ['adler32.c', 'compress.c', 'crc32.c', 'deflate.c', 'inffast.c', 'inflate.c', 'inftrees.c', 'trees.c', 'zutil.c'];
+/** libdeflate's whole-buffer inflate (a photo's image data, see png.c) and the allocator it uses. */
+const LIBDEFLATE_FILES = ['lib/deflate_decompress.c', 'lib/utils.c'];
 
 const OPT = ['-O3', '-flto', '-DNDEBUG', '-msimd128', '-mbulk-memory', '-mnontrapping-fptoint'];
 /**
@@ -52,6 +56,7 @@ async function source({ dir, file, url, sha256 }) {
 async function build() {
   const spng = await source(SOURCES.spng);
   const zlib = await source(SOURCES.zlib);
+  const libdeflate = await source(SOURCES.libdeflate);
   const objDir = join(CACHE, 'libspng-obj');
   rmSync(objDir, { recursive: true, force: true });
   mkdirSync(objDir, { recursive: true });
@@ -59,8 +64,9 @@ async function build() {
   const rel = (p) => relative(root, p);
   const jobs = [
     ...ZLIB_FILES.map((f) => ({ file: join(zlib, f), flags: ['-Wno-everything'] })),
+    ...LIBDEFLATE_FILES.map((f) => ({ file: join(libdeflate, f), flags: ['-Wno-everything', '-I', rel(libdeflate)] })),
     { file: join(spng, 'spng/spng.c'), flags: [...SPNG_FLAGS, '-I', rel(zlib)] },
-    { file: GLUE, flags: ['-DSPNG_STATIC', '-I', rel(join(spng, 'spng'))] },
+    { file: GLUE, flags: ['-DSPNG_STATIC', '-I', rel(join(spng, 'spng')), '-I', rel(libdeflate)] },
   ];
   return compileAndLink(root, objDir, 'imgpipe_png.wasm', OPT, jobs, LDFLAGS);
 }

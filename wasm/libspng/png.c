@@ -10,12 +10,16 @@
  * 8-bit non-premultiplied RGBA: palette expanded, tRNS applied, 16-bit samples reduced to their high
  * byte, gAMA not applied (as sharp, through libvips' libspng loader, decodes).
  *
+ * A photo's image data is inflated whole by libdeflate first where that pays (see inflate_whole).
+ *
  * The chunk policy (which critical CRCs refuse a file, which ancillary problems drop a chunk) is
  * applied before this sees the file (src/codecs/png-chunks.ts), so libspng is asked not to check CRCs
  * again. Plain C, no JavaScript glue; built by scripts/build-libspng.mjs.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include "libdeflate.h"
 #include "spng.h"
 
 #define EXPORT __attribute__((used, visibility("default")))
@@ -30,10 +34,13 @@ static spng_ctx* ctx = NULL;
 static uint32_t ring = 0;     /* rows in out_ptr's ring; 0: the whole image */
 static uint32_t rows_out = 0; /* rows decoded so far */
 static int finished = 0;
+static uint8_t* stored_png = NULL; /* the PNG handed to libspng when its image data was inflated whole */
 
 EXPORT void imgpipe_release(void) {
   spng_ctx_free(ctx);
   ctx = NULL;
+  free(stored_png);
+  stored_png = NULL;
   free(out_ptr);
   out_ptr = NULL;
   out_size = 0;
@@ -57,22 +64,152 @@ EXPORT uint32_t imgpipe_png_rows_out(void) { return rows_out; }
 EXPORT const char* imgpipe_png_message(int error) { return spng_strerror(error); }
 
 /*
- * Start decoding the PNG at data[0, size): 0 on success, else libspng's error code (and nothing is
- * left allocated). `data` must stay in place until imgpipe_release(). An Adam7 image, and any image
- * when `ring_rows` is 0, is decoded whole here; otherwise imgpipe_png_step() decodes its rows.
+ * A PNG's image data through libdeflate: libdeflate inflates a photo's IDAT stream about 1.7x as fast
+ * as zlib does row by row in WebAssembly (44 against 75 ms for a 2725x2225 RGB photo; sharp's zlib-ng
+ * has SIMD inflate), but only a whole stream into a whole buffer. So for a photo-like PNG the stream is
+ * inflated whole here, and libspng is handed the same PNG with that data in one IDAT of stored (level
+ * 0) deflate blocks: zlib then only copies, and libspng unfilters and converts the rows exactly as
+ * before (same pixels, same ring of rows). It costs the filtered image (height x (row bytes + 1))
+ * held at once, so it is taken only where it pays: when the data inflates at most FAST_MAX_RATIO
+ * times (a graphic's highly compressed stream inflates about as fast with zlib: 17 against 19 ms for a
+ * 3640x2048 RGBA graphic that inflates 30x) and to at most FAST_MAX_BYTES. Anything unusual (Adam7,
+ * IDATs not in one run, a zlib header zlib would refuse, a stream that is damaged or does not end
+ * exactly with the image) goes to zlib unchanged, which decodes or refuses it as it always did.
  */
-EXPORT int imgpipe_png_begin(const uint8_t* data, size_t size, uint32_t ring_rows) {
-  imgpipe_release();
+#define FAST_MAX_RATIO 4
+#define FAST_MAX_BYTES (64u << 20)
+#define STORED_BLOCK 65535u
+/* imgpipe_png_begin's answer when the input was rearranged for libdeflate but libdeflate declined it:
+   the caller copies the PNG in again and begins without the fast path. */
+#define RETRY_WITH_ZLIB (-1)
+
+static struct libdeflate_decompressor* inflater = NULL;
+
+static uint32_t be32(const uint8_t* p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static void put_be32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
+
+/* A libspng context over data[0, size) with imgpipe's settings, its IHDR in `ihdr`. */
+static int open_ctx(const uint8_t* data, size_t size, struct spng_ihdr* ihdr) {
   ctx = spng_ctx_new(0);
   if (ctx == NULL) return SPNG_EMEM;
-  struct spng_ihdr ihdr;
-  size_t image_size;
   int error = spng_set_crc_action(ctx, SPNG_CRC_USE, SPNG_CRC_USE);
   if (!error) error = spng_set_png_buffer(ctx, data, size);
   /* The limits were checked against the header before this call: libspng's own are its maxima. */
   if (!error) error = spng_set_image_limits(ctx, 0x7fffffff, 0x7fffffff);
   if (!error) error = spng_set_chunk_limits(ctx, 0x7fffffff, 0x7fffffff);
-  if (!error) error = spng_get_ihdr(ctx, &ihdr);
+  if (!error) error = spng_get_ihdr(ctx, ihdr);
+  return error;
+}
+
+/*
+ * The fast path: 1 when `*png`/`*size` now point at a PNG whose image data is stored (stored_png),
+ * 0 when the PNG is left for zlib untouched, RETRY_WITH_ZLIB when `data` was rearranged and libdeflate
+ * declined it, SPNG_EMEM when memory ran out.
+ */
+static int inflate_whole(uint8_t* data, size_t size, const struct spng_ihdr* ihdr, const uint8_t** png, size_t* png_size) {
+  static const uint8_t channels[7] = {1, 0, 3, 1, 2, 0, 4};
+  if (ihdr->interlace_method != 0 || ihdr->color_type > 6) return 0;
+  uint64_t row = ((uint64_t)ihdr->width * channels[ihdr->color_type] * ihdr->bit_depth + 7) / 8 + 1;
+  uint64_t filtered = row * ihdr->height;
+  if (filtered == 0 || filtered > FAST_MAX_BYTES) return 0;
+  /* The IDAT run: where it starts and ends, how much data it holds; a second run leaves it to zlib. */
+  size_t first = 0, end = 0, at = 8;
+  uint64_t stream = 0;
+  while (at + 12 <= size) {
+    uint32_t length = be32(data + at);
+    if (length > size - at - 12) return 0;
+    int idat = data[at + 4] == 'I' && data[at + 5] == 'D' && data[at + 6] == 'A' && data[at + 7] == 'T';
+    if (idat && end != 0) return 0;
+    if (idat && first == 0) first = at;
+    if (idat) stream += length;
+    if (!idat && first != 0 && end == 0) end = at;
+    at += 12 + (size_t)length;
+  }
+  if (first == 0) return 0;
+  if (end == 0) end = at;
+  if (stream < 6 || filtered > stream * FAST_MAX_RATIO) return 0;
+  /* zlib's header as zlib checks it: deflate, a window of at most 32 KiB, no preset dictionary. */
+  const uint8_t* z = data + first + 8;
+  if (be32(data + first) < 2 || (z[0] & 0x0f) != 8 || (z[0] >> 4) > 7 || (z[1] & 0x20) || (z[0] * 256 + z[1]) % 31) return 0;
+  uint64_t blocks = (filtered + STORED_BLOCK - 1) / STORED_BLOCK;
+  uint64_t idat_length = 2 + blocks * 5 + filtered + 4;
+  size_t suffix = size - end;
+  uint8_t* out = malloc(first + 12 + idat_length + suffix);
+  if (out == NULL) return SPNG_EMEM;
+  if (inflater == NULL) inflater = libdeflate_alloc_decompressor();
+  if (inflater == NULL) {
+    free(out);
+    return SPNG_EMEM;
+  }
+  /* The IDATs' data made contiguous in place (it only moves towards the start). */
+  uint8_t* compressed = data + first + 8;
+  size_t packed = 0;
+  for (at = first; at < end;) {
+    /* Read before the move, which may overwrite this chunk's own header. */
+    uint32_t length = be32(data + at);
+    size_t next = at + 12 + (size_t)length;
+    memmove(compressed + packed, data + at + 8, length);
+    packed += length;
+    at = next;
+  }
+  /* Inflated where its last block's data belongs, then each block moved down to make room for the
+     5-byte stored-block headers in front of it (every move is to a lower address). */
+  uint8_t* idat = out + first + 8;
+  uint8_t* pixels = idat + 2 + blocks * 5;
+  size_t in_used = 0, got = 0;
+  enum libdeflate_result r = libdeflate_deflate_decompress_ex(inflater, compressed + 2, packed - 2, pixels, filtered, &in_used, &got);
+  /* The stream must end exactly with the image and its 4-byte checksum, as zlib would see it. */
+  if (r != LIBDEFLATE_SUCCESS || got != filtered || in_used + 2 + 4 != packed) {
+    free(out);
+    return RETRY_WITH_ZLIB;
+  }
+  memcpy(out, data, first);
+  put_be32(out + first, (uint32_t)idat_length);
+  memcpy(out + first + 4, "IDAT", 4);
+  idat[0] = 0x78;
+  idat[1] = 0x01;
+  for (uint64_t b = 0; b < blocks; b++) {
+    uint32_t n = b + 1 < blocks ? STORED_BLOCK : (uint32_t)(filtered - b * STORED_BLOCK);
+    uint8_t* block = idat + 2 + b * (STORED_BLOCK + 5);
+    memmove(block + 5, pixels + b * STORED_BLOCK, n);
+    block[0] = b + 1 == blocks;
+    block[1] = n & 0xff;
+    block[2] = n >> 8;
+    block[3] = ~n & 0xff;
+    block[4] = (~n >> 8) & 0xff;
+  }
+  /* Checksums (the stream's Adler-32, the chunk's CRC) are not checked: libspng is told CRC_USE,
+     which also turns zlib's Adler-32 check off; the original chunks' CRCs were checked before. */
+  memset(idat + idat_length - 4, 0, 8);
+  memcpy(idat + idat_length + 4, data + end, suffix);
+  stored_png = out;
+  *png = out;
+  *png_size = first + 12 + idat_length + suffix;
+  return 1;
+}
+
+/*
+ * Start decoding the PNG at data[0, size): 0 on success, else libspng's error code (and nothing is
+ * left allocated), or RETRY_WITH_ZLIB (see inflate_whole). `data` must stay in place until
+ * imgpipe_release(), and may be rearranged when `fast` is set: the image data goes through
+ * libdeflate where that pays. An Adam7 image, and any image when `ring_rows` is 0, is decoded whole
+ * here; otherwise imgpipe_png_step() decodes its rows.
+ */
+EXPORT int imgpipe_png_begin(uint8_t* data, size_t size, uint32_t ring_rows, int fast) {
+  imgpipe_release();
+  struct spng_ihdr ihdr;
+  size_t image_size;
+  int error = open_ctx(data, size, &ihdr);
+  if (!error && fast) {
+    const uint8_t* png = data;
+    size_t png_size = size;
+    error = inflate_whole(data, size, &ihdr, &png, &png_size);
+    if (error == 1) {
+      spng_ctx_free(ctx);
+      ctx = NULL;
+      error = open_ctx(png, png_size, &ihdr);
+    }
+  }
   if (!error) error = spng_decoded_image_size(ctx, SPNG_FMT_RGBA8, &image_size);
   if (error) {
     imgpipe_release();

@@ -1,0 +1,141 @@
+/**
+ * A photo's PNG image data inflated whole by libdeflate (wasm/libspng/png.c): a PNG whose data
+ * inflates at most 4x has its IDAT stream inflated in one call and handed to libspng as stored
+ * blocks, so libspng unfilters the same rows. The pixels must be exactly sharp's decode's, streamed
+ * or whole, and any stream libdeflate declines must decode or be refused as zlib does. A file of its
+ * own: the memory figure needs a decoder instance no other test has grown.
+ */
+import { crc32 } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import sharp, { type PngOptions } from 'sharp';
+import '../../entries/node.js';
+import { decode, inspect } from '../../src/decode.js';
+import { decodeResized } from '../../src/decode-resized.js';
+import { resize } from '../../src/ops/resize.js';
+import { pngDecoderStats } from '../../src/codecs/png.js';
+import { rejection } from '../helpers/errors.js';
+
+const same = (a: { data: Uint8ClampedArray }, b: Uint8Array) => Buffer.compare(Buffer.from(a.data), b) === 0;
+
+/** Noise over a gradient: data that compresses about as little as a photo's (ratio well under 4). */
+function noise(w: number, h: number, channels: 3 | 4): Buffer {
+  const raw = Buffer.alloc(w * h * channels);
+  let seed = 7;
+  for (let i = 0; i < raw.length; i++) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    raw[i] = (Math.floor(i / channels) % w) * 150 / w + ((seed >>> 24) & 63);
+  }
+  return raw;
+}
+
+async function photoPng(w: number, h: number, channels: 3 | 4, options: PngOptions = { adaptiveFiltering: true }): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(noise(w, h, channels), { raw: { width: w, height: h, channels } }).png(options).toBuffer());
+}
+
+/** sharp's decode of `png` as RGBA. */
+async function sharpRgba(png: Uint8Array): Promise<Buffer> {
+  return sharp(png).ensureAlpha().raw().toBuffer();
+}
+
+/** The offsets of `png`'s IDAT chunks. */
+function idats(png: Uint8Array): number[] {
+  const view = new DataView(png.buffer, png.byteOffset);
+  const found: number[] = [];
+  for (let o = 8; o + 12 <= png.length; o += 12 + view.getUint32(o)) {
+    if (String.fromCharCode(...png.subarray(o + 4, o + 8)) === 'IDAT') found.push(o);
+  }
+  return found;
+}
+
+/** How many times `png`'s image data inflates (the filtered image over its IDATs' data). */
+function ratio(png: Uint8Array): number {
+  const view = new DataView(png.buffer, png.byteOffset);
+  const channels = [1, 0, 3, 1, 2, 0, 4][png[25]!]!;
+  const row = Math.ceil((view.getUint32(16) * channels * png[24]!) / 8) + 1;
+  return (row * view.getUint32(20)) / idats(png).reduce((n, o) => n + view.getUint32(o), 0);
+}
+
+/** `png` with its IDATs joined and `edit` applied to the zlib stream, in one IDAT with a good CRC. */
+function rewriteStream(png: Uint8Array, edit: (stream: Buffer) => Buffer): Uint8Array {
+  const view = new DataView(png.buffer, png.byteOffset);
+  const at = idats(png);
+  const first = at[0]!, last = at.at(-1)!;
+  const stream = edit(Buffer.concat(at.map((o) => png.subarray(o + 8, o + 8 + view.getUint32(o)))));
+  const chunk = Buffer.alloc(12 + stream.length);
+  chunk.writeUInt32BE(stream.length, 0);
+  chunk.write('IDAT', 4, 'latin1');
+  stream.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + stream.length)), 8 + stream.length);
+  return new Uint8Array(Buffer.concat([png.subarray(0, first), chunk, png.subarray(last + 12 + view.getUint32(last))]));
+}
+
+describe('PNG image data inflated whole (libdeflate)', () => {
+  it('holds the filtered image once, not the decoded RGBA image, with sharp\'s pixels', async () => {
+    expect(pngDecoderStats().instancesCreated).toBe(0);
+    const w = 2400, h = 1800;
+    const bytes = await photoPng(w, h, 3);
+    expect(idats(bytes).length).toBeGreaterThan(1);
+    const filtered = h * (w * 3 + 1);
+    expect(ratio(bytes)).toBeLessThan(4);
+    const header = inspect(bytes);
+    const streamed = await decodeResized(bytes, header, { width: 1600, height: 1200 });
+    // The input and the filtered image (about 13 MB each) no longer fit in the module's initial
+    // 16 MiB; the decoded RGBA image (17 MB) is not held on top of them.
+    const memory = pngDecoderStats().memoryBytes;
+    expect(memory).toBeGreaterThan(16 * 1024 * 1024);
+    expect(memory).toBeLessThan(bytes.length + filtered + w * h * 4);
+    const whole = await decode(bytes);
+    expect(same(whole, await sharpRgba(bytes))).toBe(true);
+    const twoSteps = await resize(whole, { width: 1600, height: 1200, fit: 'fill' });
+    expect(Buffer.compare(Buffer.from(streamed.data), Buffer.from(twoSteps.data))).toBe(0);
+  });
+
+  it.each([
+    ['RGBA', 4 as const, { adaptiveFiltering: true }],
+    ['RGB without filtering', 3 as const, { adaptiveFiltering: false }],
+    ['palette', 3 as const, { palette: true, dither: 1 }],
+  ])('%s: sharp\'s pixels', async (_, channels, options) => {
+    const bytes = await photoPng(640, 480, channels, options);
+    expect(ratio(bytes)).toBeLessThan(4);
+    expect(same(await decode(bytes), await sharpRgba(bytes))).toBe(true);
+  });
+
+  it('one IDAT holding the whole stream decodes the same', async () => {
+    const bytes = await photoPng(640, 480, 3);
+    const joined = rewriteStream(bytes, (s) => s);
+    expect(idats(joined).length).toBe(1);
+    expect(ratio(joined)).toBeLessThan(4);
+    expect(same(await decode(joined), await sharpRgba(bytes))).toBe(true);
+  });
+
+  it('damaged data (CRCs recomputed, so only the inflate can tell) is refused, streamed or whole', async () => {
+    const bytes = rewriteStream(await photoPng(1200, 900, 3), (s) => {
+      for (let i = 0; i < 64; i++) s[(s.length >> 1) + i]! ^= 0x5a;
+      return s;
+    });
+    expect(ratio(bytes)).toBeLessThan(4);
+    const header = inspect(bytes);
+    const streamed = await rejection(decodeResized(bytes, header, { width: 600, height: 450 }));
+    const whole = await rejection(decode(bytes));
+    expect(streamed.code).toBe('CORRUPT_IMAGE');
+    expect(streamed.message).toMatch(/^Expected a decodable PNG but its image data \(IDAT\) is damaged or ends early: libspng reported "[^"]+"$/);
+    expect(streamed).toEqual(whole);
+  });
+
+  it('a stream cut short is refused as zlib refuses it', async () => {
+    const bytes = rewriteStream(await photoPng(1200, 900, 3), (s) => s.subarray(0, s.length >> 1));
+    expect(ratio(bytes)).toBeLessThan(4);
+    const refused = await rejection(decode(bytes));
+    expect(refused.code).toBe('CORRUPT_IMAGE');
+    expect(refused.message).toMatch(/^Expected a decodable PNG but its image data \(IDAT\) is damaged or ends early: libspng reported "[^"]+"$/);
+  });
+
+  it('bytes after the stream\'s end: zlib\'s verdict, the image\'s pixels', async () => {
+    const clean = await photoPng(640, 480, 3);
+    const bytes = rewriteStream(clean, (s) => Buffer.concat([s, Buffer.from('trailing bytes')]));
+    expect(ratio(bytes)).toBeLessThan(4);
+    expect(same(await decode(bytes), await sharpRgba(clean))).toBe(true);
+  });
+});
