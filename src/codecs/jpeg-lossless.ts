@@ -16,10 +16,13 @@ import { asImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { refuses, type FailOn } from '../fail-on.js';
 
-/** A DHT table ready for decoding: 9-bit lookup for short codes, libjpeg's maxcode/valptr for the rest. */
+/**
+ * A DHT table ready for decoding. `fast` is looked up with the next FAST_BITS bits: when a code and
+ * its extra bits fit in them, the entry is (difference << 5) | bits used, done in one step (most
+ * samples of a photo or scan); 0 sends the decoder to libjpeg's maxcode/valoffset search.
+ */
 interface HuffTable {
-  /** (code length << 8) | symbol for each 9-bit prefix whose code is at most 9 bits; 0 otherwise. */
-  readonly fast: Uint16Array;
+  readonly fast: Int32Array;
   /** Largest code of each length 1-16, -1 when none; [17] is a sentinel. */
   readonly maxcode: Int32Array;
   /** Index in `values` of the first code of each length, minus that code. */
@@ -27,7 +30,13 @@ interface HuffTable {
   readonly values: Uint8Array;
 }
 
-const FAST_BITS = 9;
+const FAST_BITS = 11;
+
+/** A difference (T.81 H.1.2.2) from its category `s` and its `s` extra bits `v`; 16 is 32768. */
+function extend(s: number, v: number): number {
+  if (s === 16) return 32768;
+  return s === 0 ? 0 : v < 1 << (s - 1) ? v - (1 << s) + 1 : v;
+}
 
 interface Component { readonly id: number; readonly h: number; readonly v: number }
 
@@ -49,7 +58,10 @@ function unsupported(what: string): ImgpipeError {
 
 /** Build a decoding table from a DHT's 16 counts and its symbols (libjpeg's jpeg_make_d_derived_tbl). */
 function buildTable(counts: Uint8Array, values: Uint8Array, id: number): HuffTable {
-  const fast = new Uint16Array(1 << FAST_BITS);
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] > 16) throw corrupt(`Huffman table ${id} has the difference category ${values[i]} (allowed 0-16 in a lossless scan)`);
+  }
+  const fast = new Int32Array(1 << FAST_BITS);
   const maxcode = new Int32Array(18).fill(-1);
   const valoffset = new Int32Array(18);
   let code = 0, k = 0;
@@ -57,9 +69,15 @@ function buildTable(counts: Uint8Array, values: Uint8Array, id: number): HuffTab
     const n = counts[len - 1];
     valoffset[len] = k - code;
     for (let i = 0; i < n; i++, k++, code++) {
-      if (len <= FAST_BITS) {
-        const shift = FAST_BITS - len;
-        for (let f = code << shift, end = (code + 1) << shift; f < end; f++) fast[f] = (len << 8) | values[k];
+      const sym = values[k];
+      const extra = sym === 16 ? 0 : sym;
+      if (len + extra > FAST_BITS) continue;
+      // Every completion of code + extra bits to FAST_BITS bits decodes to the same difference.
+      const free = FAST_BITS - len - extra;
+      for (let v = 0; v < 1 << extra; v++) {
+        const entry = (extend(sym, v) << 5) | (len + extra);
+        const first = ((code << extra) | v) << free;
+        fast.fill(entry, first, first + (1 << free));
       }
     }
     if (n) maxcode[len] = code - 1;
@@ -68,90 +86,52 @@ function buildTable(counts: Uint8Array, values: Uint8Array, id: number): HuffTab
     code <<= 1;
   }
   maxcode[17] = 0x7fffffff;
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] > 16) throw corrupt(`Huffman table ${id} has the difference category ${values[i]} (allowed 0-16 in a lossless scan)`);
-  }
   return { fast, maxcode, valoffset, values };
 }
 
 /**
- * The entropy-coded bits of a scan: bytes after FF 00 unstuffing, up to the next marker; past it,
- * zero bits (as libjpeg inserts them, with its "premature end of data segment" warning once they
- * are used).
+ * A scan's entropy-coded data, unstuffed (FF 00 is FF, fill bytes dropped), cut at its restart
+ * markers: interval k is data[starts[k], starts[k + 1]), followed by the RSTn in rst[k] (-1 for
+ * none). Reading it needs no marker checks; eight zero bytes after the last interval stand for
+ * the zero bits libjpeg reads past a marker. `end` is where the scan ends in the file (its next
+ * marker, or the file's end).
  */
-class BitReader {
-  pos: number;
-  buf = 0;
-  count = 0;
-  /** Zero bits inserted past a marker or the end of the file, still in `buf`. */
-  fake = 0;
-  /** Whether any inserted zero bit has been used since the last reset. */
-  overrun = false;
-  constructor(readonly b: Uint8Array, pos: number) { this.pos = pos; }
-
-  /** At least 25 bits in `buf`. */
-  fill(): void {
-    const b = this.b;
-    while (this.count <= 24) {
-      let byte = 0;
-      if (this.fake === 0 && this.pos < b.length) {
-        byte = b[this.pos];
-        if (byte === 0xff) {
-          let q = this.pos + 1;
-          while (q < b.length && b[q] === 0xff) q++;
-          if (q < b.length && b[q] === 0x00) this.pos = q + 1;
-          else { this.pos = q - 1; this.fake += 8; byte = 0; } // a marker: stay on its FF
-        } else this.pos++;
-      } else this.fake += 8;
-      this.buf = (this.buf << 8) | byte;
-      this.count += 8;
-    }
-  }
-
-  /** Drop the bits left in the byte being read (before a restart marker). */
-  reset(): void {
-    if (this.count < this.fake) this.overrun = true;
-    this.buf = 0;
-    this.count = 0;
-    this.fake = 0;
-  }
+interface ScanData {
+  readonly data: Uint8Array;
+  readonly starts: number[];
+  readonly rst: number[];
+  readonly end: number;
 }
 
-/**
- * One difference: its Huffman-coded category, then that many extra bits (T.81 H.1.2.2; category 16
- * is 32768 with no extra bits). `NaN` for a code past the table.
- */
-function decodeDiff(r: BitReader, t: HuffTable): number {
-  if (r.count < 25) r.fill();
-  let count = r.count;
-  const buf = r.buf;
-  const peek = (buf >>> (count - FAST_BITS)) & ((1 << FAST_BITS) - 1);
-  let entry = t.fast[peek];
-  let s: number;
-  if (entry !== 0) {
-    count -= entry >> 8;
-    s = entry & 0xff;
-  } else {
-    let len = FAST_BITS + 1;
-    let code = (buf >>> (count - len)) & ((1 << len) - 1);
-    while (len <= 16 && code > t.maxcode[len]) {
-      len++;
-      code = (buf >>> (count - len)) & ((1 << len) - 1);
+function unstuff(b: Uint8Array, pos: number): ScanData {
+  const data = new Uint8Array(b.length - pos + 8);
+  const starts = [0], rst: number[] = [];
+  let n = 0, p = pos;
+  while (p < b.length) {
+    // The bytes up to the next FF are data as they are: copied in one go.
+    let ff = b.indexOf(0xff, p);
+    if (ff < 0) ff = b.length;
+    data.set(b.subarray(p, ff), n);
+    n += ff - p;
+    p = ff;
+    if (p >= b.length) break;
+    let q = p + 1;
+    while (q < b.length && b[q] === 0xff) q++;
+    if (q >= b.length) { p = b.length; break; }
+    const m = b[q];
+    if (m === 0x00) { data[n++] = 0xff; p = q + 1; continue; }
+    if (m >= 0xd0 && m <= 0xd7) {
+      rst.push(m - 0xd0);
+      starts.push(n);
+      p = q + 1;
+      continue;
     }
-    if (len > 16) {
-      // libjpeg's JWRN_HUFF_BAD_CODE: the difference is taken as 0.
-      r.count = count - 16;
-      return NaN;
-    }
-    count -= len;
-    s = t.values[t.valoffset[len] + code];
+    p = q - 1; // another marker: the scan ends on its FF
+    break;
   }
-  if (s === 0) { r.count = count; return 0; }
-  if (s === 16) { r.count = count; return 32768; }
-  if (count < s) { r.count = count; r.fill(); count = r.count; }
-  const v = (r.buf >>> (count - s)) & ((1 << s) - 1);
-  r.count = count - s;
-  return v < 1 << (s - 1) ? v - (1 << s) + 1 : v;
+  rst.push(-1);
+  starts.push(n);
+  return { data, starts, rst, end: p };
 }
 
 export interface Frame {
@@ -214,7 +194,7 @@ function readTables(seg: Uint8Array, tables: (HuffTable | undefined)[]): void {
 }
 
 /** Decode one scan starting at `pos` (just after its header); returns where its entropy-coded data ends. */
-function decodeScan(b: Uint8Array, pos: number, seg: Uint8Array, s: State, failOn: FailOn, warn: (w: string) => void): number {
+function decodeScan(b: Uint8Array, pos: number, seg: Uint8Array, s: State, warn: (w: string) => void): number {
   const frame = s.frame;
   if (!frame) throw corrupt('a scan starts before the frame header');
   const ns = seg[0];
@@ -242,72 +222,82 @@ function decodeScan(b: Uint8Array, pos: number, seg: Uint8Array, s: State, failO
   const rowsPerInterval = ri / width;
   s.planes ??= frame.components.map(() => new Uint16Array(width * height));
   const planes = comps.map((c) => s.planes![c]);
-  const r = new BitReader(b, pos);
-  const initial = 1 << (frame.precision - pt - 1);
-  let restarts = 0;
-  for (let y = 0; y < height; y++) {
-    const first = rowsPerInterval === 0 ? y === 0 : y % rowsPerInterval === 0;
-    if (first && y > 0) {
-      // Expect RSTn (n = restarts mod 8), byte-aligned after the previous interval.
-      r.reset();
-      let q = r.pos;
-      while (q < b.length && b[q] !== 0xff) q++;
-      while (q + 1 < b.length && b[q + 1] === 0xff) q++;
-      if (q !== r.pos) warn(WARNINGS.extraneous);
-      // Another RSTn (one missing or out of order) is passed over with a warning, its data read on;
-      // any other marker is left for the scan's end, the rest of the scan read as zero bits.
-      const m = q + 1 < b.length ? b[q + 1] : -1;
-      if (m !== 0xd0 + (restarts & 7)) warn(WARNINGS.restart);
-      r.pos = m >= 0xd0 && m <= 0xd7 ? q + 2 : q;
-      restarts++;
-    }
-    const row = y * width;
-    const above = first ? -1 : row - width;
-    if (ns === 1) decodeRow(r, tabs[0], planes[0], row, width, psv, above, initial, warn);
-    else decodeInterleavedRow(r, tabs, planes, row, width, psv, above, initial, warn);
-    if (r.count < r.fake) r.overrun = true;
-    if (r.overrun) {
-      warn(WARNINGS.premature);
-      r.overrun = false;
-    }
-  }
+  const scan = unstuff(b, pos);
+  decodeSamples(scan, tabs, planes, width, height, rowsPerInterval, psv, 1 << (frame.precision - pt - 1), warn);
   for (const c of comps) s.pt.set(c, pt);
-  // The bits left belong to this scan; its data ends at the marker the reader stopped on.
-  r.reset();
-  if (r.overrun) warn(WARNINGS.premature);
-  return r.pos;
+  return scan.end;
 }
 
 /**
- * One row of a one-component scan: each sample is its prediction plus the decoded difference, modulo
- * 2^16 (T.81 H.1.2.1: the first row of an interval predicts from the left, starting at 2^(P-Pt-1);
- * the first column from above). `above` is the row above's offset, -1 on an interval's first row.
+ * Every sample of a scan's components: each is its prediction plus the decoded difference, modulo
+ * 2^16 (T.81 H.1.2.1: the first row of a restart interval predicts from the left, starting at
+ * `initial` = 2^(P-Pt-1); the first column from above). Interleaved components take one sample each
+ * per pixel, in scan order. The bit buffer lives in locals: this loop is the decoder's time.
  */
-function decodeRow(r: BitReader, t: HuffTable, plane: Uint16Array, row: number, width: number, psv: number, above: number, initial: number, warn: (w: string) => void): void {
-  let ra = 0;
-  for (let x = 0; x < width; x++) {
-    let d = decodeDiff(r, t);
-    if (d !== d) { warn(WARNINGS.badCode); d = 0; }
-    const p = above < 0 ? (x === 0 ? initial : ra)
-      : x === 0 ? plane[above] : predict(psv, ra, plane[above + x], plane[above + x - 1]);
-    ra = (p + d) & 0xffff;
-    plane[row + x] = ra;
-  }
-}
-
-/** One row of an interleaved scan: each pixel has one sample of every scan component, in scan order. */
-function decodeInterleavedRow(r: BitReader, tabs: HuffTable[], planes: Uint16Array[], row: number, width: number, psv: number, above: number, initial: number, warn: (w: string) => void): void {
+function decodeSamples(scan: ScanData, tabs: HuffTable[], planes: Uint16Array[], width: number, height: number, rowsPerInterval: number, psv: number, initial: number, warn: (w: string) => void): void {
+  const { data, starts, rst } = scan;
+  const end = data.length;
   const n = planes.length;
-  for (let x = 0; x < width; x++) {
-    for (let c = 0; c < n; c++) {
-      const plane = planes[c];
-      let d = decodeDiff(r, tabs[c]);
-      if (d !== d) { warn(WARNINGS.badCode); d = 0; }
-      const p = above < 0 ? (x === 0 ? initial : plane[row + x - 1])
-        : x === 0 ? plane[above] : predict(psv, plane[row + x - 1], plane[above + x], plane[above + x - 1]);
-      plane[row + x] = (p + d) & 0xffff;
+  let buf = 0, count = 0, p = 0, interval = 0, limit = starts[1];
+  for (let y = 0; y < height; y++) {
+    const first = rowsPerInterval === 0 ? y === 0 : y % rowsPerInterval === 0;
+    if (first && y > 0) {
+      // Bits read past this interval's data were zeros libjpeg would have inserted at the marker.
+      if ((p - limit) * 8 > count) warn(WARNINGS.premature);
+      if (rst[interval] !== (interval & 7)) warn(WARNINGS.restart);
+      interval++;
+      // Past the last interval (markers missing): zero bits from the end of the data.
+      p = interval < starts.length - 1 ? starts[interval] : starts[starts.length - 1];
+      limit = interval < starts.length - 1 ? starts[interval + 1] : p;
+      buf = 0;
+      count = 0;
+    }
+    const row = y * width, above = row - width;
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < n; c++) {
+        // The next difference: one lookup for a short code and its extra bits, else the long search.
+        if (count < 25) {
+          do { buf = (buf << 8) | (p < end ? data[p++] : 0); count += 8; } while (count <= 24);
+        }
+        let d: number;
+        const t = tabs[c];
+        const e = t.fast[(buf >>> (count - FAST_BITS)) & ((1 << FAST_BITS) - 1)];
+        if (e !== 0) {
+          count -= e & 31;
+          d = e >> 5;
+        } else {
+          let len = 1;
+          let code = (buf >>> (count - 1)) & 1;
+          while (len < 16 && code > t.maxcode[len]) {
+            len++;
+            code = (buf >>> (count - len)) & ((1 << len) - 1);
+          }
+          if (code > t.maxcode[len]) {
+            // libjpeg's JWRN_HUFF_BAD_CODE: the difference is taken as 0.
+            warn(WARNINGS.badCode);
+            count -= 16;
+            d = 0;
+          } else {
+            count -= len;
+            const sym = t.values[t.valoffset[len] + code];
+            const extra = sym === 16 ? 0 : sym;
+            if (count < extra) {
+              do { buf = (buf << 8) | (p < end ? data[p++] : 0); count += 8; } while (count <= 24);
+            }
+            d = extend(sym, (buf >>> (count - extra)) & ((1 << extra) - 1));
+            count -= extra;
+          }
+        }
+        const plane = planes[c];
+        const pred = first ? (x === 0 ? initial : plane[row + x - 1])
+          : x === 0 ? plane[above] : predict(psv, plane[row + x - 1], plane[above + x], plane[above + x - 1]);
+        plane[row + x] = (pred + d) & 0xffff;
+      }
     }
   }
+  if ((p - limit) * 8 > count) warn(WARNINGS.premature);
+  // More RSTn markers than intervals mean the same damage as one missing.
+  if (interval < starts.length - 2) warn(WARNINGS.restart);
 }
 
 /** T.81 table H.1, as libjpeg-turbo 3 computes it (arithmetic shifts, sums modulo 2^16 by the caller). */
@@ -386,7 +376,7 @@ export function decodeLosslessSamples(bytes: Uint8Array, header: Pick<ImageHeade
     } else if (marker === 0xee && seg.length >= 12 && seg[0] === 0x41 && seg[1] === 0x64 && seg[2] === 0x6f && seg[3] === 0x62 && seg[4] === 0x65) {
       s.adobeTransform = seg[11];
     } else if (marker === 0xda) {
-      o = decodeScan(b, o, seg, s, failOn, warn);
+      o = decodeScan(b, o, seg, s, warn);
     }
   }
   const frame = s.frame;
@@ -431,15 +421,16 @@ function toRgba(frame: Frame, planes: Uint16Array[], ycc: boolean): RGBAImage {
   const max = (1 << precision) - 1;
   const scale = precision === 8 ? undefined : Uint8Array.from({ length: 65536 }, (_, v) => Math.round((Math.min(v, max) * 255) / max));
   const [p0, p1, p2] = planes.map((p) => (scale ? p.map((v) => scale[v]) : p));
+  // One 32-bit store per pixel: RGBA in memory order is A<<24 | B<<16 | G<<8 | R on a little-endian
+  // machine (every WebAssembly host imgpipe runs on), opaque.
+  const px = new Uint32Array(out.buffer, out.byteOffset, n);
   if (planes.length === 1) {
-    for (let i = 0, j = 0; i < n; i++, j += 4) {
-      const v = p0[i];
-      out[j] = v; out[j + 1] = v; out[j + 2] = v; out[j + 3] = 255;
+    for (let i = 0; i < n; i++) {
+      const v = p0[i] & 0xff;
+      px[i] = (0xff000000 | (v << 16) | (v << 8) | v) >>> 0;
     }
   } else if (!ycc) {
-    for (let i = 0, j = 0; i < n; i++, j += 4) {
-      out[j] = p0[i]; out[j + 1] = p1[i]; out[j + 2] = p2[i]; out[j + 3] = 255;
-    }
+    for (let i = 0; i < n; i++) px[i] = (0xff000000 | ((p2[i] & 0xff) << 16) | ((p1[i] & 0xff) << 8) | (p0[i] & 0xff)) >>> 0;
   } else {
     if (!yccTables) {
       const t = { crR: new Int32Array(256), cbB: new Int32Array(256), crG: new Int32Array(256), cbG: new Int32Array(256) };
@@ -454,7 +445,7 @@ function toRgba(frame: Frame, planes: Uint16Array[], ycc: boolean): RGBAImage {
     }
     const { crR, cbB, crG, cbG } = yccTables;
     for (let i = 0, j = 0; i < n; i++, j += 4) {
-      const y = p0[i], cb = p1[i], cr = p2[i];
+      const y = p0[i] & 0xff, cb = p1[i] & 0xff, cr = p2[i] & 0xff;
       // Uint8ClampedArray clamps to 0-255 as libjpeg's range_limit does.
       out[j] = y + crR[cr]; out[j + 1] = y + ((cbG[cb] + crG[cr]) >> 16); out[j + 2] = y + cbB[cb]; out[j + 3] = 255;
     }
