@@ -23,6 +23,8 @@ import { refuses, type FailOn } from '../fail-on.js';
  */
 interface HuffTable {
   readonly fast: Int32Array;
+  /** (code length << 8) | category for each FAST_BITS prefix starting with a code that short; 0 otherwise. */
+  readonly codes: Int32Array;
   /** Largest code of each length 1-16, -1 when none; [17] is a sentinel. */
   readonly maxcode: Int32Array;
   /** Index in `values` of the first code of each length, minus that code. */
@@ -62,6 +64,7 @@ function buildTable(counts: Uint8Array, values: Uint8Array, id: number): HuffTab
     if (values[i] > 16) throw corrupt(`Huffman table ${id} has the difference category ${values[i]} (allowed 0-16 in a lossless scan)`);
   }
   const fast = new Int32Array(1 << FAST_BITS);
+  const codes = new Int32Array(1 << FAST_BITS);
   const maxcode = new Int32Array(18).fill(-1);
   const valoffset = new Int32Array(18);
   let code = 0, k = 0;
@@ -71,6 +74,7 @@ function buildTable(counts: Uint8Array, values: Uint8Array, id: number): HuffTab
     for (let i = 0; i < n; i++, k++, code++) {
       const sym = values[k];
       const extra = sym === 16 ? 0 : sym;
+      if (len <= FAST_BITS) codes.fill((len << 8) | sym, code << (FAST_BITS - len), (code + 1) << (FAST_BITS - len));
       if (len + extra > FAST_BITS) continue;
       // Every completion of code + extra bits to FAST_BITS bits decodes to the same difference.
       const free = FAST_BITS - len - extra;
@@ -86,7 +90,7 @@ function buildTable(counts: Uint8Array, values: Uint8Array, id: number): HuffTab
     code <<= 1;
   }
   maxcode[17] = 0x7fffffff;
-  return { fast, maxcode, valoffset, values };
+  return { fast, codes, maxcode, valoffset, values };
 }
 
 /**
@@ -266,8 +270,11 @@ function decodeSamples(scan: ScanData, tabs: HuffTable[], planes: Uint16Array[],
           count -= e & 31;
           d = e >> 5;
         } else {
-          let len = 1;
-          let code = (buf >>> (count - 1)) & 1;
+          // A short code with many extra bits (large differences: 12- and 16-bit files) in one
+          // lookup; a long code by libjpeg's search.
+          const short = t.codes[(buf >>> (count - FAST_BITS)) & ((1 << FAST_BITS) - 1)];
+          let len = short === 0 ? FAST_BITS + 1 : short >> 8;
+          let code = (buf >>> (count - len)) & ((1 << len) - 1);
           while (len < 16 && code > t.maxcode[len]) {
             len++;
             code = (buf >>> (count - len)) & ((1 << len) - 1);
@@ -419,8 +426,17 @@ function toRgba(frame: Frame, planes: Uint16Array[], ycc: boolean): RGBAImage {
   const n = width * height;
   const out = new Uint8ClampedArray(n * 4);
   const max = (1 << precision) - 1;
-  const scale = precision === 8 ? undefined : Uint8Array.from({ length: 65536 }, (_, v) => Math.round((Math.min(v, max) * 255) / max));
-  const [p0, p1, p2] = planes.map((p) => (scale ? p.map((v) => scale[v]) : p));
+  let scale: Uint8Array | undefined;
+  if (precision !== 8) {
+    scale = new Uint8Array(65536);
+    for (let v = 0; v < 65536; v++) scale[v] = Math.round((Math.min(v, max) * 255) / max);
+  }
+  const [p0, p1, p2] = planes.map((p) => {
+    if (!scale) return p;
+    const q = new Uint8Array(n);
+    for (let i = 0; i < n; i++) q[i] = scale[p[i]];
+    return q;
+  });
   // One 32-bit store per pixel: RGBA in memory order is A<<24 | B<<16 | G<<8 | R on a little-endian
   // machine (every WebAssembly host imgpipe runs on), opaque.
   const px = new Uint32Array(out.buffer, out.byteOffset, n);
