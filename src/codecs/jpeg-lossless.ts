@@ -242,12 +242,13 @@ function decodeSamples(scan: ScanData, tabs: HuffTable[], planes: Uint16Array[],
   const { data, starts, rst } = scan;
   const end = data.length;
   const n = planes.length;
-  let buf = 0, count = 0, p = 0, interval = 0, limit = starts[1];
+  let buf = 0, count = 0, p = 0, interval = 0, limit = starts[1], premature = false;
   for (let y = 0; y < height; y++) {
     const first = rowsPerInterval === 0 ? y === 0 : y % rowsPerInterval === 0;
     if (first && y > 0) {
       // Bits read past this interval's data were zeros libjpeg would have inserted at the marker.
-      if ((p - limit) * 8 > count) warn(WARNINGS.premature);
+      if (!premature && (p - limit) * 8 > count) warn(WARNINGS.premature);
+      premature = false;
       if (rst[interval] !== (interval & 7)) warn(WARNINGS.restart);
       interval++;
       // Past the last interval (markers missing): zero bits from the end of the data.
@@ -301,8 +302,14 @@ function decodeSamples(scan: ScanData, tabs: HuffTable[], planes: Uint16Array[],
         plane[row + x] = (pred + d) & 0xffff;
       }
     }
+    // Checked each row, not only at the interval's end: a file whose data stops early (or a tiny
+    // file declaring a huge frame) is refused at failOn 'warning' without decoding the rest as zeros.
+    if (!premature && (p - limit) * 8 > count) {
+      premature = true;
+      warn(WARNINGS.premature);
+    }
   }
-  if ((p - limit) * 8 > count) warn(WARNINGS.premature);
+  if (!premature && (p - limit) * 8 > count) warn(WARNINGS.premature);
   // More RSTn markers than intervals mean the same damage as one missing.
   if (interval < starts.length - 2) warn(WARNINGS.restart);
 }

@@ -219,6 +219,14 @@ describe('lossless JPEG: damage and failOn', () => {
     expect((await decode(bad, { failOn: 'error' })).height).toBe(48);
   });
 
+  it('data that ends before the frame does (its end marker present) is refused by default, decoded through below warning', async () => {
+    const plain = craft({ width: 64, height: 48, predictor: 4 }).bytes; // no restart intervals
+    const taller = patched(plain, markerAt(plain, 0xc3) + 3, 0x0f, 0xa0); // 64x4000 declared, 64x48 coded
+    expect(await rejection(decode(taller))).toEqual({ code: 'CORRUPT_IMAGE', message: 'Expected a decodable JPEG but the decoder reported: Corrupt JPEG data: premature end of data segment' });
+    const img = await decode(taller, { failOn: 'error' });
+    expect([img.width, img.height]).toEqual([64, 4000]);
+  });
+
   it('a file cut short is refused from truncated up and decoded with failOn none', async () => {
     const cut = bytes.slice(0, Math.floor(bytes.length * 0.6));
     for (const failOn of ['truncated', 'error', 'warning'] as const) {
