@@ -4,7 +4,8 @@
  * scale_denom, what sharp calls shrink-on-load) with the same pixels libjpeg-turbo produces, hand its
  * rows to the resize kernel as they come out, read only a region, or lend its output (`jpeg-lend.ts`).
  * What it doesn't handle goes to the fallback decoders (`jpeg-fallback.ts`: libjpeg-turbo, scaled
- * the same way, or jpeg-js for CMYK); what a frame allows is in `jpeg-frame.ts`.
+ * the same way, or jpeg-js for CMYK); lossless (SOF3) files to `jpeg-lossless.ts`, whole; what a
+ * frame allows is in `jpeg-frame.ts`.
  */
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
