@@ -50,10 +50,11 @@ const BASELINE_EVERY = Math.max(1, Number(arg('baseline-every', '1')));
 const KEY = 'benchmark key';
 
 /**
- * --quick: the photos, sizes and attacks that failed in the run of 2026-12-05 at 33 photos (11-24% of
- * their coded bits wrong at the true geometry: small sources enlarged, and 600 px photos cut to about
- * 300 px), plus a few that passed, so a change to the embedding or the extraction is judged on the hard
- * cases in minutes. Recovery counts are deterministic, so the machine's load does not change them.
+ * --quick: the resizes and crops that failed in the run of 2026-12-05 at 33 photos (11-24% of their coded
+ * bits wrong at the true geometry: small sources enlarged, and 600 px photos cut to about 300 px), plus
+ * rotation, screenshot, chain and other cases of the same photos, so a change to the embedding or the
+ * extraction is judged on the hard cases in minutes. Recovery counts are deterministic, so the machine's
+ * load does not change them.
  */
 const QUICK: readonly { n: number; width: number; attacks: readonly string[] }[] = [
   { n: 4, width: 600, attacks: ['crop 25% area', 'resize 0.5x'] },

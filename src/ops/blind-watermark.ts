@@ -18,7 +18,7 @@ import { keyedTile, renderTile, syncTemplate, TILE, type Tile } from './blindmar
 import { embedPattern, SSIM_C2 } from './blindmark/embed.js';
 import { sha256 } from './blindmark/sha256.js';
 import {
-  despread, estimateLattice, fold, luma, openReader, readerBytes, syncSearch, whiten, type Geometry, type Reader,
+  despread, estimateLattice, fold, halve, luma, openReader, readerBytes, syncSearch, whiten, whiteningRadii, type Geometry, type Reader,
 } from './blindmark/signal.js';
 import { outOfMemory } from '../wasm/instance.js';
 import { b64url, checkOption, int, oneOf, type OpParams } from '../spec.js';
@@ -255,6 +255,8 @@ function refine(rd: Reader, sync: Float64Array, start: Scored, rect: Rect, step 
   return best;
 }
 
+const radiiKey = (scale: number): string => { const r = whiteningRadii(scale); return `${r.mean}/${r.level}`; };
+
 /** A sync peak this many standard deviations above the correlation surface is taken as found. */
 const CONFIRMED = 7;
 /**
@@ -264,14 +266,13 @@ const CONFIRMED = 7;
 const PLAUSIBLE = 5.5;
 
 /**
- * The fallback: fold the centre (at most 512x512, so one period's error stays under a chip) at scales from
+ * The fallback: fold the centre (at most 512x512 times the scale up to 2, so it holds the same periods and
+ * one period's error stays under a chip) at scales from
  * 0.45x to 2.2x in 1.2% steps with no rotation and rotations of up to 6 degrees in 0.5 degree steps with
  * no scaling, nearest the identity first, correlating in the two unmirrored orientations only; stops at the first clear peak.
  */
 function coarseSearch(rd: Reader, sync: Float64Array): Scored[] {
   const { w, h } = rd;
-  const cw = Math.min(w, 512), ch = Math.min(h, 512);
-  const rect = { x0: (w - cw) >> 1, y0: (h - ch) >> 1, w: cw, h: ch };
   // nearest the identity first (in steps of the grid), so small rescales and small rotations, the common
   // ones, are found early and the search stops at the first clear peak
   const grid: { g: Geometry; steps: number }[] = [];
@@ -280,7 +281,8 @@ function coarseSearch(rd: Reader, sync: Float64Array): Scored[] {
   grid.sort((p, q) => p.steps - q.steps);
   const scored: Scored[] = [];
   for (const { g } of grid) {
-    const peak = syncSearch(rd, fold(rd, g, rect), sync, 1, 2)[0];
+    // the centre holds the same number of periods at every scale (an enlargement's 512 px hold too few)
+    const peak = syncSearch(rd, fold(rd, g, centre(w, h, 512 * Math.max(1, Math.min(2, g.scale)))), sync, 1, 2)[0];
     scored.push({ g, z: peak?.z ?? 0, orientation: peak?.orientation ?? 0 });
     if ((peak?.z ?? 0) >= CONFIRMED + 3) break;
   }
@@ -296,7 +298,8 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
   if (w < 32 || h < 32) return { found: false, confidence: 0 };
   const tile = keyedTile(key, CODED_BITS, PAYLOAD_BITS);
   const sync = syncTemplate(tile);
-  const r = whiten(luma(image), w, h);
+  const y = luma(image);
+  const r = whiten(y, w, h);
   let decoded: Decoded | undefined;
   try {
     decoded = await kernel.use((k) => {
@@ -307,15 +310,34 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
         // Rescaled or rotated: check every lattice the autocorrelation suggests by folding the image at it
         // and correlating with the sync carrier; when none is confirmed (the autocorrelation of a small or busy
         // image is weak), search scales at no rotation and rotations at no scaling on the image's centre.
-        const rect = centre(w, h, WINDOW);
+        // An enlargement's lattice is also looked for at half resolution, so its transform spans twice the
+        // image (a 2x enlargement of a 1200 px image has only four periods in the 1024 px centre), and an
+        // enlargement's sync peak is measured on a centre up to 1.4 times as wide. The geometry found is refined and decoded on the
+        // residual whitened for its scale (whiteningRadii), made only then: the search uses the first one.
+        const residuals = new Map<string, Float32Array>([[radiiKey(1), r]]);
+        let current = radiiKey(1);
+        const whitenFor = (scale: number): void => {
+          const id = radiiKey(scale);
+          let res = residuals.get(id);
+          if (!res) { res = whiten(y, w, h, scale); residuals.set(id, res); }
+          if (id !== current) { new Float32Array(k.memory.buffer, k.blindResidual(), w * h).set(res); current = id; }
+        };
+        const window = (g: Geometry): Rect => centre(w, h, WINDOW * Math.max(1, Math.min(1.4, g.scale)));
         const sharpness = (g: Geometry): Scored => {
-          const peak = syncSearch(rd, fold(rd, g, rect), sync, 1)[0];
+          const peak = syncSearch(rd, fold(rd, g, window(g)), sync, 1)[0];
           return { g, z: peak?.z ?? 0, orientation: peak?.orientation ?? 0 };
         };
         let ranked = estimateLattice(rd, r).slice(0, 8).map(sharpness).sort((p, q) => q.z - p.z);
+        if (!(ranked[0]?.z >= CONFIRMED) && Math.max(w, h) > 512) {
+          const half = estimateLattice(rd, whiten(halve(y, w, h), w >> 1, h >> 1), w >> 1, h >> 1)
+            .filter((g) => g.scale > 0.6).slice(0, 8).map((g) => sharpness({ scale: 2 * g.scale, angle: g.angle }));
+          ranked = [...ranked, ...half].sort((p, q) => q.z - p.z);
+        }
         if (!(ranked[0]?.z >= CONFIRMED)) ranked = coarseSearch(rd, sync);
         // a lattice no better than chance (a clean image) is not worth refining
         for (const candidate of ranked.slice(0, 2).filter((c) => c.z >= PLAUSIBLE)) {
+          whitenFor(candidate.g.scale);
+          const rect = window(candidate.g);
           let best = refine(rd, sync, candidate, rect);
           found = tryDecode(rd, fold(rd, best.g), tile, sync);
           if (found) break;
