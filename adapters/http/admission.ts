@@ -56,6 +56,12 @@ export interface Admission {
   free(): boolean;
   /** True when a request arriving now would be refused at once (the queue is full, or its wait would pass maxWaitMs). */
   refusing(): boolean;
+  /**
+   * For a request arriving now that would be refused at once: counts it refused and says why and when
+   * to come back, without making an error or a promise (the Node listener's 503 from prebuilt parts).
+   * Undefined when it would start or wait.
+   */
+  refuseNow(): { readonly message: string; readonly retryAfter: number } | undefined;
   /** Waits for a place; throws ImgpipeError OVERLOADED (503 SlowDown) when the queue is full, ABORTED when `signal` fires. */
   enter(signal?: AbortSignal): Promise<AdmissionPass>;
   stats(): AdmissionStats;
@@ -130,23 +136,31 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
     return expectedMs > o.maxWaitMs ? `${waiting.length} are waiting, so this one would wait about ${expectedMs} ms at the recent pace (maxWaitMs ${o.maxWaitMs})` : undefined;
   }
 
-  function overloaded(why: string): ImgpipeError {
+  function refuse(why: string): { message: string; retryAfter: number } {
     refused++;
     // Everything admitted now (running and waiting) is done after about this long at the recent pace;
     // refused clients are spread over it rather than all told the same second.
     const drainS = (heldMs * (inFlight + waiting.length)) / o.maxInFlight / 1000;
     const retryAfter = Math.min(3600, o.retryAfter + Math.floor(Math.random() * (drainS + 1)));
-    return new ImgpipeError(
-      'OVERLOADED',
-      `Expected room for the transform but ${inFlight} are running (admission.maxInFlight ${o.maxInFlight}), holding ${bytesHeld} source bytes (maxSourceBytes ${o.maxSourceBytes}), and ${why}: retry after ${retryAfter} s`,
-      { details: { retryAfter } },
-    );
+    return {
+      message: `Expected room for the transform but ${inFlight} are running (admission.maxInFlight ${o.maxInFlight}), holding ${bytesHeld} source bytes (maxSourceBytes ${o.maxSourceBytes}), and ${why}: retry after ${retryAfter} s`,
+      retryAfter,
+    };
+  }
+
+  function overloaded(why: string): ImgpipeError {
+    const { message, retryAfter } = refuse(why);
+    return new ImgpipeError('OVERLOADED', message, { details: { retryAfter } });
   }
 
   return {
     options: o,
     free: () => waiting.length === 0 && room(),
     refusing: () => refusal() !== undefined,
+    refuseNow() {
+      const why = refusal();
+      return why === undefined ? undefined : refuse(why);
+    },
     enter(signal) {
       if (signal?.aborted) return Promise.reject(aborted());
       if (waiting.length === 0 && room()) return Promise.resolve(pass());

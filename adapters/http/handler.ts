@@ -104,7 +104,7 @@ export interface HandlerOptions {
 }
 
 const DEFAULT_CACHE_CONTROL = 'public, max-age=86400';
-const DEFAULT_MAX_PROCESS_LENGTH = 2048;
+export const DEFAULT_MAX_PROCESS_LENGTH = 2048;
 
 /** OSS's documented HTTP status for each Code. */
 export const OSS_STATUS: Readonly<Record<OssCode, number>> = Object.freeze({
@@ -360,6 +360,18 @@ function etagMatches(header: string, etag: string): boolean {
 
 const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 
+/** The headers every error answer has (with its x-oss-request-id). */
+export const ERROR_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/xml', 'cache-control': 'no-store' });
+
+/** OSS's error body. */
+export function errorXml(code: OssCode, message: string, requestId: string, hostId: string, ec?: string): string {
+  return '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' +
+    `<Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${requestId}</RequestId>` +
+    `<HostId>${xmlEscape(hostId)}</HostId>` +
+    (ec ? `<EC>${ec}</EC><RecommendDoc>https://api.aliyun.com/troubleshoot?q=${ec}</RecommendDoc>` : '') +
+    '</Error>';
+}
+
 /** OSS's error answer: status from the Code, XML body, x-oss-ec header. */
 export function errorResponse(error: unknown, requestId: string, cors: Record<string, string>, hostId: string, head = false): Response {
   const known = isImgpipeError(error);
@@ -369,12 +381,8 @@ export function errorResponse(error: unknown, requestId: string, cors: Record<st
   // Unknown failures are bugs: their text may hold internals, so it is not sent.
   const message = known ? error.message : 'Expected to process the request but an internal error occurred';
   const ec = known && typeof error.details?.ec === 'string' ? error.details.ec : undefined;
-  const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' +
-    `<Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${requestId}</RequestId>` +
-    `<HostId>${xmlEscape(hostId)}</HostId>` +
-    (ec ? `<EC>${ec}</EC><RecommendDoc>https://api.aliyun.com/troubleshoot?q=${ec}</RecommendDoc>` : '') +
-    '</Error>';
-  const headers: Record<string, string> = { ...cors, 'content-type': 'application/xml', 'x-oss-request-id': requestId, 'cache-control': 'no-store' };
+  const xml = errorXml(code, message, requestId, hostId, ec);
+  const headers: Record<string, string> = { ...cors, ...ERROR_HEADERS, 'x-oss-request-id': requestId };
   if (ec) headers['x-oss-ec'] = ec;
   // SlowDown (admission refused the request): when to come back, in seconds.
   if (known && typeof error.details?.retryAfter === 'number') headers['retry-after'] = String(error.details.retryAfter);

@@ -182,6 +182,36 @@ describe('admission control', () => {
     expect(admission.stats().peakBytesHeld).toBeLessThanOrEqual(2 * size);
   });
 
+  it('the Node listener refuses a transform before building a Request while the queue is full, with the handler\'s answer', async () => {
+    const gate = gated(fetchSource(origin));
+    const admission = createAdmission({ maxInFlight: 1, maxQueue: 0, retryAfter: 4 });
+    const { server, url } = await listen(createNodeListener({ source: gate.source, pool, admission, hostId: 'img.example.com' }));
+    servers.push(server);
+    const held = fetch(`${url}/Landscape_6.jpg${q('image/resize,w_100')}`);
+    await until(() => admission.stats().inFlight === 1);
+    const refused = await fetch(`${url}/Landscape_6.jpg${q('image/resize,w_100/format,webp')}`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('4');
+    expect(refused.headers.get('content-type')).toBe('application/xml');
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+    const xml = await refused.text();
+    expect(refused.headers.get('content-length')).toBe(String(Buffer.byteLength(xml)));
+    expect(xml).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Expected room for the transform but 1 are running (admission.maxInFlight 1), ' +
+      `holding 0 source bytes (maxSourceBytes 268435456), and 0 are waiting (maxQueue 0): retry after 4 s</Message><RequestId>${refused.headers.get('x-oss-request-id')}</RequestId><HostId>img.example.com</HostId></Error>`);
+    const head = await fetch(`${url}/Landscape_6.jpg${q('image/resize,w_100')}`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([503, '']);
+    // A bad string is still a 400, and info alone is served, while every transform is refused.
+    const info = fetch(`${url}/320x240.jpg${q('image/info')}`);
+    const bad = await fetch(`${url}/Landscape_6.jpg${q('image/resize,w_0')}`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('<Code>InvalidArgument</Code>');
+    await until(() => gate.waiting() === 2);
+    gate.open();
+    expect([(await info).status, (await held).status]).toEqual([200, 200]);
+    expect(admission.stats()).toMatchObject({ admitted: 1, refused: 2 });
+  });
+
   it('info never waits behind transforms', async () => {
     const gate = gated(fetchSource(origin));
     const admission = createAdmission({ maxInFlight: 1, maxQueue: 0 });
