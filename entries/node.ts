@@ -19,13 +19,24 @@ export { serveEncodes } from '../pool/serve.js';
 
 const here = import.meta.url;
 
-/** Where the module's bytes are: beside the bundle first, then the source-tree location. */
+/**
+ * Where the module's bytes are: beside the bundle first, then the source-tree location, then a
+ * package of its own, `imgpipe-<name>`: a Function Compute layer carrying a module the function
+ * leaves out (Little CMS, see scripts/build-fc.mjs).
+ */
 export function locateWasm(name: WasmName): string {
   const row = WASM_MODULES[name] as { file: string; from: string };
   const bundled = fileURLToPath(new URL(`./wasm/${row.file}`, here));
   if (existsSync(bundled)) return bundled;
-  if (row.from.startsWith('./')) return fileURLToPath(new URL(`../${row.from.slice(2)}`, here));
-  return createRequire(here).resolve(row.from);
+  if (!row.from.startsWith('./')) return createRequire(here).resolve(row.from);
+  const source = fileURLToPath(new URL(`../${row.from.slice(2)}`, here));
+  if (existsSync(source)) return source;
+  try {
+    return createRequire(here).resolve(`imgpipe-${name}/${row.file}`);
+  } catch {
+    // Not deployed: reading the source path fails, and the module's user does without it.
+    return source;
+  }
 }
 
 setWasmProvider(async (name) => readFile(locateWasm(name)));

@@ -10,6 +10,7 @@
 import { setWasmProvider, type WasmName } from '../src/wasm/modules.js';
 import mozjpegEnc from './wasm/mozjpeg_enc.wasm';
 import libjpeg from './wasm/imgpipe_libjpeg.wasm';
+import lcms2 from './wasm/imgpipe_lcms2.wasm';
 import png from './wasm/imgpipe_png.wasm';
 import webp from './wasm/imgpipe_webp.wasm';
 import kernels from './wasm/imgpipe_kernels.wasm';
@@ -22,6 +23,7 @@ export * from '../src/index.js';
 const MODULES = Object.freeze({
   mozjpeg_enc: mozjpegEnc,
   libjpeg,
+  lcms2,
   png,
   webp,
   kernels,

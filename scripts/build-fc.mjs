@@ -7,6 +7,9 @@
  *   .fc-build/function.zip        the same, zipped for upload (`s deploy` uses the folder)
  *   .fc-build/imgpipe-layer.zip   an FC layer: nodejs/node_modules/imgpipe/{index.js,package.json,wasm/}
  *                               so several functions can `require('imgpipe')`
+ *   .fc-build/imgpipe-lcms2-layer.zip Little CMS for LUT-based and CMYK ICC profiles (~250 KB, left out of
+ *                               the function and the imgpipe layer to keep each under 2 MB):
+ *                               nodejs/node_modules/imgpipe-lcms2/imgpipe_lcms2.wasm, found by attaching it
  *   .fc-build/imgpipe-heic-layer.zip  the opt-in HEIC plug-in as a layer of its own (libheif is LGPL and
  *                               ~0.9 MB): nodejs/node_modules/imgpipe-heic/{index.js,wasm/}; a function
  *                               that attaches it and calls `require('imgpipe-heic')` decodes HEIC
@@ -135,19 +138,35 @@ const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
 
 rmSync(out, { recursive: true, force: true });
 
+/**
+ * Core modules the function folder and the imgpipe layer leave out to stay under 2 MB each: Little
+ * CMS (~250 KB), needed only for LUT-based RGB and CMYK ICC profiles. Without it those profiles are
+ * not applied (the pixels as decoded, nothing refused); it is a layer of its own, which the Node
+ * entry finds as the package `imgpipe-lcms2` (entries/node.ts, `locateWasm`).
+ */
+const LEFT_OUT = new Set(['imgpipe_lcms2.wasm']);
+const kept = (f) => !LEFT_OUT.has(f);
+
 // The function: handler bundle + wasm.
 const metafile = await bundle(join(root, 'examples/fc/index.ts'), join(fn, 'index.js'));
 writeFileSync(join(out, 'meta.json'), JSON.stringify(metafile));
-copyWasm(join(fn, 'wasm'));
+copyWasm(join(fn, 'wasm'), wasmDir, kept);
 writeFileSync(join(out, 'function.zip'), zip(fn));
 
 // The layer: the library itself (Node entry, FC handler factory and adapters) as a package.
 const layerPkg = join(out, 'layer/nodejs/node_modules/imgpipe');
 await bundle(join(root, 'examples/fc/layer.ts'), join(layerPkg, 'index.js'));
-copyWasm(join(layerPkg, 'wasm'));
+copyWasm(join(layerPkg, 'wasm'), wasmDir, kept);
 const { version, license } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 writeFileSync(join(layerPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe', version, license, main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'imgpipe-layer.zip'), zip(join(out, 'layer')));
+
+// The Little CMS layer: just the module, as the package the Node entry looks for when its own wasm/
+// folder lacks it (MIT, like lcms).
+const lcmsPkg = join(out, 'lcms2-layer/nodejs/node_modules/imgpipe-lcms2');
+copyWasm(lcmsPkg, wasmDir, (f) => LEFT_OUT.has(f));
+writeFileSync(join(lcmsPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe-lcms2', version, license: 'MIT', files: ['imgpipe_lcms2.wasm'] }, null, 2)}\n`);
+writeFileSync(join(out, 'imgpipe-lcms2-layer.zip'), zip(join(out, 'lcms2-layer')));
 
 // The HEIC plug-in's layer: its Node entry bundled (it registers itself with whichever copy of
 // imgpipe's core the function loaded) and its module beside it.
@@ -171,6 +190,7 @@ const rows = [
   ['function/ (unpacked)', fn],
   ['function.zip', join(out, 'function.zip')],
   ['imgpipe-layer.zip', join(out, 'imgpipe-layer.zip')],
+  ['imgpipe-lcms2-layer.zip', join(out, 'imgpipe-lcms2-layer.zip')],
   ['imgpipe-heic-layer.zip', join(out, 'imgpipe-heic-layer.zip')],
   ['imgpipe-avif-layer.zip', join(out, 'imgpipe-avif-layer.zip')],
 ];

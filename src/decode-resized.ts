@@ -9,7 +9,7 @@ import { failOnLevel, DEFAULT_FAIL_ON } from './fail-on.js';
 import type { ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 import { resize } from './ops/resize.js';
-import { srgbConversion } from './color/icc.js';
+import { lcmsProfile, srgbConversion } from './color/icc.js';
 import { decodeJpegResized } from './codecs/jpeg.js';
 import { scaledSize, type JpegShrink } from './codecs/jpeg-frame.js';
 import { checkTarget, chooseShrink, decodeImage, type DecodedImage, type DecodeOptions } from './decode.js';
@@ -75,7 +75,10 @@ export async function decodeResized(
   const decoded = scaledSize(header, shrink);
   const sideways = header.orientation >= 5;
   const upright = sideways ? { width: decoded.height, height: decoded.width } : decoded;
-  if (header.format === 'jpeg' && (header.orientation === 1 || sideways) && options.linear !== true && !(upright.width === target.width && upright.height === target.height)) {
+  // A LUT-based profile is applied by Little CMS to the decoded image (in this thread), not row by
+  // row in the resize kernel: such files take the two-step path below.
+  const streams = (await lcmsProfile(bytes, header)) === undefined;
+  if (streams && header.format === 'jpeg' && (header.orientation === 1 || sideways) && options.linear !== true && !(upright.width === target.width && upright.height === target.height)) {
     const { helper } = options;
     // A helper decodes at the default level: below it, damage takes the fallback path below anyway.
     const shared = helper !== undefined && !sideways && failOn === DEFAULT_FAIL_ON && header.progressive !== true && decoded.width * decoded.height >= SHARE_MIN_PIXELS && target.height >= 2 && helper.idle();
@@ -85,7 +88,7 @@ export async function decodeResized(
       : await decodeJpegResized(bytes, header, shrink, target.width, target.height, undefined, failOn);
     if (image) return image;
   }
-  if (header.format === 'png' && header.orientation === 1 && options.linear !== true && !(header.width === target.width && header.height === target.height)) {
+  if (streams && header.format === 'png' && header.orientation === 1 && options.linear !== true && !(header.width === target.width && header.height === target.height)) {
     // The same for a PNG libspng can hand over row by row (not interlaced, see decodePngResized).
     const { decodePngResized } = await import('./codecs/png.js');
     const image = await decodePngResized(bytes, header, target.width, target.height, await srgbConversion(bytes, header));

@@ -9,8 +9,7 @@ import { crop, type Rect } from './ops/crop.js';
 import { decodeJpegRegion } from './codecs/jpeg.js';
 import { noRelease } from './codecs/jpeg-lend.js';
 import type { JpegShrink } from './codecs/jpeg-frame.js';
-import { srgbConversion } from './color/icc.js';
-import { convertToSrgb } from './kernels/srgb.js';
+import { convertDecoded } from './color/icc.js';
 import { failOnLevel, type FailOn } from './fail-on.js';
 
 export interface DecodeOptions {
@@ -134,8 +133,7 @@ export async function decodeRegion(bytes: Uint8Array, header: ImageHeader, rect:
     const region = await decodeJpegRegion(bytes, header, stored, failOn);
     if (region) {
       // Per pixel, so converting the region is converting the image.
-      const srgb = await srgbConversion(bytes, header);
-      if (srgb) await convertToSrgb(region.data, srgb);
+      await convertDecoded(bytes, header, region.data);
       return { image: orient(region, header.orientation), decodedPixels: regionDecodePixels(header, rect) };
     }
   }
@@ -160,8 +158,7 @@ export async function decodeImage(bytes: Uint8Array, header: ImageHeader, option
   }
   let { image, release } = decoded;
   // In place, lent pixels included: they are this decode's until released.
-  const srgb = await srgbConversion(bytes, header);
-  if (srgb) await convertToSrgb(image.data, srgb);
+  await convertDecoded(bytes, header, image.data);
   if (options.autoOrient !== false && header.orientation !== 1) {
     try {
       // Orienting copies the pixels, so a lease can end here.

@@ -4,7 +4,9 @@
  * source, called through a small C interface with no Emscripten glue) for 1- and 3-component files
  * (arithmetic coding, multi-scan sequential, RGB-coded, an incomplete progression, damage the own
  * decoder refuses to guess at below failOn 'warning'), scaled in the DCT domain like the own decoder;
- * jpeg-js for CMYK/YCCK. The libjpeg-turbo module is compiled on first use: most uploads never need it.
+ * for a CMYK/YCCK file with a CMYK profile (its CMYK then brought to sRGB by Little CMS, as sharp
+ * does); jpeg-js for other CMYK/YCCK files. The libjpeg-turbo module is compiled on first use: most
+ * uploads never need it.
  */
 import { ImgpipeError } from '../errors.js';
 import { asImage, type RGBAImage } from '../image.js';
@@ -12,6 +14,8 @@ import type { ImageHeader } from '../header.js';
 import { OwnedInstance, codecMessage, copyIn, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
 import { scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
+import { cmykProfile } from '../color/icc.js';
+import { applyProfile, lcmsAvailable } from '../color/lcms.js';
 
 /** What wasm/libjpeg/jpeg.c exports. */
 interface LibjpegExports extends OutputBufferExports {
@@ -54,7 +58,12 @@ function messagesOf(k: LibjpegExports): string[] {
  * the result measures ceil(width / shrink) x ceil(height / shrink)), its warnings judged by `failOn`
  * (DAMAGE above). A fatal error is CORRUPT_IMAGE with libjpeg's message.
  */
-export async function decodeWithLibjpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, failOn: FailOn): Promise<RGBAImage> {
+export function decodeWithLibjpeg(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, failOn: FailOn): Promise<RGBAImage> {
+  return libjpegPixels(bytes, header, shrink, failOn, false);
+}
+
+/** `decodeWithLibjpeg`; with `cmyk`, of a 4-component file, whose pixels are then CMYK as stored. */
+async function libjpegPixels(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink, failOn: FailOn, cmyk: boolean): Promise<RGBAImage> {
   const { width, height } = scaledSize(header, shrink);
   try {
     return await libjpeg.use((k) => {
@@ -69,7 +78,7 @@ export async function decodeWithLibjpeg(bytes: Uint8Array, header: ImageHeader, 
         throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable JPEG but libjpeg reported: ${fatal}`, { cause: e });
       }
       k.imgpipe_free(src);
-      if (status !== 0) {
+      if (status !== (cmyk ? 1 : 0)) {
         throw new ImgpipeError('INTERNAL', `Expected a 1- or 3-component JPEG for libjpeg but the ${header.width}x${header.height} file has ${header.components ?? 'unknown'} components`);
       }
       const damage = k.imgpipe_jpeg_warnings() === 0 || failOn === 'none' ? undefined
@@ -102,10 +111,18 @@ export async function decodeJpeg(bytes: Uint8Array, header: ImageHeader, failOn:
 }
 
 /**
- * 4-component JPEGs (Adobe CMYK/YCCK). jpeg-js converts YCCK→CMYK and inverts Adobe's inverted CMYK;
- * its `formatAsRGBA` then converts CMYK→RGB naively (no ICC profile: colours are close, not colour-managed).
+ * 4-component JPEGs (CMYK/YCCK). With a CMYK profile (and the lcms module deployed), libjpeg-turbo's
+ * CMYK goes through the profile to sRGB, as sharp does; an Adobe file's CMYK is stored inverted,
+ * as libvips reads it. Otherwise jpeg-js converts YCCK→CMYK and inverts Adobe's inverted CMYK; its
+ * `formatAsRGBA` then converts CMYK→RGB naively (colours close, not colour-managed; sharp uses a
+ * built-in CMYK profile there instead).
  */
 async function decodeCmyk(bytes: Uint8Array, header: ImageHeader, failOn: FailOn): Promise<RGBAImage> {
+  const profile = await cmykProfile(bytes, header);
+  if (profile && (await lcmsAvailable())) {
+    const image = await libjpegPixels(bytes, header, 1, failOn, true);
+    if (await applyProfile(image.data, profile, header.adobeTransform === undefined ? 'cmyk' : 'inverted-cmyk')) return image;
+  }
   const jpegJs = (await import('jpeg-js')).default;
   try {
     const out = jpegJs.decode(bytes, {

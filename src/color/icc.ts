@@ -3,10 +3,11 @@
  * variant is served in (as sharp does by default). A photo from a phone or a Mac often carries
  * Display P3 or a "Generic RGB" profile: its values read as sRGB look flat or too dark.
  *
- * Covered: matrix/TRC RGB profiles (rXYZ/gXYZ/bXYZ with rTRC/gTRC/bTRC), which display, camera and
- * phone profiles are, and grey TRC profiles. Everything else (LUT-based A2B profiles, CMYK, Lab or
- * malformed profiles) leaves the pixels as they are, as a browser does with a profile it can't use:
- * a colour management module for those would cost more than the whole FC artifact may weigh.
+ * Covered here: matrix/TRC RGB profiles (rXYZ/gXYZ/bXYZ with rTRC/gTRC/bTRC), which display, camera
+ * and phone profiles are, and grey TRC profiles: a table pass through the kernels module, no extra
+ * module. Other RGB profiles (LUT-based, A2B) go to Little CMS (`lcms.ts`, a module loaded only for
+ * them), as do CMYK JPEGs' profiles (`jpeg-fallback.ts`). Lab, other colour spaces and malformed
+ * profiles leave the pixels as they are, as a browser does with a profile it can't use.
  *
  * The conversion is relative colorimetric, which is all a matrix/TRC profile defines and what
  * libvips/lcms do for such profiles: source values -> linear light (the TRCs) -> PCS XYZ (D50,
@@ -14,6 +15,7 @@
  */
 import type { ImageHeader } from '../header.js';
 import { convertToSrgb } from '../kernels/srgb.js';
+import { applyProfile } from './lcms.js';
 
 /** How to bring a source's 8-bit RGB to sRGB. Plain data, so it can cross to a worker. */
 export interface SrgbConversion {
@@ -92,6 +94,36 @@ export async function srgbConversion(bytes: Uint8Array, header: ImageHeader): Pr
   if (header.iccBytes === 0) return header.heif?.nclx ? nclxConversion(header.heif.nclx) : undefined;
   const profile = await embeddedProfile(bytes, header);
   return profile && conversionFor(profile);
+}
+
+/**
+ * The embedded profile when only Little CMS can apply it: an RGB profile that is not matrix/TRC
+ * (LUT-based) on an image with colour. Undefined otherwise (no profile, one `srgbConversion`
+ * covers, a grey JPEG, a CMYK file, whose profile its decoder applies).
+ */
+export async function lcmsProfile(bytes: Uint8Array, header: ImageHeader): Promise<Uint8Array | undefined> {
+  if (header.iccBytes === 0 || header.components === 1 || header.components === 4) return undefined;
+  const profile = await embeddedProfile(bytes, header);
+  if (!profile || profile.length < 132 || sig(profile, 36) !== 'acsp' || sig(profile, 16) !== 'RGB ') return undefined;
+  return readProfile(profile) ? undefined : profile;
+}
+
+/** A CMYK JPEG's embedded CMYK profile, for Little CMS (`jpeg-fallback.ts`); undefined without one. */
+export async function cmykProfile(bytes: Uint8Array, header: ImageHeader): Promise<Uint8Array | undefined> {
+  if (header.iccBytes === 0 || header.components !== 4) return undefined;
+  const profile = await embeddedProfile(bytes, header);
+  return profile && profile.length >= 132 && sig(profile, 36) === 'acsp' && sig(profile, 16) === 'CMYK' ? profile : undefined;
+}
+
+/**
+ * Bring a decode's RGBA pixels to sRGB in place as the file's profile asks: the matrix/TRC table
+ * pass, or Little CMS for a LUT-based profile (left as decoded where that module isn't deployed).
+ */
+export async function convertDecoded(bytes: Uint8Array, header: ImageHeader, pixels: Uint8Array | Uint8ClampedArray): Promise<void> {
+  const srgb = await srgbConversion(bytes, header);
+  if (srgb) return convertToSrgb(pixels, srgb);
+  const profile = await lcmsProfile(bytes, header);
+  if (profile) await applyProfile(pixels, profile, 'rgba');
 }
 
 /**

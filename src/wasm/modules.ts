@@ -17,6 +17,10 @@ export const WASM_MODULES = {
   // libjpeg-turbo's decompressor with arithmetic decoding, the fallback for the JPEGs imgpipe's own
   // decoder leaves out (built by `npm run build:libjpeg`, Debian's source and Emscripten).
   libjpeg: { file: 'imgpipe_libjpeg.wasm', from: './wasm/libjpeg/build/imgpipe_libjpeg.wasm' },
+  // Little CMS, for the embedded ICC profiles src/color/icc.ts can't apply itself (LUT-based RGB,
+  // CMYK); compiled only when such a file arrives (built by `npm run build:lcms2`, Debian's source and Emscripten).
+  // `onDemand`: init() leaves it out (a Function Compute function may be deployed without it).
+  lcms2: { file: 'imgpipe_lcms2.wasm', from: './wasm/lcms2/build/imgpipe_lcms2.wasm', onDemand: true },
   // libspng + zlib with libspng's SSE unfilters on WASM SIMD (built by `npm run build:libspng`, Debian's Emscripten).
   png: { file: 'imgpipe_png.wasm', from: './wasm/libspng/build/imgpipe_png.wasm' },
   // libwebp with its SSE2 paths on WASM SIMD (built by `npm run build:libwebp`, Debian's Emscripten).
@@ -28,7 +32,7 @@ export const WASM_MODULES = {
   jpegdec: { file: 'imgpipe_jpegdec.wasm', from: './wasm/jpegdec/build/imgpipe_jpegdec.wasm' },
   // imgpipe's own baseline JPEG encoder (AssemblyScript + SIMD, built by `npm run build:wasm`).
   jpegenc: { file: 'imgpipe_jpegenc.wasm', from: './wasm/jpegenc/build/imgpipe_jpegenc.wasm' },
-} as const satisfies Record<string, { file: string; from: string }>;
+} as const satisfies Record<string, { file: string; from: string; onDemand?: true }>;
 
 export type WasmName = keyof typeof WASM_MODULES;
 export const WASM_NAMES = Object.keys(WASM_MODULES) as WasmName[];
@@ -122,7 +126,8 @@ export interface InitOptions {
 }
 
 /**
- * Optional, explicit initialisation. With no argument it compiles every module now (use it in a
+ * Optional, explicit initialisation. With no argument it compiles every module now but the
+ * on-demand ones (Little CMS: only for rare ICC profiles, compiled by the first file needing it) (use it in a
  * Function Compute `initialize` hook so the first invocation doesn't pay for compilation). With
  * options it records where modules come from, for runtimes where automatic loading can't work.
  * Idempotent: calling it again never recompiles a module that is already compiled.
@@ -133,5 +138,5 @@ export async function init(options: InitOptions = {}): Promise<void> {
   for (const [name, src] of Object.entries(options.modules ?? {}) as [WasmName, WasmSource][]) {
     if (!compiled.has(name)) sources.set(name, src);
   }
-  await Promise.all(WASM_NAMES.map((n) => getWasmModule(n)));
+  await Promise.all(WASM_NAMES.filter((n) => !('onDemand' in WASM_MODULES[n]) || sources.has(n)).map((n) => getWasmModule(n)));
 }

@@ -72,8 +72,10 @@ static void emit_message(j_common_ptr cinfo, int msg_level) {
 /*
  * Decode `data` to RGBA, reduced by `denom` (1, 2, 4 or 8: libjpeg's scale_denom, DCT-domain
  * shrink-on-load). Returns 0 on success (the pixels in imgpipe_output), 1 when the file holds
- * 4-component (CMYK/YCCK) data, which has no RGBA output here. Warnings are in
- * imgpipe_jpeg_warnings/imgpipe_jpeg_messages; a fatal error traps with its message recorded.
+ * 4-component (CMYK/YCCK) data: the pixels are then CMYK, 4 bytes each (YCCK converted by libjpeg),
+ * the values as stored (an Adobe file's inverted), for the file's ICC profile to bring to sRGB.
+ * Warnings are in imgpipe_jpeg_warnings/imgpipe_jpeg_messages; a fatal error traps with its message
+ * recorded.
  */
 EXPORT int imgpipe_jpeg_decode(const uint8_t* data, size_t size, int denom) {
   imgpipe_release();
@@ -88,11 +90,8 @@ EXPORT int imgpipe_jpeg_decode(const uint8_t* data, size_t size, int denom) {
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, data, size);
   jpeg_read_header(&cinfo, TRUE);
-  if (cinfo.num_components == 4) {
-    jpeg_destroy_decompress(&cinfo);
-    return 1;
-  }
-  cinfo.out_color_space = JCS_EXT_RGBA;
+  int cmyk = cinfo.num_components == 4;
+  cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
   cinfo.scale_num = 1;
   cinfo.scale_denom = denom;
   jpeg_start_decompress(&cinfo);
@@ -108,5 +107,5 @@ EXPORT int imgpipe_jpeg_decode(const uint8_t* data, size_t size, int denom) {
   out_height = cinfo.output_height;
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
-  return 0;
+  return cmyk;
 }
