@@ -24,7 +24,7 @@ import type { EncodeOptions, Encoder } from '../src/encode.js';
 import type { RowHelper, RowTask } from '../src/decode-resized.js';
 import type { RGBAImage } from '../src/image.js';
 import type { OutputFormat } from '../src/formats.js';
-import { getWasmModule, WASM_NAMES, type WasmName } from '../src/wasm/modules.js';
+import { getWasmModule, EAGER_WASM_NAMES, type WasmName } from '../src/wasm/modules.js';
 import type { Operation } from '../src/process/actions.js';
 import { transform, type TransformOptions, type TransformResult } from '../src/process/transform.js';
 import { watermarkInputs } from '../src/process/watermark-step.js';
@@ -133,9 +133,10 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   let closed = false;
   let modules: Promise<Record<WasmName, WebAssembly.Module>> | undefined;
 
-  // Compiled once here and cloned into each worker (a Module is cloned by reference to its code).
+  // Compiled once here and cloned into each worker (a Module is cloned by reference to its code); an
+  // on-demand module (Little CMS) is not: a worker that needs one loads it itself.
   const compiledModules = () =>
-    (modules ??= Promise.all(WASM_NAMES.map(async (n) => [n, await getWasmModule(n)] as const)).then(Object.fromEntries));
+    (modules ??= Promise.all(EAGER_WASM_NAMES.map(async (n) => [n, await getWasmModule(n)] as const)).then(Object.fromEntries));
 
   function spawn(mods: Record<WasmName, WebAssembly.Module>): Slot {
     const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }) };

@@ -36,6 +36,8 @@ export const WASM_MODULES = {
 
 export type WasmName = keyof typeof WASM_MODULES;
 export const WASM_NAMES = Object.keys(WASM_MODULES) as WasmName[];
+/** The modules init() and the worker pool compile up front: all but the on-demand ones. */
+export const EAGER_WASM_NAMES = WASM_NAMES.filter((n) => !('onDemand' in WASM_MODULES[n]));
 
 /** What a caller may hand to `init()` for a module: compiled, raw bytes, a URL, or a fetch Response. */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | Response;
@@ -138,5 +140,5 @@ export async function init(options: InitOptions = {}): Promise<void> {
   for (const [name, src] of Object.entries(options.modules ?? {}) as [WasmName, WasmSource][]) {
     if (!compiled.has(name)) sources.set(name, src);
   }
-  await Promise.all(WASM_NAMES.filter((n) => !('onDemand' in WASM_MODULES[n]) || sources.has(n)).map((n) => getWasmModule(n)));
+  await Promise.all(WASM_NAMES.filter((n) => EAGER_WASM_NAMES.includes(n) || sources.has(n)).map((n) => getWasmModule(n)));
 }
