@@ -12,11 +12,10 @@
  * Like wasm/libspng the build is committed (npm carries no C toolchain) and CI checks it is what
  * this script produces. Every downloaded file is pinned by SHA-256 and cached in `.cache/`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkEmcc, compileAndLink, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+import { checkEmcc, compileAndLink, linkFlags, unpackDebianSource, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POOL = 'http://deb.debian.org/debian/pool/main';
@@ -39,27 +38,9 @@ const OPT = ['-O3', '-flto', '-DNDEBUG', '-mbulk-memory', '-mnontrapping-fptoint
 const LCMS_FLAGS = ['-DCMS_NO_PTHREADS=1', '-Wno-everything'];
 const LDFLAGS = linkFlags(['imgpipe_lcms_prepare', 'imgpipe_lcms_apply', 'imgpipe_lcms_message']);
 
-const download = ({ file, url, sha256 }) => pinnedDownload('build-lcms2', url, join(CACHE, file), sha256);
-
-/** Unpack the upstream tarball and apply Debian's patches in their series order. */
-async function unpack() {
-  const dir = join(CACHE, PACKAGE.dir);
-  rmSync(dir, { recursive: true, force: true });
-  const orig = await download(PACKAGE.orig);
-  const debian = await download(PACKAGE.debian);
-  execFileSync('tar', ['xzf', orig, '-C', CACHE]);
-  execFileSync('tar', ['xJf', debian, '-C', dir]);
-  const series = readFileSync(join(dir, 'debian/patches/series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  for (const patch of series) {
-    // git apply works outside a repository; the ceiling keeps it from finding imgpipe's own.
-    execFileSync('git', ['apply', '-p1', join('debian/patches', patch)], { cwd: dir, env: { ...process.env, GIT_CEILING_DIRECTORIES: CACHE } });
-  }
-  return dir;
-}
-
 async function build() {
   mkdirSync(CACHE, { recursive: true });
-  const lcms = await unpack();
+  const lcms = await unpackDebianSource('build-lcms2', CACHE, PACKAGE);
   const objDir = join(CACHE, 'obj');
   rmSync(objDir, { recursive: true, force: true });
   mkdirSync(objDir, { recursive: true });

@@ -19,11 +19,10 @@
  *   decoding": that changes the pixels (blocky edges, ~2-3 levels off libheif's native decode), so
  *   imgpipe keeps them on and decodes as heif-convert does.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkEmcc, compileAndLink, fail as failWith, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+import { checkEmcc, compileAndLink, fail as failWith, linkFlags, unpackDebianSource, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POOL = 'http://deb.debian.org/debian/pool/main';
@@ -74,23 +73,8 @@ const LDFLAGS = linkFlags(['imgpipe_output_alpha', 'imgpipe_output_bits', 'imgpi
   'imgpipe_message', 'imgpipe_heif_decode']);
 
 const fail = (message) => failWith('build-libheif', message);
-const download = ({ file, url, sha256 }) => pinnedDownload('build-libheif', url, join(CACHE, file), sha256);
 
-/** Unpack a package's upstream tarball and apply Debian's patches in their series order. */
-async function unpack(pkg) {
-  const dir = join(CACHE, pkg.dir);
-  rmSync(dir, { recursive: true, force: true });
-  const orig = await download(pkg.orig);
-  const debian = await download(pkg.debian);
-  execFileSync('tar', ['xzf', orig, '-C', CACHE]);
-  execFileSync('tar', ['xJf', debian, '-C', dir]);
-  const series = readFileSync(join(dir, 'debian/patches/series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  for (const patch of series) {
-    // git apply works outside a repository; the ceiling keeps it from finding imgpipe's own.
-    execFileSync('git', ['apply', '-p1', join('debian/patches', patch)], { cwd: dir, env: { ...process.env, GIT_CEILING_DIRECTORIES: CACHE } });
-  }
-  return dir;
-}
+const unpack = (pkg) => unpackDebianSource('build-libheif', CACHE, pkg);
 
 async function build() {
   mkdirSync(CACHE, { recursive: true });

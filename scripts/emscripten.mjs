@@ -62,6 +62,26 @@ export async function pinnedDownload(script, url, path, sha256) {
   return path;
 }
 
+/**
+ * A Debian source package (`{ dir, orig, debian }`, each download `{ file, url, sha256 }`) unpacked
+ * afresh into `cache`: the upstream tarball, then Debian's patches applied in their series order.
+ * Returns the source folder.
+ */
+export async function unpackDebianSource(script, cache, { dir, orig, debian }) {
+  const path = join(cache, dir);
+  rmSync(path, { recursive: true, force: true });
+  const origFile = await pinnedDownload(script, orig.url, join(cache, orig.file), orig.sha256);
+  const debianFile = await pinnedDownload(script, debian.url, join(cache, debian.file), debian.sha256);
+  execFileSync('tar', ['xzf', origFile, '-C', cache]);
+  execFileSync('tar', ['xJf', debianFile, '-C', path]);
+  const series = readFileSync(join(path, 'debian/patches/series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  for (const patch of series) {
+    // git apply works outside a repository; the ceiling keeps it from finding imgpipe's own.
+    execFileSync('git', ['apply', '-p1', join('debian/patches', patch)], { cwd: path, env: { ...process.env, GIT_CEILING_DIRECTORIES: cache } });
+  }
+  return path;
+}
+
 /** With `--check`: fail unless `out` holds exactly `built`; otherwise write it. */
 export function writeOrCheck(script, root, out, built, rebuild) {
   if (process.argv.includes('--check')) {
