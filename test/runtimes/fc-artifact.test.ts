@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { unzipSync } from 'fflate';
 import { startLocalOss, type LocalOss } from '../../adapters/local-oss/server.js';
 import { fixture, image } from '../helpers/fixtures.js';
 import { WASM_MODULES } from '../../src/wasm/modules.js';
+import { decode, readHeader } from '../../entries/node.js';
+import { decodeImage } from '../../src/decode.js';
 import { PHOTO, PHOTO_VARIANTS, ROOT } from './harness.js';
 
 const credential = { accessKeyId: 'LTAIfcartifact01', accessKeySecret: 'fc-artifact-secret' };
@@ -166,6 +169,28 @@ describe('Function Compute artifact', () => {
         process.stdout.write(JSON.stringify(variants.map((v) => [v.key, v.width, v.height])));
       });`, image(PHOTO), { NODE_PATH: join(layerDir, 'nodejs/node_modules') });
     expect(JSON.parse(out)).toEqual(PHOTO_VARIANTS.map(([k, w, h]) => [k.replace(PHOTO.replace('.jpg', ''), 'a'), w, h]));
+  });
+  it('Little CMS is a layer of its own: attached, a LUT-based profile is applied as in Node; without it, the pixels as decoded', async () => {
+    const bytes = fixture('icc/lut-profile.jpg');
+    const digestOf = (data: Uint8Array | Uint8ClampedArray) => createHash('sha256').update(data).digest('hex');
+    const ours = digestOf((await decode(bytes, { autoOrient: false })).data);
+    const header = readHeader(bytes);
+    const bare = digestOf((await decodeImage(bytes, { ...header, iccBytes: 0, iccRanges: undefined }, { autoOrient: false }, false)).image.data);
+    expect(ours).not.toBe(bare);
+    const script = `
+      const { decode } = require('imgpipe');
+      const chunks = [];
+      process.stdin.on('data', (d) => chunks.push(d)).on('end', async () => {
+        const image = await decode(new Uint8Array(Buffer.concat(chunks)), { autoOrient: false });
+        process.stdout.write(require('crypto').createHash('sha256').update(image.data).digest('hex'));
+      });`;
+    const core = join(work, 'opt-core');
+    cpSync(join(BUILD, 'layer'), core, { recursive: true });
+    expect(await runNode(work, script, bytes, { NODE_PATH: join(core, 'nodejs/node_modules') })).toBe(bare);
+    const both = join(work, 'opt-lcms2');
+    cpSync(join(BUILD, 'layer'), both, { recursive: true });
+    cpSync(join(BUILD, 'lcms2-layer'), both, { recursive: true });
+    expect(await runNode(work, script, bytes, { NODE_PATH: join(both, 'nodejs/node_modules') })).toBe(ours);
   });
   it('the HEIC plug-in is a layer of its own: with both layers attached, require("imgpipe-heic") enables HEIC', async () => {
     // Never in the function or the core layer (it is LGPL and ~0.9 MB).
