@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type Page } from 'playwright-core';
 import type { Miniflare } from 'miniflare';
-import { runRecipe, transform } from '../../entries/node.js';
+import { decode, runRecipe, transform } from '../../entries/node.js';
 import '../../entries/heic/node.js';
 import '../../entries/avif/node.js';
 import { FIXTURES as FIXTURES_DIR, IMAGES, fixture } from '../helpers/fixtures.js';
@@ -18,7 +18,9 @@ import { launchChromium } from '../../scripts/chromium.mjs';
 // A large photo, an EXIF-rotated JPEG with Apple's Generic RGB profile, a PNG with alpha, a lossy
 // WebP, a Display P3 PNG (its compressed profile inflated by each runtime's DecompressionStream), and
 // HEICs through the imgpipe/heic plug-in (its libheif module in each runtime: read, fetched, imported).
-const FIXTURES = [PHOTO, 'Landscape_6.jpg', 'bggn4a16.png', '4.webp', 'p3.png', 'samplefilehub.heif', 'heic-10bit-alpha.heic'];
+// And the ICC profiles only Little CMS applies (its module in each runtime): a CMYK JPEG's and a LUT-based RGB one.
+const FIXTURES = [PHOTO, 'Landscape_6.jpg', 'bggn4a16.png', '4.webp', 'p3.png', 'samplefilehub.heif', 'heic-10bit-alpha.heic',
+  'Channel_digital_image_CMYK_color.jpg', 'icc/lut-profile.jpg'];
 const PROCESS = [
   'image/resize,w_300/format,webp',
   'image/resize,m_fill,w_64,h_64/format,png',
@@ -38,7 +40,7 @@ const MARK_FIXTURES = [PHOTO, '4.webp'];
  */
 const AVIF_FIXTURES = ['avif/photo-444.avif', 'avif/grid-2x2.avif', 'avif/10bit-alpha.avif'];
 const AVIF_PROCESS = ['image/resize,w_100/format,png', 'image/resize,w_120/format,avif', 'image/rotate,90/format,avif/quality,q_70'];
-const image = (name: string) => fixture(name.startsWith('avif/') ? name : `images/${name}`);
+const image = (name: string) => fixture(/^(avif|icc)\//.test(name) ? name : `images/${name}`);
 
 const MARK = [
   'image/resize,w_600/blindwatermark,content_dTQy,s_medium,q_85/format,jpg',
@@ -55,7 +57,8 @@ let mf: Miniflare;
 beforeAll(async () => {
   server = await serveStatic({
     '/dist/': `${ROOT}dist/`, '/examples/preview/': `${ROOT}examples/preview/`,
-    '/images/avif/': `${FIXTURES_DIR}avif/`, '/images/': IMAGES, '/avif/': `${FIXTURES_DIR}avif/`, '/': IMAGES,
+    '/images/avif/': `${FIXTURES_DIR}avif/`, '/images/icc/': `${FIXTURES_DIR}icc/`, '/images/': IMAGES,
+    '/avif/': `${FIXTURES_DIR}avif/`, '/icc/': `${FIXTURES_DIR}icc/`, '/': IMAGES,
   });
   [browser, mf] = await Promise.all([
     launchChromium(),
@@ -128,6 +131,42 @@ describe('same bytes in Node, Chromium and workerd', () => {
       expect(workerdOut).toEqual(node);
     });
   }
+});
+
+describe('in a Web Worker too: the profiles only Little CMS applies', () => {
+  it('the CMYK and the LUT-profile JPEG decode to the same pixels as in Node', async () => {
+    const names = ['Channel_digital_image_CMYK_color.jpg', 'icc/lut-profile.jpg'];
+    const node = await Promise.all(names.map(async (n) => {
+      const { data } = await decode(image(n), { autoOrient: false });
+      return sha256(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }));
+    const worker = await page.evaluate(async (names) => {
+      // The standalone browser entry (as the preview's worker imports it), in a module worker; it fetches its WASM itself.
+      const source = `import * as lib from '${location.origin}/dist/web.standalone.js';
+        onmessage = async (e) => {
+          try {
+            const bytes = new Uint8Array(await (await fetch(e.data)).arrayBuffer());
+            const image = await lib.decode(bytes, { autoOrient: false });
+            const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', image.data));
+            postMessage(Array.from(digest, (x) => x.toString(16).padStart(2, '0')).join(''));
+          } catch (err) {
+            postMessage('failed: ' + (err && err.message));
+          }
+        };`;
+      const w = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+      const out: string[] = [];
+      for (const name of names) {
+        out.push(await new Promise<string>((resolve, reject) => {
+          w.onmessage = (e) => resolve(e.data as string);
+          w.onerror = (e) => reject(new Error(e.message));
+          w.postMessage(`${location.origin}/images/${name}`);
+        }));
+      }
+      w.terminate();
+      return out;
+    }, names);
+    expect(worker).toEqual(node);
+  });
 });
 
 describe('AVIF: same bytes in Node, Chromium and workerd, read and written', () => {
