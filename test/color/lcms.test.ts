@@ -83,6 +83,19 @@ describe('pixels against sharp', () => {
     expect(diff(resized.data, unconverted.data).max).toBeGreaterThan(10);
   });
 
+  it('a transform is reused for the same profile only: alternating files give each its own pixels', async () => {
+    const lut = Buffer.from((await decode(LUT, { autoOrient: false })).data);
+    const cmyk = Buffer.from((await decode(CMYK, { autoOrient: false })).data);
+    expect(Buffer.from((await decode(LUT, { autoOrient: false })).data).equals(lut)).toBe(true);
+    expect(Buffer.from((await decode(CMYK, { autoOrient: false })).data).equals(cmyk)).toBe(true);
+    // The same profile given to RGB and then to CMYK pixels: the second is refused, not the first's transform.
+    const profile = (await lcmsProfile(LUT, readHeader(LUT)))!;
+    const pixels = new Uint8Array(16).fill(200);
+    expect(await applyProfile(pixels.slice(), profile, 'rgba')).toBe(true);
+    expect(await applyProfile(pixels, profile, 'cmyk')).toBe(false);
+    expect(pixels).toEqual(new Uint8Array(16).fill(200));
+  });
+
   it('alpha is kept: an RGBA pixel row keeps its alpha bytes through the transform', async () => {
     const profile = (await lcmsProfile(LUT, readHeader(LUT)))!;
     const pixels = new Uint8Array([255, 0, 0, 7, 0, 255, 0, 130, 0, 0, 255, 255, 128, 128, 128, 0]);
