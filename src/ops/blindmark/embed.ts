@@ -13,7 +13,7 @@
  * Everything that decides a pixel is WebAssembly f32 arithmetic (IEEE-exact +, *, sqrt, round half to
  * even), so Node, Chromium and workerd write the same bytes.
  */
-import { outOfMemory } from '../../codecs/instance.js';
+import { outOfMemory } from '../../wasm/instance.js';
 import type { RGBAImage } from '../../image.js';
 import { kernel } from '../../kernels/module.js';
 import { TILE } from './pattern.js';
