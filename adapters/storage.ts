@@ -122,7 +122,12 @@ interface MetaRecord {
   cacheControl?: string;
   lastModified: string;
   meta: Record<string, string>;
-  /** Set when the record was derived from a file put there by hand: the file's mtime it describes. */
+  /**
+   * The mtime of the object file this record describes. A file whose size or mtime differs gets its record
+   * derived again: one replaced by hand, or one a put wrote before it stopped (a crash) without writing
+   * the record that goes with it, so its bytes are never served under the previous object's ETag.
+   * Absent only in records written before it existed, which are trusted as they are.
+   */
   fileMtimeMs?: number;
 }
 
@@ -183,17 +188,17 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
   const metaPathOf = (key: string): string => `${join(metaRoot, relPath(key))}.json`;
 
   // Records already read, reused while the files that decide them stat the same (inode, size, mtime):
-  // a put record its record file (a put or delete replaces it; the object's file does not change it),
-  // a derived record that and the object's file (a change by hand). A HEAD (a served request makes two
-  // or three) then costs a stat or two instead of reading and parsing JSON.
+  // the record file and the object's file (a put, a delete or a change by hand replaces one of them);
+  // for a record from before `fileMtimeMs`, its record file alone. A HEAD (a served request makes two
+  // or three) then costs two stats instead of reading and parsing JSON.
   const metaCache = new Map<string, { readonly record: MetaRecord; readonly stamp: string }>();
   const stampOf = (s: Stats | undefined) => (s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-');
-  const stamps = async (key: string, derived: boolean) => {
+  const stamps = async (key: string, withFile: boolean) => {
     const [recordStat, fileStat] = await Promise.all([
       stat(metaPathOf(key)).catch(() => undefined),
-      derived ? stat(pathOf(key)).catch(() => undefined) : undefined,
+      withFile ? stat(pathOf(key)).catch(() => undefined) : undefined,
     ]);
-    return { put: stampOf(recordStat), derived: `${stampOf(recordStat)}|${stampOf(fileStat)}` };
+    return { record: stampOf(recordStat), both: `${stampOf(recordStat)}|${stampOf(fileStat)}` };
   };
 
   const readRecord = async (key: string): Promise<MetaRecord | undefined> => {
@@ -208,15 +213,15 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
   const readMeta = async (key: string): Promise<MetaRecord | undefined> => {
     const cached = metaCache.get(key);
     if (cached) {
-      const derived = cached.record.fileMtimeMs !== undefined;
-      const now = await stamps(key, derived);
-      if ((derived ? now.derived : now.put) === cached.stamp) return cached.record;
+      const tied = cached.record.fileMtimeMs !== undefined;
+      const now = await stamps(key, tied);
+      if ((tied ? now.both : now.record) === cached.stamp) return cached.record;
       metaCache.delete(key);
     }
     // Stat'ed before the read, so a change in between only makes the next read miss.
     const before = await stamps(key, true);
     const record = await readMetaUncached(key);
-    const stamp = record && (record.fileMtimeMs === undefined ? before.put : before.derived);
+    const stamp = record && (record.fileMtimeMs === undefined ? before.record : before.both);
     // A record file missing (a derived record that could not be kept) is read afresh each time.
     if (record && stamp !== undefined && !stamp.startsWith('-')) {
       if (metaCache.size >= META_CACHE_ENTRIES) metaCache.clear();
@@ -301,6 +306,7 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
       };
       try {
         await atomicWrite(path, bytes);
+        record.fileMtimeMs = (await stat(path)).mtimeMs;
         await atomicWrite(metaPathOf(key), JSON.stringify(record));
       } catch (e) {
         if (isConflict(e)) throw new KeyConflictError(key, e);
@@ -343,6 +349,7 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
             if (first) made.push(first);
           }
           await rename(tmp, path);
+          record.fileMtimeMs = (await stat(path)).mtimeMs;
           await atomicWrite(metaPath, JSON.stringify(record));
         } catch (e) {
           if (!isConflict(e)) throw storageError(`write ${describeValue(key)}`, e);

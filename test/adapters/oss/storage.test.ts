@@ -178,6 +178,27 @@ describe('filesystem storage (the local bucket behind the CLI and the local OSS 
     expect(await s.head('h')).toMatchObject({ size: 4, etag: md5Etag(b) });
   });
 
+  it('never serves new bytes under the previous record: a put stopped between its bytes and its record, or a put object replaced by hand', async () => {
+    const s = createFsStorage({ root, bucket: 'torn' });
+    const [a, b] = [new TextEncoder().encode('first version'), new TextEncoder().encode('second, longer version')];
+    await s.put('k', a, { contentType: 'text/a', meta: { v: '1' } });
+    expect(await s.head('k')).toMatchObject({ size: a.length, etag: md5Etag(a), contentType: 'text/a', meta: { v: '1' } });
+    // What a crash between a put's two renames leaves: the new object file, the old record.
+    await writeFile(join(root, 'torn/k'), b);
+    const later = new Date(Date.now() + 5000);
+    await utimes(join(root, 'torn/k'), later, later);
+    expect(await s.head('k')).toMatchObject({ size: b.length, etag: md5Etag(b), meta: {} });
+    expect((await s.get('k')).bytes).toEqual(b);
+    expect((await s.list()).objects.map((o) => [o.key, o.etag])).toEqual([['k', md5Etag(b)]]);
+    // The record file left with no object file: the object is gone.
+    await s.put('gone', a);
+    await rm(join(root, 'torn/gone'));
+    expect(await s.head('gone')).toBeUndefined();
+    // A put again after that is the put one.
+    await s.put('k', a, { contentType: 'text/a', meta: { v: '3' } });
+    expect(await s.head('k')).toMatchObject({ etag: md5Etag(a), contentType: 'text/a', meta: { v: '3' } });
+  });
+
   it('gets bytes read afresh for the caller alone: a view over the whole buffer, marked transferable', async () => {
     const s = createFsStorage({ root, bucket: 'fresh' });
     const jpeg = image('320x240.jpg');
