@@ -9,7 +9,7 @@ import { failOnLevel, DEFAULT_FAIL_ON } from './fail-on.js';
 import type { ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
 import { resize } from './ops/resize.js';
-import { lcmsProfile, srgbConversion } from './color/icc.js';
+import { inputProfile } from './color/icc.js';
 import { decodeJpegResized } from './codecs/jpeg.js';
 import { scaledSize, type JpegShrink } from './codecs/jpeg-frame.js';
 import { checkTarget, chooseShrink, decodeImage, type DecodedImage, type DecodeOptions } from './decode.js';
@@ -77,7 +77,8 @@ export async function decodeResized(
   const upright = sideways ? { width: decoded.height, height: decoded.width } : decoded;
   // A LUT-based profile is applied by Little CMS to the decoded image (in this thread), not row by
   // row in the resize kernel: such files take the two-step path below.
-  const streams = (await lcmsProfile(bytes, header)) === undefined;
+  const profile = await inputProfile(bytes, header);
+  const streams = profile.lcms === undefined;
   if (streams && header.format === 'jpeg' && (header.orientation === 1 || sideways) && options.linear !== true && !(upright.width === target.width && upright.height === target.height)) {
     const { helper } = options;
     // A helper decodes at the default level: below it, damage takes the fallback path below anyway.
@@ -91,7 +92,7 @@ export async function decodeResized(
   if (streams && header.format === 'png' && header.orientation === 1 && options.linear !== true && !(header.width === target.width && header.height === target.height)) {
     // The same for a PNG libspng can hand over row by row (not interlaced, see decodePngResized).
     const { decodePngResized } = await import('./codecs/png.js');
-    const image = await decodePngResized(bytes, header, target.width, target.height, await srgbConversion(bytes, header));
+    const image = await decodePngResized(bytes, header, target.width, target.height, profile.srgb);
     if (image) return image;
   }
   const { image, release } = await decodeLent(bytes, header, { shrinkTo: options.shrinkTo, failOn });

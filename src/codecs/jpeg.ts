@@ -13,7 +13,7 @@ import type { ImageHeader } from '../header.js';
 import type { Rect } from '../ops/crop.js';
 import { OwnedInstance } from '../wasm/instance.js';
 import { loadKernel, resizeRows, streamsRows, type RowRange, type RowSource } from '../kernels/lanczos.js';
-import { lcmsProfile, srgbConversion, type SrgbConversion } from '../color/icc.js';
+import { inputProfile, type SrgbConversion } from '../color/icc.js';
 import { DEFAULT_FAIL_ON, refuses, type FailOn } from '../fail-on.js';
 import { LOSSLESS_SOF, scaledSize, unsupportedProcess, type JpegShrink } from './jpeg-frame.js';
 import { isLent, leaseEnd, noRelease, takeLease } from './jpeg-lend.js';
@@ -147,8 +147,8 @@ export async function decodeJpegResized(
   if (header.orientation !== 1 && (range.from !== 0 || range.to !== height)) return undefined;
   if (!streamsRows(source.width, source.height, width, height, header.orientation)) return undefined;
   // A LUT-based profile is applied to the decoded image (decode.ts), never row by row here.
-  if (await lcmsProfile(bytes, header)) return undefined;
-  const srgb = await srgbConversion(bytes, header);
+  const { srgb, lcms } = await inputProfile(bytes, header);
+  if (lcms) return undefined;
   return (await runOwnDecoder(bytes, header, shrink, { width, height, range, srgb }, failOn))?.image;
 }
 

@@ -87,25 +87,42 @@ async function inflate(data: Uint8Array, max = MAX_INFLATED_PROFILE_BYTES): Prom
 }
 
 /**
- * The conversion a file's embedded profile asks for; undefined when there is none, when it is sRGB
- * already (no value would move by more than rounding), or when it is a kind this module can't use.
+ * What a file's colour asks for, its embedded profile read (for a PNG, iCCP inflated) once: `srgb`,
+ * the matrix/TRC (or nclx) conversion, when the table pass covers it and it moves values (not for
+ * sRGB itself); else `lcms`, the profile, when only Little CMS can apply it (an RGB profile that is
+ * not matrix/TRC, LUT-based, on an image with colour). Neither without a profile, for one that needs
+ * nothing or that can't be used, and for CMYK files, whose profile their decoder applies.
  */
-export async function srgbConversion(bytes: Uint8Array, header: ImageHeader): Promise<SrgbConversion | undefined> {
-  if (header.iccBytes === 0) return header.heif?.nclx ? nclxConversion(header.heif.nclx) : undefined;
-  const profile = await embeddedProfile(bytes, header);
-  return profile && conversionFor(profile);
+export interface InputProfile {
+  readonly srgb?: SrgbConversion;
+  readonly lcms?: Uint8Array;
 }
 
 /**
- * The embedded profile when only Little CMS can apply it: an RGB profile that is not matrix/TRC
- * (LUT-based) on an image with colour. Undefined otherwise (no profile, one `srgbConversion`
- * covers, a grey JPEG, a CMYK file, whose profile its decoder applies).
+ * The file's InputProfile. The decode into a resize asks first (to choose its path) and its JPEG
+ * decoder asks again: the answer is kept for the header `inspect` gave for these bytes, so both
+ * share one read.
  */
-export async function lcmsProfile(bytes: Uint8Array, header: ImageHeader): Promise<Uint8Array | undefined> {
-  if (header.iccBytes === 0 || header.components === 1 || header.components === 4) return undefined;
+export function inputProfile(bytes: Uint8Array, header: ImageHeader): Promise<InputProfile> {
+  const kept = readFor.get(header);
+  if (kept?.bytes === bytes) return kept.profile;
+  const profile = readInputProfile(bytes, header);
+  readFor.set(header, { bytes, profile });
+  // A failed read (the kernel module not loadable yet) is not kept: the next call reads again.
+  profile.catch(() => readFor.delete(header));
+  return profile;
+}
+
+const readFor = new WeakMap<ImageHeader, { readonly bytes: Uint8Array; readonly profile: Promise<InputProfile> }>();
+
+async function readInputProfile(bytes: Uint8Array, header: ImageHeader): Promise<InputProfile> {
+  if (header.iccBytes === 0) return { srgb: header.heif?.nclx ? await nclxConversion(header.heif.nclx) : undefined };
   const profile = await embeddedProfile(bytes, header);
-  if (!profile || profile.length < 132 || sig(profile, 36) !== 'acsp' || sig(profile, 16) !== 'RGB ') return undefined;
-  return readProfile(profile) ? undefined : profile;
+  if (!profile) return {};
+  const srgb = await conversionFor(profile);
+  if (srgb) return { srgb };
+  const lutRgb = header.components !== 1 && header.components !== 4 && profile.length >= 132 && sig(profile, 36) === 'acsp' && sig(profile, 16) === 'RGB ' && !readProfile(profile);
+  return lutRgb ? { lcms: profile } : {};
 }
 
 /** A CMYK JPEG's embedded CMYK profile, for Little CMS (`jpeg-fallback.ts`); undefined without one. */
@@ -120,10 +137,9 @@ export async function cmykProfile(bytes: Uint8Array, header: ImageHeader): Promi
  * pass, or Little CMS for a LUT-based profile (left as decoded where that module isn't deployed).
  */
 export async function convertDecoded(bytes: Uint8Array, header: ImageHeader, pixels: Uint8Array | Uint8ClampedArray): Promise<void> {
-  const srgb = await srgbConversion(bytes, header);
+  const { srgb, lcms } = await inputProfile(bytes, header);
   if (srgb) return convertToSrgb(pixels, srgb);
-  const profile = await lcmsProfile(bytes, header);
-  if (profile) await applyProfile(pixels, profile, 'rgba');
+  if (lcms) await applyProfile(pixels, lcms, 'rgba');
 }
 
 /**
@@ -136,7 +152,7 @@ const recent = new Map<string, SrgbConversion | undefined>();
 const RECENT_PROFILES = 8;
 const MAX_KEPT_PROFILE_BYTES = 64 * 1024;
 
-/** The conversion for a profile (see `srgbConversion`). */
+/** The matrix/TRC conversion for a profile (see `inputProfile`). */
 export async function conversionFor(profile: Uint8Array): Promise<SrgbConversion | undefined> {
   if (profile.length > MAX_KEPT_PROFILE_BYTES) return readConversion(profile);
   let key = '';

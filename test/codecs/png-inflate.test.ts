@@ -14,6 +14,7 @@ import { decodeResized } from '../../src/decode-resized.js';
 import { resize } from '../../src/ops/resize.js';
 import { pngDecoderStats } from '../../src/codecs/png.js';
 import { rejection } from '../helpers/errors.js';
+import { DAMAGED_IDAT, expectDamagedAlike } from '../helpers/png.js';
 
 const same = (a: { data: Uint8ClampedArray }, b: Uint8Array) => Buffer.compare(Buffer.from(a.data), b) === 0;
 
@@ -116,12 +117,7 @@ describe('PNG image data inflated whole (libdeflate)', () => {
       return s;
     });
     expect(ratio(bytes)).toBeLessThan(4);
-    const header = inspect(bytes);
-    const streamed = await rejection(decodeResized(bytes, header, { width: 600, height: 450 }));
-    const whole = await rejection(decode(bytes));
-    expect(streamed.code).toBe('CORRUPT_IMAGE');
-    expect(streamed.message).toMatch(/^Expected a decodable PNG but its image data \(IDAT\) is damaged or ends early: libspng reported "[^"]+"$/);
-    expect(streamed).toEqual(whole);
+    await expectDamagedAlike(bytes, { width: 600, height: 450 });
   });
 
   it('a stream cut short is refused as zlib refuses it', async () => {
@@ -129,7 +125,7 @@ describe('PNG image data inflated whole (libdeflate)', () => {
     expect(ratio(bytes)).toBeLessThan(4);
     const refused = await rejection(decode(bytes));
     expect(refused.code).toBe('CORRUPT_IMAGE');
-    expect(refused.message).toMatch(/^Expected a decodable PNG but its image data \(IDAT\) is damaged or ends early: libspng reported "[^"]+"$/);
+    expect(refused.message).toMatch(DAMAGED_IDAT);
   });
 
   it('bytes after the stream\'s end: zlib\'s verdict, the image\'s pixels', async () => {

@@ -7,13 +7,13 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { MAX_INFLATED_PROFILE_BYTES, conversionFor, srgbConversion, type SrgbConversion } from '../../src/color/icc.js';
+import { MAX_INFLATED_PROFILE_BYTES, conversionFor, inputProfile, type SrgbConversion } from '../../src/color/icc.js';
 import { decodeResized } from '../../src/decode-resized.js';
 import { decode, readHeader, resize } from '../../entries/node.js';
 import { image } from '../helpers/fixtures.js';
 import { ascii, concat, jpegSegment, jpegWith, pngChunk, pngWith } from '../helpers/bytes.js';
 
-const conversionOf = (bytes: Uint8Array) => srgbConversion(bytes, readHeader(bytes));
+const conversionOf = async (bytes: Uint8Array) => (await inputProfile(bytes, readHeader(bytes))).srgb;
 
 /** Largest difference of any colour channel (alpha left out). */
 function maxChannelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -68,6 +68,17 @@ describe('which profiles are applied', () => {
     expect(first).toBeDefined();
     expect(await conversionFor(profile.slice())).toBe(first);
     expect(await conversionOf(image('Landscape_3.jpg'))).toBe(first);
+  });
+
+  it('reads a file\'s profile once for the header inspect gave it, again for other bytes', async () => {
+    const bytes = image('p3.png');
+    const header = readHeader(bytes);
+    const once = inputProfile(bytes, header);
+    expect(inputProfile(bytes, header)).toBe(once);
+    expect((await once).srgb).toBeDefined();
+    const other = inputProfile(bytes.slice(), header);
+    expect(other).not.toBe(once);
+    expect((await other).srgb).toBe((await once).srgb);
   });
 
   it('none for a CMYK profile (a LUT-based one this module does not apply)', async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { cmykProfile, lcmsProfile, srgbConversion } from '../../src/color/icc.js';
+import { cmykProfile, inputProfile } from '../../src/color/icc.js';
 import { applyProfile } from '../../src/color/lcms.js';
 import { decodeResized } from '../../src/decode-resized.js';
 import { decode, readHeader, resize } from '../../entries/node.js';
@@ -35,23 +35,23 @@ describe('profiles only Little CMS applies', () => {
   it('a LUT-based RGB profile: no matrix/TRC conversion, the profile for lcms', async () => {
     const header = readHeader(LUT);
     expect(header.iccBytes).toBeGreaterThan(100_000);
-    expect(await srgbConversion(LUT, header)).toBeUndefined();
-    const profile = (await lcmsProfile(LUT, header))!;
-    expect(profile.length).toBe(header.iccBytes);
+    const { srgb, lcms: profile } = await inputProfile(LUT, header);
+    expect(srgb).toBeUndefined();
+    expect(profile?.length).toBe(header.iccBytes);
     // Colour space RGB, PCS Lab: what makes it a table-driven profile here.
-    expect(new TextDecoder().decode(profile.subarray(16, 24))).toBe('RGB Lab ');
+    expect(new TextDecoder().decode(profile!.subarray(16, 24))).toBe('RGB Lab ');
   });
 
   it('a CMYK JPEG\'s profile is for its CMYK decode, not for RGB pixels', async () => {
     const header = readHeader(CMYK);
-    expect(await lcmsProfile(CMYK, header)).toBeUndefined();
+    expect(await inputProfile(CMYK, header)).toEqual({});
     expect((await cmykProfile(CMYK, header))?.length).toBe(557_168);
     expect(await cmykProfile(image('Channel_digital_image_CMYK_color_no_profile.jpg'), readHeader(image('Channel_digital_image_CMYK_color_no_profile.jpg')))).toBeUndefined();
   });
 
   it('neither for a matrix/TRC profile nor for a file without one', async () => {
     for (const name of ['Landscape_2.jpg', 'p3.png', 'flowers.jpeg']) {
-      expect(await lcmsProfile(image(name), readHeader(image(name)))).toBeUndefined();
+      expect((await inputProfile(image(name), readHeader(image(name)))).lcms).toBeUndefined();
     }
   });
 });
@@ -89,7 +89,7 @@ describe('pixels against sharp', () => {
     expect(Buffer.from((await decode(LUT, { autoOrient: false })).data).equals(lut)).toBe(true);
     expect(Buffer.from((await decode(CMYK, { autoOrient: false })).data).equals(cmyk)).toBe(true);
     // The same profile given to RGB and then to CMYK pixels: the second is refused, not the first's transform.
-    const profile = (await lcmsProfile(LUT, readHeader(LUT)))!;
+    const profile = (await inputProfile(LUT, readHeader(LUT))).lcms!;
     const pixels = new Uint8Array(16).fill(200);
     expect(await applyProfile(pixels.slice(), profile, 'rgba')).toBe(true);
     expect(await applyProfile(pixels, profile, 'cmyk')).toBe(false);
@@ -97,7 +97,7 @@ describe('pixels against sharp', () => {
   });
 
   it('alpha is kept: an RGBA pixel row keeps its alpha bytes through the transform', async () => {
-    const profile = (await lcmsProfile(LUT, readHeader(LUT)))!;
+    const profile = (await inputProfile(LUT, readHeader(LUT))).lcms!;
     const pixels = new Uint8Array([255, 0, 0, 7, 0, 255, 0, 130, 0, 0, 255, 255, 128, 128, 128, 0]);
     expect(await applyProfile(pixels, profile, 'rgba')).toBe(true);
     expect([pixels[3], pixels[7], pixels[11], pixels[15]]).toEqual([7, 130, 255, 0]);
@@ -108,7 +108,7 @@ describe('pixels against sharp', () => {
 
 describe('profiles lcms cannot use leave the pixels alone', () => {
   it('truncated or altered LUT and CMYK profiles: no throw, the pixels converted or untouched', async () => {
-    const rgb = (await lcmsProfile(LUT, readHeader(LUT)))!;
+    const rgb = (await inputProfile(LUT, readHeader(LUT))).lcms!;
     const cmyk = (await cmykProfile(CMYK, readHeader(CMYK)))!;
     const ramp = Uint8Array.from({ length: 256 * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i >> 2) ^ (i & 3) * 85));
     const check = async (p: Uint8Array, layout: 'rgba' | 'cmyk') => {
