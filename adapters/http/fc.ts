@@ -6,9 +6,10 @@
  *   export const handler = createFcHttpHandler({ source: storageSource(ossStorage) });
  */
 import { ImgpipeError } from '../../src/index.js';
-import { bodyBytes, createFetchHandler, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
+import { bodyBytes, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
-import { withNodeServing, type NodeServingOptions } from './serving.js';
+import { servedHandler, type NodeServingOptions } from './serving.js';
+import type { EarlyRequest } from './early.js';
 
 /** The HTTP-trigger event (events-and-runtime.md §7). */
 export interface FcHttpEvent {
@@ -34,22 +35,48 @@ export interface FcHttpResponse {
 export type FcHttpHandler = (event: Uint8Array | string | FcHttpEvent, context?: unknown) => Promise<FcHttpResponse>;
 
 export function createFcHttpHandler(options: (HandlerOptions & NodeServingOptions) | FetchHandler): FcHttpHandler {
-  // Transforms on a worker pool and admission control sized from the instance (serving.ts).
-  const handle = typeof options === 'function' ? options : createFetchHandler(withNodeServing(options));
+  // Transforms on a worker pool and admission control sized from the instance (serving.ts), and
+  // refusals answered before a Request is built (early.ts): with instance concurrency on, up to 100
+  // requests reach one instance at once.
+  const { handle, refuseEarly } = servedHandler(options);
   return async (event) => {
     const parsed = parseEvent(event);
+    const refused = refuseEarly?.(earlyRequestOf(parsed));
+    if (refused) {
+      return { statusCode: refused.status, headers: refused.headers, isBase64Encoded: true, body: refused.body ? Buffer.from(refused.body).toString('base64') : '' };
+    }
     let response: Response;
     try {
       response = await handle(fcEventToRequest(parsed));
     } catch (e) {
       // A path or header that can't make a Request is the client's fault: 400, not a failed invocation.
-      response = errorResponse(e, crypto.randomUUID().replace(/-/g, '').toUpperCase(), {}, parseHost(parsed.headers?.host)?.host ?? 'localhost');
+      response = errorResponse(e, crypto.randomUUID().replace(/-/g, '').toUpperCase(), {}, parseHost(headerOf(parsed, 'host'))?.host ?? 'localhost');
     }
     const body = bodyBytes(response) ?? new Uint8Array(await response.arrayBuffer());
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => { headers[name] = value; });
     return { statusCode: response.status, headers, isBase64Encoded: true, body: Buffer.from(body).toString('base64') };
   };
+}
+
+/** What the early refusal reads of the event, read as fcEventToRequest reads it. */
+function earlyRequestOf(event: FcHttpEvent): EarlyRequest {
+  return {
+    method: (event.requestContext?.http?.method ?? 'GET').toUpperCase(),
+    path: event.rawPath.startsWith('/') ? event.rawPath : `/${event.rawPath}`,
+    process: () => event.queryParameters?.['x-oss-process'] ?? null,
+    host: headerOf(event, 'host') ?? event.requestContext?.domainName,
+    conditional: headerOf(event, 'if-none-match') !== undefined || headerOf(event, 'origin') !== undefined,
+  };
+}
+
+/** A header of the event, whatever the case of its name (`name` in lower case). */
+function headerOf(event: FcHttpEvent, name: string): string | undefined {
+  const headers = event.headers;
+  if (!headers) return undefined;
+  if (Object.prototype.hasOwnProperty.call(headers, name)) return headers[name];
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === name) return headers[k];
+  return undefined;
 }
 
 function parseEvent(event: Uint8Array | string | FcHttpEvent): FcHttpEvent {

@@ -26,6 +26,7 @@ import { checkObjectKey } from '../object-key.js';
 import { hostHeader, requestHost } from './host.js';
 import { createAdmission, type Admission, type AdmissionOptions } from './admission.js';
 import { negotiable, negotiateFormat } from './negotiate.js';
+import { knownEntry, knownObjects, remember } from './known.js';
 import { hasSaveAs, readSaveAs, saveAsTarget, type SaveAsOptions, type SaveAsRequest } from './saveas.js';
 
 /**
@@ -103,6 +104,9 @@ export interface HandlerOptions {
   readonly negotiate?: boolean;
 }
 
+/** How long a key found missing while refusing is answered 404 without a lookup. */
+const MISSING_TTL_MS = 1000;
+
 const DEFAULT_CACHE_CONTROL = 'public, max-age=86400';
 export const DEFAULT_MAX_PROCESS_LENGTH = 2048;
 
@@ -135,6 +139,10 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
   const maxProcessLength = options.maxProcessLength ?? DEFAULT_MAX_PROCESS_LENGTH;
   const runTransform = options.runTransform ?? transform;
   const admission = !options.admission ? undefined : 'enter' in options.admission ? options.admission : createAdmission(options.admission);
+  const known = admission && knownObjects(admission);
+  const bucketFromHost = options.buckets !== undefined && options.bucketFrom !== 'path';
+  // Keys found missing while the admission refused, by bucket and key (see handle).
+  const missing = new Map<string, { readonly at: number; readonly error: ImgpipeError }>();
 
   // Every answer, errors and 304s included, says nosniff: a browser never guesses a type we did not send.
   return async (request) => nosniff(await handle(request));
@@ -229,18 +237,36 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
           if (etagMatches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { ...base, etag } });
         }
       }
-      // Transforms are admitted (info alone and plain downloads are cheap and never wait). While others
-      // wait, a missing key is answered first from a HEAD, so a 404 never queues behind transforms.
-      // A request refused at once is refused without it: under a storm of retries each refusal must
-      // cost next to nothing (a missing key is then a 503 too, and a 404 once there is room).
+      // Transforms are admitted (info alone and plain downloads are cheap and never wait). A missing key
+      // is answered 404 NoSuchKey whatever the load, as OSS does, and never waits behind transforms:
+      // while others wait or every new one is refused, the object is looked up (HEAD) first, unless it
+      // was seen to exist moments ago (known.ts; a storm of retries for a stored object then costs no
+      // lookup). A key found missing while refusing is remembered for a second (missing below), so a
+      // storm of requests for it costs one lookup a second.
       const heavy = ops !== undefined && !(ops.length === 1 && ops[0].action === 'info');
+      const entry = heavy && admission ? knownEntry(bucketFromHost, request.headers.get('host'), url.pathname) : undefined;
       let early: SourceObject | undefined;
-      if (heavy && admission && !admission.free() && !admission.refusing() && source.head && !(await source.head(key))) {
-        early = await source.get(key, { signal: request.signal, maxBytes });
+      if (heavy && admission && !admission.free()) {
+        const refusing = admission.refusing();
+        const gone = refusing ? missing.get(`${bucket}\n${key}`) : undefined;
+        if (gone && Date.now() - gone.at < MISSING_TTL_MS) throw new ImgpipeError('NOT_FOUND', gone.error.message, { details: gone.error.details });
+        if (source.head && !(entry !== undefined && known!.has(entry))) {
+          if (await source.head(key)) {
+            if (entry !== undefined) known!.add(entry);
+          } else {
+            try {
+              early = await source.get(key, { signal: request.signal, maxBytes });
+            } catch (e) {
+              if (refusing && isImgpipeError(e, 'NOT_FOUND')) remember(missing, `${bucket}\n${key}`, { at: Date.now(), error: e });
+              throw e;
+            }
+          }
+        }
       }
       const pass = heavy ? await admission?.enter(request.signal) : undefined;
       try {
         const object = early ?? await source.get(key, { signal: request.signal, maxBytes });
+        if (entry !== undefined) known!.add(entry);
         pass?.hold(object.bytes.byteLength);
         return await answer(object);
       } finally {

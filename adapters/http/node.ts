@@ -5,11 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { ImgpipeError, describeValue, parseProcess, resolveOutputLimits } from '../../src/index.js';
-import { bodyBytes, createFetchHandler, DEFAULT_MAX_PROCESS_LENGTH, errorResponse, errorXml, ERROR_HEADERS, type FetchHandler, type HandlerOptions } from './handler.js';
+import { ImgpipeError, describeValue } from '../../src/index.js';
+import { bodyBytes, errorResponse, type FetchHandler, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
-import { createAdmission, type Admission } from './admission.js';
-import { withNodeServing, type NodeServingOptions } from './serving.js';
+import { servedHandler, type NodeServingOptions } from './serving.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -21,21 +20,26 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
  * reaches the process as an uncaught exception.
  */
 export function createNodeListener(options: (HandlerOptions & NodeServingOptions) | FetchHandler): NodeListener {
-  let handle: FetchHandler;
-  let admission: Admission | undefined;
-  let early: EarlyRefusal | undefined;
-  if (typeof options === 'function') {
-    handle = options;
-  } else {
-    // Transforms on a worker pool and admission control sized from the instance (serving.ts); the
-    // admission is made here so that refusals can be answered before a Request is built (below).
-    const served = withNodeServing(options);
-    admission = !served.admission ? undefined : 'enter' in served.admission ? served.admission : createAdmission(served.admission);
-    early = { hostId: options.hostId, extensions: options.extensions, maxActions: resolveOutputLimits(options.outputLimits).maxActions, maxProcessLength: options.maxProcessLength ?? DEFAULT_MAX_PROCESS_LENGTH };
-    handle = createFetchHandler({ ...served, admission: admission ?? false });
-  }
+  // Transforms on a worker pool and admission control sized from the instance (serving.ts), and
+  // refusals answered before a Request is built (early.ts).
+  const { handle, refuseEarly } = servedHandler(options);
   return (req, res) => {
-    if (admission && refuseEarly(req, res, admission, early!)) return;
+    if (refuseEarly) {
+      const target = req.url ?? '';
+      const query = target.indexOf('?');
+      // Only a target with x-oss-process is looked at: anything else is never refused early.
+      if (query > 0 && target.startsWith('/') && target.includes('x-oss-process=', query)) {
+        const refused = refuseEarly({
+          method: req.method ?? 'GET', path: target.slice(0, query), process: () => new URLSearchParams(target.slice(query + 1)).get('x-oss-process'),
+          host: req.headers.host, conditional: req.headers['if-none-match'] !== undefined || req.headers.origin !== undefined,
+        });
+        if (refused) {
+          res.writeHead(refused.status, refused.headers);
+          res.end(refused.body);
+          return;
+        }
+      }
+    }
     const controller = new AbortController();
     // A client that goes away cancels the work at the next step boundary.
     res.on('close', () => { if (!res.writableFinished) controller.abort(); });
@@ -55,49 +59,6 @@ export function createNodeListener(options: (HandlerOptions & NodeServingOptions
       }
     });
   };
-}
-
-/** What the early refusal needs of the handler's options. */
-interface EarlyRefusal {
-  readonly hostId?: string;
-  readonly extensions?: boolean;
-  readonly maxActions: number;
-  readonly maxProcessLength: number;
-}
-
-/**
- * While the admission refuses every new transform, a transform request (a GET or HEAD with a valid
- * `image/...` process string that is not `info` alone, no If-None-Match, no Origin) is answered 503
- * SlowDown here, from the request line and the parsed string: no Request, no URL, no lookup. Under a
- * storm of clients retrying at once this keeps a refusal's cost on the main thread to the HTTP parse
- * and one write, so the workers keep the cores. A bad string still gets its 400 from the handler; a
- * request that is unauthorised or for a missing key hears that once it is let in.
- */
-function refuseEarly(req: IncomingMessage, res: ServerResponse, admission: Admission, o: EarlyRefusal): boolean {
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || req.headers['if-none-match'] !== undefined || req.headers.origin !== undefined) return false;
-  if (!admission.refusing()) return false;
-  const target = req.url ?? '';
-  const query = target.indexOf('?');
-  if (query < 0 || !target.startsWith('/') || !target.includes('x-oss-process=', query)) return false;
-  const process = new URLSearchParams(target.slice(query + 1)).get('x-oss-process');
-  if (process === null || !process.startsWith('image/') || process.length > o.maxProcessLength) return false;
-  let ops;
-  try {
-    ops = parseProcess(process, { extensions: o.extensions, maxActions: o.maxActions });
-  } catch {
-    return false; // the handler answers it (400)
-  }
-  if (ops.length === 1 && ops[0].action === 'info') return false;
-  const refusal = admission.refuseNow();
-  if (!refusal) return false;
-  const requestId = requestIdOf();
-  const body = Buffer.from(errorXml('SlowDown', refusal.message, requestId, o.hostId ?? parseHost(req.headers.host)?.host ?? 'localhost'));
-  res.writeHead(503, {
-    ...ERROR_HEADERS, 'x-oss-request-id': requestId, 'retry-after': String(refusal.retryAfter),
-    'x-content-type-options': 'nosniff', 'content-length': String(body.byteLength),
-  });
-  res.end(req.method === 'HEAD' ? undefined : body);
-  return true;
 }
 
 function toRequest(req: IncomingMessage, signal: AbortSignal): Request {

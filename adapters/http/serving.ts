@@ -8,8 +8,9 @@
 import * as os from 'node:os';
 import { isImgpipeError } from '../../src/index.js';
 import { createWorkerPool, type WorkerPool } from '../../pool/index.js';
-import type { AdmissionOptions } from './admission.js';
-import type { HandlerOptions } from './handler.js';
+import { createAdmission, type AdmissionOptions } from './admission.js';
+import { createFetchHandler, type FetchHandler, type HandlerOptions } from './handler.js';
+import { createEarlyRefusal, type EarlyRefusal } from './early.js';
 
 export interface NodeServingOptions {
   /**
@@ -62,5 +63,20 @@ export function withNodeServing(options: HandlerOptions & NodeServingOptions): H
     ...rest,
     runTransform: rest.runTransform ?? pool?.transform,
     admission: rest.admission ?? instanceAdmission(pool?.threads ?? 1),
+  };
+}
+
+/**
+ * The handler a Node wrapper serves (a handler it was given, or one made with the Node defaults), and
+ * the refusal it answers before building a Request while the admission refuses (early.ts).
+ */
+export function servedHandler(options: (HandlerOptions & NodeServingOptions) | FetchHandler): { handle: FetchHandler; refuseEarly?: EarlyRefusal } {
+  if (typeof options === 'function') return { handle: options };
+  const served = withNodeServing(options);
+  // Made here, not in the handler, so that the early refusal and the handler share it.
+  const admission = !served.admission ? undefined : 'enter' in served.admission ? served.admission : createAdmission(served.admission);
+  return {
+    handle: createFetchHandler({ ...served, admission: admission ?? false }),
+    refuseEarly: admission && createEarlyRefusal(options, admission),
   };
 }

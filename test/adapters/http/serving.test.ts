@@ -13,6 +13,8 @@ import { createNodeListener } from '../../../adapters/http/node.js';
 import { createFcHttpHandler } from '../../../adapters/http/fc.js';
 import { createAdmission } from '../../../adapters/http/admission.js';
 import { instanceAdmission } from '../../../adapters/http/serving.js';
+import { createEarlyRefusal, type EarlyRequest } from '../../../adapters/http/early.js';
+import { KNOWN_ENTRIES, KNOWN_TTL_MS, knownEntry, knownObjects } from '../../../adapters/http/known.js';
 import { fetchSource, type ImageSource } from '../../../adapters/http/source.js';
 import { createWorkerPool, type WorkerPool } from '../../../pool/index.js';
 import { ImgpipeError } from '../../../src/errors.js';
@@ -154,13 +156,14 @@ describe('admission control', () => {
     expect(admission.stats()).toMatchObject({ inFlight: 2, queued: 3 });
 
     // Everything is full and the gate is shut: these answer anyway. A transform of a missing key is
-    // refused like any other while the queue is full (no HEAD for it: a refusal must cost nothing).
+    // 404 NoSuchKey, as OSS answers it whatever the load.
     const cheap = await Promise.all([
       fetch(`${url}/Landscape_6.jpg${q('image/resize,w_0')}`), // 400
-      fetch(`${url}/missing.jpg${q(process)}`), // 503, refused before its lookup
+      fetch(`${url}/missing.jpg${q(process)}`), // 404, from a HEAD
       fetch(`${url}/320x240.jpg${q(process)}`, { headers: { 'if-none-match': etag } }), // 304
     ]);
-    expect(cheap.map((r) => r.status)).toEqual([400, 503, 304]);
+    expect(cheap.map((r) => r.status)).toEqual([400, 404, 304]);
+    expect(await cheap[1].text()).toContain('<Code>NoSuchKey</Code>');
     expect(gate.waiting()).toBe(2); // only the admitted two read their source
 
     gate.open();
@@ -178,38 +181,87 @@ describe('admission control', () => {
       }
     }
     const size = (await readFile(new URL('Landscape_6.jpg', IMAGES))).byteLength;
-    expect(admission.stats()).toMatchObject({ inFlight: 0, queued: 0, bytesHeld: 0, peakInFlight: 2, peakQueued: 3, admitted: 5, refused: 8 });
+    expect(admission.stats()).toMatchObject({ inFlight: 0, queued: 0, bytesHeld: 0, peakInFlight: 2, peakQueued: 3, admitted: 5, refused: 7 });
     expect(admission.stats().peakBytesHeld).toBeLessThanOrEqual(2 * size);
   });
 
-  it('the Node listener refuses a transform before building a Request while the queue is full, with the handler\'s answer', async () => {
-    const gate = gated(fetchSource(origin));
-    const admission = createAdmission({ maxInFlight: 1, maxQueue: 0, retryAfter: 4 });
-    const { server, url } = await listen(createNodeListener({ source: gate.source, pool, admission, hostId: 'img.example.com' }));
-    servers.push(server);
-    const held = fetch(`${url}/Landscape_6.jpg${q('image/resize,w_100')}`);
-    await until(() => admission.stats().inFlight === 1);
-    const refused = await fetch(`${url}/Landscape_6.jpg${q('image/resize,w_100/format,webp')}`);
+  for (const fc of [false, true]) {
+    it(`${fc ? 'the FC HTTP handler' : 'the Node listener'} refuses a transform of a stored object with no lookup while the queue is full, and a missing key is 404`, async () => {
+      const gate = gated(fetchSource(origin));
+      let heads = 0;
+      const source = { get: gate.source.get, head: (key: string) => { heads++; return gate.source.head(key); } };
+      const admission = createAdmission({ maxInFlight: 1, maxQueue: 0, retryAfter: 4 });
+      const options = { source, pool, admission, hostId: 'img.example.com' };
+      const { server, url } = await listen(fc ? fcTriggerListener(createFcHttpHandler(options)) : createNodeListener(options));
+      servers.push(server);
+      const held = fetch(`${url}/Landscape_6.jpg${q('image/resize,w_100')}`);
+      await until(() => admission.stats().inFlight === 1);
+      // The first refusal looks the object up (it might be missing); the next ones know it exists.
+      const refusals = [];
+      for (const process of ['image/resize,w_100/format,webp', 'image/resize,w_100/format,webp', 'image/resize,w_90']) {
+        refusals.push(await fetch(`${url}/Landscape_6.jpg${q(process)}`));
+        expect(heads).toBe(1);
+      }
+      for (const refused of refusals) {
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('4');
+        expect(refused.headers.get('content-type')).toBe('application/xml');
+        expect(refused.headers.get('cache-control')).toBe('no-store');
+        expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+        const xml = await refused.text();
+        expect(refused.headers.get('content-length')).toBe(String(Buffer.byteLength(xml)));
+        expect(xml).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Expected room for the transform but 1 are running (admission.maxInFlight 1), ' +
+          `holding 0 source bytes (maxSourceBytes 268435456), and 0 are waiting (maxQueue 0): retry after 4 s</Message><RequestId>${refused.headers.get('x-oss-request-id')}</RequestId><HostId>img.example.com</HostId></Error>`);
+      }
+      const head = await fetch(`${url}/Landscape_6.jpg${q('image/resize,w_100')}`, { method: 'HEAD' });
+      expect([head.status, await head.text()]).toEqual([503, '']);
+      // A missing key is 404 NoSuchKey from one lookup; asked again at once, from none.
+      for (let i = 0; i < 2; i++) {
+        const missing = await fetch(`${url}/missing.jpg${q('image/resize,w_100')}`);
+        expect(missing.status).toBe(404);
+        expect(await missing.text()).toContain('<Code>NoSuchKey</Code>');
+        expect(heads).toBe(2);
+      }
+      // A bad string is still a 400, and info alone is served, while every transform is refused.
+      const info = fetch(`${url}/320x240.jpg${q('image/info')}`);
+      const bad = await fetch(`${url}/Landscape_6.jpg${q('image/resize,w_0')}`);
+      expect(bad.status).toBe(400);
+      expect(await bad.text()).toContain('<Code>InvalidArgument</Code>');
+      await until(() => gate.waiting() === 2);
+      gate.open();
+      expect([(await info).status, (await held).status]).toEqual([200, 200]);
+      expect(admission.stats()).toMatchObject({ admitted: 1, refused: 4 });
+    });
+  }
+
+  it('the early refusal answers only a transform of a known object while the admission refuses, without a Request', async () => {
+    const admission = createAdmission({ maxInFlight: 1, maxQueue: 0, retryAfter: 2 });
+    const refuse = createEarlyRefusal({ source: fetchSource(origin), extensions: false }, admission);
+    const ask = (r: Partial<EarlyRequest> & { process?: () => string | null } = {}) =>
+      refuse({ method: 'GET', path: '/a%20b.jpg', process: () => 'image/resize,w_100', host: 'img.example.com', conditional: false, ...r });
+    const known = knownObjects(admission);
+    known.add('/a%20b.jpg');
+    expect(ask()).toBeUndefined(); // room: not refusing
+    const running = await admission.enter();
+    const refused = ask()!;
     expect(refused.status).toBe(503);
-    expect(refused.headers.get('retry-after')).toBe('4');
-    expect(refused.headers.get('content-type')).toBe('application/xml');
-    expect(refused.headers.get('cache-control')).toBe('no-store');
-    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
-    const xml = await refused.text();
-    expect(refused.headers.get('content-length')).toBe(String(Buffer.byteLength(xml)));
-    expect(xml).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Expected room for the transform but 1 are running (admission.maxInFlight 1), ' +
-      `holding 0 source bytes (maxSourceBytes 268435456), and 0 are waiting (maxQueue 0): retry after 4 s</Message><RequestId>${refused.headers.get('x-oss-request-id')}</RequestId><HostId>img.example.com</HostId></Error>`);
-    const head = await fetch(`${url}/Landscape_6.jpg${q('image/resize,w_100')}`, { method: 'HEAD' });
-    expect([head.status, await head.text()]).toEqual([503, '']);
-    // A bad string is still a 400, and info alone is served, while every transform is refused.
-    const info = fetch(`${url}/320x240.jpg${q('image/info')}`);
-    const bad = await fetch(`${url}/Landscape_6.jpg${q('image/resize,w_0')}`);
-    expect(bad.status).toBe(400);
-    expect(await bad.text()).toContain('<Code>InvalidArgument</Code>');
-    await until(() => gate.waiting() === 2);
-    gate.open();
-    expect([(await info).status, (await held).status]).toEqual([200, 200]);
-    expect(admission.stats()).toMatchObject({ admitted: 1, refused: 2 });
+    expect(refused.headers['retry-after']).toBe('2');
+    expect(new TextDecoder().decode(refused.body)).toContain('<Code>SlowDown</Code><Message>Expected room for the transform but 1 are running');
+    expect(new TextDecoder().decode(refused.body)).toContain('<HostId>img.example.com</HostId>');
+    expect(ask({ method: 'HEAD' })!.body).toBeUndefined();
+    // Left to the handler: an object not seen yet, info alone, a bad string, an extension without
+    // extensions, a conditional or CORS request, POST, no process string, a style.
+    expect(ask({ path: '/other.jpg' })).toBeUndefined();
+    expect(ask({ process: () => 'image/info' })).toBeUndefined();
+    expect(ask({ process: () => 'image/resize,w_0' })).toBeUndefined();
+    expect(ask({ process: () => 'image/resize,w_100/flip,h' })).toBeUndefined();
+    expect(ask({ conditional: true })).toBeUndefined();
+    expect(ask({ method: 'POST' })).toBeUndefined();
+    expect(ask({ process: () => null })).toBeUndefined();
+    expect(ask({ process: () => 'style/small' })).toBeUndefined();
+    expect(admission.stats().refused).toBe(2);
+    running.leave();
+    expect(ask()).toBeUndefined();
   });
 
   it('info never waits behind transforms', async () => {
@@ -318,7 +370,7 @@ describe('admission control', () => {
     }
   });
 
-  it('a request refused at once is refused without looking its object up', async () => {
+  it('while refusing, a missing key is 404 from one lookup and a stored object 503 with none once seen', async () => {
     const gate = gated(fetchSource(origin));
     let heads = 0;
     const source = { get: gate.source.get, head: (key: string) => { heads++; return gate.source.head(key); } };
@@ -332,15 +384,40 @@ describe('admission control', () => {
     const waiting = handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_100')}`));
     await until(() => admission.stats().queued === 1);
     expect(heads).toBe(2);
-    // Full: refused at once, no HEAD (the missing key too: a 404 once there is room).
+    // Full: the stored object, seen by the HEAD above, is refused at once with no lookup; the missing
+    // key is a 404 from one lookup, then from none for a second.
     const refused = await Promise.all([handler(new Request(`http://h/Landscape_6.jpg${q('image/resize,w_100')}`)), handler(new Request(`http://h/missing.jpg${q('image/resize,w_100')}`))]);
-    expect(refused.map((r) => r.status)).toEqual([503, 503]);
-    expect(heads).toBe(2);
+    expect(refused.map((r) => r.status)).toEqual([503, 404]);
+    expect(heads).toBe(3);
+    const again = await handler(new Request(`http://h/missing.jpg${q('image/resize,w_100')}`));
+    expect(again.status).toBe(404);
+    expect(heads).toBe(3);
+    const xml = await again.text();
+    expect(xml).toContain('<Code>NoSuchKey</Code>');
+    expect(xml).toContain('<Message>Expected an object at key &quot;missing.jpg&quot; but the origin has none</Message>');
     // The XML is written from its bytes by the Node wrappers.
     expect(new TextDecoder().decode(bodyBytes(refused[0]))).toContain('<Code>SlowDown</Code>');
     expect(refused[0].headers.get('content-length')).toBe(String(bodyBytes(refused[0])!.byteLength));
     gate.open();
     expect([(await held).status, (await waiting).status]).toEqual([200, 200]);
+  });
+
+  it('remembers at most KNOWN_ENTRIES objects for KNOWN_TTL_MS, the oldest forgotten first', () => {
+    vi.useFakeTimers();
+    try {
+      const known = knownObjects(createAdmission());
+      for (let i = 0; i <= KNOWN_ENTRIES; i++) known.add(`/${i}.jpg`);
+      expect(known.has('/0.jpg')).toBe(false);
+      expect(known.has('/1.jpg')).toBe(true);
+      expect(known.has(`/${KNOWN_ENTRIES}.jpg`)).toBe(true);
+      vi.advanceTimersByTime(KNOWN_TTL_MS);
+      expect(known.has('/1.jpg')).toBe(false);
+      expect(knownEntry(true, 'photos.example.com:8080', '/a.jpg')).toBe('photos\n/a.jpg');
+      expect(knownEntry(true, 'a b', '/a.jpg')).toBeUndefined();
+      expect(knownEntry(false, 'a b', '/a.jpg')).toBe('/a.jpg');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses bad bounds with the range and the value', () => {
