@@ -321,17 +321,31 @@ export function idct4x4(block: usize, q: usize, out: usize, stride: usize): void
   v128.store32_lane(out + 3 * stride, rows, 3);
 }
 
-/** jpeg_idct_2x2: only the DC and odd coefficients 1, 3, 5, 7 of each row and column count. */
+/**
+ * jpeg_idct_2x2's first pass on four columns (half 0: 0-3, half 1: 4-7; columns 2, 4 and 6 are
+ * computed and never read) into the workspace: output row 0 at its start, row 1 eight lanes on.
+ */
+// @ts-ignore: decorator
+@inline function reduced2Pass1(block: usize, q: usize, half: usize): void {
+  const o = half << 4;
+  const tmp10 = i32x4.shl(i32x4.mul(coefs(block, 0, half), v128.load(q + o)), CONST_BITS + 2);
+  const tmp0 = i32x4.add(
+    i32x4.add(i32x4.mul(i32x4.mul(coefs(block, 112, half), v128.load(q + o, 224)), k(-5906)), i32x4.mul(i32x4.mul(coefs(block, 80, half), v128.load(q + o, 160)), k(6967))),
+    i32x4.add(i32x4.mul(i32x4.mul(coefs(block, 48, half), v128.load(q + o, 96)), k(-10426)), i32x4.mul(i32x4.mul(coefs(block, 16, half), v128.load(q + o, 32)), k(29692))),
+  );
+  const n = CONST_BITS - PASS1_BITS + 2;
+  v128.store(workspace + o, descale4(i32x4.add(tmp10, tmp0), n));
+  v128.store(workspace + o, descale4(i32x4.sub(tmp10, tmp0), n), 32);
+}
+
+/**
+ * jpeg_idct_2x2: only the DC and odd coefficients 1, 3, 5, 7 of each row and column count. The
+ * first pass on four columns at a time (each lane the scalar arithmetic), the second on the two
+ * rows from the workspace.
+ */
 export function idct2x2(block: usize, q: usize, out: usize, stride: usize): void {
-  for (let c = 0; c < 8; c++) {
-    if (c == 2 || c == 4 || c == 6) continue;
-    const tmp10 = deq(block, q, c) << (CONST_BITS + 2);
-    const tmp0 = deq(block, q, 56 + c) * -5906 + deq(block, q, 40 + c) * 6967 +
-      deq(block, q, 24 + c) * -10426 + deq(block, q, 8 + c) * 29692;
-    const n = CONST_BITS - PASS1_BITS + 2;
-    setWs(c, descale(tmp10 + tmp0, n));
-    setWs(8 + c, descale(tmp10 - tmp0, n));
-  }
+  reduced2Pass1(block, q, 0);
+  reduced2Pass1(block, q, 1);
   const n = CONST_BITS + PASS1_BITS + 3 + 2;
   for (let r = 0; r < 2; r++) {
     const w = r * 8;
