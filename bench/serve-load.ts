@@ -15,7 +15,10 @@
  * missing key, 404) and records its latency. The generator shares the machine's cores with the server.
  * CPU per image is the server process's CPU time over the run (/proc/<pid>/stat, every thread; the main
  * thread alone in brackets) divided by the 200 answers. `--threads` sizes imgpipe's worker pool (default: one per vCPU,
- * as `imgpipe serve`); `--servers` runs only some of the servers.
+ * as `imgpipe serve`); `--servers` runs only some of the servers. `--cpu-prof <dir>` runs imgpipe's server
+ * with Node's `--cpu-prof`: a .cpuprofile per thread (the main thread and each pool worker) in <dir>.
+ * imgpipe reads through `storageSource` keeping 64 MB of recent sources, as `imgpipe serve` does
+ * (`--source-cache-mb 0`: none, every request reads its source).
  * Results: a table on stdout and bench/results/serve-load.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -33,7 +36,7 @@ const TIMEOUT_MS = 10_000;
 type ServerName = 'imgpipe' | 'ipx';
 
 // ---- server mode: one server on an ephemeral port, printed on stdout -------------------------------
-async function serve(name: ServerName, dir: string, threads: number | undefined): Promise<void> {
+async function serve(name: ServerName, dir: string, threads: number | undefined, cacheBytes: number): Promise<void> {
   let listener: Parameters<typeof createServer>[1];
   if (name === 'imgpipe') {
     await import('../entries/node.js');
@@ -42,8 +45,10 @@ async function serve(name: ServerName, dir: string, threads: number | undefined)
     const { createFsStorage } = await import('../adapters/storage.js');
     const { createWorkerPool } = await import('../pool/index.js');
     // Default: what `imgpipe serve` does (a thread per vCPU); --threads sizes the pool for comparisons.
-    const pool = threads === undefined ? undefined : createWorkerPool({ threads });
-    listener = createNodeListener({ source: storageSource(createFsStorage({ root: dir, bucket: 'bench' })), pool });
+    const pool = createWorkerPool(threads === undefined ? {} : { threads });
+    listener = createNodeListener({ source: storageSource(createFsStorage({ root: dir, bucket: 'bench' }), { cacheBytes }), pool });
+    // Profiles are written when a thread exits: stop the workers, then the process (--cpu-prof).
+    process.once('SIGTERM', () => { void pool.close().then(() => process.exit(0)); });
   } else {
     const { createIPX, ipxFSStorage, createIPXNodeServer } = await import('ipx');
     listener = createIPXNodeServer(createIPX({ storage: ipxFSStorage({ dir: join(dir, 'bench') }) }));
@@ -158,8 +163,8 @@ function peakRssMb(child: ChildProcess): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-async function start(name: ServerName, dir: string, threads: string | undefined): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve', name, '--dir', dir, ...(threads ? ['--threads', threads] : [])], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
+async function start(name: ServerName, dir: string, threads: string | undefined, cpuProf: string | undefined, cacheMb: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [...process.execArgv, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []), SELF, '--serve', name, '--dir', dir, '--source-cache-mb', cacheMb, ...(threads ? ['--threads', threads] : [])], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -173,8 +178,8 @@ async function start(name: ServerName, dir: string, threads: string | undefined)
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' }, threads: { type: 'string' }, servers: { type: 'string', default: 'imgpipe,ipx' }, 'honour-retry-after': { type: 'boolean', default: false } } });
-  if (values.serve) return serve(values.serve as ServerName, values.dir!, values.threads === undefined ? undefined : Number(values.threads));
+  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' }, threads: { type: 'string' }, servers: { type: 'string', default: 'imgpipe,ipx' }, 'honour-retry-after': { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, 'source-cache-mb': { type: 'string', default: '64' } } });
+  if (values.serve) return serve(values.serve as ServerName, values.dir!, values.threads === undefined ? undefined : Number(values.threads), Number(values['source-cache-mb']) * 1024 * 1024);
   if (!existsSync(join(ROOT_DIR, 'dist/pool-worker.js'))) throw new Error('build imgpipe first (npm run build): the pool runs dist/pool-worker.js');
   const seconds = Number(values.seconds);
   const levels = values.connections.split(',').map(Number);
@@ -190,7 +195,7 @@ async function main(): Promise<void> {
   for (const connections of levels) {
     const file = connections >= 256 ? 'big.jpg' : 'photo.jpg';
     for (const name of values.servers.split(',') as ServerName[]) {
-      const { child, base } = await start(name, dir, name === 'imgpipe' ? values.threads : undefined);
+      const { child, base } = await start(name, dir, name === 'imgpipe' ? values.threads : undefined, name === 'imgpipe' ? values['cpu-prof'] : undefined, values['source-cache-mb']);
       // One request first: compiles WASM / loads libvips, as any warm instance has.
       await load(base + paths[name](file), 1, 0.5);
       let done = false;
@@ -219,7 +224,7 @@ async function main(): Promise<void> {
     }
   }
   const machine = `${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}, Node ${process.versions.node}`;
-  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}${values.threads ? ` --threads ${values.threads}` : ''}${values.servers !== 'imgpipe,ipx' ? ` --servers ${values.servers}` : ''}${values['honour-retry-after'] ? ' --honour-retry-after' : ''}`, machine, date: new Date().toISOString(), rows };
+  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}${values.threads ? ` --threads ${values.threads}` : ''}${values.servers !== 'imgpipe,ipx' ? ` --servers ${values.servers}` : ''}${values['honour-retry-after'] ? ' --honour-retry-after' : ''}${values['source-cache-mb'] !== '64' ? ` --source-cache-mb ${values['source-cache-mb']}` : ''}`, machine, date: new Date().toISOString(), rows };
   mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'results/serve-load.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('| server | conns | source | req/s | images/s (200) | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/image (main thread) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');

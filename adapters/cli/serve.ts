@@ -187,10 +187,13 @@ function previewFile(root: string, path: string): string | undefined {
   return join(root, folder, name);
 }
 
+/** Recently read sources kept per bucket: the sizes of a srcset cost one read of their photo (source.ts). */
+const SOURCE_CACHE_BYTES = 64 * 1024 * 1024;
+
 /** The preview page and x-oss-process over HTTP (path-style buckets) on one port. */
 async function startHttp(oss: LocalOss, buckets: readonly string[], host: string, port: number, negotiate: boolean): Promise<{ url: string; bundleBuilt: boolean; close(): Promise<void> }> {
   const root = packageRoot();
-  const sources: Record<string, ImageSource> = Object.fromEntries(buckets.map((b) => [b, storageSource(oss.storage(b))]));
+  const sources: Record<string, ImageSource> = Object.fromEntries(buckets.map((b) => [b, storageSource(oss.storage(b), { cacheBytes: SOURCE_CACHE_BYTES })]));
   const processing = createNodeListener({ buckets: sources, bucketFrom: 'path', negotiate });
   const serveFile = async (req: IncomingMessage, res: ServerResponse, file: string): Promise<void> => {
     try {

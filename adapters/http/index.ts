@@ -6,5 +6,5 @@
  * HTTP trigger live in `imgpipe/adapters` and `imgpipe/fc`.
  */
 export { createFetchHandler, errorResponse, OSS_STATUS, type FetchHandler, type HandlerOptions, type TransformRunner } from './handler.js';
-export { fetchSource, storageSource, type ImageSource, type SourceObject, type SourceGetOptions, type FetchSourceOptions } from './source.js';
+export { fetchSource, storageSource, type ImageSource, type SourceObject, type SourceGetOptions, type FetchSourceOptions, type StorageSourceOptions } from './source.js';
 export { signProcess, verifyProcess, SIGNATURE_PARAM, EXPIRES_PARAM } from './sign.js';

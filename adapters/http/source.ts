@@ -125,16 +125,63 @@ async function readCapped(res: Response, key: string, maxBytes: number | undefin
   return out;
 }
 
+export interface StorageSourceOptions {
+  /**
+   * Bytes of recently read sources kept in memory (default 0: none), served again while the object's
+   * ETag is unchanged (each request still makes its HEAD, which the byte limit needs anyway). A page's
+   * `srcset` asks for several sizes of one photo at once, and a CDN's misses for them all reach the
+   * origin: each then costs a HEAD instead of a HEAD and a read. The newest are kept; an object larger
+   * than a quarter of the budget is never kept. Kept bytes are shared, so they are copied to a worker
+   * rather than moved. `imgpipe serve` keeps 64 MB.
+   */
+  readonly cacheBytes?: number;
+}
+
 /** Read through the storage port (OSS, the local server, a directory). */
-export function storageSource(storage: Storage): ImageSource {
+export function storageSource(storage: Storage, options: StorageSourceOptions = {}): ImageSource {
+  const budget = options.cacheBytes ?? 0;
+  if (!Number.isSafeInteger(budget) || budget < 0) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected a whole number of bytes (0 or more) for storageSource's cacheBytes but received ${describeValue(options.cacheBytes)}`);
+  }
+  // Map order is age order: a hit moves its entry last, the first is forgotten first.
+  const kept = new Map<string, SourceObject & { readonly etag: string }>();
+  let keptBytes = 0;
+  const keep = (key: string, object: SourceObject & { readonly etag: string }) => {
+    const size = object.bytes.byteLength;
+    if (size > budget / 4) return;
+    forget(key);
+    kept.set(key, object);
+    keptBytes += size;
+    for (const [k] of kept) {
+      if (keptBytes <= budget) break;
+      forget(k);
+    }
+  };
+  const forget = (key: string) => {
+    const old = kept.get(key);
+    if (old) {
+      kept.delete(key);
+      keptBytes -= old.bytes.byteLength;
+    }
+  };
   return {
     async get(key, opts = {}) {
-      if (opts.maxBytes !== undefined) {
-        const info = await storage.head(key);
-        const over = info && byteLimitError(info.size, opts.maxBytes, key);
-        if (over) throw over;
+      const info = opts.maxBytes !== undefined || budget > 0 ? await storage.head(key) : undefined;
+      const over = info && opts.maxBytes !== undefined && byteLimitError(info.size, opts.maxBytes, key);
+      if (over) throw over;
+      const hit = info && kept.get(key);
+      if (hit && hit.etag === info.etag) {
+        kept.delete(key);
+        kept.set(key, hit);
+        return hit;
       }
       const obj = await storage.get(key);
+      if (budget > 0 && obj.etag) {
+        // Kept, so shared: never moved to a worker (that would empty the kept copy).
+        const object = { bytes: obj.bytes, etag: obj.etag, contentType: obj.contentType, transferable: false };
+        keep(key, object);
+        if (kept.has(key)) return object;
+      }
       return { bytes: obj.bytes, etag: obj.etag, contentType: obj.contentType, transferable: obj.transferable };
     },
     async head(key) {

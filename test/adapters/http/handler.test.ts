@@ -228,6 +228,54 @@ describe('allow-lists, limits and sources', () => {
     }
   });
 
+  it('storageSource keeps recent sources up to cacheBytes while their ETag holds: a HEAD, no read', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'imgpipe-http-'));
+    try {
+      const fs = createFsStorage({ root, bucket: 'photos' });
+      const small = new Uint8Array(await readFile(new URL('320x240.jpg', IMAGES)));
+      const large = new Uint8Array(await readFile(new URL('Landscape_6.jpg', IMAGES)));
+      await fs.put('a.jpg', small, { contentType: 'image/jpeg' });
+      await fs.put('b.jpg', small, { contentType: 'image/jpeg' });
+      await fs.put('big.jpg', large, { contentType: 'image/jpeg' });
+      let reads = 0;
+      const storage = { ...fs, get: (key: string) => { reads++; return fs.get(key); } };
+      // Room for four of the small photo; the large one is over a quarter of it and never kept.
+      const source = storageSource(storage, { cacheBytes: 4 * small.byteLength + 100 });
+      const first = await source.get('a.jpg');
+      expect([reads, first.transferable]).toEqual([1, false]); // kept, so shared: copied to a worker, never moved
+      const again = await source.get('a.jpg', { maxBytes: 1e6 });
+      expect(reads).toBe(1);
+      expect(again.bytes).toBe(first.bytes);
+      expect(again.etag).toBe(first.etag);
+      expect(Buffer.from(again.bytes).equals(Buffer.from(small))).toBe(true);
+      // The byte limit is still checked (from the HEAD) on a kept source.
+      await expect(source.get('a.jpg', { maxBytes: 100 })).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+      expect((await source.get('big.jpg')).transferable).toBe(true);
+      await source.get('big.jpg');
+      expect(reads).toBe(3);
+      // New bytes under the key: a new ETag, read again.
+      const flipped = small.slice();
+      flipped[flipped.length - 3] ^= 1;
+      await fs.put('a.jpg', flipped, { contentType: 'image/jpeg' });
+      expect(Buffer.from((await source.get('a.jpg')).bytes).equals(Buffer.from(flipped))).toBe(true);
+      expect(reads).toBe(4);
+      // Four fit; a fifth pushes out the least recently used (b.jpg: a.jpg was used after it).
+      for (const k of ['c.jpg', 'd.jpg', 'e.jpg']) await fs.put(k, small, { contentType: 'image/jpeg' });
+      for (const k of ['b.jpg', 'c.jpg', 'd.jpg', 'a.jpg']) await source.get(k);
+      expect(reads).toBe(7);
+      await source.get('e.jpg');
+      expect(reads).toBe(8);
+      for (const k of ['a.jpg', 'c.jpg', 'd.jpg', 'e.jpg']) await source.get(k);
+      expect(reads).toBe(8);
+      await source.get('b.jpg');
+      expect(reads).toBe(9);
+      await expect(source.get('none.jpg')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(() => storageSource(storage, { cacheBytes: -1 })).toThrow("Expected a whole number of bytes (0 or more) for storageSource's cacheBytes but received -1");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('image watermarks come from the same source', async () => {
     const handler = createFetchHandler({ source: fetchSource(origin) });
     const key = Buffer.from('with-alpha.png?x-oss-process=image/resize,P_20').toString('base64url');
