@@ -116,6 +116,14 @@ let e10 = 0, e11 = 0, e12 = 0, e13 = 0, o0 = 0, o1 = 0, o2 = 0, o3 = 0;
   const a2 = i32x4.add(i32x4.add(i32x4.mul(i3, k(25172)), z2), z3);
   const a3 = i32x4.add(i32x4.add(i32x4.mul(i1, k(12299)), z1), z4);
 
+  outputs8(e10, e11, e12, e13, a0, a1, a2, a3, n, dst, pitch);
+}
+
+/** islow's eight outputs from its even (e1x) and odd (ax) parts, descaled by `n`, to `dst` + j * `pitch`. */
+// @ts-ignore: decorator
+@inline function outputs8(
+  e10: v128, e11: v128, e12: v128, e13: v128, a0: v128, a1: v128, a2: v128, a3: v128, n: i32, dst: usize, pitch: usize,
+): void {
   v128.store(dst, descale4(i32x4.add(e10, a3), n));
   v128.store(dst + pitch, descale4(i32x4.add(e11, a2), n));
   v128.store(dst + 2 * pitch, descale4(i32x4.add(e12, a1), n));
@@ -124,6 +132,33 @@ let e10 = 0, e11 = 0, e12 = 0, e13 = 0, o0 = 0, o1 = 0, o2 = 0, o3 = 0;
   v128.store(dst + 5 * pitch, descale4(i32x4.sub(e12, a1), n));
   v128.store(dst + 6 * pitch, descale4(i32x4.sub(e11, a2), n));
   v128.store(dst + 7 * pitch, descale4(i32x4.sub(e10, a3), n));
+}
+
+/**
+ * islow4 for inputs 4-7 all zero (a block whose coefficients are all in rows 0-3, or a workspace
+ * row whose columns 4-7 are): the terms they contribute dropped, the same i32 results.
+ */
+// @ts-ignore: decorator
+@inline function islow4Low(i0: v128, i1: v128, i2: v128, i3: v128, n: i32, dst: usize, pitch: usize): void {
+  const z1e = i32x4.mul(i2, k(4433));
+  const tmp3 = i32x4.add(z1e, i32x4.mul(i2, k(6270)));
+  const tmp0 = i32x4.shl(i0, CONST_BITS);
+  const e10 = i32x4.add(tmp0, tmp3);
+  const e13 = i32x4.sub(tmp0, tmp3);
+  const e11 = i32x4.add(tmp0, z1e);
+  const e12 = i32x4.sub(tmp0, z1e);
+
+  const z5 = i32x4.mul(i32x4.add(i3, i1), k(9633));
+  const z1 = i32x4.mul(i1, k(-7373));
+  const z2 = i32x4.mul(i3, k(-20995));
+  const z3 = i32x4.add(i32x4.mul(i3, k(-16069)), z5);
+  const z4 = i32x4.add(i32x4.mul(i1, k(-3196)), z5);
+  const a0 = i32x4.add(z1, z3);
+  const a1 = i32x4.add(z2, z4);
+  const a2 = i32x4.add(i32x4.add(i32x4.mul(i3, k(25172)), z2), z3);
+  const a3 = i32x4.add(i32x4.add(i32x4.mul(i1, k(12299)), z1), z4);
+
+  outputs8(e10, e11, e12, e13, a0, a1, a2, a3, n, dst, pitch);
 }
 
 /** Pass 2's eight outputs for four rows, one vector per output column. */
@@ -160,6 +195,12 @@ const rowsOut: usize = memory.data(8 * 16, 16);
   const c7 = i32x4.mul(coefs(block, 112, half), v128.load(q + o, 224));
   const ws0 = workspace + o;
   islow4(c0, c1, c2, c3, c4, c5, c6, c7, CONST_BITS - PASS1_BITS, ws0, 32);
+  shortcut(ws0, c0, constant);
+}
+
+/** libjpeg's shortcut value, DC << PASS1_BITS, in the `constant` lanes of pass 1's eight rows at `ws0`. */
+// @ts-ignore: decorator
+@inline function shortcut(ws0: usize, c0: v128, constant: v128): void {
   if (v128.any_true(constant)) {
     const dc = i32x4.shl(c0, PASS1_BITS);
     for (let r: usize = 0; r < 8; r++) {
@@ -167,6 +208,17 @@ const rowsOut: usize = memory.data(8 * 16, 16);
       v128.store(at, v128.bitselect(dc, v128.load(at), constant));
     }
   }
+}
+
+/** Pass 1 on columns 0-3 of a block whose coefficients are all in rows 0-3 and columns 0-3. */
+// @ts-ignore: decorator
+@inline function pass1Low(block: usize, q: usize, constant: v128): void {
+  const c0 = i32x4.mul(coefs(block, 0, 0), v128.load(q));
+  const c1 = i32x4.mul(coefs(block, 16, 0), v128.load(q, 32));
+  const c2 = i32x4.mul(coefs(block, 32, 0), v128.load(q, 64));
+  const c3 = i32x4.mul(coefs(block, 48, 0), v128.load(q, 96));
+  islow4Low(c0, c1, c2, c3, CONST_BITS - PASS1_BITS, workspace, 32);
+  shortcut(workspace, c0, constant);
 }
 
 /** Four rows of the workspace as eight vectors, one per column: four 4x4 transposes. */
@@ -194,6 +246,18 @@ const columns: usize = memory.data(8 * 16, 16);
   v128.store(columns, i7, 112);
 }
 
+/** transposeRows for columns 0-3 only (the others are zero): columns 0-3 of four rows as four vectors. */
+// @ts-ignore: decorator
+@inline function transpose4(w: usize): void {
+  const a0 = v128.load(w), a1 = v128.load(w, 32), a2 = v128.load(w, 64), a3 = v128.load(w, 96);
+  const a01l = i32x4.shuffle(a0, a1, 0, 4, 1, 5), a01h = i32x4.shuffle(a0, a1, 2, 6, 3, 7);
+  const a23l = i32x4.shuffle(a2, a3, 0, 4, 1, 5), a23h = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
+  v128.store(columns, i64x2.shuffle(a01l, a23l, 0, 2));
+  v128.store(columns, i64x2.shuffle(a01l, a23l, 1, 3), 16);
+  v128.store(columns, i64x2.shuffle(a01h, a23h, 0, 2), 32);
+  v128.store(columns, i64x2.shuffle(a01h, a23h, 1, 3), 48);
+}
+
 // @ts-ignore: decorator
 @inline function column(k: usize): v128 {
   return v128.load(columns + (k << 4));
@@ -207,6 +271,21 @@ const columns: usize = memory.data(8 * 16, 16);
     column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7),
     CONST_BITS + PASS1_BITS + 3, rowsOut, 16,
   );
+  storeRows(out, stride);
+}
+
+/** Pass 2 on rows 4g..4g+3 of a workspace whose columns 4-7 are zero. */
+// @ts-ignore: decorator
+@inline function pass2Low(g: usize, out: usize, stride: usize): void {
+  const w = workspace + (g << 7);
+  transpose4(w);
+  islow4Low(column(0), column(1), column(2), column(3), CONST_BITS + PASS1_BITS + 3, rowsOut, 16);
+  storeRows(out, stride);
+}
+
+/** Pass 2's outputs (rowsOut: a vector per output column, a lane per row) range-limited into four rows at `out`. */
+// @ts-ignore: decorator
+@inline function storeRows(out: usize, stride: usize): void {
   const p01 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut)), wrap4(v128.load(rowsOut, 16)));
   const p23 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 32)), wrap4(v128.load(rowsOut, 48)));
   const p45 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 64)), wrap4(v128.load(rowsOut, 80)));
@@ -242,6 +321,15 @@ export function idctIslow(block: usize, q: usize, out: usize, stride: usize): vo
     const w0 = deq(block, q, 0) << PASS1_BITS;
     const v = <u64>limit(descale(w0 << CONST_BITS, CONST_BITS + PASS1_BITS + 3)) * 0x0101010101010101;
     for (let r: usize = 0; r < 8; r++) store<u64>(out + r * stride, v);
+    return;
+  }
+  const lowRows = !v128.any_true(v128.or(v128.or(v128.load(block, 64), v128.load(block, 80)), v128.or(v128.load(block, 96), v128.load(block, 112))));
+  if (lowRows && i64x2.extract_lane(v128.or(ac, r0), 1) == 0) {
+    // Coefficients only in rows 0-3 and columns 0-3 (most blocks of a photo at usual qualities):
+    // both passes without the terms of inputs 4-7, which are zero.
+    pass1Low(block, q, i32x4.extend_low_i16x8_s(constant));
+    pass2Low(0, out, stride);
+    pass2Low(1, out + 4 * stride, stride);
     return;
   }
   pass1(block, q, 0, i32x4.extend_low_i16x8_s(constant));
@@ -282,6 +370,21 @@ export function idctIslow(block: usize, q: usize, out: usize, stride: usize): vo
   v128.store(dst + 3 * pitch, descale4(i32x4.sub(tmp10, odd2), n));
 }
 
+/** reduced4 for inputs 5-7 all zero: the terms they contribute dropped, the same i32 results. */
+// @ts-ignore: decorator
+@inline function reduced4Low(i0: v128, i1: v128, i2: v128, i3: v128, n: i32, dst: usize, pitch: usize): void {
+  const t0 = i32x4.shl(i0, CONST_BITS + 1);
+  const t2 = i32x4.mul(i2, k(15137));
+  const tmp10 = i32x4.add(t0, t2);
+  const tmp12 = i32x4.sub(t0, t2);
+  const odd0 = i32x4.add(i32x4.mul(i3, k(-17799)), i32x4.mul(i1, k(8697)));
+  const odd2 = i32x4.add(i32x4.mul(i3, k(7373)), i32x4.mul(i1, k(20995)));
+  v128.store(dst, descale4(i32x4.add(tmp10, odd2), n));
+  v128.store(dst + pitch, descale4(i32x4.add(tmp12, odd0), n));
+  v128.store(dst + 2 * pitch, descale4(i32x4.sub(tmp12, odd0), n));
+  v128.store(dst + 3 * pitch, descale4(i32x4.sub(tmp10, odd2), n));
+}
+
 /** jpeg_idct_4x4's first pass on four columns (column 4, computed in half 1, is never read). */
 // @ts-ignore: decorator
 @inline function reducedPass1(block: usize, q: usize, half: usize): void {
@@ -303,13 +406,29 @@ export function idctIslow(block: usize, q: usize, out: usize, stride: usize): vo
  * SIMD like idctIslow: four columns, then the four rows, each lane the scalar arithmetic.
  */
 export function idct4x4(block: usize, q: usize, out: usize, stride: usize): void {
-  reducedPass1(block, q, 0);
-  reducedPass1(block, q, 1);
-  transposeRows(workspace);
-  reduced4(
-    column(0), column(1), column(2), column(3), column(5), column(6), column(7),
-    CONST_BITS + PASS1_BITS + 3 + 1, rowsOut, 16,
-  );
+  const r0 = v128.load(block), r1 = v128.load(block, 16), r2 = v128.load(block, 32), r3 = v128.load(block, 48);
+  const rows57 = v128.or(v128.or(v128.load(block, 80), v128.load(block, 96)), v128.load(block, 112));
+  const low = v128.or(v128.or(r0, r1), v128.or(r2, r3));
+  if (!v128.any_true(rows57) && (i64x2.extract_lane(low, 1) >>> 16) == 0) {
+    // Coefficients only in rows 0-4 and columns 0-4 (most luma blocks of a photo at usual
+    // qualities; row and column 4 are not used): both passes on four lanes without inputs 5-7.
+    const o = CONST_BITS - PASS1_BITS + 1;
+    reduced4Low(
+      i32x4.mul(i32x4.extend_low_i16x8_s(r0), v128.load(q)), i32x4.mul(i32x4.extend_low_i16x8_s(r1), v128.load(q, 32)),
+      i32x4.mul(i32x4.extend_low_i16x8_s(r2), v128.load(q, 64)), i32x4.mul(i32x4.extend_low_i16x8_s(r3), v128.load(q, 96)),
+      o, workspace, 32,
+    );
+    transpose4(workspace);
+    reduced4Low(column(0), column(1), column(2), column(3), CONST_BITS + PASS1_BITS + 3 + 1, rowsOut, 16);
+  } else {
+    reducedPass1(block, q, 0);
+    reducedPass1(block, q, 1);
+    transposeRows(workspace);
+    reduced4(
+      column(0), column(1), column(2), column(3), column(5), column(6), column(7),
+      CONST_BITS + PASS1_BITS + 3 + 1, rowsOut, 16,
+    );
+  }
   const p01 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut)), wrap4(v128.load(rowsOut, 16)));
   const p23 = i16x8.narrow_i32x4_s(wrap4(v128.load(rowsOut, 32)), wrap4(v128.load(rowsOut, 48)));
   // Byte 4j + r is output column j of row r: regroup by rows.
