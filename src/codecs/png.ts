@@ -19,6 +19,7 @@ import { checkPngChunks } from './png-chunks.js';
 
 /** What wasm/libspng/png.c exports. */
 interface SpngExports extends OutputBufferExports {
+  imgpipe_png_input(bytes: number): number;
   imgpipe_png_begin(data: number, size: number, ringRows: number, fast: number): number;
   imgpipe_png_step(rows: number): number;
   imgpipe_png_ring(): number;
@@ -60,28 +61,20 @@ function spngError(p: SpngExports, error: number): Error {
 }
 
 /**
- * Start a decode of `bytes` (already through checkPngChunks) on `p`: the input's pointer, to free
- * after `imgpipe_release()`. `ringRows` 0 decodes the whole image now.
+ * Start a decode of `bytes` (already through checkPngChunks) on `p`, which holds its own copy of them
+ * until `imgpipe_release()` (the buffer png.c's libdeflate path grows and inflates in place).
+ * `ringRows` 0 decodes the whole image now.
  */
-function begin(p: SpngExports, bytes: Uint8Array, header: ImageHeader, ringRows: number): number {
-  let src = copyIn(p, bytes);
-  let error = p.imgpipe_png_begin(src, bytes.byteLength, ringRows, 1);
-  if (error === RETRY_WITH_ZLIB) {
-    p.imgpipe_free(src);
-    src = copyIn(p, bytes);
-    error = p.imgpipe_png_begin(src, bytes.byteLength, ringRows, 0);
-  }
-  if (error !== 0) {
-    p.imgpipe_free(src);
-    throw spngError(p, error);
-  }
+function begin(p: SpngExports, bytes: Uint8Array, header: ImageHeader, ringRows: number): void {
+  const input = { memory: p.memory, imgpipe_alloc: (n: number) => p.imgpipe_png_input(n) };
+  let error = p.imgpipe_png_begin(copyIn(input, bytes), bytes.byteLength, ringRows, 1);
+  if (error === RETRY_WITH_ZLIB) error = p.imgpipe_png_begin(copyIn(input, bytes), bytes.byteLength, ringRows, 0);
+  if (error !== 0) throw spngError(p, error);
   const width = p.imgpipe_output_width(), height = p.imgpipe_output_height();
   if (width !== header.width || height !== header.height) {
     p.imgpipe_release();
-    p.imgpipe_free(src);
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${header.width}x${header.height} pixels as the PNG header declares but the decoder read ${width}x${height}`);
   }
-  return src;
 }
 
 export async function decodePng(file: Uint8Array, header: ImageHeader): Promise<RGBAImage> {
@@ -92,11 +85,10 @@ export async function decodePng(file: Uint8Array, header: ImageHeader): Promise<
   try {
     // Every bit depth, palette and grey(+alpha) comes out as 8-bit RGBA.
     return await libspng.use((p) => {
-      const src = begin(p, bytes, header, 0);
+      begin(p, bytes, header, 0);
       const at = p.imgpipe_output();
       const data = new Uint8ClampedArray(p.memory.buffer.slice(at, at + width * height * 4));
       p.imgpipe_release();
-      p.imgpipe_free(src);
       return asImage(width, height, data);
     }, bytes.byteLength + width * height * 8);
   } catch (e) {
@@ -123,7 +115,7 @@ export async function decodePngResized(file: Uint8Array, header: ImageHeader, wi
   let failure: Error | undefined;
   try {
     return libspng.useLoaded((p) => {
-      const src = begin(p, bytes, header, ROWS_PER_STEP);
+      begin(p, bytes, header, ROWS_PER_STEP);
       try {
         const rows = decoderRows(p, header, (e) => (failure = e));
         const resized = resizeRows(rows, width, height, { from: 0, to: height }, srgb);
@@ -131,7 +123,6 @@ export async function decodePngResized(file: Uint8Array, header: ImageHeader, wi
         return resized;
       } finally {
         p.imgpipe_release();
-        p.imgpipe_free(src);
       }
     }, bytes.byteLength + header.width * ROWS_PER_STEP * 8);
   } catch (e) {

@@ -34,13 +34,17 @@ static spng_ctx* ctx = NULL;
 static uint32_t ring = 0;     /* rows in out_ptr's ring; 0: the whole image */
 static uint32_t rows_out = 0; /* rows decoded so far */
 static int finished = 0;
-static uint8_t* stored_png = NULL; /* the PNG handed to libspng when its image data was inflated whole */
+/* The caller's copy of the PNG (imgpipe_alloc), owned here from imgpipe_png_begin on; when its image
+   data was inflated whole, the same buffer grown and holding that data stored (see inflate_whole). */
+static uint8_t* png_buf = NULL;
+/* libdeflate's state, made once (see imgpipe_png_input). */
+static struct libdeflate_decompressor* inflater = NULL;
 
 EXPORT void imgpipe_release(void) {
   spng_ctx_free(ctx);
   ctx = NULL;
-  free(stored_png);
-  stored_png = NULL;
+  free(png_buf);
+  png_buf = NULL;
   free(out_ptr);
   out_ptr = NULL;
   out_size = 0;
@@ -50,6 +54,15 @@ EXPORT void imgpipe_release(void) {
 }
 
 EXPORT void* imgpipe_alloc(size_t bytes) { return malloc(bytes); }
+
+/*
+ * The buffer to copy a PNG of `bytes` bytes into for imgpipe_png_begin. libdeflate's state is made
+ * first (once), so that the input is the heap's last block and inflate_whole can grow it in place.
+ */
+EXPORT void* imgpipe_png_input(size_t bytes) {
+  if (inflater == NULL) inflater = libdeflate_alloc_decompressor();
+  return malloc(bytes);
+}
 EXPORT void imgpipe_free(void* p) { free(p); }
 EXPORT uint8_t* imgpipe_output(void) { return out_ptr; }
 EXPORT size_t imgpipe_output_size(void) { return out_size; }
@@ -70,7 +83,9 @@ EXPORT const char* imgpipe_png_message(int error) { return spng_strerror(error);
  * inflated whole here, and libspng is handed the same PNG with that data in one IDAT of stored (level
  * 0) deflate blocks: zlib then only copies, and libspng unfilters and converts the rows exactly as
  * before (same pixels, same ring of rows). It costs the filtered image (height x (row bytes + 1))
- * held at once, so it is taken only where it pays: when the data inflates at most FAST_MAX_RATIO
+ * held at once, in the input's own buffer (grown, the compressed data moved to its end and inflated
+ * towards it, see inflate_whole): about the filtered image rather than it and the file. It is taken
+ * only where it pays: when the data inflates at most FAST_MAX_RATIO
  * times (a graphic's highly compressed stream inflates about as fast with zlib: 17 against 19 ms for a
  * 3640x2048 RGBA graphic that inflates 30x) and to at most FAST_MAX_BYTES. Anything unusual (Adam7,
  * IDATs not in one run, a zlib header zlib would refuse, a stream that is damaged or does not end
@@ -79,11 +94,11 @@ EXPORT const char* imgpipe_png_message(int error) { return spng_strerror(error);
 #define FAST_MAX_RATIO 4
 #define FAST_MAX_BYTES (64u << 20)
 #define STORED_BLOCK 65535u
+/* Room between the inflate's output and its input's end (see inflate_whole). */
+#define INPLACE_MARGIN (64u << 10)
 /* imgpipe_png_begin's answer when the input was rearranged for libdeflate but libdeflate declined it:
    the caller copies the PNG in again and begins without the fast path. */
 #define RETRY_WITH_ZLIB (-1)
-
-static struct libdeflate_decompressor* inflater = NULL;
 
 static uint32_t be32(const uint8_t* p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 static void put_be32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
@@ -102,11 +117,21 @@ static int open_ctx(const uint8_t* data, size_t size, struct spng_ihdr* ihdr) {
 }
 
 /*
- * The fast path: 1 when `*png`/`*size` now point at a PNG whose image data is stored (stored_png),
- * 0 when the PNG is left for zlib untouched, RETRY_WITH_ZLIB when `data` was rearranged and libdeflate
- * declined it, SPNG_EMEM when memory ran out.
+ * The fast path, on png_buf (`size` bytes): 1 when `*png`/`*size` now point at a PNG whose image data
+ * is stored (png_buf, grown), 0 when the PNG is left for zlib untouched, RETRY_WITH_ZLIB when the
+ * buffer was rearranged and libdeflate declined it, SPNG_EMEM when memory ran out.
+ *
+ * The stream is inflated in the same buffer: grown to the stored PNG's size plus INPLACE_MARGIN, the
+ * compressed data moved to its end, and the image data inflated from the start towards it. The output
+ * overtakes no input it still has to read as long as no stretch of the stream near its end inflates
+ * to less than it takes (zlib, choosing stored blocks over expanding ones, never writes such a stream
+ * beyond 5 bytes per 64 KiB block). A stream that does is read wrongly and then fails libdeflate's
+ * zlib checks (the Adler-32 of the image data, the lengths): it goes to zlib, as a damaged one does.
+ * A photo's decode holds about the filtered image instead of it and the file (20 against 33 MB for
+ * a 2725x2225 RGB photo).
  */
-static int inflate_whole(uint8_t* data, size_t size, const struct spng_ihdr* ihdr, const uint8_t** png, size_t* png_size) {
+static int inflate_whole(size_t size, const struct spng_ihdr* ihdr, const uint8_t** png, size_t* png_size) {
+  uint8_t* data = png_buf;
   static const uint8_t channels[7] = {1, 0, 3, 1, 2, 0, 4};
   if (ihdr->interlace_method != 0 || ihdr->color_type > 6) return 0;
   uint64_t row = ((uint64_t)ihdr->width * channels[ihdr->color_type] * ihdr->bit_depth + 7) / 8 + 1;
@@ -134,13 +159,9 @@ static int inflate_whole(uint8_t* data, size_t size, const struct spng_ihdr* ihd
   uint64_t blocks = (filtered + STORED_BLOCK - 1) / STORED_BLOCK;
   uint64_t idat_length = 2 + blocks * 5 + filtered + 4;
   size_t suffix = size - end;
-  uint8_t* out = malloc(first + 12 + idat_length + suffix);
-  if (out == NULL) return SPNG_EMEM;
-  if (inflater == NULL) inflater = libdeflate_alloc_decompressor();
-  if (inflater == NULL) {
-    free(out);
-    return SPNG_EMEM;
-  }
+  size_t stored_size = first + 12 + idat_length + suffix;
+  size_t capacity = (stored_size > size ? stored_size : size) + INPLACE_MARGIN;
+  if (inflater == NULL) return SPNG_EMEM;
   /* The IDATs' data made contiguous in place (it only moves towards the start). */
   uint8_t* compressed = data + first + 8;
   size_t packed = 0;
@@ -152,18 +173,35 @@ static int inflate_whole(uint8_t* data, size_t size, const struct spng_ihdr* ihd
     packed += length;
     at = next;
   }
+  /* Grown, the chunks before the IDATs staying where they are. The input is the heap's last block
+     (imgpipe_png_input) once the libspng context made after it is freed (imgpipe_png_begin opens a
+     new one on the result): with that much free at the heap's end (malloc takes it from the top, free
+     gives it back there, the top never shrinks), realloc grows it in place rather than copying it. */
+  spng_ctx_free(ctx);
+  ctx = NULL;
+  void* volatile room = malloc(capacity - size); /* volatile: a malloc freed unused is optimised away */
+  free(room);
+  uint8_t* out = realloc(data, capacity);
+  if (out == NULL) return SPNG_EMEM;
+  png_buf = out;
+  /* The chunks after the IDATs (IEND at least), put back after the stored IDAT at the end; then the
+     compressed data moved to the end. */
+  uint8_t* tail = malloc(suffix);
+  if (tail == NULL) return SPNG_EMEM;
+  memcpy(tail, out + end, suffix);
+  uint8_t* input = out + capacity - packed;
+  memmove(input, out + first + 8, packed);
   /* Inflated where its last block's data belongs, then each block moved down to make room for the
      5-byte stored-block headers in front of it (every move is to a lower address). */
   uint8_t* idat = out + first + 8;
   uint8_t* pixels = idat + 2 + blocks * 5;
   size_t in_used = 0, got = 0;
-  enum libdeflate_result r = libdeflate_deflate_decompress_ex(inflater, compressed + 2, packed - 2, pixels, filtered, &in_used, &got);
-  /* The stream must end exactly with the image and its 4-byte checksum, as zlib would see it. */
-  if (r != LIBDEFLATE_SUCCESS || got != filtered || in_used + 2 + 4 != packed) {
-    free(out);
+  enum libdeflate_result r = libdeflate_zlib_decompress_ex(inflater, input, packed, pixels, filtered, &in_used, &got);
+  /* The stream must end exactly with the image and its checksum, as zlib would see it. */
+  if (r != LIBDEFLATE_SUCCESS || got != filtered || in_used != packed) {
+    free(tail);
     return RETRY_WITH_ZLIB;
   }
-  memcpy(out, data, first);
   put_be32(out + first, (uint32_t)idat_length);
   memcpy(out + first + 4, "IDAT", 4);
   idat[0] = 0x78;
@@ -178,32 +216,34 @@ static int inflate_whole(uint8_t* data, size_t size, const struct spng_ihdr* ihd
     block[3] = ~n & 0xff;
     block[4] = (~n >> 8) & 0xff;
   }
-  /* Checksums (the stream's Adler-32, the chunk's CRC) are not checked: libspng is told CRC_USE,
-     which also turns zlib's Adler-32 check off; the original chunks' CRCs were checked before. */
+  /* The stored stream's checksums (its Adler-32, the chunk's CRC) are not checked: libspng is told
+     CRC_USE, which also turns zlib's Adler-32 check off; the original chunks' CRCs were checked
+     before. (A file whose Adler-32 is wrong, which zlib decodes unchecked, goes to zlib.) */
   memset(idat + idat_length - 4, 0, 8);
-  memcpy(idat + idat_length + 4, data + end, suffix);
-  stored_png = out;
+  memcpy(idat + idat_length + 4, tail, suffix);
+  free(tail);
   *png = out;
-  *png_size = first + 12 + idat_length + suffix;
+  *png_size = stored_size;
   return 1;
 }
 
 /*
- * Start decoding the PNG at data[0, size): 0 on success, else libspng's error code (and nothing is
- * left allocated), or RETRY_WITH_ZLIB (see inflate_whole). `data` must stay in place until
- * imgpipe_release(), and may be rearranged when `fast` is set: the image data goes through
- * libdeflate where that pays. An Adam7 image, and any image when `ring_rows` is 0, is decoded whole
+ * Start decoding the PNG at data[0, size), a buffer from imgpipe_alloc that this takes over (freed by
+ * imgpipe_release(), or here on failure): 0 on success, else libspng's error code (and nothing is
+ * left allocated), or RETRY_WITH_ZLIB (see inflate_whole; the caller copies the PNG in again). With
+ * `fast` set the image data goes through libdeflate where that pays. An Adam7 image, and any image when `ring_rows` is 0, is decoded whole
  * here; otherwise imgpipe_png_step() decodes its rows.
  */
 EXPORT int imgpipe_png_begin(uint8_t* data, size_t size, uint32_t ring_rows, int fast) {
   imgpipe_release();
+  png_buf = data;
   struct spng_ihdr ihdr;
   size_t image_size;
   int error = open_ctx(data, size, &ihdr);
   if (!error && fast) {
     const uint8_t* png = data;
     size_t png_size = size;
-    error = inflate_whole(data, size, &ihdr, &png, &png_size);
+    error = inflate_whole(size, &ihdr, &png, &png_size);
     if (error == 1) {
       spng_ctx_free(ctx);
       ctx = NULL;
