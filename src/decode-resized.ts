@@ -61,7 +61,7 @@ const SHARE_MIN_PIXELS = 1 << 20;
  * which the kernel applies as it resizes), goes through in one pass: the decoder hands its rows to the resize kernel as it puts them out, so the full-size image
  * is never held (24 MB for a 2725x2225 photo; a cold process pays for such memory in page faults).
  * With an idle `helper` (a worker pool), a large sequential JPEG's rows are shared with it.
- * A PNG that is not interlaced streams its rows the same way (alpha premultiplied as they come). Anything else is decoded (lent) and then resized. `header` is what `inspect` returned.
+ * A PNG that is not interlaced streams its rows the same way (alpha premultiplied as they come), and a still upright WebP its decoded rows from libwebp's memory. Anything else is decoded (lent) and then resized. `header` is what `inspect` returned.
  */
 export async function decodeResized(
   bytes: Uint8Array,
@@ -93,6 +93,12 @@ export async function decodeResized(
     // The same for a PNG libspng can hand over row by row (not interlaced, see decodePngResized).
     const { decodePngResized } = await import('./codecs/png.js');
     const image = await decodePngResized(bytes, header, target.width, target.height, profile.srgb);
+    if (image) return image;
+  }
+  if (streams && header.format === 'webp' && options.linear !== true && !(upright.width === target.width && upright.height === target.height)) {
+    // A still WebP: libwebp's output goes to the resize kernel without being copied out (decodeWebpResized).
+    const { decodeWebpResized } = await import('./codecs/webp.js');
+    const image = await decodeWebpResized(bytes, header, shrink, target.width, target.height, profile.srgb);
     if (image) return image;
   }
   const { image, release } = await decodeLent(bytes, header, { shrinkTo: options.shrinkTo, failOn });

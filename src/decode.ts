@@ -20,9 +20,9 @@ export interface DecodeOptions {
   /**
    * The size the caller will resize to (after orientation). A JPEG may then be decoded already
    * reduced by 2, 4 or 8 in the DCT domain (much faster and smaller), and a still WebP by libwebp's
-   * rescaler as its rows are decoded, by sharp's rule (see `chooseShrink`), which always leaves the
-   * result larger than the target; `shrink` on the result says which factor was applied. Other
-   * formats ignore it.
+   * rescaler as its rows are decoded (a lossless one only by 4 or 8: see `decodeScale` in
+   * codecs/webp.ts), by sharp's rule (see `chooseShrink`), which always leaves the result larger
+   * than the target; `shrink` on the result says which factor was applied. Other formats ignore it.
    */
   readonly shrinkTo?: Readonly<{ width: number; height: number }>;
   /**

@@ -11,6 +11,8 @@ import { ImgpipeError } from '../errors.js';
 import { asImage, createImage, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { OwnedInstance, copyIn, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
+import { loadKernel, resizeRows, streamsRows, type RowSource } from '../kernels/lanczos.js';
+import type { SrgbConversion } from '../color/icc.js';
 import type { JpegShrink } from './jpeg-frame.js';
 
 /** What wasm/libwebp/webp.c exports. */
@@ -54,19 +56,108 @@ function takeOutput(w: WebpExports, bytes: number): ArrayBuffer {
   return copy;
 }
 
+/**
+ * Run libwebp's decoder on `file` inside `w`, at `scaled` (libwebp's rescaler) or full size: the
+ * non-premultiplied RGBA result is left in the instance's memory (imgpipe_output), `width` x `height`.
+ */
+function runDecoder(w: WebpExports, file: Uint8Array, scaled?: Readonly<{ width: number; height: number }>): { width: number; height: number } {
+  const ptr = copyIn(w, file);
+  const status = w.imgpipe_webp_decode(ptr, file.byteLength, scaled?.width ?? 0, scaled?.height ?? 0);
+  w.imgpipe_free(ptr);
+  if (status === 1) throw new RangeError('out of memory');
+  if (status !== 0) {
+    throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable WebP but the decoder reported: ${DECODE_STATUS[status] ?? `status ${status}`}`);
+  }
+  return { width: w.imgpipe_output_width(), height: w.imgpipe_output_height() };
+}
+
 /** Decode with libwebp: non-premultiplied RGBA, at `scaled` (libwebp's rescaler) or full size. */
 function libwebpDecode(file: Uint8Array, needBytes: number, scaled?: Readonly<{ width: number; height: number }>): Promise<RGBAImage> {
   return libwebp.use((w) => {
-    const ptr = copyIn(w, file);
-    const status = w.imgpipe_webp_decode(ptr, file.byteLength, scaled?.width ?? 0, scaled?.height ?? 0);
-    w.imgpipe_free(ptr);
-    if (status === 1) throw new RangeError('out of memory');
-    if (status !== 0) {
-      throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable WebP but the decoder reported: ${DECODE_STATUS[status] ?? `status ${status}`}`);
-    }
-    const width = w.imgpipe_output_width(), height = w.imgpipe_output_height();
+    const { width, height } = runDecoder(w, file, scaled);
     return asImage(width, height, new Uint8ClampedArray(takeOutput(w, width * height * 4)));
   }, needBytes);
+}
+
+/** Whether a still WebP's image is a lossless (VP8L) bitstream: its first VP8 or VP8L chunk says. */
+function isLossless(b: Uint8Array): boolean {
+  const u32 = (o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+  for (let o = 12; o + 8 <= b.length; o += 8 + u32(o + 4) + (u32(o + 4) & 1)) {
+    if (b[o] !== 0x56 || b[o + 1] !== 0x50 || b[o + 2] !== 0x38) continue; // "VP8"
+    if (b[o + 3] === 0x4c) return true; // "VP8L"
+    if (b[o + 3] === 0x20) return false; // "VP8 "
+  }
+  return false;
+}
+
+/**
+ * The size a still WebP is decoded at on its way into a resize reduced by `shrink`: libwebp's
+ * rescaler's (`shrink` applied as rows are decoded), except for a lossless (VP8L) file reduced by 2.
+ * A lossless file is decoded whole at any reduction (its entropy coding and transforms cost the same
+ * at any output size) and libwebp's rescaler, a per-pixel loop over every decoded pixel with alpha
+ * premultiplied around it, then costs more than the decode itself in WebAssembly; by 2 it also puts
+ * out a quarter of the pixels, which the Lanczos3 pass must still reduce. The resize kernel's
+ * Lanczos3 straight from the full-size rows costs less there (the 3640x2048 graphic's recipe: 0.84x
+ * the CPU time, for 30 MB more memory). By 4 and 8 the rescaler's small output makes it the cheaper
+ * way, and a lossy (VP8) file always takes it: it rescales the YUV planes before colour conversion.
+ */
+function decodeScale(file: Uint8Array, header: ImageHeader, shrink: JpegShrink): Readonly<{ width: number; height: number }> | undefined {
+  if (shrink === 1 || (shrink === 2 && isLossless(file))) return undefined;
+  return { width: Math.ceil(header.width / shrink), height: Math.ceil(header.height / shrink) };
+}
+
+/**
+ * Decode a still, upright WebP straight into a resize to `width` x `height`: libwebp decodes into
+ * its own memory (at the size `decodeScale` picks) and the resize kernel takes its rows from there,
+ * a band at a time, so the decoded image is never copied out (a 3640x2048 image's 30 MB allocation
+ * and copy took as long as its lossless decode). With transparency the kernel premultiplies the rows
+ * as they come: the same pixels as decoding and then resizing. Undefined where this does not apply
+ * (an animation, an EXIF orientation, a resize the streamed kernel does not take, or a file that says
+ * it has no alpha but decodes with some, which the two-step path makes opaque): the caller decodes
+ * and resizes in two steps. `srgb` brings the rows to sRGB on the way.
+ */
+export async function decodeWebpResized(file: Uint8Array, header: ImageHeader, shrink: JpegShrink, width: number, height: number, srgb?: SrgbConversion): Promise<RGBAImage | undefined> {
+  if (header.frames > 1 || header.orientation !== 1) return undefined;
+  const scaled = decodeScale(file, header, shrink);
+  const decoded = scaled ?? header;
+  await loadKernel();
+  if (!streamsRows(decoded.width, decoded.height, width, height)) return undefined;
+  await libwebp.load();
+  try {
+    return libwebp.useLoaded((w) => {
+      const size = runDecoder(w, file, scaled);
+      try {
+        if (size.width !== decoded.width || size.height !== decoded.height) {
+          throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${decoded.width}x${decoded.height} pixels from the WebP decode but decoded ${size.width}x${size.height}`);
+        }
+        return resizeRows(outputRows(w, size.width, size.height, header.alpha), width, height, { from: 0, to: height }, srgb);
+      } finally {
+        w.imgpipe_release();
+      }
+    }, file.byteLength + decoded.width * decoded.height * 8);
+  } catch (e) {
+    throw outOfMemory(e, `the WebP decode of ${header.width}x${header.height}`);
+  }
+}
+
+/** The decoder's output, still in its memory, as a RowSource. */
+function outputRows(w: WebpExports, width: number, height: number, alpha: boolean): RowSource {
+  const rowBytes = width * 4;
+  let next = 0;
+  return {
+    width,
+    height,
+    alpha,
+    skipTo(row) {
+      next = row;
+    },
+    read(into, max) {
+      const rows = Math.min(max, height - next);
+      into.set(new Uint8Array(w.memory.buffer, w.imgpipe_output() + next * rowBytes, rows * rowBytes));
+      next += rows;
+      return rows;
+    },
+  };
 }
 
 /**
@@ -78,8 +169,8 @@ function libwebpDecode(file: Uint8Array, needBytes: number, scaled?: Readonly<{ 
  */
 export async function decodeWebpScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1): Promise<{ image: RGBAImage; shrink: JpegShrink }> {
   if (header.frames > 1) return { image: await decodeWebp(bytes, header), shrink: 1 };
-  if (shrink === 1) return { image: await decodeWebp(bytes, header), shrink };
-  return { image: await decodeWebp(bytes, header, { width: Math.ceil(header.width / shrink), height: Math.ceil(header.height / shrink) }), shrink };
+  const scaled = decodeScale(bytes, header, shrink);
+  return { image: await decodeWebp(bytes, header, scaled), shrink: scaled ? shrink : 1 };
 }
 
 async function decodeWebp(bytes: Uint8Array, header: ImageHeader, scaled?: Readonly<{ width: number; height: number }>): Promise<RGBAImage> {

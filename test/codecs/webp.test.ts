@@ -6,7 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { readFileSync } from 'node:fs';
-import { decode, encode, resize, locateWasm, type RGBAImage } from '../../entries/node.js';
+import { decode, encode, inspect, resize, locateWasm, type RGBAImage } from '../../entries/node.js';
+import { decodeResized } from '../../src/decode-resized.js';
+import { chooseShrink } from '../../src/decode.js';
+import { decodeWebpResized } from '../../src/codecs/webp.js';
 import { image } from '../helpers/fixtures.js';
 import { meanDelta } from '../helpers/compare.js';
 
@@ -86,11 +89,11 @@ describe('libwebp module', () => {
  * holds one colour, row 0 of index 0 and row 1 of index 1, past the palette. Every Huffman code but
  * the main image's green one has a single symbol, so only green costs bits (1 per packed byte).
  */
-function pastPaletteWebp(width: number, [r, g, b, a]: readonly [number, number, number, number]): Uint8Array {
+function pastPaletteWebp(width: number, [r, g, b, a]: readonly [number, number, number, number], alphaUsed = true): Uint8Array {
   const bits: number[] = [];
   const put = (v: number, n: number) => { for (let i = 0; i < n; i++) bits.push((v >> i) & 1); };
   const single = (symbol: number) => { put(1, 1); put(0, 1); put(1, 1); put(symbol, 8); };
-  put(width - 1, 14); put(2 - 1, 14); put(1, 1); put(0, 3); // size, alpha used, version 0
+  put(width - 1, 14); put(2 - 1, 14); put(alphaUsed ? 1 : 0, 1); put(0, 3); // size, alpha used, version 0
   put(1, 1); put(3, 2); put(1 - 1, 8); // a colour-indexing transform of 1 colour
   put(0, 1); single(g); single(r); single(b); single(a); single(0); // its palette: no colour cache, ARGB
   put(0, 1); // no other transform
@@ -128,7 +131,7 @@ describe('WebP shrink-on-load (libwebp rescaling rows as it decodes, as libvips 
     ['4.webp', { width: 200, height: 150 }, 4, [256, 193]],
     ['4.webp', { width: 256, height: 193 }, 2, [512, 386]],
     ['4.webp', { width: 300, height: 226 }, 2, [512, 386]],
-    // 300x300 lossless with alpha, 8.6x: 1/4; the alpha is scaled with the colour.
+    // 300x300 lossy with alpha (ALPH), 8.6x: 1/4; the alpha is scaled with the colour.
     ['5_webp_a.webp', { width: 35, height: 35 }, 4, [75, 75]],
   ] as const)('%s to %o: decoded reduced by %i to %o, close to the full decode resized', async (name, shrinkTo, shrink, size) => {
     const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url)));
@@ -156,5 +159,53 @@ describe('WebP shrink-on-load (libwebp rescaling rows as it decodes, as libvips 
     const scaled = await decode(bytes, { shrinkTo: { width: 200, height: 150 } }).then(() => undefined, (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
     expect(full).toMatchObject({ code: 'CORRUPT_IMAGE' });
     expect(scaled).toEqual(full);
+  });
+});
+
+describe('WebP decoded straight into the resize (decodeResized: libwebp\'s output never copied out)', () => {
+  const same = (a: { data: Uint8ClampedArray }, b: { data: Uint8ClampedArray }) => Buffer.compare(Buffer.from(a.data), Buffer.from(b.data)) === 0;
+
+  /** with-alpha.png (256x192, transparent and opaque areas) as a lossless WebP. */
+  const losslessWebp = async () => new Uint8Array(await sharp(image('with-alpha.png')).webp({ lossless: true }).toBuffer());
+
+  it.each([
+    // Lossy 1024x772: 1/2 and 1/4 through libwebp's rescaler, then the kernel; with alpha (ALPH) 300x300 by 4.
+    ['4.webp', { width: 300, height: 226 }, 2],
+    ['4.webp', { width: 200, height: 150 }, 4],
+    ['5_webp_a.webp', { width: 35, height: 35 }, 4],
+    // Lossless with alpha: by 4 through the rescaler; by 2 decoded whole, the kernel alone reducing it.
+    ['lossless', { width: 50, height: 37 }, 4],
+    ['lossless', { width: 80, height: 60 }, 1],
+  ] as const)('%s to %o: the pixels of the decode (reduced by %i) then the resize', async (name, target, decodedShrink) => {
+    const bytes = name === 'lossless' ? await losslessWebp() : image(name);
+    const header = inspect(bytes);
+    const decoded = await decode(bytes, { shrinkTo: target });
+    expect(decoded.shrink).toBe(decodedShrink);
+    const twoSteps = await resize(decoded, { ...target, fit: 'fill' });
+    const streamed = await decodeWebpResized(bytes, header, chooseShrink(header, target), target.width, target.height);
+    expect(streamed).toBeDefined();
+    expect(same(streamed!, twoSteps)).toBe(true);
+    expect(same(await decodeResized(bytes, header, target, { shrinkTo: target }), twoSteps)).toBe(true);
+  });
+
+  it('a lossless file that says it uses no alpha but codes some: left to the two-step path, which makes it opaque', async () => {
+    const bytes = pastPaletteWebp(40, [200, 100, 50, 255], false);
+    const header = inspect(bytes);
+    expect(header.alpha).toBe(false);
+    expect(await decodeWebpResized(bytes, header, 1, 20, 1)).toBeUndefined();
+    const viaRecipe = await decodeResized(bytes, header, { width: 20, height: 1 });
+    expect(same(viaRecipe, await resize(await decode(bytes), { width: 20, height: 1, fit: 'fill' }))).toBe(true);
+    for (let i = 3; i < viaRecipe.data.length; i += 4) expect(viaRecipe.data[i]).toBe(255);
+  });
+
+  it('an animation and a damaged file are left to the two-step path or refused as there', async () => {
+    const animated = image('animated-loop-3.webp');
+    expect(await decodeWebpResized(animated, inspect(animated), 1, 40, 30)).toBeUndefined();
+    const truncated = image('4.webp').subarray(0, Math.floor(image('4.webp').length * 0.66));
+    const header = inspect(truncated);
+    const twoSteps = await decode(truncated, { shrinkTo: { width: 200, height: 150 } }).then(() => undefined, (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
+    const streamed = await decodeResized(truncated, header, { width: 200, height: 150 }, { shrinkTo: { width: 200, height: 150 } }).then(() => undefined, (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
+    expect(twoSteps).toMatchObject({ code: 'CORRUPT_IMAGE' });
+    expect(streamed).toEqual(twoSteps);
   });
 });
