@@ -10,6 +10,7 @@
  *   ... --deadline 2026-12-05T13:25:00Z                  # stop handing out photos at that time; the table says how far it got
  *   ... --workers 2                                      # worker threads (default: the CPU count), photos and clean crops split among them
  *   ... --quick                                          # the fixed subset of hard cases (see QUICK), to judge a change in minutes
+ *   ... --cases FILE                                     # a fixed list of cases instead (lines `photo width attack`, e.g. a run's FAIL lines)
  *   ... --baseline-every 4                               # the classical baseline on every 4th photo only (--no-baseline: none)
  *
  * Deterministic: images, crops and attack parameters come from fixed seeds, and each photo's and clean
@@ -35,7 +36,8 @@ function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
-const QUICK_MODE = process.argv.includes('--quick');
+const CASES_FILE = arg('cases', '');
+const QUICK_MODE = process.argv.includes('--quick') || CASES_FILE !== '';
 const N_IMAGES = Number(arg('images', '4'));
 const N_CLEAN = Number(arg('clean', QUICK_MODE ? '0' : '100'));
 const SIZES = arg('sizes', '1200,600').split(',').map(Number);
@@ -71,6 +73,17 @@ const QUICK: readonly { n: number; width: number; attacks: readonly string[] }[]
   { n: 28, width: 600, attacks: ['resize 2x', 'crop 25% area'] },
   { n: 32, width: 600, attacks: ['crop 25% area'] },
 ];
+
+/**
+ * --cases FILE: a fixed list of cases instead of QUICK, one per line, `photo width attack` (e.g. `8 600 resize
+ * 0.5x`; # starts a comment), such as the failures a full run logged (its `FAIL` lines).
+ */
+const CASES: typeof QUICK = CASES_FILE
+  ? readFileSync(CASES_FILE, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean).map((l) => {
+    const [n, width, ...name] = l.split(/\s+/);
+    return { n: Number(n), width: Number(width), attacks: [name.join(' ')] };
+  })
+  : QUICK;
 
 function lumaPsnr(a: RGBAImage, b: RGBAImage): number {
   let se = 0;
@@ -109,7 +122,7 @@ type Task = { kind: 'photo'; n: number } | { kind: 'clean'; i: number };
 /** The attacks to run on photo n at `width` (all of them, or the --quick list's). */
 function attacksFor(n: number, width: number): Attack[] {
   if (!QUICK_MODE) return attacks;
-  const names = QUICK.filter((q) => q.n === n && q.width === width).flatMap((q) => q.attacks);
+  const names = CASES.filter((q) => q.n === n && q.width === width).flatMap((q) => q.attacks);
   return attacks.filter((a) => names.includes(a.name));
 }
 
@@ -143,6 +156,8 @@ async function markedPhoto(n: number): Promise<PhotoResult> {
       if (baseDelivered) row.baseN++;
       if (result.found && result.content === content) row.ours++;
       else if (result.found) row.wrong++;
+      // the cases missed, in --cases' format, so a later run can replay exactly them
+      if (!(result.found && result.content === content)) out.log.push(`FAIL ${n} ${width} ${attack.name}${result.found ? ' (wrong content)' : ''}`);
       if (baseDelivered) {
         const baseBits = extractBaseline(await attack.apply(baseDelivered, seed), 64, 1);
         if (baseBits.every((b, i) => b === truth[i])) row.base++;
@@ -210,7 +225,7 @@ function merge(r: PhotoResult | CleanResult): void {
 /** The table so far (written after every photo, so a run stopped by --deadline still reports what it did). */
 function report(final: boolean): void {
   const lines: string[] = [];
-  const what = QUICK_MODE ? `the --quick subset (${QUICK.reduce((k, q) => k + q.attacks.length, 0)} hard cases of ${photosDone} photos)` : `${photosDone} photos x ${SIZES.join(' and ')} px = ${photosDone * SIZES.length} marked images per attack`;
+  const what = QUICK_MODE ? `${CASES_FILE ? `the cases of ${CASES_FILE}` : 'the --quick subset'} (${CASES.reduce((k, q) => k + q.attacks.length, 0)} cases of ${photosDone} photos)` : `${photosDone} photos x ${SIZES.join(' and ')} px = ${photosDone * SIZES.length} marked images per attack`;
   lines.push(`Command: \`npx tsx bench/blindmark.ts ${process.argv.slice(2).join(' ')}\`; ${what}${final && photosDone < photosAsked ? ` (stopped at the deadline; ${photosAsked} asked)` : ''}, strength ${STRENGTH}, ${cleanMs.length} clean crops, ${WORKERS} worker${WORKERS > 1 ? 's' : ''}; ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s${final ? '' : ' (in progress)'}.`);
   lines.push('');
   const baseHead = ` blind_watermark DWT-DCT-SVD (reimplemented${BASELINE_EVERY > 1 ? `, every ${BASELINE_EVERY}th photo` : ''}) |`;
@@ -235,7 +250,7 @@ function report(final: boolean): void {
  * crops), so a run stopped at --deadline has sampled every part of the matrix.
  */
 function tasks(): Task[] {
-  const photos = QUICK_MODE ? [...new Set(QUICK.map((q) => q.n))] : Array.from({ length: N_IMAGES }, (_, n) => n);
+  const photos = QUICK_MODE ? [...new Set(CASES.map((q) => q.n))] : Array.from({ length: N_IMAGES }, (_, n) => n);
   photosAsked = photos.length;
   const perPhoto = Math.ceil(N_CLEAN / Math.max(1, photos.length));
   const list: Task[] = [];
