@@ -7,18 +7,18 @@
  * convolutionally coded) and a sync carrier is repeated over the whole image, added to luma with a gain that
  * follows local texture. Extraction whitens the luma, folds the image onto one tile (first as it is, then
  * at the scale and rotation measured from the tile lattice's autocorrelation peaks), finds the cyclic offset
- * and orientation by correlating with the sync carrier, then despreads and Viterbi-decodes the bits. The
+ * and orientation by correlating with the sync carrier, then despreads and list-Viterbi-decodes the bits. The
  * CRC, checked under the key, is what makes `found: true` trustworthy: no mark, a different key, or too
  * little left gives `found: false`, never a wrong content.
  */
 import { ImgpipeError, describeValue } from '../errors.js';
 import type { RGBAImage } from '../image.js';
-import { codedLength, convEncode, crc24, viterbi } from './blindmark/coding.js';
+import { codedLength, convEncode, crc24, listViterbi } from './blindmark/coding.js';
 import { keyedTile, renderTile, syncTemplate, TILE, type Tile } from './blindmark/pattern.js';
 import { embedPattern, SSIM_C2 } from './blindmark/embed.js';
 import { sha256 } from './blindmark/sha256.js';
 import {
-  despread, estimateLattice, fold, halve, luma, openReader, readerBytes, syncSearch, whiten, whiteningRadii, type Geometry, type Reader,
+  despread, estimateLattice, fold, halve, luma, openReader, readerBytes, syncSearch, whiten, whiteningRadii, WIDE_WHITENING, type Geometry, type Radii, type Reader,
 } from './blindmark/signal.js';
 import { outOfMemory } from '../wasm/instance.js';
 import { b64url, checkOption, int, oneOf, type OpParams } from '../spec.js';
@@ -192,18 +192,26 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
 
 interface Decoded { bytes: Uint8Array; confidence: number }
 
+/**
+ * Paths the list Viterbi decoder offers the CRC per sync peak. An extraction checks at most about 20 peaks,
+ * so a clean image passes a CRC by chance with probability about 20 x LIST x 2^-24 (4e-5 at 32).
+ */
+const LIST = 32;
+
 function tryDecode(rd: Reader, folded: Float64Array, tile: Tile, sync: Float64Array): Decoded | undefined {
   for (const peak of syncSearch(rd, folded, sync)) {
     const soft = despread(folded, peak, tile, CODED_BITS);
     let norm = 0;
     for (let i = 0; i < soft.length; i++) norm += Math.abs(soft[i]);
     if (norm === 0) continue;
-    const bits = viterbi(soft, PAYLOAD_BITS);
-    for (let i = 0; i < PAYLOAD_BITS; i++) bits[i] ^= tile.scramble[i];
     const dataBits = BLIND_WATERMARK_CAPACITY * 8;
-    let crc = 0;
-    for (let i = 0; i < 24; i++) crc = (crc << 1) | bits[dataBits + i];
-    if (crc24(bits.subarray(0, dataBits)) !== crc) continue;
+    const bits = listViterbi(soft, PAYLOAD_BITS, LIST).find((path) => {
+      for (let i = 0; i < PAYLOAD_BITS; i++) path[i] ^= tile.scramble[i];
+      let crc = 0;
+      for (let i = 0; i < 24; i++) crc = (crc << 1) | path[dataBits + i];
+      return crc24(path.subarray(0, dataBits)) === crc;
+    });
+    if (!bits) continue;
     // confidence: the share of soft evidence that agrees with the decoded codeword
     for (let i = 0; i < PAYLOAD_BITS; i++) bits[i] ^= tile.scramble[i];
     const coded = convEncode(bits);
@@ -255,7 +263,8 @@ function refine(rd: Reader, sync: Float64Array, start: Scored, rect: Rect, step 
   return best;
 }
 
-const radiiKey = (scale: number): string => { const r = whiteningRadii(scale); return `${r.mean}/${r.level}`; };
+
+const radiiKey = (r: Radii): string => `${r.mean}/${r.level}`;
 
 /** A sync peak this many standard deviations above the correlation surface is taken as found. */
 const CONFIRMED = 7;
@@ -305,7 +314,24 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
     decoded = await kernel.use((k) => {
       k.reset();
       const rd = openReader(k, r, w, h);
+      // The residuals made so far, by their radii; the one in the kernel is `current`.
+      const base = whiteningRadii(1);
+      const residuals = new Map<string, Float32Array>([[radiiKey(base), r]]);
+      let current = radiiKey(base);
+      const whitenWith = (radii: Radii): void => {
+        const id = radiiKey(radii);
+        let res = residuals.get(id);
+        if (!res) { res = whiten(y, w, h, radii); residuals.set(id, res); }
+        if (id !== current) { new Float32Array(k.memory.buffer, k.blindResidual(), w * h).set(res); current = id; }
+      };
       let found = tryDecode(rd, fold(rd, { scale: 1, angle: 0 }), tile, sync);
+      if (!found) {
+        // Recompressed, blurred or scribbled on at the embedded size: the wider whitening keeps more of the
+        // softened chips (the CRC keeps this second look from ever giving a wrong content).
+        whitenWith(WIDE_WHITENING);
+        found = tryDecode(rd, fold(rd, { scale: 1, angle: 0 }), tile, sync);
+        whitenWith(base);
+      }
       if (!found) {
         // Rescaled or rotated: check every lattice the autocorrelation suggests by folding the image at it
         // and correlating with the sync carrier; when none is confirmed (the autocorrelation of a small or busy
@@ -314,14 +340,6 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
         // image (a 2x enlargement of a 1200 px image has only four periods in the 1024 px centre), and an
         // enlargement's sync peak is measured on a centre up to 1.4 times as wide. The geometry found is refined and decoded on the
         // residual whitened for its scale (whiteningRadii), made only then: the search uses the first one.
-        const residuals = new Map<string, Float32Array>([[radiiKey(1), r]]);
-        let current = radiiKey(1);
-        const whitenFor = (scale: number): void => {
-          const id = radiiKey(scale);
-          let res = residuals.get(id);
-          if (!res) { res = whiten(y, w, h, scale); residuals.set(id, res); }
-          if (id !== current) { new Float32Array(k.memory.buffer, k.blindResidual(), w * h).set(res); current = id; }
-        };
         const window = (g: Geometry): Rect => centre(w, h, WINDOW * Math.max(1, Math.min(1.4, g.scale)));
         const sharpness = (g: Geometry): Scored => {
           const peak = syncSearch(rd, fold(rd, g, window(g)), sync, 1)[0];
@@ -336,7 +354,7 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
         if (!(ranked[0]?.z >= CONFIRMED)) ranked = coarseSearch(rd, sync);
         // a lattice no better than chance (a clean image) is not worth refining
         for (const candidate of ranked.slice(0, 2).filter((c) => c.z >= PLAUSIBLE)) {
-          whitenFor(candidate.g.scale);
+          whitenWith(whiteningRadii(candidate.g.scale));
           const rect = window(candidate.g);
           let best = refine(rd, sync, candidate, rect);
           found = tryDecode(rd, fold(rd, best.g), tile, sync);

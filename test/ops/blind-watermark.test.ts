@@ -8,6 +8,7 @@ import {
 } from '../../src/ops/blind-watermark.js';
 import * as api from '../../src/index.js';
 import { ATTACKS, pixels } from '../../bench/blindmark-attacks.js';
+import { contentFor, photo as benchPhoto } from '../../bench/blindmark-photos.js';
 import { ssim } from '../../bench/ssim.js';
 import { embedPattern } from '../../src/ops/blindmark/embed.js';
 import { keyedTile, renderTile, TILE } from '../../src/ops/blindmark/pattern.js';
@@ -184,5 +185,15 @@ describe('blind watermark: recovery through real encoders and attacks', () => {
     const unresolved = await extractBlindWatermark(read);
     expect(unresolved).toMatchObject({ found: true, id: marked.id });
     expect(unresolved.content).toBeUndefined();
+  });
+
+  it('reads a weak mark that needs both the wider second whitening and the list decoder', async () => {
+    // the benchmark's photo 43 at 600 px (a crop of 4.webp) after JPEG q30: with the 3x3 whitening the sent
+    // path is not among the decoder's 32 best; with the 5x5 one it is the 21st (plain Viterbi misses both)
+    const { image: original } = await benchPhoto(43, 600);
+    const marked = await embedBlindWatermark(original, { content: contentFor(43), key: 'benchmark key' });
+    const attack = ATTACKS.find((a) => a.name === 'jpeg q30')!;
+    const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 43 + 600);
+    expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(43) });
   });
 });

@@ -87,10 +87,10 @@ export function boxMean(src: Float32Array, w: number, h: number, r: number): Flo
  * The extraction's whitening: luma minus its local mean (3x3 at the embedded scale) removes most of the
  * photo (whose energy is in low frequencies) and keeps the mark's chips; dividing by the local residual
  * level (5x5) makes a strong edge count no more than a flat area, and the clip bounds what one pixel can
- * say. `scale` is the size of the mark's chips over their embedded size: the boxes grow with them.
+ * say. The box radii come from whiteningRadii (the boxes grow with the mark's chips) or are WIDE_WHITENING.
  */
-export function whiten(y: Float32Array, w: number, h: number, scale = 1): Float32Array {
-  const { mean: rm, level: rl } = whiteningRadii(scale);
+export function whiten(y: Float32Array, w: number, h: number, radii: Radii = whiteningRadii(1)): Float32Array {
+  const { mean: rm, level: rl } = radii;
   const mean = boxMean(y, w, h, rm), r = new Float32Array(y.length), a = new Float32Array(y.length);
   for (let i = 0; i < y.length; i++) { r[i] = y[i] - mean[i]; a[i] = Math.abs(r[i]); }
   // a floor of half a level (against 1, the coded bits' error rate on 600 px photos cropped to a quarter,
@@ -105,10 +105,19 @@ export function whiten(y: Float32Array, w: number, h: number, scale = 1): Float3
  * from 1.5x (only two residuals to make, whatever the geometric search tries). Against 2 and 3, the coded bits' error rate at the true geometry on the benchmark's failing
  * 300 px crops and halvings of 600 px photos fell from 18.3% to 16.0%.
  */
-export function whiteningRadii(scale: number): { mean: number; level: number } {
+export function whiteningRadii(scale: number): Radii {
   const mean = Math.max(1, Math.round(scale));
   return { mean, level: 2 * mean };
 }
+
+export interface Radii { readonly mean: number; readonly level: number }
+
+/**
+ * The wider whitening (5x5 mean, 7x7 level) that the 3x3 one replaced: it keeps more of the chips' energy
+ * where recompression or blur has softened them (JPEG q30 and q50, WebP q60, blur, doodles), so an
+ * untransformed image that the 3x3 residual does not decode is tried again on this one.
+ */
+export const WIDE_WHITENING: Radii = { mean: 2, level: 3 };
 
 export interface Geometry {
   /** Size of one tile period in the examined image, over TILE. */
