@@ -32,8 +32,8 @@ const OUT = join(root, 'wasm/libspng/build/imgpipe_png.wasm');
 const GLUE = join(root, 'wasm/libspng/png.c');
 /** zlib's inflate and deflate (libspng links both) and the checksums they use. */
 const ZLIB_FILES = ['adler32.c', 'compress.c', 'crc32.c', 'deflate.c', 'inffast.c', 'inflate.c', 'inftrees.c', 'trees.c', 'zutil.c'];
-/** libdeflate's whole-buffer zlib inflate (a photo's image data, see png.c), its checksum and the allocator it uses. */
-const LIBDEFLATE_FILES = ['lib/deflate_decompress.c', 'lib/zlib_decompress.c', 'lib/adler32.c', 'lib/utils.c'];
+/** libdeflate's whole-buffer inflate (a photo's image data, see png.c) and the allocator it uses. */
+const LIBDEFLATE_FILES = ['lib/deflate_decompress.c', 'lib/utils.c'];
 
 const OPT = ['-O3', '-flto', '-DNDEBUG', '-msimd128', '-mbulk-memory', '-mnontrapping-fptoint'];
 /**
@@ -44,7 +44,7 @@ const OPT = ['-O3', '-flto', '-DNDEBUG', '-msimd128', '-mbulk-memory', '-mnontra
  * filter type at every bit depth, are tested against sharp's decode (test/core/png-chunks.test.ts).
  */
 const SPNG_FLAGS = ['-D__i386__', '-DSPNG_SSE=3', '-mssse3', '-DSPNG_STATIC', '-Wno-everything'];
-const LDFLAGS = linkFlags(['imgpipe_png_input', 'imgpipe_png_begin', 'imgpipe_png_step', 'imgpipe_png_ring', 'imgpipe_png_rows_out', 'imgpipe_png_message', 'imgpipe_png_encode']);
+const LDFLAGS = linkFlags(['imgpipe_png_input', 'imgpipe_png_begin', 'imgpipe_png_whole', 'imgpipe_png_step', 'imgpipe_png_ring', 'imgpipe_png_rows_out', 'imgpipe_png_message', 'imgpipe_png_encode']);
 
 async function source({ dir, file, url, sha256 }) {
   const path = join(CACHE, dir);

@@ -24,11 +24,15 @@ interface SpngExports extends OutputBufferExports {
   imgpipe_png_step(rows: number): number;
   imgpipe_png_ring(): number;
   imgpipe_png_rows_out(): number;
+  imgpipe_png_whole(): number;
   imgpipe_png_message(error: number): number;
   imgpipe_png_encode(rgba: number, width: number, height: number): number;
 }
 
 const libspng = new OwnedInstance<SpngExports>('png');
+
+/** Decodes begun with their image data inflated whole by libdeflate (diagnostics, see pngDecoderStats). */
+let inflatedWhole = 0;
 
 /** libspng's SPNG_EMEM: its memory could not grow. */
 const SPNG_EMEM = 2;
@@ -70,6 +74,7 @@ function begin(p: SpngExports, bytes: Uint8Array, header: ImageHeader, ringRows:
   let error = p.imgpipe_png_begin(copyIn(input, bytes), bytes.byteLength, ringRows, 1);
   if (error === RETRY_WITH_ZLIB) error = p.imgpipe_png_begin(copyIn(input, bytes), bytes.byteLength, ringRows, 0);
   if (error !== 0) throw spngError(p, error);
+  inflatedWhole += p.imgpipe_png_whole();
   const width = p.imgpipe_output_width(), height = p.imgpipe_output_height();
   if (width !== header.width || height !== header.height) {
     p.imgpipe_release();
@@ -191,7 +196,10 @@ export async function encodePng(image: RGBAImage): Promise<Uint8Array> {
   }
 }
 
-/** Diagnostics: the decoder's warm memory and how many instances it has created. */
-export function pngDecoderStats(): Readonly<{ memoryBytes: number; instancesCreated: number }> {
-  return libspng.stats();
+/**
+ * Diagnostics: the decoder's warm memory, how many instances it has created, and how many decodes
+ * had their image data inflated whole by libdeflate (the others went through zlib row by row).
+ */
+export function pngDecoderStats(): Readonly<{ memoryBytes: number; instancesCreated: number; inflatedWhole: number }> {
+  return Object.freeze({ ...libspng.stats(), inflatedWhole });
 }

@@ -124,6 +124,7 @@ describe('PNG image data inflated whole (libdeflate)', () => {
     expect(ratio(bytes)).toBeLessThan(4);
     const header = inspect(bytes);
     const streamed = await decodeResized(bytes, header, { width: 1600, height: 1200 });
+    expect(pngDecoderStats().inflatedWhole).toBe(1);
     // The filtered image (13 MB) no longer fits in the module's initial 16 MiB beside its 5 MiB of
     // stack and static data; it is inflated in the input's own buffer, so the input (8 MB) is not
     // held beside it, nor the decoded RGBA image (17 MB) on top.
@@ -185,7 +186,13 @@ describe('PNG image data inflated whole (libdeflate)', () => {
       s[s.length - 1]! ^= 0xff;
       return s;
     });
+    // The clean file's checksum matches (libdeflate's path), the altered one's does not (zlib's).
+    const before = pngDecoderStats().inflatedWhole;
+    const whole = await decode(clean);
+    expect(pngDecoderStats().inflatedWhole).toBe(before + 1);
     expect(same(await decode(bytes), await sharpRgba(clean))).toBe(true);
+    expect(same(whole, await sharpRgba(clean))).toBe(true);
+    expect(pngDecoderStats().inflatedWhole).toBe(before + 1);
   });
 
   it('a stream whose end inflates to less than it takes (inflated in place, the output overtakes the input): the image\'s pixels', async () => {
@@ -206,11 +213,14 @@ describe('PNG image data inflated whole (libdeflate)', () => {
     expect(stream.length - 6).toBeGreaterThan(filtered.length / 2 + 128 * 1024);
     const bytes = rewriteStream(await photoPng(w, h, 3), () => stream);
     expect(ratio(bytes)).toBeLessThan(4);
+    const before = pngDecoderStats().inflatedWhole;
     const expected = Buffer.alloc(w * h * 4, 255);
     for (let i = 0; i < w * h; i++) {
       for (let c = 0; c < 3; c++) expected[i * 4 + c] = filtered[Math.floor(i / w) * row + 1 + (i % w) * 3 + c]!;
     }
     expect(same(await decode(bytes), expected)).toBe(true);
+    // Decoded by zlib: libdeflate's output, having overtaken its input, failed the checks.
+    expect(pngDecoderStats().inflatedWhole).toBe(before);
     const header = inspect(bytes);
     const streamed = await decodeResized(bytes, header, { width: 1000, height: 750 });
     expect(Buffer.compare(Buffer.from(streamed.data), Buffer.from((await resize(await decode(bytes), { width: 1000, height: 750, fit: 'fill' })).data))).toBe(0);
