@@ -186,6 +186,27 @@ describe('Lanczos3 kernel memory', () => {
     expect(after.memoryBytes).toBe(first.memoryBytes);
   });
 
+  it('reuses the filter tables of recent sizes with the same pixels, and never a table of another scale', async () => {
+    const a = synthetic(21, 40, false);
+    const b = synthetic(1001, 40, false);
+    // Ten other tables: more than the kernel keeps, so the next resize builds its own.
+    const evict = async () => {
+      for (const w of [3, 5, 7, 9, 11]) await resizeRGBA(a, w, w);
+    };
+    await evict();
+    const aBuilt = await resizeRGBA(a, 10, 20);
+    await evict();
+    const bBuilt = await resizeRGBA(b, 10, 20);
+    await evict();
+    await resizeRGBA(a, 10, 20);
+    // 1001 -> 10 box-shrinks by 50 to 21 columns and filters them at scale 2.002: the same sizes and
+    // taps as 21 -> 10's table just kept, at scale 2.1.
+    const bAfterA = await resizeRGBA(b, 10, 20);
+    const aKept = await resizeRGBA(a, 10, 20);
+    expect(maxAbsDiff(bAfterA, bBuilt)).toBe(0);
+    expect(maxAbsDiff(aKept, aBuilt)).toBe(0);
+  });
+
   it('keeps a grown instance while big jobs come, replaces it for a small one, releases it when idle', async () => {
     // Streamed with alpha, the 1400x930 output and its Q6 rows need ~16 MB.
     const big = synthetic(1500, 1000, true);
