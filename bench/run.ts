@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { runChild } from './spawn.js';
 import { COMPETITORS, baseline } from './competitors/index.js';
+import { chooseEntry } from './competitors/imgpipe.js';
 import type { ThreadMode } from './competitors/types.js';
 import { FC_PRICING, fcCostPer10k, type FcCost } from './cost.js';
 import { BENCH_DIR, CACHE_DIR, INPUTS, ROOT_DIR, ensureInput } from './inputs.js';
@@ -357,6 +358,9 @@ async function main(): Promise<void> {
   };
   log(`imgpipe bench: ${command}`);
   log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, load ${machine.loadAvgAtStart.join(' ')}`);
+  // The sources through tsx run measurably slower than the built package: say so before the first number.
+  const { entry, why } = chooseEntry();
+  log(`imgpipe: ${entry} (${why})${entry.endsWith('.ts') ? '\nWARNING: imgpipe runs from its sources, not the built package: run `npm run build` first to measure what users deploy' : ''}`);
 
   const inputPaths: Record<string, string> = {};
   for (const w of selected) {

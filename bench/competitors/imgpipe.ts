@@ -51,7 +51,7 @@ function newestSource(dirs: readonly string[]): number {
  * Which entry to benchmark, and why. A `dist/` older than the sources would benchmark yesterday's
  * code and mislead whoever is optimising today's, so it is only used while it is up to date.
  */
-function chooseEntry(): { entry: string; why: string } {
+export function chooseEntry(): { entry: string; why: string } {
   const forced = process.env.IMGPIPE_ENTRY;
   if (forced) return { entry: forced, why: 'IMGPIPE_ENTRY' };
   const built = ENTRIES.filter((rel) => rel.startsWith('dist/') && existsSync(join(ROOT_DIR, rel)));
