@@ -60,6 +60,11 @@ export interface KernelExports {
   blindClipped(): number;
   blindReadBegin(width: number, height: number, maxW: number, maxH: number): void;
   blindResidual(): number;
+  blindPixels(): number;
+  blindHalf(): number;
+  blindLuma(y0: number, y1: number): void;
+  blindWhitenBegin(toHalf: number, mean: number, level: number): void;
+  blindWhitenStep(): number;
   blindFolded(): number;
   blindRe(): number;
   blindIm(): number;

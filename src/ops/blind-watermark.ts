@@ -18,7 +18,7 @@ import { keyedTile, renderTile, syncTemplate, TILE, type Tile } from './blindmar
 import { embedPattern, SSIM_C2 } from './blindmark/embed.js';
 import { sha256 } from './blindmark/sha256.js';
 import {
-  despread, estimateLattice, fold, halve, luma, openReader, readerBytes, syncSearch, whiten, whiteningRadii, WIDE_WHITENING, type Geometry, type Radii, type Reader,
+  despread, estimateLattice, fold, openReader, readerBytes, readImage, syncSearch, whiten, whitenHalf, whiteningRadii, WIDE_WHITENING, type Geometry, type Radii, type Reader,
 } from './blindmark/signal.js';
 import { outOfMemory } from '../wasm/instance.js';
 import { b64url, checkOption, int, oneOf, type OpParams } from '../spec.js';
@@ -307,22 +307,24 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
   if (w < 32 || h < 32) return { found: false, confidence: 0 };
   const tile = keyedTile(key, CODED_BITS, PAYLOAD_BITS);
   const sync = syncTemplate(tile);
-  const y = luma(image);
-  const r = whiten(y, w, h);
   let decoded: Decoded | undefined;
   try {
     decoded = await kernel.use((k) => {
       k.reset();
-      const rd = openReader(k, r, w, h);
-      // The residuals made so far, by their radii; the one in the kernel is `current`.
+      const rd = openReader(k, w, h);
+      readImage(rd, image);
       const base = whiteningRadii(1);
-      const residuals = new Map<string, Float32Array>([[radiiKey(base), r]]);
+      whiten(rd, base);
+      // The residual in the kernel is `current`'s; the others made so far are kept by their radii.
+      const residuals = new Map<string, Float32Array>();
       let current = radiiKey(base);
       const whitenWith = (radii: Radii): void => {
         const id = radiiKey(radii);
-        let res = residuals.get(id);
-        if (!res) { res = whiten(y, w, h, radii); residuals.set(id, res); }
-        if (id !== current) { new Float32Array(k.memory.buffer, k.blindResidual(), w * h).set(res); current = id; }
+        if (id === current) return;
+        if (!residuals.has(current)) residuals.set(current, rd.residual.slice());
+        const res = residuals.get(id);
+        if (res) rd.residual.set(res); else whiten(rd, radii);
+        current = id;
       };
       let found = tryDecode(rd, fold(rd, { scale: 1, angle: 0 }), tile, sync);
       if (!found) {
@@ -345,9 +347,9 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
           const peak = syncSearch(rd, fold(rd, g, window(g)), sync, 1)[0];
           return { g, z: peak?.z ?? 0, orientation: peak?.orientation ?? 0 };
         };
-        let ranked = estimateLattice(rd, r).slice(0, 8).map(sharpness).sort((p, q) => q.z - p.z);
+        let ranked = estimateLattice(rd, rd.residual).slice(0, 8).map(sharpness).sort((p, q) => q.z - p.z);
         if (!(ranked[0]?.z >= CONFIRMED) && Math.max(w, h) > 512) {
-          const half = estimateLattice(rd, whiten(halve(y, w, h), w >> 1, h >> 1), w >> 1, h >> 1)
+          const half = estimateLattice(rd, whitenHalf(rd), w >> 1, h >> 1)
             .filter((g) => g.scale > 0.6).slice(0, 8).map((g) => sharpness({ scale: 2 * g.scale, angle: g.angle }));
           ranked = [...ranked, ...half].sort((p, q) => q.z - p.z);
         }

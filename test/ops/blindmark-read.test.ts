@@ -2,7 +2,55 @@ import { describe, expect, it } from 'vitest';
 import '../../entries/node.js';
 import { kernel } from '../../src/kernels/module.js';
 import { TILE } from '../../src/ops/blindmark/pattern.js';
-import { fold, openReader, readerBytes } from '../../src/ops/blindmark/signal.js';
+import { readFileSync } from 'node:fs';
+import { decode } from '../../src/decode.js';
+import type { RGBAImage } from '../../src/image.js';
+import { fold, openReader, readerBytes, readImage, whiten, whitenHalf, whiteningRadii, WIDE_WHITENING, type Radii } from '../../src/ops/blindmark/signal.js';
+
+// The whitening as it was written in TypeScript before it moved to the kernel: the reference the kernel
+// must equal bit for bit (same f64 arithmetic, same summation order), so extraction results never change.
+function refLuma(image: RGBAImage): Float32Array {
+  const d = image.data, n = image.width * image.height, y = new Float32Array(n);
+  for (let i = 0, p = 0; i < n; i++, p += 4) y[i] = 0.299 * d[p] + 0.587 * d[p + 1] + 0.114 * d[p + 2];
+  return y;
+}
+function refBoxMean(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  const tmp = new Float32Array(w * h), out = new Float32Array(w * h), k = 1 / (2 * r + 1);
+  const line = new Float64Array(w + 2 * r + 1);
+  for (let y = 0; y < h; y++) {
+    const base = y * w, first = src[base], last = src[base + w - 1];
+    for (let i = 0; i < r; i++) { line[i] = first; line[w + r + i] = last; }
+    for (let i = 0; i < w; i++) line[r + i] = src[base + i];
+    let sum = 0;
+    for (let i = 0; i < 2 * r; i++) sum += line[i];
+    for (let i = 0; i < w; i++) { sum += line[i + 2 * r]; tmp[base + i] = sum * k; sum -= line[i]; }
+  }
+  const acc = new Float64Array(w);
+  const row = (y: number): number => Math.min(h - 1, Math.max(0, y)) * w;
+  for (let y = -r; y <= r; y++) { const b = row(y); for (let x = 0; x < w; x++) acc[x] += tmp[b + x]; }
+  for (let y = 0; y < h; y++) {
+    const o = y * w, add = row(y + r + 1), sub = row(y - r);
+    for (let x = 0; x < w; x++) { out[o + x] = acc[x] * k; acc[x] += tmp[add + x] - tmp[sub + x]; }
+  }
+  return out;
+}
+function refWhiten(y: Float32Array, w: number, h: number, { mean: rm, level: rl }: Radii): Float32Array {
+  const mean = refBoxMean(y, w, h, rm), r = new Float32Array(y.length), a = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) { r[i] = y[i] - mean[i]; a[i] = Math.abs(r[i]); }
+  const level = refBoxMean(a, w, h, rl);
+  for (let i = 0; i < y.length; i++) r[i] = Math.max(-3, Math.min(3, r[i] / (level[i] + 0.5)));
+  return r;
+}
+function refHalve(r: Float32Array, w: number, h: number): Float32Array {
+  const hw = w >> 1, hh = h >> 1, out = new Float32Array(hw * hh);
+  for (let y = 0; y < hh; y++) {
+    const a = 2 * y * w, b = a + w;
+    for (let x = 0; x < hw; x++) out[y * hw + x] = 0.25 * (r[a + 2 * x] + r[a + 2 * x + 1] + r[b + 2 * x] + r[b + 2 * x + 1]);
+  }
+  return out;
+}
+/** Indices where two arrays differ bit for bit (NaN never occurs here). */
+const differences = (a: Float32Array, b: Float32Array): number => a.reduce((n, v, i) => n + (Object.is(v, b[i]) ? 0 : 1), 0);
 
 /** A seeded sequence in [-1, 1). */
 const noise = (n: number, seed: number): Float64Array => {
@@ -11,11 +59,36 @@ const noise = (n: number, seed: number): Float64Array => {
 };
 
 describe('blind watermark extraction kernel', () => {
+  it('whitens the luma, at full and half resolution and every radius extraction uses, bit for bit as the TypeScript reference', async () => {
+    const photo = await decode(readFileSync(new URL('../fixtures/images/2569067123_aca715a2ee_o.jpg', import.meta.url)));
+    const random = (w: number, h: number, seed: number): RGBAImage => {
+      const v = noise(w * h * 4, seed);
+      return { width: w, height: h, data: Uint8ClampedArray.from(v, (x, i) => (i % 4 === 3 ? 255 : Math.floor((x + 1) * 128))) };
+    };
+    const flat: RGBAImage = { width: 40, height: 33, data: new Uint8ClampedArray(40 * 33 * 4).fill(90) };
+    for (const image of [photo, random(301, 177, 7), random(64, 33, 8), flat]) {
+      const { width: w, height: h } = image, y = refLuma(image);
+      await kernel.use((k) => {
+        k.reset();
+        const rd = openReader(k, w, h);
+        readImage(rd, image);
+        for (const radii of [whiteningRadii(1), WIDE_WHITENING, whiteningRadii(2), whiteningRadii(2.4)]) {
+          whiten(rd, radii);
+          const want = refWhiten(y, w, h, radii);
+          expect(differences(rd.residual, want)).toBe(0);
+          expect(want.some((v) => v !== 0) || image === flat).toBe(true);
+        }
+        expect(differences(whitenHalf(rd), refWhiten(refHalve(y, w, h), w >> 1, h >> 1, whiteningRadii(1)))).toBe(0);
+        k.reset();
+      }, readerBytes(w, h));
+    }
+  });
+
   it('blindFft is the 2-D DFT, spectrum transposed, and its inverse brings the array back n times over', async () => {
     const w = 16, h = 8, re = noise(w * h, 1), im = noise(w * h, 2);
     await kernel.use((k) => {
       k.reset();
-      const rd = openReader(k, new Float32Array(TILE * TILE), TILE, TILE);
+      const rd = openReader(k, TILE, TILE);
       rd.re.set(re); rd.im.set(im);
       k.blindFft(w, h, 0);
       // the spectrum is h wide and w high: frequency (u, v) is at row u, column v
@@ -55,7 +128,9 @@ describe('blind watermark extraction kernel', () => {
     }
     const folded = await kernel.use((k) => {
       k.reset();
-      const out = fold(openReader(k, r, w, h), g, rect);
+      const rd = openReader(k, w, h);
+      rd.residual.set(r);
+      const out = fold(rd, g, rect);
       k.reset();
       return out;
     }, readerBytes(w, h));

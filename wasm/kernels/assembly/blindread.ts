@@ -1,6 +1,11 @@
-// The blind watermark's extraction hot loops (src/ops/blindmark/signal.ts): folding the whitened luma
-// onto one tile under a scale and rotation, and the 2-D FFTs of the sync correlation and the lattice
-// estimate, with f64x2 SIMD.
+// The blind watermark's extraction hot loops (src/ops/blindmark/signal.ts): the luma and its whitening,
+// folding the whitened luma onto one tile under a scale and rotation, and the 2-D FFTs of the sync
+// correlation and the lattice estimate, with f64x2 SIMD.
+//
+// The whitening is the same f64 arithmetic, in the same order, as the TypeScript it replaced (kept as the
+// reference in test/ops/blindmark-read.test.ts): box sums in f64 stored to f32, per-pixel quotients in
+// f64. SIMD is used only where lanes are independent pixels (the vertical running sums, the per-pixel
+// steps), so every residual, and so every extraction, is bit for bit what it was.
 //
 // The 2-D transform is done as two column passes with a transpose between them. A column pass works on
 // whole rows at a time (a butterfly between rows a and b is one contiguous loop over x, two columns per
@@ -9,9 +14,12 @@
 // (products with spectra made by the same function, magnitudes) and the inverse, fed the transposed
 // spectrum, transposes it back, so the layout never shows.
 //
-// Calling convention: reset(), then blindReadBegin(w, h, maxW, maxH) allocates the residual (w x h f32,
-// written by the caller), the folded tile (128 x 128 f64) and the transform buffers for arrays of up to
-// maxW x maxH; their addresses are given by blindResidual(), blindFolded(), blindRe() and blindIm().
+// Calling convention: reset(), then blindReadBegin(w, h, maxW, maxH) allocates the RGBA image (w x h,
+// written by the caller at blindPixels()), the luma, the residual (w x h f32, at blindResidual()), the
+// half-resolution residual (blindHalf()), the folded tile (128 x 128 f64) and the transform buffers for
+// arrays of up to maxW x maxH; their addresses are given by blindFolded(), blindRe() and blindIm().
+// blindLuma(y0, y1) over every row band makes the luma; blindWhitenBegin() then blindWhitenStep() until
+// it returns 0 whitens it (in bands of rows, so V8's optimised tier takes over part way, see index.ts).
 import { alloc } from '../../common/memory';
 
 const TILE: i32 = 128;
@@ -27,10 +35,29 @@ let tre: usize = 0;
 let tim: usize = 0;
 let cosT: usize = 0;
 let sinT: usize = 0;
+/** The RGBA image; once the luma is made, the box filters' horizontal sums (f32). */
+let pixels: usize = 0;
+let luma: usize = 0;
+/** The local mean, then the absolute residual, then the local level (f32). */
+let local: usize = 0;
+let half: usize = 0;
+/** One row with its edges repeated (f64), and the vertical running sums (f64). */
+let line: usize = 0;
+let acc: usize = 0;
+
+/** Largest box radius the whitening takes. */
+const MAX_RADIUS: i32 = 16;
 
 export function blindReadBegin(w: i32, h: i32, maxW: i32, maxH: i32): void {
   rw = w; rh = h;
-  residual = alloc(<usize>w * h << 2);
+  const plane = <usize>w * h << 2;
+  residual = alloc(plane);
+  pixels = alloc(plane);
+  luma = alloc(plane);
+  local = alloc(plane);
+  half = alloc(<usize>(w >> 1) * (h >> 1) << 2);
+  line = alloc(<usize>(w + 2 * MAX_RADIUS + 1) << 3);
+  acc = alloc(<usize>w << 3);
   folded = alloc(<usize>(TILE * TILE) << 3);
   counts = alloc(<usize>(TILE * TILE) << 3);
   const n = <usize>maxW * maxH << 3;
@@ -40,6 +67,135 @@ export function blindReadBegin(w: i32, h: i32, maxW: i32, maxH: i32): void {
 }
 
 export function blindResidual(): usize { return residual; }
+export function blindPixels(): usize { return pixels; }
+export function blindHalf(): usize { return half; }
+
+/** BT.601 luma of rows y0..y1, in f64 rounded to f32. */
+export function blindLuma(y0: i32, y1: i32): void {
+  for (let i = <usize>y0 * rw, end = <usize>y1 * rw; i < end; i++) {
+    const p = pixels + (i << 2);
+    // (the f64 constants spelled out: under an f32 cast a bare literal would be taken as f32)
+    const v: f64 = <f64>0.299 * <f64>load<u8>(p) + <f64>0.587 * <f64>load<u8>(p, 1) + <f64>0.114 * <f64>load<u8>(p, 2);
+    store<f32>(luma + (i << 2), <f32>v);
+  }
+}
+
+const BAND: i32 = 32;
+// the whitening's state: source, destination, size, radii, and the phase and row reached
+let wSrc: usize = 0;
+let wDst: usize = 0;
+let ww: i32 = 0;
+let wh: i32 = 0;
+let rMean: i32 = 0;
+let rLevel: i32 = 0;
+let phase: i32 = 0;
+let row: i32 = 0;
+
+/**
+ * Start whitening (see whiten in src/ops/blindmark/signal.ts) with box radii rm (mean) and rl (level):
+ * the luma into the residual when `toHalf` is 0, else the 2x2 block means of the luma into blindHalf(),
+ * whitened in place.
+ */
+export function blindWhitenBegin(toHalf: i32, rm: i32, rl: i32): void {
+  rMean = min(rm, MAX_RADIUS); rLevel = min(rl, MAX_RADIUS); row = 0;
+  if (toHalf != 0) { wSrc = half; wDst = half; ww = rw >> 1; wh = rh >> 1; phase = 0; }
+  else { wSrc = luma; wDst = residual; ww = rw; wh = rh; phase = 1; }
+}
+
+/** One band of rows of one phase of the whitening; 0 when it is done. */
+export function blindWhitenStep(): i32 {
+  const y0 = row, y1 = min(wh, row + BAND);
+  if (phase == 0) halveRows(y0, y1);
+  else if (phase == 1) boxRows(wSrc, rMean, y0, y1);
+  else if (phase == 2) boxColumns(rMean, y0, y1);
+  else if (phase == 3) residualRows(y0, y1);
+  else if (phase == 4) boxRows(local, rLevel, y0, y1);
+  else if (phase == 5) boxColumns(rLevel, y0, y1);
+  else if (phase == 6) scaleRows(y0, y1);
+  else return 0;
+  row = y1;
+  if (row >= wh) { row = 0; phase++; }
+  return phase <= 6 ? 1 : 0;
+}
+
+/** The mean of every 2x2 block of the luma (odd last row and column dropped), rows y0..y1 of it. */
+function halveRows(y0: i32, y1: i32): void {
+  for (let y = y0; y < y1; y++) {
+    const a = luma + (<usize>(2 * y) * rw << 2), b = a + (<usize>rw << 2), o = half + (<usize>y * ww << 2);
+    for (let x = 0; x < ww; x++) {
+      const p = <usize>(2 * x) << 2;
+      const v: f64 = <f64>0.25 * (<f64>load<f32>(a + p) + <f64>load<f32>(a + p, 4) + <f64>load<f32>(b + p) + <f64>load<f32>(b + p, 4));
+      store<f32>(o + (<usize>x << 2), <f32>v);
+    }
+  }
+}
+
+/** Horizontal box means of radius r of rows y0..y1 of src into `pixels`: a sliding f64 sum, edges repeated. */
+function boxRows(src: usize, r: i32, y0: i32, y1: i32): void {
+  const k = 1.0 / <f64>(2 * r + 1), w = ww;
+  for (let y = y0; y < y1; y++) {
+    const base = src + (<usize>y * w << 2), out = pixels + (<usize>y * w << 2);
+    const first = <f64>load<f32>(base), last = <f64>load<f32>(base + (<usize>(w - 1) << 2));
+    for (let i = 0; i < r; i++) { store<f64>(line + (<usize>i << 3), first); store<f64>(line + (<usize>(w + r + i) << 3), last); }
+    for (let i = 0; i < w; i++) store<f64>(line + (<usize>(r + i) << 3), <f64>load<f32>(base + (<usize>i << 2)));
+    let sum: f64 = 0;
+    for (let i = 0; i < 2 * r; i++) sum += load<f64>(line + (<usize>i << 3));
+    for (let i = 0; i < w; i++) {
+      sum += load<f64>(line + (<usize>(i + 2 * r) << 3));
+      store<f32>(out + (<usize>i << 2), <f32>(sum * k));
+      sum -= load<f64>(line + (<usize>i << 3));
+    }
+  }
+}
+
+/** Vertical box means of radius r of the horizontal sums into `local`, rows y0..y1: a running f64 sum per column. */
+function boxColumns(r: i32, y0: i32, y1: i32): void {
+  const w = ww, h = wh, k = f64x2.splat(1.0 / <f64>(2 * r + 1));
+  if (y0 == 0) {
+    memory.fill(acc, 0, <usize>w << 3);
+    for (let y = -r; y <= r; y++) {
+      const b = pixels + (<usize>min(h - 1, max(0, y)) * w << 2);
+      for (let x = 0; x < w; x++) store<f64>(acc + (<usize>x << 3), load<f64>(acc + (<usize>x << 3)) + <f64>load<f32>(b + (<usize>x << 2)));
+    }
+  }
+  for (let y = y0; y < y1; y++) {
+    const o = local + (<usize>y * w << 2);
+    const add = pixels + (<usize>min(h - 1, y + r + 1) * w << 2), sub = pixels + (<usize>max(0, y - r) * w << 2);
+    let x = 0;
+    for (; x + 2 <= w; x += 2) {
+      const q = acc + (<usize>x << 3), p = <usize>x << 2;
+      const s = v128.load(q);
+      v128.store64_lane(o + p, f32x4.demote_f64x2_zero(f64x2.mul(s, k)), 0);
+      const d = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(add + p)), f64x2.promote_low_f32x4(v128.load64_zero(sub + p)));
+      v128.store(q, f64x2.add(s, d));
+    }
+    for (; x < w; x++) {
+      const q = acc + (<usize>x << 3), p = <usize>x << 2;
+      const s = load<f64>(q);
+      store<f32>(o + p, <f32>(s * f64x2.extract_lane(k, 0)));
+      store<f64>(q, s + (<f64>load<f32>(add + p) - <f64>load<f32>(sub + p)));
+    }
+  }
+}
+
+/** Rows y0..y1: the residual (source minus its local mean) into the destination, its magnitude into `local`. */
+function residualRows(y0: i32, y1: i32): void {
+  for (let i = <usize>y0 * ww, end = <usize>y1 * ww; i < end; i++) {
+    const p = i << 2;
+    const v = <f32>(<f64>load<f32>(wSrc + p) - <f64>load<f32>(local + p));
+    store<f32>(wDst + p, v);
+    store<f32>(local + p, abs<f32>(v));
+  }
+}
+
+/** Rows y0..y1: the residual over its local level (floored by half a level), clipped to +-3. */
+function scaleRows(y0: i32, y1: i32): void {
+  for (let i = <usize>y0 * ww, end = <usize>y1 * ww; i < end; i++) {
+    const p = i << 2;
+    const q = <f64>load<f32>(wDst + p) / (<f64>load<f32>(local + p) + 0.5);
+    store<f32>(wDst + p, <f32>max<f64>(-3, min<f64>(3, q)));
+  }
+}
 export function blindFolded(): usize { return folded; }
 export function blindRe(): usize { return re; }
 export function blindIm(): usize { return im; }
