@@ -79,12 +79,20 @@ export function renderTile(tile: Tile, coded: Uint8Array): Float64Array {
   return out;
 }
 
-/** The sync carrier alone (data chips zero), for the offset search. */
+const syncs = new WeakMap<Tile, Float64Array>();
+
+/**
+ * The sync carrier alone (data chips zero), for the offset search; one array per tile (read only), so the
+ * search's cache of its spectra (keyed by it) holds from one extraction to the next.
+ */
 export function syncTemplate(tile: Tile): Float64Array {
-  const out = new Float64Array(TILE * TILE);
+  let out = syncs.get(tile);
+  if (out) return out;
+  out = new Float64Array(TILE * TILE);
   for (let i = 0; i < out.length; i++) {
     const c = tile.chipOf[i];
     if (tile.bitOf[c] < 0) out[i] = tile.sign[c] * tile.shape[i];
   }
+  syncs.set(tile, out);
   return out;
 }
