@@ -41,7 +41,7 @@ let luma: usize = 0;
 /** The local mean, then the absolute residual, then the local level (f32). */
 let local: usize = 0;
 let half: usize = 0;
-/** One row with its edges repeated (f64), and the vertical running sums (f64). */
+/** One row, or two interleaved, with edges repeated (f64), and the vertical running sums (f64). */
 let line: usize = 0;
 let acc: usize = 0;
 
@@ -56,7 +56,7 @@ export function blindReadBegin(w: i32, h: i32, maxW: i32, maxH: i32): void {
   luma = alloc(plane);
   local = alloc(plane);
   half = alloc(<usize>(w >> 1) * (h >> 1) << 2);
-  line = alloc(<usize>(w + 2 * MAX_RADIUS + 1) << 3);
+  line = alloc(<usize>(w + 2 * MAX_RADIUS + 1) << 4);
   acc = alloc(<usize>w << 3);
   folded = alloc(<usize>(TILE * TILE) << 3);
   counts = alloc(<usize>(TILE * TILE) << 3);
@@ -130,10 +130,34 @@ function halveRows(y0: i32, y1: i32): void {
   }
 }
 
-/** Horizontal box means of radius r of rows y0..y1 of src into `pixels`: a sliding f64 sum, edges repeated. */
+/**
+ * Horizontal box means of radius r of rows y0..y1 of src into `pixels`: a sliding f64 sum, edges repeated.
+ * Two rows at a time, one per f64x2 lane (each lane the same sums in the same order as one row alone).
+ */
 function boxRows(src: usize, r: i32, y0: i32, y1: i32): void {
-  const k = 1.0 / <f64>(2 * r + 1), w = ww;
-  for (let y = y0; y < y1; y++) {
+  const k = 1.0 / <f64>(2 * r + 1), w = ww, kk = f64x2.splat(k);
+  let y = y0;
+  for (; y + 2 <= y1; y += 2) {
+    const a = src + (<usize>y * w << 2), b = a + (<usize>w << 2);
+    const oa = pixels + (<usize>y * w << 2), ob = oa + (<usize>w << 2);
+    const last = <usize>(w - 1) << 2;
+    const first2 = f64x2(<f64>load<f32>(a), <f64>load<f32>(b)), last2 = f64x2(<f64>load<f32>(a + last), <f64>load<f32>(b + last));
+    for (let i = 0; i < r; i++) { v128.store(line + (<usize>i << 4), first2); v128.store(line + (<usize>(w + r + i) << 4), last2); }
+    for (let i = 0; i < w; i++) {
+      const p = <usize>i << 2;
+      v128.store(line + (<usize>(r + i) << 4), f64x2(<f64>load<f32>(a + p), <f64>load<f32>(b + p)));
+    }
+    let sum = f64x2.splat(0);
+    for (let i = 0; i < 2 * r; i++) sum = f64x2.add(sum, v128.load(line + (<usize>i << 4)));
+    for (let i = 0; i < w; i++) {
+      sum = f64x2.add(sum, v128.load(line + (<usize>(i + 2 * r) << 4)));
+      const m = f32x4.demote_f64x2_zero(f64x2.mul(sum, kk)), p = <usize>i << 2;
+      v128.store32_lane(oa + p, m, 0);
+      v128.store32_lane(ob + p, m, 1);
+      sum = f64x2.sub(sum, v128.load(line + (<usize>i << 4)));
+    }
+  }
+  for (; y < y1; y++) {
     const base = src + (<usize>y * w << 2), out = pixels + (<usize>y * w << 2);
     const first = <f64>load<f32>(base), last = <f64>load<f32>(base + (<usize>(w - 1) << 2));
     for (let i = 0; i < r; i++) { store<f64>(line + (<usize>i << 3), first); store<f64>(line + (<usize>(w + r + i) << 3), last); }
