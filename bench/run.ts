@@ -5,11 +5,14 @@
  *
  *   npm run bench                    full run (about 10 minutes on 2 cores)
  *   npm run bench -- --quick         < 1 minute: recipe on the standard photo, one thread, 3 runs
- *   options: --runs N --warmup N --watermark --only imgpipe,sharp --workloads recipe-photo,...
+ *   options: --runs N --warmup N --rounds N --watermark --only imgpipe,sharp --workloads recipe-photo,...
  *            --cold-runs N --cold-workloads recipe-photo,recipe-phone (default recipe-photo; each must
  *            also be among --workloads) --no-cold --no-all-cores --no-browser --name BASE (result file names;
  *            default latest, or quick / watermark for those modes). The browser row (bench/browser.ts)
  *            runs in full runs only, not with --quick, --only or --workloads.
+ *            --rounds N (default 1): per workload, the competitors take turns N times, each turn a fresh
+ *            child with --warmup + --runs; the medians pool every turn's samples, so a drift in the
+ *            machine's speed during a workload falls on every competitor alike.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -32,6 +35,8 @@ interface Options {
   readonly quick: boolean;
   readonly runs: number;
   readonly warmup: number;
+  /** Turns each competitor takes per workload (see the header). */
+  readonly rounds: number;
   readonly watermark: boolean;
   readonly only?: readonly string[];
   readonly workloads?: readonly string[];
@@ -58,6 +63,7 @@ function parseOptions(argv: string[]): Options {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
       warmup: { type: 'string' },
+      rounds: { type: 'string' },
       watermark: { type: 'boolean', default: false },
       only: { type: 'string' },
       workloads: { type: 'string' },
@@ -85,6 +91,7 @@ function parseOptions(argv: string[]): Options {
     quick,
     runs: int('runs', values.runs, quick ? 3 : 7, 1),
     warmup: int('warmup', values.warmup, quick ? 0 : 2, 0),
+    rounds: int('rounds', values.rounds, 1, 1),
     watermark: values.watermark ?? false,
     only: list(values.only),
     workloads: list(values.workloads) ?? (quick ? ['recipe-photo'] : undefined),
@@ -118,6 +125,7 @@ interface OutputFigures {
 interface Measured {
   readonly ok: true;
   readonly settings: string;
+  readonly samplesMs: readonly number[];
   readonly time: Summary;
   readonly firstRunMs: number;
   readonly firstDoneMs: number;
@@ -157,6 +165,7 @@ async function measure(competitor: string, workload: Workload, threads: ThreadMo
   return {
     ok: true,
     settings: result.settings,
+    samplesMs: result.samplesMs,
     time: summarize(result.samplesMs),
     firstRunMs: result.firstRunMs,
     firstDoneMs: result.firstDoneMs,
@@ -164,6 +173,27 @@ async function measure(competitor: string, workload: Workload, threads: ThreadMo
     totalBytes: result.outputs.reduce((s, o) => s + o.bytes, 0),
     outputs,
     files,
+  };
+}
+
+/**
+ * One cell from a competitor's turns at a workload: every turn's samples in one median, the highest
+ * peak RSS, the first turn's first-run figures, the last turn's outputs (the ones left on disk). A
+ * failed turn fails the cell.
+ */
+function poolTurns(cells: readonly Cell[]): Cell | undefined {
+  if (cells.length === 0) return undefined;
+  const failed = cells.find((c) => !c.ok);
+  if (failed) return failed;
+  const ok = cells as readonly Measured[];
+  const samplesMs = ok.flatMap((c) => c.samplesMs);
+  return {
+    ...ok[ok.length - 1],
+    samplesMs,
+    time: summarize(samplesMs),
+    firstRunMs: ok[0].firstRunMs,
+    firstDoneMs: ok[0].firstDoneMs,
+    maxRssBytes: Math.max(...ok.map((c) => c.maxRssBytes)),
   };
 }
 
@@ -379,24 +409,32 @@ async function main(): Promise<void> {
       log(`skipping ${workload.id}: its input could not be fetched`);
       continue;
     }
-    const rows: Row[] = [];
-    for (const c of competitors) {
-      const cannot = c.cannot?.(workload);
-      if (cannot) {
-        rows.push({ competitor: c.id, label: c.label, cannot });
-        continue;
+    // Competitors take turns, round by round; each cell pools its turns (poolTurns).
+    const turns = new Map<string, { single: Cell[]; all: Cell[] }>();
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const c of competitors) {
+        if (c.cannot?.(workload)) continue;
+        const t = turns.get(c.id) ?? { single: [], all: [] };
+        turns.set(c.id, t);
+        const turn = opts.rounds > 1 ? `, round ${round + 1}/${opts.rounds}` : '';
+        log(`${workload.id}: ${c.id}, one thread${turn} ...`);
+        const single = await measure(c.id, workload, 'single', opts, inputPath);
+        if (!single.ok) log(`  failed: ${single.error}`);
+        t.single.push(single);
+        if (opts.allCores) {
+          log(`${workload.id}: ${c.id}, all cores${turn} ...`);
+          const all = await measure(c.id, workload, 'all', opts, inputPath);
+          if (!all.ok) log(`  failed: ${all.error}`);
+          t.all.push(all);
+        }
       }
-      log(`${workload.id}: ${c.id}, one thread ...`);
-      const single = await measure(c.id, workload, 'single', opts, inputPath);
-      if (!single.ok) log(`  failed: ${single.error}`);
-      let all: Cell | undefined;
-      if (opts.allCores) {
-        log(`${workload.id}: ${c.id}, all cores ...`);
-        all = await measure(c.id, workload, 'all', opts, inputPath);
-        if (!all.ok) log(`  failed: ${all.error}`);
-      }
-      rows.push({ competitor: c.id, label: c.label, single, all });
     }
+    const rows: Row[] = competitors.map((c) => {
+      const cannot = c.cannot?.(workload);
+      if (cannot) return { competitor: c.id, label: c.label, cannot };
+      const t = turns.get(c.id)!;
+      return { competitor: c.id, label: c.label, single: poolTurns(t.single), all: poolTurns(t.all) };
+    });
     const refCell = rows.find((r) => r.competitor === REFERENCE_ID)?.single;
     const ref = refCell?.ok ? refCell : undefined;
     const refs = new ReferenceResizes(inputPath);
@@ -476,7 +514,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`imgpipe benchmark — ${command}`);
   out.push(`${new Date().toISOString()}; ${machine.cpu}; ${machine.cores} cores; ${machine.memoryGiB} GiB; node ${machine.node}; load at start ${machine.loadAvgAtStart.join(' ')}`);
-  out.push(`runs: ${opts.runs} timed after ${opts.warmup} warm-up (plus the untimed first run); watermark: ${opts.watermark ? 'on (large+medium)' : 'off'}`);
+  out.push(`runs: ${opts.runs} timed after ${opts.warmup} warm-up (plus the untimed first run)${opts.rounds > 1 ? `, in each of ${opts.rounds} alternating rounds` : ''}; watermark: ${opts.watermark ? 'on (large+medium)' : 'off'}`);
   out.push(`SSIM (Gaussian window, luma, lowest over the outputs): "vs sharp" = against native sharp's per-variant output (the issue's figure; sharp's own decode-once row shows how far two correct resizes differ); "vs ref" = against a reference resize of the source to the output's exact size (full decode, no shrink-on-load, libvips Lanczos3, not encoded)`);
   out.push(`1T = one thread (libvips concurrency 1, UV_THREADPOOL_SIZE=1); all = library defaults on ${machine.cores} cores; times in ms; * = sharp's faster strategy, the reference for "x sharp"`);
   out.push(`FC cost: median 1T duration x peak RSS rounded up to ${FC_PRICING.memoryStepMiB} MiB steps (min ${FC_PRICING.minMemoryMiB}) x ${FC_PRICING.cnyPerGiBSecond} CNY/GiB-s + ${FC_PRICING.cnyPer10kInvocations} CNY per 10,000 invocations`);
@@ -540,7 +578,7 @@ async function main(): Promise<void> {
     unit: 'ms',
     series: opts.allCores ? ['1 thread', 'all cores'] : ['1 thread'],
     groups: chartGroups(reports),
-    footnote: `median of ${opts.runs} runs after warm-up; (N.NNx sharp) = 1-thread median / the faster native sharp strategy's; data: bench/results/${base}.json`,
+    footnote: `median of ${opts.runs * opts.rounds} runs after warm-up${opts.rounds > 1 ? ` (${opts.rounds} alternating rounds)` : ''}; (N.NNx sharp) = 1-thread median / the faster native sharp strategy's; data: bench/results/${base}.json`,
   });
   writeFileSync(join(RESULTS_DIR, svgName), svg);
   log(`wrote bench/results/${base}.json and bench/results/${svgName}`);
