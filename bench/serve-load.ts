@@ -19,7 +19,8 @@
  * with Node's `--cpu-prof`: a .cpuprofile per thread (the main thread and each pool worker) in <dir>.
  * imgpipe reads through `storageSource` keeping 64 MB of recent sources, as `imgpipe serve` does
  * (`--source-cache-mb 0`: none, every request reads its source).
- * Results: a table on stdout and bench/results/serve-load.json.
+ * Results: a table on stdout and bench/results/serve-load.json (with the 200 answers' own p50/p99 and
+ * the 503s by reason).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -69,14 +70,28 @@ interface Run {
   readonly otherStatus: number;
   readonly errors: number;
   readonly latencies: number[];
+  /** Latencies of the 200 answers alone (a quick 503 would otherwise pull the percentiles down). */
+  readonly okLatencies: number[];
+  /** 503s by reason (refusalKind). */
+  readonly refusals: Record<string, number>;
 }
 
-function request(url: string, agent: Agent): Promise<{ status: number; retryAfter: number | undefined }> {
+/** Why a 503 was refused, from its OSS message (admission.ts's wording): a full queue, or a wait of maxWaitMs. */
+function refusalKind(xml: string): string {
+  if (/are waiting \(maxQueue/.test(xml)) return 'queueFull';
+  if (/waited \d+ ms/.test(xml)) return 'waitedTooLong';
+  return 'other';
+}
+
+function request(url: string, agent: Agent): Promise<{ status: number; retryAfter: number | undefined; refusal?: string }> {
   return new Promise((resolve, reject) => {
     const req = httpGet(url, { agent }, (res) => {
-      res.resume();
       const after = res.headers['retry-after'];
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: after === undefined ? undefined : Number(after) }));
+      // A 503's body says why (it is small); any other body is read and dropped.
+      let text = '';
+      if (res.statusCode === 503) res.setEncoding('utf8').on('data', (d: string) => { text += d; });
+      else res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: after === undefined ? undefined : Number(after), refusal: res.statusCode === 503 ? refusalKind(text) : undefined }));
       res.on('error', reject);
     });
     req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error('timeout')));
@@ -87,15 +102,18 @@ function request(url: string, agent: Agent): Promise<{ status: number; retryAfte
 async function load(url: string, connections: number, seconds: number, honourRetryAfter = false): Promise<Run & { rps: number; okRps: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const end = performance.now() + seconds * 1000;
-  const r = { requests: 0, ok: 0, status503: 0, with503RetryAfter: 0, otherStatus: 0, errors: 0, latencies: [] as number[] };
+  const r = { requests: 0, ok: 0, status503: 0, with503RetryAfter: 0, otherStatus: 0, errors: 0, latencies: [] as number[], okLatencies: [] as number[], refusals: {} as Record<string, number> };
   // Only answers that arrive within the window count toward req/s (the drain after it is not timed).
   let inWindow = 0, okInWindow = 0;
   await Promise.all(Array.from({ length: connections }, async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
       try {
-        const { status, retryAfter } = await request(url, agent);
-        r.latencies.push(performance.now() - t0);
+        const { status, retryAfter, refusal } = await request(url, agent);
+        const ms = performance.now() - t0;
+        r.latencies.push(ms);
+        if (status === 200) r.okLatencies.push(ms);
+        if (refusal) r.refusals[refusal] = (r.refusals[refusal] ?? 0) + 1;
         r.requests++;
         const inside = performance.now() <= end;
         if (inside) inWindow++;
@@ -213,6 +231,7 @@ async function main(): Promise<void> {
         rps: +r.rps.toFixed(1), imagesPerS: +r.okRps.toFixed(1), okShare: +(r.ok / Math.max(1, r.requests)).toFixed(3), ok: r.ok, status503: r.status503, retryAfterOn503: r.with503RetryAfter,
         otherStatus: r.otherStatus, clientErrors: r.errors,
         p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)),
+        okP50: Math.round(pct(r.okLatencies, 50)), okP99: Math.round(pct(r.okLatencies, 99)), refusals: r.status503 ? r.refusals : undefined,
         cpuMsPerImage: cpu.all, mainThreadCpuMsPerImage: cpu.main, peakRssMb: Math.round(peakRssMb(child)),
         probe404: notFound.length ? { n: notFound.length, p50: Math.round(pct(notFound, 50)), max: Math.round(Math.max(...notFound)) } : undefined,
         probeInfo: info.length ? { n: info.length, p50: Math.round(pct(info, 50)), max: Math.round(Math.max(...info)) } : undefined,

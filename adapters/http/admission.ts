@@ -23,10 +23,10 @@ export interface AdmissionOptions {
   readonly retryAfter?: number;
   /**
    * Longest a request waits for a place, in ms (1..600000); then it too is refused with SlowDown, so a
-   * client hears 503 with Retry-After before its own timeout rather than waiting blind. A request that
-   * would wait longer than this by the recent pace (how long places have been held, on average) is
-   * refused at once instead of after waiting: under a storm of requests the ones admitted still finish
-   * well before a client's timeout.
+   * client hears 503 with Retry-After before its own timeout rather than waiting blind. A request is
+   * never refused on arrival for a wait it might have: a guess from the recent pace turned a slow
+   * second (a long transform, a busy machine) into a burst of refusals while the queue was short, and
+   * clients that retry at once then fed the burst. Only a full queue refuses at once.
    */
   readonly maxWaitMs?: number;
 }
@@ -54,7 +54,7 @@ export interface Admission {
   readonly options: Required<AdmissionOptions>;
   /** True when a request would start at once. */
   free(): boolean;
-  /** True when a request arriving now would be refused at once (the queue is full, or its wait would pass maxWaitMs). */
+  /** True when a request arriving now would be refused at once (the queue is full). */
   refusing(): boolean;
   /**
    * For a request arriving now that would be refused at once: counts it refused and says why and when
@@ -62,7 +62,7 @@ export interface Admission {
    * Undefined when it would start or wait.
    */
   refuseNow(): { readonly message: string; readonly retryAfter: number } | undefined;
-  /** Waits for a place; throws ImgpipeError OVERLOADED (503 SlowDown) when the queue is full, ABORTED when `signal` fires. */
+  /** Waits for a place; throws ImgpipeError OVERLOADED (503 SlowDown) when the queue is full or after maxWaitMs, ABORTED when `signal` fires. */
   enter(signal?: AbortSignal): Promise<AdmissionPass>;
   stats(): AdmissionStats;
 }
@@ -127,13 +127,10 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
     while (waiting.length > 0 && room()) waiting[0].start();
   }
 
-  /** Why a request arriving now is refused at once; undefined when it starts or may wait. */
+  /** Why a request arriving now is refused at once (the queue is full); undefined when it starts or may wait. */
   function refusal(): string | undefined {
     if (waiting.length === 0 && room()) return undefined;
-    if (waiting.length >= o.maxQueue) return `${waiting.length} are waiting (maxQueue ${o.maxQueue})`;
-    // The places free up one every heldMs / maxInFlight on average; this request is the next in line after those waiting.
-    const expectedMs = Math.round((heldMs * (waiting.length + 1)) / o.maxInFlight);
-    return expectedMs > o.maxWaitMs ? `${waiting.length} are waiting, so this one would wait about ${expectedMs} ms at the recent pace (maxWaitMs ${o.maxWaitMs})` : undefined;
+    return waiting.length >= o.maxQueue ? `${waiting.length} are waiting (maxQueue ${o.maxQueue})` : undefined;
   }
 
   function refuse(why: string): { message: string; retryAfter: number } {
