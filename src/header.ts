@@ -29,6 +29,8 @@ export interface ImageHeader {
   readonly orientation: number;
   /** Whether the format declares an alpha channel (PNG colour type, WebP flag, GIF transparency aside). */
   readonly alpha: boolean;
+  /** WebP only: the still image's bitstream is lossless (VP8L), read from its first VP8 or VP8L chunk. */
+  readonly lossless?: boolean;
   /** JPEG only: number of colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK). */
   readonly components?: number;
   /** JPEG only: estimated libjpeg quality of the luminance table (for `quality,q_` relative quality). */
@@ -262,30 +264,32 @@ export function readWebp(b: Uint8Array): ImageHeader {
   if (first !== 'VP8L' && b.length < 30) throw corruptHeader('WebP', `it is only ${b.length} bytes long (a ${JSON.stringify(first)} header takes 30)`);
   if (first === 'VP8 ') {
     if (!(b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a)) throw corruptHeader('WebP', 'its VP8 frame has no start code');
-    return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: false };
+    return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: false, lossless: false };
   }
   if (first === 'VP8L') {
     if (b[20] !== 0x2f) throw corruptHeader('WebP', 'its VP8L signature is missing');
     const bits = u32le(b, 21);
     // Bit 28 is the encoder's alpha_is_used hint: libvips (and so sharp) decodes without alpha when it is clear.
-    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: ((bits >>> 28) & 1) === 1 };
+    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: ((bits >>> 28) & 1) === 1, lossless: true };
   }
   if (first === 'VP8X') {
     const flags = b[20];
     const width = u24le(b, 24) + 1, height = u24le(b, 27) + 1;
     let frames = 0, orientation = 1, exifBytes = 0, iccBytes = 0;
+    let lossless: boolean | undefined;
     const icc: [number, number, number][] = [];
     let o = 12;
     while (o + 8 <= b.length) {
       const type = tag(b, o), len = u32le(b, o + 4);
       if (type === 'ANMF') frames++;
+      if (lossless === undefined && (type === 'VP8L' || type === 'VP8 ')) lossless = type === 'VP8L';
       if (type === 'ICCP') iccBytes += len;
       if (type === 'ICCP' && icc.length === 0 && o + 8 + len <= b.length) icc.push([0, o + 8, len]);
       if (type === 'EXIF') exifBytes += len;
       if (type === 'EXIF') orientation = exifOrientation(stripExifPrefix(b.subarray(o + 8, Math.min(b.length, o + 8 + len))));
       o += 8 + len + (len & 1);
     }
-    return { format: 'webp', width, height, frames: Math.max(1, frames), exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha: (flags & 0x10) !== 0 };
+    return { format: 'webp', width, height, frames: Math.max(1, frames), exifBytes, iccBytes, ...iccRanges(icc), orientation, alpha: (flags & 0x10) !== 0, lossless: lossless ?? false };
   }
   throw corruptHeader('WebP', `its first chunk is ${JSON.stringify(first)}`);
 }

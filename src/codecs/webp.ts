@@ -79,17 +79,6 @@ function libwebpDecode(file: Uint8Array, needBytes: number, scaled?: Readonly<{ 
   }, needBytes);
 }
 
-/** Whether a still WebP's image is a lossless (VP8L) bitstream: its first VP8 or VP8L chunk says. */
-function isLossless(b: Uint8Array): boolean {
-  const u32 = (o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
-  for (let o = 12; o + 8 <= b.length; o += 8 + u32(o + 4) + (u32(o + 4) & 1)) {
-    if (b[o] !== 0x56 || b[o + 1] !== 0x50 || b[o + 2] !== 0x38) continue; // "VP8"
-    if (b[o + 3] === 0x4c) return true; // "VP8L"
-    if (b[o + 3] === 0x20) return false; // "VP8 "
-  }
-  return false;
-}
-
 /**
  * The size a still WebP is decoded at on its way into a resize reduced by `shrink`: libwebp's
  * rescaler's (`shrink` applied as rows are decoded), except for a lossless (VP8L) file reduced by 2.
@@ -101,8 +90,8 @@ function isLossless(b: Uint8Array): boolean {
  * the CPU time, for 30 MB more memory). By 4 and 8 the rescaler's small output makes it the cheaper
  * way, and a lossy (VP8) file always takes it: it rescales the YUV planes before colour conversion.
  */
-function decodeScale(file: Uint8Array, header: ImageHeader, shrink: JpegShrink): Readonly<{ width: number; height: number }> | undefined {
-  if (shrink === 1 || (shrink === 2 && isLossless(file))) return undefined;
+function decodeScale(header: ImageHeader, shrink: JpegShrink): Readonly<{ width: number; height: number }> | undefined {
+  if (shrink === 1 || (shrink === 2 && header.lossless)) return undefined;
   return { width: Math.ceil(header.width / shrink), height: Math.ceil(header.height / shrink) };
 }
 
@@ -118,7 +107,7 @@ function decodeScale(file: Uint8Array, header: ImageHeader, shrink: JpegShrink):
  */
 export async function decodeWebpResized(file: Uint8Array, header: ImageHeader, shrink: JpegShrink, width: number, height: number, srgb?: SrgbConversion): Promise<RGBAImage | undefined> {
   if (header.frames > 1 || header.orientation !== 1) return undefined;
-  const scaled = decodeScale(file, header, shrink);
+  const scaled = decodeScale(header, shrink);
   const decoded = scaled ?? header;
   await loadKernel();
   if (!streamsRows(decoded.width, decoded.height, width, height)) return undefined;
@@ -169,7 +158,7 @@ function outputRows(w: WebpExports, width: number, height: number, alpha: boolea
  */
 export async function decodeWebpScaled(bytes: Uint8Array, header: ImageHeader, shrink: JpegShrink = 1): Promise<{ image: RGBAImage; shrink: JpegShrink }> {
   if (header.frames > 1) return { image: await decodeWebp(bytes, header), shrink: 1 };
-  const scaled = decodeScale(bytes, header, shrink);
+  const scaled = decodeScale(header, shrink);
   return { image: await decodeWebp(bytes, header, scaled), shrink: scaled ? shrink : 1 };
 }
 

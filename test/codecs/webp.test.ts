@@ -168,6 +168,15 @@ describe('WebP decoded straight into the resize (decodeResized: libwebp\'s outpu
   /** with-alpha.png (256x192, transparent and opaque areas) as a lossless WebP. */
   const losslessWebp = async () => new Uint8Array(await sharp(image('with-alpha.png')).webp({ lossless: true }).toBuffer());
 
+  it('the header says whether a still image is lossless (VP8L), alone or after a VP8X chunk', async () => {
+    const tags = (b: Uint8Array) => String.fromCharCode(...b.subarray(12, 16));
+    const lossless = await losslessWebp();
+    // With EXIF kept, sharp writes VP8X, then the VP8L bitstream, then EXIF.
+    const wrapped = new Uint8Array(await sharp(image('with-alpha.png')).webp({ lossless: true }).withMetadata({ orientation: 1 }).toBuffer());
+    expect([tags(lossless), tags(wrapped), tags(image('4.webp')), tags(image('5_webp_a.webp'))]).toEqual(['VP8L', 'VP8X', 'VP8 ', 'VP8X']);
+    expect([lossless, wrapped, image('4.webp'), image('5_webp_a.webp')].map((b) => inspect(b).lossless)).toEqual([true, true, false, false]);
+  });
+
   it.each([
     // Lossy 1024x772: 1/2 and 1/4 through libwebp's rescaler, then the kernel; with alpha (ALPH) 300x300 by 4.
     ['4.webp', { width: 300, height: 226 }, 2],
