@@ -16,7 +16,7 @@
  */
 import { ImgpipeError, describeValue } from './errors.js';
 import { readAvif, readGif, readHeic, readJpeg, readPng, readWebp, type ImageHeader } from './header.js';
-import { flatten, hasAlpha, type RGBAImage } from './image.js';
+import type { RGBAImage } from './image.js';
 import { DEFAULT_FAIL_ON, type FailOn } from './fail-on.js';
 import type { JpegShrink } from './codecs/jpeg-frame.js';
 import type { WasmName } from './wasm/modules.js';
@@ -140,7 +140,7 @@ const BUILTIN: readonly FormatInfo[] = [
     encode: async () => {
       const { encodeJpeg } = await import('./codecs/jpeg-encode.js');
       // JPEG has no alpha: transparent areas are flattened (onto white by default), never left black.
-      return (image, o) => encodeJpeg(hasAlpha(image) ? flatten(image, o.background) : image, { quality: o.quality, progressive: o.progressive });
+      return (image, o) => encodeJpeg(image, { quality: o.quality, progressive: o.progressive, background: o.background });
     },
     defaultQuality: 85, wasm: ['jpegdec', 'jpegenc'],
   },

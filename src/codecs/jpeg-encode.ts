@@ -11,7 +11,7 @@
  */
 import { QUALITY } from '../spec.js';
 import { ImgpipeError, describeValue } from '../errors.js';
-import type { RGBAImage } from '../image.js';
+import { flatten, hasAlpha, type RGBAImage } from '../image.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage, outOfMemory, ownBytes } from '../wasm/instance.js';
 
 interface EncModule { encode(data: Uint8ClampedArray, width: number, height: number, options: object): Uint8Array }
@@ -28,6 +28,11 @@ export interface JpegEncodeOptions {
   readonly subsampling?: '4:2:0' | '4:4:4';
   /** One luminance component only (libjpeg's RGB to greyscale, the same Y as for colour). */
   readonly grayscale?: boolean;
+  /**
+   * When given, an image with any transparency is first flattened onto this colour (JPEG has no
+   * alpha); without it alpha is ignored.
+   */
+  readonly background?: readonly [number, number, number];
 }
 
 /** JPEG stores each side in 16 bits. */
@@ -43,6 +48,7 @@ interface EncoderExports {
   readonly FLAG_GRAY: WebAssembly.Global;
   alloc(bytes: number): number;
   reset(): void;
+  opaque(src: number, pixels: number): number;
   begin(src: number, width: number, height: number, quality: number, flags: number): void;
   step(mcuRows: number): number;
   result(): number;
@@ -92,7 +98,8 @@ function checkOptions(image: RGBAImage, o: JpegEncodeOptions): void {
 
 export async function encodeJpeg(image: RGBAImage, o: JpegEncodeOptions): Promise<Uint8Array> {
   checkOptions(image, o);
-  return o.progressive ? encodeMozjpeg(image, o) : encodeBaseline(image, o);
+  if (!o.progressive) return encodeBaseline(image, o);
+  return encodeMozjpeg(o.background !== undefined && hasAlpha(image) ? flatten(image, o.background) : image, o);
 }
 
 async function encodeBaseline(image: RGBAImage, o: JpegEncodeOptions): Promise<Uint8Array> {
@@ -114,7 +121,11 @@ async function encodeBaseline(image: RGBAImage, o: JpegEncodeOptions): Promise<U
       k.reset();
       const bytes = width * height * 4;
       const src = k.alloc(bytes);
-      new Uint8Array(k.memory.buffer, src, bytes).set(new Uint8Array(image.data.buffer, image.data.byteOffset, bytes));
+      const into = new Uint8Array(k.memory.buffer, src, bytes);
+      into.set(new Uint8Array(image.data.buffer, image.data.byteOffset, bytes));
+      // Whether to flatten is asked of the copy in the encoder's memory (SIMD), not of the image in
+      // JavaScript; a transparent image is flattened and copied in again (rare: a PNG or WebP source).
+      if (o.background !== undefined && k.opaque(src, width * height) === 0) into.set(flatten(image, o.background).data);
       const flags = o.grayscale === true ? (k.FLAG_GRAY.value as number) : sub ? 0 : (k.FLAG_444.value as number);
       k.begin(src, width, height, o.quality, flags);
       while (k.step(MCU_ROWS_PER_STEP) !== 0);

@@ -5,7 +5,7 @@ import { encodeJpeg, jpegEncoderStats, JPEG_MAX_SIDE, type JpegEncodeOptions } f
 import { IDLE_RELEASE_MS, RECYCLE_BYTES } from '../../src/wasm/instance.js';
 import { encode } from '../../src/encode.js';
 import { decode } from '../../src/decode.js';
-import { createImage, type RGBAImage } from '../../src/image.js';
+import { createImage, flatten, type RGBAImage } from '../../src/image.js';
 import { isImgpipeError } from '../../src/errors.js';
 import { IMAGES } from '../helpers/fixtures.js';
 import { meanDelta, sharpRaw } from '../helpers/compare.js';
@@ -107,6 +107,28 @@ describe('baseline JPEG encoder against sharp', () => {
         const ref = await sharp(g, { raw: { width, height, channels: 1 } }).toColourspace('b-w').jpeg({ quality: q }).toBuffer();
         expect(Buffer.from(ours).equals(ref), `${key} q${q}`).toBe(true);
       }
+    }
+  });
+
+  // The encoder is asked whether a baseline image is opaque (SIMD, on its own copy: 64, 16 and 4
+  // bytes at a time); one transparent pixel anywhere, last included, must make it flatten.
+  it('flattens an image with any transparency onto the background, as flatten() then encode', async () => {
+    for (const key of ['concert.jpg 1x1', 'concert.jpg 7x13', 'concert.jpg 37x21', '320x240.jpg 333x211']) {
+      const s = sources.get(key)!;
+      const n = s.image.width * s.image.height;
+      for (const at of new Set([0, n >> 1, n - 1])) {
+        const image = createImage(s.image.width, s.image.height);
+        image.data.set(s.image.data);
+        image.data[at * 4 + 3] = 100;
+        for (const progressive of [false, true]) {
+          const flat = await encodeJpeg(flatten(image, [0, 0, 255]), { quality: 85, progressive });
+          const ours = await encodeJpeg(image, { quality: 85, progressive, background: [0, 0, 255] });
+          expect(Buffer.from(ours).equals(flat), `${key} pixel ${at} progressive ${progressive}`).toBe(true);
+        }
+      }
+      // Opaque: the background changes nothing; without one, alpha is ignored.
+      const plain = await encodeJpeg(s.image, baseline(85));
+      expect(Buffer.from(await encodeJpeg(s.image, { ...baseline(85), background: [0, 0, 255] })).equals(plain), key).toBe(true);
     }
   });
 

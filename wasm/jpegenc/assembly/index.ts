@@ -32,6 +32,26 @@ export function encodedBytes(): i32 {
   return length;
 }
 
+/**
+ * 1 when all `pixels` RGBA pixels at `src` have alpha 255, else 0: the caller's test for whether the
+ * image needs flattening before a JPEG encode, done on the copy already in this memory. Every pixel
+ * of an opaque image must be read; ANDing the words 64 bytes at a time reads a 720 px photo in a
+ * tenth of the time a 32-bit loop in JavaScript takes.
+ */
+export function opaque(src: usize, pixels: i32): i32 {
+  const n = <usize>pixels << 2;
+  let m = v128.splat<i32>(-1);
+  let i: usize = 0;
+  for (; i + 64 <= n; i += 64) {
+    const p = src + i;
+    m = v128.and(m, v128.and(v128.and(v128.load(p), v128.load(p, 16)), v128.and(v128.load(p, 32), v128.load(p, 48))));
+  }
+  for (; i + 16 <= n; i += 16) m = v128.and(m, v128.load(src + i));
+  let w = i32x4.extract_lane(m, 0) & i32x4.extract_lane(m, 1) & i32x4.extract_lane(m, 2) & i32x4.extract_lane(m, 3);
+  for (; i < n; i += 4) w &= load<i32>(src + i);
+  return <i32>((<u32>w >>> 24) == 0xff);
+}
+
 /** Dummy block (jccoefct.c): all AC zero, DC copied so its difference costs nothing. */
 // @ts-ignore: decorator
 @inline function dummyBlock(block: usize, dc: i16): void {
