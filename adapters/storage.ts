@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Dirent, Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ImgpipeError, describeValue, isImgpipeError } from '../src/index.js';
+import { ImgpipeError, byteLimitError, describeValue, isImgpipeError } from '../src/index.js';
 import { FORMATS, sniffFormat } from '../src/index.js';
 import { checkObjectKey, objectKeyProblem } from './object-key.js';
 
@@ -32,12 +32,32 @@ export interface ObjectInfo {
 }
 
 export interface StoredObject extends ObjectInfo {
+  /** Empty when `notModified`. */
   readonly bytes: Uint8Array;
+  /** The object still has the ETag `GetOptions.ifNoneMatch` named: nothing was read, `bytes` is empty. */
+  readonly notModified?: boolean;
   /**
    * True when `bytes` was made for this call alone (read afresh, held by nothing else), so its
    * caller may hand its buffer to a worker thread instead of copying it (the HTTP handler does).
    */
   readonly transferable?: boolean;
+}
+
+/**
+ * What a read may decide from the object's own metadata before its bytes move, in the same request
+ * (the local store's one record read, OSS's one GET): a reader that needs the size bound or keeps a
+ * copy makes no HEAD of its own.
+ */
+export interface GetOptions {
+  /** Refuse (IMAGE_TOO_LARGE, `limits.maxBytes`'s message) an object larger than this without reading it all. */
+  readonly maxBytes?: number;
+  /** The ETag (any form) of a copy the caller keeps: when the object still has it, the answer is `notModified` with no bytes. */
+  readonly ifNoneMatch?: string;
+}
+
+/** The answer of a `get` whose `ifNoneMatch` still names the object: its metadata, no bytes. */
+export function notModified(info: ObjectInfo): StoredObject {
+  return Object.freeze({ ...info, bytes: new Uint8Array(0), notModified: true });
 }
 
 export interface PutOptions {
@@ -68,7 +88,7 @@ export interface ListPage {
  */
 export interface Storage {
   readonly bucket: string;
-  get(key: string): Promise<StoredObject>;
+  get(key: string, options?: GetOptions): Promise<StoredObject>;
   head(key: string): Promise<ObjectInfo | undefined>;
   put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<{ readonly etag: string }>;
   list(options?: ListOptions): Promise<ListPage>;
@@ -275,18 +295,26 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
     bucket: options.bucket,
     root,
     pathOf,
-    async get(key) {
+    async get(key, opts = {}) {
+      // One record read (two stats when it is kept parsed) decides the size bound and the ETag match.
       const info = await storage.head(key);
       if (!info) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(options.bucket)}`, { details: { key } });
+      const tooLarge = (size: number) => opts.maxBytes !== undefined && byteLimitError(size, opts.maxBytes, key);
+      const over = tooLarge(info.size);
+      if (over) throw over;
+      if (opts.ifNoneMatch !== undefined && normalizeEtag(opts.ifNoneMatch) === info.etag) return notModified(info);
+      let read: Buffer;
       try {
-        // readFile's Buffer owns its whole ArrayBuffer: viewed, not copied, and free to move to a worker.
-        const read = await readFile(pathOf(key));
-        const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
-        return Object.freeze({ ...info, bytes, transferable: true });
+        read = await readFile(pathOf(key));
       } catch (e) {
         if (isMissing(e)) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(options.bucket)}`, { details: { key } });
         throw storageError(`read ${describeValue(key)}`, e);
       }
+      // A file changed by hand since its record was read may be larger than the record said.
+      const grown = tooLarge(read.byteLength);
+      if (grown) throw grown;
+      // readFile's Buffer owns its whole ArrayBuffer: viewed, not copied, and free to move to a worker.
+      return Object.freeze({ ...info, bytes: new Uint8Array(read.buffer, read.byteOffset, read.byteLength), transferable: true });
     },
     async head(key) {
       const m = await readMeta(key);

@@ -128,9 +128,10 @@ async function readCapped(res: Response, key: string, maxBytes: number | undefin
 export interface StorageSourceOptions {
   /**
    * Bytes of recently read sources kept in memory (default 0: none), served again while the object's
-   * ETag is unchanged (each request still makes its HEAD, which the byte limit needs anyway). A page's
+   * ETag is unchanged: the read names the kept ETag (`ifNoneMatch`), and the storage answers from the
+   * object's metadata alone when it still matches (the local store's record, OSS's 304). A page's
    * `srcset` asks for several sizes of one photo at once, and a CDN's misses for them all reach the
-   * origin: each then costs a HEAD instead of a HEAD and a read. The newest are kept; an object larger
+   * origin: each then costs that check instead of a read. The newest are kept; an object larger
    * than a quarter of the budget is never kept. Kept bytes are shared, so they are copied to a worker
    * rather than moved. `imgpipe serve` keeps 64 MB.
    */
@@ -166,16 +167,17 @@ export function storageSource(storage: Storage, options: StorageSourceOptions = 
   };
   return {
     async get(key, opts = {}) {
-      const info = opts.maxBytes !== undefined || budget > 0 ? await storage.head(key) : undefined;
-      const over = info && opts.maxBytes !== undefined && byteLimitError(info.size, opts.maxBytes, key);
-      if (over) throw over;
-      const hit = info && kept.get(key);
-      if (hit && hit.etag === info.etag) {
+      // One storage read: the size bound and the kept copy's ETag are decided by it (GetOptions), so a
+      // request costs the local store one record read and OSS one GET (a 304 for a kept copy).
+      const hit = kept.get(key);
+      const obj = await storage.get(key, { maxBytes: opts.maxBytes, ifNoneMatch: hit?.etag });
+      if (obj.notModified && hit) {
+        const over = opts.maxBytes !== undefined && byteLimitError(hit.bytes.byteLength, opts.maxBytes, key);
+        if (over) throw over;
         kept.delete(key);
         kept.set(key, hit);
         return hit;
       }
-      const obj = await storage.get(key);
       if (budget > 0 && obj.etag) {
         // Kept, so shared: never moved to a worker (that would empty the kept copy).
         const object = { bytes: obj.bytes, etag: obj.etag, contentType: obj.contentType, transferable: false };

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { ImgpipeError, isImgpipeError } from '../../src/index.js';
-import { checkBucketName, compareKeys, createFsStorage, isKeyConflict, type FsStorage } from '../storage.js';
+import { checkBucketName, compareKeys, createFsStorage, isKeyConflict, normalizeEtag, type FsStorage } from '../storage.js';
 import { compilePattern } from '../events/pattern.js';
 import type { FcContext, FcEventHandler } from '../fc/context.js';
 import { verifyRequest, type Credential } from './signature.js';
@@ -575,6 +575,13 @@ export async function startLocalOss(options: LocalOssOptions): Promise<LocalOss>
           if (method === 'HEAD') {
             count('HeadObject');
             send(res, 200, { ...h, 'content-length': info.size });
+            return;
+          }
+          // As OSS: a GET whose If-None-Match names the object's ETag is 304 with its headers and no body.
+          const inm = headers['if-none-match'];
+          if (inm !== undefined && inm.split(',').some((t) => normalizeEtag(t.trim()) === info.etag)) {
+            count('GetObject');
+            send(res, 304, h);
             return;
           }
           const { bytes } = await store.get(key);

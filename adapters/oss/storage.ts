@@ -7,8 +7,8 @@
  * any request; a refused key is INVALID_ARGUMENT.
  */
 import OSS from 'ali-oss';
-import { ImgpipeError, describeValue } from '../../src/index.js';
-import { checkObjectKey, normalizeEtag, type ListOptions, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StorageFactory, type StoredObject } from '../storage.js';
+import { ImgpipeError, byteLimitError, describeValue } from '../../src/index.js';
+import { checkObjectKey, normalizeEtag, notModified, type GetOptions, type ListOptions, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StorageFactory, type StoredObject } from '../storage.js';
 import type { OssCredentials } from './credentials.js';
 import { withRetry, type RetryOptions } from './retry.js';
 
@@ -65,6 +65,42 @@ function infoFromHeaders(key: string, headers: Record<string, unknown>, size: nu
   });
 }
 
+/**
+ * A GET with `GetOptions`: undefined bytes for a 304, `tooLarge` (the size seen) when the body passes
+ * `maxBytes`, read into one buffer of its own otherwise (so it may move to a worker). The byte limit
+ * is answered, not thrown, so the retry and error mapping around it leave it alone.
+ */
+async function boundedGet(client: OSS, key: string, opts: GetOptions): Promise<{ headers: Record<string, unknown>; bytes?: Uint8Array } | { tooLarge: number }> {
+  const headers = opts.ifNoneMatch === undefined ? undefined : { 'If-None-Match': `"${normalizeEtag(opts.ifNoneMatch)}"` };
+  const r = await client.getStream(key, { headers });
+  const stream = r.stream as NodeJS.ReadableStream & { destroy(): void };
+  const h = r.res.headers as Record<string, unknown>;
+  if (r.res.status === 304) {
+    stream.destroy();
+    return { headers: h };
+  }
+  const max = opts.maxBytes ?? Infinity;
+  const declared = Number(h['content-length'] ?? NaN);
+  if (declared > max) {
+    stream.destroy();
+    return { tooLarge: declared };
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > max) {
+      stream.destroy();
+      return { tooLarge: size };
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.byteLength; }
+  return { headers: h, bytes };
+}
+
 /** A bucket on OSS behind the storage port. */
 export function createOssStorage(options: OssStorageOptions): Storage {
   const { bucket } = options;
@@ -93,11 +129,19 @@ export function createOssStorage(options: OssStorageOptions): Storage {
 
   return Object.freeze({
     bucket,
-    async get(key: string): Promise<StoredObject> {
-      const r = await call('GetObject', key, () => client.get(key));
-      const content = r.content as Uint8Array;
-      const bytes = new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
-      return Object.freeze({ ...infoFromHeaders(key, r.res.headers as Record<string, unknown>, bytes.byteLength), bytes });
+    async get(key: string, opts: GetOptions = {}): Promise<StoredObject> {
+      if (opts.maxBytes === undefined && opts.ifNoneMatch === undefined) {
+        const r = await call('GetObject', key, () => client.get(key));
+        const content = r.content as Uint8Array;
+        const bytes = new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
+        return Object.freeze({ ...infoFromHeaders(key, r.res.headers as Record<string, unknown>, bytes.byteLength), bytes });
+      }
+      // One GET decides both, as OSS answers it: If-None-Match gets a 304 without the body, and the
+      // body's Content-Length (or its bytes as they come) is checked against the bound before it is all read.
+      const r = await call('GetObject', key, () => boundedGet(client, key, opts));
+      if ('tooLarge' in r) throw byteLimitError(r.tooLarge, opts.maxBytes!, key)!;
+      const info = infoFromHeaders(key, r.headers, r.bytes?.byteLength ?? Number(r.headers['content-length'] ?? 0));
+      return r.bytes ? Object.freeze({ ...info, bytes: r.bytes, transferable: true }) : notModified(info);
     },
     async head(key: string): Promise<ObjectInfo | undefined> {
       try {

@@ -10,7 +10,7 @@ import { createNodeListener } from '../../../adapters/http/node.js';
 import { createFcHttpHandler, fcEventToRequest } from '../../../adapters/http/fc.js';
 import { fetchSource, storageSource } from '../../../adapters/http/source.js';
 import { SIGNATURE_PARAM, signProcess } from '../../../adapters/http/sign.js';
-import { createFsStorage } from '../../../adapters/storage.js';
+import { createFsStorage, type GetOptions } from '../../../adapters/storage.js';
 import { fcTriggerListener, listen, originListener } from './servers.js';
 
 const IMAGES = new URL('../../fixtures/images/', import.meta.url);
@@ -228,7 +228,7 @@ describe('allow-lists, limits and sources', () => {
     }
   });
 
-  it('storageSource keeps recent sources up to cacheBytes while their ETag holds: a HEAD, no read', async () => {
+  it('storageSource keeps recent sources up to cacheBytes while their ETag holds: one storage call a request, no HEAD, no read', async () => {
     const root = await mkdtemp(join(tmpdir(), 'imgpipe-http-'));
     try {
       const fs = createFsStorage({ root, bucket: 'photos' });
@@ -237,8 +237,18 @@ describe('allow-lists, limits and sources', () => {
       await fs.put('a.jpg', small, { contentType: 'image/jpeg' });
       await fs.put('b.jpg', small, { contentType: 'image/jpeg' });
       await fs.put('big.jpg', large, { contentType: 'image/jpeg' });
-      let reads = 0;
-      const storage = { ...fs, get: (key: string) => { reads++; return fs.get(key); } };
+      // Calls to the storage port, and of them the reads that moved bytes (not a kept copy's match).
+      let reads = 0, calls = 0, heads = 0;
+      const storage = {
+        ...fs,
+        head: (key: string) => { heads++; return fs.head(key); },
+        get: async (key: string, o?: GetOptions) => {
+          calls++;
+          const got = await fs.get(key, o);
+          if (!got.notModified) reads++;
+          return got;
+        },
+      };
       // Room for four of the small photo; the large one is over a quarter of it and never kept.
       const source = storageSource(storage, { cacheBytes: 4 * small.byteLength + 100 });
       const first = await source.get('a.jpg');
@@ -248,7 +258,7 @@ describe('allow-lists, limits and sources', () => {
       expect(again.bytes).toBe(first.bytes);
       expect(again.etag).toBe(first.etag);
       expect(Buffer.from(again.bytes).equals(Buffer.from(small))).toBe(true);
-      // The byte limit is still checked (from the HEAD) on a kept source.
+      // The byte limit is still checked (from the object's record) on a kept source.
       await expect(source.get('a.jpg', { maxBytes: 100 })).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
       expect((await source.get('big.jpg')).transferable).toBe(true);
       await source.get('big.jpg');
@@ -270,6 +280,8 @@ describe('allow-lists, limits and sources', () => {
       await source.get('b.jpg');
       expect(reads).toBe(9);
       await expect(source.get('none.jpg')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // Each of the 17 reads above was one storage call, with no HEAD of its own.
+      expect([calls, heads]).toEqual([17, 0]);
       expect(() => storageSource(storage, { cacheBytes: -1 })).toThrow("Expected a whole number of bytes (0 or more) for storageSource's cacheBytes but received -1");
     } finally {
       await rm(root, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalOss, type LocalOss } from '../../../adapters/local-oss/server.js';
 import { createOssStorage } from '../../../adapters/oss/storage.js';
+import { storageSource } from '../../../adapters/http/source.js';
+import { md5Etag } from '../../../adapters/storage.js';
 import { isImgpipeError } from '../../../src/errors.js';
 import { parseUploadEvents, type UploadEvent } from '../../../adapters/events/upload-event.js';
 
@@ -221,6 +223,29 @@ describe('storage port over ali-oss (createOssStorage)', () => {
     const missing = await s.get('port/missing.bin').catch((e: unknown) => e);
     expect(isImgpipeError(missing, 'NOT_FOUND')).toBe(true);
     expect((missing as Error).message).toMatch(/^OSS GetObject of "port\/missing.bin" in bucket "photos" failed: NoSuchKey \(HTTP 404\): /);
+  });
+
+  it('a get with a kept ETag or a byte bound is one GET: 304 without the body, the bound from Content-Length; storageSource makes no HEAD', async () => {
+    const s = storage();
+    const bytes = new Uint8Array(4096).map((_, i) => i % 251);
+    const { etag } = await s.put('port/bounded.bin', bytes, { contentType: 'application/x-test' });
+    const count = () => ({ get: server.stats.GetObject ?? 0, head: server.stats.HeadObject ?? 0 });
+    const before = count();
+    const same = await s.get('port/bounded.bin', { ifNoneMatch: etag });
+    expect(same).toMatchObject({ notModified: true, etag, contentType: 'application/x-test' });
+    expect(same.bytes.byteLength).toBe(0);
+    const fresh = await s.get('port/bounded.bin', { ifNoneMatch: md5Etag(new Uint8Array([1])), maxBytes: 4096 });
+    expect([fresh.notModified, fresh.transferable, Buffer.from(fresh.bytes).equals(Buffer.from(bytes))]).toEqual([undefined, true, true]);
+    const over = await s.get('port/bounded.bin', { maxBytes: 4095 }).catch((e: unknown) => e);
+    expect(isImgpipeError(over, 'IMAGE_TOO_LARGE')).toBe(true);
+    expect((over as Error).message).toBe('Expected a source of at most 4095 bytes (limits.maxBytes) but "port/bounded.bin" has 4096 bytes');
+    expect(count()).toEqual({ get: before.get + 3, head: before.head });
+    expect(isImgpipeError(await s.get('port/none.bin', { maxBytes: 10 }).catch((e: unknown) => e), 'NOT_FOUND')).toBe(true);
+    expect(count().head).toBe(before.head);
+    // Through the HTTP handler's source with a cache: the first read and every repeat are one GET each.
+    const source = storageSource(s, { cacheBytes: 1 << 20 });
+    for (let i = 0; i < 3; i++) expect(Buffer.from((await source.get('port/bounded.bin', { maxBytes: 1e6 })).bytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(count()).toEqual({ get: before.get + 6, head: before.head });
   });
 
   it('retries 5xx and connection resets, then succeeds', async () => {

@@ -210,6 +210,22 @@ describe('filesystem storage (the local bucket behind the CLI and the local OSS 
     expect(one.bytes.buffer).not.toBe(two.bytes.buffer);
   });
 
+  it('a get decides the size bound and a kept copy\'s ETag from the record, before reading the file', async () => {
+    const s = createFsStorage({ root, bucket: 'bounded' });
+    const jpeg = image('320x240.jpg');
+    const { etag } = await s.put('p.jpg', jpeg, { contentType: 'image/jpeg' });
+    const e = await s.get('p.jpg', { maxBytes: 100 }).catch((err: unknown) => err);
+    expect(isImgpipeError(e, 'IMAGE_TOO_LARGE')).toBe(true);
+    expect((e as Error).message).toBe(`Expected a source of at most 100 bytes (limits.maxBytes) but "p.jpg" has ${jpeg.byteLength} bytes`);
+    // The ETag in any form (quoted, lower case): the object still has it, so nothing is read.
+    const same = await s.get('p.jpg', { ifNoneMatch: `"${etag.toLowerCase()}"`, maxBytes: jpeg.byteLength });
+    expect(same).toMatchObject({ notModified: true, etag, size: jpeg.byteLength, contentType: 'image/jpeg' });
+    expect(same.bytes.byteLength).toBe(0);
+    const changed = await s.get('p.jpg', { ifNoneMatch: md5Etag(new Uint8Array([1])) });
+    expect(changed.notModified).toBeUndefined();
+    expect(changed.bytes).toEqual(jpeg);
+  });
+
   it('normalises ETags to the OSS form', () => {
     expect(normalizeEtag('"abc-2"')).toBe('ABC-2');
     expect(normalizeEtag('W/"abc"')).toBe('ABC');
