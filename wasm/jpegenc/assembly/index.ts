@@ -1,9 +1,12 @@
 // imgpipe's baseline JPEG encoder: libjpeg(-turbo)'s pipeline as sharp runs it (islow DCT, Annex K
 // tables, 4:2:0 without smoothing, two-pass optimised Huffman), in WebAssembly SIMD.
 //
-// Calling convention (see src/codecs/jpeg-encode.ts): reset(), alloc() the source, copy RGBA bytes
-// into it, begin() the encode, call step() until it returns 0, then result() points at the JPEG
-// file and encodedBytes() is its length, valid until the next reset(). Nothing is imported; the
+// Calling convention (see src/codecs/jpeg-encode.ts): reset(), alloc() room for the source's RGBA
+// rows, copy the first rows into it, begin() the encode, call step() until it returns 0 (handing
+// later rows over with source() before the steps that read them), then result() points at the JPEG
+// file and encodedBytes() is its length, valid until the next reset(). The source is read only in
+// step()'s first pass, one band of MCU rows per call, so the caller can copy it in band by band
+// instead of holding a copy of the whole image here. Nothing is imported; the
 // module owns and exports its memory. The work is done in bands of MCU rows, one call per band,
 // for the reason given in wasm/kernels/assembly/index.ts: V8 can only switch a function to its
 // optimised code between calls, so a cold instance's first image must not be one long call.
@@ -86,7 +89,9 @@ function scanRows(my0: i32, my1: i32, emit: bool): void {
 }
 
 // The encode in progress, set by begin().
+/** Where source row `srcFirst` is (source() moves it; begin() sets row 0). */
 let src: usize = 0;
+let srcFirst: i32 = 0;
 let width: i32 = 0;
 let height: i32 = 0;
 let gray = false;
@@ -128,6 +133,7 @@ export function begin(rgba: usize, w: i32, h: i32, quality: i32, flags: i32): vo
   if (w < 1 || h < 1 || w > 65535 || h > 65535 || quality < 1 || quality > 100) unreachable();
   setQuality(quality);
   src = rgba;
+  srcFirst = 0;
   width = w;
   height = h;
   gray = (flags & FLAG_GRAY) != 0;
@@ -159,6 +165,15 @@ export function begin(rgba: usize, w: i32, h: i32, quality: i32, flags: i32): vo
   lastY = lastCb = lastCr = 0;
   stage = STAGE_TRANSFORM;
   done = 0;
+}
+
+/**
+ * The source's rows from `first` on are now at `rgba` (width x 4 bytes each): the next step()
+ * reads its MCU rows' pixel rows there. Rows before `first` are never read again.
+ */
+export function source(rgba: usize, first: i32): void {
+  src = rgba;
+  srcFirst = first;
 }
 
 /** Do up to `rows` MCU rows of the current pass; returns 0 once the file is complete. */
@@ -208,7 +223,7 @@ function transformRow(my: i32): void {
   for (let yy = 0; yy < mcuSide; yy++) {
     const o = <usize>yy * pw;
     if (yy < valid) {
-      const row = src + <usize>(y0 + yy) * rowBytes;
+      const row = src + <usize>(y0 + yy - srcFirst) * rowBytes;
       if (gray) {
         rowToGray(row, width, yStrip + o);
       } else {
