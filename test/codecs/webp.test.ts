@@ -77,6 +77,45 @@ describe('libwebp module', () => {
     expect(outcomes.decoded).toBeGreaterThan(0);
   });
 
+  // wasm/libwebp/webp.c replaces three of libwebp's loops (the select predictor, premultiplication,
+  // the rescaler's horizontal pass by a whole factor) with its own: the lossless decode must still be
+  // sharp's pixel for pixel, and the decode reduced by 4 libwebp's rescaler's arithmetic.
+  it('a lossless photo with alpha: sharp\'s pixels at full size, libwebp\'s rescaler\'s reduced by 4', async () => {
+    const bytes = new Uint8Array(await sharp(image('2569067123_aca715a2ee_o.jpg')).resize(400, 300, { fit: 'fill' })
+      .joinChannel(await sharp(image('with-alpha.png')).resize(400, 300, { fit: 'fill' }).extractChannel(3).toBuffer())
+      .webp({ lossless: true }).toBuffer());
+    expect(inspect(bytes)).toMatchObject({ lossless: true, alpha: true });
+    const full = await decode(bytes);
+    const ref = await sharp(bytes).raw().toBuffer();
+    expect(Buffer.compare(Buffer.from(full.data), ref)).toBe(0);
+
+    const reduced = await decode(bytes, { shrinkTo: { width: 80, height: 60 } }); // 5x smaller: decoded reduced by 4
+    expect([reduced.width, reduced.height, reduced.shrink]).toEqual([100, 75, 4]);
+    // libwebp: premultiply ((c * a + 128) * 0x0101 >> 16), sum each 4x4 box, scale the sum times the
+    // output width by floor(75 * 2^32 / (400 * 300)) in 32-bit fixed point, then unpremultiply
+    // (c * floor(255 * 2^24 / a) + 2^23) >> 24 in 32-bit arithmetic.
+    const fxy = Math.floor((75 * 2 ** 32) / (400 * 300));
+    const expected = new Uint8Array(100 * 75 * 4);
+    for (let y = 0; y < 75; y++) {
+      for (let x = 0; x < 100; x++) {
+        const sums = [0, 0, 0, 0];
+        for (let dy = 0; dy < 4; dy++) {
+          for (let dx = 0; dx < 4; dx++) {
+            const i = ((y * 4 + dy) * 400 + x * 4 + dx) * 4, a = ref[i + 3];
+            for (let c = 0; c < 4; c++) sums[c] += ((c === 3 ? a * 255 : ref[i + c] * a) + 128) * 0x101 >> 16;
+          }
+        }
+        const v = sums.map((s) => Math.min(255, Number((BigInt(s * 100) * BigInt(fxy) + 2n ** 31n) >> 32n)));
+        const o = (y * 100 + x) * 4, a = v[3];
+        if (a === 0) continue;
+        const scale = Math.floor((255 * 2 ** 24) / a);
+        for (let c = 0; c < 3; c++) expected[o + c] = a === 255 ? v[c] : Math.floor(((v[c] * scale + 2 ** 23) % 2 ** 32) / 2 ** 24);
+        expected[o + 3] = a;
+      }
+    }
+    expect(Buffer.compare(Buffer.from(reduced.data), Buffer.from(expected))).toBe(0);
+  });
+
   it('is a plain module: no JavaScript glue, one import (the memory-growth notice), nothing it must be told', () => {
     const module = new WebAssembly.Module(readFileSync(locateWasm('webp')));
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'emscripten_notify_memory_growth', kind: 'function' }]);

@@ -10,8 +10,12 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <wasm_simd128.h>
 #include "webp/decode.h"
 #include "webp/encode.h"
+#include "src/dsp/dsp.h"
+#include "src/dsp/lossless.h"
+#include "src/utils/rescaler_utils.h"
 
 #define EXPORT __attribute__((used, visibility("default")))
 
@@ -32,6 +36,172 @@ EXPORT uint8_t* imgpipe_output(void) { return out_ptr; }
 EXPORT size_t imgpipe_output_size(void) { return out_size; }
 EXPORT int imgpipe_output_width(void) { return out_width; }
 EXPORT int imgpipe_output_height(void) { return out_height; }
+
+/*
+ * Three of libwebp's inner loops rewritten on WebAssembly SIMD, where its SSE2 versions run on
+ * Emscripten's emulation of SSE2 (several WebAssembly instructions for one SSE2 instruction) or do
+ * not apply. Each computes exactly what the function it replaces computes (the tests compare decodes
+ * with sharp's native libwebp), and is installed in libwebp's own function-pointer tables after
+ * libwebp has filled them (use_simd_loops).
+ */
+
+static WebPRescalerImportRowFunc libwebp_import_row_shrink;
+
+/*
+ * The rescaler's horizontal pass when shrinking by a whole factor k (source width k times the
+ * output's: libwebp's accumulator then never carries a fraction from one output sample to the next),
+ * for RGBA rows and single planes (a lossy file's Y, U, V and alpha): each output sample is the sum of
+ * its k source samples times the output width (x_sub), as libwebp's loop leaves it in frow. Shrink-on-load
+ * by 2, 4 and 8 of a width divisible by it always takes this path. Libwebp's SSE2 version walks the
+ * source a pixel at a time and handles only RGBA; its C version a sample at a time; other factors
+ * go to them.
+ */
+static void ImportRowShrinkWhole(WebPRescaler* WEBP_RESTRICT const wrk, const uint8_t* WEBP_RESTRICT src) {
+  const int k = wrk->x_add / wrk->x_sub;
+  const int channels = wrk->num_channels;
+  if (k * wrk->x_sub != wrk->x_add || k > 256 || (channels != 4 && !(channels == 1 && (k == 2 || k == 4 || k == 8)))) {
+    libwebp_import_row_shrink(wrk, src);
+    return;
+  }
+  const uint32_t x_sub = (uint32_t)wrk->x_sub;
+  const v128_t mult = wasm_u32x4_splat(x_sub);
+  rescaler_t* frow = wrk->frow;
+  const int n = wrk->dst_width;
+  int x = 0;
+  if (channels == 4) {
+    /* 16-bit sums: even pixels in the low half, odd ones in the high half (k * 255 fits). */
+    for (; x < n; x++) {
+      v128_t acc = wasm_i64x2_const(0, 0);
+      int j = 0;
+      for (; j + 2 <= k; j += 2, src += 8) acc = wasm_i16x8_add(acc, wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(src)));
+      if (j < k) {
+        acc = wasm_i16x8_add(acc, wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(src)));
+        src += 4;
+      }
+      acc = wasm_i16x8_add(acc, wasm_i64x2_shuffle(acc, acc, 1, 1));
+      wasm_v128_store(frow + 4 * x, wasm_i32x4_mul(wasm_u32x4_extend_low_u16x8(acc), mult));
+    }
+    return;
+  }
+  /* One channel, 16 source samples at a time: pairwise sums once (k 2), twice (4), thrice (8). */
+  const int per = 16 / k;
+  for (; x + per <= n; x += per, src += 16) {
+    const v128_t s16 = wasm_u16x8_extadd_pairwise_u8x16(wasm_v128_load(src));
+    if (k == 2) {
+      wasm_v128_store(frow + x, wasm_i32x4_mul(wasm_u32x4_extend_low_u16x8(s16), mult));
+      wasm_v128_store(frow + x + 4, wasm_i32x4_mul(wasm_u32x4_extend_high_u16x8(s16), mult));
+      continue;
+    }
+    const v128_t s32 = wasm_u32x4_extadd_pairwise_u16x8(s16);
+    if (k == 4) {
+      wasm_v128_store(frow + x, wasm_i32x4_mul(s32, mult));
+    } else {
+      const v128_t s64 = wasm_i32x4_add(s32, wasm_i32x4_shuffle(s32, s32, 1, 0, 3, 2));
+      wasm_v128_store64_lane(frow + x, wasm_i32x4_mul(wasm_i32x4_shuffle(s64, s64, 0, 2, 0, 2), mult), 0);
+    }
+  }
+  for (; x < n; x++) {
+    uint32_t sum = 0;
+    for (int j = 0; j < k; j++) sum += *src++;
+    frow[x] = sum * x_sub;
+  }
+}
+
+/* |a - b| summed over a pixel's four bytes, in each 32-bit lane. */
+static inline v128_t SumAbsDiff(v128_t a, v128_t b) {
+  const v128_t d = wasm_v128_or(wasm_u8x16_sub_sat(a, b), wasm_u8x16_sub_sat(b, a));
+  return wasm_u32x4_extadd_pairwise_u16x8(wasm_u16x8_extadd_pairwise_u8x16(d));
+}
+
+/*
+ * VP8L's "select" predictor (11) added to a row of residuals: each pixel takes the top pixel T when
+ * its left neighbour L is no closer to the top-left TL than T is (sum |L - TL| <= sum |T - TL| over
+ * the four bytes), else L. The sums of |T - TL| are taken four pixels at once; the chain from one
+ * pixel to the next (each L is the pixel just decoded) is the part libwebp's SSE2 version spends
+ * Emscripten's eleven-instruction emulation of _mm_sad_epu8 on.
+ */
+static void PredictorAdd11_Wasm(const uint32_t* in, const uint32_t* upper, int num_pixels, uint32_t* WEBP_RESTRICT out) {
+  int i = 0;
+  v128_t L = wasm_i32x4_splat((int32_t)out[-1]);
+  for (; i + 4 <= num_pixels; i += 4) {
+    const v128_t T = wasm_v128_load(upper + i);
+    const v128_t TL = wasm_v128_load(upper + i - 1);
+    const v128_t src = wasm_v128_load(in + i);
+    const v128_t pa = SumAbsDiff(T, TL);
+#define IMGPIPE_PRED11(j)                                                                  \
+    {                                                                                      \
+      const v128_t t = wasm_i32x4_shuffle(T, T, j, j, j, j);                               \
+      const v128_t pb = SumAbsDiff(L, wasm_i32x4_shuffle(TL, TL, j, j, j, j));             \
+      const v128_t pred = wasm_v128_bitselect(L, t, wasm_u32x4_gt(pb, wasm_i32x4_shuffle(pa, pa, j, j, j, j))); \
+      L = wasm_i8x16_add(wasm_i32x4_shuffle(src, src, j, j, j, j), pred);                  \
+      out[i + j] = (uint32_t)wasm_i32x4_extract_lane(L, 0);                                \
+    }
+    IMGPIPE_PRED11(0)
+    IMGPIPE_PRED11(1)
+    IMGPIPE_PRED11(2)
+    IMGPIPE_PRED11(3)
+#undef IMGPIPE_PRED11
+  }
+  if (i != num_pixels) VP8LPredictorsAdd_C[11](in + i, upper + i, num_pixels - i, out + i);
+}
+
+static void (*libwebp_mult_argb_row)(uint32_t* const ptr, int width, int inverse);
+
+/*
+ * Alpha premultiplication of a row (inverse 0), which a lossless file's rows go through before
+ * libwebp's rescaler: each colour byte v becomes ((v * a + 128) * 0x0101) >> 16, alpha is kept (its
+ * lane multiplied by 255), exactly as libwebp's SSE2 version computes it, four pixels at a time
+ * where that takes two with Emscripten's emulated shuffles. As there, a last odd pixel goes to
+ * libwebp's C version; so does the inverse (on the rescaled rows).
+ */
+static void MultARGBRow_Wasm(uint32_t* const ptr, int width, int inverse) {
+  if (inverse) {
+    libwebp_mult_argb_row(ptr, width, inverse);
+    return;
+  }
+  /* Bytes 16 and 17 of the shuffle: 0 and 0xff, for the multipliers' high bytes and alpha's 255. */
+  const v128_t k = wasm_i8x16_const(0, (int8_t)0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  const v128_t k128 = wasm_i16x8_splat(128);
+  int x = 0;
+  for (; x + 2 <= width; x += 2) {
+    const int four = x + 4 <= width;
+    const v128_t v = four ? wasm_v128_load(ptr + x) : wasm_v128_load64_zero(ptr + x);
+    /* x * 0x0101 >> 16 is (x + (x >> 8)) >> 8 for the 16-bit x here (at most 255 * 255 + 128). */
+#define IMGPIPE_PREMULTIPLY(wide, mult)                                                     \
+    ({                                                                                      \
+      const v128_t t = wasm_i16x8_add(wasm_i16x8_mul(wide, mult), k128);                    \
+      wasm_u16x8_shr(wasm_i16x8_add(t, wasm_u16x8_shr(t, 8)), 8);                           \
+    })
+    const v128_t lo = IMGPIPE_PREMULTIPLY(wasm_u16x8_extend_low_u8x16(v),
+        wasm_i8x16_shuffle(v, k, 3, 16, 3, 16, 3, 16, 17, 16, 7, 16, 7, 16, 7, 16, 17, 16));
+    const v128_t hi = IMGPIPE_PREMULTIPLY(wasm_u16x8_extend_high_u8x16(v),
+        wasm_i8x16_shuffle(v, k, 11, 16, 11, 16, 11, 16, 17, 16, 15, 16, 15, 16, 15, 16, 17, 16));
+#undef IMGPIPE_PREMULTIPLY
+    const v128_t out = wasm_u8x16_narrow_i16x8(lo, hi);
+    if (four) {
+      wasm_v128_store(ptr + x, out);
+      x += 2;
+    } else {
+      wasm_v128_store64_lane(ptr + x, out, 0);
+    }
+  }
+  if (x < width) libwebp_mult_argb_row(ptr + x, width - x, inverse);
+}
+
+/* Fill libwebp's function tables (once; later calls of their init functions keep them), then put ours in. */
+static void use_simd_loops(void) {
+  static int done = 0;
+  if (done) return;
+  WebPRescalerDspInit();
+  VP8LDspInit();
+  WebPInitAlphaProcessing();
+  libwebp_mult_argb_row = WebPMultARGBRow;
+  WebPMultARGBRow = MultARGBRow_Wasm;
+  libwebp_import_row_shrink = WebPRescalerImportRowShrink;
+  WebPRescalerImportRowShrink = ImportRowShrinkWhole;
+  VP8LPredictorsAdd[11] = PredictorAdd11_Wasm;
+  done = 1;
+}
 
 /*
  * Encode RGBA pixels with the settings sharp (libvips webpsave) uses by default: libwebp's default
@@ -78,6 +248,7 @@ EXPORT int imgpipe_webp_encode(const uint8_t* rgba, int width, int height, float
 EXPORT int imgpipe_webp_decode(const uint8_t* data, size_t size, int scaled_width, int scaled_height) {
   imgpipe_release();
   WebPDecoderConfig config;
+  use_simd_loops();
   if (!WebPInitDecoderConfig(&config)) return VP8_STATUS_INVALID_PARAM;
   VP8StatusCode status = WebPGetFeatures(data, size, &config.input);
   if (status != VP8_STATUS_OK) return status;
