@@ -237,16 +237,20 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       return [k, await o.loadObject(k)] as const;
     }));
     const fonts = await Promise.all(needs.fonts.map(async (f) => [f, o.fonts ? await o.fonts(f) : undefined] as const));
-    // The source's buffer is moved to the worker when the caller gave it up and it is the bytes' alone;
-    // otherwise a copy goes (the caller's bytes may share a buffer with others, a Buffer pool's slab).
+    // Bytes in shared memory (a source cache's kept copy) go as they are: the worker reads them in
+    // place, nothing is copied. Otherwise the source's buffer is moved to the worker when the caller
+    // gave it up and it is the bytes' alone, and a copy goes when not (the caller's bytes may share a
+    // buffer with others, a Buffer pool's slab).
+    const shared = typeof SharedArrayBuffer === 'function' && bytes.buffer instanceof SharedArrayBuffer;
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-    const source = o.transferSource === true && whole ? bytes : bytes.slice();
+    const source = shared || (o.transferSource === true && whole) ? bytes : bytes.slice();
     const sent = objects.filter((e) => e !== undefined).map(([k, b]) => [k, b.slice()] as const);
     const task: PoolTask = {
       id: nextId++, kind: 'transform', bytes: source, ops,
       options: { limits: o.limits, outputLimits: o.outputLimits }, objects: o.loadObject ? sent : undefined, fonts,
     };
-    const reply = await submit(task, [source.buffer as ArrayBuffer, ...sent.map(([, b]) => b.buffer)], `an x-oss-process transform of ${bytes.byteLength} bytes`, o.signal);
+    const transfer = [...(shared ? [] : [source.buffer as ArrayBuffer]), ...sent.map(([, b]) => b.buffer)];
+    const reply = await submit(task, transfer, `an x-oss-process transform of ${bytes.byteLength} bytes`, o.signal);
     return Object.freeze({ ...reply.result!, bytes: reply.bytes! });
   }
 

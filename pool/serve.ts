@@ -57,9 +57,10 @@ export function serveEncodes(): void {
           : await runRowTask(task.rows);
       }
       if (out) {
-        // Only a buffer of its own can be transferred (never a view into a codec's WASM memory).
+        // Only a buffer of its own can be transferred (never a view into a codec's WASM memory, nor
+        // shared memory: a source sent in a SharedArrayBuffer that came back unchanged).
         const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-        const bytes = view.byteLength === view.buffer.byteLength ? view : view.slice();
+        const bytes = view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer ? view : view.slice();
         port.postMessage({ id: task.id, ok: true, bytes, result } satisfies PoolReply, [bytes.buffer as ArrayBuffer]);
         return;
       }

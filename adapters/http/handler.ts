@@ -21,7 +21,7 @@ import type { Operation } from '../../src/index.js';
 import type { FontResolver } from '../../src/index.js';
 import { DEFAULT_LIMITS } from '../../src/index.js';
 import { EXPIRES_PARAM, SIGNATURE_PARAM, verifyProcess } from './sign.js';
-import type { ImageSource, SourceObject } from './source.js';
+import { isShared, type ImageSource, type SourceObject } from './source.js';
 import { checkObjectKey } from '../object-key.js';
 import { hostHeader, requestHost } from './host.js';
 import { createAdmission, type Admission, type AdmissionOptions } from './admission.js';
@@ -143,6 +143,8 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
   const bucketFromHost = options.buckets !== undefined && options.bucketFrom !== 'path';
   // Keys found missing while the admission refused, by bucket and key (see handle).
   const missing = new Map<string, { readonly at: number; readonly error: ImgpipeError }>();
+  // Derived ETags already computed (the same source version and string give the same one).
+  const etags = new Map<string, string>();
 
   // Every answer, errors and 304s included, says nosniff: a browser never guesses a type we did not send.
   return async (request) => nosniff(await handle(request));
@@ -225,7 +227,7 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
       // Negotiation (opt-in): no format asked, so Accept may choose one; the answer then varies by it.
       const negotiating = options.negotiate === true && ops !== undefined && negotiable(ops);
       const chosen = negotiating ? negotiateFormat(request.headers.get('accept')) : undefined;
-      const tag = (sourceEtag: string) => derivedEtag(sourceEtag, chosen ? `${process}/format,${chosen}` : process ?? '');
+      const tag = (sourceEtag: string) => derivedEtag(sourceEtag, chosen ? `${process}/format,${chosen}` : process ?? '', etags);
       const ifNoneMatch = saveAs ? null : request.headers.get('if-none-match');
       const base: Record<string, string> = { ...cors, 'cache-control': options.cacheControl ?? DEFAULT_CACHE_CONTROL, 'x-oss-request-id': requestId };
       if (negotiating) base.vary = cors.vary ? `${cors.vary}, Accept` : 'Accept';
@@ -291,7 +293,8 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
         });
         [body, contentType] = [out.bytes, out.contentType];
       } else {
-        [body, contentType] = [object.bytes, object.contentType ?? 'application/octet-stream'];
+        // Kept bytes in shared memory are copied: a Response refuses a view on it.
+        [body, contentType] = [isShared(object.bytes) ? object.bytes.slice() : object.bytes, object.contentType ?? 'application/octet-stream'];
       }
       if (saveAs) {
         await saveAs.storage.put(saveAs.object, body, { contentType });
@@ -369,13 +372,23 @@ function corsHeaders(request: Request, allowed: HandlerOptions['allowedOrigins']
   };
 }
 
-/** Same source version + same process string = same bytes: a strong ETag. */
-async function derivedEtag(sourceEtag: string, process: string): Promise<string> {
-  return `"${(await sha256Hex(new TextEncoder().encode(`${sourceEtag}\n${process}`))).slice(0, 32)}"`;
+/**
+ * Same source version + same process string = same bytes: a strong ETag. Remembered in `known` (the
+ * newest KNOWN_ENTRIES), as a burst asks for the same few again and again and a digest is an async
+ * round trip through WebCrypto.
+ */
+async function derivedEtag(sourceEtag: string, process: string, known: Map<string, string>): Promise<string> {
+  const input = `${sourceEtag}\n${process}`;
+  const seen = known.get(input);
+  if (seen !== undefined) return seen;
+  const etag = `"${(await sha256Hex(new TextEncoder().encode(input))).slice(0, 32)}"`;
+  remember(known, input, etag);
+  return etag;
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  // WebCrypto refuses a view on shared memory (a source cache's kept bytes).
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', (isShared(bytes) ? bytes.slice() : bytes) as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

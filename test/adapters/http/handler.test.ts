@@ -8,7 +8,7 @@ import '../../../entries/node.js';
 import { createFetchHandler, type HandlerOptions } from '../../../adapters/http/handler.js';
 import { createNodeListener } from '../../../adapters/http/node.js';
 import { createFcHttpHandler, fcEventToRequest } from '../../../adapters/http/fc.js';
-import { fetchSource, storageSource } from '../../../adapters/http/source.js';
+import { fetchSource, isShared, storageSource } from '../../../adapters/http/source.js';
 import { SIGNATURE_PARAM, signProcess } from '../../../adapters/http/sign.js';
 import { createFsStorage, type GetOptions } from '../../../adapters/storage.js';
 import { fcTriggerListener, listen, originListener } from './servers.js';
@@ -252,7 +252,12 @@ describe('allow-lists, limits and sources', () => {
       // Room for four of the small photo; the large one is over a quarter of it and never kept.
       const source = storageSource(storage, { cacheBytes: 4 * small.byteLength + 100 });
       const first = await source.get('a.jpg');
-      expect([reads, first.transferable]).toEqual([1, false]); // kept, so shared: copied to a worker, never moved
+      // Kept, so shared: in shared memory, which a pool worker reads in place; never moved.
+      expect([reads, first.transferable, isShared(first.bytes)]).toEqual([1, false, true]);
+      // A plain download of a kept source is answered from a copy (a Response refuses shared memory).
+      const download = await createFetchHandler({ source })(new Request('http://h/a.jpg'));
+      expect(download.status).toBe(200);
+      expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(small))).toBe(true);
       const again = await source.get('a.jpg', { maxBytes: 1e6 });
       expect(reads).toBe(1);
       expect(again.bytes).toBe(first.bytes);
@@ -280,8 +285,8 @@ describe('allow-lists, limits and sources', () => {
       await source.get('b.jpg');
       expect(reads).toBe(9);
       await expect(source.get('none.jpg')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      // Each of the 17 reads above was one storage call, with no HEAD of its own.
-      expect([calls, heads]).toEqual([17, 0]);
+      // Each of the 18 reads above was one storage call, with no HEAD of its own.
+      expect([calls, heads]).toEqual([18, 0]);
       expect(() => storageSource(storage, { cacheBytes: -1 })).toThrow("Expected a whole number of bytes (0 or more) for storageSource's cacheBytes but received -1");
     } finally {
       await rm(root, { recursive: true, force: true });

@@ -98,7 +98,7 @@ describe('transforms on the worker pool', () => {
     });
   }
 
-  it('moves a source the caller gave up to the worker, and copies bytes that share their buffer or were not given up', async () => {
+  it('moves a source the caller gave up to the worker, shares one in shared memory, and copies bytes that share their buffer or were not given up', async () => {
     const file = new Uint8Array(await readFile(new URL('Landscape_6.jpg', IMAGES)));
     const ops = parseProcess('image/resize,w_96/format,webp');
     const lone = await pool.transform(file.slice(), ops);
@@ -117,6 +117,11 @@ describe('transforms on the worker pool', () => {
     const kept = file.slice();
     await pool.transform(kept, ops);
     expect(Buffer.from(kept).equals(Buffer.from(file))).toBe(true);
+    // In shared memory (a source cache's kept copy): sent as it is, neither moved nor copied.
+    const shared = new Uint8Array(new SharedArrayBuffer(file.byteLength));
+    shared.set(file);
+    expect(Buffer.from((await pool.transform(shared, ops, { transferSource: true })).bytes).equals(Buffer.from(lone.bytes))).toBe(true);
+    expect(Buffer.from(shared).equals(Buffer.from(file))).toBe(true);
   });
 
   it('an image answer and an error keep their bytes for the Node wrappers, the same the Response streams; HEAD has none', async () => {
