@@ -40,7 +40,8 @@ export function tableDefined(s: i32): bool {
 }
 
 // ---- Derived tables (jpeg_make_d_derived_tbl), built for the tables a scan uses. ----
-// Layout per derived table: 512 u16 lookahead entries (length << 8 | symbol, 0 = longer than 9 bits),
+// Layout per derived table: 512 u16 lookahead entries (symbol << 5 | the code's length plus the
+// value bits that follow it, symbol & 15; 0 = longer than 9 bits),
 // maxcode[18] i32, valoffset[18] i32, 256 symbols.
 const LOOKAHEAD: i32 = 9;
 const D_LOOK: usize = 0;
@@ -101,7 +102,10 @@ export function deriveTable(s: i32, isDC: bool): i32 {
     const n = <i32>load<u8>(t + <usize>(l - 1));
     for (let i = 0; i < n; i++, p++) {
       let look = load<i32>(codes + (<usize>p << 2)) << (LOOKAHEAD - l);
-      const entry = <u16>((l << 8) | <i32>load<u8>(t + 16 + <usize>p));
+      // The sequential hot loop takes the code and its value bits in one step (a DC symbol is the
+      // value's size; an AC one has it in its low four bits).
+      const sym = <i32>load<u8>(t + 16 + <usize>p);
+      const entry = <u16>((sym << 5) | (l + (sym & 15)));
       for (let c = 1 << (LOOKAHEAD - l); c > 0; c--, look++) store<u16>(d + D_LOOK + (<usize>look << 1), entry);
     }
   }
@@ -230,8 +234,9 @@ export function nextMarker(): i32 {
   const look = <i32>(acc >> <u64>(cnt - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1);
   const e = <i32>load<u16>(d + D_LOOK + (<usize>look << 1));
   if (e != 0) {
-    cnt -= e >> 8;
-    return e & 0xff;
+    const sym = e >> 5;
+    cnt -= (e & 31) - (sym & 15);
+    return sym;
   }
   return decodeLongSymbol(d);
 }
@@ -288,22 +293,20 @@ export function decodeBlock(block: usize, dc: usize, ac: usize, lastDc: i32): i3
         a = acc; c = cnt; p = pos;
       }
     }
+    // The code and the value bits after it are taken at once (c is then at the value's end).
     const e = <i32>load<u16>(table + D_LOOK + (<usize>(<i32>(a >> <u64>(c - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1)) << 1));
     let rs: i32;
     if (e != 0) {
-      c -= e >> 8;
-      rs = e & 0xff;
+      c -= e & 31;
+      rs = e >> 5;
     } else {
       acc = a; cnt = c;
       rs = decodeLongSymbol(table);
-      c = cnt;
+      c = cnt - (rs & 15);
     }
     if (k == 0) {
       // A DC symbol is the difference's size alone (at most 15, checked when the table was derived).
-      if (rs != 0) {
-        c -= rs;
-        rs = extend(<i32>(a >> <u64>c) & ((1 << rs) - 1), rs);
-      }
+      if (rs != 0) rs = extend(<i32>(a >> <u64>c) & ((1 << rs) - 1), rs);
       dcv = rs + lastDc;
       store<i16>(block, <i16>dcv);
       table = ac;
@@ -313,7 +316,6 @@ export function decodeBlock(block: usize, dc: usize, ac: usize, lastDc: i32): i3
     const s = rs & 15;
     if (s != 0) {
       k += r;
-      c -= s;
       const v = extend(<i32>(a >> <u64>c) & ((1 << s) - 1), s);
       store<i16>(block + (<usize>load<u8>(NATURAL + <usize>k) << 1), <i16>v);
     } else {
