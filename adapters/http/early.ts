@@ -13,7 +13,7 @@ import { parseProcess, resolveOutputLimits } from '../../src/index.js';
 import { DEFAULT_MAX_PROCESS_LENGTH, ERROR_HEADERS, errorXml, type HandlerOptions } from './handler.js';
 import { parseHost } from './host.js';
 import type { Admission } from './admission.js';
-import { knownEntry, knownObjects } from './known.js';
+import { bucketFromHost, knownEntry, knownObjects } from './known.js';
 
 /** What the early refusal reads of a request, as each wrapper has it before any Request exists. */
 export interface EarlyRequest {
@@ -40,7 +40,7 @@ export type EarlyRefusal = (request: EarlyRequest) => EarlyAnswer | undefined;
 export function createEarlyRefusal(options: HandlerOptions, admission: Admission): EarlyRefusal {
   const maxActions = resolveOutputLimits(options.outputLimits).maxActions;
   const maxProcessLength = options.maxProcessLength ?? DEFAULT_MAX_PROCESS_LENGTH;
-  const bucketFromHost = options.buckets !== undefined && options.bucketFrom !== 'path';
+  const fromHost = bucketFromHost(options);
   const known = knownObjects(admission);
   return (r) => {
     if ((r.method !== 'GET' && r.method !== 'HEAD') || r.conditional || !admission.refusing()) return undefined;
@@ -48,7 +48,7 @@ export function createEarlyRefusal(options: HandlerOptions, admission: Admission
     if (process === null || !process.startsWith('image/') || process.length > maxProcessLength) return undefined;
     // Parsed as the URL parser leaves a path (percent-encoding normalised), so it names the object as
     // the handler does; an unusual path only misses and goes to the handler.
-    const entry = knownEntry(bucketFromHost, r.host, r.path);
+    const entry = knownEntry(fromHost, r.host, r.path);
     if (entry === undefined || !known.has(entry)) return undefined;
     let ops;
     try {

@@ -26,7 +26,7 @@ import { checkObjectKey } from '../object-key.js';
 import { hostHeader, requestHost } from './host.js';
 import { createAdmission, type Admission, type AdmissionOptions } from './admission.js';
 import { negotiable, negotiateFormat } from './negotiate.js';
-import { knownEntry, knownObjects, remember } from './known.js';
+import { bucketFromHost, knownEntry, knownObjects, remember } from './known.js';
 import { hasSaveAs, readSaveAs, saveAsTarget, type SaveAsOptions, type SaveAsRequest } from './saveas.js';
 
 /**
@@ -140,11 +140,37 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
   const runTransform = options.runTransform ?? transform;
   const admission = !options.admission ? undefined : 'enter' in options.admission ? options.admission : createAdmission(options.admission);
   const known = admission && knownObjects(admission);
-  const bucketFromHost = options.buckets !== undefined && options.bucketFrom !== 'path';
   // Keys found missing while the admission refused, by bucket and key (see handle).
   const missing = new Map<string, { readonly at: number; readonly error: ImgpipeError }>();
   // Derived ETags already computed (the same source version and string give the same one).
   const etags = new Map<string, string>();
+
+  /**
+   * A transform about to wait or be refused first hears whether its key exists: a missing key is
+   * answered 404 NoSuchKey whatever the load, as OSS does, and never waits behind transforms. The
+   * lookup is skipped for an object seen to exist moments ago (known.ts: a storm of retries for a
+   * stored object costs none), and a key found missing while refusing is remembered for a second
+   * (`missing`: a storm of requests for it costs one lookup a second). Resolves the source when the
+   * lookup had to read it (a source without `head`'s answer), else undefined.
+   */
+  async function lookUpWhileBusy(source: ImageSource, bucket: string | undefined, key: string, entry: string | undefined, signal: AbortSignal): Promise<SourceObject | undefined> {
+    const refusing = admission!.refusing();
+    const missingKey = `${bucket}\n${key}`;
+    const gone = refusing ? missing.get(missingKey) : undefined;
+    if (gone && Date.now() - gone.at < MISSING_TTL_MS) throw new ImgpipeError('NOT_FOUND', gone.error.message, { details: gone.error.details });
+    if (!source.head || (entry !== undefined && known!.has(entry))) return undefined;
+    try {
+      // A source's head throws NOT_FOUND for a missing key: one lookup answers the 404.
+      if (await source.head(key)) {
+        if (entry !== undefined) known!.add(entry);
+        return undefined;
+      }
+      return await source.get(key, { signal, maxBytes });
+    } catch (e) {
+      if (refusing && isImgpipeError(e, 'NOT_FOUND')) remember(missing, missingKey, { at: Date.now(), error: e });
+      throw e;
+    }
+  }
 
   // Every answer, errors and 304s included, says nosniff: a browser never guesses a type we did not send.
   return async (request) => nosniff(await handle(request));
@@ -239,32 +265,11 @@ export function createFetchHandler(options: HandlerOptions): FetchHandler {
           if (etagMatches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: { ...base, etag } });
         }
       }
-      // Transforms are admitted (info alone and plain downloads are cheap and never wait). A missing key
-      // is answered 404 NoSuchKey whatever the load, as OSS does, and never waits behind transforms:
-      // while others wait or every new one is refused, the object is looked up (HEAD) first, unless it
-      // was seen to exist moments ago (known.ts; a storm of retries for a stored object then costs no
-      // lookup). A key found missing while refusing is remembered for a second (missing below), so a
-      // storm of requests for it costs one lookup a second.
+      // Transforms are admitted (info alone and plain downloads are cheap and never wait); while the
+      // admission is not free, a missing key is answered first (lookUpWhileBusy).
       const heavy = ops !== undefined && !(ops.length === 1 && ops[0].action === 'info');
-      const entry = heavy && admission ? knownEntry(bucketFromHost, request.headers.get('host'), url.pathname) : undefined;
-      let early: SourceObject | undefined;
-      if (heavy && admission && !admission.free()) {
-        const refusing = admission.refusing();
-        const gone = refusing ? missing.get(`${bucket}\n${key}`) : undefined;
-        if (gone && Date.now() - gone.at < MISSING_TTL_MS) throw new ImgpipeError('NOT_FOUND', gone.error.message, { details: gone.error.details });
-        if (source.head && !(entry !== undefined && known!.has(entry))) {
-          if (await source.head(key)) {
-            if (entry !== undefined) known!.add(entry);
-          } else {
-            try {
-              early = await source.get(key, { signal: request.signal, maxBytes });
-            } catch (e) {
-              if (refusing && isImgpipeError(e, 'NOT_FOUND')) remember(missing, `${bucket}\n${key}`, { at: Date.now(), error: e });
-              throw e;
-            }
-          }
-        }
-      }
+      const entry = heavy && admission ? knownEntry(bucketFromHost(options), request.headers.get('host'), url.pathname) : undefined;
+      const early = heavy && admission && !admission.free() ? await lookUpWhileBusy(source, bucket, key, entry, request.signal) : undefined;
       const pass = heavy ? await admission?.enter(request.signal) : undefined;
       try {
         const object = early ?? await source.get(key, { signal: request.signal, maxBytes });

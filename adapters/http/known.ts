@@ -53,6 +53,11 @@ export function remember<V>(map: Map<string, V>, k: string, v: V): void {
   if (map.size > KNOWN_ENTRIES) map.delete(map.keys().next().value!);
 }
 
+/** True when a handler with these options takes the bucket from the Host's first label (`bucket.example.com`). */
+export function bucketFromHost(options: { readonly buckets?: unknown; readonly bucketFrom?: 'host' | 'path' }): boolean {
+  return options.buckets !== undefined && options.bucketFrom !== 'path';
+}
+
 /**
  * The entry naming an object: `pathname` as a URL parser leaves it, and the bucket's Host label when
  * buckets come from the Host (`bucket.example.com`). Undefined for a malformed Host (the handler's 400).

@@ -27,7 +27,9 @@ export interface SourceGetOptions {
 
 /**
  * `get` of a missing key throws ImgpipeError NOT_FOUND; transient failures STORAGE_ERROR. `head`,
- * when present, lets the handler answer 304 without downloading the source.
+ * when present, lets the handler answer 304 without downloading the source, and a missing key 404
+ * from one lookup while transforms wait: it throws NOT_FOUND for a key it knows is missing, and
+ * resolves undefined when it cannot tell (the handler then reads the object).
  */
 export interface ImageSource {
   get(key: string, options?: SourceGetOptions): Promise<SourceObject>;
@@ -79,7 +81,7 @@ export function fetchSource(origin: string | URL, options: FetchSourceOptions = 
       const res = await request('GET', key, opts.signal);
       if (res.status === 404 || res.status === 410) {
         await res.body?.cancel();
-        throw new ImgpipeError('NOT_FOUND', `Expected an object at key ${JSON.stringify(key)} but the origin has none`, { details: { key } });
+        throw originHasNone(key);
       }
       if (!res.ok) {
         await res.body?.cancel();
@@ -90,10 +92,15 @@ export function fetchSource(origin: string | URL, options: FetchSourceOptions = 
     },
     async head(key) {
       const res = await request('HEAD', key);
+      if (res.status === 404 || res.status === 410) throw originHasNone(key);
       if (!res.ok) return undefined;
       return { etag: res.headers.get('etag') ?? undefined };
     },
   };
+}
+
+function originHasNone(key: string): ImgpipeError {
+  return new ImgpipeError('NOT_FOUND', `Expected an object at key ${JSON.stringify(key)} but the origin has none`, { details: { key } });
 }
 
 /** Read a response body, refusing as soon as it passes `maxBytes` (a lying Content-Length included). */
@@ -202,13 +209,16 @@ export function storageSource(storage: Storage, options: StorageSourceOptions = 
       return { bytes: obj.bytes, etag: obj.etag, contentType: obj.contentType, transferable: obj.transferable };
     },
     async head(key) {
+      let info;
       try {
-        const info = await storage.head(key);
-        return info && { etag: info.etag };
+        info = await storage.head(key);
       } catch (e) {
         if (isImgpipeError(e)) return undefined;
         throw e;
       }
+      // The storage port's head resolves undefined for a missing key alone (failures throw).
+      if (!info) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(storage.bucket)}`, { details: { key } });
+      return { etag: info.etag };
     },
   };
 }
