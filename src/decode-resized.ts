@@ -96,9 +96,10 @@ export async function decodeResized(
     if (image) return image;
   }
   if (streams && header.format === 'webp' && options.linear !== true && !(upright.width === target.width && upright.height === target.height)) {
-    // A still WebP: libwebp's output goes to the resize kernel without being copied out (decodeWebpResized).
+    // A still WebP: decoded straight to a smaller target by libwebp when shrink-on-load is allowed (as
+    // sharp does), else libwebp's output goes to the resize kernel without being copied out (decodeWebpResized).
     const { decodeWebpResized } = await import('./codecs/webp.js');
-    const image = await decodeWebpResized(bytes, header, shrink, target.width, target.height, profile.srgb);
+    const image = await decodeWebpResized(bytes, header, shrink, target.width, target.height, profile.srgb, options.shrinkTo !== undefined);
     if (image) return image;
   }
   const { image, release } = await decodeLent(bytes, header, { shrinkTo: options.shrinkTo, failOn });

@@ -114,6 +114,13 @@ describe('libwebp module', () => {
       }
     }
     expect(Buffer.compare(Buffer.from(reduced.data), Buffer.from(expected))).toBe(0);
+
+    // Resized with shrink-on-load allowed (the recipe, a transform), it is decoded straight to the
+    // size as sharp does, and is sharp's resize; the kernel's Lanczos3 from the 1/4 decode is not.
+    const target = { width: 120, height: 90 };
+    const sharpResized = await sharp(bytes).resize(target.width, target.height).raw().toBuffer();
+    expect(Buffer.compare(Buffer.from((await decodeResized(bytes, inspect(bytes), target, { shrinkTo: target })).data), sharpResized)).toBe(0);
+    expect(Buffer.compare(Buffer.from((await resize(reduced, { ...target, fit: 'fill' })).data), sharpResized)).not.toBe(0);
   });
 
   it('is a plain module: no JavaScript glue, one import (the memory-growth notice), nothing it must be told', () => {
@@ -218,13 +225,17 @@ describe('WebP decoded straight into the resize (decodeResized: libwebp\'s outpu
 
   it.each([
     // Lossy 1024x772: 1/2 and 1/4 through libwebp's rescaler, then the kernel; with alpha (ALPH) 300x300 by 4.
-    ['4.webp', { width: 300, height: 226 }, 2],
-    ['4.webp', { width: 200, height: 150 }, 4],
-    ['5_webp_a.webp', { width: 35, height: 35 }, 4],
+    // The last column: what decodeResized gives with shrink-on-load allowed. A target one scale makes
+    // (each side the other's proportion, rounded) is decoded straight to by libwebp, as sharp does:
+    // sharp's pixels. Any other goes through the kernel: the decode then the resize.
+    ['4.webp', { width: 300, height: 226 }, 2, 'sharp'],
+    ['4.webp', { width: 200, height: 150 }, 4, 'two steps'], // 772 * 200 / 1024 is 150.8
+    ['5_webp_a.webp', { width: 35, height: 35 }, 4, 'sharp'],
     // Lossless with alpha: by 4 through the rescaler; by 2 decoded whole, the kernel alone reducing it.
-    ['lossless', { width: 50, height: 37 }, 4],
-    ['lossless', { width: 80, height: 60 }, 1],
-  ] as const)('%s to %o: the pixels of the decode (reduced by %i) then the resize', async (name, target, decodedShrink) => {
+    ['lossless', { width: 50, height: 37 }, 4, 'two steps'], // 192 * 50 / 256 is 37.5
+    ['lossless', { width: 80, height: 60 }, 1, 'sharp'],
+    ['lossless', { width: 200, height: 150 }, 1, 'sharp'], // less than half smaller: still libwebp's, as in sharp
+  ] as const)('%s to %o: the pixels of the decode (reduced by %i) then the resize; with shrink-on-load, %s', async (name, target, decodedShrink, scaled) => {
     const bytes = name === 'lossless' ? await losslessWebp() : image(name);
     const header = inspect(bytes);
     const decoded = await decode(bytes, { shrinkTo: target });
@@ -233,7 +244,8 @@ describe('WebP decoded straight into the resize (decodeResized: libwebp\'s outpu
     const streamed = await decodeWebpResized(bytes, header, chooseShrink(header, target), target.width, target.height);
     expect(streamed).toBeDefined();
     expect(same(streamed!, twoSteps)).toBe(true);
-    expect(same(await decodeResized(bytes, header, target, { shrinkTo: target }), twoSteps)).toBe(true);
+    const ref = scaled === 'sharp' ? await sharp(bytes).resize(target.width, target.height, { fit: 'fill' }).ensureAlpha().raw().toBuffer() : Buffer.from(twoSteps.data);
+    expect(Buffer.compare(Buffer.from((await decodeResized(bytes, header, target, { shrinkTo: target })).data), ref)).toBe(0);
   });
 
   it('a lossless file that says it uses no alpha but codes some: left to the two-step path, which makes it opaque', async () => {
