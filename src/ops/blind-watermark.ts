@@ -161,6 +161,18 @@ function toBits(bytes: Uint8Array, tile: Tile): Uint8Array {
   return bits;
 }
 
+/** The coded bits a payload is embedded as (0/1, in the tile's bit order). */
+const codedBits = (bytes: Uint8Array, tile: Tile): Uint8Array => convEncode(toBits(bytes, tile));
+
+/**
+ * For the benchmark's bit error rate at a known geometry (bench/blindmark-ber.ts): the key's tile, its sync
+ * carrier and the coded bits `content` (text that fits) is embedded as.
+ */
+export function blindWatermarkInternals(content: string, key = DEFAULT_BLIND_WATERMARK_KEY): { tile: Tile; sync: Float64Array; coded: Uint8Array } {
+  const tile = keyedTile(key, CODED_BITS, PAYLOAD_BITS);
+  return { tile, sync: syncTemplate(tile), coded: codedBits(payloadBytes({ content }).bytes, tile) };
+}
+
 export async function embedBlindWatermark(image: RGBAImage, options: BlindWatermarkOptions): Promise<BlindWatermarkedImage> {
   checkImage(image);
   if (options === null || typeof options !== 'object') {
@@ -173,7 +185,7 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
   }
   const payload = payloadBytes(options);
   const tile = keyedTile(key, CODED_BITS, PAYLOAD_BITS);
-  const pattern = renderTile(tile, convEncode(toBits(payload.bytes, tile)));
+  const pattern = renderTile(tile, codedBits(payload.bytes, tile));
 
   const { width: w, height: h } = image;
   const { budget, cap } = MASK[strength];
