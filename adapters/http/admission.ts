@@ -23,7 +23,10 @@ export interface AdmissionOptions {
   readonly retryAfter?: number;
   /**
    * Longest a request waits for a place, in ms (1..600000); then it too is refused with SlowDown, so a
-   * client hears 503 with Retry-After before its own timeout rather than waiting blind. A request is
+   * client hears 503 with Retry-After before its own timeout rather than waiting blind. At its turn, a
+   * request whose wait plus the recent time a place is held passes this is refused too (a place held
+   * for seconds, a large source on a busy instance, would answer it after that), so an admitted
+   * request is answered within about maxWaitMs. A request is
    * never refused on arrival for a wait it might have: a guess from the recent pace turned a slow
    * second (a long transform, a busy machine) into a burst of refusals while the queue was short, and
    * clients that retry at once then fed the burst. Only a full queue refuses at once.
@@ -89,7 +92,7 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
   checkInt('retryAfter', options.retryAfter, 1, 3600);
   checkInt('maxWaitMs', options.maxWaitMs, 1, 600_000);
   const o: Required<AdmissionOptions> = Object.freeze({ ...DEFAULT_ADMISSION, ...stripUndefined(options) });
-  const waiting: { start(): void; signal?: AbortSignal }[] = [];
+  const waiting: { readonly since: number; start(): void; refuse(why: string): void }[] = [];
   let inFlight = 0, bytesHeld = 0, admitted = 0, refused = 0;
   let peakInFlight = 0, peakQueued = 0, peakBytesHeld = 0;
   // How long a place is held, smoothed over recent transforms (0 until one has finished).
@@ -124,7 +127,15 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
   }
 
   function drain(): void {
-    while (waiting.length > 0 && room()) waiting[0].start();
+    while (waiting.length > 0 && room()) {
+      const next = waiting[0];
+      // Admitted now, it would hold its place about heldMs more: when that takes it past maxWaitMs in
+      // all, it hears 503 at its turn rather than an answer after its client may have given up (a
+      // large source on a busy instance: places held for seconds), and the place goes to the next.
+      const waited = Date.now() - next.since;
+      if (heldMs > 0 && waited + heldMs > o.maxWaitMs) next.refuse(`this request waited ${waited} ms and a place is held about ${Math.round(heldMs)} ms at the recent pace (maxWaitMs ${o.maxWaitMs})`);
+      else next.start();
+    }
   }
 
   /** Why a request arriving now is refused at once (the queue is full); undefined when it starts or may wait. */
@@ -170,9 +181,13 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
           const at = waiting.indexOf(entry);
           if (at >= 0) waiting.splice(at, 1);
         };
-        const entry = { start: () => { leaveQueue(); resolve(pass()); }, signal };
+        const entry = {
+          since: Date.now(),
+          start: () => { leaveQueue(); resolve(pass()); },
+          refuse: (why: string) => { leaveQueue(); reject(overloaded(why)); },
+        };
         const onAbort = () => { leaveQueue(); reject(aborted()); };
-        const timer = setTimeout(() => { leaveQueue(); reject(overloaded(`this request waited ${o.maxWaitMs} ms (maxWaitMs)`)); }, o.maxWaitMs);
+        const timer = setTimeout(() => entry.refuse(`this request waited ${o.maxWaitMs} ms (maxWaitMs)`), o.maxWaitMs);
         // A waiting request alone does not keep a process alive.
         (timer as { unref?: () => void }).unref?.();
         signal?.addEventListener('abort', onAbort, { once: true });

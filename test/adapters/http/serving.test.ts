@@ -336,14 +336,39 @@ describe('admission control', () => {
       expect(admission.refusing()).toBe(true); // the queue is full now
       const fourth = await admission.enter().then(() => undefined, (err: ImgpipeError) => err);
       expect(fourth!.message).toContain('and 3 are waiting (maxQueue 3): retry after');
-      // The pace was right this time: the first in line gets the place, the others hear 503 at maxWaitMs.
-      vi.advanceTimersByTime(800);
+      // The first in line gets the next place; the others hear 503 once they waited maxWaitMs.
+      vi.advanceTimersByTime(50);
       running.leave();
       const next = (await outcomes[0]) as AdmissionPass;
-      vi.advanceTimersByTime(200);
+      vi.advanceTimersByTime(950);
       for (const late of outcomes.slice(1)) expect(await late).toMatchObject({ code: 'OVERLOADED', message: expect.stringContaining('waited 1000 ms (maxWaitMs)') });
       next.leave();
       expect(admission.stats()).toMatchObject({ queued: 0, admitted: 3, refused: 3 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('at its turn, a request whose wait plus the recent time a place is held passes maxWaitMs is refused, and the place goes to the next', async () => {
+    vi.useFakeTimers();
+    try {
+      const admission = createAdmission({ maxInFlight: 1, maxQueue: 4, maxWaitMs: 1000, retryAfter: 2 });
+      const warm = await admission.enter();
+      vi.advanceTimersByTime(600);
+      warm.leave(); // places are held 600 ms
+      const running = await admission.enter();
+      const older = admission.enter().then((pass) => pass, (err: ImgpipeError) => err);
+      vi.advanceTimersByTime(300);
+      const newer = admission.enter().then((pass) => pass, (err: ImgpipeError) => err);
+      vi.advanceTimersByTime(200);
+      running.leave(); // held 500 ms: the pace is now 580 ms
+      expect(await older).toMatchObject({
+        code: 'OVERLOADED',
+        message: expect.stringContaining('and this request waited 500 ms and a place is held about 580 ms at the recent pace (maxWaitMs 1000): retry after'),
+      });
+      const admitted = (await newer) as AdmissionPass; // waited 200 ms: 780 in all
+      expect(admission.stats()).toMatchObject({ inFlight: 1, queued: 0, refused: 1 });
+      admitted.leave();
     } finally {
       vi.useRealTimers();
     }
