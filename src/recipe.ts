@@ -21,6 +21,7 @@ import { prefetchWasm } from './wasm/modules.js';
 import { watermark, type WatermarkOptions } from './ops/watermark.js';
 import { embedBlindWatermark, type BlindWatermarkStrength } from './ops/blind-watermark.js';
 import { dominantColor, thumbhash } from './ops/thumbhash.js';
+import { recycleResized } from './kernels/lanczos.js';
 
 export interface RecipeSize {
   /** Name used in output keys (`{size}`), e.g. `large`. */
@@ -187,6 +188,8 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   const encoder = options.encoder ?? encode;
   const pending: Promise<Variant>[] = [];
   let previous: RGBAImage | undefined;
+  /** Every size's resize result, given back to the kernel once its encodes have settled. */
+  const bases: RGBAImage[] = [];
   let placeholder: Placeholder | undefined;
   const blind = recipe.blindWatermark
     ? { content: blindContent(recipe.blindWatermark.content, options.key, options.metadata), strength: recipe.blindWatermark.strength ?? 'medium', sizes: [] as string[], skipped: [] as { size: string; reason: string }[], carried: 'text' as 'text' | 'id', id: undefined as string | undefined }
@@ -200,6 +203,7 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
         ? await decodeResized(bytes, header, targets[i], { shrinkTo, linear: recipe.linear, helper: options.decodeHelper, failOn: recipe.failOn })
         : await resize(previous, { ...targets[i], fit: 'fill', linear: recipe.linear });
       previous = base;
+      bases.push(base);
       let image = size.watermark && recipe.watermark ? await applyRecipeWatermark(base, recipe.watermark) : base;
       if (blind && size.watermark) image = await applyBlindWatermark(image, recipe.blindWatermark!, blind, size.name);
       for (const out of recipe.outputs) {
@@ -216,6 +220,10 @@ export async function runRecipe(input: Uint8Array | ArrayBuffer, options: Proces
   } finally {
     // Every encode that started is settled before returning or throwing, so none outlives the run.
     await Promise.allSettled(pending);
+    // Encoded (an encoder reads its image during its call and keeps none of it), the sizes' pixels
+    // are dropped: the next upload of the same dimensions resizes into the same buffers instead of
+    // fresh ones whose pages are all touched for the first time again.
+    for (const base of bases) recycleResized(base);
   }
   throwIfAborted(options.signal);
   const variants = await Promise.all(pending);

@@ -85,6 +85,18 @@ describe('recipe rules', () => {
     ]);
   });
 
+  it('gives the same variants again when the next upload resizes into the buffers the last one gave back', async () => {
+    const bytes = image('320x240.jpg');
+    const first = await runRecipe(bytes, { key: 'a.jpg', recipe });
+    // Interleaved with another upload of other dimensions, then the same one twice at once.
+    await runRecipe(image('full-transparent.png'), { key: 't.png', recipe });
+    const [second, third] = await Promise.all([runRecipe(bytes, { key: 'a.jpg', recipe }), runRecipe(bytes, { key: 'a.jpg', recipe })]);
+    for (const again of [second, third]) {
+      expect(again.variants.map((v) => Buffer.from(v.bytes).toString('base64'))).toEqual(first.variants.map((v) => Buffer.from(v.bytes).toString('base64')));
+      expect(again.placeholder).toEqual(first.placeholder);
+    }
+  });
+
   it('decodes a large JPEG at the DCT scale its largest size allows, with the same sizes and look as a full decode', async () => {
     // 2725x2225 to at most 600 px wide (4.5x): sharp's rule decodes at 1/2 (1363x1113), so the recipe never holds the full image.
     const bytes = image('2569067123_aca715a2ee_o.jpg');

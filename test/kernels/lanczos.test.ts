@@ -259,6 +259,31 @@ describe('Lanczos3 result buffers', () => {
     expect(third.data.buffer).not.toBe(second.data.buffer);
   });
 
+  it('keeps the last three buffers given back (the three sizes of a recipe), each handed out once', async () => {
+    const src = synthetic(300, 200, false);
+    const sizes = [[120, 80], [60, 40], [30, 20]] as const;
+    const made: RGBAImage[] = [];
+    for (const [w, h] of sizes) made.push(await resizeRGBA(src, w, h));
+    const expected = made.map((m) => new Uint8ClampedArray(m.data));
+    for (const m of made) recycleResized(m);
+    // Given back twice: still handed out once.
+    recycleResized(made[0]);
+    const again: RGBAImage[] = [];
+    for (const [w, h] of sizes) again.push(await resizeRGBA(src, w, h));
+    again.forEach((a, i) => {
+      expect(a.data.buffer).toBe(made[i].data.buffer);
+      expect(Buffer.from(a.data).equals(Buffer.from(expected[i]))).toBe(true);
+    });
+    expect((await resizeRGBA(src, 120, 80)).data.buffer).not.toBe(made[0].data.buffer);
+    // A fourth given back lets go of the oldest.
+    const fourth = await resizeRGBA(src, 40, 30);
+    for (const a of again) recycleResized(a);
+    recycleResized(fourth);
+    expect((await resizeRGBA(src, 120, 80)).data.buffer).not.toBe(made[0].data.buffer);
+    expect((await resizeRGBA(src, 60, 40)).data.buffer).toBe(made[1].data.buffer);
+    expect((await resizeRGBA(src, 40, 30)).data.buffer).toBe(fourth.data.buffer);
+  });
+
   it('ignores images it did not make, views into part of a buffer, and a given-back buffer of another size', async () => {
     const src = synthetic(300, 200, false);
     // The caller's own image: never written into by a resize.
