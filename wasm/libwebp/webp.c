@@ -38,7 +38,7 @@ EXPORT int imgpipe_output_width(void) { return out_width; }
 EXPORT int imgpipe_output_height(void) { return out_height; }
 
 /*
- * Three of libwebp's inner loops rewritten on WebAssembly SIMD, where its SSE2 versions run on
+ * Four of libwebp's inner loops rewritten on WebAssembly SIMD, where its SSE2 versions run on
  * Emscripten's emulation of SSE2 (several WebAssembly instructions for one SSE2 instruction) or do
  * not apply. Each computes exactly what the function it replaces computes (the tests compare decodes
  * with sharp's native libwebp), and is installed in libwebp's own function-pointer tables after
@@ -48,17 +48,123 @@ EXPORT int imgpipe_output_height(void) { return out_height; }
 static WebPRescalerImportRowFunc libwebp_import_row_shrink;
 
 /*
+ * Which source pixels each output pixel of the rescaler's horizontal pass takes when shrinking by a
+ * fraction, and the part of its last one it hands to the next output (-accum in libwebp's loop):
+ * they depend only on the two widths, so they are worked out once per pair (the last few kept).
+ */
+#define IMGPIPE_SPANS 4
+static struct {
+  int x_add, x_sub;
+  uint8_t* count; /* source pixels each output takes */
+  uint16_t* debt; /* -accum after them */
+} spans[IMGPIPE_SPANS];
+static int spans_next = 0;
+
+static int find_spans(int x_add, int x_sub, int n) {
+  for (int i = 0; i < IMGPIPE_SPANS; i++) if (spans[i].count && spans[i].x_add == x_add && spans[i].x_sub == x_sub) return i;
+  const int i = spans_next;
+  spans_next = (spans_next + 1) % IMGPIPE_SPANS;
+  free(spans[i].count);
+  free(spans[i].debt);
+  spans[i].count = (uint8_t*)malloc((size_t)n);
+  spans[i].debt = (uint16_t*)malloc((size_t)n * sizeof(uint16_t));
+  if (!spans[i].count || !spans[i].debt) {
+    free(spans[i].count);
+    free(spans[i].debt);
+    spans[i].count = NULL;
+    spans[i].debt = NULL;
+    return -1;
+  }
+  int accum = 0;
+  for (int x = 0; x < n; x++) {
+    int c = 0;
+    accum += x_add;
+    while (accum > 0) {
+      accum -= x_sub;
+      c++;
+    }
+    spans[i].count[x] = (uint8_t)c;
+    spans[i].debt[x] = (uint16_t)(-accum);
+  }
+  spans[i].x_add = x_add;
+  spans[i].x_sub = x_sub;
+  return i;
+}
+
+/*
+ * The horizontal pass of an RGBA row shrunk by a fraction below 7 (4096 to 720 is 5.7): libwebp's
+ * C loop's arithmetic per channel, frow = (carry + whole pixels) * x_sub - last * debt and carry =
+ * MULT_FIX(last * debt, fx_scale), with each output's pixels summed from two 16-byte loads masked to
+ * its count, where libwebp's SSE2 version takes a pixel per step and a branch on each.
+ */
+static void ImportRgbaShrinkFraction(WebPRescaler* WEBP_RESTRICT const wrk, const uint8_t* WEBP_RESTRICT src) {
+  const int n = wrk->dst_width;
+  const int i = find_spans(wrk->x_add, wrk->x_sub, n);
+  if (i < 0) {
+    libwebp_import_row_shrink(wrk, src);
+    return;
+  }
+  const uint8_t* const count = spans[i].count;
+  const uint16_t* const debt = spans[i].debt;
+  const uint8_t* const end = src + 4 * wrk->src_width;
+  const uint32_t x_sub = (uint32_t)wrk->x_sub;
+  const v128_t mult = wasm_u32x4_splat(x_sub);
+  const v128_t fx_scale = wasm_u32x4_splat(wrk->fx_scale);
+  const v128_t rounder = wasm_u64x2_splat(WEBP_RESCALER_ONE >> 1);
+  rescaler_t* frow = wrk->frow;
+  /* A mask of the first 4c bytes of 32 starts 32 - 4c bytes into this. */
+  static const uint8_t ones[64] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255};
+  v128_t carry = wasm_i64x2_const(0, 0);
+  int x = 0;
+  for (; x < n && src + 32 <= end; x++) {
+    const int c = count[x];
+    const v128_t a = wasm_v128_and(wasm_v128_load(src), wasm_v128_load(ones + 32 - 4 * c));
+    const v128_t b = wasm_v128_and(wasm_v128_load(src + 16), wasm_v128_load(ones + 48 - 4 * c));
+    v128_t s = wasm_i16x8_add(wasm_i16x8_add(wasm_u16x8_extend_low_u8x16(a), wasm_u16x8_extend_high_u8x16(a)),
+                              wasm_i16x8_add(wasm_u16x8_extend_low_u8x16(b), wasm_u16x8_extend_high_u8x16(b)));
+    s = wasm_i16x8_add(s, wasm_i64x2_shuffle(s, s, 1, 1));
+    src += 4 * c;
+    const v128_t last = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(src - 4)));
+    const v128_t frac = wasm_i32x4_mul(last, wasm_u32x4_splat(debt[x]));
+    wasm_v128_store(frow + 4 * x, wasm_i32x4_sub(wasm_i32x4_mul(wasm_i32x4_add(carry, wasm_u32x4_extend_low_u16x8(s)), mult), frac));
+    const v128_t lo = wasm_i64x2_add(wasm_u64x2_extmul_low_u32x4(frac, fx_scale), rounder);
+    const v128_t hi = wasm_i64x2_add(wasm_u64x2_extmul_high_u32x4(frac, fx_scale), rounder);
+    carry = wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7);
+  }
+  /* The last outputs, within 32 bytes of the row's end: the same a channel at a time. */
+  uint32_t tail_carry[4];
+  wasm_v128_store(tail_carry, carry);
+  for (; x < n; x++) {
+    const int c = count[x];
+    for (int ch = 0; ch < 4; ch++) {
+      uint32_t sum = tail_carry[ch];
+      for (int j = 0; j < c; j++) sum += src[4 * j + ch];
+      const uint32_t frac = (uint32_t)src[4 * (c - 1) + ch] * debt[x];
+      frow[4 * x + ch] = sum * x_sub - frac;
+      tail_carry[ch] = (uint32_t)(((uint64_t)frac * wrk->fx_scale + (WEBP_RESCALER_ONE >> 1)) >> WEBP_RESCALER_RFIX);
+    }
+    src += 4 * c;
+  }
+}
+
+/*
  * The rescaler's horizontal pass when shrinking by a whole factor k (source width k times the
  * output's: libwebp's accumulator then never carries a fraction from one output sample to the next),
  * for RGBA rows and single planes (a lossy file's Y, U, V and alpha): each output sample is the sum of
  * its k source samples times the output width (x_sub), as libwebp's loop leaves it in frow. Shrink-on-load
  * by 2, 4 and 8 of a width divisible by it always takes this path. Libwebp's SSE2 version walks the
- * source a pixel at a time and handles only RGBA; its C version a sample at a time; other factors
- * go to them.
+ * source a pixel at a time and handles only RGBA; its C version a sample at a time. RGBA rows shrunk
+ * by a fraction below 7 go to ImportRgbaShrinkFraction, anything else to libwebp's.
  */
 static void ImportRowShrinkWhole(WebPRescaler* WEBP_RESTRICT const wrk, const uint8_t* WEBP_RESTRICT src) {
   const int k = wrk->x_add / wrk->x_sub;
   const int channels = wrk->num_channels;
+  if (k * wrk->x_sub != wrk->x_add && channels == 4 && wrk->x_add <= 7 * wrk->x_sub) {
+    ImportRgbaShrinkFraction(wrk, src);
+    return;
+  }
   if (k * wrk->x_sub != wrk->x_add || k > 256 || (channels != 4 && !(channels == 1 && (k == 2 || k == 4 || k == 8)))) {
     libwebp_import_row_shrink(wrk, src);
     return;
