@@ -51,7 +51,7 @@ export const DEFAULT_BLIND_WATERMARK_KEY = 'imgpipe default blind watermark key'
 export const BLIND_WATERMARK_CAPACITY = 8;
 
 /** Images smaller than this on a side are refused (IMM's rule). */
-export const BLIND_WATERMARK_MIN_SIDE = 80;
+const BLIND_WATERMARK_MIN_SIDE = 80;
 
 export interface BlindWatermarkOptions {
   /** The text to hide. Up to 8 bytes of UTF-8 go in the pixels; longer text needs `longContent: 'id'`. */
