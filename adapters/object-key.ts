@@ -39,3 +39,11 @@ export function checkObjectKey(key: string): void {
     );
   }
 }
+
+/**
+ * NOT_FOUND for a key its bucket has no object at: the filesystem bucket's `get`, and `storageSource`'s
+ * `head` for a key the storage says is missing (here, runtime-neutral, for the HTTP handler's sources).
+ */
+export function noSuchObject(bucket: string, key: string): ImgpipeError {
+  return new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(bucket)}`, { details: { key } });
+}

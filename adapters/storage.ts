@@ -14,7 +14,7 @@ import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } fr
 import { dirname, join, resolve, sep } from 'node:path';
 import { ImgpipeError, byteLimitError, describeValue, isImgpipeError } from '../src/index.js';
 import { FORMATS, sniffFormat } from '../src/index.js';
-import { checkObjectKey, objectKeyProblem } from './object-key.js';
+import { checkObjectKey, noSuchObject, objectKeyProblem } from './object-key.js';
 
 // The key rules are runtime-neutral (the HTTP handler checks keys too); re-exported for existing callers.
 export { checkObjectKey, objectKeyProblem };
@@ -298,7 +298,7 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
     async get(key, opts = {}) {
       // One record read (two stats when it is kept parsed) decides the size bound and the ETag match.
       const info = await storage.head(key);
-      if (!info) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(options.bucket)}`, { details: { key } });
+      if (!info) throw noSuchObject(options.bucket, key);
       const tooLarge = (size: number) => opts.maxBytes !== undefined && byteLimitError(size, opts.maxBytes, key);
       const over = tooLarge(info.size);
       if (over) throw over;
@@ -307,7 +307,7 @@ export function createFsStorage(options: { root: string; bucket: string }): FsSt
       try {
         read = await readFile(pathOf(key));
       } catch (e) {
-        if (isMissing(e)) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(options.bucket)}`, { details: { key } });
+        if (isMissing(e)) throw noSuchObject(options.bucket, key);
         throw storageError(`read ${describeValue(key)}`, e);
       }
       // A file changed by hand since its record was read may be larger than the record said.

@@ -4,7 +4,7 @@
  * ali-oss, the local OSS-compatible server, a directory). Runtime-neutral: fetch and Uint8Array only.
  */
 import { ImgpipeError, byteLimitError, describeValue, isImgpipeError } from '../../src/index.js';
-import { checkObjectKey } from '../object-key.js';
+import { checkObjectKey, noSuchObject } from '../object-key.js';
 import type { Storage } from '../storage.js';
 
 export interface SourceObject {
@@ -217,7 +217,7 @@ export function storageSource(storage: Storage, options: StorageSourceOptions = 
         throw e;
       }
       // The storage port's head resolves undefined for a missing key alone (failures throw).
-      if (!info) throw new ImgpipeError('NOT_FOUND', `Object ${describeValue(key)} does not exist in bucket ${describeValue(storage.bucket)}`, { details: { key } });
+      if (!info) throw noSuchObject(storage.bucket, key);
       return { etag: info.etag };
     },
   };
