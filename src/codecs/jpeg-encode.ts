@@ -11,7 +11,7 @@
  */
 import { QUALITY } from '../spec.js';
 import { ImgpipeError, describeValue } from '../errors.js';
-import { asImage, flatten, hasAlpha, type RGBAImage } from '../image.js';
+import { flatten, hasAlpha, type RGBAImage } from '../image.js';
 import { EmscriptenCodec, OwnedInstance, codecMessage, outOfMemory, ownBytes } from '../wasm/instance.js';
 
 interface EncModule { encode(data: Uint8ClampedArray, width: number, height: number, options: object): Uint8Array }
@@ -49,6 +49,7 @@ interface EncoderExports {
   alloc(bytes: number): number;
   reset(): void;
   opaque(src: number, pixels: number): number;
+  flatten(src: number, pixels: number, background: number): void;
   begin(src: number, width: number, height: number, quality: number, flags: number): void;
   source(rgba: number, firstRow: number): void;
   step(mcuRows: number): number;
@@ -91,6 +92,11 @@ function checkOptions(image: RGBAImage, o: JpegEncodeOptions): void {
       throw new ImgpipeError('IMAGE_TOO_LARGE', `Expected at most ${JPEG_MAX_SIDE} pixels for ${name} of a JPEG but received ${v}`);
     }
   }
+  // Each channel is packed into a byte for the encoder's flatten.
+  const bg = o.background;
+  if (bg !== undefined && !(Array.isArray(bg) && bg.length === 3 && bg.every((c) => Number.isInteger(c) && c >= 0 && c <= 255))) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected three integers between 0 and 255 ([r, g, b]) for jpeg.background but received ${describeValue(bg)}`);
+  }
   const bytes = image.width * image.height * 4;
   if (image.data.length !== bytes) {
     throw new ImgpipeError('INVALID_ARGUMENT', `Expected ${bytes} bytes of RGBA for a ${image.width}x${image.height} image but received ${image.data.length}`);
@@ -130,8 +136,8 @@ async function encodeBaseline(image: RGBAImage, o: JpegEncodeOptions): Promise<U
       /**
        * Copy rows `first` until `first + bandRows` (or the last) into the band. Whether to flatten is
        * asked of the band's copy in the encoder's memory (SIMD), not of the image in JavaScript; a
-       * band with transparent pixels is flattened (pixel by pixel, so band by band is the same) and
-       * copied in again (rare: a PNG or WebP source).
+       * band with transparent pixels (a PNG or WebP source) is flattened there in place, with
+       * flatten()'s arithmetic (pixel by pixel, so band by band is the same).
        */
       const copyBand = (first: number): void => {
         const end = Math.min(height, first + bandRows);
@@ -139,7 +145,8 @@ async function encodeBaseline(image: RGBAImage, o: JpegEncodeOptions): Promise<U
         const rows = pixels.subarray(first * rowBytes, end * rowBytes);
         into.set(rows);
         if (o.background !== undefined && k.opaque(band, (end - first) * width) === 0) {
-          into.set(flatten(asImage(width, end - first, new Uint8ClampedArray(rows.buffer, rows.byteOffset, rows.byteLength)), o.background).data);
+          const [r, g, b] = o.background;
+          k.flatten(band, (end - first) * width, (0xff000000 | (b << 16) | (g << 8) | r) >>> 0);
         }
       };
       copyBand(0);

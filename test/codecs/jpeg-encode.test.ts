@@ -132,6 +132,24 @@ describe('baseline JPEG encoder against sharp', () => {
     }
   });
 
+  // The encoder flattens a band in place, four pixels at a time and the band's last few one by one:
+  // every channel value at every alpha (x and y of a 257x256 image: 257 pixels a row leave the
+  // bands' ends unaligned), on three backgrounds, must come out as flatten() in JavaScript makes it.
+  it('flattens every channel value at every alpha as flatten() does', async () => {
+    const image = createImage(257, 256);
+    for (let a = 0; a < 256; a++) {
+      for (let x = 0; x < 257; x++) {
+        const c = x & 255;
+        image.data.set([c, 255 - c, (c * 7) & 255, a], (a * 257 + x) * 4);
+      }
+    }
+    for (const background of [[0, 0, 255], [255, 255, 255], [17, 128, 200]] as const) {
+      const flat = await encodeJpeg(flatten(image, background), baseline(100));
+      const ours = await encodeJpeg(image, { ...baseline(100), background });
+      expect(Buffer.from(ours).equals(flat), background.join()).toBe(true);
+    }
+  });
+
   it('writes valid baseline files (SOF0, 4:2:0) that sharp and imgpipe decode to the same picture', async () => {
     for (const key of ['concert.jpg 1x1', 'concert.jpg 7x13', 'Landscape_5.jpg 1200x980', '320x240.jpg 37x21']) {
       const s = sources.get(key)!;
@@ -186,6 +204,13 @@ describe('baseline JPEG encoder: errors and limits', () => {
     await rejects(encodeJpeg(img, baseline(101)), 'INVALID_ARGUMENT', 'Expected an integer between 1 and 100 for jpeg.quality but received 101');
     await rejects(encodeJpeg(img, baseline(85.5)), 'INVALID_ARGUMENT', 'Expected an integer between 1 and 100 for jpeg.quality but received 85.5');
     await rejects(encodeJpeg(img, baseline(Number.NaN)), 'INVALID_ARGUMENT', 'Expected an integer between 1 and 100 for jpeg.quality but received null');
+  });
+
+  it('refuses a background that is not three bytes', async () => {
+    for (const [background, shown] of [[[0, 0, 256], '[0,0,256]'], [[0, 0], '[0,0]'], [[0.5, 0, 0], '[0.5,0,0]'], [[-1, 0, 0], '[-1,0,0]']] as const) {
+      await rejects(encodeJpeg(img, { ...baseline(85), background: background as unknown as [number, number, number] }), 'INVALID_ARGUMENT',
+        `Expected three integers between 0 and 255 ([r, g, b]) for jpeg.background but received ${shown}`);
+    }
   });
 
   it('refuses zero-size, oversized and inconsistent images', async () => {

@@ -55,6 +55,47 @@ export function opaque(src: usize, pixels: i32): i32 {
   return <i32>((<u32>w >>> 24) == 0xff);
 }
 
+/**
+ * Composite `pixels` RGBA pixels at `src` onto the opaque background `bg` (0xAABBGGRR, alpha 255)
+ * in place, exactly as flatten() in src/image.ts: each channel round((c * a + bg * (255 - a)) / 255)
+ * as div255(c * a + bg * (255 - a) + 254), div255(x) = (x + 1 + (x >> 8)) >> 8, which is c itself
+ * where a is 255 and the background's where a is 0, so every pixel takes the same arithmetic. Four
+ * pixels per step in 16-bit lanes (the sum stays under 65536); a semi-transparent graphic's 720 px
+ * output took ~15 ms in JavaScript's pixel-by-pixel loop.
+ */
+export function flatten(src: usize, pixels: i32, bg: u32): void {
+  const n = <usize>pixels << 2;
+  const b16 = i16x8.extend_low_i8x16_u(i32x4.splat(bg));
+  const k254 = i16x8.splat(254);
+  const k255 = i16x8.splat(255);
+  const k1 = i16x8.splat(1);
+  const alpha = i32x4.splat(0xff000000);
+  let i: usize = 0;
+  for (; i + 16 <= n; i += 16) {
+    const v = v128.load(src + i);
+    const lo = i16x8.extend_low_i8x16_u(v);
+    const hi = i16x8.extend_high_i8x16_u(v);
+    // Each pixel's alpha in its four lanes.
+    const alo = i8x16.shuffle(lo, lo, 6, 7, 6, 7, 6, 7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15);
+    const ahi = i8x16.shuffle(hi, hi, 6, 7, 6, 7, 6, 7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15);
+    let xlo = i16x8.add(i16x8.add(i16x8.mul(lo, alo), i16x8.mul(b16, i16x8.sub(k255, alo))), k254);
+    let xhi = i16x8.add(i16x8.add(i16x8.mul(hi, ahi), i16x8.mul(b16, i16x8.sub(k255, ahi))), k254);
+    xlo = i16x8.shr_u(i16x8.add(i16x8.add(xlo, k1), i16x8.shr_u(xlo, 8)), 8);
+    xhi = i16x8.shr_u(i16x8.add(i16x8.add(xhi, k1), i16x8.shr_u(xhi, 8)), 8);
+    v128.store(src + i, v128.or(i8x16.narrow_i16x8_u(xlo, xhi), alpha));
+  }
+  for (; i < n; i += 4) {
+    const p = src + i;
+    const a = <u32>load<u8>(p, 3);
+    const ia = 255 - a;
+    for (let c: usize = 0; c < 3; c++) {
+      const x = <u32>load<u8>(p + c) * a + ((bg >> (8 * <u32>c)) & 255) * ia + 254;
+      store<u8>(p + c, <u8>((x + 1 + (x >> 8)) >> 8));
+    }
+    store<u8>(p, 255, 3);
+  }
+}
+
 /** Dummy block (jccoefct.c): all AC zero, DC copied so its difference costs nothing. */
 // @ts-ignore: decorator
 @inline function dummyBlock(block: usize, dc: i16): void {
