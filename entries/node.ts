@@ -8,9 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import * as zlib from 'node:zlib';
 import { setWasmProvider, WASM_MODULES, type WasmName } from '../src/wasm/modules.js';
-import { setPlatformCrc32 } from '../src/codecs/png-chunks.js';
+import './node-crc.js';
 
 export * from '../src/index.js';
 export { createWorkerPool, MAX_POOL_THREADS, type WorkerPool, type WorkerPoolOptions, type WorkerPoolStats } from '../pool/index.js';
@@ -40,6 +39,3 @@ export function locateWasm(name: WasmName): string {
 }
 
 setWasmProvider(async (name) => readFile(locateWasm(name)));
-// PNG chunk CRCs natively where Node has zlib.crc32 (20.15 and later); older versions keep the JavaScript one.
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-if (typeof nativeCrc32 === 'function') setPlatformCrc32((data) => nativeCrc32(data));
