@@ -54,7 +54,7 @@ export async function embedPattern(image: RGBAImage, pattern: Float64Array, p: M
       new Float32Array(k.memory.buffer, tile, TILE * TILE).set(pattern);
       for (let y = 0; y < h; y += BAND) k.blindRowsLuma(y, Math.min(h, y + BAND));
       for (let y = 0; y < h; y += BAND) k.blindRowsMask(y, Math.min(h, y + BAND));
-      // the tile's RMS is 1/2 (unit signs times the chip bump, whose mean square is 1/4), so a pixel's
+      // the tile's RMS is 1/2 (unit signs times the chip profile, whose mean square is 1/4), so a pixel's
       // allowance in RMS is twice its multiplier
       const gain = 2 * Math.min(1, Math.sqrt(p.maxMse / (k.blindEnergy() / n)));
       for (let y = 0; y < h; y += BAND) k.blindRowsAdd(y, Math.min(h, y + BAND), gain);

@@ -1,7 +1,7 @@
 /**
  * The keyed tile. A TILE x TILE pixel tile (at the scale it was embedded) is a grid of CHIPS x CHIPS chips of
- * CHIP px; each chip is a smooth bump (a raised cosine, so the mark sits in the middle frequencies that JPEG,
- * WebP and rescaling keep) with a keyed sign. A keyed quarter of the chips carry a known sign (the sync
+ * CHIP px; each chip is a flat block (low enough in frequency that JPEG, WebP and rescaling keep it) with a
+ * keyed sign. A keyed quarter of the chips carry a known sign (the sync
  * carrier, which finds the crop offset, the mirror and the quarter turn); every other chip carries one coded
  * payload bit, each bit spread over chips scattered across the tile. The tile repeats over the whole image, so
  * any part of it holds every bit, and the repetition is what lets extraction measure scale and rotation.
@@ -18,7 +18,7 @@ export interface Tile {
   readonly sign: Float64Array;
   /** Per chip: -1 for a sync chip, else the coded bit it carries. */
   readonly bitOf: Int32Array;
-  /** TILE x TILE: the bump shape of every pixel within its chip (peak 1). */
+  /** TILE x TILE: the chip profile's value at every pixel (see CHIP_PROFILE). */
   readonly shape: Float64Array;
   /** TILE x TILE: chip index of every pixel. */
   readonly chipOf: Int32Array;
@@ -27,11 +27,16 @@ export interface Tile {
 }
 
 /**
- * The chip's bump, sin(pi (i + 1/2) / CHIP) for i = 0..3, as literals: everything that decides embedded
- * pixels is table lookups and IEEE-exact arithmetic (+, *, sqrt), so Node, Chromium and workerd write the
- * same bytes even if their Math.sin differed in the last bit.
+ * The chip's profile along each axis: flat, sqrt(1/2), so the tile's RMS is 1/2 as it was with the raised
+ * cosine (0.38, 0.92, 0.92, 0.38) the chips had before, and the same gain writes the same luma error before
+ * rounding. Flat chips because they read more: on 640 cases none chosen by a result (photos 40-199 at 600 px,
+ * each halved, cropped to a quarter and to half of its area, and WebP q60; bench/results/blindmark-flatchips.md)
+ * they recovered 610 against the raised cosine's 589: quarter-area crops 151 against 135 of 160, half-area
+ * crops 159 against 152, halvings 143 against 144 and WebP q60 157 against 158 (within noise); profiles in
+ * between read no better. A literal, so everything that decides embedded pixels is table lookups and
+ * IEEE-exact arithmetic (+, *, sqrt) and Node, Chromium and workerd write the same bytes.
  */
-const BUMP = [0.3826834323650898, 0.9238795325112867, 0.9238795325112867, 0.3826834323650898] as const;
+const CHIP_PROFILE = [0.7071067811865476, 0.7071067811865476, 0.7071067811865476, 0.7071067811865476] as const;
 
 const cache = new Map<string, Tile>();
 
@@ -56,7 +61,7 @@ export function keyedTile(key: string, codedBits: number, payloadBits: number): 
   const shape = new Float64Array(TILE * TILE), chipOf = new Int32Array(TILE * TILE);
   for (let y = 0; y < TILE; y++) {
     for (let x = 0; x < TILE; x++) {
-      shape[y * TILE + x] = BUMP[y % CHIP] * BUMP[x % CHIP];
+      shape[y * TILE + x] = CHIP_PROFILE[y % CHIP] * CHIP_PROFILE[x % CHIP];
       chipOf[y * TILE + x] = ((y / CHIP) | 0) * CHIPS + ((x / CHIP) | 0);
     }
   }
