@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { isImgpipeError } from '../../src/index.js';
 import { createWorkerPool, type WorkerPool } from '../../pool/index.js';
 import { createAdmission, type AdmissionOptions } from './admission.js';
-import { createFetchHandler, type FetchHandler, type HandlerOptions } from './handler.js';
+import { createWrapperHandler, type FetchHandler, type HandlerOptions } from './handler.js';
 import { createEarlyRefusal, type EarlyRefusal } from './early.js';
 
 export interface NodeServingOptions {
@@ -81,7 +81,7 @@ export function servedHandler(options: (HandlerOptions & NodeServingOptions) | F
   // Made here, not in the handler, so that the early refusal and the handler share it.
   const admission = !served.admission ? undefined : 'enter' in served.admission ? served.admission : createAdmission(served.admission);
   return {
-    handle: createFetchHandler({ ...served, admission: admission ?? false }),
+    handle: createWrapperHandler({ ...served, admission: admission ?? false }),
     refuseEarly: admission && createEarlyRefusal(options, admission),
   };
 }
