@@ -13,8 +13,9 @@
  * polite client (a CDN, an SDK's retry) does. During
  * the 64-connection run a probe sends one cheap request at a time (imgpipe: `image/info`; both: a
  * missing key, 404) and records its latency. The generator shares the machine's cores with the server.
- * CPU per image is the server process's CPU time over the run (/proc/<pid>/stat, every thread; the main
- * thread alone in brackets) divided by the 200 answers. `--threads` sizes imgpipe's worker pool (default: one per vCPU,
+ * CPU per image is the server process's CPU time over the run (/proc/<pid>/stat, every thread) divided
+ * by the 200 answers, and in brackets its split: the main thread, imgpipe's pool workers (the busiest
+ * threads, as many as the pool has) and every other thread (GC, compilers, libuv; ipx: all but main). `--threads` sizes imgpipe's worker pool (default: one per vCPU,
  * as `imgpipe serve`); `--servers` runs only some of the servers. `--cpu-prof <dir>` runs imgpipe's server
  * with Node's `--cpu-prof`: a .cpuprofile per thread (the main thread and each pool worker) in <dir>.
  * imgpipe reads through `storageSource` keeping 64 MB of recent sources, as `imgpipe serve` does
@@ -23,7 +24,7 @@
  * the 503s by reason).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet, createServer } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,22 +159,42 @@ const pct = (xs: number[], p: number) => {
 /**
  * CPU time (user + system, ms) of the server so far, from /proc: `all` the process's (every thread,
  * those that have ended too: libvips starts and stops threads), `main` the main thread's (the task
- * whose id is the process's). Differences over the run, divided by the images served, are CPU per image.
+ * whose id is the process's), and `tasks` each live thread's by task id. Differences over the run,
+ * divided by the images served, are CPU per image.
  */
-function cpuMs(pid: number): { all: number; main: number } {
+interface CpuSnapshot { readonly all: number; readonly main: number; readonly tasks: ReadonlyMap<string, number> }
+
+function cpuMs(pid: number): CpuSnapshot {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux.
   // Fields after the command (which may hold spaces) start at state; utime and stime are fields 14 and 15.
   const ms = (stat: string) => {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * tick;
   };
-  return { all: ms(readFileSync(`/proc/${pid}/stat`, 'utf8')), main: ms(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) };
+  const tasks = new Map<string, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      tasks.set(task, ms(readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')));
+    } catch {
+      // The thread ended between the listing and the read: `all` still counts it.
+    }
+  }
+  return { all: ms(readFileSync(`/proc/${pid}/stat`, 'utf8')), main: ms(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')), tasks };
 }
 
-/** CPU ms per image served (200) over a run, refusals' cost included: every thread, and the main thread alone. */
-function cpuPerImage(before: { all: number; main: number }, after: { all: number; main: number }, images: number): { all: number; main: number } {
+/**
+ * CPU ms per image served (200) over a run, refusals' cost included: every thread, the main thread,
+ * the `poolThreads` busiest other threads (imgpipe's pool workers: Node names every thread "node", so
+ * they are told by what they did), and the rest (V8's GC and compiler threads, libuv's thread pool;
+ * for ipx, libvips's and sharp's threads).
+ */
+function cpuPerImage(before: CpuSnapshot, after: CpuSnapshot, images: number, pid: number, poolThreads: number): { all: number; main: number; pool?: number; other: number } {
   const per = (ms: number) => +(ms / Math.max(1, images)).toFixed(1);
-  return { all: per(after.all - before.all), main: per(after.main - before.main) };
+  const others = [...after.tasks].filter(([t]) => t !== String(pid)).map(([t, ms]) => ms - (before.tasks.get(t) ?? 0)).sort((a, b) => b - a);
+  const pool = others.slice(0, poolThreads).reduce((sum, ms) => sum + ms, 0);
+  const all = after.all - before.all;
+  const main = after.main - before.main;
+  return { all: per(all), main: per(main), pool: poolThreads > 0 ? per(pool) : undefined, other: per(all - main - pool) };
 }
 
 function peakRssMb(child: ChildProcess): number {
@@ -223,7 +244,7 @@ async function main(): Promise<void> {
         : [];
       const cpuBefore = cpuMs(child.pid!);
       const r = await load(base + paths[name](file), connections, seconds, values['honour-retry-after']);
-      const cpu = cpuPerImage(cpuBefore, cpuMs(child.pid!), r.ok);
+      const cpu = cpuPerImage(cpuBefore, cpuMs(child.pid!), r.ok, child.pid!, name === 'imgpipe' ? (values.threads ? Number(values.threads) : availableParallelism()) : 0);
       done = true;
       const [notFound = [], info = []] = await Promise.all(probes);
       const row = {
@@ -232,7 +253,7 @@ async function main(): Promise<void> {
         otherStatus: r.otherStatus, clientErrors: r.errors,
         p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)),
         okP50: Math.round(pct(r.okLatencies, 50)), okP99: Math.round(pct(r.okLatencies, 99)), refusals: r.status503 ? r.refusals : undefined,
-        cpuMsPerImage: cpu.all, mainThreadCpuMsPerImage: cpu.main, peakRssMb: Math.round(peakRssMb(child)),
+        cpuMsPerImage: cpu.all, mainThreadCpuMsPerImage: cpu.main, poolThreadsCpuMsPerImage: cpu.pool, otherThreadsCpuMsPerImage: cpu.other, peakRssMb: Math.round(peakRssMb(child)),
         probe404: notFound.length ? { n: notFound.length, p50: Math.round(pct(notFound, 50)), max: Math.round(Math.max(...notFound)) } : undefined,
         probeInfo: info.length ? { n: info.length, p50: Math.round(pct(info, 50)), max: Math.round(Math.max(...info)) } : undefined,
       };
@@ -246,11 +267,11 @@ async function main(): Promise<void> {
   const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}${values.threads ? ` --threads ${values.threads}` : ''}${values.servers !== 'imgpipe,ipx' ? ` --servers ${values.servers}` : ''}${values['honour-retry-after'] ? ' --honour-retry-after' : ''}${values['source-cache-mb'] !== '64' ? ` --source-cache-mb ${values['source-cache-mb']}` : ''}`, machine, date: new Date().toISOString(), rows };
   mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'results/serve-load.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log('| server | conns | source | req/s | images/s (200) | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/image (main thread) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
+  console.log('| server | conns | source | req/s | images/s (200) | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/image (main / pool / other threads) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows as Record<string, never>[]) {
     const p = (x?: { p50: number; max: number }) => (x ? `${x.p50} / ${x.max}` : '');
-    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.imagesPerS} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerImage} (${r.mainThreadCpuMsPerImage}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
+    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.imagesPerS} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerImage} (${r.mainThreadCpuMsPerImage} / ${r.poolThreadsCpuMsPerImage ?? '-'} / ${r.otherThreadsCpuMsPerImage}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
   }
 }
 
