@@ -25,6 +25,8 @@ const URL_ = `http://deb.debian.org/debian/pool/main/libw/libwebp/${TARBALL}`;
 const SHA256 = '7d6fab70cf844bf6769077bd5d7a74893f8ffd4dfb42861745750c63c2a5c92c';
 const OUT = join(root, 'wasm/libwebp/build/imgpipe_webp.wasm');
 const GLUE = join(root, 'wasm/libwebp/webp.c');
+// The lossy encoder's loops on WASM SIMD, installed by webp.c into libwebp's encoder tables.
+const ENC_SIMD = join(root, 'wasm/libwebp/enc_simd.c');
 
 const CFLAGS = [
   '-O3',
@@ -56,7 +58,7 @@ async function build(src) {
   const objDir = join(root, '.cache', `libwebp-${VERSION}-obj`);
   rmSync(objDir, { recursive: true, force: true });
   mkdirSync(objDir, { recursive: true });
-  const files = [GLUE, ...['src/enc', 'src/dsp', 'src/utils', 'src/dec', 'sharpyuv'].flatMap((d) =>
+  const files = [GLUE, ENC_SIMD, ...['src/enc', 'src/dsp', 'src/utils', 'src/dec', 'sharpyuv'].flatMap((d) =>
     readdirSync(join(src, d)).filter((f) => f.endsWith('.c')).sort().map((f) => join(src, d, f)))];
   const flags = ['-I', relative(root, src), '-I', relative(root, join(src, 'src'))];
   return compileAndLink(root, objDir, 'imgpipe_webp.wasm', CFLAGS, files.map((file) => ({ file, flags })), LDFLAGS);

@@ -19,6 +19,9 @@
 
 #define EXPORT __attribute__((used, visibility("default")))
 
+/* The lossy encoder's loops on WASM SIMD (enc_simd.c), put into libwebp's encoder tables. */
+void imgpipe_webp_encoder_simd_init(void);
+
 /* The last call's output, owned here until the next call or imgpipe_release(). */
 static uint8_t* out_ptr = NULL;
 static size_t out_size = 0;
@@ -316,6 +319,7 @@ static void use_simd_loops(void) {
  */
 EXPORT int imgpipe_webp_encode(const uint8_t* rgba, int width, int height, float quality, int method, int lossless) {
   imgpipe_release();
+  imgpipe_webp_encoder_simd_init();
   WebPConfig config;
   WebPPicture picture;
   WebPMemoryWriter writer;
