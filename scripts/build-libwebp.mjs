@@ -10,10 +10,11 @@
  * Unlike the AssemblyScript modules this one needs a toolchain npm does not carry, so the build is
  * committed and `npm install` never runs it; CI installs Emscripten and checks the committed file is
  * what this script produces. The source tarball is Debian's `.orig.tar.gz` (libwebp's own release
- * tarball), pinned by SHA-256, and cached in `.cache/`.
+ * tarball), pinned by SHA-256, and cached in `.cache/`; our patches in `wasm/libwebp/patches/` are
+ * applied to it before the build (see wasm/libwebp/README.md).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkEmcc, compileAndLink, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
@@ -45,12 +46,20 @@ const CFLAGS = [
 ];
 const LDFLAGS = linkFlags(['imgpipe_webp_encode', 'imgpipe_webp_decode']);
 
+/** Our own small changes to libwebp's source (wasm/libwebp/README.md), applied in name order. */
+const PATCHES = join(root, 'wasm/libwebp/patches');
+
+/** The pinned tarball unpacked afresh (so a folder left by an older build is never used), then our patches. */
 async function source() {
   const cache = join(root, '.cache');
   const dir = join(cache, `libwebp-${VERSION}`);
-  if (existsSync(join(dir, 'src/webp/encode.h'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
   const tarball = await pinnedDownload('build-libwebp', URL_, join(cache, TARBALL), SHA256);
   execFileSync('tar', ['xzf', tarball, '-C', cache]);
+  for (const patch of readdirSync(PATCHES).filter((f) => f.endsWith('.patch')).sort()) {
+    // git apply works outside a repository; the ceiling keeps it from finding imgpipe's own.
+    execFileSync('git', ['apply', '-p1', join(PATCHES, patch)], { cwd: dir, env: { ...process.env, GIT_CEILING_DIRECTORIES: cache } });
+  }
   return dir;
 }
 

@@ -123,6 +123,28 @@ describe('libwebp module', () => {
     expect(Buffer.compare(Buffer.from((await resize(reduced, { ...target, fit: 'fill' })).data), sharpResized)).not.toBe(0);
   });
 
+  // Each effort and near-lossless setting makes libwebp's encoder choose other transforms and
+  // predictors, so these decodes run every VP8L loop of ours (wasm/libwebp/webp.c: the select
+  // predictor, the colour transform, add-green) on odd widths, with and without alpha.
+  it('decodes lossless files of every effort as sharp\'s libwebp does', async () => {
+    const photo = image('2569067123_aca715a2ee_o.jpg');
+    const sources = [
+      await sharp(photo).resize(403, 301, { fit: 'fill' })
+        .joinChannel(await sharp(image('with-alpha.png')).resize(403, 301, { fit: 'fill' }).extractChannel(3).toBuffer()).png().toBuffer(),
+      await sharp(photo).resize(257, 199, { fit: 'fill' }).png().toBuffer(),
+    ];
+    for (const [n, source] of sources.entries()) {
+      for (let effort = 0; effort <= 6; effort++) {
+        for (const nearLossless of [false, true]) {
+          const bytes = await sharp(source).webp({ lossless: !nearLossless, nearLossless, quality: nearLossless ? 60 : 80, effort }).toBuffer();
+          const ours = await decode(new Uint8Array(bytes));
+          const ref = await sharp(bytes).ensureAlpha().raw().toBuffer();
+          expect(Buffer.compare(Buffer.from(ours.data.buffer, ours.data.byteOffset, ours.data.byteLength), ref), `source ${n} effort ${effort} near-lossless ${nearLossless}`).toBe(0);
+        }
+      }
+    }
+  });
+
   it('is a plain module: no JavaScript glue, one import (the memory-growth notice), nothing it must be told', () => {
     const module = new WebAssembly.Module(readFileSync(locateWasm('webp')));
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'emscripten_notify_memory_growth', kind: 'function' }]);
@@ -231,6 +253,11 @@ describe('WebP decoded straight into the resize (decodeResized: libwebp\'s outpu
     ['4.webp', { width: 300, height: 226 }, 2, 'sharp'],
     ['4.webp', { width: 200, height: 150 }, 4, 'two steps'], // 772 * 200 / 1024 is 150.8
     ['5_webp_a.webp', { width: 35, height: 35 }, 4, 'sharp'],
+    // Straight to sizes 5.7x and 6.8x smaller, and 6.25x with alpha: libwebp's rescaler shrinking each
+    // plane (Y, U, V, alpha) by a fraction, in our own loop (wasm/libwebp/webp.c).
+    ['4.webp', { width: 180, height: 136 }, 4, 'sharp'],
+    ['4.webp', { width: 150, height: 113 }, 4, 'sharp'],
+    ['5_webp_a.webp', { width: 48, height: 48 }, 4, 'sharp'],
     // Lossless with alpha: by 4 through the rescaler; by 2 decoded whole, the kernel alone reducing it.
     ['lossless', { width: 50, height: 37 }, 4, 'two steps'], // 192 * 50 / 256 is 37.5
     ['lossless', { width: 80, height: 60 }, 1, 'sharp'],
