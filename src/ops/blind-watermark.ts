@@ -205,8 +205,9 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
 interface Decoded { bytes: Uint8Array; confidence: number }
 
 /**
- * Paths the list Viterbi decoder offers the CRC per sync peak. An extraction checks at most about 20 peaks,
- * so a clean image passes a CRC by chance with probability about 20 x LIST x 2^-24 (4e-5 at 32).
+ * Paths the list Viterbi decoder offers the CRC per sync peak. An extraction checks at most about 26 peaks
+ * (20, and 6 more when the scan runs), so a clean image passes a CRC by chance with probability about
+ * 26 x LIST x 2^-24 (5e-5 at 32), and a false match must also be valid UTF-8 or an ID to be reported.
  */
 const LIST = 32;
 
@@ -275,6 +276,43 @@ function refine(rd: Reader, sync: Float64Array, start: Scored, rect: Rect, step 
   return best;
 }
 
+/**
+ * Line searches around a geometry, for when refining it found nothing to decode: scale in 0.1% steps over
+ * +-0.6% at its angle, then angle in 0.1 degree steps over +-0.3 degrees at the best scale. On a small image
+ * (a 600 px photo halved to 300 px) the sync peak is narrow, half its height 0.5% of scale away, so
+ * refine's first steps (0.4%) jump over it and the climb settles on a noise bump nearby (a scale 0.2% off
+ * and a quarter of a degree of rotation that the image does not have). In 0.2% steps the scan still missed
+ * one of the nine halvings it reads on the 160 measured; 0.1% reads all nine.
+ */
+function scan(rd: Reader, sync: Float64Array, start: Scored, rect: Rect): Scored {
+  const pair = start.orientation & ~1;
+  const height = (g: Geometry): number => syncSearch(rd, fold(rd, g, rect), sync, 1, 2, pair)[0]?.z ?? 0;
+  let best = { g: start.g, z: height(start.g), orientation: start.orientation };
+  const { scale, angle } = best.g;
+  for (const k of [-6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6]) {
+    const g: Geometry = { scale: scale * (1 + k * 0.001), angle };
+    const z = height(g);
+    if (z > best.z) best = { g, z, orientation: start.orientation };
+  }
+  const at = best.g;
+  for (const k of [-3, -2, -1, 1, 2, 3]) {
+    const g: Geometry = { scale: at.scale, angle: at.angle + (k * 0.1 * Math.PI) / 180 };
+    const z = height(g);
+    if (z > best.z) best = { g, z, orientation: start.orientation };
+  }
+  return best;
+}
+
+/**
+ * The scan runs only where the folded window is at most this many pixels (about 640x640): it was measured on
+ * 300-600 px results, where folding is cheap, and on a 1200 px clean image (768x768 folds) it put the
+ * 95th percentile of a clean extraction over a second (1030 against 753 ms on the first 40 photos' 300
+ * clean crops).
+ */
+const SCAN_AREA = 640 * 640;
+
+/** The same geometry for the search: within 1.5% of scale and about a degree. */
+const near = (a: Geometry, b: Geometry): boolean => Math.abs(a.scale / b.scale - 1) < 0.015 && Math.abs(a.angle - b.angle) < 0.02;
 
 const radiiKey = (r: Radii): string => `${r.mean}/${r.level}`;
 
@@ -365,6 +403,7 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
             .filter((g) => g.scale > 0.6).slice(0, 8).map((g) => sharpness({ scale: 2 * g.scale, angle: g.angle }));
           ranked = [...ranked, ...half].sort((p, q) => q.z - p.z);
         }
+        const lattice = ranked;
         if (!(ranked[0]?.z >= CONFIRMED)) ranked = coarseSearch(rd, sync);
         // a lattice no better than chance (a clean image) is not worth refining
         for (const candidate of ranked.slice(0, 2).filter((c) => c.z >= PLAUSIBLE)) {
@@ -376,6 +415,24 @@ export async function extractBlindWatermark(image: RGBAImage, options: ExtractBl
           if (rect.w < w || rect.h < h) {
             // the centre's peak leaves a little scale error that the whole image's edges feel: refine on it all
             best = refine(rd, sync, best, { x0: 0, y0: 0, w, h }, 0.001);
+            found = tryDecode(rd, fold(rd, best.g), tile, sync);
+            if (found) break;
+          }
+        }
+        if (!found) {
+          // Nothing decoded: scan around the best two geometries the search and the lattice offered (the
+          // coarse search replaces the lattice's candidates, and a small image's lattice estimate can be
+          // nearer than the coarse grid's 1.2% steps), then climb in small steps. Only images that read
+          // nothing so far come here, so nothing read before is read differently.
+          const again = [...ranked, ...lattice].sort((p, q) => q.z - p.z)
+            .filter((c, i, all) => c.z >= PLAUSIBLE && all.findIndex((d) => near(d.g, c.g)) === i).slice(0, 2);
+          for (const candidate of again) {
+            whitenWith(whiteningRadii(candidate.g.scale));
+            const rect = window(candidate.g);
+            if (rect.w * rect.h > SCAN_AREA) continue;
+            const scanned = scan(rd, sync, candidate, rect);
+            if (scanned.z < PLAUSIBLE) continue;
+            const best = refine(rd, sync, scanned, rect, 0.001);
             found = tryDecode(rd, fold(rd, best.g), tile, sync);
             if (found) break;
           }

@@ -196,4 +196,16 @@ describe('blind watermark: recovery through real encoders and attacks', () => {
     const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 43 + 600);
     expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(43) });
   });
+
+  it('reads a halving whose sync peak is narrower than the refinement\'s first steps', async () => {
+    // the benchmark's photo 41 at 600 px halved to 300x152: the coarse search offers scale 0.501, refining
+    // from there settles 0.2% off with a quarter degree of rotation and decodes nothing; the scan around it
+    // finds the peak (0.4995, no rotation) and the content
+    const { image: original } = await benchPhoto(41, 600);
+    const marked = await embedBlindWatermark(original, { content: contentFor(41), key: 'benchmark key' });
+    const attack = ATTACKS.find((a) => a.name === 'resize 0.5x')!;
+    const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 41 + 600);
+    expect(attacked.width).toBe(300);
+    expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(41) });
+  });
 });
