@@ -92,7 +92,10 @@ async function finish(sharp: Sharp, pipeline: SharpInstance, spec: OutputSpec): 
     ]);
   }
   const { data, info } = await encode(p, spec).toBuffer({ resolveWithObject: true });
-  return { name: spec.name, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  // A copy, not a view: @img/sharp-wasm32's buffers can be views of its WebAssembly heap, which its
+  // next operations reuse, so a recipe's earlier outputs read back as zeros when they are written out
+  // (the RGBA graphic's one-thread recipe did; its SSIM step then failed on a file of zeros).
+  return { name: spec.name, bytes: new Uint8Array(data), width: info.width, height: info.height };
 }
 
 async function runAll(specs: readonly OutputSpec[], parallel: boolean, one: (s: OutputSpec) => Promise<BenchOutput>): Promise<BenchOutput[]> {
