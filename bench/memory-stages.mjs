@@ -1,0 +1,159 @@
+/**
+ * Where a recipe's peak resident memory goes, stage by stage (issue 18's RSS goal). Runs imgpipe's
+ * processUpload from dist/ (or sharp's cascade) on one file, one thread, as bench/child.ts does, and
+ * at each stage samples VmRSS/VmHWM, process.memoryUsage(), every live WebAssembly memory (named by
+ * its module's exports) and /proc/self/smaps's anonymous mappings grouped by kind. The stages come
+ * from wrapping the PNG decoder's exports (after its begin, i.e. after the inflate; before its
+ * release, i.e. after the streamed resize) and the encoder (before and after each encode).
+ *
+ *   UV_THREADPOOL_SIZE=1 node bench/memory-stages.mjs [imgpipe|sharp] <file> [runs] [--smaps]
+ *
+ * Plain JavaScript so that no loader (tsx) adds its own memory to the figures.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const [who = 'imgpipe', file = 'bench/.cache/derived/photo-2725x2225.png', runsArg = '3', ...flags] = process.argv.slice(2);
+const runs = Number(runsArg);
+const showSmaps = flags.includes('--smaps');
+const MiB = 1024 * 1024;
+
+/** Live WebAssembly memories, named by their module. */
+const memories = [];
+
+function moduleName(module) {
+  const names = WebAssembly.Module.exports(module).map((e) => e.name);
+  const has = (s) => names.some((n) => n.includes(s));
+  if (has('imgpipe_png_begin')) return 'png';
+  if (has('webp')) return 'webp';
+  if (has('jpeg') || has('jpg')) return `jpeg(${names.filter((n) => /jpe?g/.test(n)).slice(0, 2).join(',')})`;
+  return names.slice(0, 3).join(',');
+}
+
+const stages = [];
+
+function status() {
+  const s = readFileSync('/proc/self/status', 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
+
+/** Anonymous resident memory by kind: WebAssembly cages (>= 4 GiB reservations), malloc arenas (64 MiB-aligned heaps), others. */
+function smaps() {
+  const text = readFileSync('/proc/self/smaps', 'utf8');
+  const maps = [];
+  let cur;
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = { start: parseInt(head[1], 16), end: parseInt(head[2], 16), perms: head[3], path: head[4], rss: 0, anon: 0 };
+      maps.push(cur);
+      continue;
+    }
+    const m = /^(Rss|Anonymous):\s+(\d+) kB/.exec(line);
+    if (m && cur) cur[m[1] === 'Rss' ? 'rss' : 'anon'] = Number(m[2]) * 1024;
+  }
+  const kinds = {};
+  const add = (k, v) => (kinds[k] = (kinds[k] ?? 0) + v);
+  const big = [];
+  for (const m of maps) {
+    if (m.anon === 0) continue;
+    const size = m.end - m.start;
+    const kind = size >= 4 * 1024 * MiB ? 'wasm-cage' : m.path === '[heap]' ? 'brk-heap' : m.path ? `file:${m.path}` : 'anon';
+    add(kind, m.anon);
+    if (m.anon >= MiB) big.push({ kind, sizeMiB: +(size / MiB).toFixed(1), anonMiB: +(m.anon / MiB).toFixed(1), perms: m.perms, at: m.start.toString(16) });
+  }
+  return { kinds, big: big.sort((a, b) => b.anonMiB - a.anonMiB) };
+}
+
+function sample(stage) {
+  const st = status();
+  const mu = process.memoryUsage();
+  const wasm = memories.filter((m) => m.ref.deref()).map((m) => `${m.name}:${(m.ref.deref().buffer.byteLength / MiB).toFixed(1)}`);
+  const row = { stage, rss: st.rss, hwm: st.hwm, heap: mu.heapTotal, external: mu.external, arrayBuffers: mu.arrayBuffers, wasm: wasm.join(' ') };
+  if (showSmaps) row.smaps = smaps();
+  stages.push(row);
+}
+
+/** Wrap every instance's exports so that the PNG decoder's begin and release are stages. */
+function wrapExports(module, exports) {
+  const name = moduleName(module);
+  if (exports.memory instanceof WebAssembly.Memory) memories.push({ name, ref: new WeakRef(exports.memory) });
+  if (name !== 'png') return exports;
+  const wrapped = { ...exports };
+  wrapped.imgpipe_png_begin = (...a) => {
+    const r = exports.imgpipe_png_begin(...a);
+    sample(`png begin (inflated) -> ${r}`);
+    return r;
+  };
+  wrapped.imgpipe_release = () => {
+    sample('png release (rows done)');
+    exports.imgpipe_release();
+    sample('png released');
+  };
+  return Object.freeze(wrapped);
+}
+
+const RealInstance = WebAssembly.Instance;
+function PatchedInstance(module, imports) {
+  const i = new RealInstance(module, imports);
+  return { exports: wrapExports(module, i.exports) };
+}
+WebAssembly.Instance = PatchedInstance;
+const realInstantiate = WebAssembly.instantiate;
+WebAssembly.instantiate = async (source, imports) => {
+  const r = await realInstantiate(source, imports);
+  if (r instanceof RealInstance) return { exports: wrapExports(source, r.exports) };
+  return { module: r.module, instance: { exports: wrapExports(r.module, r.instance.exports) } };
+};
+
+const input = new Uint8Array(readFileSync(file));
+const SIZES = [1200, 600, 150];
+
+async function imgpipeRun(api) {
+  const recipe = { ...api.DEFAULT_RECIPE };
+  delete recipe.watermark;
+  const encoder = async (image, format, options) => {
+    sample(`encode ${format} ${image.width} begin`);
+    const out = await api.encode(image, format, options);
+    sample(`encode ${format} ${image.width} end`);
+    return out;
+  };
+  return api.processUpload(input, { key: 'uploads/bench.jpg', recipe, encoder });
+}
+
+async function sharpRun(sharp) {
+  // bench/competitors/sharp.ts's cascade, one thread: each size from the raw pixels of the one above.
+  let raw = await sharp(input).resize({ width: SIZES[0] }).raw().toBuffer({ resolveWithObject: true });
+  for (const [i, w] of SIZES.entries()) {
+    if (i > 0) raw = await sharp(raw.data, { raw: raw.info }).resize({ width: w }).raw().toBuffer({ resolveWithObject: true });
+    sample(`resized ${w}`);
+    await sharp(raw.data, { raw: raw.info }).jpeg({ quality: 85 }).toBuffer();
+    sample(`jpeg ${w}`);
+    await sharp(raw.data, { raw: raw.info }).webp({ quality: 80 }).toBuffer();
+    sample(`webp ${w}`);
+  }
+}
+
+sample('start');
+let run;
+if (who === 'sharp') {
+  const sharp = (await import('sharp')).default;
+  sharp.concurrency(1);
+  run = () => sharpRun(sharp);
+} else {
+  const api = await import(resolve('dist/node.js'));
+  run = () => imgpipeRun(api);
+}
+sample('loaded');
+for (let i = 0; i < runs; i++) {
+  sample(`--- run ${i + 1}`);
+  await run();
+  sample(`run ${i + 1} done`);
+}
+const f = (b) => (b / MiB).toFixed(1).padStart(6);
+console.log('stage'.padEnd(34), '  rss    hwm   heap    ext  arrBuf  wasm memories (MiB)');
+for (const s of stages) {
+  console.log(s.stage.padEnd(34), f(s.rss), f(s.hwm), f(s.heap), f(s.external), f(s.arrayBuffers), ' ', s.wasm);
+  if (s.smaps) console.log('   ', JSON.stringify(Object.fromEntries(Object.entries(s.smaps.kinds).filter(([, v]) => v >= MiB / 2).map(([k, v]) => [k, +(v / MiB).toFixed(1)]))), JSON.stringify(s.smaps.big.slice(0, 8)));
+}
