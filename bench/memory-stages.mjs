@@ -6,7 +6,7 @@
  * from wrapping the PNG decoder's exports (after its begin, i.e. after the inflate; before its
  * release, i.e. after the streamed resize) and the encoder (before and after each encode).
  *
- *   UV_THREADPOOL_SIZE=1 node bench/memory-stages.mjs [imgpipe|sharp] <file> [runs] [--smaps]
+ *   UV_THREADPOOL_SIZE=1 node bench/memory-stages.mjs [imgpipe|sharp] <file> [runs] [--smaps] [--keep-file]
  *
  * Plain JavaScript so that no loader (tsx) adds its own memory to the figures.
  */
@@ -107,7 +107,13 @@ WebAssembly.instantiate = async (source, imports) => {
   return { module: r.module, instance: { exports: wrapExports(r.module, r.instance.exports) } };
 };
 
-const input = new Uint8Array(readFileSync(file));
+/**
+ * As bench/child.ts: a copy of the file, readFileSync's Buffer left to the GC. Its free (10.4 MB, an
+ * mmapped malloc block) raises glibc's dynamic mmap and trim thresholds, after which the malloc
+ * arenas keep their freed tops. `--keep-file` keeps that Buffer referenced and uses it, to show the effect.
+ */
+const kept = flags.includes('--keep-file') ? readFileSync(file) : undefined;
+const input = kept ?? new Uint8Array(readFileSync(file));
 const SIZES = [1200, 600, 150];
 
 async function imgpipeRun(api) {
