@@ -10,12 +10,13 @@
  *
  * Like wasm/libwebp the build is committed (npm carries no C toolchain) and CI checks it is what
  * this script produces. The sources are Debian's `.orig` tarballs (libspng's, zlib's and libdeflate's
- * own release tarballs), pinned by SHA-256 and cached in `.cache/`. Debian carries no patches for libspng; its
+ * own release tarballs), pinned by SHA-256 and cached in `.cache/`; our patches to libspng are in
+ * `wasm/libspng/patches/` (wasm/libspng/README.md). Debian carries no patches for libspng; its
  * two zlib patches are about the build system and minizip, neither of which this build uses; its one
  * libdeflate patch is to ARM's CRC code, which this build does not compile.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkEmcc, compileAndLink, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
@@ -46,15 +47,27 @@ const OPT = ['-O3', '-flto', '-DNDEBUG', '-msimd128', '-mbulk-memory', '-mnontra
 const SPNG_FLAGS = ['-D__i386__', '-DSPNG_SSE=3', '-mssse3', '-DSPNG_STATIC', '-Wno-everything'];
 const LDFLAGS = linkFlags(['imgpipe_png_input', 'imgpipe_png_begin', 'imgpipe_png_whole', 'imgpipe_png_step', 'imgpipe_png_ring', 'imgpipe_png_rows_out', 'imgpipe_png_message', 'imgpipe_png_encode']);
 
-async function source({ dir, file, url, sha256 }) {
+/** Our own small changes to libspng's source (wasm/libspng/README.md), applied in name order. */
+const PATCHES = join(root, 'wasm/libspng/patches');
+
+/**
+ * A pinned tarball, unpacked; with `patches`, unpacked afresh (so a folder left by an older build is
+ * never used) and patched.
+ */
+async function source({ dir, file, url, sha256 }, patches) {
   const path = join(CACHE, dir);
   const tarball = await pinnedDownload('build-libspng', url, join(CACHE, file), sha256);
+  if (patches) rmSync(path, { recursive: true, force: true });
   if (!existsSync(path)) execFileSync('tar', [file.endsWith('.bz2') ? 'xjf' : 'xzf', tarball, '-C', CACHE]);
+  for (const patch of patches ? readdirSync(patches).filter((f) => f.endsWith('.patch')).sort() : []) {
+    // git apply works outside a repository; the ceiling keeps it from finding imgpipe's own.
+    execFileSync('git', ['apply', '-p1', join(patches, patch)], { cwd: path, env: { ...process.env, GIT_CEILING_DIRECTORIES: CACHE } });
+  }
   return path;
 }
 
 async function build() {
-  const spng = await source(SOURCES.spng);
+  const spng = await source(SOURCES.spng, PATCHES);
   const zlib = await source(SOURCES.zlib);
   const libdeflate = await source(SOURCES.libdeflate);
   const objDir = join(CACHE, 'libspng-obj');

@@ -5,7 +5,8 @@
  * a transform's resize is made from a non-interlaced PNG (decodePngResized), else into one
  * whole-image buffer. A photo's image data (at most 4x compressed) is inflated whole by libdeflate
  * first, about 1.8x as fast as zlib's row-by-row inflate, at the cost of holding the filtered image
- * during the decode (wasm/libspng/png.c). One instance serves
+ * during the decode, and an 8-bit RGB/RGBA photo's rows are then unfiltered by png.c with libspng's
+ * own code (wasm/libspng/png.c). One instance serves
  * every call (OwnedInstance: dropped after a trap; above RECYCLE_BYTES, let go of once idle or before
  * a much smaller job).
  */
@@ -33,6 +34,8 @@ const libspng = new OwnedInstance<SpngExports>('png');
 
 /** Decodes begun with their image data inflated whole by libdeflate (diagnostics, see pngDecoderStats). */
 let inflatedWhole = 0;
+/** Of those, the decodes whose rows png.c unfiltered itself, without zlib (8-bit RGB/RGBA photos). */
+let unfilteredWhole = 0;
 
 /** libspng's SPNG_EMEM: its memory could not grow. */
 const SPNG_EMEM = 2;
@@ -74,7 +77,10 @@ function begin(p: SpngExports, bytes: Uint8Array, header: ImageHeader, ringRows:
   let error = p.imgpipe_png_begin(copyIn(input, bytes), bytes.byteLength, ringRows, 1);
   if (error === RETRY_WITH_ZLIB) error = p.imgpipe_png_begin(copyIn(input, bytes), bytes.byteLength, ringRows, 0);
   if (error !== 0) throw spngError(p, error);
-  inflatedWhole += p.imgpipe_png_whole();
+  // png.c: 0 through zlib, 1 inflated whole and unfiltered by libspng, 2 unfiltered by png.c.
+  const whole = p.imgpipe_png_whole();
+  if (whole !== 0) inflatedWhole++;
+  if (whole === 2) unfilteredWhole++;
   const width = p.imgpipe_output_width(), height = p.imgpipe_output_height();
   if (width !== header.width || height !== header.height) {
     p.imgpipe_release();
@@ -197,9 +203,10 @@ export async function encodePng(image: RGBAImage): Promise<Uint8Array> {
 }
 
 /**
- * Diagnostics: the decoder's warm memory, how many instances it has created, and how many decodes
- * had their image data inflated whole by libdeflate (the others went through zlib row by row).
+ * Diagnostics: the decoder's warm memory, how many instances it has created, how many decodes had
+ * their image data inflated whole by libdeflate (the others went through zlib row by row), and how
+ * many of those png.c unfiltered itself (8-bit RGB and RGBA without tRNS; libspng the others).
  */
-export function pngDecoderStats(): Readonly<{ memoryBytes: number; instancesCreated: number; inflatedWhole: number }> {
-  return Object.freeze({ ...libspng.stats(), inflatedWhole });
+export function pngDecoderStats(): Readonly<{ memoryBytes: number; instancesCreated: number; inflatedWhole: number; unfilteredWhole: number }> {
+  return Object.freeze({ ...libspng.stats(), inflatedWhole, unfilteredWhole });
 }

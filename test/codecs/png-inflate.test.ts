@@ -1,11 +1,12 @@
 /**
  * A photo's PNG image data inflated whole by libdeflate (wasm/libspng/png.c): a PNG whose data
- * inflates at most 4x has its IDAT stream inflated in one call and handed to libspng as stored
- * blocks, so libspng unfilters the same rows. The pixels must be exactly sharp's decode's, streamed
- * or whole, and any stream libdeflate declines must decode or be refused as zlib does. A file of its
- * own: the memory figure needs a decoder instance no other test has grown.
+ * inflates at most 4x has its IDAT stream inflated in one call; an 8-bit RGB or RGBA image's rows are
+ * then unfiltered by png.c with libspng's own unfilter, any other is handed to libspng as stored
+ * blocks. The pixels must be exactly sharp's decode's and zlib's path's, streamed or whole, and any
+ * stream libdeflate declines must decode or be refused as zlib does. A file of its own: the memory
+ * figure needs a decoder instance no other test has grown.
  */
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import sharp, { type PngOptions } from 'sharp';
 import '../../entries/node.js';
@@ -15,6 +16,7 @@ import { resize } from '../../src/ops/resize.js';
 import { pngDecoderStats } from '../../src/codecs/png.js';
 import { rejection } from '../helpers/errors.js';
 import { DAMAGED_IDAT, expectDamagedAlike } from '../helpers/png.js';
+import { concat, pngChunk, u32be } from '../helpers/bytes.js';
 
 const same = (a: { data: Uint8ClampedArray }, b: Uint8Array) => Buffer.compare(Buffer.from(a.data), b) === 0;
 
@@ -224,5 +226,105 @@ describe('PNG image data inflated whole (libdeflate)', () => {
     const header = inspect(bytes);
     const streamed = await decodeResized(bytes, header, { width: 1000, height: 750 });
     expect(Buffer.compare(Buffer.from(streamed.data), Buffer.from((await resize(await decode(bytes), { width: 1000, height: 750, fit: 'fill' })).data))).toBe(0);
+  });
+});
+
+/**
+ * An 8-bit RGB (colour type 2) or RGBA (6) PNG whose rows' filter types are `filterOf(y)` and whose
+ * filtered bytes are noise (any bytes are a valid filtered image), its stream in 64 KiB IDATs;
+ * `extra` chunks go after IHDR.
+ */
+function craftedPng(w: number, h: number, colorType: 2 | 6, filterOf: (y: number) => number, extra: Uint8Array[] = []): Uint8Array {
+  const row = w * (colorType === 6 ? 4 : 3) + 1;
+  const filtered = Buffer.alloc(row * h);
+  let seed = w * 31 + h * 7 + colorType;
+  for (let i = 0; i < filtered.length; i++) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    filtered[i] = i % row === 0 ? filterOf(i / row) : seed >>> 24;
+  }
+  const stream = deflateSync(filtered);
+  const idat: Uint8Array[] = [];
+  for (let at = 0; at < stream.length; at += 65536) idat.push(pngChunk('IDAT', stream.subarray(at, at + 65536)));
+  const ihdr = concat(u32be(w), u32be(h), new Uint8Array([8, colorType, 0, 0, 0]));
+  return concat(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr), ...extra, ...idat, pngChunk('IEND', new Uint8Array()));
+}
+
+/** `png` with its zlib stream's Adler-32 altered: zlib decodes it unchecked, libdeflate's path declines it. */
+const throughZlib = (png: Uint8Array) =>
+  rewriteStream(png, (s) => {
+    s[s.length - 1]! ^= 0xff;
+    return s;
+  });
+
+describe('8-bit RGB and RGBA photos unfiltered by png.c (no zlib)', () => {
+  /** Decodes `png` whole and streamed, checking which path it took: the pixels. */
+  async function decodedBy(png: Uint8Array, target: { width: number; height: number }, own: boolean) {
+    const before = pngDecoderStats();
+    const whole = await decode(png);
+    const streamed = await decodeResized(png, inspect(png), target);
+    const after = pngDecoderStats();
+    expect(after.inflatedWhole - before.inflatedWhole).toBe(own ? 2 : 0);
+    expect(after.unfilteredWhole - before.unfilteredWhole).toBe(own ? 2 : 0);
+    return { whole: Buffer.from(whole.data), streamed: Buffer.from(streamed.data) };
+  }
+
+  it.each([
+    ['RGB', 2 as const, 4],
+    ['RGBA', 6 as const, 3],
+  ])('%s, every filter type on every row position, first row included: the same pixels as zlib\'s path and sharp\'s', async (_, colorType, h) => {
+    // Widths 1 and 2 take libspng's unfilters' tail code only, 333 and 1001 their main loops too.
+    for (const w of [1, 2, 333, 1001]) {
+      for (let first = 0; first < 5; first++) {
+        const png = craftedPng(w, h * 20, colorType, (y) => (y + first) % 5);
+        expect(ratio(png)).toBeLessThan(4);
+        const target = { width: Math.max(1, w >> 1), height: h * 10 };
+        const own = await decodedBy(png, target, true);
+        const zlib = await decodedBy(throughZlib(png), target, false);
+        expect(Buffer.compare(own.whole, zlib.whole)).toBe(0);
+        expect(Buffer.compare(own.streamed, zlib.streamed)).toBe(0);
+        expect(Buffer.compare(own.whole, await sharpRgba(png))).toBe(0);
+      }
+    }
+  });
+
+  it('a photo from sharp (adaptive filters), RGB and RGBA: the same pixels as zlib\'s path, streamed and whole', async () => {
+    for (const channels of [3, 4] as const) {
+      const png = await photoPng(1500, 1000, channels);
+      const target = { width: 640, height: 427 };
+      const own = await decodedBy(png, target, true);
+      const zlib = await decodedBy(throughZlib(png), target, false);
+      expect(Buffer.compare(own.whole, zlib.whole)).toBe(0);
+      expect(Buffer.compare(own.streamed, zlib.streamed)).toBe(0);
+    }
+  });
+
+  it.each([0, 1, 57, 99])('a filter type 5 on row %i is refused as libspng refuses it, streamed and whole', async (bad) => {
+    const png = craftedPng(200, 100, 2, (y) => (y === bad ? 5 : y % 5));
+    const before = pngDecoderStats().unfilteredWhole;
+    await expectDamagedAlike(png, { width: 100, height: 50 });
+    // Counted once begun: the streamed decode begins unless the first row's type is refused at the
+    // start; the whole decode, which decodes every row in its begin, never does.
+    expect(pngDecoderStats().unfilteredWhole).toBe(before + (bad === 0 ? 0 : 1));
+    const zlib = throughZlib(png);
+    await expectDamagedAlike(zlib, { width: 100, height: 50 });
+    expect(await rejection(decode(png))).toEqual(await rejection(decode(zlib)));
+  });
+
+  it('RGB with tRNS and a 16-bit photo stay with libspng (stored blocks): sharp\'s pixels', async () => {
+    const trns = pngChunk('tRNS', new Uint8Array([0, 10, 0, 20, 0, 30]));
+    const keyed = craftedPng(300, 200, 2, (y) => y % 5, [trns]);
+    const deep = new Uint8Array(await sharp(noise(300, 200, 3), { raw: { width: 300, height: 200, channels: 3 } }).toColourspace('rgb16').png().toBuffer());
+    expect(deep[24]).toBe(16);
+    for (const png of [keyed, deep]) {
+      expect(ratio(png)).toBeLessThan(4);
+      const before = pngDecoderStats();
+      const whole = await decode(png);
+      expect(pngDecoderStats().inflatedWhole).toBe(before.inflatedWhole + 1);
+      expect(pngDecoderStats().unfilteredWhole).toBe(before.unfilteredWhole);
+      expect(Buffer.compare(Buffer.from(whole.data), await sharpRgba(png))).toBe(0);
+      expect(Buffer.compare(Buffer.from(whole.data), Buffer.from((await decode(throughZlib(png))).data))).toBe(0);
+    }
   });
 });

@@ -10,7 +10,8 @@
  * 8-bit non-premultiplied RGBA: palette expanded, tRNS applied, 16-bit samples reduced to their high
  * byte, gAMA not applied (as sharp, through libvips' libspng loader, decodes).
  *
- * A photo's image data is inflated whole by libdeflate first where that pays (see inflate_whole).
+ * A photo's image data is inflated whole by libdeflate first where that pays (see inflate_whole); an
+ * 8-bit RGB or RGBA photo's rows are then unfiltered here with libspng's own code (see own_row).
  *
  * The chunk policy (which critical CRCs refuse a file, which ancillary problems drop a chunk) is
  * applied before this sees the file (src/codecs/png-chunks.ts), so libspng is asked not to check CRCs
@@ -35,18 +36,34 @@ static spng_ctx* ctx = NULL;
 static uint32_t ring = 0;     /* rows in out_ptr's ring; 0: the whole image */
 static uint32_t rows_out = 0; /* rows decoded so far */
 static int finished = 0;
-static int whole = 0;         /* whether the image data was inflated whole (inflate_whole) */
+/* Whether the image data was inflated whole (inflate_whole): WHOLE_STORED or WHOLE_OWN, else 0. */
+static int whole = 0;
 /* The caller's copy of the PNG (imgpipe_alloc), owned here from imgpipe_png_begin on; when its image
-   data was inflated whole, the same buffer grown and holding that data stored (see inflate_whole). */
+   data was inflated whole, the same buffer grown and holding that data stored (WHOLE_STORED) or just
+   the filtered image (WHOLE_OWN), see inflate_whole. */
 static uint8_t* png_buf = NULL;
 /* libdeflate's state, made once (see imgpipe_png_input). */
 static struct libdeflate_decompressor* inflater = NULL;
+/* With WHOLE_OWN: the row's bytes in png_buf (its filter byte and its pixels), the bytes per pixel,
+   the colour type, and the row of zeros that stands above the first (see own_row). */
+static size_t own_scanline = 0;
+static unsigned own_bpp = 0, own_color = 0;
+static uint8_t* zero_row = NULL;
+
+/* libspng's own unfilter (its SSE2/SSSE3 paths for 3- and 4-byte pixels) and its RGB to RGBA8 row
+   conversion, made callable from here by wasm/libspng/patches/export-defilter.patch. */
+int defilter_scanline(const unsigned char* prev_scanline, unsigned char* scanline, size_t scanline_width, unsigned bytes_per_pixel, unsigned filter);
+void rgb8_row_to_rgba8(const unsigned char* row, unsigned char* out, uint32_t n);
 
 EXPORT void imgpipe_release(void) {
   spng_ctx_free(ctx);
   ctx = NULL;
   free(png_buf);
   png_buf = NULL;
+  free(zero_row);
+  zero_row = NULL;
+  own_scanline = 0;
+  own_bpp = own_color = 0;
   free(out_ptr);
   out_ptr = NULL;
   out_size = 0;
@@ -73,7 +90,8 @@ EXPORT int imgpipe_output_height(void) { return out_height; }
 
 /* Rows in out_ptr's ring (the image's height when it holds the whole image). */
 EXPORT uint32_t imgpipe_png_ring(void) { return ring == 0 ? (uint32_t)out_height : ring; }
-/* 1 when the decode in progress has its image data inflated whole by libdeflate, else 0. */
+/* 0 when the decode in progress inflates its image data through zlib row by row; else libdeflate
+   inflated it whole, and it is 1 when libspng unfilters it (WHOLE_STORED), 2 when png.c does (WHOLE_OWN). */
 EXPORT int imgpipe_png_whole(void) { return whole; }
 /* Rows decoded so far. */
 EXPORT uint32_t imgpipe_png_rows_out(void) { return rows_out; }
@@ -84,9 +102,10 @@ EXPORT const char* imgpipe_png_message(int error) { return spng_strerror(error);
  * A PNG's image data through libdeflate: libdeflate inflates a photo's IDAT stream about 1.7x as fast
  * as zlib does row by row in WebAssembly (44 against 75 ms for a 2725x2225 RGB photo; sharp's zlib-ng
  * has SIMD inflate), but only a whole stream into a whole buffer. So for a photo-like PNG the stream is
- * inflated whole here, and libspng is handed the same PNG with that data in one IDAT of stored (level
- * 0) deflate blocks: zlib then only copies, and libspng unfilters and converts the rows exactly as
- * before (same pixels, same ring of rows). It costs the filtered image (height x (row bytes + 1))
+ * inflated whole here. An 8-bit RGB or RGBA photo's rows are then unfiltered and converted here with
+ * libspng's own code (unfilter_here, own_row); any other PNG is handed to libspng with that data in
+ * one IDAT of stored (level 0) deflate blocks: zlib then only copies, and libspng unfilters and
+ * converts the rows exactly as before. Same pixels, same ring of rows either way. It costs the filtered image (height x (row bytes + 1))
  * held at once, in the input's own buffer (grown, the compressed data moved to its end and inflated
  * towards it, see inflate_whole): about the filtered image rather than it and the file. It is taken
  * only where it pays: when the data inflates at most FAST_MAX_RATIO
@@ -103,6 +122,10 @@ EXPORT const char* imgpipe_png_message(int error) { return spng_strerror(error);
 /* imgpipe_png_begin's answer when the input was rearranged for libdeflate but libdeflate declined it:
    the caller copies the PNG in again and begins without the fast path. */
 #define RETRY_WITH_ZLIB (-1)
+/* What imgpipe_png_whole() says of a decode whose image data libdeflate inflated: libspng unfilters it
+   from stored blocks, or png.c does (own_row). */
+#define WHOLE_STORED 1
+#define WHOLE_OWN 2
 
 static uint32_t be32(const uint8_t* p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 static void put_be32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
@@ -160,11 +183,14 @@ static int open_ctx(const uint8_t* data, size_t size, struct spng_ihdr* ihdr) {
 }
 
 /*
- * The fast path, on png_buf (`size` bytes): 1 when `*png`/`*size` now point at a PNG whose image data
- * is stored (png_buf, grown), 0 when the PNG is left for zlib untouched, RETRY_WITH_ZLIB when the
- * buffer was rearranged and libdeflate declined it, SPNG_EMEM when memory ran out.
+ * The fast path, on png_buf (`size` bytes): WHOLE_STORED when `*png`/`*size` now point at a PNG whose
+ * image data is stored (png_buf, grown); with `own` set, WHOLE_OWN instead when png_buf now holds
+ * just the filtered image (height rows of own_scanline bytes, each a filter byte and the row's
+ * pixels), for own_row to unfilter; 0 when the PNG is left for zlib untouched, RETRY_WITH_ZLIB when
+ * the buffer was rearranged and libdeflate declined it, SPNG_EMEM when memory ran out.
  *
- * The stream is inflated in the same buffer: grown to the stored PNG's size plus INPLACE_MARGIN, the
+ * The stream is inflated in the same buffer: grown to the stored PNG's size (with `own`, the filtered
+ * image's) plus INPLACE_MARGIN, the
  * compressed data moved to its end, and the image data inflated from the start towards it. The output
  * overtakes no input it still has to read as long as no stretch of the stream near its end inflates
  * to less than it takes (zlib, choosing stored blocks over expanding ones, never writes such a stream
@@ -173,7 +199,7 @@ static int open_ctx(const uint8_t* data, size_t size, struct spng_ihdr* ihdr) {
  * A photo's decode holds about the filtered image instead of it and the file (20 against 33 MB for
  * a 2725x2225 RGB photo).
  */
-static int inflate_whole(size_t size, const struct spng_ihdr* ihdr, const uint8_t** png, size_t* png_size) {
+static int inflate_whole(size_t size, const struct spng_ihdr* ihdr, int own, const uint8_t** png, size_t* png_size) {
   uint8_t* data = png_buf;
   static const uint8_t channels[7] = {1, 0, 3, 1, 2, 0, 4};
   if (ihdr->interlace_method != 0 || ihdr->color_type > 6) return 0;
@@ -203,7 +229,9 @@ static int inflate_whole(size_t size, const struct spng_ihdr* ihdr, const uint8_
   uint64_t idat_length = 2 + blocks * 5 + filtered + 4;
   size_t suffix = size - end;
   size_t stored_size = first + 12 + idat_length + suffix;
-  size_t capacity = (stored_size > size ? stored_size : size) + INPLACE_MARGIN;
+  /* With `own`, only the filtered image is kept: no stored blocks, no chunks around them. */
+  size_t needed = own ? (size_t)filtered : stored_size;
+  size_t capacity = (needed > size ? needed : size) + INPLACE_MARGIN;
   if (inflater == NULL) return SPNG_EMEM;
   /* The IDATs' data made contiguous in place (it only moves towards the start). */
   uint8_t* compressed = data + first + 8;
@@ -227,6 +255,19 @@ static int inflate_whole(size_t size, const struct spng_ihdr* ihdr, const uint8_
   uint8_t* out = realloc(data, capacity);
   if (out == NULL) return SPNG_EMEM;
   png_buf = out;
+  uint32_t adler;
+  size_t in_used = 0, got = 0;
+  if (own) {
+    /* The compressed data moved to the end and inflated from the start towards it. */
+    uint8_t* input = out + capacity - packed;
+    memmove(input, out + first + 8, packed);
+    adler = be32(input + packed - 4);
+    enum libdeflate_result r = libdeflate_deflate_decompress_ex(inflater, input + 2, packed - 2, out, filtered, &in_used, &got);
+    /* The same checks as below. */
+    if (r != LIBDEFLATE_SUCCESS || got != filtered || in_used + 2 + 4 != packed || adler32_simd(out, filtered) != adler) return RETRY_WITH_ZLIB;
+    own_scanline = (size_t)row;
+    return WHOLE_OWN;
+  }
   /* The chunks after the IDATs (IEND at least), put back after the stored IDAT at the end; then the
      compressed data moved to the end. */
   uint8_t* tail = malloc(suffix);
@@ -238,8 +279,7 @@ static int inflate_whole(size_t size, const struct spng_ihdr* ihdr, const uint8_
      5-byte stored-block headers in front of it (every move is to a lower address). */
   uint8_t* idat = out + first + 8;
   uint8_t* pixels = idat + 2 + blocks * 5;
-  size_t in_used = 0, got = 0;
-  uint32_t adler = be32(input + packed - 4);
+  adler = be32(input + packed - 4);
   enum libdeflate_result r = libdeflate_deflate_decompress_ex(inflater, input + 2, packed - 2, pixels, filtered, &in_used, &got);
   /* The stream must end exactly with the image and its checksum, as zlib would see it, and that
      checksum must be the image data's (see above). */
@@ -269,7 +309,39 @@ static int inflate_whole(size_t size, const struct spng_ihdr* ihdr, const uint8_
   free(tail);
   *png = out;
   *png_size = stored_size;
-  return 1;
+  return WHOLE_STORED;
+}
+
+/*
+ * Which photos png.c unfilters itself (WHOLE_OWN), the PNG's chunks before its image data having been
+ * read (and accepted) by libspng: 8-bit RGB and RGBA without tRNS, not interlaced. For those,
+ * libspng's decode to RGBA8 (with imgpipe's flags: tRNS applied, no gamma, no sBIT) only unfilters
+ * each row (defilter_scanline) and copies RGBA's pixels or widens RGB's (rgb8_row_to_rgba8), which
+ * own_row does with the same code. Then zlib's inflate() is never called: on the stored path it is
+ * called once per row only to copy, and that makes V8 optimise it, a 9 MB compile that glibc keeps.
+ * Every other PNG (palette, grey, 16-bit, tRNS) stays with libspng, which does more per row.
+ */
+static int unfilter_here(const struct spng_ihdr* ihdr) {
+  struct spng_trns trns;
+  if (ihdr->bit_depth != 8 || ihdr->interlace_method != 0) return 0;
+  if (ihdr->color_type != SPNG_COLOR_TYPE_TRUECOLOR && ihdr->color_type != SPNG_COLOR_TYPE_TRUECOLOR_ALPHA) return 0;
+  return spng_get_trns(ctx, &trns) == SPNG_ECHUNKAVAIL;
+}
+
+/*
+ * Row `r` of a WHOLE_OWN decode, unfiltered in png_buf (in place: the row above is already unfiltered,
+ * as libspng's previous scanline is) and written to `out` as RGBA8. libspng checks each row's filter
+ * type when it reads the row above (the first one's at the start), and so does this.
+ */
+static int own_row(uint32_t r, uint8_t* out) {
+  uint8_t* line = png_buf + (size_t)r * own_scanline;
+  if (r + 1 < (uint32_t)out_height && line[own_scanline] > 4) return SPNG_EFILTER;
+  const uint8_t* prev = r == 0 ? zero_row : line + 1 - own_scanline;
+  int error = defilter_scanline(prev, line + 1, own_scanline, own_bpp, line[0]);
+  if (error) return error;
+  if (own_color == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA) memcpy(out, line + 1, own_scanline - 1);
+  else rgb8_row_to_rgba8(line + 1, out, (uint32_t)out_width);
+  return 0;
 }
 
 /*
@@ -288,15 +360,29 @@ EXPORT int imgpipe_png_begin(uint8_t* data, size_t size, uint32_t ring_rows, int
   if (!error && fast) {
     const uint8_t* png = data;
     size_t png_size = size;
-    error = inflate_whole(size, &ihdr, &png, &png_size);
-    if (error == 1) {
-      whole = 1;
+    int own = unfilter_here(&ihdr);
+    error = inflate_whole(size, &ihdr, own, &png, &png_size);
+    if (error == WHOLE_STORED) {
+      whole = WHOLE_STORED;
       spng_ctx_free(ctx);
       ctx = NULL;
       error = open_ctx(png, png_size, &ihdr);
+    } else if (error == WHOLE_OWN) {
+      whole = WHOLE_OWN;
+      error = 0;
     }
   }
-  if (!error) error = spng_decoded_image_size(ctx, SPNG_FMT_RGBA8, &image_size);
+  if (whole == WHOLE_OWN) {
+    /* What libspng would make of it (unfilter_here): RGBA8 rows, the first row's filter type checked. */
+    own_bpp = ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ? 4 : 3;
+    own_color = ihdr.color_type;
+    image_size = (size_t)ihdr.width * 4 * ihdr.height;
+    zero_row = calloc(own_scanline, 1);
+    if (zero_row == NULL) error = SPNG_EMEM;
+    else if (png_buf[0] > 4) error = SPNG_EFILTER;
+  } else if (!error) {
+    error = spng_decoded_image_size(ctx, SPNG_FMT_RGBA8, &image_size);
+  }
   if (error) {
     imgpipe_release();
     return error;
@@ -312,7 +398,11 @@ EXPORT int imgpipe_png_begin(uint8_t* data, size_t size, uint32_t ring_rows, int
     return SPNG_EMEM;
   }
   if (ring == 0) {
-    error = spng_decode_image(ctx, out_ptr, out_size, SPNG_FMT_RGBA8, SPNG_DECODE_TRNS);
+    if (whole == WHOLE_OWN) {
+      for (uint32_t r = 0; r < ihdr.height && !error; r++) error = own_row(r, out_ptr + r * row_bytes);
+    } else {
+      error = spng_decode_image(ctx, out_ptr, out_size, SPNG_FMT_RGBA8, SPNG_DECODE_TRNS);
+    }
     if (error) {
       imgpipe_release();
       return error;
@@ -321,7 +411,7 @@ EXPORT int imgpipe_png_begin(uint8_t* data, size_t size, uint32_t ring_rows, int
     finished = 1;
     return 0;
   }
-  error = spng_decode_image(ctx, NULL, 0, SPNG_FMT_RGBA8, SPNG_DECODE_TRNS | SPNG_DECODE_PROGRESSIVE);
+  if (whole != WHOLE_OWN) error = spng_decode_image(ctx, NULL, 0, SPNG_FMT_RGBA8, SPNG_DECODE_TRNS | SPNG_DECODE_PROGRESSIVE);
   if (error) imgpipe_release();
   return error;
 }
@@ -332,11 +422,13 @@ EXPORT int imgpipe_png_begin(uint8_t* data, size_t size, uint32_t ring_rows, int
  * libspng's error code.
  */
 EXPORT int imgpipe_png_step(uint32_t rows) {
-  if (ctx == NULL) return SPNG_EINTERNAL;
+  if (ctx == NULL && whole != WHOLE_OWN) return SPNG_EINTERNAL;
   size_t row_bytes = (size_t)out_width * 4;
   for (uint32_t i = 0; i < rows && !finished; i++) {
-    int error = spng_decode_row(ctx, out_ptr + (rows_out % ring) * row_bytes, row_bytes);
-    if (error == SPNG_EOI) finished = 1;
+    uint8_t* out = out_ptr + (rows_out % ring) * row_bytes;
+    int error = whole == WHOLE_OWN ? own_row(rows_out, out) : spng_decode_row(ctx, out, row_bytes);
+    /* libspng says SPNG_EOI with the last row */
+    if (error == SPNG_EOI || (whole == WHOLE_OWN && !error && rows_out + 1 == (uint32_t)out_height)) finished = 1;
     else if (error) return error;
     rows_out++;
   }
