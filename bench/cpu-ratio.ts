@@ -13,15 +13,19 @@
  *   npm run build && UV_THREADPOOL_SIZE=1 npx tsx bench/cpu-ratio.ts recipe-png-photo,png-photo-720-jpeg --runs 7
  *
  * Prints, per workload, the median CPU milliseconds of each and imgpipe over sharp's fastest strategy.
+ * With `--base <entry>` (a path relative to the project, e.g. another build's dist/node.js) that
+ * imgpipe runs too, alternating in the same process, and each line ends with this build over it: an
+ * A/B of a change that the machine's load moves far less than two processes' ratios to sharp.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { imgpipe } from './competitors/imgpipe.js';
+import type { Competitor } from './competitors/types.js';
 import { sharpCascade, sharpDecodeOnce, sharpPerVariant } from './competitors/sharp.js';
 import { INPUTS, ensureInput } from './inputs.js';
 import { workloads } from './workloads.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '7' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '7' }, base: { type: 'string' } } });
 const ids = (positionals[0] ?? '').split(',').filter(Boolean);
 const runs = Number(values.runs);
 const chosen = workloads({ watermark: false }).filter((w) => ids.includes(w.id));
@@ -29,7 +33,24 @@ if (chosen.length !== ids.length || !(runs >= 1)) {
   console.error(`usage: npx tsx bench/cpu-ratio.ts <workload,...> [--runs N]; unknown among: ${ids.join(', ') || '(none)'}`);
   process.exit(2);
 }
-const competitors = [imgpipe, sharpPerVariant, sharpDecodeOnce, sharpCascade];
+const base = values.base;
+/** imgpipe from `base`: its own module instance, as IMGPIPE_ENTRY picks it while it prepares. */
+const imgpipeBase: Competitor = {
+  ...imgpipe,
+  id: 'imgpipe-base',
+  async prepare(threads, workload) {
+    const before = process.env.IMGPIPE_ENTRY;
+    process.env.IMGPIPE_ENTRY = base;
+    try {
+      return await imgpipe.prepare(threads, workload);
+    } finally {
+      if (before === undefined) delete process.env.IMGPIPE_ENTRY;
+      else process.env.IMGPIPE_ENTRY = before;
+    }
+  },
+};
+const competitors = [imgpipe, ...(base ? [imgpipeBase] : []), sharpPerVariant, sharpDecodeOnce, sharpCascade];
+const sharpFrom = base ? 2 : 1;
 const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
 
 console.log(`workload                  ${competitors.map((c) => c.id.padStart(18)).join('')}  imgpipe / sharp's best (CPU ms, median of ${runs})`);
@@ -47,9 +68,11 @@ for (const w of chosen) {
       p.cpu.push((used.user + used.system) / 1000);
     }
   }
-  const [ours, ...sharps] = prepared.map((p) => median(p.cpu));
+  const medians = prepared.map((p) => median(p.cpu));
+  const ours = medians[0]!, sharps = medians.slice(sharpFrom);
   const best = Math.min(...sharps);
-  const fastest = competitors[1 + sharps.indexOf(best)]!.id;
-  console.log(`${w.id.padEnd(26)}${[ours!, ...sharps].map((t) => t.toFixed(1).padStart(18)).join('')}  ${(ours! / best).toFixed(2)}x (${fastest})`);
+  const fastest = competitors[sharpFrom + sharps.indexOf(best)]!.id;
+  const againstBase = base ? `  ${(ours / medians[1]!).toFixed(3)}x base` : '';
+  console.log(`${w.id.padEnd(26)}${medians.map((t) => t.toFixed(1).padStart(18)).join('')}  ${(ours / best).toFixed(2)}x (${fastest})${againstBase}`);
 }
 process.exit(0);
