@@ -187,6 +187,24 @@ static int Disto4x4_Wasm(const uint8_t* WEBP_RESTRICT const a, const uint8_t* WE
   return abs(wasm_i32x4_extract_lane(d, 0) + wasm_i32x4_extract_lane(d, 1)) >> 5;
 }
 
+/*
+ * The same kernels by name, for the mode search's direct calls (patches/enc-direct-calls.patch,
+ * src/dsp/imgpipe_enc_direct.h there): what the tables hold after imgpipe_webp_encoder_simd_init.
+ */
+int ImgpipeQuantizeBlock(int16_t in[16], int16_t out[16], const VP8Matrix* WEBP_RESTRICT const mtx) {
+  return QuantizeBlockSharpen_Wasm(in, out, mtx);
+}
+int ImgpipeQuantize2Blocks(int16_t in[32], int16_t out[32], const VP8Matrix* WEBP_RESTRICT const mtx) {
+  return Quantize2Blocks_Wasm(in, out, mtx);
+}
+int ImgpipeSSE16x16(const uint8_t* WEBP_RESTRICT a, const uint8_t* WEBP_RESTRICT b) { return SSE16x16_Wasm(a, b); }
+int ImgpipeSSE16x8(const uint8_t* WEBP_RESTRICT a, const uint8_t* WEBP_RESTRICT b) { return SSE16x8_Wasm(a, b); }
+int ImgpipeSSE4x4(const uint8_t* WEBP_RESTRICT a, const uint8_t* WEBP_RESTRICT b) { return SSE4x4_Wasm(a, b); }
+int ImgpipeTDisto4x4(const uint8_t* WEBP_RESTRICT const a, const uint8_t* WEBP_RESTRICT const b,
+                     const uint16_t* WEBP_RESTRICT const w) {
+  return Disto4x4_Wasm(a, b, w);
+}
+
 /* Fill libwebp's encoder tables (once; later calls of their init functions keep them), then put ours in. */
 void imgpipe_webp_encoder_simd_init(void) {
   static int done = 0;
