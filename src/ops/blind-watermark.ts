@@ -205,8 +205,8 @@ export async function embedBlindWatermark(image: RGBAImage, options: BlindWaterm
 interface Decoded { bytes: Uint8Array; confidence: number }
 
 /**
- * Paths the list Viterbi decoder offers the CRC per sync peak. An extraction checks at most about 26 peaks
- * (20, and 6 more when the scan runs; about 45 when an enlargement read halved decodes nothing and the
+ * Paths the list Viterbi decoder offers the CRC per sync peak. An extraction checks at most about 27 peaks
+ * (21, and 6 more when the scan runs; about 45 when an enlargement read halved decodes nothing and the
  * whole image is read again), so a clean image passes a CRC by chance with probability about
  * 45 x LIST x 2^-24 (9e-5 at 32), and a false match must also be valid UTF-8 or an ID to be reported.
  */
