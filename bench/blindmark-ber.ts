@@ -51,7 +51,7 @@ for (const c of cases) {
     const rd = openReader(k, attacked.width, attacked.height);
     readImage(rd, attacked);
     const base = whiteningRadii(scale);
-    const radii = { mean: Number(arg('mean', '0')) || base.mean, level: Number(arg('level', '0')) || base.level };
+    const radii = { ...base, mean: Number(arg('mean', '0')) || base.mean, level: Number(arg('level', '0')) || base.level };
     whiten(rd, radii);
     const folded = fold(rd, { scale, angle: 0 });
     const peak = syncSearch(rd, folded, sync, 1)[0];

@@ -63,7 +63,7 @@ export interface KernelExports {
   blindPixels(): number;
   blindHalf(): number;
   blindLuma(y0: number, y1: number): void;
-  blindWhitenBegin(toHalf: number, mean: number, level: number): void;
+  blindWhitenBegin(toHalf: number, mean: number, level: number, exponent15: number): void;
   blindWhitenStep(): number;
   blindFolded(): number;
   blindRe(): number;

@@ -208,4 +208,28 @@ describe('blind watermark: recovery through real encoders and attacks', () => {
     expect(attacked.width).toBe(300);
     expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(41) });
   });
+
+  it('reads a halving whose sync peak is too narrow for the coarse grid and the lattice', async () => {
+    // the benchmark's photo 67 at 600 px halved to 300x154: the sync peak is 0.2% of scale wide and 6.4
+    // high, the grid's nearest scale (0.501) shows 4.3 and no lattice estimate is near 0.5; the grid's
+    // probes around 0.5 find it
+    const { image: original } = await benchPhoto(67, 600);
+    const marked = await embedBlindWatermark(original, { content: contentFor(67), key: 'benchmark key' });
+    const attack = ATTACKS.find((a) => a.name === 'resize 0.5x')!;
+    const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 67 + 600);
+    expect(attacked.width).toBe(300);
+    expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(67) });
+  });
+
+  it('reads a quarter-area crop that only the residual over the level\'s 1.5th power decodes', async () => {
+    // the benchmark's photo 53 at 600 px cropped to a quarter of its area: divided by the level itself (as
+    // before) the decoder's 32 best paths all fail the CRC; weighted towards the pixels where the mark is
+    // a larger share of the residual, the content is read at the embedded size
+    const { image: original } = await benchPhoto(53, 600);
+    const marked = await embedBlindWatermark(original, { content: contentFor(53), key: 'benchmark key' });
+    const attack = ATTACKS.find((a) => a.name === 'crop 25% area')!;
+    const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 53 + 600);
+    expect(attacked.width * attacked.height).toBeLessThan((original.width * original.height) / 3);
+    expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(53) });
+  });
 });

@@ -34,11 +34,14 @@ function refBoxMean(src: Float32Array, w: number, h: number, r: number): Float32
   }
   return out;
 }
-function refWhiten(y: Float32Array, w: number, h: number, { mean: rm, level: rl }: Radii): Float32Array {
+function refWhiten(y: Float32Array, w: number, h: number, { mean: rm, level: rl, exponent }: Radii): Float32Array {
   const mean = refBoxMean(y, w, h, rm), r = new Float32Array(y.length), a = new Float32Array(y.length);
   for (let i = 0; i < y.length; i++) { r[i] = y[i] - mean[i]; a[i] = Math.abs(r[i]); }
   const level = refBoxMean(a, w, h, rl);
-  for (let i = 0; i < y.length; i++) r[i] = Math.max(-3, Math.min(3, r[i] / (level[i] + 0.5)));
+  for (let i = 0; i < y.length; i++) {
+    const l = level[i] + 0.5;
+    r[i] = Math.max(-3, Math.min(3, r[i] / (exponent === 1.5 ? l * Math.sqrt(l) : l)));
+  }
   return r;
 }
 function refHalve(r: Float32Array, w: number, h: number): Float32Array {
@@ -72,7 +75,7 @@ describe('blind watermark extraction kernel', () => {
         k.reset();
         const rd = openReader(k, w, h);
         readImage(rd, image);
-        for (const radii of [whiteningRadii(1), WIDE_WHITENING, whiteningRadii(2), whiteningRadii(2.4)]) {
+        for (const radii of [whiteningRadii(1), WIDE_WHITENING, whiteningRadii(2), whiteningRadii(2.4), { ...whiteningRadii(1), exponent: 1 as const }]) {
           whiten(rd, radii);
           const want = refWhiten(y, w, h, radii);
           expect(differences(rd.residual, want)).toBe(0);

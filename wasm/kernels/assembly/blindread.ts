@@ -88,16 +88,18 @@ let ww: i32 = 0;
 let wh: i32 = 0;
 let rMean: i32 = 0;
 let rLevel: i32 = 0;
+let steep: bool = false;
 let phase: i32 = 0;
 let row: i32 = 0;
 
 /**
  * Start whitening (see whiten in src/ops/blindmark/signal.ts) with box radii rm (mean) and rl (level):
  * the luma into the residual when `toHalf` is 0, else the 2x2 block means of the luma into blindHalf(),
- * whitened in place.
+ * whitened in place. The residual is divided by the floored level (exponent 1) or, when `exponent15` is
+ * not 0, by its 1.5th power.
  */
-export function blindWhitenBegin(toHalf: i32, rm: i32, rl: i32): void {
-  rMean = min(rm, MAX_RADIUS); rLevel = min(rl, MAX_RADIUS); row = 0;
+export function blindWhitenBegin(toHalf: i32, rm: i32, rl: i32, exponent15: i32): void {
+  rMean = min(rm, MAX_RADIUS); rLevel = min(rl, MAX_RADIUS); row = 0; steep = exponent15 != 0;
   if (toHalf != 0) { wSrc = half; wDst = half; ww = rw >> 1; wh = rh >> 1; phase = 0; }
   else { wSrc = luma; wDst = residual; ww = rw; wh = rh; phase = 1; }
 }
@@ -212,11 +214,15 @@ function residualRows(y0: i32, y1: i32): void {
   }
 }
 
-/** Rows y0..y1: the residual over its local level (floored by half a level), clipped to +-3. */
+/**
+ * Rows y0..y1: the residual over its local level (floored by half a level), or over the level's 1.5th
+ * power, clipped to +-3.
+ */
 function scaleRows(y0: i32, y1: i32): void {
   for (let i = <usize>y0 * ww, end = <usize>y1 * ww; i < end; i++) {
     const p = i << 2;
-    const q = <f64>load<f32>(wDst + p) / (<f64>load<f32>(local + p) + 0.5);
+    const l = <f64>load<f32>(local + p) + 0.5;
+    const q = <f64>load<f32>(wDst + p) / (steep ? l * Math.sqrt(l) : l);
     store<f32>(wDst + p, <f32>max<f64>(-3, min<f64>(3, q)));
   }
 }
