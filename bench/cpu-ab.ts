@@ -4,7 +4,8 @@
  * runs on a loaded machine whose neighbours moved in between. Each side is a built package
  * (`dist/node.js`) given by its path relative to the project, as IMGPIPE_ENTRY takes it; a copy of
  * `dist/` with one `.wasm` swapped, next to a `node_modules` link, is enough for a module change.
- * Also says whether both builds gave the same output bytes, which a speed change must keep.
+ * `--b` may list several builds, comma-separated: all run alternating, each compared with A.
+ * Also says whether the builds gave the same output bytes, which a speed change must keep.
  *
  *   UV_THREADPOOL_SIZE=1 npx tsx bench/cpu-ab.ts webp-lossy-720-jpeg,recipe-webp-lossy \
  *     --a ../../tmp/base/dist/node.js --b dist/node.js --runs 11
@@ -28,12 +29,12 @@ if (chosen.length !== ids.length || !(runs >= 1) || !values.a) {
   console.error(`usage: npx tsx bench/cpu-ab.ts <workload,...> --a <entry> [--b <entry>] [--runs N]; unknown among: ${ids.join(', ') || '(none)'}`);
   process.exit(2);
 }
-const entries = [values.a, values.b];
+const entries = [values.a, ...values.b.split(',')];
 const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
 const same = (x: Uint8Array, y: Uint8Array) => x.length === y.length && Buffer.from(x).equals(Buffer.from(y));
 
-console.log(`A ${entries[0]}\nB ${entries[1]}`);
-console.log(`workload                                 A          B   B / A (CPU ms, median of ${runs})`);
+entries.forEach((e, i) => console.log(`${i ? `B${i}` : 'A'} ${e}`));
+console.log(`workload                           CPU ms of A, then each B and B / A (median of ${runs})`);
 for (const w of chosen) {
   await ensureInput(w.input);
   const input = new Uint8Array(readFileSync(INPUTS[w.input].path));
@@ -49,7 +50,7 @@ for (const w of chosen) {
     await p.run.run(input, w.outputs);
     outs.push(await p.run.run(input, w.outputs));
   }
-  const identical = outs[0]!.every((o, i) => same(o.bytes, outs[1]![i]!.bytes));
+  const identical = outs.slice(1).every((out) => outs[0]!.every((o, i) => same(o.bytes, out[i]!.bytes)));
   for (let i = 0; i < runs; i++) {
     // Alternate which side goes first, so neither always follows the other's garbage.
     for (const p of i % 2 ? [...prepared].reverse() : prepared) {
@@ -59,7 +60,8 @@ for (const w of chosen) {
       p.cpu.push((used.user + used.system) / 1000);
     }
   }
-  const [a, b] = prepared.map((p) => median(p.cpu));
-  console.log(`${w.id.padEnd(32)}${a!.toFixed(1).padStart(10)} ${b!.toFixed(1).padStart(10)}   ${(b! / a!).toFixed(3)}x  ${identical ? 'same bytes' : 'OUTPUTS DIFFER'}`);
+  const [a, ...bs] = prepared.map((p) => median(p.cpu));
+  const cells = bs.map((b) => `${b.toFixed(1).padStart(10)} ${(b / a!).toFixed(3)}x`).join('');
+  console.log(`${w.id.padEnd(32)}${a!.toFixed(1).padStart(10)}${cells}  ${identical ? 'same bytes' : 'OUTPUTS DIFFER'}`);
 }
 process.exit(0);
