@@ -6,6 +6,10 @@
  * `dist/` with one `.wasm` swapped, next to a `node_modules` link, is enough for a module change.
  * `--b` may list several builds, comma-separated: all run alternating, each compared with A.
  * Also says whether the builds gave the same output bytes, which a speed change must keep.
+ * List A's build a second time among the B's (a copy of its folder): the side loaded first can
+ * run a workload several percent faster whatever its module (the lossless graphic's 720 px JPEG:
+ * 1.07-1.10x for B with the same libwebp code on both sides), and that A/A ratio is the noise
+ * floor a change must clear.
  *
  *   UV_THREADPOOL_SIZE=1 npx tsx bench/cpu-ab.ts webp-lossy-720-jpeg,recipe-webp-lossy \
  *     --a ../../tmp/base/dist/node.js --b dist/node.js --runs 11
