@@ -254,7 +254,7 @@ describe('WebP decoded straight into the resize (decodeResized: libwebp\'s outpu
     ['4.webp', { width: 200, height: 150 }, 4, 'two steps'], // 772 * 200 / 1024 is 150.8
     ['5_webp_a.webp', { width: 35, height: 35 }, 4, 'sharp'],
     // Straight to sizes 5.7x and 6.8x smaller, and 6.25x with alpha: libwebp's rescaler shrinking each
-    // plane (Y, U, V, alpha) by a fraction, in our own loop (wasm/libwebp/webp.c).
+    // plane (Y, U, V, alpha) by a fraction.
     ['4.webp', { width: 180, height: 136 }, 4, 'sharp'],
     ['4.webp', { width: 150, height: 113 }, 4, 'sharp'],
     ['5_webp_a.webp', { width: 48, height: 48 }, 4, 'sharp'],
