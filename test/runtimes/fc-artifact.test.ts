@@ -40,6 +40,12 @@ function runNode(cwd: string, script: string, input: string | Uint8Array, env: R
 }
 
 const MB2 = 2 * 1024 * 1024;
+/**
+ * The unpacked function and layer: about 2 MB (sharp + libvips is about 20 MB). The bound was 2 MiB until
+ * libwebp's encoder inlined its mode search's kernels (wasm/libwebp/patches/enc-direct-calls.patch: 43 KB
+ * more module for 0.83-0.90x the CPU of every lossy WebP encode), which put the layer at 2.13 MB.
+ */
+const UNPACKED_BUDGET = 2.25 * 1024 * 1024;
 
 /** Bytes in a file, or in every file under a folder. */
 function sizeOf(path: string): number {
@@ -98,12 +104,12 @@ afterAll(async () => {
 });
 
 describe('Function Compute artifact', () => {
-  it('is one folder of JS and WASM, under 2 MB unpacked (sharp + libvips is about 20 MB), and reports its sizes', () => {
+  it('is one folder of JS and WASM, about 2 MB unpacked (sharp + libvips is about 20 MB), and reports its sizes', () => {
     expect(readdirSync(join(BUILD, 'function')).sort()).toEqual(['index.js', 'index.js.LEGAL.txt', 'wasm']);
     // Every core module but Little CMS, which is a layer of its own (below).
     expect(readdirSync(join(BUILD, 'function/wasm')).sort()).toEqual(Object.values(WASM_MODULES).map((m) => m.file).filter((f) => f !== 'imgpipe_lcms2.wasm').sort());
-    expect(sizeOf(join(BUILD, 'function'))).toBeLessThan(MB2);
-    expect(sizeOf(join(BUILD, 'layer'))).toBeLessThan(MB2);
+    expect(sizeOf(join(BUILD, 'function'))).toBeLessThan(UNPACKED_BUDGET);
+    expect(sizeOf(join(BUILD, 'layer'))).toBeLessThan(UNPACKED_BUDGET);
     expect(statSync(join(BUILD, 'function.zip')).size).toBeLessThan(MB2 / 2);
     expect(statSync(join(BUILD, 'imgpipe-layer.zip')).size).toBeLessThan(MB2 / 2);
     expect(buildOutput).toMatch(/function\/ \(unpacked\)\s+\d+ KB/);
