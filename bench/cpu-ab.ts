@@ -20,21 +20,15 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { imgpipe } from './competitors/imgpipe.js';
 import { INPUTS, ensureInput } from './inputs.js';
-import { workloads } from './workloads.js';
+import { chosenWorkloads, median } from './cpu-args.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { runs: { type: 'string', default: '9' }, a: { type: 'string' }, b: { type: 'string', default: 'dist/node.js' } },
 });
-const ids = (positionals[0] ?? '').split(',').filter(Boolean);
-const runs = Number(values.runs);
-const chosen = workloads({ watermark: false }).filter((w) => ids.includes(w.id));
-if (chosen.length !== ids.length || !(runs >= 1) || !values.a) {
-  console.error(`usage: npx tsx bench/cpu-ab.ts <workload,...> --a <entry> [--b <entry>] [--runs N]; unknown among: ${ids.join(', ') || '(none)'}`);
-  process.exit(2);
-}
-const entries = [values.a, ...values.b.split(',')];
-const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
+const { chosen, runs } = chosenWorkloads(positionals[0], values.runs, 'npx tsx bench/cpu-ab.ts <workload,...> --a <entry> [--b <entry>] [--runs N]', Boolean(values.a));
+// values.a is there: chosenWorkloads exits with the usage otherwise
+const entries = [values.a as string, ...values.b.split(',')];
 const same = (x: Uint8Array, y: Uint8Array) => x.length === y.length && Buffer.from(x).equals(Buffer.from(y));
 
 entries.forEach((e, i) => console.log(`${i ? `B${i}` : 'A'} ${e}`));
@@ -49,7 +43,7 @@ for (const w of chosen) {
     prepared.push({ run: await imgpipe.prepare('single', w), cpu: [] as number[] });
   }
   // Two untimed runs each: compilation and first-use allocations are not what is compared.
-  const outs = [];
+  const outs: { bytes: Uint8Array }[][] = [];
   for (const p of prepared) {
     await p.run.run(input, w.outputs);
     outs.push(await p.run.run(input, w.outputs));

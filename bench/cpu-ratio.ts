@@ -23,16 +23,10 @@ import { imgpipe } from './competitors/imgpipe.js';
 import type { Competitor } from './competitors/types.js';
 import { sharpCascade, sharpDecodeOnce, sharpPerVariant } from './competitors/sharp.js';
 import { INPUTS, ensureInput } from './inputs.js';
-import { workloads } from './workloads.js';
+import { chosenWorkloads, median } from './cpu-args.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '7' }, base: { type: 'string' } } });
-const ids = (positionals[0] ?? '').split(',').filter(Boolean);
-const runs = Number(values.runs);
-const chosen = workloads({ watermark: false }).filter((w) => ids.includes(w.id));
-if (chosen.length !== ids.length || !(runs >= 1)) {
-  console.error(`usage: npx tsx bench/cpu-ratio.ts <workload,...> [--runs N]; unknown among: ${ids.join(', ') || '(none)'}`);
-  process.exit(2);
-}
+const { chosen, runs } = chosenWorkloads(positionals[0], values.runs, 'npx tsx bench/cpu-ratio.ts <workload,...> [--runs N]');
 const base = values.base;
 /** imgpipe from `base`: its own module instance, as IMGPIPE_ENTRY picks it while it prepares. */
 const imgpipeBase: Competitor = {
@@ -51,7 +45,6 @@ const imgpipeBase: Competitor = {
 };
 const competitors = [imgpipe, ...(base ? [imgpipeBase] : []), sharpPerVariant, sharpDecodeOnce, sharpCascade];
 const sharpFrom = base ? 2 : 1;
-const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
 
 console.log(`workload                  ${competitors.map((c) => c.id.padStart(18)).join('')}  imgpipe / sharp's best (CPU ms, median of ${runs})`);
 for (const w of chosen) {

@@ -18,17 +18,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { sharpCascade, sharpDecodeOnce, sharpPerVariant } from './competitors/sharp.js';
 import { INPUTS, ensureInput } from './inputs.js';
-import { workloads } from './workloads.js';
+import { chosenWorkloads, median } from './cpu-args.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '9' } } });
-const ids = (positionals[0] ?? '').split(',').filter(Boolean);
-const runs = Number(values.runs);
-const chosen = workloads({ watermark: false }).filter((w) => ids.includes(w.id));
-if (chosen.length !== ids.length || !(runs >= 1)) {
-  console.error(`usage: npx tsx bench/sharp-threads.ts <workload,...> [--runs N]; unknown among: ${ids.join(', ') || '(none)'}`);
-  process.exit(2);
-}
-const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
+const { chosen, runs } = chosenWorkloads(positionals[0], values.runs, 'npx tsx bench/sharp-threads.ts <workload,...> [--runs N]');
 
 /** Nanoseconds on CPU of each live thread of this process. */
 function threadCpu(): Map<string, number> {
