@@ -64,6 +64,17 @@ function referenceEmbed(img: RGBAImage, pattern: Float64Array, budget: number, c
   return out;
 }
 
+
+/**
+ * A case of the benchmark (bench/blindmark.ts) as it runs there: its photo `n` at 600 px marked with the
+ * benchmark's content and key, delivered as JPEG q85, then attacked with the benchmark's seed.
+ */
+async function benchCase(n: number, attackName: string): Promise<{ original: RGBAImage; attacked: RGBAImage }> {
+  const { image: original } = await benchPhoto(n, 600);
+  const marked = await embedBlindWatermark(original, { content: contentFor(n), key: 'benchmark key' });
+  const attack = ATTACKS.find((a) => a.name === attackName)!;
+  return { original, attacked: await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * n + 600) };
+}
 describe('blind watermark: the embedding kernel', () => {
   it('matches the embedding written plainly in doubles within one level, on a width that is not a multiple of 4', async () => {
     const original = await photo('flowers.jpeg', 301);
@@ -190,10 +201,7 @@ describe('blind watermark: recovery through real encoders and attacks', () => {
   it('reads a weak mark that needs both the wider second whitening and the list decoder', async () => {
     // the benchmark's photo 43 at 600 px (a crop of 4.webp) after JPEG q30: with the 3x3 whitening the sent
     // path is not among the decoder's 32 best; with the 5x5 one it is the 21st (plain Viterbi misses both)
-    const { image: original } = await benchPhoto(43, 600);
-    const marked = await embedBlindWatermark(original, { content: contentFor(43), key: 'benchmark key' });
-    const attack = ATTACKS.find((a) => a.name === 'jpeg q30')!;
-    const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 43 + 600);
+    const { attacked } = await benchCase(43, 'jpeg q30');
     expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(43) });
   });
 
@@ -201,10 +209,7 @@ describe('blind watermark: recovery through real encoders and attacks', () => {
     // the benchmark's photo 41 at 600 px halved to 300x152: the coarse search offers scale 0.501, refining
     // from there settles 0.2% off with a quarter degree of rotation and decodes nothing; the scan around it
     // finds the peak (0.4995, no rotation) and the content
-    const { image: original } = await benchPhoto(41, 600);
-    const marked = await embedBlindWatermark(original, { content: contentFor(41), key: 'benchmark key' });
-    const attack = ATTACKS.find((a) => a.name === 'resize 0.5x')!;
-    const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 41 + 600);
+    const { attacked } = await benchCase(41, 'resize 0.5x');
     expect(attacked.width).toBe(300);
     expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(41) });
   });
@@ -213,10 +218,7 @@ describe('blind watermark: recovery through real encoders and attacks', () => {
     // the benchmark's photo 67 at 600 px halved to 300x154: the sync peak is 0.2% of scale wide and 6.4
     // high, the grid's nearest scale (0.501) shows 4.3 and no lattice estimate is near 0.5; the grid's
     // probes around 0.5 find it
-    const { image: original } = await benchPhoto(67, 600);
-    const marked = await embedBlindWatermark(original, { content: contentFor(67), key: 'benchmark key' });
-    const attack = ATTACKS.find((a) => a.name === 'resize 0.5x')!;
-    const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 67 + 600);
+    const { attacked } = await benchCase(67, 'resize 0.5x');
     expect(attacked.width).toBe(300);
     expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(67) });
   });
@@ -225,10 +227,7 @@ describe('blind watermark: recovery through real encoders and attacks', () => {
     // the benchmark's photo 53 at 600 px cropped to a quarter of its area: divided by the level itself (as
     // before) the decoder's 32 best paths all fail the CRC; weighted towards the pixels where the mark is
     // a larger share of the residual, the content is read at the embedded size
-    const { image: original } = await benchPhoto(53, 600);
-    const marked = await embedBlindWatermark(original, { content: contentFor(53), key: 'benchmark key' });
-    const attack = ATTACKS.find((a) => a.name === 'crop 25% area')!;
-    const attacked = await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * 53 + 600);
+    const { original, attacked } = await benchCase(53, 'crop 25% area');
     expect(attacked.width * attacked.height).toBeLessThan((original.width * original.height) / 3);
     expect(await extractBlindWatermark(attacked, { key: 'benchmark key' })).toMatchObject({ found: true, content: contentFor(53) });
   });
