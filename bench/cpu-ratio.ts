@@ -13,38 +13,18 @@
  *   npm run build && UV_THREADPOOL_SIZE=1 npx tsx bench/cpu-ratio.ts recipe-png-photo,png-photo-720-jpeg --runs 7
  *
  * Prints, per workload, the median CPU milliseconds of each and imgpipe over sharp's fastest strategy.
- * With `--base <entry>` (a path relative to the project, e.g. another build's dist/node.js) that
- * imgpipe runs too, alternating in the same process, and each line ends with this build over it: an
- * A/B of a change that the machine's load moves far less than two processes' ratios to sharp.
+ * To compare two builds of imgpipe with each other, use bench/cpu-ab.ts (it also checks the bytes).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { imgpipe } from './competitors/imgpipe.js';
-import type { Competitor } from './competitors/types.js';
 import { sharpCascade, sharpDecodeOnce, sharpPerVariant } from './competitors/sharp.js';
 import { INPUTS, ensureInput } from './inputs.js';
 import { chosenWorkloads, median } from './cpu-args.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '7' }, base: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '7' } } });
 const { chosen, runs } = chosenWorkloads(positionals[0], values.runs, 'npx tsx bench/cpu-ratio.ts <workload,...> [--runs N]');
-const base = values.base;
-/** imgpipe from `base`: its own module instance, as IMGPIPE_ENTRY picks it while it prepares. */
-const imgpipeBase: Competitor = {
-  ...imgpipe,
-  id: 'imgpipe-base',
-  async prepare(threads, workload) {
-    const before = process.env.IMGPIPE_ENTRY;
-    process.env.IMGPIPE_ENTRY = base;
-    try {
-      return await imgpipe.prepare(threads, workload);
-    } finally {
-      if (before === undefined) delete process.env.IMGPIPE_ENTRY;
-      else process.env.IMGPIPE_ENTRY = before;
-    }
-  },
-};
-const competitors = [imgpipe, ...(base ? [imgpipeBase] : []), sharpPerVariant, sharpDecodeOnce, sharpCascade];
-const sharpFrom = base ? 2 : 1;
+const competitors = [imgpipe, sharpPerVariant, sharpDecodeOnce, sharpCascade];
 
 console.log(`workload                  ${competitors.map((c) => c.id.padStart(18)).join('')}  imgpipe / sharp's best (CPU ms, median of ${runs})`);
 for (const w of chosen) {
@@ -62,10 +42,9 @@ for (const w of chosen) {
     }
   }
   const medians = prepared.map((p) => median(p.cpu));
-  const ours = medians[0]!, sharps = medians.slice(sharpFrom);
+  const ours = medians[0]!, sharps = medians.slice(1);
   const best = Math.min(...sharps);
-  const fastest = competitors[sharpFrom + sharps.indexOf(best)]!.id;
-  const againstBase = base ? `  ${(ours / medians[1]!).toFixed(3)}x base` : '';
-  console.log(`${w.id.padEnd(26)}${medians.map((t) => t.toFixed(1).padStart(18)).join('')}  ${(ours / best).toFixed(2)}x (${fastest})${againstBase}`);
+  const fastest = competitors[1 + sharps.indexOf(best)]!.id;
+  console.log(`${w.id.padEnd(26)}${medians.map((t) => t.toFixed(1).padStart(18)).join('')}  ${(ours / best).toFixed(2)}x (${fastest})`);
 }
 process.exit(0);
