@@ -325,9 +325,9 @@ export async function encodeWebp(image: RGBAImage, o: WebpEncodeOptions): Promis
   try {
     return await libwebp.use((w) => {
       const ptr = copyIn(w, new Uint8Array(image.data.buffer, image.data.byteOffset, width * height * 4));
-      // method 4 is libwebp's (and sharp's) default effort.
+      // method 4 is libwebp's (and sharp's) default effort. The encode frees `ptr` itself, as soon
+      // as the pixels are converted, so that its own buffers reuse their space (wasm/libwebp/webp.c).
       const error = w.imgpipe_webp_encode(ptr, width, height, o.quality, 4, o.lossless ? 1 : 0);
-      w.imgpipe_free(ptr);
       if (error === 1 || error === 2) throw new RangeError(ENCODE_ERROR[error]);
       if (error !== 0) throw new ImgpipeError('INTERNAL', `WebP encoding failed: ${ENCODE_ERROR[error] ?? `error ${error}`}`);
       return new Uint8Array(takeOutput(w, w.imgpipe_output_size()));
