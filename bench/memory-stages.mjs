@@ -11,7 +11,7 @@
  * Plain JavaScript so that no loader (tsx) adds its own memory to the figures.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { moduleName, onInstances, recipeRun } from './stages.mjs';
 
 const [who = 'imgpipe', file = 'bench/.cache/derived/photo-2725x2225.png', runsArg = '3', ...flags] = process.argv.slice(2);
 const runs = Number(runsArg);
@@ -20,15 +20,6 @@ const MiB = 1024 * 1024;
 
 /** Live WebAssembly memories, named by their module. */
 const memories = [];
-
-function moduleName(module) {
-  const names = WebAssembly.Module.exports(module).map((e) => e.name);
-  const has = (s) => names.some((n) => n.includes(s));
-  if (has('imgpipe_png_begin')) return 'png';
-  if (has('webp')) return 'webp';
-  if (has('jpeg') || has('jpg')) return `jpeg(${names.filter((n) => /jpe?g/.test(n)).slice(0, 2).join(',')})`;
-  return names.slice(0, 3).join(',');
-}
 
 const stages = [];
 
@@ -94,18 +85,7 @@ function wrapExports(module, exports) {
   return Object.freeze(wrapped);
 }
 
-const RealInstance = WebAssembly.Instance;
-function PatchedInstance(module, imports) {
-  const i = new RealInstance(module, imports);
-  return { exports: wrapExports(module, i.exports) };
-}
-WebAssembly.Instance = PatchedInstance;
-const realInstantiate = WebAssembly.instantiate;
-WebAssembly.instantiate = async (source, imports) => {
-  const r = await realInstantiate(source, imports);
-  if (r instanceof RealInstance) return { exports: wrapExports(source, r.exports) };
-  return { module: r.module, instance: { exports: wrapExports(r.module, r.instance.exports) } };
-};
+onInstances(wrapExports);
 
 /**
  * As bench/child.ts: a copy of the file, readFileSync's Buffer left to the GC. Its free (10.4 MB, an
@@ -114,43 +94,9 @@ WebAssembly.instantiate = async (source, imports) => {
  */
 const kept = flags.includes('--keep-file') ? readFileSync(file) : undefined;
 const input = kept ?? new Uint8Array(readFileSync(file));
-const SIZES = [1200, 600, 150];
-
-async function imgpipeRun(api) {
-  const recipe = { ...api.DEFAULT_RECIPE };
-  delete recipe.watermark;
-  const encoder = async (image, format, options) => {
-    sample(`encode ${format} ${image.width} begin`);
-    const out = await api.encode(image, format, options);
-    sample(`encode ${format} ${image.width} end`);
-    return out;
-  };
-  return api.processUpload(input, { key: 'uploads/bench.jpg', recipe, encoder });
-}
-
-async function sharpRun(sharp) {
-  // bench/competitors/sharp.ts's cascade, one thread: each size from the raw pixels of the one above.
-  let raw = await sharp(input).resize({ width: SIZES[0] }).raw().toBuffer({ resolveWithObject: true });
-  for (const [i, w] of SIZES.entries()) {
-    if (i > 0) raw = await sharp(raw.data, { raw: raw.info }).resize({ width: w }).raw().toBuffer({ resolveWithObject: true });
-    sample(`resized ${w}`);
-    await sharp(raw.data, { raw: raw.info }).jpeg({ quality: 85 }).toBuffer();
-    sample(`jpeg ${w}`);
-    await sharp(raw.data, { raw: raw.info }).webp({ quality: 80 }).toBuffer();
-    sample(`webp ${w}`);
-  }
-}
 
 sample('start');
-let run;
-if (who === 'sharp') {
-  const sharp = (await import('sharp')).default;
-  sharp.concurrency(1);
-  run = () => sharpRun(sharp);
-} else {
-  const api = await import(resolve('dist/node.js'));
-  run = () => imgpipeRun(api);
-}
+const run = await recipeRun(who, 'dist/node.js', input, sample);
 sample('loaded');
 for (let i = 0; i < runs; i++) {
   sample(`--- run ${i + 1}`);

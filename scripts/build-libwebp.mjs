@@ -44,7 +44,7 @@ const CFLAGS = [
   '-DWEBP_REDUCE_CSP',
   '-DWEBP_DISABLE_STATS',
 ];
-const LDFLAGS = linkFlags(['imgpipe_webp_encode', 'imgpipe_webp_decode']);
+const LDFLAGS = linkFlags(['imgpipe_webp_encode', 'imgpipe_webp_band_begin', 'imgpipe_webp_band_rows', 'imgpipe_webp_band_encode', 'imgpipe_webp_decode']);
 
 /** Our own small changes to libwebp's source (wasm/libwebp/README.md), applied in name order. */
 const PATCHES = join(root, 'wasm/libwebp/patches');

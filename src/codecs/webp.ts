@@ -18,6 +18,9 @@ import type { JpegShrink } from './jpeg-frame.js';
 /** What wasm/libwebp/webp.c exports. */
 interface WebpExports extends OutputBufferExports {
   imgpipe_webp_encode(rgba: number, width: number, height: number, quality: number, method: number, lossless: number): number;
+  imgpipe_webp_band_begin(width: number, height: number, rows: number): number;
+  imgpipe_webp_band_rows(y0: number, rows: number): number;
+  imgpipe_webp_band_encode(quality: number, method: number): number;
   imgpipe_webp_decode(data: number, size: number, scaledWidth: number, scaledHeight: number): number;
 }
 
@@ -305,6 +308,28 @@ function firstFrame(b: Uint8Array): { file: Uint8Array; x: number; y: number } {
   throw new ImgpipeError('CORRUPT_IMAGE', 'Expected an animation frame (ANMF chunk) in the animated WebP but found none');
 }
 
+/** Source rows per band of a lossy encode (even: libwebp converts rows to 4:2:0 two by two). */
+const ENCODE_BAND_ROWS = 16;
+
+/**
+ * A lossy encode with the source copied into libwebp a band at a time (wasm/libwebp/webp.c), never
+ * whole. Returns libwebp's error code (0 when encoded), or -1 when a band has transparency: the
+ * caller encodes the whole image instead (same bytes either way).
+ */
+function encodeBands(w: WebpExports, pixels: Uint8Array, width: number, height: number, quality: number): number {
+  const band = w.imgpipe_webp_band_begin(width, height, ENCODE_BAND_ROWS);
+  if (band === 0) return 1; // out of memory
+  const rowBytes = width * 4;
+  for (let y = 0; y < height; y += ENCODE_BAND_ROWS) {
+    const rows = Math.min(ENCODE_BAND_ROWS, height - y);
+    // libwebp's allocations may grow the memory (a new buffer): a fresh view each band.
+    new Uint8Array(w.memory.buffer, band, rows * rowBytes).set(pixels.subarray(y * rowBytes, (y + rows) * rowBytes));
+    const error = w.imgpipe_webp_band_rows(y, rows);
+    if (error !== 0) return error;
+  }
+  return w.imgpipe_webp_band_encode(quality, 4);
+}
+
 interface WebpEncodeOptions {
   quality: number;
   lossless: boolean;
@@ -322,12 +347,17 @@ export async function encodeWebp(image: RGBAImage, o: WebpEncodeOptions): Promis
     });
   }
   const { width, height } = image;
+  const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, width * height * 4);
   try {
     return await libwebp.use((w) => {
-      const ptr = copyIn(w, new Uint8Array(image.data.buffer, image.data.byteOffset, width * height * 4));
       // method 4 is libwebp's (and sharp's) default effort.
-      const error = w.imgpipe_webp_encode(ptr, width, height, o.quality, 4, o.lossless ? 1 : 0);
-      w.imgpipe_free(ptr);
+      let error = o.lossless ? -1 : encodeBands(w, pixels, width, height, o.quality);
+      if (error === -1) {
+        // Lossless, or a band with transparency: the whole image in. The encode frees `ptr` itself,
+        // as soon as the pixels are converted, so that its own buffers reuse their space.
+        const ptr = copyIn(w, pixels);
+        error = w.imgpipe_webp_encode(ptr, width, height, o.quality, 4, o.lossless ? 1 : 0);
+      }
       if (error === 1 || error === 2) throw new RangeError(ENCODE_ERROR[error]);
       if (error !== 0) throw new ImgpipeError('INTERNAL', `WebP encoding failed: ${ENCODE_ERROR[error] ?? `error ${error}`}`);
       return new Uint8Array(takeOutput(w, w.imgpipe_output_size()));

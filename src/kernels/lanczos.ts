@@ -106,9 +106,13 @@ function imageRows(image: RGBAImage, alpha: boolean): RowSource {
 /**
  * Hand the kernel the source a band of rows at a time: it never holds the whole source. False when
  * the source failed, or when a band turned out to have transparency and the source did not say it
- * might (`alpha`).
+ * might (`alpha`). 'drained' when the output rows went straight into `into` (rows `range.from` on)
+ * as each band completed them, the kernel keeping only a few (its drain()); 'whole' when they are
+ * in the kernel's result() (see takeResult).
  */
-function feedRows(k: KernelExports, source: RowSource, width: number, height: number, range: RowRange = { from: 0, to: height }, srgb?: SrgbConversion): boolean {
+function feedRows(
+  k: KernelExports, source: RowSource, width: number, height: number, range: RowRange, into: Uint8ClampedArray, srgb?: SrgbConversion,
+): 'drained' | 'whole' | false {
   k.reset();
   const sideways = (source.orientation ?? 1) >= 5;
   if (sideways) k.beginSideways(source.width, source.height, width, height, source.orientation!);
@@ -119,18 +123,31 @@ function feedRows(k: KernelExports, source: RowSource, width: number, height: nu
   let y = sideways ? 0 : k.window(range.from, range.to);
   source.skipTo(y);
   const bandRows = k.BAND_ROWS.value as number;
-  // The kernel's memory doesn't grow after begin(): one view of the band serves every read.
+  // The kernel's memory doesn't grow after begin(): one view of the band (and of the output ring)
+  // serves every read.
   const band = new Uint8Array(k.memory.buffer, k.input(), bandRows * source.width * 4);
+  const ring = k.drain();
+  const rowBytes = width * 4;
+  const slots = ring > 0 ? new Uint8Array(k.memory.buffer, k.result(), ring * rowBytes) : undefined;
+  const dst = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
   for (let done = range.from; done < range.to;) {
     const rows = source.read(band, Math.min(bandRows, source.height - y));
     if (rows <= 0) return false;
     // Per pixel, so converting each band before the resize is converting the image before it.
     if (srgb) k.toSrgb(k.input(), rows * source.width);
-    done = k.feed(rows);
-    if (done < 0) return false;
+    const now = k.feed(rows);
+    if (now < 0) return false;
+    // The rows this band completed, out of the ring (in two pieces where they wrap around it).
+    for (let row = done; slots && row < now;) {
+      const slot = (row - range.from) % ring;
+      const n = Math.min(now - row, ring - slot);
+      dst.set(slots.subarray(slot * rowBytes, (slot + n) * rowBytes), (row - range.from) * rowBytes);
+      row += n;
+    }
+    done = now;
     y += rows;
   }
-  return true;
+  return slots ? 'drained' : 'whole';
 }
 
 /**
@@ -145,16 +162,28 @@ const spares: ArrayBuffer[] = [];
 /** Buffers kept for reuse at most (the oldest goes first). */
 const MAX_SPARES = 3;
 
-/** The kernel's result (output rows `from` until `to`), copied out of its memory. */
-function takeResult(k: KernelExports, width: number, from: number, to: number): Uint8ClampedArray {
-  const bytes = (to - from) * width * 4;
+/** A buffer for a result of `bytes`: a given-back one of that size, or a new one. */
+function resultBuffer(bytes: number): Uint8ClampedArray {
   const at = spares.findIndex((b) => b.byteLength === bytes);
   const buffer = at >= 0 ? spares.splice(at, 1)[0] : new ArrayBuffer(bytes);
   issued.add(buffer);
-  const pixels = new Uint8ClampedArray(buffer);
-  pixels.set(new Uint8Array(k.memory.buffer, k.result() + from * width * 4, bytes));
+  return new Uint8ClampedArray(buffer);
+}
+
+/**
+ * The kernel's result (output rows `from` until `to`) in `pixels`: copied out of its memory unless
+ * feedRows has already drained it there.
+ */
+function takeResult(k: KernelExports, width: number, from: number, to: number, pixels: Uint8ClampedArray, fed: 'drained' | 'whole'): Uint8ClampedArray {
+  if (fed === 'whole') pixels.set(new Uint8Array(k.memory.buffer, k.result() + from * width * 4, (to - from) * width * 4));
   k.reset();
   return pixels;
+}
+
+/** Give back a result buffer that nothing was made in (a streamed resize that did not finish). */
+function unused(pixels: Uint8ClampedArray): void {
+  spares.push(pixels.buffer as ArrayBuffer);
+  if (spares.length > MAX_SPARES) spares.shift();
 }
 
 /**
@@ -199,10 +228,15 @@ export function resizeRows(source: RowSource, width: number, height: number, ran
   checkSide('source height', source.height);
   const needed = bytesNeeded(source.width, source.height, width, height);
   try {
-    return kernel.useLoaded(
-      (k) => (feedRows(k, source, width, height, range, srgb) ? { width, height: range.to - range.from, data: takeResult(k, width, range.from, range.to) } : undefined),
-      needed,
-    );
+    return kernel.useLoaded((k) => {
+      const pixels = resultBuffer((range.to - range.from) * width * 4);
+      const fed = feedRows(k, source, width, height, range, pixels, srgb);
+      if (!fed) {
+        unused(pixels);
+        return undefined;
+      }
+      return { width, height: range.to - range.from, data: takeResult(k, width, range.from, range.to, pixels, fed) };
+    }, needed);
   } catch (e) {
     throw outOfMemory(e, `the resize of ${source.width}x${source.height} to ${width}x${height}`);
   }
@@ -255,10 +289,14 @@ export async function resizeRGBA(image: RGBAImage, width: number, height: number
       // Streamed, neither a premultiplied nor a box-shrunk copy of the whole source is made. Taken as
       // opaque first (the cheaper plan); a band with transparency starts it over premultiplying.
       const stream = k.canStream(image.width, image.height, width, height, flags) !== 0;
-      if (!(stream && (feedRows(k, imageRows(image, false), width, height) || feedRows(k, imageRows(image, true), width, height)))) {
+      const pixels = resultBuffer(width * height * 4);
+      const all = { from: 0, to: height };
+      let fed = stream ? feedRows(k, imageRows(image, false), width, height, all, pixels) || feedRows(k, imageRows(image, true), width, height, all, pixels) : false;
+      if (!fed) {
         resizeWhole(k, image, width, height, flags);
+        fed = 'whole';
       }
-      return takeResult(k, width, 0, height);
+      return takeResult(k, width, 0, height, pixels, fed);
     }, needed);
   } catch (e) {
     // A trap has cost the instance (OwnedInstance drops it).

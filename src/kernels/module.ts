@@ -42,6 +42,7 @@ export interface KernelExports {
   step(rows: number): number;
   input(): number;
   window(y0: number, y1: number): number;
+  drain(): number;
   feed(rows: number): number;
   result(): number;
   readonly SRGB_ENCODE_STEPS: WebAssembly.Global;

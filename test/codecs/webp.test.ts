@@ -41,6 +41,23 @@ describe('libwebp module', () => {
     for (let i = 3; i < img.data.length; i += 4097 * 4) expect(back.data[i]).toBe(img.data[i]);
   });
 
+  // A lossy encode takes its source in bands of 16 rows while they are opaque (wasm/libwebp/webp.c);
+  // transparency first seen in a late band, or in the first, sends it back to the whole image.
+  it('encodes as sharp does when transparency starts in a late band, the first, or never (odd sides)', async () => {
+    const photo = await decode(image('2569067123_aca715a2ee_o.jpg'), { shrinkTo: { width: 301, height: 247 } });
+    const resized = await resize(photo, { width: 301 });
+    // An odd number of rows too: the last band's last row has no pair.
+    const height = resized.height - (1 - (resized.height % 2));
+    const img = { width: resized.width, height, data: resized.data.slice(0, resized.width * height * 4) };
+    for (const transparentFrom of [img.height - 3, 0, img.height]) {
+      const data = new Uint8ClampedArray(img.data);
+      for (let i = transparentFrom * img.width * 4 + 3; i < data.length; i += 8) data[i] = 90;
+      const case_ = { ...img, data };
+      const ours = await encode(case_, 'webp', { quality: 80 });
+      expect(Buffer.compare(Buffer.from(ours), await sharpWebp(case_, 80)), `transparent from row ${transparentFrom}`).toBe(0);
+    }
+  });
+
   it('refuses damaged files with libwebp\'s diagnosis and decodes the next file', async () => {
     const good = image('4.webp');
     const damaged = [good.slice(0, good.length >> 1), good.slice()];

@@ -136,6 +136,8 @@ let vRows: usize = 0;
 /** Q6 vertical output before finish() (wide path only). */
 let vOut: usize = 0;
 let out: usize = 0;
+/** Streamed, drained (drain()): output rows kept at once in a ring at `out`, else 0 (all of them). */
+let outRing: i32 = 0;
 /** Current stage and how far into it (rows, or pixels for the conversions). */
 let stage: i32 = 0;
 let done: i32 = 0;
@@ -218,6 +220,7 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
   }
   vRows = verticalScratch(vTaps);
   out = alloc(<usize>dw * dh * 4);
+  outRing = 0;
   // A streamed source with alpha keeps the Q6 rows too, until it is known whether they are needed.
   vOut = wide || alphaStream ? alloc(<usize>dw * dh * 8) : 0;
   stage = wide ? STAGE_EXPAND : kx > 1 || ky > 1 ? STAGE_BOX : STAGE_RESAMPLE;
@@ -236,6 +239,27 @@ export function window(y0: i32, y1: i32): i32 {
   hDone = load<i32>(vTable + (<usize>y0 << 2));
   srcDone = hDone * ky;
   return srcDone;
+}
+
+/**
+ * Streamed mode, after begin() and window(), before the first feed(): keep only the output rows the
+ * caller has not yet taken, in a ring at result(), instead of the whole output. The caller copies
+ * the rows each feed() completes out of the ring right after it: output row y is in slot
+ * (y - the window's first row) % the returned count. A 1200 px result is then ~25 rows of this
+ * module's memory instead of 4.7 MB, pages a fresh process would otherwise touch for the first time
+ * (~20 us each on a Firecracker VM) only to copy them out again. Returns 0, leaving the whole output
+ * in result(), for a source stored sideways or one that may have transparency (their rows are
+ * finished only at the end).
+ */
+export function drain(): i32 {
+  if (!streamed || sideways || alphaStream) return 0;
+  // A feed() adds at most BAND_ROWS horizontal-pass rows (fewer after a box pre-shrink) and completes
+  // the output rows whose windows end among them, or, at the last band, reach the edge: at most
+  // (BAND_ROWS + vTaps) * dh / hH + 1. One slot more, so that a row's write past its end (see
+  // vertical()) never reaches a row not yet taken; feed() traps should a band ever complete more.
+  const most = <i32>Math.ceil(<f64>(BAND_ROWS + vTaps) * <f64>dstH / <f64>hH) + 2;
+  outRing = min(dstEnd - dstStart, most + 1);
+  return outRing;
 }
 
 /** Where the caller copies the next band of source rows (streamed mode). */
@@ -288,10 +312,17 @@ export function feed(rows: i32): i32 {
   } else {
     produce(hDone + rows, from, q6, hDone);
   }
+  const before = done;
   while (done < dstEnd && windowEnd(done) <= hDone) {
-    vertical(mid, dstW * 4, hH, allOpaque ? out : 0, alphaStream ? vOut : 0, dstH, done, done + 1, vTable, vTaps, vRows, ring);
+    if (outRing > 0) {
+      vertical(mid, dstW * 4, hH, out + <usize>((done - dstStart) % outRing) * dstW * 4, 0, dstH, done, done + 1, vTable, vTaps, vRows, ring, done);
+    } else {
+      vertical(mid, dstW * 4, hH, allOpaque ? out : 0, alphaStream ? vOut : 0, dstH, done, done + 1, vTable, vTaps, vRows, ring);
+    }
     done++;
   }
+  // A ring of every output row never wraps around: only a smaller one has a bound to keep.
+  if (outRing > 0 && outRing < dstEnd - dstStart && done - before >= outRing) unreachable();
   // Every source row has been read by the time the last output row is complete (its window ends at
   // the last row): now it is known which of the two results the whole path would have made.
   if (done == dstEnd && alphaStream && !allOpaque) {
@@ -342,6 +373,7 @@ export function beginSideways(sw: i32, sh: i32, dw: i32, dh: i32, orientation: i
   vRows = verticalScratch(hTaps);
   column = alloc(<usize>sw * 8);
   out = alloc(<usize>dw * dh * 4);
+  outRing = 0;
   rowsIn = 0;
   colsDone = 0;
   dstStart = 0;

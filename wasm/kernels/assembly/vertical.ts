@@ -19,9 +19,9 @@ export function verticalScratch(taps: i32): usize {
  * final result on the opaque path); with `dst16`, Q6 samples clamped to [0, 255] in Q6, for the
  * conversion pass that follows; both from the same sums when both are given (a streamed source
  * that may still turn out to have transparency). `src` is a ring of `ring` rows: input row r is
- * in slot r % ring.
+ * in slot r % ring. Output row y goes to row `y - dstY0` of `dst8` and `dst16`.
  */
-export function vertical(src: usize, values: i32, sh: i32, dst8: usize, dst16: usize, dh: i32, y0: i32, y1: i32, table: usize, taps: i32, rows: usize, ring: i32): void {
+export function vertical(src: usize, values: i32, sh: i32, dst8: usize, dst16: usize, dh: i32, y0: i32, y1: i32, table: usize, taps: i32, rows: usize, ring: i32, dstY0: i32 = 0): void {
   const weights = table + weightsOffset(dh);
   const rowBytes = <usize>values << 1;
   const shift8 = WEIGHT_BITS + Q;
@@ -38,8 +38,8 @@ export function vertical(src: usize, values: i32, sh: i32, dst8: usize, dst16: u
       store<usize>(rows + (<usize>k << 2), src + <usize>(r % ring) * rowBytes);
     }
     const w = weights + (<usize>y * taps << 1);
-    const out8 = dst8 + <usize>y * values;
-    const out16 = dst16 + <usize>y * rowBytes;
+    const out8 = dst8 + <usize>(y - dstY0) * values;
+    const out16 = dst16 + <usize>(y - dstY0) * rowBytes;
     // Two 16-byte chunks per step share each tap's row pointers and weight splat.
     for (let off: usize = 0; off < rowBytes; off += 32) {
       let lo = i32x4.splat(0);
