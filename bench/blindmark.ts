@@ -30,7 +30,7 @@ import { ATTACKS, pixels, type Attack } from './blindmark-attacks.js';
 import { embedBaseline, extractBaseline } from './blindmark-baseline.js';
 import { contentFor, IMAGES, photo, PHOTOS } from './blindmark-photos.js';
 import { rng } from './fuzz.js';
-import { ssim } from './ssim.js';
+import { lumaPsnr, ssim } from './ssim.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -84,15 +84,6 @@ const CASES: typeof QUICK = CASES_FILE
     return { n: Number(n), width: Number(width), attacks: [name.join(' ')] };
   })
   : QUICK;
-
-function lumaPsnr(a: RGBAImage, b: RGBAImage): number {
-  let se = 0;
-  for (let p = 0; p < a.data.length; p += 4) {
-    const d = 0.299 * (a.data[p] - b.data[p]) + 0.587 * (a.data[p + 1] - b.data[p + 1]) + 0.114 * (a.data[p + 2] - b.data[p + 2]);
-    se += d * d;
-  }
-  return 10 * Math.log10((255 * 255) / (se / (a.data.length / 4)));
-}
 
 function cpu<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const t = process.cpuUsage();

@@ -128,3 +128,16 @@ export function ssim(reference: PixelBuffer, candidate: PixelBuffer, options?: S
   }
   return ssimLuma(luma(reference), luma(candidate), reference.width, reference.height, options);
 }
+
+/**
+ * Luma PSNR (Rec.601 weights, peak 255) between two RGBA images of the same size: the blind watermark
+ * benchmarks' measure of what the mark costs.
+ */
+export function lumaPsnr(a: { readonly data: Uint8ClampedArray }, b: { readonly data: Uint8ClampedArray }): number {
+  let se = 0;
+  for (let p = 0; p < a.data.length; p += 4) {
+    const d = 0.299 * (a.data[p] - b.data[p]) + 0.587 * (a.data[p + 1] - b.data[p + 1]) + 0.114 * (a.data[p + 2] - b.data[p + 2]);
+    se += d * d;
+  }
+  return 10 * Math.log10((255 * 255) / (se / (a.data.length / 4)));
+}

@@ -59,6 +59,9 @@ export interface KernelExports {
   blindEnergy(): number;
   blindTotal(): number;
   blindClipped(): number;
+  blindCappedEnergy(cap: number): number;
+  blindCappedRounded(): number;
+  blindSetCap(cap: number): void;
   blindReadBegin(width: number, height: number, maxW: number, maxH: number): void;
   blindResidual(): number;
   blindPixels(): number;

@@ -33,14 +33,14 @@ function psnr(a: RGBAImage, b: RGBAImage): number {
 
 /**
  * The embedding written plainly in doubles (what wasm/kernels/assembly/blindmark.ts does in f32 SIMD): luma,
- * the 5x5 variance with edges repeated, the SSIM-budget allowance, the tile added to R, G and B.
+ * the 5x5 variance with edges repeated, the SSIM-budget allowance, the cap lowered (water-filling) until the
+ * image fits maxMse and maxLumaMse, the tile added to R, G and B. Returns the cap it used.
  */
-function referenceEmbed(img: RGBAImage, pattern: Float64Array, budget: number, cap: number, maxMse: number): Uint8ClampedArray {
+function referenceEmbed(img: RGBAImage, pattern: Float64Array, budget: number, cap: number, maxMse: number, maxLumaMse: number): { data: Uint8ClampedArray; cap: number } {
   const { width: w, height: h, data } = img;
   const y = new Float64Array(w * h);
   for (let i = 0; i < y.length; i++) y[i] = 0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2];
   const k = budget / (1 - budget), c2 = (0.03 * 255) ** 2, a = new Float64Array(w * h);
-  let energy = 0;
   for (let py = 0; py < h; py++) {
     for (let px = 0; px < w; px++) {
       let s = 0, q = 0;
@@ -50,10 +50,22 @@ function referenceEmbed(img: RGBAImage, pattern: Float64Array, budget: number, c
       }
       const mean = s / 25, variance = Math.max(0, q / 25 - mean * mean);
       a[py * w + px] = Math.sqrt(Math.min(cap * cap, k * (2 * variance + c2)));
-      energy += a[py * w + px] ** 2;
     }
   }
-  const gain = 2 * Math.min(1, Math.sqrt(maxMse / (energy / (w * h))));
+  // water-filling: the largest cap at which both the allowances' mean square and that of the allowances
+  // rounded to whole levels (the luma error the pixels will measure) fit their limits
+  const fits = (c: number): boolean => {
+    let e = 0, r = 0;
+    for (const v of a) { const m = Math.min(v, c); e += m * m; r += Math.round(m) ** 2; }
+    return e / (w * h) <= maxMse && r / (w * h) <= maxLumaMse;
+  };
+  if (!fits(cap)) {
+    let lo = 0, hi = cap;
+    for (let i = 0; i < 30; i++) { const mid = (lo + hi) / 2; if (fits(mid)) lo = mid; else hi = mid; }
+    cap = lo;
+    for (let i = 0; i < a.length; i++) a[i] = Math.min(a[i], cap);
+  }
+  const gain = 2;
   const out = new Uint8ClampedArray(data);
   for (let py = 0; py < h; py++) {
     for (let px = 0; px < w; px++) {
@@ -61,7 +73,7 @@ function referenceEmbed(img: RGBAImage, pattern: Float64Array, budget: number, c
       for (let c = 0; c < 3; c++) out[4 * i + c] = data[4 * i + c] + d;
     }
   }
-  return out;
+  return { data: out, cap };
 }
 
 
@@ -76,11 +88,15 @@ async function benchCase(n: number, attackName: string): Promise<{ original: RGB
   return { original, attacked: await attack.apply(await encode(marked, 'jpeg', { quality: 85 }), 1000 * n + 600) };
 }
 describe('blind watermark: the embedding kernel', () => {
-  it('matches the embedding written plainly in doubles within one level, on a width that is not a multiple of 4', async () => {
-    const original = await photo('flowers.jpeg', 301);
+  it.each([
+    ['a quiet photo under its MSE limit', 'flowers.jpeg', false],
+    ['a busy photo over it, whose cap is lowered', 'Channel_digital_image_CMYK_color.jpg', true],
+  ])('matches the embedding written plainly in doubles within one level, on a width that is not a multiple of 4: %s', async (_, name, filled) => {
+    const original = await photo(name, 301);
     const pattern = renderTile(keyedTile('k', 200, 94), Uint8Array.from({ length: 200 }, (_, i) => (i * 7) % 3 & 1));
-    const got = await embedPattern(original, pattern, { budget: 0.014, cap: 6, maxMse: 8.2 });
-    const want = referenceEmbed(original, pattern, 0.014, 6, 8.2);
+    const got = await embedPattern(original, pattern, { budget: 0.014, cap: 6, maxMse: 8.2, maxLumaMse: 9.84 });
+    const { data: want, cap } = referenceEmbed(original, pattern, 0.014, 6, 8.2, 9.84);
+    expect(cap < 6).toBe(filled);
     let worst = 0, differ = 0;
     for (let i = 0; i < want.length; i++) {
       const d = Math.abs(got.data[i] - want[i]);

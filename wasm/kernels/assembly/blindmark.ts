@@ -9,8 +9,9 @@
 // Calling convention: reset(), alloc() the RGBA image and copy it in, blindBegin() (which returns where
 // to write the 128 x 128 f32 tile), then blindRowsLuma over every row, blindRowsMask over every row
 // (blindEnergy() and blindTotal() then hold the sums of a^2 and a), and blindRowsAdd over every row with
-// the gain; the image is marked in place. Each phase is called in bands of rows so that V8's optimised
-// tier takes over within the first image (see index.ts).
+// the gain; the image is marked in place. A busy image may lower the cap in between: blindCappedEnergy()
+// and blindCappedRounded() to find it, blindSetCap() and blindRowsMask over every row again. Each phase
+// is called in bands of rows so that V8's optimised tier takes over within the first image (see index.ts).
 import { alloc } from '../../common/memory';
 
 const TILE: i32 = 128;
@@ -120,6 +121,50 @@ export function blindRowsMask(y0: i32, y1: i32): void {
     energy += es;
     total += ts;
   }
+}
+
+let rounded: f64 = 0;
+
+/**
+ * For the allowances blindRowsMask stored, with the cap lowered to c: returns the sum over the image of
+ * min(a, c)^2, and keeps the sum of nearest(min(a, c))^2 for blindCappedRounded(). At gain 2 a pixel moves
+ * R, G and B each by a * 2 * (+-1/2) (the flat chips' tile values), rounded to a whole level, so the second
+ * is the squared luma error the image will measure (less where R, G or B clamps): a busy image's allowances
+ * crowd at the cap, and rounding them all the same way can add a quarter to the first.
+ * embed.ts searches the cap that fits a busy image's limits with them.
+ */
+export function blindCappedEnergy(c: f32): f64 {
+  const cv = f32x4.splat(c);
+  let sum: f64 = 0, sumRounded: f64 = 0;
+  for (let y = 0; y < height; y++) {
+    const row = allowance + ((<usize>y * width) << 2);
+    let e = f32x4.splat(0), r = f32x4.splat(0);
+    let x = 0;
+    for (; x + 4 <= width; x += 4) {
+      const a = f32x4.min(v128.load(row + (<usize>x << 2)), cv), q = f32x4.nearest(a);
+      e = f32x4.add(e, f32x4.mul(a, a));
+      r = f32x4.add(r, f32x4.mul(q, q));
+    }
+    let es = <f64>f32x4.extract_lane(e, 0) + <f64>f32x4.extract_lane(e, 1) + <f64>f32x4.extract_lane(e, 2) + <f64>f32x4.extract_lane(e, 3);
+    let rs = <f64>f32x4.extract_lane(r, 0) + <f64>f32x4.extract_lane(r, 1) + <f64>f32x4.extract_lane(r, 2) + <f64>f32x4.extract_lane(r, 3);
+    for (; x < width; x++) {
+      const a = min<f32>(load<f32>(row + (<usize>x << 2)), c), q = nearest<f32>(a);
+      es += <f64>(a * a);
+      rs += <f64>(q * q);
+    }
+    sum += es;
+    sumRounded += rs;
+  }
+  rounded = sumRounded;
+  return sum;
+}
+
+/** The rounded sum of the last blindCappedEnergy call. */
+export function blindCappedRounded(): f64 { return rounded; }
+
+/** A new cap for blindRowsMask to be run again with (over every row); clears the sums it adds to. */
+export function blindSetCap(cap: f32): void {
+  cap2 = cap * cap; energy = 0; total = 0;
 }
 
 export function blindEnergy(): f64 { return energy; }
