@@ -5,6 +5,7 @@
 import { alloc } from '../../common/memory';
 import { Q } from './horizontal';
 import { roundToI32 } from './round';
+import { premultiplyQ6 } from './convert';
 
 /** Column sums for one output row of a `sw`-pixel-wide source, cleared (boxEmit clears them again). */
 export function boxScratch(sw: i32): usize {
@@ -35,6 +36,26 @@ export function boxAdd(row: usize, sw: i32, srcQ6: bool, sums: usize): void {
       v128.store(s, i32x4.add(v128.load(s, 32), i32x4.extend_low_i16x8_u(h)), 32);
       v128.store(s, i32x4.add(v128.load(s, 48), i32x4.extend_high_i16x8_u(h)), 48);
     }
+  }
+}
+
+/**
+ * boxAdd() of one 8-bit RGBA row premultiplied into Q6 on the way (convert.ts's expand() then
+ * boxAdd() on its Q6 row, without writing that row and reading it back): a streamed transparent
+ * source's rows go straight into the sums. The premultiplied values are expand()'s before its
+ * narrowing to i16, which they fit (at most 255 * 64), so the sums are the same.
+ */
+export function boxAddPremultiplied(row: usize, sw: i32, sums: usize): void {
+  const values = <usize>sw << 2;
+  for (let i: usize = 0; i < values; i += 16) {
+    const v = v128.load(row + i);
+    const l = i16x8.extend_low_i8x16_u(v);
+    const h = i16x8.extend_high_i8x16_u(v);
+    const s = sums + (i << 2);
+    v128.store(s, i32x4.add(v128.load(s), premultiplyQ6(i32x4.extend_low_i16x8_u(l))));
+    v128.store(s, i32x4.add(v128.load(s, 16), premultiplyQ6(i32x4.extend_high_i16x8_u(l))), 16);
+    v128.store(s, i32x4.add(v128.load(s, 32), premultiplyQ6(i32x4.extend_low_i16x8_u(h))), 32);
+    v128.store(s, i32x4.add(v128.load(s, 48), premultiplyQ6(i32x4.extend_high_i16x8_u(h))), 48);
   }
 }
 

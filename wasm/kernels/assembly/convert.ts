@@ -38,7 +38,7 @@ export function ensureLinearTables(): void {
 
 /** One pixel [r g b a] as i32 lanes -> premultiplied Q6 [r*a g*a b*a a*255] * 64 / 255, rounded. */
 // @ts-ignore: decorator
-@inline function premultiplyQ6(p: v128): v128 {
+@inline export function premultiplyQ6(p: v128): v128 {
   const m = i32x4.shuffle(p, i32x4.splat(255), 3, 3, 3, 4);
   const scaled = f32x4.mul(f32x4.convert_i32x4_s(i32x4.mul(p, m)), f32x4.splat(<f32>(1 << Q) / 255.0));
   // At most 255 * 64: roundToI32's range.
