@@ -6,10 +6,67 @@
  * The first run is timed separately (cold: includes WASM compilation and lazy init), then `warmup`
  * more runs are discarded and `runs` runs are timed.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCompetitor } from './competitors/index.js';
-import { RESULT_MARKER, type ChildArgs, type ChildResult } from './protocol.js';
+import { RESULT_MARKER, type ChildArgs, type ChildResult, type RunProbe } from './protocol.js';
+
+/**
+ * CPU nanoseconds each thread of this process has run, by thread id, with the thread's name, from
+ * /proc/self/task/<tid>/schedstat (nanoseconds, where /proc's stat counts 10 ms ticks). Empty off
+ * Linux. Shows whether a timed run used other threads than the main one (V8's background compiles
+ * and GC, libuv's pool, a library's own threads) and how much.
+ */
+function threadCpuNs(): Map<number, { name: string; ns: number }> {
+  const out = new Map<number, { name: string; ns: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      out.set(Number(tid), { name, ns });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** One timed run's own figures besides its wall time (what the wall time alone can't tell apart). */
+async function probed<T>(run: () => Promise<T>): Promise<{ value: T; wallMs: number; probe: RunProbe }> {
+  const threadsBefore = threadCpuNs();
+  const cpuBefore = process.cpuUsage();
+  const faultsBefore = process.resourceUsage();
+  const t = performance.now();
+  const value = await run();
+  const wallMs = performance.now() - t;
+  const cpu = process.cpuUsage(cpuBefore);
+  const faults = process.resourceUsage();
+  const threadsAfter = threadCpuNs();
+  const others: Record<string, number> = {};
+  let mainNs = 0;
+  for (const [tid, { name, ns }] of threadsAfter) {
+    const used = ns - (threadsBefore.get(tid)?.ns ?? 0);
+    if (tid === process.pid) mainNs = used;
+    else if (used > 0) others[name] = (others[name] ?? 0) + used / 1e6;
+  }
+  return {
+    value,
+    wallMs,
+    probe: {
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      mainThreadCpuMs: threadsAfter.size ? mainNs / 1e6 : undefined,
+      otherThreadsCpuMs: others,
+      minorFaults: faults.minorPageFault - faultsBefore.minorPageFault,
+      majorFaults: faults.majorPageFault - faultsBefore.majorPageFault,
+    },
+  };
+}
 
 /**
  * Peak resident memory of this process. On Linux this is VmHWM, the high-water mark of this
@@ -32,16 +89,18 @@ async function main(args: ChildArgs): Promise<ChildResult> {
   if (!competitor) throw new Error(`unknown competitor ${args.competitor}`);
   const prepared = await competitor.prepare(args.threads, args.workload);
   const input = new Uint8Array(readFileSync(args.inputPath));
-  let t = performance.now();
+  const t = performance.now();
   let outputs = await prepared.run(input, args.workload.outputs);
   const firstDoneMs = performance.now();
   const firstRunMs = firstDoneMs - t;
   for (let i = 0; i < args.warmup; i++) outputs = await prepared.run(input, args.workload.outputs);
   const samplesMs: number[] = [];
+  const probes: RunProbe[] = [];
   for (let i = 0; i < args.runs; i++) {
-    t = performance.now();
-    outputs = await prepared.run(input, args.workload.outputs);
-    samplesMs.push(performance.now() - t);
+    const timed = await probed(() => prepared.run(input, args.workload.outputs));
+    outputs = timed.value;
+    samplesMs.push(timed.wallMs);
+    probes.push(timed.probe);
   }
   if (args.outDir) mkdirSync(args.outDir, { recursive: true });
   return {
@@ -50,6 +109,7 @@ async function main(args: ChildArgs): Promise<ChildResult> {
     firstDoneMs,
     firstRunMs,
     samplesMs,
+    probes,
     maxRssBytes: peakRssBytes(),
     outputs: outputs.map((o) => {
       const file = args.outDir ? join(args.outDir, o.name) : undefined;

@@ -21,6 +21,19 @@ export interface ChildOutput {
   readonly file?: string;
 }
 
+/** A timed run's figures besides its wall time (bench/child.ts). */
+export interface RunProbe {
+  /** CPU time of the whole process (user + system, every thread). */
+  readonly cpuMs: number;
+  /** CPU time of the main thread alone (Linux); undefined where /proc has no schedstat. */
+  readonly mainThreadCpuMs?: number;
+  /** CPU time of the other threads that ran, by thread name (V8's background compiles and GC, libuv's pool). */
+  readonly otherThreadsCpuMs: Readonly<Record<string, number>>;
+  /** Minor page faults (fresh pages the kernel had to map: memory first touched during the run). */
+  readonly minorFaults: number;
+  readonly majorFaults: number;
+}
+
 export type ChildResult =
   | {
       readonly ok: true;
@@ -29,6 +42,8 @@ export type ChildResult =
       readonly firstDoneMs: number;
       readonly firstRunMs: number;
       readonly samplesMs: readonly number[];
+      /** One per sample, same order. */
+      readonly probes: readonly RunProbe[];
       readonly maxRssBytes: number;
       readonly outputs: readonly ChildOutput[];
     }

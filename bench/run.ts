@@ -20,6 +20,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { runChild } from './spawn.js';
+import type { RunProbe } from './protocol.js';
 import { COMPETITORS, baseline } from './competitors/index.js';
 import { chooseEntry } from './competitors/imgpipe.js';
 import type { ThreadMode } from './competitors/types.js';
@@ -126,6 +127,8 @@ interface Measured {
   readonly ok: true;
   readonly settings: string;
   readonly samplesMs: readonly number[];
+  /** Per sample: CPU of the process and of its main thread, other threads' CPU, page faults. */
+  readonly probes: readonly RunProbe[];
   readonly time: Summary;
   readonly firstRunMs: number;
   readonly firstDoneMs: number;
@@ -156,6 +159,7 @@ async function measure(competitor: string, workload: Workload, threads: ThreadMo
   rmSync(outDir, { recursive: true, force: true });
   const { result } = await runChild({ competitor, workload, inputPath, threads, runs: opts.runs, warmup: opts.warmup, outDir });
   if (!result.ok) return result;
+  log(`  ${probeLine(result.samplesMs, result.probes)}`);
   const outputs: Record<string, OutputFigures> = {};
   const files: Record<string, string> = {};
   for (const o of result.outputs) {
@@ -166,6 +170,7 @@ async function measure(competitor: string, workload: Workload, threads: ThreadMo
     ok: true,
     settings: result.settings,
     samplesMs: result.samplesMs,
+    probes: result.probes,
     time: summarize(result.samplesMs),
     firstRunMs: result.firstRunMs,
     firstDoneMs: result.firstDoneMs,
@@ -174,6 +179,28 @@ async function measure(competitor: string, workload: Workload, threads: ThreadMo
     outputs,
     files,
   };
+}
+
+/**
+ * One child's timed runs in a line: medians of wall, process CPU, main-thread CPU, minor faults, and
+ * the other threads that ran. CPU above wall, or a main thread well under the process, means work
+ * on other threads (a background compile, GC, a library's pool) that the wall time hides or adds.
+ */
+function probeLine(samplesMs: readonly number[], probes: readonly RunProbe[]): string {
+  const med = (xs: readonly number[]) => summarize(xs).median;
+  const others: Record<string, number[]> = {};
+  for (const p of probes) for (const [name, v] of Object.entries(p.otherThreadsCpuMs)) (others[name] ??= []).push(v);
+  const main = probes.map((p) => p.mainThreadCpuMs).filter((v): v is number => v !== undefined);
+  const threads = Object.entries(others)
+    .map(([name, v]) => `${name} ${(v.reduce((a, b) => a + b, 0) / probes.length).toFixed(1)}`)
+    .join(', ');
+  return [
+    `wall ${ms(med(samplesMs))}`,
+    `CPU ${ms(med(probes.map((p) => p.cpuMs)))}`,
+    main.length ? `main thread ${ms(med(main))}` : undefined,
+    `minor faults ${med(probes.map((p) => p.minorFaults)).toFixed(0)}`,
+    `other threads (mean ms per run) ${threads || 'none'}`,
+  ].filter(Boolean).join('; ');
 }
 
 /**
@@ -190,6 +217,7 @@ function poolTurns(cells: readonly Cell[]): Cell | undefined {
   return {
     ...ok[ok.length - 1],
     samplesMs,
+    probes: ok.flatMap((c) => c.probes),
     time: summarize(samplesMs),
     firstRunMs: ok[0].firstRunMs,
     firstDoneMs: ok[0].firstDoneMs,

@@ -219,6 +219,15 @@ describe('child processes', () => {
     ]);
     expect(result.samplesMs).toHaveLength(1);
     expect(result.firstDoneMs).toBeGreaterThan(result.firstRunMs);
+    // One probe per timed run. The threads' CPU, read per thread, adds up to the process's (so no
+    // thread goes unaccounted); this early run still has V8's background compiles beside the main thread.
+    expect(result.probes).toHaveLength(1);
+    const [probe] = result.probes;
+    const threads = probe.mainThreadCpuMs! + Object.values(probe.otherThreadsCpuMs).reduce((a, b) => a + b, 0);
+    expect(probe.mainThreadCpuMs).toBeGreaterThan(0);
+    expect(threads).toBeGreaterThan(0.75 * probe.cpuMs - 5);
+    expect(threads).toBeLessThan(1.25 * probe.cpuMs + 5);
+    expect(probe.minorFaults).toBeGreaterThanOrEqual(0);
   }, 60_000);
 
   it('report a child that fails as a result, not a crash of the run', async () => {

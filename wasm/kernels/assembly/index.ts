@@ -25,7 +25,7 @@ import { alloc, reset } from '../../common/memory';
 import { makeTable, tableTaps, weightsOffset } from './weights';
 import { horizontalU8, horizontalQ6 } from './horizontal';
 import { vertical, verticalScratch } from './vertical';
-import { boxAdd, boxEmit, boxScratch, boxShrink } from './box';
+import { boxAdd, boxAddPremultiplied, boxEmit, boxScratch, boxShrink } from './box';
 import { ensureLinearTables, expand, finish } from './convert';
 import { acrossRows, alongColumn, reverseQ6 } from './transposed';
 
@@ -110,7 +110,7 @@ let band: usize = 0;
 /** FLAG_ALPHA: bands may have transparency; whether every band so far was opaque. */
 let alphaStream = false;
 let allOpaque = true;
-/** A band premultiplied into Q6 (FLAG_ALPHA). */
+/** A band premultiplied into Q6 (FLAG_ALPHA without a box pre-shrink, which premultiplies into its sums). */
 let bandQ6: usize = 0;
 /** Streamed box pre-shrink: source rows taken so far, and the box row being made. */
 let srcDone: i32 = 0;
@@ -216,7 +216,8 @@ export function begin(src: usize, sw: i32, sh: i32, dw: i32, dh: i32, flags: i32
   if (streamed) {
     band = alloc(<usize>sw * BAND_ROWS * 4);
     srcDone = 0;
-    bandQ6 = alphaStream ? alloc(<usize>sw * BAND_ROWS * 8) : 0;
+    // Boxed, the rows are premultiplied straight into the sums (feed()).
+    bandQ6 = alphaStream && kx == 1 && ky == 1 ? alloc(<usize>sw * BAND_ROWS * 8) : 0;
   }
   vRows = verticalScratch(vTaps);
   out = alloc(<usize>dw * dh * 4);
@@ -291,20 +292,23 @@ export function feed(rows: i32): i32 {
   let from = band;
   let q6 = false;
   // Box sums mix all their rows, so with alpha every row goes in premultiplied (an opaque row's Q6
-  // values are its 8-bit values scaled, which the average's factor gives the same results for).
-  if (alphaStream && (!opaqueBand || boxing)) {
+  // values are its 8-bit values scaled, which the average's factor gives the same results for):
+  // straight into the sums when boxing, through a Q6 copy of the band otherwise.
+  if (alphaStream && !boxing && !opaqueBand) {
     expand(band, rows * srcW, bandQ6, true, false);
     from = bandQ6;
     q6 = true;
   }
   if (boxing) {
-    const stride = <usize>srcW << (q6 ? 3 : 2);
+    const premultiplied = alphaStream;
+    const stride = <usize>srcW << 2;
     for (let r = 0; r < rows; r++) {
-      boxAdd(from + <usize>r * stride, srcW, q6, sums);
+      if (premultiplied) boxAddPremultiplied(band + <usize>r * stride, srcW, sums);
+      else boxAdd(band + <usize>r * stride, srcW, false, sums);
       srcDone++;
       const blockStart = hDone * ky;
       if (srcDone - blockStart == ky || srcDone == srcH) {
-        boxEmit(sums, srcW, q6, kx, srcDone - blockStart, boxRow, boxW);
+        boxEmit(sums, srcW, premultiplied, kx, srcDone - blockStart, boxRow, boxW);
         horizontalQ6(boxRow, boxW, 1, mid + <usize>(hDone % ring) * dstW * 8, dstW, hTable, hTaps);
         hDone++;
       }
