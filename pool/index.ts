@@ -107,6 +107,8 @@ interface Slot {
    * Sent without moving its buffers, so it can still be revoked (task.claim) and sent elsewhere.
    */
   next?: Job;
+  /** When the worker's running task was sent to it or started behind the one before (performance.now()). */
+  since: number;
   /** What the worker threw uncaught (its script failed to load, a bug): said when it exits. */
   error?: Error;
 }
@@ -151,7 +153,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     (modules ??= Promise.all(EAGER_WASM_NAMES.map(async (n) => [n, await getWasmModule(n)] as const)).then(Object.fromEntries));
 
   function spawn(mods: Record<WasmName, WebAssembly.Module>): Slot {
-    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }) };
+    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }), since: 0 };
     slot.worker.unref();
     slot.worker.on('message', (reply: PoolReply) => {
       // A revoked task's notice: the task was already answered or sent elsewhere.
@@ -160,6 +162,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       // The task queued behind it (if not revoked meanwhile) is what the worker runs now.
       slot.job = slot.next;
       slot.next = undefined;
+      slot.since = performance.now();
       if (!slot.job) slot.worker.unref();
       if (job) {
         completed++;
@@ -201,6 +204,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       slot.next = job;
     } else {
       slot.job = job;
+      slot.since = performance.now();
     }
     // A busy worker keeps the process alive until its answer arrives.
     slot.worker.ref();
@@ -232,10 +236,14 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     if (queue.length === 0) return;
     if (slots.length >= threads) {
       // Every worker busy: each may hold one x-oss-process transform behind its running task (encodes
-      // and row bands, the recipe's, are balanced by this thread as workers come free).
-      for (const s of slots) {
+      // and row bands, the recipe's, are balanced by this thread as workers come free). The oldest
+      // waiting task goes to the worker whose task started first, likely the first to end, so tasks
+      // still start about in arrival order (sent behind the later one, a task would wait up to a
+      // whole task longer while the other worker went on with newer ones).
+      const open = slots.filter((s) => !s.next).sort((a, b) => a.since - b.since);
+      for (const s of open) {
         if (queue.length === 0 || queue[0].task.kind !== 'transform') break;
-        if (!s.next) send(s, queue.shift()!, true);
+        send(s, queue.shift()!, true);
       }
       return;
     }
