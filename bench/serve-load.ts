@@ -20,8 +20,8 @@
  * with Node's `--cpu-prof`: a .cpuprofile per thread (the main thread and each pool worker) in <dir>.
  * imgpipe reads through `storageSource` keeping 64 MB of recent sources, as `imgpipe serve` does
  * (`--source-cache-mb 0`: none, every request reads its source).
- * Results: a table on stdout and bench/results/serve-load.json (with the 200 answers' own p50/p99 and
- * the 503s by reason).
+ * Results: a table on stdout and bench/results/serve-load.json (with the 200 answers' own p50/p99, the
+ * 503s by reason, and the server's minor page faults per image: memory it touched afresh).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
