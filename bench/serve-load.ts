@@ -20,8 +20,8 @@
  * with Node's `--cpu-prof`: a .cpuprofile per thread (the main thread and each pool worker) in <dir>.
  * imgpipe reads through `storageSource` keeping 64 MB of recent sources, as `imgpipe serve` does
  * (`--source-cache-mb 0`: none, every request reads its source).
- * Results: a table on stdout and bench/results/serve-load.json (with the 200 answers' own p50/p99 and
- * the 503s by reason).
+ * Results: a table on stdout and bench/results/serve-load.json (with the 200 answers' own p50/p99, the
+ * 503s by reason, and the server's minor page faults per image: memory it touched afresh).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -162,7 +162,7 @@ const pct = (xs: number[], p: number) => {
  * whose id is the process's), and `tasks` each live thread's by task id. Differences over the run,
  * divided by the images served, are CPU per image.
  */
-interface CpuSnapshot { readonly all: number; readonly main: number; readonly tasks: ReadonlyMap<string, number> }
+interface CpuSnapshot { readonly all: number; readonly main: number; readonly tasks: ReadonlyMap<string, number>; readonly minorFaults: number }
 
 function cpuMs(pid: number): CpuSnapshot {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux.
@@ -179,7 +179,10 @@ function cpuMs(pid: number): CpuSnapshot {
       // The thread ended between the listing and the read: `all` still counts it.
     }
   }
-  return { all: ms(readFileSync(`/proc/${pid}/stat`, 'utf8')), main: ms(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')), tasks };
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // minflt (field 10): pages the process touched for the first time since it had them (fresh or given back).
+  const minorFaults = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  return { all: ms(stat), main: ms(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')), tasks, minorFaults };
 }
 
 /**
@@ -244,7 +247,9 @@ async function main(): Promise<void> {
         : [];
       const cpuBefore = cpuMs(child.pid!);
       const r = await load(base + paths[name](file), connections, seconds, values['honour-retry-after']);
-      const cpu = cpuPerImage(cpuBefore, cpuMs(child.pid!), r.ok, child.pid!, name === 'imgpipe' ? (values.threads ? Number(values.threads) : availableParallelism()) : 0);
+      const cpuAfter = cpuMs(child.pid!);
+      const faultsPerImage = Math.round((cpuAfter.minorFaults - cpuBefore.minorFaults) / Math.max(1, r.ok));
+      const cpu = cpuPerImage(cpuBefore, cpuAfter, r.ok, child.pid!, name === 'imgpipe' ? (values.threads ? Number(values.threads) : availableParallelism()) : 0);
       done = true;
       const [notFound = [], info = []] = await Promise.all(probes);
       const row = {
@@ -253,7 +258,7 @@ async function main(): Promise<void> {
         otherStatus: r.otherStatus, clientErrors: r.errors,
         p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)),
         okP50: Math.round(pct(r.okLatencies, 50)), okP99: Math.round(pct(r.okLatencies, 99)), refusals: r.status503 ? r.refusals : undefined,
-        cpuMsPerImage: cpu.all, mainThreadCpuMsPerImage: cpu.main, poolThreadsCpuMsPerImage: cpu.pool, otherThreadsCpuMsPerImage: cpu.other, peakRssMb: Math.round(peakRssMb(child)),
+        cpuMsPerImage: cpu.all, mainThreadCpuMsPerImage: cpu.main, poolThreadsCpuMsPerImage: cpu.pool, otherThreadsCpuMsPerImage: cpu.other, peakRssMb: Math.round(peakRssMb(child)), minorFaultsPerImage: faultsPerImage,
         probe404: notFound.length ? { n: notFound.length, p50: Math.round(pct(notFound, 50)), max: Math.round(Math.max(...notFound)) } : undefined,
         probeInfo: info.length ? { n: info.length, p50: Math.round(pct(info, 50)), max: Math.round(Math.max(...info)) } : undefined,
       };

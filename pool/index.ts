@@ -12,7 +12,11 @@
  * The workers share the main thread's compiled `WebAssembly.Module`s (V8 shares their machine code),
  * so a worker costs an instance, not a compilation. A worker that dies (a crash, an out-of-memory
  * kill) fails only the task it was running, with a typed INTERNAL error; the next task starts a new
- * worker. Idle workers don't keep the process alive.
+ * worker. Idle workers don't keep the process alive. When every worker is busy, each is sent one
+ * x-oss-process transform to start as soon as its running one ends, without waiting for this thread to
+ * hear of the end and send the next (`Slot.next`); a worker that comes free first takes such a task
+ * over (a task does not wait behind a long one while another worker idles), and a request that leaves
+ * cancels it.
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -44,6 +48,8 @@ export interface PoolTransformOptions extends TransformOptions {
   /**
    * The caller gives `bytes` up: when they view the whole of their ArrayBuffer, that buffer is moved
    * to the worker (detached here) instead of copied. Only for bytes nothing else holds (a fresh read).
+   * A transform sent to wait behind a busy worker's task is copied all the same (it may yet go to
+   * another worker), so the bytes may stay attached.
    */
   readonly transferSource?: boolean;
 }
@@ -84,7 +90,7 @@ export interface WorkerPool {
 export const MAX_POOL_THREADS = 256;
 
 interface Job {
-  readonly task: PoolTask;
+  task: PoolTask;
   readonly transfer: ArrayBuffer[];
   /** The task in words, for the error when its worker dies. */
   readonly what: string;
@@ -95,6 +101,14 @@ interface Job {
 interface Slot {
   readonly worker: Worker;
   job?: Job;
+  /**
+   * A transform sent while `job` runs, waiting in the worker's port so the worker starts it without a
+   * round trip through this thread (under load, waking this thread took a worker 1-3% of its time).
+   * Sent without moving its buffers, so it can still be revoked (task.claim) and sent elsewhere.
+   */
+  next?: Job;
+  /** When the worker's running task was sent to it or started behind the one before (performance.now()). */
+  since: number;
   /** What the worker threw uncaught (its script failed to load, a bug): said when it exits. */
   error?: Error;
 }
@@ -139,12 +153,17 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     (modules ??= Promise.all(EAGER_WASM_NAMES.map(async (n) => [n, await getWasmModule(n)] as const)).then(Object.fromEntries));
 
   function spawn(mods: Record<WasmName, WebAssembly.Module>): Slot {
-    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }) };
+    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }), since: 0 };
     slot.worker.unref();
     slot.worker.on('message', (reply: PoolReply) => {
+      // A revoked task's notice: the task was already answered or sent elsewhere.
+      if ('skipped' in reply) return;
       const job = slot.job;
-      slot.job = undefined;
-      slot.worker.unref();
+      // The task queued behind it (if not revoked meanwhile) is what the worker runs now.
+      slot.job = slot.next;
+      slot.next = undefined;
+      slot.since = performance.now();
+      if (!slot.job) slot.worker.unref();
       if (job) {
         completed++;
         if (reply.ok) job.resolve(reply);
@@ -157,6 +176,13 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     slot.worker.on('exit', (code) => {
       slots.splice(slots.indexOf(slot), 1);
       const job = slot.job;
+      // A task that waited behind the crashed one and never started goes back to the queue's front.
+      const next = slot.next;
+      slot.next = undefined;
+      if (next && !closed) {
+        if (revoke(next)) queue.unshift(next);
+        else next.reject(new ImgpipeError('INTERNAL', `Expected the pool worker to finish ${next.what} but it exited with code ${code}`));
+      }
       if (job && !closed) {
         crashed++;
         // The worker's own words (a stale or missing build's import error, say) are what says why.
@@ -169,27 +195,67 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     return slot;
   }
 
-  function pump(): void {
-    if (closed || queue.length === 0) return;
-    let slot = slots.find((s) => !s.job);
-    if (!slot) {
-      if (slots.length >= threads) return;
-      // Module compilation is memoised, so after the first task this resolves at once.
-      void compiledModules().then(
-        (mods) => {
-          if (closed || slots.length >= threads) return;
-          spawn(mods);
-          pump();
-        },
-        (e: unknown) => queue.splice(0).forEach((j) => j.reject(e as Error)),
-      );
-      return;
+  /** Sends `job` to `slot`'s worker: to run now, or (`behind`) to wait there behind the running task. */
+  function send(slot: Slot, job: Job, behind: boolean): void {
+    if (behind) {
+      // Its buffers stay here (a structured copy goes; shared memory is shared), so a revoked task can
+      // still be sent to another worker.
+      job.task = { ...(job.task as Extract<PoolTask, { kind: 'transform' }>), claim: new Int32Array(new SharedArrayBuffer(4)) };
+      slot.next = job;
+    } else {
+      slot.job = job;
+      slot.since = performance.now();
     }
-    const job = queue.shift()!;
-    slot.job = job;
     // A busy worker keeps the process alive until its answer arrives.
     slot.worker.ref();
-    slot.worker.postMessage(job.task, job.transfer);
+    slot.worker.postMessage(job.task, behind ? [] : job.transfer);
+  }
+
+  /** True when `job` (sent behind a running task) had not started and now never will there. */
+  function revoke(job: Job): boolean {
+    const claim = job.task.kind === 'transform' ? job.task.claim : undefined;
+    if (!claim || Atomics.compareExchange(claim, 0, 0, 2) !== 0) return false;
+    job.task = { ...(job.task as Extract<PoolTask, { kind: 'transform' }>), claim: undefined };
+    return true;
+  }
+
+  function pump(): void {
+    if (closed) return;
+    for (const free of slots.filter((s) => !s.job)) {
+      if (queue.length > 0) {
+        send(free, queue.shift()!, false);
+        continue;
+      }
+      // Nothing queued: a task waiting behind another worker's long one runs here instead.
+      const owner = slots.find((s) => s.next && revoke(s.next));
+      if (!owner) break;
+      const job = owner.next!;
+      owner.next = undefined;
+      send(free, job, false);
+    }
+    if (queue.length === 0) return;
+    if (slots.length >= threads) {
+      // Every worker busy: each may hold one x-oss-process transform behind its running task (encodes
+      // and row bands, the recipe's, are balanced by this thread as workers come free). The oldest
+      // waiting task goes to the worker whose task started first, likely the first to end, so tasks
+      // still start about in arrival order (sent behind the later one, a task would wait up to a
+      // whole task longer while the other worker went on with newer ones).
+      const open = slots.filter((s) => !s.next).sort((a, b) => a.since - b.since);
+      for (const s of open) {
+        if (queue.length === 0 || queue[0].task.kind !== 'transform') break;
+        send(s, queue.shift()!, true);
+      }
+      return;
+    }
+    // Module compilation is memoised, so after the first task this resolves at once.
+    void compiledModules().then(
+      (mods) => {
+        if (closed || slots.length >= threads) return;
+        spawn(mods);
+        pump();
+      },
+      (e: unknown) => queue.splice(0).forEach((j) => j.reject(e as Error)),
+    );
   }
 
   function submit(task: PoolTask, transfer: ArrayBuffer[], what: string, signal?: AbortSignal): Promise<Extract<PoolReply, { ok: true }>> {
@@ -198,15 +264,22 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
         reject(new ImgpipeError('ABORTED', 'Expected an open worker pool but createWorkerPool().close() was called'));
         return;
       }
+      // Aborted while the watermark inputs were read (transformOnWorker): no abort event will come.
+      if (signal?.aborted) {
+        reject(new ImgpipeError('ABORTED', `Expected to run ${what} but the request was aborted while it waited for a worker`));
+        return;
+      }
       const job: Job = { task, transfer, what, resolve, reject };
       queue.push(job);
       // A caller that gave up (a client that left) frees its place in the queue; a running task finishes.
       signal?.addEventListener('abort', () => {
         const at = queue.indexOf(job);
-        if (at >= 0) {
-          queue.splice(at, 1);
-          reject(new ImgpipeError('ABORTED', `Expected to run ${what} but the request was aborted while it waited for a worker`));
-        }
+        const owner = at >= 0 ? undefined : slots.find((s) => s.next === job);
+        if (at >= 0) queue.splice(at, 1);
+        else if (owner && revoke(job)) owner.next = undefined;
+        else return;
+        reject(new ImgpipeError('ABORTED', `Expected to run ${what} but the request was aborted while it waited for a worker`));
+        pump();
       }, { once: true });
       pump();
     });
@@ -259,12 +332,15 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     encode: encodeOnWorker,
     decodeHelper,
     transform: transformOnWorker,
-    stats: () => Object.freeze({ threads, workers: slots.length, busy: slots.filter((s) => s.job).length, queued: queue.length, completed, crashed }),
+    stats: () => Object.freeze({ threads, workers: slots.length, busy: slots.filter((s) => s.job).length, queued: queue.length + slots.filter((s) => s.next).length, completed, crashed }),
     async close() {
       closed = true;
       const aborted = new ImgpipeError('ABORTED', 'Expected the pool\'s task to finish but its worker pool was closed');
       for (const job of queue.splice(0)) job.reject(aborted);
-      for (const s of slots) s.job?.reject(aborted);
+      for (const s of slots) {
+        s.job?.reject(aborted);
+        s.next?.reject(aborted);
+      }
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   });

@@ -29,6 +29,12 @@ export type PoolTask =
     /** The watermark images and fonts the operations name, read by the calling thread beforehand (no objects: no loader). */
     readonly objects?: readonly (readonly [string, Uint8Array])[];
     readonly fonts: readonly (readonly [string, FontBytes | undefined])[];
+    /**
+     * Set when the task was sent to a worker still busy with another (queued behind it in the worker's
+     * port): a shared cell the worker claims (0 to 1) before starting, or the pool revokes (0 to 2) to
+     * cancel the task or run it on a worker that came free first. A revoked task is answered `skipped`.
+     */
+    readonly claim?: Int32Array;
   };
 
 /**
@@ -37,5 +43,6 @@ export type PoolTask =
  * band of rows the worker's decoder can't make (the file is left to the fallback decoders).
  */
 export type PoolReply =
+  | { readonly id: number; readonly skipped: true }
   | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array | null; readonly result?: Omit<TransformResult, 'bytes'> }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string; readonly details?: Readonly<Record<string, unknown>> };

@@ -42,7 +42,21 @@ export function serveEncodes(): void {
 
   const ready = init({ modules: (workerData as { modules: Record<WasmName, WebAssembly.Module> }).modules });
 
-  port.on('message', async (task: PoolTask) => {
+  // Tasks run one at a time, in order: a task queued in the port behind a running one (claim) must not
+  // start while the first awaits (its first run awaits the modules' instantiation).
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (task: PoolTask) => {
+    // A failure to answer at all (a bug) is thrown uncaught, which ends the worker and fails its task
+    // with INTERNAL, as before the tasks were chained.
+    queue = queue.then(() => runTask(task)).catch((e: unknown) => { setImmediate(() => { throw e; }); });
+  });
+
+  async function runTask(task: PoolTask): Promise<void> {
+    if (task.kind === 'transform' && task.claim && Atomics.compareExchange(task.claim, 0, 0, 1) !== 0) {
+      // Revoked while it waited here: cancelled, or already sent to a worker that came free first.
+      port!.postMessage({ id: task.id, skipped: true } satisfies PoolReply);
+      return;
+    }
     let reply: PoolReply;
     try {
       await ready;
@@ -61,7 +75,7 @@ export function serveEncodes(): void {
         // shared memory: a source sent in a SharedArrayBuffer that came back unchanged).
         const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
         const bytes = view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer ? view : view.slice();
-        port.postMessage({ id: task.id, ok: true, bytes, result } satisfies PoolReply, [bytes.buffer as ArrayBuffer]);
+        port!.postMessage({ id: task.id, ok: true, bytes, result } satisfies PoolReply, [bytes.buffer as ArrayBuffer]);
         return;
       }
       reply = { id: task.id, ok: true, bytes: null };
@@ -70,6 +84,6 @@ export function serveEncodes(): void {
         ? { id: task.id, ok: false, code: e.code, message: e.message, details: e.details }
         : { id: task.id, ok: false, code: 'INTERNAL', message: `${{ encode: 'Encoding', rows: 'Decoding rows', transform: 'Transforming' }[task.kind]} failed in a pool worker: ${String((e as Error)?.message ?? e)}` };
     }
-    port.postMessage(reply);
-  });
+    port!.postMessage(reply);
+  }
 }

@@ -15,7 +15,7 @@ import type * as Api from '../../entries/node.js';
 // The built package, like the workers themselves (dist/pool-worker.js), so both sides run the same
 // code (typed from the sources it is built from).
 const BUILT: string = '../../dist/node.js';
-const { DEFAULT_RECIPE, createImage, createWorkerPool, encode, processUpload, runRecipe } = (await import(BUILT)) as typeof Api;
+const { DEFAULT_RECIPE, createImage, createWorkerPool, encode, parseProcess, processUpload, runRecipe, transform } = (await import(BUILT)) as typeof Api;
 type Encoder = Api.Encoder;
 import { image } from '../helpers/fixtures.js';
 import { rejection } from '../helpers/errors.js';
@@ -109,6 +109,73 @@ describe('createWorkerPool', () => {
     for (const threads of [0, 1.5, 257]) {
       expect(() => createWorkerPool({ threads })).toThrowError(`Expected an integer between 1 and 256 for createWorkerPool.threads but received ${threads}`);
     }
+  });
+});
+
+describe('transforms sent to a busy worker (waiting in its port, so it starts them without a round trip)', () => {
+  // The long task: the 2725x2225 photo to a 2000 px WebP (hundreds of ms); the short ones: 320x240 to 64 px.
+  const LARGE = image('2569067123_aca715a2ee_o.jpg');
+  const long = parseProcess('image/resize,w_2000/format,webp');
+  const short = parseProcess('image/resize,w_64/format,png');
+  const same = (a: { bytes: Uint8Array }, b: { bytes: Uint8Array }) => Buffer.compare(a.bytes, b.bytes) === 0;
+  // transform() reads a chain's watermark inputs before it queues the task: a turn of the event loop.
+  const queued = () => new Promise((r) => setImmediate(r));
+
+  it('runs them in order with the bytes of a lone transform, and counts them as queued', async () => {
+    const p = pool({ threads: 1 });
+    await p.transform(PHOTO, short);
+    const lone = await transform(PHOTO, short);
+    const runs = [p.transform(LARGE, long), p.transform(PHOTO, short), p.transform(PHOTO, short)];
+    await queued();
+    // One running; one waiting in the worker's port, one in the pool's queue.
+    expect(p.stats()).toMatchObject({ busy: 1, queued: 2 });
+    const [first, ...rest] = await Promise.all(runs);
+    expect(same(first, await transform(LARGE, long))).toBe(true);
+    expect(rest.every((r) => same(r, lone))).toBe(true);
+    expect(p.stats()).toMatchObject({ busy: 0, queued: 0, completed: 4 });
+  });
+
+  it('cancels one whose request was aborted before the worker reached it: it never runs', async () => {
+    const p = pool({ threads: 1 });
+    await p.transform(PHOTO, short);
+    const controller = new AbortController();
+    const running = p.transform(LARGE, long);
+    const waiting = p.transform(PHOTO, short, { signal: controller.signal });
+    await queued();
+    expect(p.stats()).toMatchObject({ busy: 1, queued: 1 });
+    controller.abort();
+    expect(await rejection(waiting)).toEqual({ code: 'ABORTED', message: `Expected to run an x-oss-process transform of ${PHOTO.byteLength} bytes but the request was aborted while it waited for a worker` });
+    await running;
+    expect(same(await p.transform(PHOTO, short), await transform(PHOTO, short))).toBe(true);
+    // The warm-up, the long one and the last: the cancelled one was answered by no worker.
+    expect(p.stats()).toMatchObject({ completed: 3, busy: 0, queued: 0 });
+  });
+
+  it('moves one waiting behind a long task to a worker that comes free first', async () => {
+    const p = pool({ threads: 2 });
+    await Promise.all([p.transform(PHOTO, short), p.transform(PHOTO, short)]);
+    const done: string[] = [];
+    const track = (name: string, run: Promise<unknown>) => run.then(() => { done.push(name); });
+    // Worker 1 gets a short task and worker 2 the long one; the next two wait one behind each.
+    await Promise.all([
+      track('short 1', p.transform(PHOTO, short)),
+      track('long', p.transform(LARGE, long)),
+      track('short 2', p.transform(PHOTO, short)),
+      track('short 3', p.transform(PHOTO, short)),
+    ]);
+    // Short 3 waited behind the long task; worker 1, free after shorts 1 and 2, ran it instead.
+    expect(done.indexOf('short 3')).toBeLessThan(done.indexOf('long'));
+    expect(p.stats()).toMatchObject({ completed: 6, busy: 0, queued: 0, crashed: 0 });
+  });
+
+  it('sends one waiting behind a task whose worker died to a new worker', async () => {
+    const p = pool({ threads: 1, workerUrl: new URL('./crashing-worker.mjs', import.meta.url) });
+    await p.transform(PHOTO, short);
+    const crashing = p.transform(PHOTO, short, { limits: { maxBytes: 13_000_013 } });
+    const behind = p.transform(PHOTO, short);
+    expect(await rejection(crashing)).toEqual({ code: 'INTERNAL', message: `Expected the pool worker to finish an x-oss-process transform of ${PHOTO.byteLength} bytes but it exited with code 3` });
+    expect(same(await behind, await transform(PHOTO, short))).toBe(true);
+    expect(p.stats()).toMatchObject({ crashed: 1 });
   });
 });
 
