@@ -180,9 +180,9 @@ function takeResult(k: KernelExports, width: number, from: number, to: number, p
   return pixels;
 }
 
-/** Give back a result buffer that nothing was made in (a streamed resize that did not finish). */
-function unused(pixels: Uint8ClampedArray): void {
-  spares.push(pixels.buffer as ArrayBuffer);
+/** Keep `buffer` for the next result of its size (the oldest kept goes first). */
+function keepSpare(buffer: ArrayBuffer): void {
+  spares.push(buffer);
   if (spares.length > MAX_SPARES) spares.shift();
 }
 
@@ -196,8 +196,7 @@ export function recycleResized(image: RGBAImage): void {
   const d = image.data;
   const buffer = d.buffer as ArrayBuffer;
   if (!issued.has(buffer) || d.byteOffset !== 0 || d.byteLength !== buffer.byteLength || spares.includes(buffer)) return;
-  spares.push(buffer);
-  if (spares.length > MAX_SPARES) spares.shift();
+  keepSpare(buffer);
 }
 
 /**
@@ -232,7 +231,8 @@ export function resizeRows(source: RowSource, width: number, height: number, ran
       const pixels = resultBuffer((range.to - range.from) * width * 4);
       const fed = feedRows(k, source, width, height, range, pixels, srgb);
       if (!fed) {
-        unused(pixels);
+        // Nothing was made in it (a streamed source that failed or turned out to have transparency).
+        keepSpare(pixels.buffer as ArrayBuffer);
         return undefined;
       }
       return { width, height: range.to - range.from, data: takeResult(k, width, range.from, range.to, pixels, fed) };
