@@ -56,7 +56,6 @@ export interface KernelExports {
   blindRowsLuma(y0: number, y1: number): void;
   blindRowsMask(y0: number, y1: number): void;
   blindRowsAdd(y0: number, y1: number, gain: number): void;
-  blindEnergy(): number;
   blindTotal(): number;
   blindClipped(): number;
   blindCappedEnergy(cap: number): number;

@@ -8,7 +8,7 @@
 //
 // Calling convention: reset(), alloc() the RGBA image and copy it in, blindBegin() (which returns where
 // to write the 128 x 128 f32 tile), then blindRowsLuma over every row, blindRowsMask over every row
-// (blindEnergy() and blindTotal() then hold the sums of a^2 and a), and blindRowsAdd over every row with
+// (blindTotal() then holds the sum of a), and blindRowsAdd over every row with
 // the gain; the image is marked in place. A busy image may lower the cap in between: blindCappedEnergy()
 // and blindCappedRounded() to find it, blindSetCap() and blindRowsMask over every row again. Each phase
 // is called in bands of rows so that V8's optimised tier takes over within the first image (see index.ts).
@@ -30,7 +30,6 @@ let allowance: usize = 0;
 let padded: usize = 0;
 let paddedSq: usize = 0;
 let tile: usize = 0;
-let energy: f64 = 0;
 let total: f64 = 0;
 let clipped: i32 = 0;
 
@@ -43,7 +42,7 @@ export function blindBegin(src: usize, w: i32, h: i32, k: f32, floor: f32, cap: 
   padded = alloc((<usize>w + 4) << 2);
   paddedSq = alloc((<usize>w + 4) << 2);
   tile = alloc(<usize>(TILE * TILE) << 2);
-  energy = 0; total = 0; clipped = 0;
+  total = 0; clipped = 0;
   return tile;
 }
 
@@ -85,14 +84,14 @@ export function blindRowsLuma(y0: i32, y1: i32): void {
   return <usize>(y < 0 ? 0 : y >= height ? height - 1 : y) * width << 2;
 }
 
-/** The allowance of rows y0..y1 (needs blindRowsLuma on rows y0 - 2 .. y1 + 2), summed into energy and total. */
+/** The allowance of rows y0..y1 (needs blindRowsLuma on rows y0 - 2 .. y1 + 2), summed into total. */
 export function blindRowsMask(y0: i32, y1: i32): void {
   const inv = f32x4.splat(1.0 / 25.0), two = f32x4.splat(2), k = f32x4.splat(budget), floor = f32x4.splat(c2), cap = f32x4.splat(cap2);
   const zero = f32x4.splat(0);
   for (let y = y0; y < y1; y++) {
     const r0 = clampRow(y - 2), r1 = clampRow(y - 1), r2 = clampRow(y), r3 = clampRow(y + 1), r4 = clampRow(y + 2);
     const out = allowance + r2;
-    let e = f32x4.splat(0), t = f32x4.splat(0);
+    let t = f32x4.splat(0);
     let x = 0;
     for (; x + 4 <= width; x += 4) {
       const o = <usize>x << 2;
@@ -102,10 +101,8 @@ export function blindRowsMask(y0: i32, y1: i32): void {
       const variance = f32x4.max(zero, f32x4.sub(f32x4.mul(q, inv), f32x4.mul(mean, mean)));
       const a = f32x4.sqrt(f32x4.min(cap, f32x4.mul(k, f32x4.add(f32x4.mul(two, variance), floor))));
       v128.store(out + o, a);
-      e = f32x4.add(e, f32x4.mul(a, a));
       t = f32x4.add(t, a);
     }
-    let es = <f64>f32x4.extract_lane(e, 0) + <f64>f32x4.extract_lane(e, 1) + <f64>f32x4.extract_lane(e, 2) + <f64>f32x4.extract_lane(e, 3);
     let ts = <f64>f32x4.extract_lane(t, 0) + <f64>f32x4.extract_lane(t, 1) + <f64>f32x4.extract_lane(t, 2) + <f64>f32x4.extract_lane(t, 3);
     for (; x < width; x++) {
       const o = <usize>x << 2;
@@ -115,10 +112,8 @@ export function blindRowsMask(y0: i32, y1: i32): void {
       const variance = max<f32>(0, q * (1.0 / 25.0) - mean * mean);
       const a = sqrt<f32>(min<f32>(cap2, budget * (2 * variance + c2)));
       store<f32>(out + o, a);
-      es += <f64>(a * a);
       ts += <f64>a;
     }
-    energy += es;
     total += ts;
   }
 }
@@ -164,10 +159,9 @@ export function blindCappedRounded(): f64 { return rounded; }
 
 /** A new cap for blindRowsMask to be run again with (over every row); clears the sums it adds to. */
 export function blindSetCap(cap: f32): void {
-  cap2 = cap * cap; energy = 0; total = 0;
+  cap2 = cap * cap; total = 0;
 }
 
-export function blindEnergy(): f64 { return energy; }
 export function blindTotal(): f64 { return total; }
 export function blindClipped(): i32 { return clipped; }
 

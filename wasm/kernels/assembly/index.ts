@@ -32,7 +32,7 @@ import { acrossRows, alongColumn, reverseQ6 } from './transposed';
 export { alloc, reset };
 export { SRGB_ENCODE_STEPS, srgbLinear, srgbColumns, srgbEncode, toSrgb } from './srgb';
 export { gaussianBegin, gaussianStep } from './gaussian';
-export { blindBegin, blindRowsLuma, blindRowsMask, blindRowsAdd, blindEnergy, blindTotal, blindClipped, blindCappedEnergy, blindCappedRounded, blindSetCap } from './blindmark';
+export { blindBegin, blindRowsLuma, blindRowsMask, blindRowsAdd, blindTotal, blindClipped, blindCappedEnergy, blindCappedRounded, blindSetCap } from './blindmark';
 export { blindReadBegin, blindResidual, blindPixels, blindHalf, blindLuma, blindWhitenBegin, blindWhitenStep, blindFolded, blindRe, blindIm, blindFold, blindFft } from './blindread';
 
 /** Filter in linear light instead of on gamma-encoded values. */
