@@ -311,46 +311,34 @@ static void use_simd_loops(void) {
 }
 
 /*
- * Encode RGBA pixels with the settings sharp (libvips webpsave) uses by default: libwebp's default
- * preset at `quality`, effort (`method`) as given. Returns 0 on success, else libwebp's
+ * Encode `picture` (its pixels imported: YUV for lossy, ARGB for lossless) with the settings sharp
+ * (libvips webpsave) uses by default: libwebp's default preset at `quality`, effort (`method`) as
+ * given; the file becomes the output. Frees the picture. Returns 0 on success, else libwebp's
  * WebPEncodingError code (1 and 2 are out of memory).
  */
-/*
- * Encode `rgba` (width x height, from imgpipe_alloc), which this call takes and frees. It is freed as
- * soon as libwebp has converted it (to YUV for lossy, ARGB for lossless), before the encode proper:
- * the encoder's own allocations then reuse its space instead of fresh memory above it, so a fresh
- * instance's first 1200 px encode touches ~490 fewer pages (~20 us each the first time on a
- * Firecracker VM; a cold process's first recipe pays for every one) and the module stays smaller.
- */
-EXPORT int imgpipe_webp_encode(uint8_t* rgba, int width, int height, float quality, int method, int lossless) {
-  imgpipe_release();
-  imgpipe_webp_encoder_simd_init();
+static int encode_picture(WebPPicture* picture, float quality, int method, int lossless) {
+  const int width = picture->width, height = picture->height;
   WebPConfig config;
-  WebPPicture picture;
   WebPMemoryWriter writer;
-  if (!WebPConfigInit(&config) || !WebPPictureInit(&picture)) {
-    free(rgba);
+  int error;
+  imgpipe_webp_encoder_simd_init();
+  if (!WebPConfigInit(&config)) {
+    WebPPictureFree(picture);
     return VP8_ENC_ERROR_INVALID_CONFIGURATION;
   }
   config.quality = quality;
   config.method = method;
   config.lossless = lossless;
   if (!WebPValidateConfig(&config)) {
-    free(rgba);
+    WebPPictureFree(picture);
     return VP8_ENC_ERROR_INVALID_CONFIGURATION;
   }
-  picture.width = width;
-  picture.height = height;
-  /* Lossless works on ARGB; lossy on YUV, converted from RGBA as sharp's libwebp does. */
-  picture.use_argb = lossless;
   WebPMemoryWriterInit(&writer);
-  picture.writer = WebPMemoryWrite;
-  picture.custom_ptr = &writer;
-  int ok = WebPPictureImportRGBA(&picture, rgba, width * 4);
-  free(rgba);
-  ok = ok && WebPEncode(&config, &picture);
-  int error = ok ? VP8_ENC_OK : (picture.error_code != VP8_ENC_OK ? picture.error_code : VP8_ENC_ERROR_OUT_OF_MEMORY);
-  WebPPictureFree(&picture);
+  picture->writer = WebPMemoryWrite;
+  picture->custom_ptr = &writer;
+  error = WebPEncode(&config, picture) ? VP8_ENC_OK
+      : picture->error_code != VP8_ENC_OK ? picture->error_code : VP8_ENC_ERROR_OUT_OF_MEMORY;
+  WebPPictureFree(picture);
   if (error != VP8_ENC_OK) {
     WebPMemoryWriterClear(&writer);
     return error;
@@ -360,6 +348,36 @@ EXPORT int imgpipe_webp_encode(uint8_t* rgba, int width, int height, float quali
   out_width = width;
   out_height = height;
   return 0;
+}
+
+/*
+ * Encode `rgba` (width x height, from imgpipe_alloc), which this call takes and frees, as
+ * encode_picture does. It is freed as soon as libwebp has converted it (to YUV for lossy, ARGB for
+ * lossless), before the encode proper: the encoder's own allocations then reuse its space instead of
+ * fresh memory above it, so a fresh instance's first 1200 px encode touches ~490 fewer pages (~20 us
+ * each the first time on a Firecracker VM; a cold process's first recipe pays for every one) and the
+ * module stays smaller.
+ */
+EXPORT int imgpipe_webp_encode(uint8_t* rgba, int width, int height, float quality, int method, int lossless) {
+  WebPPicture picture;
+  int ok, error;
+  imgpipe_release();
+  if (!WebPPictureInit(&picture)) {
+    free(rgba);
+    return VP8_ENC_ERROR_INVALID_CONFIGURATION;
+  }
+  picture.width = width;
+  picture.height = height;
+  /* Lossless works on ARGB; lossy on YUV, converted from RGBA as sharp's libwebp does. */
+  picture.use_argb = lossless;
+  ok = WebPPictureImportRGBA(&picture, rgba, width * 4);
+  free(rgba);
+  if (!ok) {
+    error = picture.error_code != VP8_ENC_OK ? picture.error_code : VP8_ENC_ERROR_OUT_OF_MEMORY;
+    WebPPictureFree(&picture);
+    return error;
+  }
+  return encode_picture(&picture, quality, method, lossless);
 }
 
 /*
@@ -436,38 +454,12 @@ EXPORT int imgpipe_webp_band_rows(int y0, int rows) {
 
 /* Encode the banded picture (every row converted) as imgpipe_webp_encode would the whole image; returns as it does. */
 EXPORT int imgpipe_webp_band_encode(float quality, int method) {
-  WebPConfig config;
-  WebPMemoryWriter writer;
-  int error;
   if (!band_open) return VP8_ENC_ERROR_INVALID_CONFIGURATION;
   free(band_rgba);
   band_rgba = NULL;
-  imgpipe_webp_encoder_simd_init();
-  if (!WebPConfigInit(&config)) {
-    band_close();
-    return VP8_ENC_ERROR_INVALID_CONFIGURATION;
-  }
-  config.quality = quality;
-  config.method = method;
-  if (!WebPValidateConfig(&config)) {
-    band_close();
-    return VP8_ENC_ERROR_INVALID_CONFIGURATION;
-  }
-  WebPMemoryWriterInit(&writer);
-  band_picture.writer = WebPMemoryWrite;
-  band_picture.custom_ptr = &writer;
-  error = WebPEncode(&config, &band_picture) ? VP8_ENC_OK
-      : band_picture.error_code != VP8_ENC_OK ? band_picture.error_code : VP8_ENC_ERROR_OUT_OF_MEMORY;
-  out_width = band_picture.width;
-  out_height = band_picture.height;
-  band_close();
-  if (error != VP8_ENC_OK) {
-    WebPMemoryWriterClear(&writer);
-    return error;
-  }
-  out_ptr = writer.mem;
-  out_size = writer.size;
-  return 0;
+  /* encode_picture frees the picture. */
+  band_open = 0;
+  return encode_picture(&band_picture, quality, method, 0);
 }
 
 /*
