@@ -310,6 +310,11 @@ static void use_simd_loops(void) {
   done = 1;
 }
 
+/* What a libwebp call that failed on `picture` says went wrong (out of memory when it says nothing). */
+static int picture_error(const WebPPicture* picture) {
+  return picture->error_code != VP8_ENC_OK ? picture->error_code : VP8_ENC_ERROR_OUT_OF_MEMORY;
+}
+
 /*
  * Encode `picture` (its pixels imported: YUV for lossy, ARGB for lossless) with the settings sharp
  * (libvips webpsave) uses by default: libwebp's default preset at `quality`, effort (`method`) as
@@ -336,8 +341,7 @@ static int encode_picture(WebPPicture* picture, float quality, int method, int l
   WebPMemoryWriterInit(&writer);
   picture->writer = WebPMemoryWrite;
   picture->custom_ptr = &writer;
-  error = WebPEncode(&config, picture) ? VP8_ENC_OK
-      : picture->error_code != VP8_ENC_OK ? picture->error_code : VP8_ENC_ERROR_OUT_OF_MEMORY;
+  error = WebPEncode(&config, picture) ? VP8_ENC_OK : picture_error(picture);
   WebPPictureFree(picture);
   if (error != VP8_ENC_OK) {
     WebPMemoryWriterClear(&writer);
@@ -373,7 +377,7 @@ EXPORT int imgpipe_webp_encode(uint8_t* rgba, int width, int height, float quali
   ok = WebPPictureImportRGBA(&picture, rgba, width * 4);
   free(rgba);
   if (!ok) {
-    error = picture.error_code != VP8_ENC_OK ? picture.error_code : VP8_ENC_ERROR_OUT_OF_MEMORY;
+    error = picture_error(&picture);
     WebPPictureFree(&picture);
     return error;
   }
@@ -436,7 +440,7 @@ EXPORT int imgpipe_webp_band_rows(int y0, int rows) {
   part.width = width;
   part.height = rows;
   if (!WebPPictureImportRGBA(&part, band_rgba, width * 4)) {
-    error = part.error_code != VP8_ENC_OK ? part.error_code : VP8_ENC_ERROR_OUT_OF_MEMORY;
+    error = picture_error(&part);
     WebPPictureFree(&part);
     return error;
   }
