@@ -151,6 +151,13 @@ describe('transforms sent to a busy worker (waiting in its port, so it starts th
     expect(p.stats()).toMatchObject({ completed: 3, busy: 0, queued: 0 });
   });
 
+  it('refuses one whose request was aborted before it was sent: it never runs', async () => {
+    const p = pool({ threads: 1 });
+    await p.transform(PHOTO, short);
+    expect(await rejection(p.transform(PHOTO, short, { signal: AbortSignal.abort() }))).toEqual({ code: 'ABORTED', message: 'Expected to transform the image but the request was aborted' });
+    expect(p.stats()).toMatchObject({ completed: 1, busy: 0, queued: 0 });
+  });
+
   it('moves one waiting behind a long task to a worker that comes free first', async () => {
     const p = pool({ threads: 2 });
     await Promise.all([p.transform(PHOTO, short), p.transform(PHOTO, short)]);
