@@ -158,6 +158,28 @@ describe('transforms sent to a busy worker (waiting in its port, so it starts th
     expect(p.stats()).toMatchObject({ completed: 1, busy: 0, queued: 0 });
   });
 
+  it('refuses one whose request was aborted while its watermark image was being read: it never runs', async () => {
+    const p = pool({ threads: 1 });
+    await p.transform(PHOTO, short);
+    const controller = new AbortController();
+    // The storage read is held open until the client has left (a slow object store).
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let reads = 0;
+    const loadObject = async (key: string) => { reads++; await held; return image(key); };
+    const marked = parseProcess(`image/resize,w_64/watermark,image_${Buffer.from('320x240.jpg').toString('base64url')}/format,png`);
+    const running = p.transform(PHOTO, marked, { signal: controller.signal, loadObject });
+    await queued();
+    expect(reads).toBe(1);
+    controller.abort();
+    release();
+    expect(await rejection(running)).toEqual({ code: 'ABORTED', message: `Expected to run an x-oss-process transform of ${PHOTO.byteLength} bytes but the request was aborted while it waited for a worker` });
+    // Only the warm-up ran; the same chain without the abort runs and matches the main thread's bytes.
+    expect(p.stats()).toMatchObject({ completed: 1, busy: 0, queued: 0 });
+    const lone = await transform(PHOTO, marked, { loadObject: async (key) => image(key) });
+    expect(same(await p.transform(PHOTO, marked, { loadObject: async (key) => image(key) }), lone)).toBe(true);
+  });
+
   it('moves one waiting behind a long task to a worker that comes free first', async () => {
     const p = pool({ threads: 2 });
     await Promise.all([p.transform(PHOTO, short), p.transform(PHOTO, short)]);
