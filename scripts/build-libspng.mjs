@@ -11,7 +11,7 @@
  * Like wasm/libwebp the build is committed (npm carries no C toolchain) and CI checks it is what
  * this script produces. The sources are Debian's `.orig` tarballs (libspng's, zlib's and libdeflate's
  * own release tarballs), pinned by SHA-256 and cached in `.cache/`; our patches to libspng are in
- * `wasm/libspng/patches/` (wasm/libspng/README.md). Debian carries no patches for libspng; its
+ * `wasm/libspng/patches/`, to libdeflate in `wasm/libspng/patches/libdeflate/` (wasm/libspng/README.md). Debian carries no patches for libspng; its
  * two zlib patches are about the build system and minizip, neither of which this build uses; its one
  * libdeflate patch is to ARM's CRC code, which this build does not compile.
  */
@@ -49,6 +49,8 @@ const LDFLAGS = linkFlags(['imgpipe_png_input', 'imgpipe_png_begin', 'imgpipe_pn
 
 /** Our own small changes to libspng's source (wasm/libspng/README.md), applied in name order. */
 const PATCHES = join(root, 'wasm/libspng/patches');
+/** And to libdeflate's (its 64-bit word on wasm32, see the README). */
+const LIBDEFLATE_PATCHES = join(PATCHES, 'libdeflate');
 
 /**
  * A pinned tarball, unpacked; with `patches`, unpacked afresh (so a folder left by an older build is
@@ -69,7 +71,7 @@ async function source({ dir, file, url, sha256 }, patches) {
 async function build() {
   const spng = await source(SOURCES.spng, PATCHES);
   const zlib = await source(SOURCES.zlib);
-  const libdeflate = await source(SOURCES.libdeflate);
+  const libdeflate = await source(SOURCES.libdeflate, LIBDEFLATE_PATCHES);
   const objDir = join(CACHE, 'libspng-obj');
   rmSync(objDir, { recursive: true, force: true });
   mkdirSync(objDir, { recursive: true });
