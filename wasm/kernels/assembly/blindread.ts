@@ -27,13 +27,18 @@ const TILE: i32 = 128;
 let residual: usize = 0;
 let rw: i32 = 0;
 let rh: i32 = 0;
+/** The folded tile (f64), written over the fold's sums and counts (see blindFold). */
 let folded: usize = 0;
-let counts: usize = 0;
 let re: usize = 0;
 let im: usize = 0;
 let tre: usize = 0;
 let tim: usize = 0;
 let cosT: usize = 0;
+/** The sync carrier's spectra in its eight orientations (re, im per orientation), the folded tile's spectrum, the correlation planes' sums. */
+let spectra: usize = 0;
+let fre: usize = 0;
+let fim: usize = 0;
+let sums: usize = 0;
 let sinT: usize = 0;
 /** The RGBA image; once the luma is made, the box filters' horizontal sums (f32). */
 let pixels: usize = 0;
@@ -58,10 +63,12 @@ export function blindReadBegin(w: i32, h: i32, maxW: i32, maxH: i32): void {
   half = alloc(<usize>(w >> 1) * (h >> 1) << 2);
   line = alloc(<usize>(w + 2 * MAX_RADIUS + 1) << 4);
   acc = alloc(<usize>w << 3);
-  folded = alloc(<usize>(TILE * TILE) << 3);
-  counts = alloc(<usize>(TILE * TILE) << 3);
+  folded = alloc(<usize>(TILE * TILE) << 4);
   const n = <usize>maxW * maxH << 3;
   re = alloc(n); im = alloc(n); tre = alloc(n); tim = alloc(n);
+  spectra = alloc(<usize>(TILE * TILE) << 7);
+  fre = alloc(<usize>(TILE * TILE) << 3); fim = alloc(<usize>(TILE * TILE) << 3);
+  sums = alloc(32);
   const side = <usize>max(maxW, maxH);
   cosT = alloc(side << 3); sinT = alloc(side << 3);
 }
@@ -227,6 +234,8 @@ function scaleRows(y0: i32, y1: i32): void {
   }
 }
 export function blindFolded(): usize { return folded; }
+export function blindSpectra(): usize { return spectra; }
+export function blindSums(): usize { return sums; }
 export function blindRe(): usize { return re; }
 export function blindIm(): usize { return im; }
 
@@ -236,25 +245,28 @@ export function blindIm(): usize { return im; }
  * modulo TILE. Written to blindFolded().
  */
 export function blindFold(c: f64, s: f64, x0: i32, y0: i32, w: i32, h: i32): void {
-  memory.fill(folded, 0, <usize>(TILE * TILE) << 3);
-  memory.fill(counts, 0, <usize>(TILE * TILE) << 3);
+  // Each tile pixel's sum and count side by side (f64, f64): one 16-byte add per image pixel instead of
+  // two 8-byte ones in arrays 128 KB apart. Lane for lane the same additions in the same order as
+  // separate sums and counts, so the folded tile is bit for bit the same.
+  memory.fill(folded, 0, <usize>(TILE * TILE) << 4);
   const cx = <f64>rw / 2, cy = <f64>rh / 2, big = <f64>(TILE * 1024);
   const m = TILE - 1;
+  const one = f64x2(0, 1);
   for (let y = y0; y < y0 + h; y++) {
     const dy = <f64>y - cy, dx = <f64>x0 - cx;
     let u = c * dx + s * dy + big + 0.5, v = -s * dx + c * dy + big + 0.5;
     const row = residual + ((<usize>y * rw + x0) << 2);
     for (let x = 0; x < w; x++) {
       // u and v stay positive (the offset `big`), so masking is the modulo TILE
-      const bin = <usize>(((<i32>v & m) << 7) + (<i32>u & m)) << 3;
-      store<f64>(folded + bin, load<f64>(folded + bin) + <f64>load<f32>(row + (<usize>x << 2)));
-      store<f64>(counts + bin, load<f64>(counts + bin) + 1);
+      const bin = folded + (<usize>(((<i32>v & m) << 7) + (<i32>u & m)) << 4);
+      v128.store(bin, f64x2.add(v128.load(bin), f64x2.replace_lane(one, 0, <f64>load<f32>(row + (<usize>x << 2)))));
       u += c; v -= s;
     }
   }
-  for (let i: usize = 0; i < <usize>(TILE * TILE) << 3; i += 8) {
-    const n = load<f64>(counts + i);
-    if (n > 0) store<f64>(folded + i, load<f64>(folded + i) / n);
+  // the means, in place: tile pixel i's mean (at 8 i) overwrites only pairs already read (at 16 i / 2)
+  for (let i: usize = 0; i < <usize>(TILE * TILE); i++) {
+    const sum = load<f64>(folded + (i << 4)), n = load<f64>(folded + (i << 4), 8);
+    store<f64>(folded + (i << 3), n > 0 ? sum / n : sum);
   }
 }
 
@@ -330,4 +342,70 @@ export function blindFft(w: i32, h: i32, inverse: i32): void {
   columns(tre, tim, h, w, inverse != 0);
   memory.copy(re, tre, <usize>w * h << 3);
   memory.copy(im, tim, <usize>w * h << 3);
+}
+
+/**
+ * The sync search's transforms (see syncSearch in src/ops/blindmark/signal.ts), first step: the spectrum of
+ * the folded tile (at blindFolded()), kept for blindSyncPair.
+ */
+export function blindSyncBegin(): void {
+  const bytes = <usize>(TILE * TILE) << 3;
+  memory.copy(re, folded, bytes);
+  memory.fill(im, 0, bytes);
+  blindFft(TILE, TILE, 0);
+  memory.copy(fre, re, bytes);
+  memory.copy(fim, im, bytes);
+}
+
+/**
+ * The correlations of the folded tile with the sync carrier in orientations d and d + 1 (spectra at
+ * blindSpectra(), written by the caller) at every cyclic offset: d's in blindRe(), d + 1's in blindIm()
+ * (TILE x TILE). blindSums() gets each plane's sum and sum of squares (re's, then im's), in index order.
+ * The same f64 operations in the same order as the TypeScript it replaced, so every plane is bit for bit
+ * what it was.
+ */
+export function blindSyncPair(d: i32): void {
+  const n = TILE * TILE, plane = <usize>n << 3;
+  const s1r = spectra + <usize>(2 * d) * plane, s1i = s1r + plane, s2r = s1i + plane, s2i = s2r + plane;
+  for (let i = 0; i < n; i++) {
+    // C1 = F * conj(S1), C2 = F * conj(S2); transform back C1 + i C2
+    const o = <usize>i << 3;
+    const a = load<f64>(fre + o), b = load<f64>(fim + o);
+    const p1r = load<f64>(s1r + o), p1i = load<f64>(s1i + o), p2r = load<f64>(s2r + o), p2i = load<f64>(s2i + o);
+    const c1r = a * p1r + b * p1i, c1i = b * p1r - a * p1i;
+    const c2r = a * p2r + b * p2i, c2i = b * p2r - a * p2i;
+    store<f64>(re + o, c1r - c2i);
+    store<f64>(im + o, c1i + c2r);
+  }
+  blindFft(TILE, TILE, 1);
+  let sr: f64 = 0, qr: f64 = 0, si: f64 = 0, qi: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 3, x = load<f64>(re + o), y = load<f64>(im + o);
+    sr += x; qr += x * x; si += y; qi += y * y;
+  }
+  store<f64>(sums, sr); store<f64>(sums, qr, 8); store<f64>(sums, si, 16); store<f64>(sums, qi, 24);
+}
+
+/**
+ * The lattice estimate's transforms (see estimateLattice in src/ops/blindmark/signal.ts): the cw x ch
+ * rectangle at (x0, y0) of the w-wide f32 plane at src, zero-padded to W x H, transformed; its magnitude
+ * (the power spectrum's square root) with the mean's bin zeroed, transformed back into blindRe() (W x H).
+ */
+export function blindLattice(src: usize, w: i32, x0: i32, y0: i32, cw: i32, ch: i32, W: i32, H: i32): void {
+  const n = <usize>W * H;
+  memory.fill(re, 0, n << 3);
+  memory.fill(im, 0, n << 3);
+  for (let y = 0; y < ch; y++) {
+    const from = src + ((<usize>(y0 + y) * w + x0) << 2), to = re + (<usize>y * W << 3);
+    for (let x = 0; x < cw; x++) store<f64>(to + (<usize>x << 3), <f64>load<f32>(from + (<usize>x << 2)));
+  }
+  blindFft(W, H, 0);
+  for (let i: usize = 0; i < n; i++) {
+    const o = i << 3, a = load<f64>(re + o), b = load<f64>(im + o);
+    store<f64>(re + o, Math.sqrt(a * a + b * b));
+    store<f64>(im + o, 0);
+  }
+  store<f64>(re, 0);
+  // (the spectrum is transposed, H x W, but the magnitude is pointwise and the inverse turns it back)
+  blindFft(H, W, 1);
 }
