@@ -218,9 +218,11 @@ export function syncSearch(rd: Reader, folded: Float64Array, sync: Float64Array,
     for (const [plane, o, at] of [[re, d, 0], [im, d + 1, 2]] as const) {
       const mean = sums[at] / n;
       const sd = Math.sqrt(Math.max(1e-30, sums[at + 1] / n - mean * mean));
+      // a compare first, a little below the bar, so only the few near or over it pay for the division
+      const below = mean + 3.99 * sd;
       const order: number[] = [];
       for (let i = 0; i < n; i++) {
-        if ((plane[i] - mean) / sd < 4) continue;
+        if (plane[i] < below || (plane[i] - mean) / sd < 4) continue;
         order.push(i);
       }
       order.sort((x, y) => plane[y] - plane[x]);

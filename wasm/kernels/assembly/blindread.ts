@@ -255,7 +255,24 @@ export function blindFold(c: f64, s: f64, x0: i32, y0: i32, w: i32, h: i32): voi
   const cx = <f64>rw / 2, cy = <f64>rh / 2, big = <f64>(TILE * 1024);
   const m = TILE - 1;
   const one = f64x2(0, 1), sums = folded;
-  for (let y = y0; y < y0 + h; y++) {
+  if (s == 0) {
+    // No rotation (most of the geometric search's scales): s * dy is a zero and v -= s leaves v as it is,
+    // so every row's u runs through the same values and its v stays put. The column part of each pixel's
+    // bin is worked out once (into `acc`, free outside the whitening) and each row adds its own: the same
+    // bins, visited in the same order, as the general loop below.
+    const dx = <f64>x0 - cx;
+    let u = c * dx + s * (<f64>y0 - cy) + big + 0.5;
+    for (let x = 0; x < w; x++) { store<i32>(acc + (<usize>x << 2), (<i32>u & m) << 4); u += c; }
+    for (let y = y0; y < y0 + h; y++) {
+      const v = -s * dx + c * (<f64>y - cy) + big + 0.5;
+      const rowBins = sums + (<usize>(<i32>v & m) << 11);
+      const row = residual + ((<usize>y * rw + x0) << 2);
+      for (let x = 0; x < w; x++) {
+        const bin = rowBins + <usize>load<i32>(acc + (<usize>x << 2));
+        v128.store(bin, f64x2.add(v128.load(bin), f64x2.replace_lane(one, 0, <f64>load<f32>(row + (<usize>x << 2)))));
+      }
+    }
+  } else for (let y = y0; y < y0 + h; y++) {
     const dy = <f64>y - cy, dx = <f64>x0 - cx;
     let u = c * dx + s * dy + big + 0.5, v = -s * dx + c * dy + big + 0.5;
     let p = residual + ((<usize>y * rw + x0) << 2);
