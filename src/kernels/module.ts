@@ -73,6 +73,11 @@ export interface KernelExports {
   blindIm(): number;
   blindFold(c: number, s: number, x0: number, y0: number, w: number, h: number): void;
   blindFft(w: number, h: number, inverse: number): void;
+  blindSpectra(): number;
+  blindSums(): number;
+  blindSyncBegin(): void;
+  blindSyncPair(d: number): void;
+  blindLattice(src: number, w: number, x0: number, y0: number, cw: number, ch: number, W: number, H: number): void;
 }
 
 export const kernel = new OwnedInstance<KernelExports>('kernels', () => recycleBytes);

@@ -20,13 +20,19 @@ export interface Reader {
   readonly folded: Float64Array;
   readonly re: Float64Array;
   readonly im: Float64Array;
+  /** The sync carrier's eight spectra in the kernel (see syncSearch), and the correlation planes' sums. */
+  readonly spectra: Float64Array;
+  readonly sums: Float64Array;
 }
+
+/** Which carrier's spectra each reader's kernel memory holds. */
+const spectraLoaded = new WeakMap<Reader, Float64Array>();
 
 /** The side of the lattice estimate's transform for an image side: the next power of two, at most 1024. */
 const latticeSide = (n: number): number => Math.max(TILE, Math.min(1024, 2 ** Math.ceil(Math.log2(n))));
 
 /** Bytes of kernel memory an extraction of a w x h image needs. */
-export const readerBytes = (w: number, h: number): number => w * h * 17 + (w + 33) * 16 + latticeSide(w) * latticeSide(h) * 32 + TILE * TILE * 16 + 65536;
+export const readerBytes = (w: number, h: number): number => w * h * 17 + (w + 33) * 16 + latticeSide(w) * latticeSide(h) * 32 + TILE * TILE * 160 + 65536;
 
 /** Open an extraction's buffers for a w x h image on the kernel (after reset()); the residual is zero. */
 export function openReader(k: KernelExports, w: number, h: number): Reader {
@@ -38,6 +44,8 @@ export function openReader(k: KernelExports, w: number, h: number): Reader {
     folded: new Float64Array(k.memory.buffer, k.blindFolded(), TILE * TILE),
     re: new Float64Array(k.memory.buffer, k.blindRe(), W * H),
     im: new Float64Array(k.memory.buffer, k.blindIm(), W * H),
+    spectra: new Float64Array(k.memory.buffer, k.blindSpectra(), 16 * TILE * TILE),
+    sums: new Float64Array(k.memory.buffer, k.blindSums(), 4),
   };
 }
 
@@ -187,36 +195,34 @@ const INVERSE = [0, 1, 2, 3, 4, 6, 5, 7];
 /**
  * Correlate the folded tile with the sync carrier in each orientation at every cyclic offset; returns
  * the best peaks. Correlating the tile with the carrier turned back is the same as turning the tile, so the
- * tile is transformed once and the carrier's eight spectra are cached; two orientations share one inverse
- * transform (their correlations are real, so one goes in the real part and one in the imaginary part).
+ * tile is transformed once and the carrier's eight spectra are cached (and copied into the reader's kernel
+ * memory once); two orientations share one inverse transform (their correlations are real, so one goes in the
+ * real part and one in the imaginary part). The products, transforms and each plane's sums run on the kernel
+ * (blindSyncPair), with no array allocated per call: the geometric search correlates about 200 folded tiles.
  * The offsets found are in the folded tile's own frame. `orientations` from `first` (even) are searched: a
  * refinement that knows the orientation searches only its pair, one inverse transform instead of four.
  */
 export function syncSearch(rd: Reader, folded: Float64Array, sync: Float64Array, keep = 3, orientations = 8, first = 0): SyncPeak[] {
-  const spec = spectra(rd, sync);
+  if (spectraLoaded.get(rd) !== sync) {
+    const spec = spectra(rd, sync);
+    for (let d = 0; d < 8; d++) { rd.spectra.set(spec[d].re, 2 * d * TILE * TILE); rd.spectra.set(spec[d].im, (2 * d + 1) * TILE * TILE); }
+    spectraLoaded.set(rd, sync);
+  }
   const n = TILE * TILE;
-  const fr = Float64Array.from(folded), fi = new Float64Array(n);
-  fft2(rd, fr, fi, TILE, TILE);
+  if (folded !== rd.folded) rd.folded.set(folded);
+  rd.k.blindSyncBegin();
   const peaks: SyncPeak[] = [];
-  const re = new Float64Array(n), im = new Float64Array(n);
+  const { re, im, sums } = rd;
   for (let d = first; d < first + orientations; d += 2) {
-    const s1 = spec[d], s2 = spec[d + 1];
-    for (let i = 0; i < n; i++) {
-      // C1 = F * conj(S1), C2 = F * conj(S2); transform back C1 + i C2
-      const a = fr[i], b = fi[i];
-      const c1r = a * s1.re[i] + b * s1.im[i], c1i = b * s1.re[i] - a * s1.im[i];
-      const c2r = a * s2.re[i] + b * s2.im[i], c2i = b * s2.re[i] - a * s2.im[i];
-      re[i] = c1r - c2i; im[i] = c1i + c2r;
-    }
-    fft2(rd, re, im, TILE, TILE, true);
-    for (const [plane, o] of [[re, d], [im, d + 1]] as const) {
-      let mean = 0, sq = 0;
-      for (let i = 0; i < n; i++) { mean += plane[i]; sq += plane[i] * plane[i]; }
-      mean /= n;
-      const sd = Math.sqrt(Math.max(1e-30, sq / n - mean * mean));
+    rd.k.blindSyncPair(d);
+    for (const [plane, o, at] of [[re, d, 0], [im, d + 1, 2]] as const) {
+      const mean = sums[at] / n;
+      const sd = Math.sqrt(Math.max(1e-30, sums[at + 1] / n - mean * mean));
+      // a compare first, a little below the bar, so only the few near or over it pay for the division
+      const below = mean + 3.99 * sd;
       const order: number[] = [];
       for (let i = 0; i < n; i++) {
-        if ((plane[i] - mean) / sd < 4) continue;
+        if (plane[i] < below || (plane[i] - mean) / sd < 4) continue;
         order.push(i);
       }
       order.sort((x, y) => plane[y] - plane[x]);
@@ -260,13 +266,8 @@ export function estimateLattice(rd: Reader, r: Float32Array, w = rd.w, h = rd.h)
   // the whole image (its centre when over 1024 px), zero-padded to powers of two
   const W = latticeSide(w), H = latticeSide(h);
   const cw = Math.min(W, w), ch = Math.min(H, h), x0 = (w - cw) >> 1, y0 = (h - ch) >> 1;
-  const re = new Float64Array(W * H), im = new Float64Array(W * H);
-  for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) re[y * W + x] = r[(y0 + y) * w + x0 + x];
-  fft2(rd, re, im, W, H);
-  for (let i = 0; i < re.length; i++) { re[i] = Math.sqrt(re[i] * re[i] + im[i] * im[i]); im[i] = 0; }
-  re[0] = 0;
-  // (the spectrum is transposed, H x W, but the magnitude is pointwise and the inverse turns it back)
-  fft2(rd, re, im, H, W, true);
+  rd.k.blindLattice(r.byteOffset, w, x0, y0, cw, ch, W, H);
+  const re = rd.re.subarray(0, W * H);
   // W and H are powers of two, so masking wraps negative lags too (two's complement)
   const mw = W - 1, mh = H - 1;
   const at = (dx: number, dy: number): number => re[(dy & mh) * W + (dx & mw)];

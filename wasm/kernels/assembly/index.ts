@@ -33,7 +33,7 @@ export { alloc, reset };
 export { SRGB_ENCODE_STEPS, srgbLinear, srgbColumns, srgbEncode, toSrgb } from './srgb';
 export { gaussianBegin, gaussianStep } from './gaussian';
 export { blindBegin, blindRowsLuma, blindRowsMask, blindRowsAdd, blindTotal, blindClipped, blindCappedEnergy, blindCappedRounded, blindSetCap } from './blindmark';
-export { blindReadBegin, blindResidual, blindPixels, blindHalf, blindLuma, blindWhitenBegin, blindWhitenStep, blindFolded, blindRe, blindIm, blindFold, blindFft } from './blindread';
+export { blindReadBegin, blindResidual, blindPixels, blindHalf, blindLuma, blindWhitenBegin, blindWhitenStep, blindFolded, blindRe, blindIm, blindFold, blindFft, blindSpectra, blindSums, blindSyncBegin, blindSyncPair, blindLattice } from './blindread';
 
 /** Filter in linear light instead of on gamma-encoded values. */
 export const FLAG_LINEAR: i32 = 1;
