@@ -219,17 +219,19 @@ function report(final: boolean): void {
   const what = QUICK_MODE ? `${CASES_FILE ? `the cases of ${CASES_FILE}` : 'the --quick subset'} (${CASES.reduce((k, q) => k + q.attacks.length, 0)} cases of ${photosDone} photos)` : `${photosDone} photos x ${SIZES.join(' and ')} px = ${photosDone * SIZES.length} marked images per attack`;
   lines.push(`Command: \`npx tsx bench/blindmark.ts ${process.argv.slice(2).join(' ')}\`; ${what}${final && photosDone < photosAsked ? ` (stopped at the deadline; ${photosAsked} asked)` : ''}, strength ${STRENGTH}, ${cleanMs.length} clean crops, ${WORKERS} worker${WORKERS > 1 ? 's' : ''}; ${new Date().toISOString().slice(0, 10)}, ${Math.round((Date.now() - started) / 1000)} s${final ? '' : ' (in progress)'}.`);
   lines.push('');
+  // A run of clean crops alone (--images 0) has no marked image to report on: its one line is the last.
+  const marked = photosAsked > 0 || QUICK_MODE;
   const baseHead = ` blind_watermark DWT-DCT-SVD (reimplemented${BASELINE_EVERY > 1 ? `, every ${BASELINE_EVERY}th photo` : ''}) |`;
-  lines.push(`| attack | goal | imgpipe exact recovery | wrong content |${NO_BASELINE ? '' : baseHead} imgpipe extract CPU ms (median / p95) |`);
-  lines.push(`| --- | --- | --- | --- |${NO_BASELINE ? '' : ' --- |'} --- |`);
-  for (const a of attacks) {
+  if (marked) lines.push(`| attack | goal | imgpipe exact recovery | wrong content |${NO_BASELINE ? '' : baseHead} imgpipe extract CPU ms (median / p95) |`);
+  if (marked) lines.push(`| --- | --- | --- | --- |${NO_BASELINE ? '' : ' --- |'} --- |`);
+  for (const a of marked ? attacks : []) {
     const r = rows.get(a.name)!;
     if (r.n === 0 && QUICK_MODE) continue;
     lines.push(`| ${a.name} | ${GOAL[a.cls]} | ${pct(r.ours, r.n)} (${r.ours}/${r.n}) | ${r.wrong} |${NO_BASELINE ? '' : ` ${pct(r.base, r.baseN)} (${r.base}/${r.baseN}) |`} ${median(r.ms).toFixed(0)} / ${p95(r.ms).toFixed(0)} |`);
   }
-  lines.push('');
-  lines.push(`Embedding (luma): imgpipe PSNR mean ${mean(psnr).toFixed(2)} dB, min ${Math.min(...psnr).toFixed(2)} dB; SSIM mean ${mean(ssims).toFixed(4)}, min ${Math.min(...ssims).toFixed(4)}.${NO_BASELINE ? '' : ` blind_watermark PSNR mean ${mean(psnrBase).toFixed(2)} dB.`}`);
-  lines.push(`Embed CPU ms, median: ${SIZES.map((w) => `${w} px ${median(embedMs.get(w)!).toFixed(0)}`).join(', ')}.`);
+  if (marked) lines.push('');
+  if (marked) lines.push(`Embedding (luma): imgpipe PSNR mean ${mean(psnr).toFixed(2)} dB, min ${Math.min(...psnr).toFixed(2)} dB; SSIM mean ${mean(ssims).toFixed(4)}, min ${Math.min(...ssims).toFixed(4)}.${NO_BASELINE ? '' : ` blind_watermark PSNR mean ${mean(psnrBase).toFixed(2)} dB.`}`);
+  if (marked) lines.push(`Embed CPU ms, median: ${SIZES.map((w) => `${w} px ${median(embedMs.get(w)!).toFixed(0)}`).join(', ')}.`);
   lines.push(`False positives: ${cleanFound} of ${cleanMs.length} clean crops (extract CPU ms median ${median(cleanMs).toFixed(0)}, p95 ${p95(cleanMs).toFixed(0)}); ${wrongKeyFound} of ${wrongKeyN} marked images read with a wrong key.`);
   const text = lines.join('\n');
   if (final) console.log(text);
