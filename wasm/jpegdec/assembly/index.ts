@@ -35,7 +35,7 @@ import {
 import {
   clearTables, defineTable, tableDefined, deriveTable, derivedTable, slot, startBits, decodeBlock,
   error, resetError, overrun, leftoverBytes, nextMarker, inputPosition, END_OF_INPUT, NATURAL,
-  resetEobrun, decodeDcFirst, decodeDcRefine, decodeAcFirst, decodeAcRefine,
+  resetEobrun, decodeDcFirst, decodeDcRefine, decodeAcFirstRun, decodeAcRefineRun,
 } from './huffman';
 import { idctIslow, idct4x4, idct2x2, idct1x1 } from './idct';
 import { FULLSIZE, H2V1_FANCY, H1V2_FANCY, H2V2_FANCY, REPLICATE, upsampleRow, yccRow, greyRow } from './output';
@@ -584,15 +584,31 @@ function progressiveRow(my: i32): i32 {
   const c0 = scanC0, kind = scanKind;
   const ac = derivedTable(get(c0, F_AC));
   const end = inputEnd;
+  if (kind >= 2) {
+    // AC scans (one component): the blocks up to the next restart marker in one call, which keeps
+    // the bit reader in registers across them and stops at the first damaged block.
+    for (let mx = 0; mx < unitsX;) {
+      const st = countRestart(end);
+      if (st != OK) return st;
+      let n = unitsX - mx;
+      if (restartInterval != 0 && n > restartsLeft + 1) n = restartsLeft + 1;
+      restartsLeft -= n - 1;
+      const blk = <usize>get(c0, F_COEF) + (<usize>(my * get(c0, F_BW) + mx) << 7);
+      if (kind == 2) decodeAcFirstRun(blk, n, ac, ss, se, al);
+      else decodeAcRefineRun(blk, n, ac, ss, se, al);
+      if (error != OK) return error;
+      if (overrun()) return PREMATURE_END;
+      mx += n;
+    }
+    return OK;
+  }
   for (let mx = 0; mx < unitsX; mx++) {
     const st = countRestart(end);
     if (st != OK) return st;
     if (ns == 1) {
       const blk = <usize>get(c0, F_COEF) + (<usize>(my * get(c0, F_BW) + mx) << 7);
       if (kind == 0) set(c0, F_LASTDC, decodeDcFirst(blk, derivedTable(get(c0, F_DC)), get(c0, F_LASTDC), al));
-      else if (kind == 1) decodeDcRefine(blk, al);
-      else if (kind == 2) decodeAcFirst(blk, ac, ss, se, al);
-      else decodeAcRefine(blk, ac, ss, se, al);
+      else decodeDcRefine(blk, al);
     } else {
       for (let s = 0; s < ns; s++) {
         const c = <i32>load<u8>(scanOrder + <usize>s);
