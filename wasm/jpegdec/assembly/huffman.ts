@@ -547,7 +547,10 @@ export function decodeAcRefineRun(blk: usize, n: i32, ac: usize, ss: i32, se: i3
         // next zero (ZRL: s = 0 places nothing there) or past the band: the same, by bit masks.
         const band = bitsFrom(k, se);
         let zeros = ~nonzero & band;
-        for (; r > 0 && zeros != 0; r--) zeros &= zeros - 1;
+        // The first zero skipped by a select, the rest in a loop: most symbols skip none or one, and
+        // a loop whose trip count changes from symbol to symbol mispredicts its exit.
+        zeros = select<u64>(zeros & (zeros - 1), zeros, r > 0);
+        for (r--; r > 0 && zeros != 0; r--) zeros &= zeros - 1;
         const stop = zeros != 0 ? <i32>ctz(zeros) : se + 1;
         let nz = nonzero & band & ~bitsFrom(stop, 63);
         // Two copies of this group loop (here and in the end-of-band run below) measured faster
