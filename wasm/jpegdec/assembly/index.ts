@@ -35,7 +35,7 @@ import {
 import {
   clearTables, defineTable, tableDefined, deriveTable, derivedTable, slot, startBits, decodeBlock,
   error, resetError, overrun, leftoverBytes, nextMarker, inputPosition, END_OF_INPUT, NATURAL,
-  resetEobrun, decodeDcFirst, decodeDcRefine, decodeAcFirst, decodeAcRefine,
+  resetEobrun, decodeDcFirst, decodeDcRefine, decodeAcFirstRun, decodeAcRefineRun,
 } from './huffman';
 import { idctIslow, idct4x4, idct2x2, idct1x1 } from './idct';
 import { FULLSIZE, H2V1_FANCY, H1V2_FANCY, H2V2_FANCY, REPLICATE, upsampleRow, yccRow, greyRow } from './output';
@@ -584,15 +584,31 @@ function progressiveRow(my: i32): i32 {
   const c0 = scanC0, kind = scanKind;
   const ac = derivedTable(get(c0, F_AC));
   const end = inputEnd;
+  if (kind >= 2) {
+    // AC scans (one component): the blocks up to the next restart marker in one call, which keeps
+    // the bit reader in registers across them and stops at the first damaged block.
+    for (let mx = 0; mx < unitsX;) {
+      const st = countRestart(end);
+      if (st != OK) return st;
+      let n = unitsX - mx;
+      if (restartInterval != 0 && n > restartsLeft + 1) n = restartsLeft + 1;
+      restartsLeft -= n - 1;
+      const blk = <usize>get(c0, F_COEF) + (<usize>(my * get(c0, F_BW) + mx) << 7);
+      if (kind == 2) decodeAcFirstRun(blk, n, ac, ss, se, al);
+      else decodeAcRefineRun(blk, n, ac, ss, se, al);
+      if (error != OK) return error;
+      if (overrun()) return PREMATURE_END;
+      mx += n;
+    }
+    return OK;
+  }
   for (let mx = 0; mx < unitsX; mx++) {
     const st = countRestart(end);
     if (st != OK) return st;
     if (ns == 1) {
       const blk = <usize>get(c0, F_COEF) + (<usize>(my * get(c0, F_BW) + mx) << 7);
       if (kind == 0) set(c0, F_LASTDC, decodeDcFirst(blk, derivedTable(get(c0, F_DC)), get(c0, F_LASTDC), al));
-      else if (kind == 1) decodeDcRefine(blk, al);
-      else if (kind == 2) decodeAcFirst(blk, ac, ss, se, al);
-      else decodeAcRefine(blk, ac, ss, se, al);
+      else decodeDcRefine(blk, al);
     } else {
       for (let s = 0; s < ns; s++) {
         const c = <i32>load<u8>(scanOrder + <usize>s);
@@ -639,6 +655,68 @@ function finishProgressive(): i32 {
   return OK;
 }
 
+/**
+ * A zig-zag ordered block (`src`) to natural order (`dst`) in eight v128 loads and stores rather than
+ * 64 scalar moves: each natural row gathers its lanes from the 3-5 zig-zag vectors holding them (a
+ * swizzle index of -1 gives a zero lane to OR in). The indices follow NATURAL (huffman.ts).
+ */
+// @ts-ignore: decorator
+@inline function zigzagToNatural(src: usize, dst: usize): void {
+  const z0 = v128.load(src, 0);
+  const z1 = v128.load(src, 16);
+  const z2 = v128.load(src, 32);
+  const z3 = v128.load(src, 48);
+  const z4 = v128.load(src, 64);
+  const z5 = v128.load(src, 80);
+  const z6 = v128.load(src, 96);
+  const z7 = v128.load(src, 112);
+  let r: v128;
+  r = i8x16.swizzle(z0, i8x16(0, 1, 2, 3, 10, 11, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1));
+  r = v128.or(r, i8x16.swizzle(z1, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 12, 13, 14, 15, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z3, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, 8, 9)));
+  v128.store(dst, r, 0);
+  r = i8x16.swizzle(z0, i8x16(4, 5, 8, 9, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  r = v128.or(r, i8x16.swizzle(z1, i8x16(-1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z2, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z3, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 4, 5, 10, 11, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z5, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 4, 5)));
+  v128.store(dst, r, 16);
+  r = i8x16.swizzle(z0, i8x16(6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  r = v128.or(r, i8x16.swizzle(z1, i8x16(-1, -1, 0, 1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z2, i8x16(-1, -1, -1, -1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z3, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 2, 3, 12, 13, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z5, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 3, 6, 7)));
+  v128.store(dst, r, 32);
+  r = i8x16.swizzle(z1, i8x16(2, 3, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  r = v128.or(r, i8x16.swizzle(z2, i8x16(-1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z3, i8x16(-1, -1, -1, -1, -1, -1, 0, 1, 14, 15, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z5, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 8, 9, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z6, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11)));
+  v128.store(dst, r, 48);
+  r = i8x16.swizzle(z1, i8x16(4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  r = v128.or(r, i8x16.swizzle(z2, i8x16(-1, -1, 6, 7, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z4, i8x16(-1, -1, -1, -1, -1, -1, 0, 1, 14, 15, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z5, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z6, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, 12, 13)));
+  v128.store(dst, r, 64);
+  r = i8x16.swizzle(z2, i8x16(8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  r = v128.or(r, i8x16.swizzle(z4, i8x16(-1, -1, -1, -1, 2, 3, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z5, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z6, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, 14, 15, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z7, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9)));
+  v128.store(dst, r, 80);
+  r = i8x16.swizzle(z2, i8x16(10, 11, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  r = v128.or(r, i8x16.swizzle(z4, i8x16(-1, -1, 4, 5, 10, 11, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z5, i8x16(-1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z6, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z7, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 6, 7, 10, 11)));
+  v128.store(dst, r, 96);
+  r = i8x16.swizzle(z4, i8x16(6, 7, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  r = v128.or(r, i8x16.swizzle(z6, i8x16(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1)));
+  r = v128.or(r, i8x16.swizzle(z7, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 2, 3, 4, 5, 12, 13, 14, 15)));
+  v128.store(dst, r, 112);
+}
+
 /** A progressive image's MCU row `my`: its coefficient blocks through the IDCT into the planes' ring. */
 function coefficientRow(my: i32): void {
   for (let c = 0; c < nf; c++) {
@@ -649,7 +727,7 @@ function coefficientRow(my: i32): void {
     for (let by = 0; by < v; by++) {
       for (let bx = 0; bx < bw; bx++, blk += 128) {
         // Coefficients are stored in zig-zag order (huffman.ts): back to natural order for the IDCT.
-        for (let i: usize = 0; i < 64; i++) store<i16>(block + (<usize>load<u8>(NATURAL + i) << 1), load<i16>(blk + (i << 1)));
+        zigzagToNatural(blk, block);
         const o = plane + <usize>(by * ssize) * stride + <usize>(bx * ssize);
         idct(ssize, block, q, o, stride);
       }
