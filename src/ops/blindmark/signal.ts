@@ -6,6 +6,7 @@
 import type { RGBAImage } from '../../image.js';
 import type { KernelExports } from '../../kernels/module.js';
 import { TILE, type Tile } from './pattern.js';
+import { ImgpipeError } from '../../errors.js';
 
 /**
  * One extraction's state on the kernels module (wasm/kernels/assembly/blindread.ts): the image's luma and
@@ -261,11 +262,14 @@ export function despread(folded: Float64Array, peak: SyncPeak, tile: Tile, coded
  * Scale and rotation from the autocorrelation of the residual: a repeated tile puts peaks on a square
  * lattice whose spacing is the tile's period and whose axes are its orientation. The power spectrum is
  * flattened (square root) before transforming back, which sharpens the peaks against the photo.
+ * `r` is a w x h residual in the kernel's memory (the reader's residual, or whitenHalf's): the kernel
+ * reads it there, by its offset.
  */
 export function estimateLattice(rd: Reader, r: Float32Array, w = rd.w, h = rd.h): Geometry[] {
   // the whole image (its centre when over 1024 px), zero-padded to powers of two
   const W = latticeSide(w), H = latticeSide(h);
   const cw = Math.min(W, w), ch = Math.min(H, h), x0 = (w - cw) >> 1, y0 = (h - ch) >> 1;
+  if (r.buffer !== rd.k.memory.buffer) throw new ImgpipeError('INTERNAL', 'Expected the lattice estimate\'s residual in the kernel\'s memory but it was a separate array');
   rd.k.blindLattice(r.byteOffset, w, x0, y0, cw, ch, W, H);
   const re = rd.re.subarray(0, W * H);
   // W and H are powers of two, so masking wraps negative lags too (two's complement)
