@@ -96,6 +96,29 @@ static int find_spans(int x_add, int x_sub, int n) {
 }
 
 /*
+ * A row shrunk by a fraction, from output `x` to the end: libwebp's C loop, a sample at a time for each
+ * of `channels` interleaved channels, each channel's sum starting from its carry in `carry` (updated).
+ * The SIMD loops below leave the outputs whose loads would run past the row's end to this.
+ */
+static void ShrinkFractionTail(WebPRescaler* WEBP_RESTRICT const wrk, const uint8_t* WEBP_RESTRICT src,
+                               const uint8_t* const count, const uint16_t* const debt, int x, int channels,
+                               uint32_t* const carry) {
+  const uint32_t x_sub = (uint32_t)wrk->x_sub;
+  rescaler_t* const frow = wrk->frow;
+  for (; x < wrk->dst_width; x++) {
+    const int c = count[x];
+    for (int ch = 0; ch < channels; ch++) {
+      uint32_t sum = carry[ch];
+      for (int j = 0; j < c; j++) sum += src[channels * j + ch];
+      const uint32_t frac = (uint32_t)src[channels * (c - 1) + ch] * debt[x];
+      frow[channels * x + ch] = sum * x_sub - frac;
+      carry[ch] = (uint32_t)(((uint64_t)frac * wrk->fx_scale + (WEBP_RESCALER_ONE >> 1)) >> WEBP_RESCALER_RFIX);
+    }
+    src += channels * c;
+  }
+}
+
+/*
  * The horizontal pass of an RGBA row shrunk by a fraction below 7 (4096 to 720 is 5.7): libwebp's
  * C loop's arithmetic per channel, frow = (carry + whole pixels) * x_sub - last * debt and carry =
  * MULT_FIX(last * debt, fx_scale), with each output's pixels summed from two 16-byte loads masked to
@@ -131,20 +154,10 @@ static void ImportRgbaShrinkFraction(WebPRescaler* WEBP_RESTRICT const wrk, cons
     const v128_t hi = wasm_i64x2_add(wasm_u64x2_extmul_high_u32x4(frac, fx_scale), rounder);
     carry = wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7);
   }
-  /* The last outputs, within 32 bytes of the row's end: the same a channel at a time. */
+  /* The last outputs, within 32 bytes of the row's end. */
   uint32_t tail_carry[4];
   wasm_v128_store(tail_carry, carry);
-  for (; x < n; x++) {
-    const int c = count[x];
-    for (int ch = 0; ch < 4; ch++) {
-      uint32_t sum = tail_carry[ch];
-      for (int j = 0; j < c; j++) sum += src[4 * j + ch];
-      const uint32_t frac = (uint32_t)src[4 * (c - 1) + ch] * debt[x];
-      frow[4 * x + ch] = sum * x_sub - frac;
-      tail_carry[ch] = (uint32_t)(((uint64_t)frac * wrk->fx_scale + (WEBP_RESCALER_ONE >> 1)) >> WEBP_RESCALER_RFIX);
-    }
-    src += 4 * c;
-  }
+  ShrinkFractionTail(wrk, src, count, debt, x, 4, tail_carry);
 }
 
 /*
@@ -199,17 +212,9 @@ static void ImportPlaneShrinkFraction(WebPRescaler* WEBP_RESTRICT const wrk, con
     carry = next;
     src = s3 + c3;
   }
-  /* The last outputs, within 8 bytes of the row's end: the C loop's way, a sample at a time. */
+  /* The last outputs, within 8 bytes of the row's end. */
   uint32_t tail_carry = (uint32_t)wasm_i32x4_extract_lane(carry, 3);
-  for (; x < n; x++) {
-    const int c = count[x];
-    uint32_t sum = tail_carry;
-    for (int j = 0; j < c; j++) sum += src[j];
-    const uint32_t frac = (uint32_t)src[c - 1] * debt[x];
-    frow[x] = sum * x_sub - frac;
-    tail_carry = (uint32_t)(((uint64_t)frac * wrk->fx_scale + (WEBP_RESCALER_ONE >> 1)) >> WEBP_RESCALER_RFIX);
-    src += c;
-  }
+  ShrinkFractionTail(wrk, src, count, debt, x, 1, &tail_carry);
 }
 
 /*
