@@ -5,7 +5,8 @@ import { TILE } from '../../src/ops/blindmark/pattern.js';
 import { readFileSync } from 'node:fs';
 import { decode } from '../../src/decode.js';
 import type { RGBAImage } from '../../src/image.js';
-import { fold, openReader, readerBytes, readImage, whiten, whitenHalf, whiteningRadii, WIDE_WHITENING, type Radii } from '../../src/ops/blindmark/signal.js';
+import { estimateLattice, fold, openReader, readerBytes, readImage, whiten, whitenHalf, whiteningRadii, WIDE_WHITENING, type Radii } from '../../src/ops/blindmark/signal.js';
+import { rejection } from '../helpers/errors.js';
 
 // The whitening as it was written in TypeScript before it moved to the kernel: the reference the kernel
 // must equal bit for bit (same f64 arithmetic, same summation order), so extraction results never change.
@@ -146,5 +147,20 @@ describe('blind watermark extraction kernel', () => {
     // on the neighbouring bin: allow a handful of bins out of 16384
     expect(differing).toBeLessThan(50);
     expect(folded.some((v) => v !== 0)).toBe(true);
+  });
+  it('estimateLattice reads its residual in the kernel\'s memory, and refuses one outside it', async () => {
+    const w = 256, h = 256, r = Float32Array.from(noise(w * h, 5));
+    const run = (outside: boolean) => kernel.use((k) => {
+      k.reset();
+      const rd = openReader(k, w, h);
+      rd.residual.set(r);
+      try {
+        return estimateLattice(rd, outside ? r : rd.residual).length;
+      } finally {
+        k.reset();
+      }
+    }, readerBytes(w, h));
+    await expect(run(false)).resolves.toBeTypeOf('number');
+    expect(await rejection(run(true))).toEqual({ code: 'INTERNAL', message: 'Expected the lattice estimate\'s residual in the kernel\'s memory but it was a separate array' });
   });
 });
