@@ -3,7 +3,8 @@
  * alternating in one process: the CPU milliseconds of a whole decode as src/codecs/jpeg.ts streams
  * it (a ring of five MCU rows, four rows a step), and the wall milliseconds of its output phase alone
  * (a progressive file's rows only come out after its last scan: that phase is the IDCT, upsampling
- * and colour conversion). Medians, after six warm-up decodes each. The module alone, without
+ * and colour conversion). Medians, after six warm-up decodes each, the modules taking turns
+ * (bench/module-ab-runner.mjs). The module alone, without
  * imgpipe's JavaScript around it: for a change to wasm/jpegdec, which bench/cpu-ab.ts measures whole.
  *
  *   node scripts/build-wasm.mjs && cp wasm/jpegdec/build/imgpipe_jpegdec.wasm /tmp/new.wasm
@@ -11,10 +12,10 @@
  *     /tmp/old.wasm /tmp/old-copy.wasm /tmp/new.wasm
  *
  * The second argument is the scale denominator (1, 2, 4 or 8). List the first module twice (the A/A
- * pair is the noise floor: the module listed first often runs a few percent faster); each is
- * compiled separately.
+ * pair is the noise floor); each is compiled separately.
  */
 import { readFileSync } from 'node:fs';
+import { runModuleAb } from './module-ab-runner.mjs';
 
 const [runs, denom, file, ...modules] = process.argv.slice(2);
 if (!runs || !denom || !file || modules.length < 2) {
@@ -43,15 +44,4 @@ function decode(e) {
   return [(used.user + used.system) / 1000, output];
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-for (let w = 0; w < 6; w++) for (const e of instances) decode(e);
-const times = instances.map(() => [[], []]);
-for (let r = 0; r < Number(runs); r++) {
-  instances.forEach((e, i) => decode(e).forEach((t, j) => times[i][j].push(t)));
-}
-const [whole0, output0] = times[0].map(median);
-console.log(`module                                   decode CPU ms   output phase ms   (median of ${runs}, 1/${denom} scale)`);
-modules.forEach((p, i) => {
-  const [whole, output] = times[i].map(median);
-  console.log(`${p.padEnd(40)} ${whole.toFixed(1).padStart(7)} ${(whole / whole0).toFixed(3)}x  ${output.toFixed(1).padStart(7)} ${(output / output0).toFixed(3)}x`);
-});
+runModuleAb({ names: modules, instances, run: decode, phases: ['decode CPU', 'output phase'], runs: Number(runs), warmups: 6, note: `, 1/${denom} scale` });

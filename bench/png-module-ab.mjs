@@ -9,9 +9,11 @@
  *   node scripts/build-libspng.mjs && cp wasm/libspng/build/imgpipe_png.wasm /tmp/new.wasm
  *   node bench/png-module-ab.mjs 21 bench/.cache/derived/photo-2725x2225.png /tmp/old.wasm /tmp/old-copy.wasm /tmp/new.wasm
  *
- * List the first module twice (the A/A pair is the noise floor); each is compiled separately.
+ * List the first module twice (the A/A pair is the noise floor); each is compiled separately. The
+ * modules take turns (bench/module-ab-runner.mjs).
  */
 import { readFileSync } from 'node:fs';
+import { runModuleAb } from './module-ab-runner.mjs';
 
 const [runs, file, ...modules] = process.argv.slice(2);
 if (!runs || !file || modules.length < 2) {
@@ -45,22 +47,6 @@ function decode(e) {
   return [begin, steps];
 }
 
-const times = instances.map(() => ({ begin: [], steps: [] }));
-// Untimed runs first: V8 compiles a function optimised only after it has run a while, and the
-// inflate is one long call per decode; a module can still be on its baseline code after 3 decodes
-// (the 32-bit-word libdeflate's begin measured 71 ms after 3 and 55 after 15).
-for (const e of instances) for (let i = 0; i < 15; i++) decode(e);
-for (let i = 0; i < Number(runs); i++) {
-  // Alternate the order, so that no module always follows the same one.
-  const order = i % 2 ? [...instances.keys()].reverse() : [...instances.keys()];
-  for (const k of order) {
-    const [begin, steps] = decode(instances[k]);
-    times[k].begin.push(begin);
-    times[k].steps.push(steps);
-  }
-}
-const median = (t) => [...t].sort((x, y) => x - y)[t.length >> 1];
-modules.forEach((m, k) => {
-  const { begin, steps } = times[k];
-  console.log(`${m.padEnd(40)} begin ${median(begin).toFixed(2)} ms, steps ${median(steps).toFixed(2)} ms, begin / first ${(median(begin) / median(times[0].begin)).toFixed(3)}, steps / first ${(median(steps) / median(times[0].steps)).toFixed(3)}`);
-});
+// 15 untimed runs first: the inflate is one long call per decode, and a module can still be on V8's
+// baseline code after 3 decodes (the 32-bit-word libdeflate's begin measured 71 ms after 3 and 55 after 15).
+runModuleAb({ names: modules, instances, run: decode, phases: ['begin', 'steps'], runs: Number(runs), warmups: 15 });

@@ -3,7 +3,7 @@
  * images and 127.0.0.1. Each (server, connections) run starts a fresh server process, so its peak RSS
  * (VmHWM, worker threads included) is that run's alone.
  *
- *   npm run build && npx tsx bench/serve-load.ts [--seconds 10] [--connections 8,64,256] [--threads N] [--servers imgpipe,ipx] [--honour-retry-after]
+ *   npm run build && npx tsx bench/serve-load.ts [--seconds 10] [--connections 8,64,256] [--threads N] [--servers imgpipe,ipx] [--honour-retry-after] [--rounds N] [--probe-at 64]
  *
  * Request: a 720 px WebP (`image/resize,w_720/format,webp` / ipx `w_720,f_webp`) of the standard photo
  * (2725x2225, 829 KB); at 256 connections of the 5640x3172 Elephants photo (Debian mate-backgrounds,
@@ -11,7 +11,7 @@
  * the next request as soon as the last is answered, a 10 s client timeout counted as an error; a 503 is
  * retried at once (the worst case), or with `--honour-retry-after` after its `Retry-After` seconds, as a
  * polite client (a CDN, an SDK's retry) does. During
- * the 64-connection run a probe sends one cheap request at a time (imgpipe: `image/info`; both: a
+ * the 64-connection run (`--probe-at N`: the N-connection run; 0: none) a probe sends one cheap request at a time (imgpipe: `image/info`; both: a
  * missing key, 404) and records its latency. The generator shares the machine's cores with the server.
  * CPU per image is the server process's CPU time over the run (/proc/<pid>/stat, every thread) divided
  * by the 200 answers, and in brackets its split: the main thread, imgpipe's pool workers (the busiest
@@ -20,6 +20,10 @@
  * with Node's `--cpu-prof`: a .cpuprofile per thread (the main thread and each pool worker) in <dir>.
  * imgpipe reads through `storageSource` keeping 64 MB of recent sources, as `imgpipe serve` does
  * (`--source-cache-mb 0`: none, every request reads its source).
+ * `--rounds N` runs every (connections, server) pair N times, the servers' order reversed each round, and
+ * prints each round's imgpipe / ipx ratios and their median: this shared VM drifts by up to a third within
+ * an hour, so one pair of runs minutes apart can favour either server (0.86x and 0.97x at 64 connections
+ * ten minutes apart), and only servers taking turns compare like with like.
  * Results: a table on stdout and bench/results/serve-load.json (with the 200 answers' own p50/p99, the
  * 503s by reason, and the server's minor page faults per image: memory it touched afresh).
  */
@@ -220,7 +224,7 @@ async function start(name: ServerName, dir: string, threads: string | undefined,
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' }, threads: { type: 'string' }, servers: { type: 'string', default: 'imgpipe,ipx' }, 'honour-retry-after': { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, 'source-cache-mb': { type: 'string', default: '64' } } });
+  const { values } = parseArgs({ options: { serve: { type: 'string' }, dir: { type: 'string' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8,64,256' }, threads: { type: 'string' }, servers: { type: 'string', default: 'imgpipe,ipx' }, 'honour-retry-after': { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, 'source-cache-mb': { type: 'string', default: '64' }, rounds: { type: 'string', default: '1' }, 'probe-at': { type: 'string', default: '64' } } });
   if (values.serve) return serve(values.serve as ServerName, values.dir!, values.threads === undefined ? undefined : Number(values.threads), Number(values['source-cache-mb']) * 1024 * 1024);
   if (!existsSync(join(ROOT_DIR, 'dist/pool-worker.js'))) throw new Error('build imgpipe first (npm run build): the pool runs dist/pool-worker.js');
   const seconds = Number(values.seconds);
@@ -233,15 +237,19 @@ async function main(): Promise<void> {
     imgpipe: (file: string) => `/${file}?x-oss-process=${encodeURIComponent('image/resize,w_720/format,webp')}`,
     ipx: (file: string) => `/w_720,f_webp/${file}`,
   };
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a whole number of at least 1 but received ${values.rounds}`);
   const rows: Record<string, unknown>[] = [];
-  for (const connections of levels) {
+  for (let round = 1; round <= rounds; round++) for (const connections of levels) {
     const file = connections >= 256 ? 'big.jpg' : 'photo.jpg';
-    for (const name of values.servers.split(',') as ServerName[]) {
+    const servers = values.servers.split(',') as ServerName[];
+    // Odd rounds in the order given, even rounds reversed: neither server always runs on the fresher machine.
+    for (const name of round % 2 === 1 ? servers : [...servers].reverse()) {
       const { child, base } = await start(name, dir, name === 'imgpipe' ? values.threads : undefined, name === 'imgpipe' ? values['cpu-prof'] : undefined, values['source-cache-mb']);
       // One request first: compiles WASM / loads libvips, as any warm instance has.
       await load(base + paths[name](file), 1, 0.5);
       let done = false;
-      const probes = connections === 64
+      const probes = connections === Number(values['probe-at'])
         ? [probe(name === 'imgpipe' ? `${base}/missing.jpg?x-oss-process=image/resize,w_720` : `${base}/w_720/missing.jpg`, () => done),
           name === 'imgpipe' ? probe(`${base}/${file}?x-oss-process=image/info`, () => done) : Promise.resolve([])]
         : [];
@@ -253,7 +261,7 @@ async function main(): Promise<void> {
       done = true;
       const [notFound = [], info = []] = await Promise.all(probes);
       const row = {
-        server: name, connections, source: file === 'big.jpg' ? INPUTS.elephants.label : INPUTS.photo.label,
+        server: name, connections, ...(rounds > 1 ? { round } : {}), source: file === 'big.jpg' ? INPUTS.elephants.label : INPUTS.photo.label,
         rps: +r.rps.toFixed(1), imagesPerS: +r.okRps.toFixed(1), okShare: +(r.ok / Math.max(1, r.requests)).toFixed(3), ok: r.ok, status503: r.status503, retryAfterOn503: r.with503RetryAfter,
         otherStatus: r.otherStatus, clientErrors: r.errors,
         p50: Math.round(pct(r.latencies, 50)), p99: Math.round(pct(r.latencies, 99)),
@@ -269,14 +277,36 @@ async function main(): Promise<void> {
     }
   }
   const machine = `${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}, Node ${process.versions.node}`;
-  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}${values.threads ? ` --threads ${values.threads}` : ''}${values.servers !== 'imgpipe,ipx' ? ` --servers ${values.servers}` : ''}${values['honour-retry-after'] ? ' --honour-retry-after' : ''}${values['source-cache-mb'] !== '64' ? ` --source-cache-mb ${values['source-cache-mb']}` : ''}`, machine, date: new Date().toISOString(), rows };
+  const out = { command: `npx tsx bench/serve-load.ts --seconds ${seconds} --connections ${levels.join(',')}${rounds > 1 ? ` --rounds ${rounds}` : ''}${values['probe-at'] !== '64' ? ` --probe-at ${values['probe-at']}` : ''}${values.threads ? ` --threads ${values.threads}` : ''}${values.servers !== 'imgpipe,ipx' ? ` --servers ${values.servers}` : ''}${values['honour-retry-after'] ? ' --honour-retry-after' : ''}${values['source-cache-mb'] !== '64' ? ` --source-cache-mb ${values['source-cache-mb']}` : ''}`, machine, date: new Date().toISOString(), rows };
   mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'results/serve-load.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log('| server | conns | source | req/s | images/s (200) | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/image (main / pool / other threads) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const head = rounds > 1 ? '| round ' : '';
+  console.log(head + '| server | conns | source | req/s | images/s (200) | 200 share | 503 (with Retry-After) | other | client errors | p50 ms | p99 ms | CPU ms/image (main / pool / other threads) | peak RSS MB | 404 probe p50/max ms | info probe p50/max ms |');
+  console.log((rounds > 1 ? '| --- ' : '') + '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows as Record<string, never>[]) {
     const p = (x?: { p50: number; max: number }) => (x ? `${x.p50} / ${x.max}` : '');
-    console.log(`| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.imagesPerS} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerImage} (${r.mainThreadCpuMsPerImage} / ${r.poolThreadsCpuMsPerImage ?? '-'} / ${r.otherThreadsCpuMsPerImage}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
+    console.log(`${rounds > 1 ? `| ${r.round} ` : ''}| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.imagesPerS} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerImage} (${r.mainThreadCpuMsPerImage} / ${r.poolThreadsCpuMsPerImage ?? '-'} / ${r.otherThreadsCpuMsPerImage}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
+  }
+  if (rounds > 1 && values.servers.split(',').length === 2) printRoundRatios(rows as unknown as RoundRow[], levels);
+}
+
+interface RoundRow { readonly server: ServerName; readonly connections: number; readonly round: number; readonly imagesPerS: number; readonly p99: number }
+
+/** Per connection count, each round's imgpipe / ipx images/s and p99, and the medians over the rounds. */
+function printRoundRatios(rows: readonly RoundRow[], levels: readonly number[]): void {
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  console.log('\n| conns | images/s, imgpipe / ipx, each round | median | p99, imgpipe / ipx, each round | median |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const connections of levels) {
+    const pairs = [...new Set(rows.map((r) => r.round))].map((round) => {
+      const [a, b] = (['imgpipe', 'ipx'] as const).map((s) => rows.find((r) => r.round === round && r.connections === connections && r.server === s)!);
+      return { rate: a.imagesPerS / b.imagesPerS, p99: a.p99 / b.p99 };
+    });
+    const f = (x: number) => `${x.toFixed(2)}x`;
+    console.log(`| ${connections} | ${pairs.map((p) => f(p.rate)).join(', ')} | **${f(median(pairs.map((p) => p.rate)))}** | ${pairs.map((p) => f(p.p99)).join(', ')} | **${f(median(pairs.map((p) => p.p99)))}** |`);
   }
 }
 
