@@ -1,0 +1,71 @@
+/**
+ * The per-source-kind table (imgpipe's one-thread median over sharp's best strategy's) pooled over
+ * several result files of `npm run bench`: each cell the geometric mean of its ratio in every file
+ * that has it, beside the single ratios. On this shared 2-vCPU machine one run's cell moves by up to
+ * 0.3x between runs minutes apart (the machine's speed drifts, and a run's rounds take turns only
+ * within it), so a goal of "every kind at most 1.00x" is read over several runs of one build, not one.
+ *
+ *   npx tsx bench/kinds-pool.ts bench/results/kinds-s10.json bench/results/kinds-s10b.json bench/results/kinds-s11.json
+ *
+ * Prints a markdown table, then per file and pooled: the recipes' and the transforms' geometric means,
+ * and the cells over 1.00x.
+ */
+import { readFileSync } from 'node:fs';
+import { SOURCE_KINDS, workloads, type InputId, type Workload } from './workloads.js';
+
+interface Timed { readonly ok?: boolean; readonly time?: { readonly median: number } }
+interface ResultFile {
+  readonly workloads: readonly {
+    readonly id: string;
+    readonly sharpBest: { readonly single?: string };
+    readonly rows: readonly { readonly competitor: string; readonly single?: Timed }[];
+  }[];
+}
+
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error('usage: npx tsx bench/kinds-pool.ts <result.json> [...]');
+  process.exit(2);
+}
+const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ResultFile);
+const known = new Map(workloads({ watermark: false }).map((w) => [w.id, w]));
+
+/** imgpipe / sharp's best, one thread, of workload `id` in one file; undefined when the file lacks it. */
+function cellRatio(file: ResultFile, id: string): number | undefined {
+  const w = file.workloads.find((x) => x.id === id);
+  const median = (competitor: string | undefined) => {
+    const single = w?.rows.find((r) => r.competitor === competitor)?.single;
+    return single?.ok === false ? undefined : single?.time?.median;
+  };
+  const own = median('imgpipe');
+  const best = median(w?.sharpBest.single);
+  return own !== undefined && best !== undefined ? own / best : undefined;
+}
+
+const geomean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+const column = (w: Workload) => (w.kind === 'recipe' ? 'recipe' : `720 px ${w.outputs[0].format.toUpperCase()}`);
+const ids = [...new Set(results.flatMap((r) => r.workloads.map((w) => w.id)))].filter((id) => known.has(id));
+const columns = [...new Set(ids.map((id) => column(known.get(id)!)))];
+
+const pooled = new Map<string, number>();
+console.log(`| source | ${columns.join(' | ')} |`);
+console.log(`| --- | ${columns.map(() => '---').join(' | ')} |`);
+for (const input of Object.keys(SOURCE_KINDS) as InputId[]) {
+  const cells = columns.map((col) => {
+    const id = ids.find((i) => known.get(i)!.input === input && column(known.get(i)!) === col);
+    const ratios = id === undefined ? [] : results.map((r) => cellRatio(r, id)).filter((x): x is number => x !== undefined);
+    if (ratios.length === 0) return '-';
+    pooled.set(id!, geomean(ratios));
+    return `**${geomean(ratios).toFixed(2)}x** (${ratios.map((x) => x.toFixed(2)).join(', ')})`;
+  });
+  if (cells.some((c) => c !== '-')) console.log(`| ${SOURCE_KINDS[input]} | ${cells.join(' | ')} |`);
+}
+
+const summary = (label: string, ratioOf: (id: string) => number | undefined) => {
+  const of = (recipe: boolean) => ids.filter((id) => (known.get(id)!.kind === 'recipe') === recipe).map(ratioOf).filter((x): x is number => x !== undefined);
+  const over = ids.filter((id) => (ratioOf(id) ?? 0) > 1).map((id) => `${id} ${ratioOf(id)!.toFixed(2)}x`);
+  console.log(`${label}: recipes ${geomean(of(true)).toFixed(3)}x, transforms ${geomean(of(false)).toFixed(3)}x; over 1.00x: ${over.join(', ') || 'none'}`);
+};
+console.log('');
+results.forEach((r, k) => summary(files[k], (id) => cellRatio(r, id)));
+summary(`pooled over ${files.length}`, (id) => pooled.get(id));
