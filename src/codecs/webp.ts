@@ -11,7 +11,7 @@ import { ImgpipeError } from '../errors.js';
 import { asImage, createImage, hasAlpha, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { OwnedInstance, copyIn, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
-import { loadKernel, resizeRows, streamsRows, type RowSource } from '../kernels/lanczos.js';
+import { loadKernel, resizeRows, resultBuffer, streamsRows, type RowSource } from '../kernels/lanczos.js';
 import type { SrgbConversion } from '../color/icc.js';
 import type { JpegShrink } from './jpeg-frame.js';
 
@@ -74,11 +74,20 @@ function runDecoder(w: WebpExports, file: Uint8Array, scaled?: Readonly<{ width:
   return { width: w.imgpipe_output_width(), height: w.imgpipe_output_height() };
 }
 
-/** Decode with libwebp: non-premultiplied RGBA, at `scaled` (libwebp's rescaler) or full size. */
-function libwebpDecode(file: Uint8Array, needBytes: number, scaled?: Readonly<{ width: number; height: number }>): Promise<RGBAImage> {
+/**
+ * Decode with libwebp: non-premultiplied RGBA, at `scaled` (libwebp's rescaler) or full size.
+ * `asResult`: the pixels go into a buffer of the resize kernel's pool (`resultBuffer`), as a resize's
+ * result does, so that a transform giving them back once encoded (`recycleResized`) has the next
+ * decode of that size reuse it.
+ */
+function libwebpDecode(file: Uint8Array, needBytes: number, scaled?: Readonly<{ width: number; height: number }>, asResult = false): Promise<RGBAImage> {
   return libwebp.use((w) => {
     const { width, height } = runDecoder(w, file, scaled);
-    return asImage(width, height, new Uint8ClampedArray(takeOutput(w, width * height * 4)));
+    if (!asResult) return asImage(width, height, new Uint8ClampedArray(takeOutput(w, width * height * 4)));
+    const data = resultBuffer(width * height * 4);
+    data.set(new Uint8Array(w.memory.buffer, w.imgpipe_output(), data.byteLength));
+    w.imgpipe_release();
+    return asImage(width, height, data);
   }, needBytes);
 }
 
@@ -157,7 +166,10 @@ function oneScale(header: ImageHeader, width: number, height: number): boolean {
 async function decodeWebpAtSize(file: Uint8Array, header: ImageHeader, width: number, height: number): Promise<RGBAImage | undefined> {
   let image: RGBAImage;
   try {
-    image = await libwebpDecode(file, file.byteLength + header.width * 64 + width * height * 8, { width, height });
+    // The target's pixels, and no resize after them: the transform hands them back once encoded, and a
+    // server making this size from WebPs over and over writes into one buffer (a fresh 1.2 MB one per
+    // 720 px request stayed as garbage until V8 collected it: RSS grew by its size each request).
+    image = await libwebpDecode(file, file.byteLength + header.width * 64 + width * height * 8, { width, height }, true);
   } catch (e) {
     throw outOfMemory(e, `the WebP decode of ${header.width}x${header.height}`);
   }

@@ -162,8 +162,11 @@ const spares: ArrayBuffer[] = [];
 /** Buffers kept for reuse at most (the oldest goes first). */
 const MAX_SPARES = 3;
 
-/** A buffer for a result of `bytes`: a given-back one of that size, or a new one. */
-function resultBuffer(bytes: number): Uint8ClampedArray {
+/**
+ * A buffer for a result of `bytes`: a given-back one of that size, or a new one. Also for a decoder
+ * whose output is already the target size (libwebp's rescaler), so that `recycleResized` takes it back.
+ */
+export function resultBuffer(bytes: number): Uint8ClampedArray {
   const at = spares.findIndex((b) => b.byteLength === bytes);
   const buffer = at >= 0 ? spares.splice(at, 1)[0] : new ArrayBuffer(bytes);
   issued.add(buffer);

@@ -10,6 +10,7 @@ import { decode, encode, inspect, resize, locateWasm, type RGBAImage } from '../
 import { decodeResized } from '../../src/decode-resized.js';
 import { chooseShrink } from '../../src/decode.js';
 import { decodeWebpResized } from '../../src/codecs/webp.js';
+import { recycleResized } from '../../src/kernels/lanczos.js';
 import { image } from '../helpers/fixtures.js';
 import { meanDelta } from '../helpers/compare.js';
 
@@ -231,6 +232,23 @@ describe('WebP shrink-on-load (libwebp rescaling rows as it decodes, as libvips 
     expect(meanDelta(scaled, reference)).toBeLessThan(5);
     expect(alphaDelta / (scaled.data.length / 4)).toBeLessThan(5);
     if (name === '5_webp_a.webp') expect(scaled.data.some((v, i) => i % 4 === 3 && v === 0)).toBe(true);
+  });
+
+  it('decodes straight to a target of one scale into a buffer a transform gives back, and the next such decode reuses it', async () => {
+    // 1024x772 to 256x193 is one scale (sharp's webpload does it in libwebp alone): no resize after it,
+    // so the decoder's output is the result, and a server making this size over and over writes into one buffer.
+    const bytes = image('4.webp');
+    const header = inspect(bytes);
+    const first = (await decodeWebpResized(bytes, header, 4, 256, 193, undefined, true))!;
+    const expected = new Uint8ClampedArray(first.data);
+    recycleResized(first);
+    const second = (await decodeWebpResized(bytes, header, 4, 256, 193, undefined, true))!;
+    expect(second.data.buffer).toBe(first.data.buffer);
+    expect(Buffer.from(second.data).equals(Buffer.from(expected))).toBe(true);
+    // Not given back: the next decode has a buffer of its own.
+    const third = (await decodeWebpResized(bytes, header, 4, 256, 193, undefined, true))!;
+    expect(third.data.buffer).not.toBe(second.data.buffer);
+    expect(Buffer.from(third.data).equals(Buffer.from(expected))).toBe(true);
   });
 
   it('decodes an animation\'s first frame at full size (it is placed on its canvas)', async () => {
