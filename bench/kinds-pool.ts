@@ -8,12 +8,14 @@
  *   npx tsx bench/kinds-pool.ts bench/results/kinds-s10.json bench/results/kinds-s10b.json bench/results/kinds-s11.json
  *
  * Prints a markdown table, then per file and pooled: the recipes' and the transforms' geometric means,
- * and the cells over 1.00x.
+ * and the cells over 1.00x. `--cpu`: the ratios of CPU time instead (each child's median over its timed
+ * runs of the process's CPU, every thread: sharp's libwebp decodes a lossy WebP on a second thread even
+ * in its one-thread mode, which the wall-clock ratio counts against imgpipe and the CPU ratio does not).
  */
 import { readFileSync } from 'node:fs';
 import { SOURCE_KINDS, workloads, type InputId, type Workload } from './workloads.js';
 
-interface Timed { readonly ok?: boolean; readonly time?: { readonly median: number } }
+interface Timed { readonly ok?: boolean; readonly time?: { readonly median: number }; readonly probes?: readonly { readonly cpuMs: number }[] }
 interface ResultFile {
   readonly workloads: readonly {
     readonly id: string;
@@ -22,9 +24,10 @@ interface ResultFile {
   }[];
 }
 
-const files = process.argv.slice(2);
+const cpu = process.argv.includes('--cpu');
+const files = process.argv.slice(2).filter((a) => a !== '--cpu');
 if (files.length === 0) {
-  console.error('usage: npx tsx bench/kinds-pool.ts <result.json> [...]');
+  console.error('usage: npx tsx bench/kinds-pool.ts [--cpu] <result.json> [...]');
   process.exit(2);
 }
 const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ResultFile);
@@ -35,7 +38,10 @@ function cellRatio(file: ResultFile, id: string): number | undefined {
   const w = file.workloads.find((x) => x.id === id);
   const median = (competitor: string | undefined) => {
     const single = w?.rows.find((r) => r.competitor === competitor)?.single;
-    return single?.ok === false ? undefined : single?.time?.median;
+    if (single?.ok === false) return undefined;
+    if (!cpu) return single?.time?.median;
+    const times = (single?.probes ?? []).map((p) => p.cpuMs).sort((a, b) => a - b);
+    return times.length ? times[times.length >> 1] : undefined;
   };
   const own = median('imgpipe');
   const best = median(w?.sharpBest.single);
