@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SOURCE_KINDS, workloads, type InputId, type Workload } from './workloads.js';
+import { median } from './cpu-args.js';
 
 interface Timed { readonly ok?: boolean; readonly time?: { readonly median: number }; readonly probes?: readonly { readonly cpuMs: number }[] }
 interface ResultFile {
@@ -36,15 +37,15 @@ const known = new Map(workloads({ watermark: false }).map((w) => [w.id, w]));
 /** imgpipe / sharp's best, one thread, of workload `id` in one file; undefined when the file lacks it. */
 function cellRatio(file: ResultFile, id: string): number | undefined {
   const w = file.workloads.find((x) => x.id === id);
-  const median = (competitor: string | undefined) => {
+  const timeOf = (competitor: string | undefined) => {
     const single = w?.rows.find((r) => r.competitor === competitor)?.single;
     if (single?.ok === false) return undefined;
     if (!cpu) return single?.time?.median;
-    const times = (single?.probes ?? []).map((p) => p.cpuMs).sort((a, b) => a - b);
-    return times.length ? times[times.length >> 1] : undefined;
+    const times = (single?.probes ?? []).map((p) => p.cpuMs);
+    return times.length ? median(times) : undefined;
   };
-  const own = median('imgpipe');
-  const best = median(w?.sharpBest.single);
+  const own = timeOf('imgpipe');
+  const best = timeOf(w?.sharpBest.single);
   return own !== undefined && best !== undefined ? own / best : undefined;
 }
 

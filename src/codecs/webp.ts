@@ -51,12 +51,11 @@ const ENCODE_ERROR: Readonly<Record<number, string>> = Object.freeze({
   10: 'user abort',
 });
 
-/** The last call's output, copied out of the instance; libwebp's buffer is freed. */
-function takeOutput(w: WebpExports, bytes: number): ArrayBuffer {
-  const out = w.imgpipe_output();
-  const copy = w.memory.buffer.slice(out, out + bytes);
+/** The last call's output copied out of the instance into `into` (its whole length); libwebp's buffer is freed. */
+function takeOutput<T extends Uint8Array | Uint8ClampedArray>(w: WebpExports, into: T): T {
+  into.set(new Uint8Array(w.memory.buffer, w.imgpipe_output(), into.byteLength));
   w.imgpipe_release();
-  return copy;
+  return into;
 }
 
 /**
@@ -83,11 +82,8 @@ function runDecoder(w: WebpExports, file: Uint8Array, scaled?: Readonly<{ width:
 function libwebpDecode(file: Uint8Array, needBytes: number, scaled?: Readonly<{ width: number; height: number }>, asResult = false): Promise<RGBAImage> {
   return libwebp.use((w) => {
     const { width, height } = runDecoder(w, file, scaled);
-    if (!asResult) return asImage(width, height, new Uint8ClampedArray(takeOutput(w, width * height * 4)));
-    const data = resultBuffer(width * height * 4);
-    data.set(new Uint8Array(w.memory.buffer, w.imgpipe_output(), data.byteLength));
-    w.imgpipe_release();
-    return asImage(width, height, data);
+    const bytes = width * height * 4;
+    return asImage(width, height, takeOutput(w, asResult ? resultBuffer(bytes) : new Uint8ClampedArray(bytes)));
   }, needBytes);
 }
 
@@ -372,7 +368,7 @@ export async function encodeWebp(image: RGBAImage, o: WebpEncodeOptions): Promis
       }
       if (error === 1 || error === 2) throw new RangeError(ENCODE_ERROR[error]);
       if (error !== 0) throw new ImgpipeError('INTERNAL', `WebP encoding failed: ${ENCODE_ERROR[error] ?? `error ${error}`}`);
-      return new Uint8Array(takeOutput(w, w.imgpipe_output_size()));
+      return takeOutput(w, new Uint8Array(w.imgpipe_output_size()));
     }, width * height * 12);
   } catch (e) {
     throw outOfMemory(e, `the WebP encode of ${width}x${height}`);
