@@ -11,13 +11,19 @@
  * and the cells over 1.00x. `--cpu`: the ratios of CPU time instead (each child's median over its timed
  * runs of the process's CPU, every thread: sharp's libwebp decodes a lossy WebP on a second thread even
  * in its one-thread mode, which the wall-clock ratio counts against imgpipe and the CPU ratio does not).
+ * `--rounds`: each cell also shows the spread of its per-round ratios over every file (imgpipe's median
+ * in a round over the same sharp strategy's in that round: the two ran minutes apart at most) and how
+ * many of them are over 1.00x, and the summary names the cells whose rounds fall on both sides of
+ * 1.00x: there one run's ratio says more about the machine's drift than about the code.
  */
 import { readFileSync } from 'node:fs';
 import { SOURCE_KINDS, workloads, type InputId, type Workload } from './workloads.js';
 import { median } from './cpu-args.js';
+import { summarize } from './stats.js';
 
-interface Timed { readonly ok?: boolean; readonly time?: { readonly median: number }; readonly probes?: readonly { readonly cpuMs: number }[] }
+interface Timed { readonly ok?: boolean; readonly time?: { readonly median: number }; readonly samplesMs?: readonly number[]; readonly probes?: readonly { readonly cpuMs: number }[] }
 interface ResultFile {
+  readonly options: { readonly runs: number; readonly rounds: number };
   readonly workloads: readonly {
     readonly id: string;
     readonly sharpBest: { readonly single?: string };
@@ -26,27 +32,50 @@ interface ResultFile {
 }
 
 const cpu = process.argv.includes('--cpu');
-const files = process.argv.slice(2).filter((a) => a !== '--cpu');
+const byRound = process.argv.includes('--rounds');
+const files = process.argv.slice(2).filter((a) => a !== '--cpu' && a !== '--rounds');
 if (files.length === 0) {
-  console.error('usage: npx tsx bench/kinds-pool.ts [--cpu] <result.json> [...]');
+  console.error('usage: npx tsx bench/kinds-pool.ts [--cpu] [--rounds] <result.json> [...]');
   process.exit(2);
 }
 const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ResultFile);
 const known = new Map(workloads({ watermark: false }).map((w) => [w.id, w]));
 
+/** A competitor's one-thread cell of workload `id` in one file. */
+function cellOf(file: ResultFile, id: string, competitor: string | undefined): Timed | undefined {
+  const single = file.workloads.find((x) => x.id === id)?.rows.find((r) => r.competitor === competitor)?.single;
+  return single?.ok === false ? undefined : single;
+}
+
+/** The cell's times, one per timed run in the order they ran (rounds one after another): wall or CPU. */
+function timesOf(cell: Timed | undefined): readonly number[] {
+  return (cpu ? cell?.probes?.map((p) => p.cpuMs) : cell?.samplesMs) ?? [];
+}
+
+/** The cell's figure: bench/run.ts's median of the wall times, or the CPU times' (cpu-args.ts). */
+function timeOf(cell: Timed | undefined): number | undefined {
+  if (!cpu) return cell?.time?.median;
+  const times = timesOf(cell);
+  return times.length ? median(times) : undefined;
+}
+
 /** imgpipe / sharp's best, one thread, of workload `id` in one file; undefined when the file lacks it. */
 function cellRatio(file: ResultFile, id: string): number | undefined {
-  const w = file.workloads.find((x) => x.id === id);
-  const timeOf = (competitor: string | undefined) => {
-    const single = w?.rows.find((r) => r.competitor === competitor)?.single;
-    if (single?.ok === false) return undefined;
-    if (!cpu) return single?.time?.median;
-    const times = (single?.probes ?? []).map((p) => p.cpuMs);
-    return times.length ? median(times) : undefined;
-  };
-  const own = timeOf('imgpipe');
-  const best = timeOf(w?.sharpBest.single);
-  return own !== undefined && best !== undefined ? own / best : undefined;
+  const best = file.workloads.find((x) => x.id === id)?.sharpBest.single;
+  const own = timeOf(cellOf(file, id, 'imgpipe'));
+  const theirs = timeOf(cellOf(file, id, best));
+  return own !== undefined && theirs !== undefined ? own / theirs : undefined;
+}
+
+/** The same ratio round by round (each round's timed runs are consecutive in the samples). */
+function roundRatios(file: ResultFile, id: string): number[] {
+  const { runs, rounds } = file.options;
+  const best = file.workloads.find((x) => x.id === id)?.sharpBest.single;
+  const own = timesOf(cellOf(file, id, 'imgpipe'));
+  const theirs = timesOf(cellOf(file, id, best));
+  if (own.length !== runs * rounds || theirs.length !== runs * rounds) return [];
+  const round = (xs: readonly number[], r: number) => summarize(xs.slice(r * runs, (r + 1) * runs)).median;
+  return Array.from({ length: rounds }, (_, r) => round(own, r) / round(theirs, r));
 }
 
 const geomean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
@@ -55,6 +84,7 @@ const ids = [...new Set(results.flatMap((r) => r.workloads.map((w) => w.id)))].f
 const columns = [...new Set(ids.map((id) => column(known.get(id)!)))];
 
 const pooled = new Map<string, number>();
+const spread = new Map<string, readonly number[]>();
 console.log(`| source | ${columns.join(' | ')} |`);
 console.log(`| --- | ${columns.map(() => '---').join(' | ')} |`);
 for (const input of Object.keys(SOURCE_KINDS) as InputId[]) {
@@ -63,7 +93,11 @@ for (const input of Object.keys(SOURCE_KINDS) as InputId[]) {
     const ratios = id === undefined ? [] : results.map((r) => cellRatio(r, id)).filter((x): x is number => x !== undefined);
     if (ratios.length === 0) return '-';
     pooled.set(id!, geomean(ratios));
-    return `**${geomean(ratios).toFixed(2)}x** (${ratios.map((x) => x.toFixed(2)).join(', ')})`;
+    const rounds = results.flatMap((r) => roundRatios(r, id!));
+    spread.set(id!, rounds);
+    const over = rounds.filter((x) => x > 1).length;
+    const range = byRound && rounds.length ? `, rounds ${Math.min(...rounds).toFixed(2)}-${Math.max(...rounds).toFixed(2)}, ${over} of ${rounds.length} over 1.00x` : '';
+    return `**${geomean(ratios).toFixed(2)}x** (${ratios.map((x) => x.toFixed(2)).join(', ')}${range})`;
   });
   if (cells.some((c) => c !== '-')) console.log(`| ${SOURCE_KINDS[input]} | ${cells.join(' | ')} |`);
 }
@@ -76,3 +110,8 @@ const summary = (label: string, ratioOf: (id: string) => number | undefined) => 
 console.log('');
 results.forEach((r, k) => summary(files[k], (id) => cellRatio(r, id)));
 summary(`pooled over ${files.length}`, (id) => pooled.get(id));
+if (byRound) {
+  const both = ids.filter((id) => (spread.get(id) ?? []).some((x) => x > 1) && (spread.get(id) ?? []).some((x) => x <= 1));
+  const rounds = ids.map((id) => spread.get(id)?.length ?? 0);
+  console.log(`rounds on both sides of 1.00x (${Math.min(...rounds)}-${Math.max(...rounds)} rounds a cell): ${both.length} of ${ids.length} cells: ${both.join(', ') || 'none'}`);
+}
