@@ -22,7 +22,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkEmcc, compileAndLink, fail as failWith, linkFlags, unpackDebianSource, writeOrCheck } from './emscripten.mjs';
+import { KEEP_LARGE_FUNCTIONS, checkEmcc, compileAndLink, fail as failWith, linkFlags, unpackDebianSource, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POOL = 'http://deb.debian.org/debian/pool/main';
@@ -69,8 +69,8 @@ const DE265_FLAGS = [
   '-Wno-everything',
 ];
 const HEIF_FLAGS = ['-DHAVE_LIBDE265=1', '-Wno-everything'];
-const LDFLAGS = linkFlags(['imgpipe_output_alpha', 'imgpipe_output_bits', 'imgpipe_icc', 'imgpipe_icc_size', 'imgpipe_nclx',
-  'imgpipe_message', 'imgpipe_heif_decode']);
+const LDFLAGS = [...linkFlags(['imgpipe_output_alpha', 'imgpipe_output_bits', 'imgpipe_icc', 'imgpipe_icc_size', 'imgpipe_nclx',
+  'imgpipe_message', 'imgpipe_heif_decode']), KEEP_LARGE_FUNCTIONS];
 
 const fail = (message) => failWith('build-libheif', message);
 

@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkEmcc, compileAndLink, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
+import { KEEP_LARGE_FUNCTIONS, checkEmcc, compileAndLink, linkFlags, pinnedDownload, writeOrCheck } from './emscripten.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = '1.5.0';
@@ -44,15 +44,7 @@ const CFLAGS = [
   '-DWEBP_REDUCE_CSP',
   '-DWEBP_DISABLE_STATS',
 ];
-const LDFLAGS = [
-  ...linkFlags(['imgpipe_webp_encode', 'imgpipe_webp_band_begin', 'imgpipe_webp_band_rows', 'imgpipe_webp_band_encode', 'imgpipe_webp_decode']),
-  // Binaryen inlines every function that has one caller, whatever its size: the whole lossy encoder
-  // (analysis, token loop, writer, all called once) ended up in one 46 KB function, and V8's optimising
-  // compiler needs ~13 MiB of scratch memory for a function that size. Kept as their own functions
-  // (each called once an encode, so no call costs anything), they compile in less at a time: a 720 px
-  // WebP's peak RSS ~8 MiB lower, same bytes, same CPU (wasm/libwebp/README.md).
-  '-sBINARYEN_EXTRA_PASSES=--one-caller-inline-max-function-size=1000',
-];
+const LDFLAGS = [...linkFlags(['imgpipe_webp_encode', 'imgpipe_webp_band_begin', 'imgpipe_webp_band_rows', 'imgpipe_webp_band_encode', 'imgpipe_webp_decode']), KEEP_LARGE_FUNCTIONS];
 
 /** Our own small changes to libwebp's source (wasm/libwebp/README.md), applied in name order. */
 const PATCHES = join(root, 'wasm/libwebp/patches');

@@ -27,6 +27,17 @@ export function linkFlags(functions) {
   ];
 }
 
+/**
+ * Binaryen inlines every function that has a single caller, whatever its size, and in a C library that
+ * makes giant functions of code called once (libwebp's whole lossy encoder became one 46 KB function,
+ * libheif's image decode 111 KB). V8's optimising compiler takes scratch memory in proportion to the
+ * function it compiles, and compiling those was the peak of the process: a WebP encode ~8 MiB, an HEIC
+ * upload ~35 MiB above what it needs now. Larger functions with one caller stay functions of their own
+ * (called once a phase or a tile, the call costs nothing). Measured in wasm/libwebp/README.md and
+ * wasm/libheif/README.md.
+ */
+export const KEEP_LARGE_FUNCTIONS = '-sBINARYEN_EXTRA_PASSES=--one-caller-inline-max-function-size=1000';
+
 /** Emscripten's output depends on its version: the committed files come from Debian 12's. */
 export const EMCC_VERSION = '3.1.6';
 
