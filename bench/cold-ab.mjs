@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './median.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -68,20 +69,16 @@ if (process.argv[2] === '--child') {
       got[name].push({ wall, ...JSON.parse(r.stdout.trim().split('\n').pop()) });
     }
   }
-  const med = (xs) => {
-    const s = [...xs].sort((x, y) => x - y);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   const min = (xs) => Math.min(...xs);
   console.log(`cold start, ${values.file}, ${runs} fresh processes per arm, taking turns`);
   console.log('arm     process median  min     first recipe median  min     minflt median  min');
   for (const [name, arm] of arms) {
     const g = got[name];
-    const col = (k, d = 0) => `${med(g.map((x) => x[k])).toFixed(d).padStart(8)} ${min(g.map((x) => x[k])).toFixed(d).padStart(7)}`;
+    const col = (k, d = 0) => `${median(g.map((x) => x[k])).toFixed(d).padStart(8)} ${min(g.map((x) => x[k])).toFixed(d).padStart(7)}`;
     console.log(`${name.padEnd(6)} ${col('wall')}        ${col('first')}             ${col('minflt')}   ${name === 'sharp' ? '' : arm}`);
   }
   if (!values['no-sharp']) {
-    const s = med(got.sharp.map((x) => x.wall));
-    console.log(`process median / sharp's: A ${(med(got.A.map((x) => x.wall)) / s).toFixed(2)}x, B ${(med(got.B.map((x) => x.wall)) / s).toFixed(2)}x`);
+    const s = median(got.sharp.map((x) => x.wall));
+    console.log(`process median / sharp's: A ${(median(got.A.map((x) => x.wall)) / s).toFixed(2)}x, B ${(median(got.B.map((x) => x.wall)) / s).toFixed(2)}x`);
   }
 }

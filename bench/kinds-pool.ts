@@ -41,10 +41,14 @@ if (files.length === 0) {
 const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ResultFile);
 const known = new Map(workloads({ watermark: false }).map((w) => [w.id, w]));
 
-/** A competitor's one-thread cell of workload `id` in one file. */
-function cellOf(file: ResultFile, id: string, competitor: string | undefined): Timed | undefined {
-  const single = file.workloads.find((x) => x.id === id)?.rows.find((r) => r.competitor === competitor)?.single;
-  return single?.ok === false ? undefined : single;
+/** Workload `id`'s one-thread cells in one file: imgpipe's and sharp's best strategy's (undefined where missing or failed). */
+function cellsOf(file: ResultFile, id: string): { own?: Timed; theirs?: Timed } {
+  const w = file.workloads.find((x) => x.id === id);
+  const cell = (competitor: string | undefined) => {
+    const single = w?.rows.find((r) => r.competitor === competitor)?.single;
+    return single?.ok === false ? undefined : single;
+  };
+  return { own: cell('imgpipe'), theirs: cell(w?.sharpBest.single) };
 }
 
 /** The cell's times, one per timed run in the order they ran (rounds one after another): wall or CPU. */
@@ -61,18 +65,18 @@ function timeOf(cell: Timed | undefined): number | undefined {
 
 /** imgpipe / sharp's best, one thread, of workload `id` in one file; undefined when the file lacks it. */
 function cellRatio(file: ResultFile, id: string): number | undefined {
-  const best = file.workloads.find((x) => x.id === id)?.sharpBest.single;
-  const own = timeOf(cellOf(file, id, 'imgpipe'));
-  const theirs = timeOf(cellOf(file, id, best));
+  const cells = cellsOf(file, id);
+  const own = timeOf(cells.own);
+  const theirs = timeOf(cells.theirs);
   return own !== undefined && theirs !== undefined ? own / theirs : undefined;
 }
 
 /** The same ratio round by round (each round's timed runs are consecutive in the samples). */
 function roundRatios(file: ResultFile, id: string): number[] {
   const { runs, rounds } = file.options;
-  const best = file.workloads.find((x) => x.id === id)?.sharpBest.single;
-  const own = timesOf(cellOf(file, id, 'imgpipe'));
-  const theirs = timesOf(cellOf(file, id, best));
+  const cells = cellsOf(file, id);
+  const own = timesOf(cells.own);
+  const theirs = timesOf(cells.theirs);
   if (own.length !== runs * rounds || theirs.length !== runs * rounds) return [];
   const round = (xs: readonly number[], r: number) => summarize(xs.slice(r * runs, (r + 1) * runs)).median;
   return Array.from({ length: rounds }, (_, r) => round(own, r) / round(theirs, r));

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './median.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -53,15 +54,11 @@ if (process.argv[2] === '--child') {
       got[name].push(JSON.parse(r.stdout.trim().split('\n').pop()));
     }
   }
-  const med = (xs) => {
-    const s = [...xs].sort((x, y) => x - y);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   console.log(`peak RSS, ${values.file}: the recipe ${values.recipes} times in each of ${values.runs} fresh processes per arm, taking turns`);
   console.log('arm  peak MiB median  min    max    first recipe ms  last recipe ms (medians)');
   for (const [name, entry] of arms) {
     const g = got[name];
     const peaks = g.map((x) => x.peakMiB);
-    console.log(`${name}    ${med(peaks).toFixed(1).padStart(6)}  ${Math.min(...peaks).toFixed(1).padStart(6)} ${Math.max(...peaks).toFixed(1).padStart(6)}  ${med(g.map((x) => x.times[0])).toFixed(0).padStart(15)}  ${med(g.map((x) => x.times.at(-1))).toFixed(0).padStart(14)}   ${entry}`);
+    console.log(`${name}    ${median(peaks).toFixed(1).padStart(6)}  ${Math.min(...peaks).toFixed(1).padStart(6)} ${Math.max(...peaks).toFixed(1).padStart(6)}  ${median(g.map((x) => x.times[0])).toFixed(0).padStart(15)}  ${median(g.map((x) => x.times.at(-1))).toFixed(0).padStart(14)}   ${entry}`);
   }
 }

@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_DIR, INPUTS, ROOT_DIR, ensureElephants } from './inputs.js';
+import { summarize } from './stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TIMEOUT_MS = 10_000;
@@ -239,10 +240,10 @@ async function main(): Promise<void> {
   };
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a whole number of at least 1 but received ${values.rounds}`);
+  const servers = values.servers.split(',') as ServerName[];
   const rows: Record<string, unknown>[] = [];
   for (let round = 1; round <= rounds; round++) for (const connections of levels) {
     const file = connections >= 256 ? 'big.jpg' : 'photo.jpg';
-    const servers = values.servers.split(',') as ServerName[];
     // Odd rounds in the order given, even rounds reversed: neither server always runs on the fresher machine.
     for (const name of round % 2 === 1 ? servers : [...servers].reverse()) {
       const { child, base } = await start(name, dir, name === 'imgpipe' ? values.threads : undefined, name === 'imgpipe' ? values['cpu-prof'] : undefined, values['source-cache-mb']);
@@ -287,17 +288,14 @@ async function main(): Promise<void> {
     const p = (x?: { p50: number; max: number }) => (x ? `${x.p50} / ${x.max}` : '');
     console.log(`${rounds > 1 ? `| ${r.round} ` : ''}| ${r.server} | ${r.connections} | ${r.source === INPUTS.elephants.label ? '5640x3172' : '2725x2225'} | ${r.rps} | ${r.imagesPerS} | ${r.okShare} | ${r.status503} (${r.retryAfterOn503}) | ${r.otherStatus} | ${r.clientErrors} | ${r.p50} | ${r.p99} | ${r.cpuMsPerImage} (${r.mainThreadCpuMsPerImage} / ${r.poolThreadsCpuMsPerImage ?? '-'} / ${r.otherThreadsCpuMsPerImage}) | ${r.peakRssMb} | ${p(r.probe404)} | ${p(r.probeInfo)} |`);
   }
-  if (rounds > 1 && values.servers.split(',').length === 2) printRoundRatios(rows as unknown as RoundRow[], levels);
+  if (rounds > 1 && servers.length === 2) printRoundRatios(rows as unknown as RoundRow[], levels);
 }
 
 interface RoundRow { readonly server: ServerName; readonly connections: number; readonly round: number; readonly imagesPerS: number; readonly p99: number }
 
 /** Per connection count, each round's imgpipe / ipx images/s and p99, and the medians over the rounds. */
 function printRoundRatios(rows: readonly RoundRow[], levels: readonly number[]): void {
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
+  const median = (xs: number[]) => summarize(xs).median;
   console.log('\n| conns | images/s, imgpipe / ipx, each round | median | p99, imgpipe / ipx, each round | median |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const connections of levels) {
