@@ -23,10 +23,12 @@ function copyWasm(): void {
   mkdirSync('dist/wasm', { recursive: true });
   mkdirSync('dist/wasm/plugins', { recursive: true });
   for (const row of PLUGIN_WASM) copyFileSync(row.from.startsWith('./') ? row.from : require.resolve(row.from), `dist/wasm/plugins/${row.file}`);
-  for (const row of Object.values(WASM_MODULES) as { file: string; from: string }[]) {
+  for (const row of Object.values(WASM_MODULES) as { file: string; from: string; node?: { file: string; from: string } }[]) {
     const from = row.from.startsWith('./') ? row.from : require.resolve(row.from);
     if (!existsSync(from)) throw new Error(`missing ${from}: run npm run build:wasm first`);
     copyFileSync(from, `dist/wasm/${row.file}`);
+    // Node's own build of the module (read from disk by the Node entry only: no inline copy).
+    if (row.node) copyFileSync(row.node.from, `dist/wasm/${row.node.file}`);
     // The browser entry's fallback for bundlers that don't copy `new URL()` assets (see entries/web.ts).
     writeFileSync(`dist/wasm/${row.file}.js`, `export default ${JSON.stringify(readFileSync(from).toString('base64'))};\n`);
   }

@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { setWasmProvider, WASM_MODULES, type WasmName } from '../src/wasm/modules.js';
+import { nodeWasmRow, setWasmProvider, WASM_MODULES, type WasmName } from '../src/wasm/modules.js';
 import './node-crc.js';
+import './node-webp-helper.js';
 
 export * from '../src/index.js';
 export { createWorkerPool, MAX_POOL_THREADS, type WorkerPool, type WorkerPoolOptions, type WorkerPoolStats } from '../pool/index.js';
@@ -24,12 +25,22 @@ const here = import.meta.url;
  * leaves out (Little CMS, see scripts/build-fc.mjs).
  */
 export function locateWasm(name: WasmName): string {
-  const row = WASM_MODULES[name] as { file: string; from: string };
+  // Node's own build of a module (libwebp's threaded one) when it is there, else the one every runtime loads.
+  const own = nodeWasmRow(name);
+  if (own !== WASM_MODULES[name]) {
+    const path = find(own);
+    if (existsSync(path)) return path;
+  }
+  return find(WASM_MODULES[name] as { file: string; from: string }, name);
+}
+
+function find(row: { file: string; from: string }, name?: WasmName): string {
   const bundled = fileURLToPath(new URL(`./wasm/${row.file}`, here));
   if (existsSync(bundled)) return bundled;
   if (!row.from.startsWith('./')) return createRequire(here).resolve(row.from);
   const source = fileURLToPath(new URL(`../${row.from.slice(2)}`, here));
   if (existsSync(source)) return source;
+  if (name === undefined) return source;
   try {
     return createRequire(here).resolve(`imgpipe-${name}/${row.file}`);
   } catch {

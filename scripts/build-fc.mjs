@@ -145,7 +145,8 @@ rmSync(out, { recursive: true, force: true });
  * entry finds as the package `imgpipe-lcms2` (entries/node.ts, `locateWasm`).
  */
 const LEFT_OUT = new Set(['imgpipe_lcms2.wasm']);
-const kept = (f) => !LEFT_OUT.has(f);
+// libwebp's one-thread build, which Node never loads when its threaded twin is there (src/wasm/modules.ts).
+const kept = (f) => !LEFT_OUT.has(f) && f !== 'imgpipe_webp.wasm';
 
 // The function: handler bundle + wasm.
 const metafile = await bundle(join(root, 'examples/fc/index.ts'), join(fn, 'index.js'));

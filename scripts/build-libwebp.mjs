@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Build imgpipe's libwebp module (`wasm/libwebp/build/imgpipe_webp.wasm`) from Debian's libwebp
- * source with Debian's Emscripten, using libwebp's SSE2 code paths on WebAssembly SIMD.
+ * Build imgpipe's libwebp modules (`wasm/libwebp/build/imgpipe_webp.wasm`, and its threaded twin
+ * `imgpipe_webp_threads.wasm` for Node) from Debian's libwebp source with Debian's Emscripten, using
+ * libwebp's SSE2 code paths on WebAssembly SIMD.
  *
  *   apt-get install -y emscripten            # Debian 12's emscripten 3.1.6
  *   npm run build:libwebp                    # rebuild the committed module
@@ -24,7 +25,7 @@ const VERSION = '1.5.0';
 const TARBALL = `libwebp_${VERSION}.orig.tar.gz`;
 const URL_ = `http://deb.debian.org/debian/pool/main/libw/libwebp/${TARBALL}`;
 const SHA256 = '7d6fab70cf844bf6769077bd5d7a74893f8ffd4dfb42861745750c63c2a5c92c';
-const OUT = join(root, 'wasm/libwebp/build/imgpipe_webp.wasm');
+const OUT_DIR = join(root, 'wasm/libwebp/build');
 const GLUE = join(root, 'wasm/libwebp/webp.c');
 // The lossy encoder's loops on WASM SIMD, installed by webp.c into libwebp's encoder tables.
 const ENC_SIMD = join(root, 'wasm/libwebp/enc_simd.c');
@@ -44,7 +45,29 @@ const CFLAGS = [
   '-DWEBP_REDUCE_CSP',
   '-DWEBP_DISABLE_STATS',
 ];
-const LDFLAGS = [...linkFlags(['imgpipe_webp_encode', 'imgpipe_webp_band_begin', 'imgpipe_webp_band_rows', 'imgpipe_webp_band_encode', 'imgpipe_webp_decode']), KEEP_LARGE_FUNCTIONS];
+const EXPORTS = ['imgpipe_webp_encode', 'imgpipe_webp_band_begin', 'imgpipe_webp_band_rows', 'imgpipe_webp_band_encode', 'imgpipe_webp_decode'];
+const LDFLAGS = [...linkFlags(EXPORTS), KEEP_LARGE_FUNCTIONS];
+
+/**
+ * The two modules, from the same sources. The threaded one (Node only: browsers without
+ * cross-origin isolation and workerd have no shared memory) decodes lossy files on two threads as
+ * sharp's libwebp does (webp.c, IMGPIPE_WEBP_THREADS): its memory is imported and shared, so that a
+ * helper thread's second instance works on the same heap (wasm-ld makes the data segments passive,
+ * initialised once by the first instance). Emscripten's libc is linked single-threaded
+ * (`--no-check-features` lets its objects, built without atomics, into a shared-memory module): only
+ * the calling thread ever allocates, and `stackRestore` gives the helper's instance its own stack.
+ */
+const VARIANTS = [
+  { out: 'imgpipe_webp.wasm', cflags: [], ldflags: LDFLAGS },
+  {
+    out: 'imgpipe_webp_threads.wasm',
+    cflags: ['-matomics', '-DWEBP_USE_THREAD', '-DIMGPIPE_WEBP_THREADS'],
+    ldflags: [...linkFlags([...EXPORTS, 'imgpipe_webp_thread_run']),
+      KEEP_LARGE_FUNCTIONS, '-sIMPORTED_MEMORY', '-Wl,--shared-memory', '-Wl,--no-check-features',
+      // The two helper functions are imports (webp.c's imgpipe_thread_*), given by src/codecs/webp-helper.ts.
+      '-sERROR_ON_UNDEFINED_SYMBOLS=0'],
+  },
+];
 
 /** Our own small changes to libwebp's source (wasm/libwebp/README.md), applied in name order. */
 const PATCHES = join(root, 'wasm/libwebp/patches');
@@ -63,15 +86,18 @@ async function source() {
   return dir;
 }
 
-async function build(src) {
-  const objDir = join(root, '.cache', `libwebp-${VERSION}-obj`);
+async function build(src, variant) {
+  const objDir = join(root, '.cache', `libwebp-${VERSION}-obj-${variant.out}`);
   rmSync(objDir, { recursive: true, force: true });
   mkdirSync(objDir, { recursive: true });
   const files = [GLUE, ENC_SIMD, ...['src/enc', 'src/dsp', 'src/utils', 'src/dec', 'sharpyuv'].flatMap((d) =>
     readdirSync(join(src, d)).filter((f) => f.endsWith('.c')).sort().map((f) => join(src, d, f)))];
   const flags = ['-I', relative(root, src), '-I', relative(root, join(src, 'src'))];
-  return compileAndLink(root, objDir, 'imgpipe_webp.wasm', CFLAGS, files.map((file) => ({ file, flags })), LDFLAGS);
+  return compileAndLink(root, objDir, variant.out, [...CFLAGS, ...variant.cflags], files.map((file) => ({ file, flags })), variant.ldflags);
 }
 
 checkEmcc('build-libwebp');
-writeOrCheck('build-libwebp', root, OUT, await build(await source()), 'npm run build:libwebp');
+const src = await source();
+for (const variant of VARIANTS) {
+  writeOrCheck('build-libwebp', root, join(OUT_DIR, variant.out), await build(src, variant), 'npm run build:libwebp');
+}

@@ -120,7 +120,8 @@ export const imgpipe: Competitor = {
         workload.kind === 'recipe'
           ? `processUpload with the default recipe (fastShrinkOnLoad), ${watermark ? 'watermark on large+medium' : 'watermark removed'}`
           : `transform(bytes, '${workload.outputs.map(transformChain).join("', '")}')`,
-        `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1), encodes in the main thread' : pool ? `encodes on createWorkerPool() with ${pool.threads} threads` : 'library default (encodes in the main thread)'}`,
+        // A lossy WebP's decode takes libwebp's helper thread in every mode, as sharp's libwebp takes its second thread.
+        `threads: ${threads === 'single' ? 'one (UV_THREADPOOL_SIZE=1), encodes in the main thread' : pool ? `encodes on createWorkerPool() with ${pool.threads} threads` : 'library default (encodes in the main thread)'}; a lossy WebP's decode on two threads (libwebp's row worker, as sharp's libwebp)`,
       ].join('; '),
       async run(input, outputs): Promise<BenchOutput[]> {
         if (workload.kind === 'recipe') {

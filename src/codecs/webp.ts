@@ -11,6 +11,7 @@ import { ImgpipeError } from '../errors.js';
 import { asImage, createImage, hasAlpha, type RGBAImage } from '../image.js';
 import type { ImageHeader } from '../header.js';
 import { OwnedInstance, copyIn, outOfMemory, type OutputBufferExports } from '../wasm/instance.js';
+import { instantiateThreaded, isThreadedBuild, withHelper } from './webp-threads.js';
 import { loadKernel, resizeRows, resultBuffer, streamsRows, type RowSource } from '../kernels/lanczos.js';
 import type { SrgbConversion } from '../color/icc.js';
 import type { JpegShrink } from './jpeg-frame.js';
@@ -24,7 +25,14 @@ interface WebpExports extends OutputBufferExports {
   imgpipe_webp_decode(data: number, size: number, scaledWidth: number, scaledHeight: number): number;
 }
 
-const libwebp = new OwnedInstance<WebpExports>('webp');
+/** libwebp's instances: the one-thread build, or in Node the threaded one (webp-threads.ts) with its shared memory. */
+class LibwebpInstance extends OwnedInstance<WebpExports> {
+  protected create(module: WebAssembly.Module): WebpExports {
+    return isThreadedBuild(module) ? instantiateThreaded<WebpExports>(module) : super.create(module);
+  }
+}
+
+const libwebp = new LibwebpInstance('webp');
 
 /** libwebp's VP8StatusCode values (decode), as users would want them explained. */
 const DECODE_STATUS: Readonly<Record<number, string>> = Object.freeze({
@@ -61,11 +69,16 @@ function takeOutput<T extends Uint8Array | Uint8ClampedArray>(w: WebpExports, in
 /**
  * Run libwebp's decoder on `file` inside `w`, at `scaled` (libwebp's rescaler) or full size: the
  * non-premultiplied RGBA result is left in the instance's memory (imgpipe_output), `width` x `height`.
+ * A lossy file `sourceWidth` wide may be decoded on two threads (webp-threads.ts).
  */
-function runDecoder(w: WebpExports, file: Uint8Array, scaled?: Readonly<{ width: number; height: number }>): { width: number; height: number } {
+function runDecoder(w: WebpExports, file: Uint8Array, sourceWidth: number, scaled?: Readonly<{ width: number; height: number }>): { width: number; height: number } {
   const ptr = copyIn(w, file);
-  const status = w.imgpipe_webp_decode(ptr, file.byteLength, scaled?.width ?? 0, scaled?.height ?? 0);
-  w.imgpipe_free(ptr);
+  let status: number;
+  try {
+    status = withHelper(w, sourceWidth, () => w.imgpipe_webp_decode(ptr, file.byteLength, scaled?.width ?? 0, scaled?.height ?? 0));
+  } finally {
+    w.imgpipe_free(ptr);
+  }
   if (status === 1) throw new RangeError('out of memory');
   if (status !== 0) {
     throw new ImgpipeError('CORRUPT_IMAGE', `Expected a decodable WebP but the decoder reported: ${DECODE_STATUS[status] ?? `status ${status}`}`);
@@ -74,14 +87,22 @@ function runDecoder(w: WebpExports, file: Uint8Array, scaled?: Readonly<{ width:
 }
 
 /**
+ * The width withHelper judges a decode by: 0 (one thread) for a lossless file (libwebp threads VP8
+ * only) and for one with alpha (webp.c decodes those on one thread).
+ */
+function threadWidth(header: ImageHeader): number {
+  return header.lossless || header.alpha ? 0 : header.width;
+}
+
+/**
  * Decode with libwebp: non-premultiplied RGBA, at `scaled` (libwebp's rescaler) or full size.
  * `asResult`: the pixels go into a buffer of the resize kernel's pool (`resultBuffer`), as a resize's
  * result does, so that a transform giving them back once encoded (`recycleResized`) has the next
  * decode of that size reuse it.
  */
-function libwebpDecode(file: Uint8Array, needBytes: number, scaled?: Readonly<{ width: number; height: number }>, asResult = false): Promise<RGBAImage> {
+function libwebpDecode(file: Uint8Array, needBytes: number, sourceWidth: number, scaled?: Readonly<{ width: number; height: number }>, asResult = false): Promise<RGBAImage> {
   return libwebp.use((w) => {
-    const { width, height } = runDecoder(w, file, scaled);
+    const { width, height } = runDecoder(w, file, sourceWidth, scaled);
     const bytes = width * height * 4;
     return asImage(width, height, takeOutput(w, asResult ? resultBuffer(bytes) : new Uint8ClampedArray(bytes)));
   }, needBytes);
@@ -126,7 +147,7 @@ export async function decodeWebpResized(file: Uint8Array, header: ImageHeader, s
   await libwebp.load();
   try {
     return libwebp.useLoaded((w) => {
-      const size = runDecoder(w, file, scaled);
+      const size = runDecoder(w, file, threadWidth(header), scaled);
       try {
         if (size.width !== decoded.width || size.height !== decoded.height) {
           throw new ImgpipeError('CORRUPT_IMAGE', `Expected ${decoded.width}x${decoded.height} pixels from the WebP decode but decoded ${size.width}x${size.height}`);
@@ -165,7 +186,7 @@ async function decodeWebpAtSize(file: Uint8Array, header: ImageHeader, width: nu
     // The target's pixels, and no resize after them: the transform hands them back once encoded, and a
     // server making this size from WebPs over and over writes into one buffer (a fresh 1.2 MB one per
     // 720 px request stayed as garbage until V8 collected it: RSS grew by its size each request).
-    image = await libwebpDecode(file, file.byteLength + header.width * 64 + width * height * 8, { width, height }, true);
+    image = await libwebpDecode(file, file.byteLength + header.width * 64 + width * height * 8, threadWidth(header), { width, height }, true);
   } catch (e) {
     throw outOfMemory(e, `the WebP decode of ${header.width}x${header.height}`);
   }
@@ -218,7 +239,7 @@ async function decodeWebp(bytes: Uint8Array, header: ImageHeader, scaled?: Reado
   const { width, height } = size ?? header;
   let image: RGBAImage;
   try {
-    image = await libwebpDecode(frame ? frame.file : bytes, bytes.byteLength + (size ? header.width * 64 : 0) + width * height * 8, size);
+    image = await libwebpDecode(frame ? frame.file : bytes, bytes.byteLength + (size ? header.width * 64 : 0) + width * height * 8, frame ? 0 : threadWidth(header), size);
   } catch (e) {
     // The header's size was checked against the limits first: running out of memory here is the image's size.
     throw outOfMemory(e, `the WebP decode of ${header.width}x${header.height}`);

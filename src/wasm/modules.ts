@@ -24,17 +24,27 @@ export const WASM_MODULES = {
   // libspng + zlib with libspng's SSE unfilters on WASM SIMD (built by `npm run build:libspng`, Debian's Emscripten).
   png: { file: 'imgpipe_png.wasm', from: './wasm/libspng/build/imgpipe_png.wasm' },
   // libwebp with its SSE2 paths on WASM SIMD (built by `npm run build:libwebp`, Debian's Emscripten).
-  // Every runtime imgpipe targets (Node 18+, current browsers, workerd) has WASM SIMD.
-  webp: { file: 'imgpipe_webp.wasm', from: './wasm/libwebp/build/imgpipe_webp.wasm' },
+  // Every runtime imgpipe targets (Node 18+, current browsers, workerd) has WASM SIMD. `node`: the
+  // build Node loads instead, whose lossy decode runs on two threads (src/codecs/webp-threads.ts).
+  webp: {
+    file: 'imgpipe_webp.wasm', from: './wasm/libwebp/build/imgpipe_webp.wasm',
+    node: { file: 'imgpipe_webp_threads.wasm', from: './wasm/libwebp/build/imgpipe_webp_threads.wasm' },
+  },
   // imgpipe's own Lanczos3 resize kernel (AssemblyScript + SIMD, built by `npm run build:wasm`).
   kernels: { file: 'imgpipe_kernels.wasm', from: './wasm/kernels/build/imgpipe_kernels.wasm' },
   // imgpipe's own baseline JPEG decoder with DCT-domain shrink-on-load (AssemblyScript + SIMD).
   jpegdec: { file: 'imgpipe_jpegdec.wasm', from: './wasm/jpegdec/build/imgpipe_jpegdec.wasm' },
   // imgpipe's own baseline JPEG encoder (AssemblyScript + SIMD, built by `npm run build:wasm`).
   jpegenc: { file: 'imgpipe_jpegenc.wasm', from: './wasm/jpegenc/build/imgpipe_jpegenc.wasm' },
-} as const satisfies Record<string, { file: string; from: string; onDemand?: true }>;
+} as const satisfies Record<string, { file: string; from: string; onDemand?: true; node?: { file: string; from: string } }>;
 
 export type WasmName = keyof typeof WASM_MODULES;
+
+/** The file Node loads for a module: its `node` build where it has one. */
+export function nodeWasmRow(name: WasmName): { file: string; from: string } {
+  const row = WASM_MODULES[name] as { file: string; from: string; node?: { file: string; from: string } };
+  return row.node ?? row;
+}
 export const WASM_NAMES = Object.keys(WASM_MODULES) as WasmName[];
 /** The modules init() and the worker pool compile up front: all but the on-demand ones. */
 export const EAGER_WASM_NAMES = WASM_NAMES.filter((n) => !('onDemand' in WASM_MODULES[n]));

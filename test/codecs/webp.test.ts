@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { readFileSync } from 'node:fs';
-import { decode, encode, inspect, resize, locateWasm, type RGBAImage } from '../../entries/node.js';
+import { join } from 'node:path';
+import { decode, encode, inspect, resize, WASM_MODULES, type RGBAImage } from '../../entries/node.js';
 import { decodeResized } from '../../src/decode-resized.js';
 import { chooseShrink } from '../../src/decode.js';
 import { decodeWebpResized } from '../../src/codecs/webp.js';
@@ -164,7 +165,8 @@ describe('libwebp module', () => {
   });
 
   it('is a plain module: no JavaScript glue, one import (the memory-growth notice), nothing it must be told', () => {
-    const module = new WebAssembly.Module(readFileSync(locateWasm('webp')));
+    // The build every runtime but Node loads (Node's threaded twin: webp-threads.test.ts).
+    const module = new WebAssembly.Module(readFileSync(join(__dirname, '../..', WASM_MODULES.webp.from)));
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'emscripten_notify_memory_growth', kind: 'function' }]);
     expect(WebAssembly.Module.exports(module).map((e) => e.name)).toEqual(expect.arrayContaining(['memory', '_initialize', 'imgpipe_webp_encode', 'imgpipe_webp_decode']));
   });

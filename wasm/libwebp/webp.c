@@ -537,6 +537,69 @@ EXPORT int imgpipe_webp_band_encode(float quality, int method) {
   return encode_picture(&band_picture, quality, method, 0);
 }
 
+#ifdef IMGPIPE_WEBP_THREADS
+/*
+ * The threaded build (imgpipe_webp_threads.wasm, Node): libwebp's lossy decoder hands each macroblock
+ * row's reconstruction, loop filter and output (its `mt_method_` 2, what sharp's libwebp does on a
+ * second thread) to a WebPWorker while the calling thread parses the next row's coefficients. A
+ * WebAssembly module cannot start a thread, so the worker interface below asks its embedder
+ * (src/codecs/webp-helper.ts): a helper thread holds a second instance of this module on the same
+ * shared memory, runs imgpipe_webp_thread_run(worker) when launched, and the calling thread waits for
+ * it on an Atomics futex. When no helper is there (launch answers 0) the hook runs in the calling
+ * thread, which is exactly what libwebp's single-threaded build does. Only the calling thread ever
+ * allocates: the hook (reconstruction, filter, rescaler, RGBA output) does not, and files with an
+ * alpha plane, whose decoding in the hook does allocate, are decoded on one thread
+ * (imgpipe_webp_decode).
+ */
+#include "src/utils/thread_utils.h"
+
+__attribute__((import_module("env"), import_name("imgpipe_thread_launch"))) extern int imgpipe_thread_launch(WebPWorker* worker);
+__attribute__((import_module("env"), import_name("imgpipe_thread_wait"))) extern int imgpipe_thread_wait(WebPWorker* worker);
+
+static void helper_execute(WebPWorker* const worker) {
+  if (worker->hook != NULL) worker->had_error |= !worker->hook(worker->data1, worker->data2);
+}
+
+EXPORT void imgpipe_webp_thread_run(WebPWorker* worker) { helper_execute(worker); }
+
+static void helper_init(WebPWorker* const worker) {
+  memset(worker, 0, sizeof(*worker));
+  worker->status_ = NOT_OK;
+}
+
+static int helper_sync(WebPWorker* const worker) {
+  if (worker->status_ == WORK) {
+    /* 0: the helper trapped inside the hook; the decode fails as a hook error would make it. */
+    if (!imgpipe_thread_wait(worker)) worker->had_error = 1;
+    worker->status_ = OK;
+  }
+  return !worker->had_error;
+}
+
+static int helper_reset(WebPWorker* const worker) {
+  worker->had_error = 0;
+  if (worker->status_ < OK) {
+    worker->status_ = OK;
+    return 1;
+  }
+  return helper_sync(worker);
+}
+
+static void helper_launch(WebPWorker* const worker) {
+  if (imgpipe_thread_launch(worker)) worker->status_ = WORK;
+  else helper_execute(worker);
+}
+
+static void helper_end(WebPWorker* const worker) {
+  helper_sync(worker);
+  worker->status_ = NOT_OK;
+}
+
+static const WebPWorkerInterface helper_interface = {
+  helper_init, helper_reset, helper_sync, helper_launch, helper_execute, helper_end,
+};
+#endif
+
 /*
  * Decode a still WebP file to non-premultiplied RGBA, at `scaled_width` x `scaled_height` when both
  * are positive (libwebp's own rescaler, applied as rows are decoded: shrink-on-load, as libvips'
@@ -551,6 +614,11 @@ EXPORT int imgpipe_webp_decode(const uint8_t* data, size_t size, int scaled_widt
   VP8StatusCode status = WebPGetFeatures(data, size, &config.input);
   if (status != VP8_STATUS_OK) return status;
   config.output.colorspace = MODE_RGBA;
+#ifdef IMGPIPE_WEBP_THREADS
+  WebPSetWorkerInterface(&helper_interface);
+  /* libwebp threads lossy files 512 px wide and wider (VP8GetThreadMethod); see helper_interface. */
+  config.options.use_threads = !config.input.has_alpha;
+#endif
   if (scaled_width > 0 && scaled_height > 0) {
     config.options.use_scaling = 1;
     config.options.scaled_width = scaled_width;

@@ -1,0 +1,204 @@
+/**
+ * libwebp's lossy decode on two threads in Node (src/codecs/webp-threads.ts, entries/node-webp-helper.ts,
+ * webp.c's IMGPIPE_WEBP_THREADS): the threaded build must give the one-thread build's pixels byte for
+ * byte, hand rows to the helper only where libwebp threads (lossy, no alpha, 512 px wide or more),
+ * fall back to one thread when the helper does not take part, fail a decode whose row failed on the
+ * helper with a typed error (and decode again afterwards), and never keep a process alive.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode, inspect, locateWasm, WASM_MODULES, type RGBAImage } from '../../entries/node.js';
+import { decodeWebpScaled } from '../../src/codecs/webp.js';
+import { isThreadedBuild, setWebpDecodeHelper, webpThreadStats, type WebpDecodeHelper } from '../../src/codecs/webp-threads.js';
+import { image } from '../helpers/fixtures.js';
+
+sharp.cache(false);
+
+const ROOT = join(__dirname, '../..');
+
+/** The helper entries/node.js registered (on a machine with more than one core), put back after each test. */
+const registered = setWebpDecodeHelper(undefined);
+setWebpDecodeHelper(registered);
+
+interface PlainExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  imgpipe_alloc(n: number): number;
+  imgpipe_free(p: number): void;
+  imgpipe_release(): void;
+  imgpipe_output(): number;
+  imgpipe_output_size(): number;
+  imgpipe_output_width(): number;
+  imgpipe_output_height(): number;
+  imgpipe_webp_decode(data: number, size: number, w: number, h: number): number;
+}
+
+/** The one-thread build's decode, called directly: the reference pixels. */
+function plainDecode(file: Uint8Array, width = 0, height = 0): RGBAImage {
+  const module = new WebAssembly.Module(readFileSync(join(ROOT, WASM_MODULES.webp.from)));
+  const e = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth: () => undefined } }).exports as unknown as PlainExports;
+  e._initialize();
+  const ptr = e.imgpipe_alloc(file.byteLength);
+  new Uint8Array(e.memory.buffer, ptr, file.byteLength).set(file);
+  expect(e.imgpipe_webp_decode(ptr, file.byteLength, width, height)).toBe(0);
+  const data = new Uint8ClampedArray(new Uint8Array(e.memory.buffer, e.imgpipe_output(), e.imgpipe_output_size()).slice().buffer);
+  return { width: e.imgpipe_output_width(), height: e.imgpipe_output_height(), data } as RGBAImage;
+}
+
+const same = (a: RGBAImage, b: RGBAImage) => a.width === b.width && a.height === b.height && Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
+
+/**
+ * A helper on the calling thread: a second instance on the same shared memory, with its own stack,
+ * running each launched row when the decoder waits for it (the latest a real helper could finish).
+ * `failAt`: the row (1-based) whose work it reports as failed.
+ */
+class InlineHelper implements WebpDecodeHelper {
+  calls: string[] = [];
+  rows = 0;
+  private e?: { stackRestore(p: number): void; imgpipe_webp_thread_run(w: number): void };
+  private pending = 0;
+
+  constructor(private readonly failAt = 0, private readonly takesPart = true) {}
+
+  bind(module: WebAssembly.Module, memory: WebAssembly.Memory, stackTop: number): boolean {
+    this.calls.push('bind');
+    if (!this.takesPart) return false;
+    const noop = () => 0;
+    const e = new WebAssembly.Instance(module, { env: { memory, emscripten_notify_memory_growth: noop, imgpipe_thread_launch: noop, imgpipe_thread_wait: () => 1 } }).exports as unknown as NonNullable<InlineHelper['e']>;
+    e.stackRestore(stackTop);
+    this.e = e;
+    return true;
+  }
+
+  launch(worker: number): void {
+    this.pending = worker;
+  }
+
+  wait(): boolean {
+    this.rows++;
+    if (this.rows === this.failAt) return false;
+    this.e!.imgpipe_webp_thread_run(this.pending);
+    return true;
+  }
+
+  unbind(): void {
+    this.calls.push('unbind');
+    this.e = undefined;
+  }
+}
+
+/** Lossy WebPs from a photo fixture, `width` px wide (sharp's libwebp, quality 80). */
+async function lossy(width: number, alpha = false): Promise<Uint8Array> {
+  let pipeline = sharp(image('2569067123_aca715a2ee_o.jpg')).resize(width);
+  if (alpha) pipeline = pipeline.ensureAlpha(0.5);
+  return new Uint8Array(await pipeline.webp({ quality: 80 }).toBuffer());
+}
+
+afterEach(() => {
+  setWebpDecodeHelper(registered);
+});
+
+describe('libwebp on two threads (Node)', () => {
+  it('Node loads the threaded build: shared imported memory, the growth notice and the two helper calls as its only imports', async () => {
+    expect(registered).toBeDefined();
+    const module = new WebAssembly.Module(readFileSync(locateWasm('webp')));
+    expect(isThreadedBuild(module)).toBe(true);
+    expect(WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}:${i.kind}`).sort()).toEqual([
+      'env.emscripten_notify_memory_growth:function', 'env.imgpipe_thread_launch:function', 'env.imgpipe_thread_wait:function', 'env.memory:memory',
+    ]);
+    expect(WebAssembly.Module.exports(module).map((e) => e.name)).toEqual(expect.arrayContaining(['imgpipe_webp_thread_run', 'stackRestore', 'imgpipe_webp_decode']));
+    // Every other runtime loads the one-thread build.
+    expect(isThreadedBuild(new WebAssembly.Module(readFileSync(join(ROOT, WASM_MODULES.webp.from))))).toBe(false);
+  });
+
+  it('decodes on the helper thread with the one-thread build\'s pixels, at full size and scaled on load', async () => {
+    const files = [await lossy(1200), await lossy(517)];
+    // The first lossy decode starts the helper and runs on one thread; later ones take it.
+    const before = webpThreadStats();
+    for (let i = 0; i < 100 && webpThreadStats().decodes === before.decodes; i++) {
+      await decode(files[1]!);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(webpThreadStats().decodes).toBeGreaterThan(before.decodes);
+    for (const file of files) {
+      const header = inspect(file);
+      const start = webpThreadStats();
+      expect(same(await decode(file), plainDecode(file)), `${header.width} px, full size`).toBe(true);
+      for (const shrink of [2, 4] as const) {
+        const { image: scaled } = await decodeWebpScaled(file, header, shrink);
+        expect(same(scaled, plainDecode(file, scaled.width, scaled.height)), `${header.width} px, 1/${shrink}`).toBe(true);
+      }
+      const end = webpThreadStats();
+      expect(end.decodes - start.decodes, `${header.width} px`).toBe(3);
+      // One hand-over per macroblock row (16 px) of each of the three decodes.
+      expect(end.rows - start.rows).toBe(3 * Math.ceil(header.height / 16));
+    }
+  });
+
+  it('gives the same pixels when each row\'s work runs as late as it can (the helper as slow as possible)', async () => {
+    const helper = new InlineHelper();
+    setWebpDecodeHelper(helper);
+    const file = await lossy(800);
+    const ours = await decode(file);
+    expect(same(ours, plainDecode(file))).toBe(true);
+    expect(helper.calls).toEqual(['bind', 'unbind']);
+    expect(helper.rows).toBe(Math.ceil(ours.height / 16));
+  });
+
+  it('decodes on one thread where libwebp would not thread: narrower than 512 px, lossless, with alpha', async () => {
+    const helper = new InlineHelper();
+    setWebpDecodeHelper(helper);
+    const narrow = await lossy(511);
+    const lossless = new Uint8Array(await sharp(image('2569067123_aca715a2ee_o.jpg')).resize(800).webp({ lossless: true }).toBuffer());
+    const alpha = await lossy(800, true);
+    for (const file of [narrow, lossless, alpha]) expect(same(await decode(file), plainDecode(file))).toBe(true);
+    expect(helper.calls).toEqual([]);
+  });
+
+  it('decodes on one thread when the helper cannot take part (not started, or given up)', async () => {
+    const helper = new InlineHelper(0, false);
+    setWebpDecodeHelper(helper);
+    const file = await lossy(800);
+    const before = webpThreadStats();
+    expect(same(await decode(file), plainDecode(file))).toBe(true);
+    expect(helper.calls).toEqual(['bind']);
+    expect(webpThreadStats()).toEqual(before);
+  });
+
+  it('fails a decode whose row failed on the helper with a typed error, and decodes the next file', async () => {
+    setWebpDecodeHelper(new InlineHelper(3));
+    const file = await lossy(800);
+    await expect(decode(file)).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: 'Expected libwebp\'s decode helper thread to reconstruct every row but a row\'s work failed on it (the 800 px wide WebP decodes on one thread when the helper is not there)',
+    });
+    setWebpDecodeHelper(new InlineHelper());
+    expect(same(await decode(file), plainDecode(file))).toBe(true);
+  });
+
+  it('never keeps a Node process alive: a process that decoded on two threads exits by itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgpipe-webp-threads-'));
+    try {
+      const file = join(dir, 'photo.webp');
+      writeFileSync(file, await lossy(1200));
+      const script = join(dir, 'run.mts');
+      writeFileSync(script, [
+        `import { readFileSync } from 'node:fs';`,
+        `import { decode } from ${JSON.stringify(join(ROOT, 'entries/node.ts'))};`,
+        `import { webpThreadStats } from ${JSON.stringify(join(ROOT, 'src/codecs/webp-threads.ts'))};`,
+        `const bytes = new Uint8Array(readFileSync(${JSON.stringify(file)}));`,
+        `for (let i = 0; i < 100 && webpThreadStats().decodes === 0; i++) { await decode(bytes); await new Promise((r) => setTimeout(r, 20)); }`,
+        `console.log(JSON.stringify(webpThreadStats()));`,
+      ].join('\n'));
+      // Exits on its own (no process.exit): the helper, blocked on its futex, is unref'd.
+      const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(JSON.parse(out.trim()).decodes).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
