@@ -1,6 +1,7 @@
 import { defineConfig } from 'tsup';
 import { copyFileSync, mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { WASM_MODULES } from './src/wasm/modules.js';
 
 const require = createRequire(import.meta.url);
@@ -28,7 +29,10 @@ function copyWasm(): void {
     if (!existsSync(from)) throw new Error(`missing ${from}: run npm run build:wasm first`);
     copyFileSync(from, `dist/wasm/${row.file}`);
     // Node's own build of the module (read from disk by the Node entry only: no inline copy).
-    if (row.node) copyFileSync(row.node.from, `dist/wasm/${row.node.file}`);
+    if (row.node) {
+      mkdirSync(dirname(`dist/wasm/${row.node.file}`), { recursive: true });
+      copyFileSync(row.node.from, `dist/wasm/${row.node.file}`);
+    }
     // The browser entry's fallback for bundlers that don't copy `new URL()` assets (see entries/web.ts).
     writeFileSync(`dist/wasm/${row.file}.js`, `export default ${JSON.stringify(readFileSync(from).toString('base64'))};\n`);
   }

@@ -145,19 +145,21 @@ rmSync(out, { recursive: true, force: true });
  * entry finds as the package `imgpipe-lcms2` (entries/node.ts, `locateWasm`).
  */
 const LEFT_OUT = new Set(['imgpipe_lcms2.wasm']);
-// libwebp's one-thread build, which Node never loads when its threaded twin is there (src/wasm/modules.ts).
+// libwebp's one-thread build stays out too: Node loads its threaded twin, from wasm/node/ (src/wasm/modules.ts).
 const kept = (f) => !LEFT_OUT.has(f) && f !== 'imgpipe_webp.wasm';
 
 // The function: handler bundle + wasm.
 const metafile = await bundle(join(root, 'examples/fc/index.ts'), join(fn, 'index.js'));
 writeFileSync(join(out, 'meta.json'), JSON.stringify(metafile));
 copyWasm(join(fn, 'wasm'), wasmDir, kept);
+copyWasm(join(fn, 'wasm/node'), join(wasmDir, 'node'));
 writeFileSync(join(out, 'function.zip'), zip(fn));
 
 // The layer: the library itself (Node entry, FC handler factory and adapters) as a package.
 const layerPkg = join(out, 'layer/nodejs/node_modules/imgpipe');
 await bundle(join(root, 'examples/fc/layer.ts'), join(layerPkg, 'index.js'));
 copyWasm(join(layerPkg, 'wasm'), wasmDir, kept);
+copyWasm(join(layerPkg, 'wasm/node'), join(wasmDir, 'node'));
 const { version, license } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 writeFileSync(join(layerPkg, 'package.json'), `${JSON.stringify({ name: 'imgpipe', version, license, main: 'index.js' }, null, 2)}\n`);
 writeFileSync(join(out, 'imgpipe-layer.zip'), zip(join(out, 'layer')));

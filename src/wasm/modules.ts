@@ -25,10 +25,11 @@ export const WASM_MODULES = {
   png: { file: 'imgpipe_png.wasm', from: './wasm/libspng/build/imgpipe_png.wasm' },
   // libwebp with its SSE2 paths on WASM SIMD (built by `npm run build:libwebp`, Debian's Emscripten).
   // Every runtime imgpipe targets (Node 18+, current browsers, workerd) has WASM SIMD. `node`: the
-  // build Node loads instead, whose lossy decode runs on two threads (src/codecs/webp-threads.ts).
+  // build Node loads instead, whose lossy decode runs on two threads (src/codecs/webp-threads.ts); in
+  // a folder of its own, which bundlers copying `wasm/*` for the browser entry leave out.
   webp: {
     file: 'imgpipe_webp.wasm', from: './wasm/libwebp/build/imgpipe_webp.wasm',
-    node: { file: 'imgpipe_webp_threads.wasm', from: './wasm/libwebp/build/imgpipe_webp_threads.wasm' },
+    node: { file: 'node/imgpipe_webp_threads.wasm', from: './wasm/libwebp/build/imgpipe_webp_threads.wasm' },
   },
   // imgpipe's own Lanczos3 resize kernel (AssemblyScript + SIMD, built by `npm run build:wasm`).
   kernels: { file: 'imgpipe_kernels.wasm', from: './wasm/kernels/build/imgpipe_kernels.wasm' },
