@@ -132,5 +132,11 @@ class NodeWebpHelper implements WebpDecodeHelper {
   }
 }
 
-// One core: the two threads would only take turns.
-if (availableParallelism() > 1) setWebpDecodeHelper(new NodeWebpHelper());
+/**
+ * On by default where there is a second core (with one, the two threads would only take turns).
+ * The helper is a Node worker: ~9 MB of RSS for the process's life, and each threaded decode takes
+ * 5-11% more CPU time over both threads for its shorter wall time (wasm/libwebp/README.md).
+ * `IMGPIPE_WEBP_THREADS=0` keeps every decode on the calling thread, for a process where memory
+ * counts more than latency.
+ */
+if (availableParallelism() > 1 && process.env.IMGPIPE_WEBP_THREADS !== '0') setWebpDecodeHelper(new NodeWebpHelper());

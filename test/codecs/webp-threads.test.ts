@@ -180,7 +180,7 @@ describe('libwebp on two threads (Node)', () => {
     expect(same(await decode(file), plainDecode(file))).toBe(true);
   });
 
-  it('never keeps a Node process alive: a process that decoded on two threads exits by itself', async () => {
+  it('never keeps a Node process alive: a process that decoded on two threads exits by itself; IMGPIPE_WEBP_THREADS=0 turns the helper off', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imgpipe-webp-threads-'));
     try {
       const file = join(dir, 'photo.webp');
@@ -197,6 +197,9 @@ describe('libwebp on two threads (Node)', () => {
       // Exits on its own (no process.exit): the helper, blocked on its futex, is unref'd.
       const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
       expect(JSON.parse(out.trim()).decodes).toBeGreaterThan(0);
+      // IMGPIPE_WEBP_THREADS=0: no helper, every decode on the calling thread (the loop gives up after 100).
+      const off = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, IMGPIPE_WEBP_THREADS: '0' } });
+      expect(JSON.parse(off.trim())).toEqual({ decodes: 0, rows: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
