@@ -9,10 +9,9 @@
  * The two threads hand over through a futex word (Atomics.wait/notify on a SharedArrayBuffer): a row
  * costs a notify and, when the helper is behind, a wait. The helper's loop never returns to its event
  * loop, so messages reach it through `receiveMessageOnPort` when it is told to look.
- * Imported for its effect by the Node entry (the calling thread). The worker pool's threads decode on
- * one thread each: the pool already keeps every core busy.
+ * Imported for its effect by the Node entry.
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { helperTimeout, setWebpDecodeHelper, type WebpDecodeHelper } from '../src/codecs/webp-threads.js';
 
@@ -133,10 +132,11 @@ class NodeWebpHelper implements WebpDecodeHelper {
 }
 
 /**
- * On by default where there is a second core (with one, the two threads would only take turns).
- * The helper is a Node worker: ~9 MB of RSS for the process's life, and each threaded decode takes
- * 5-11% more CPU time over both threads for its shorter wall time (wasm/libwebp/README.md).
- * `IMGPIPE_WEBP_THREADS=0` keeps every decode on the calling thread, for a process where memory
- * counts more than latency.
+ * On by default in a process's main thread where there is a second core (with one, the two threads
+ * would only take turns). Not in worker threads: a single-file bundle's pool workers load this entry
+ * too, and the pool already keeps every core busy. The helper is a Node worker: ~9 MB of RSS for the
+ * process's life, and each threaded decode takes 5-11% more CPU time over both threads for its
+ * shorter wall time (wasm/libwebp/README.md). `IMGPIPE_WEBP_THREADS=0` keeps every decode on the
+ * calling thread, for a process where memory counts more than latency.
  */
-if (availableParallelism() > 1 && process.env.IMGPIPE_WEBP_THREADS !== '0') setWebpDecodeHelper(new NodeWebpHelper());
+if (isMainThread && availableParallelism() > 1 && process.env.IMGPIPE_WEBP_THREADS !== '0') setWebpDecodeHelper(new NodeWebpHelper());

@@ -64,7 +64,7 @@ const VARIANTS = [
     cflags: ['-matomics', '-DWEBP_USE_THREAD', '-DIMGPIPE_WEBP_THREADS'],
     ldflags: [...linkFlags([...EXPORTS, 'imgpipe_webp_thread_run']),
       KEEP_LARGE_FUNCTIONS, '-sIMPORTED_MEMORY', '-Wl,--shared-memory', '-Wl,--no-check-features',
-      // The two helper functions are imports (webp.c's imgpipe_thread_*), given by src/codecs/webp-helper.ts.
+      // The two helper calls are imports (webp.c's imgpipe_thread_*), given by src/codecs/webp-threads.ts.
       '-sERROR_ON_UNDEFINED_SYMBOLS=0'],
   },
 ];

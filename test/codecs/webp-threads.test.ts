@@ -180,7 +180,7 @@ describe('libwebp on two threads (Node)', () => {
     expect(same(await decode(file), plainDecode(file))).toBe(true);
   });
 
-  it('never keeps a Node process alive: a process that decoded on two threads exits by itself; IMGPIPE_WEBP_THREADS=0 turns the helper off', async () => {
+  it('never keeps a Node process alive: a process that decoded on two threads exits by itself; IMGPIPE_WEBP_THREADS=0 turns the helper off, and worker threads have none', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imgpipe-webp-threads-'));
     try {
       const file = join(dir, 'photo.webp');
@@ -200,6 +200,30 @@ describe('libwebp on two threads (Node)', () => {
       // IMGPIPE_WEBP_THREADS=0: no helper, every decode on the calling thread (the loop gives up after 100).
       const off = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, IMGPIPE_WEBP_THREADS: '0' } });
       expect(JSON.parse(off.trim())).toEqual({ decodes: 0, rows: 0 });
+      // A worker thread loading the entry (a single-file bundle's pool worker) registers no helper of its own.
+      // The worker registers tsx's loader itself (a worker does not take the parent's --import hooks),
+      // from a folder where the project's packages resolve.
+      const body = join(ROOT, 'node_modules', `.imgpipe-webp-threads-${process.pid}.mjs`);
+      writeFileSync(body, [
+        `import { parentPort } from 'node:worker_threads';`,
+        `(await import('tsx/esm/api')).register();`,
+        `await import(${JSON.stringify(join(ROOT, 'entries/node.ts'))});`,
+        `const { setWebpDecodeHelper } = await import(${JSON.stringify(join(ROOT, 'src/codecs/webp-threads.ts'))});`,
+        `parentPort.postMessage(setWebpDecodeHelper(undefined) !== undefined);`,
+      ].join('\n'));
+      const inWorker = join(dir, 'worker.mjs');
+      writeFileSync(inWorker, [
+        `import { Worker } from 'node:worker_threads';`,
+        `const worker = new Worker(${JSON.stringify(body)}, { execArgv: [] });`,
+        `worker.once('message', (registered) => { console.log(JSON.stringify({ registered })); void worker.terminate(); });`,
+      ].join('\n'));
+      let worker: string;
+      try {
+        worker = execFileSync(process.execPath, [inWorker], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      } finally {
+        rmSync(body, { force: true });
+      }
+      expect(JSON.parse(worker.trim())).toEqual({ registered: false });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

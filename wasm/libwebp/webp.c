@@ -543,10 +543,11 @@ EXPORT int imgpipe_webp_band_encode(float quality, int method) {
  * row's reconstruction, loop filter and output (its `mt_method_` 2, what sharp's libwebp does on a
  * second thread) to a WebPWorker while the calling thread parses the next row's coefficients. A
  * WebAssembly module cannot start a thread, so the worker interface below asks its embedder
- * (src/codecs/webp-helper.ts): a helper thread holds a second instance of this module on the same
- * shared memory, runs imgpipe_webp_thread_run(worker) when launched, and the calling thread waits for
- * it on an Atomics futex. When no helper is there (launch answers 0) the hook runs in the calling
- * thread, which is exactly what libwebp's single-threaded build does. Only the calling thread ever
+ * (src/codecs/webp-threads.ts, entries/node-webp-helper.ts): a helper thread holds a second instance
+ * of this module on the same shared memory, runs imgpipe_webp_thread_run(worker) when launched, and
+ * the calling thread waits for it on an Atomics futex. When no helper is there (launch answers 0) the
+ * hook runs in the calling thread, in turn: the same work on the same rows, the same pixels as
+ * libwebp's one-thread decode. Only the calling thread ever
  * allocates: the hook (reconstruction, filter, rescaler, RGBA output) does not, and files with an
  * alpha plane, whose decoding in the hook does allocate, are decoded on one thread
  * (imgpipe_webp_decode).
