@@ -149,6 +149,45 @@ describe('libwebp on two threads (Node)', () => {
     expect(helper.rows).toBe(Math.ceil(ours.height / 16));
   });
 
+  it('refuses a damaged file where the one-thread build refuses it, and otherwise gives its pixels', async () => {
+    const file = await lossy(1024);
+    // The real helper, started and taking part (the first lossy decode starts it).
+    for (let i = 0; i < 100 && webpThreadStats().decodes === 0; i++) {
+      await decode(file);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const plain = (bytes: Uint8Array): RGBAImage | undefined => {
+      try {
+        return plainDecode(bytes);
+      } catch {
+        return undefined;
+      }
+    };
+    // Eight bytes flipped at each tenth of the file, and the file cut at half and at nine tenths.
+    const cases = Array.from({ length: 9 }, (_, k) => {
+      const damaged = file.slice();
+      const offset = Math.floor((file.byteLength * (k + 1)) / 10);
+      for (let i = 0; i < 8; i++) damaged[offset + i] ^= 0x5a;
+      return { what: `8 bytes flipped at ${offset}`, bytes: damaged };
+    });
+    for (const cut of [0.5, 0.9]) cases.push({ what: `cut at ${cut}`, bytes: file.slice(0, Math.floor(file.byteLength * cut)) });
+    let refused = 0;
+    for (const { what, bytes } of cases) {
+      const reference = plain(bytes);
+      const before = webpThreadStats().decodes;
+      const ours = await decode(bytes).catch((e: unknown) => e);
+      expect(webpThreadStats().decodes, what).toBe(before + 1);
+      if (reference === undefined) {
+        refused++;
+        expect(ours, what).toMatchObject({ code: 'CORRUPT_IMAGE', message: 'Expected a decodable WebP but the decoder reported: truncated data' });
+      } else {
+        expect(same(ours as RGBAImage, reference), what).toBe(true);
+      }
+    }
+    // Both outcomes were exercised: the cut files are refused, the flipped bytes decode to other pixels.
+    expect(refused).toBe(2);
+  });
+
   it('decodes on one thread where libwebp would not thread: narrower than 512 px, lossless, with alpha', async () => {
     const helper = new InlineHelper();
     setWebpDecodeHelper(helper);
