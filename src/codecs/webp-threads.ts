@@ -9,6 +9,7 @@
  * helper not started yet, decodes on the calling thread: the same bytes either way.
  */
 import { ImgpipeError } from '../errors.js';
+import type { OutputBufferExports } from '../wasm/instance.js';
 
 /** A helper thread running the module's `imgpipe_webp_thread_run` on a second instance of the same memory. */
 export interface WebpDecodeHelper {
@@ -48,11 +49,7 @@ export function isThreadedBuild(module: WebAssembly.Module): boolean {
   return WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
 }
 
-interface Exports {
-  readonly memory: WebAssembly.Memory;
-  imgpipe_alloc(bytes: number): number;
-  imgpipe_free(ptr: number): void;
-}
+type Exports = Pick<OutputBufferExports, 'memory' | 'imgpipe_alloc' | 'imgpipe_free'>;
 
 /** A threaded-build instance's own parts, kept beside its exports. */
 export interface ThreadedParts {

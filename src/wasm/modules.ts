@@ -40,15 +40,15 @@ export const WASM_MODULES = {
 } as const satisfies Record<string, { file: string; from: string; onDemand?: true; node?: { file: string; from: string } }>;
 
 export type WasmName = keyof typeof WASM_MODULES;
+export const WASM_NAMES = Object.keys(WASM_MODULES) as WasmName[];
+/** The modules init() and the worker pool compile up front: all but the on-demand ones. */
+export const EAGER_WASM_NAMES = WASM_NAMES.filter((n) => !('onDemand' in WASM_MODULES[n]));
 
 /** The file Node loads for a module: its `node` build where it has one. */
 export function nodeWasmRow(name: WasmName): { file: string; from: string } {
   const row = WASM_MODULES[name] as { file: string; from: string; node?: { file: string; from: string } };
   return row.node ?? row;
 }
-export const WASM_NAMES = Object.keys(WASM_MODULES) as WasmName[];
-/** The modules init() and the worker pool compile up front: all but the on-demand ones. */
-export const EAGER_WASM_NAMES = WASM_NAMES.filter((n) => !('onDemand' in WASM_MODULES[n]));
 
 /** What a caller may hand to `init()` for a module: compiled, raw bytes, a URL, or a fetch Response. */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | Response;

@@ -15,6 +15,7 @@ import { decode, inspect, locateWasm, WASM_MODULES, type RGBAImage } from '../..
 import { decodeWebpScaled } from '../../src/codecs/webp.js';
 import { isThreadedBuild, setWebpDecodeHelper, webpThreadStats, type WebpDecodeHelper } from '../../src/codecs/webp-threads.js';
 import { image } from '../helpers/fixtures.js';
+import { copyIn, type OutputBufferExports } from '../../src/wasm/instance.js';
 
 sharp.cache(false);
 
@@ -24,29 +25,33 @@ const ROOT = join(__dirname, '../..');
 const registered = setWebpDecodeHelper(undefined);
 setWebpDecodeHelper(registered);
 
-interface PlainExports {
-  memory: WebAssembly.Memory;
+type PlainExports = OutputBufferExports & {
   _initialize(): void;
-  imgpipe_alloc(n: number): number;
-  imgpipe_free(p: number): void;
-  imgpipe_release(): void;
-  imgpipe_output(): number;
-  imgpipe_output_size(): number;
-  imgpipe_output_width(): number;
-  imgpipe_output_height(): number;
   imgpipe_webp_decode(data: number, size: number, w: number, h: number): number;
-}
+};
 
 /** The one-thread build's decode, called directly: the reference pixels. */
 function plainDecode(file: Uint8Array, width = 0, height = 0): RGBAImage {
   const module = new WebAssembly.Module(readFileSync(join(ROOT, WASM_MODULES.webp.from)));
   const e = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth: () => undefined } }).exports as unknown as PlainExports;
   e._initialize();
-  const ptr = e.imgpipe_alloc(file.byteLength);
-  new Uint8Array(e.memory.buffer, ptr, file.byteLength).set(file);
+  const ptr = copyIn(e, file);
   expect(e.imgpipe_webp_decode(ptr, file.byteLength, width, height)).toBe(0);
   const data = new Uint8ClampedArray(new Uint8Array(e.memory.buffer, e.imgpipe_output(), e.imgpipe_output_size()).slice().buffer);
   return { width: e.imgpipe_output_width(), height: e.imgpipe_output_height(), data } as RGBAImage;
+}
+
+/**
+ * Decode `file` (lossy, 512 px wide or more) until a decode runs on the registered helper: the first
+ * lossy decode of a process starts it and runs on one thread while it comes up.
+ */
+async function helperTakingPart(file: Uint8Array): Promise<void> {
+  const before = webpThreadStats().decodes;
+  for (let i = 0; i < 100 && webpThreadStats().decodes === before; i++) {
+    await decode(file);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(webpThreadStats().decodes).toBeGreaterThan(before);
 }
 
 const same = (a: RGBAImage, b: RGBAImage) => a.width === b.width && a.height === b.height && Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
@@ -117,13 +122,7 @@ describe('libwebp on two threads (Node)', () => {
 
   it('decodes on the helper thread with the one-thread build\'s pixels, at full size and scaled on load', async () => {
     const files = [await lossy(1200), await lossy(517)];
-    // The first lossy decode starts the helper and runs on one thread; later ones take it.
-    const before = webpThreadStats();
-    for (let i = 0; i < 100 && webpThreadStats().decodes === before.decodes; i++) {
-      await decode(files[1]!);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(webpThreadStats().decodes).toBeGreaterThan(before.decodes);
+    await helperTakingPart(files[1]!);
     for (const file of files) {
       const header = inspect(file);
       const start = webpThreadStats();
@@ -151,11 +150,7 @@ describe('libwebp on two threads (Node)', () => {
 
   it('refuses a damaged file where the one-thread build refuses it, and otherwise gives its pixels', async () => {
     const file = await lossy(1024);
-    // The real helper, started and taking part (the first lossy decode starts it).
-    for (let i = 0; i < 100 && webpThreadStats().decodes === 0; i++) {
-      await decode(file);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await helperTakingPart(file);
     const plain = (bytes: Uint8Array): RGBAImage | undefined => {
       try {
         return plainDecode(bytes);
