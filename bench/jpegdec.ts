@@ -10,7 +10,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { INPUTS, ensureElephants } from './inputs.js';
+import { INPUTS, ensureInput } from './inputs.js';
+import type { InputId } from './workloads.js';
 import type { JpegShrink } from '../src/codecs/jpeg-frame.js';
 
 type Mode = 'libjpeg' | 'own-1/1' | 'own-1/2' | 'own-1/4' | 'own-recipe';
@@ -59,12 +60,23 @@ async function child(path: string, mode: Mode, runs: number): Promise<void> {
   console.log(JSON.stringify({ first: firstMs, median: times[Math.floor(times.length / 2)], shrink, size: `${first.width}x${first.height}`, peak: peakRssMiB() }));
 }
 
-function main(): void {
+/** The benchmark's JPEG sources (the others are PNG and WebP), each made or fetched if missing. */
+async function jpegInputs(): Promise<{ label: string; path: string }[]> {
+  const out = [];
+  for (const id of Object.keys(INPUTS) as InputId[]) {
+    const path = await ensureInput(id, (l) => console.error(l));
+    const head = readFileSync(path).subarray(0, 2);
+    if (head[0] === 0xff && head[1] === 0xd8) out.push(INPUTS[id]);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
   const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
-  ensureElephants((l) => console.error(l));
+  const inputs = await jpegInputs();
   const self = fileURLToPath(import.meta.url);
   console.log(`| input | decoder | output | first decode ms | median ms | peak RSS MiB |\n| --- | --- | --- | ---: | ---: | ---: |`);
-  for (const input of Object.values(INPUTS)) {
+  for (const input of inputs) {
     for (const mode of MODES) {
       const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', input.path, mode, String(runs)], { encoding: 'utf8' });
       const r = JSON.parse(out.trim().split('\n').pop()!) as { first: number; median: number; shrink: number; size: string; peak: number; fallback?: true };
@@ -80,4 +92,4 @@ function main(): void {
 
 const at = process.argv.indexOf('--child');
 if (at >= 0) await child(process.argv[at + 1], process.argv[at + 2] as Mode, Number(process.argv[at + 3]));
-else main();
+else await main();
