@@ -61,10 +61,20 @@ for (;;) {
 }
 `;
 
-class NodeWebpHelper implements WebpDecodeHelper {
+export class NodeWebpHelper implements WebpDecodeHelper {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(12));
   private port?: MessagePort;
+  private worker?: Worker;
   private broken = false;
+  private exited = false;
+
+  /** `timeoutMs`: how long the calling thread waits for a row or a bind before it gives the helper up. */
+  constructor(private readonly timeoutMs = TIMEOUT_MS) {}
+
+  /** Whether the helper's thread has ended (given up and stopped, or died). */
+  get threadExited(): boolean {
+    return this.exited;
+  }
 
   bind(module: WebAssembly.Module, memory: WebAssembly.Memory, stackTop: number): boolean {
     if (this.broken) return false;
@@ -73,10 +83,10 @@ class NodeWebpHelper implements WebpDecodeHelper {
       return false;
     }
     // Not up yet (IDLE until it runs: this decode goes on one thread), or still letting go of the last decode.
-    if (!this.settle(TIMEOUT_MS)) return Atomics.load(this.ctrl, 0) === IDLE ? false : this.giveUp();
+    if (!this.settle(this.timeoutMs)) return Atomics.load(this.ctrl, 0) === IDLE ? false : this.giveUp();
     this.port.postMessage({ module, memory, stackTop });
     this.signal(BIND);
-    if (!this.settle(TIMEOUT_MS)) return this.giveUp();
+    if (!this.settle(this.timeoutMs)) return this.giveUp();
     if (Atomics.load(this.ctrl, 0) === FAILED) return this.giveUp();
     return true;
   }
@@ -87,9 +97,9 @@ class NodeWebpHelper implements WebpDecodeHelper {
   }
 
   wait(): boolean {
-    if (!this.settle(TIMEOUT_MS)) {
+    if (!this.settle(this.timeoutMs)) {
       this.giveUp();
-      throw helperTimeout(TIMEOUT_MS);
+      throw helperTimeout(this.timeoutMs);
     }
     return Atomics.load(this.ctrl, 2) === 1;
   }
@@ -103,8 +113,14 @@ class NodeWebpHelper implements WebpDecodeHelper {
     const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { ctrl: this.ctrl, port: port2 }, transferList: [port2] });
     worker.unref();
     worker.on('error', () => this.giveUp());
+    // A helper that ends (stopped below, or died) is never waited for again.
+    worker.on('exit', () => {
+      this.exited = true;
+      this.giveUp();
+    });
     port1.unref();
     this.port = port1;
+    this.worker = worker;
   }
 
   private signal(state: number): void {
@@ -125,7 +141,14 @@ class NodeWebpHelper implements WebpDecodeHelper {
     }
   }
 
+  /**
+   * From now on every decode runs on the calling thread. The thread is stopped too: a helper that
+   * stopped answering may be stuck in a row's work, and would otherwise keep a core busy for the
+   * process's life (V8 interrupts WebAssembly loops to terminate a worker). The instance it was
+   * working in is discarded with the decode that timed out, so nothing reads what it still writes.
+   */
   private giveUp(): false {
+    if (!this.broken) void this.worker?.terminate();
     this.broken = true;
     return false;
   }

@@ -3,7 +3,8 @@
  * webp.c's IMGPIPE_WEBP_THREADS): the threaded build must give the one-thread build's pixels byte for
  * byte, hand rows to the helper only where libwebp threads (lossy, no alpha, 512 px wide or more),
  * fall back to one thread when the helper does not take part, fail a decode whose row failed on the
- * helper with a typed error (and decode again afterwards), and never keep a process alive.
+ * helper, or whose helper stopped answering, with a typed error (and decode again afterwards), stop
+ * and give up a helper stuck in a row, and never keep a process alive.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
@@ -13,9 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, inspect, locateWasm, WASM_MODULES, type RGBAImage } from '../../entries/node.js';
 import { decodeWebpScaled } from '../../src/codecs/webp.js';
-import { isThreadedBuild, setWebpDecodeHelper, webpThreadStats, type WebpDecodeHelper } from '../../src/codecs/webp-threads.js';
+import { helperTimeout, isThreadedBuild, setWebpDecodeHelper, webpThreadStats, type WebpDecodeHelper } from '../../src/codecs/webp-threads.js';
 import { image } from '../helpers/fixtures.js';
 import { copyIn, type OutputBufferExports } from '../../src/wasm/instance.js';
+import { NodeWebpHelper } from '../../entries/node-webp-helper.js';
 
 sharp.cache(false);
 
@@ -52,6 +54,36 @@ async function helperTakingPart(file: Uint8Array): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   expect(webpThreadStats().decodes).toBeGreaterThan(before);
+}
+
+/**
+ * A row hook that never returns: a module importing a shared memory (as the threaded build does) and
+ * exporting the two functions the helper calls, `stackRestore` (does nothing) and
+ * `imgpipe_webp_thread_run` (an endless loop).
+ */
+const STUCK_ROW_MODULE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00, // types: (func (param i32))
+  0x02, 0x10, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03, 0x01, 0x01, // import env.memory, shared, 1 page
+  0x03, 0x03, 0x02, 0x00, 0x00, // two functions of that type
+  0x07, 0x2a, 0x02, // exports:
+  0x0c, ...new TextEncoder().encode('stackRestore'), 0x00, 0x00,
+  0x17, ...new TextEncoder().encode('imgpipe_webp_thread_run'), 0x00, 0x01,
+  0x0a, 0x0c, 0x02, // code:
+  0x02, 0x00, 0x0b, // nothing
+  0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, // loop { br 0 }
+]);
+
+/**
+ * With `helper` bound, an 800 px lossy decode fails with INTERNAL and `message`; the next decode, with
+ * a helper that works, gives the plain build's pixels (a decode that throws discards its instance).
+ */
+async function failsThenDecodes(helper: WebpDecodeHelper, message: string): Promise<void> {
+  setWebpDecodeHelper(helper);
+  const file = await lossy(800);
+  await expect(decode(file)).rejects.toMatchObject({ code: 'INTERNAL', message });
+  setWebpDecodeHelper(new InlineHelper());
+  expect(same(await decode(file), plainDecode(file))).toBe(true);
 }
 
 const same = (a: RGBAImage, b: RGBAImage) => a.width === b.width && a.height === b.height && Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
@@ -204,14 +236,44 @@ describe('libwebp on two threads (Node)', () => {
   });
 
   it('fails a decode whose row failed on the helper with a typed error, and decodes the next file', async () => {
-    setWebpDecodeHelper(new InlineHelper(3));
-    const file = await lossy(800);
-    await expect(decode(file)).rejects.toMatchObject({
-      code: 'INTERNAL',
-      message: 'Expected libwebp\'s decode helper thread to reconstruct every row but a row\'s work failed on it (the 800 px wide WebP decodes on one thread when the helper is not there)',
-    });
-    setWebpDecodeHelper(new InlineHelper());
-    expect(same(await decode(file), plainDecode(file))).toBe(true);
+    await failsThenDecodes(new InlineHelper(3), 'Expected libwebp\'s decode helper thread to reconstruct every row but a row\'s work failed on it (the 800 px wide WebP decodes on one thread when the helper is not there)');
+  });
+
+  it('gives a helper that stops answering up: the row\'s wait ends with a typed error, its thread is stopped, and it is never bound again', async () => {
+    const helper = new NodeWebpHelper(300);
+    const module = new WebAssembly.Module(STUCK_ROW_MODULE);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    // The first bind starts the thread and says no (that decode would run on one thread).
+    expect(helper.bind(module, memory, 0)).toBe(false);
+    let bound = false;
+    for (let i = 0; i < 200 && !bound; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      bound = helper.bind(module, memory, 0);
+    }
+    expect(bound).toBe(true);
+    helper.launch(1);
+    let thrown: unknown;
+    try {
+      helper.wait();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toMatchObject({ code: 'INTERNAL', message: 'Expected libwebp\'s decode helper thread to finish a row within 300 ms but it did not answer' });
+    expect(helper.bind(module, memory, 0)).toBe(false);
+    // Stopped inside its endless row, rather than left spinning for the process's life.
+    for (let i = 0; i < 250 && !helper.threadExited; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(helper.threadExited).toBe(true);
+  });
+
+  it('fails a decode whose helper stopped answering mid-file with the timeout\'s typed error, and decodes the next file', async () => {
+    // What NodeWebpHelper.wait does when a row does not come back: throws from inside libwebp's wait.
+    class TimingOut extends InlineHelper {
+      override wait(): boolean {
+        if (this.rows === 2) throw helperTimeout(30_000);
+        return super.wait();
+      }
+    }
+    await failsThenDecodes(new TimingOut(), 'Expected libwebp\'s decode helper thread to finish a row within 30000 ms but it did not answer');
   });
 
   it('never keeps a Node process alive: a process that decoded on two threads exits by itself; IMGPIPE_WEBP_THREADS=0 turns the helper off, and worker threads have none', async () => {
