@@ -25,7 +25,7 @@ async function child(arm, file) {
     // bench/competitors/sharp.ts's cascade as its cold start runs it (sharp's default threads, its
     // cache off): each size from the raw pixels of the one above, every size's encodes started at
     // once and left running while the cascade goes on (waiting for them size by size made this
-    // arm ~70 ms slower than the benchmark's own sharp row, a comparison that flattered imgpipe).
+    // arm ~50 ms slower than the benchmark's own sharp row, a comparison that flattered imgpipe).
     const sharp = (await import('sharp')).default;
     sharp.cache(false);
     t = performance.now();
