@@ -49,11 +49,20 @@ function plainDecode(file: Uint8Array, width = 0, height = 0): RGBAImage {
  */
 async function helperTakingPart(file: Uint8Array): Promise<void> {
   const before = webpThreadStats().decodes;
-  for (let i = 0; i < 100 && webpThreadStats().decodes === before; i++) {
+  await poll(async () => {
     await decode(file);
+    return webpThreadStats().decodes > before;
+  }, 100);
+  expect(webpThreadStats().decodes).toBeGreaterThan(before);
+}
+
+/** Check `done` up to `tries` times, 20 ms apart (what another thread does shows up in between); its last answer. */
+async function poll(done: () => boolean | Promise<boolean>, tries: number): Promise<boolean> {
+  for (let i = 1; i < tries; i++) {
+    if (await done()) return true;
     await new Promise((r) => setTimeout(r, 20));
   }
-  expect(webpThreadStats().decodes).toBeGreaterThan(before);
+  return done();
 }
 
 /**
@@ -245,12 +254,7 @@ describe('libwebp on two threads (Node)', () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     // The first bind starts the thread and says no (that decode would run on one thread).
     expect(helper.bind(module, memory, 0)).toBe(false);
-    let bound = false;
-    for (let i = 0; i < 200 && !bound; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      bound = helper.bind(module, memory, 0);
-    }
-    expect(bound).toBe(true);
+    expect(await poll(() => helper.bind(module, memory, 0), 200)).toBe(true);
     helper.launch(1);
     let thrown: unknown;
     try {
@@ -261,8 +265,7 @@ describe('libwebp on two threads (Node)', () => {
     expect(thrown).toMatchObject({ code: 'INTERNAL', message: 'Expected libwebp\'s decode helper thread to finish a row within 300 ms but it did not answer' });
     expect(helper.bind(module, memory, 0)).toBe(false);
     // Stopped inside its endless row, rather than left spinning for the process's life.
-    for (let i = 0; i < 250 && !helper.threadExited; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(helper.threadExited).toBe(true);
+    expect(await poll(() => helper.threadExited, 250)).toBe(true);
   });
 
   it('fails a decode whose helper stopped answering mid-file with the timeout\'s typed error, and decodes the next file', async () => {
