@@ -24,10 +24,11 @@ import * as os from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ImgpipeError, describeValue, type ErrorCode } from '../src/errors.js';
-import type { EncodeOptions, Encoder } from '../src/encode.js';
+import { encode, type EncodeOptions, type Encoder } from '../src/encode.js';
 import type { RowHelper, RowTask } from '../src/decode-resized.js';
 import type { RGBAImage } from '../src/image.js';
-import type { OutputFormat } from '../src/formats.js';
+import { ossOutputFormat, sniffFormat, type OutputFormat } from '../src/formats.js';
+import { pluginStaysHere, pluginThreadEntries } from '../src/plugins.js';
 import { getWasmModule, EAGER_WASM_NAMES, type WasmName } from '../src/wasm/modules.js';
 import type { Operation } from '../src/process/actions.js';
 import { transform, type TransformOptions, type TransformResult } from '../src/process/transform.js';
@@ -111,6 +112,8 @@ interface Slot {
   since: number;
   /** What the worker threw uncaught (its script failed to load, a bug): said when it exits. */
   error?: Error;
+  /** The plug-in modules (`threadEntry`) this worker has been told to import. */
+  readonly plugins: Set<string>;
 }
 
 function defaultThreads(): number {
@@ -153,7 +156,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     (modules ??= Promise.all(EAGER_WASM_NAMES.map(async (n) => [n, await getWasmModule(n)] as const)).then(Object.fromEntries));
 
   function spawn(mods: Record<WasmName, WebAssembly.Module>): Slot {
-    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }), since: 0 };
+    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { modules: mods } }), since: 0, plugins: new Set() };
     slot.worker.unref();
     slot.worker.on('message', (reply: PoolReply) => {
       // A revoked task's notice: the task was already answered or sent elsewhere.
@@ -208,7 +211,10 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     }
     // A busy worker keeps the process alive until its answer arrives.
     slot.worker.ref();
-    slot.worker.postMessage(job.task, behind ? [] : job.transfer);
+    // Plug-ins registered here since this worker's last task go with this one (its first: all of them).
+    const plugins = pluginThreadEntries().filter((e) => !slot.plugins.has(e));
+    for (const e of plugins) slot.plugins.add(e);
+    slot.worker.postMessage(plugins.length > 0 ? { ...job.task, plugins } : job.task, behind ? [] : job.transfer);
   }
 
   /** True when `job` (sent behind a running task) had not started and now never will there. */
@@ -286,6 +292,8 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   }
 
   const encodeOnWorker: Encoder = async (image: RGBAImage, format: OutputFormat | string, encodeOptions: EncodeOptions = {}) => {
+    // A plug-in of the caller's own module (no threadEntry) exists in this thread only.
+    if (pluginStaysHere(String(format))) return encode(image, format, encodeOptions);
     // The caller may reuse the image (JPEG and WebP of the same size), so it is copied, not moved.
     const data = new Uint8ClampedArray(image.data);
     const task: PoolTask = { id: nextId++, kind: 'encode', width: image.width, height: image.height, data, format, options: { ...encodeOptions } };
@@ -303,6 +311,9 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
 
   async function transformOnWorker(bytes: Uint8Array, ops: readonly Operation[], o: PoolTransformOptions = {}): Promise<TransformResult> {
     if (ops.length === 1 && ops[0].action === 'info') return transform(bytes, ops, o);
+    // A source or an output for a plug-in of the caller's own module (no threadEntry): only this thread has it.
+    const output = ops.find((op) => op.action === 'format')?.params.value;
+    if (pluginStaysHere(sniffFormat(bytes) ?? '') || (output !== undefined && pluginStaysHere(ossOutputFormat(output) ?? ''))) return transform(bytes, ops, o);
     if (o.signal?.aborted) throw new ImgpipeError('ABORTED', 'Expected to transform the image but the request was aborted');
     const needs = watermarkInputs(ops);
     const objects = await Promise.all(needs.keys.map(async (k) => {

@@ -7,8 +7,13 @@ import type { OutputLimits } from '../src/process/limits.js';
 import type { TransformResult } from '../src/process/transform.js';
 import type { FontBytes } from '../src/text/font.js';
 
-/** An encode, or a band of rows of a JPEG's decode and resize (`decodeResized` shares one with a worker: `decodeHelper`). */
-export type PoolTask =
+/**
+ * An encode, or a band of rows of a JPEG's decode and resize (`decodeResized` shares one with a worker:
+ * `decodeHelper`), or a transform. `plugins`: modules the worker imports before it runs this task and
+ * every later one, the `threadEntry` of each plug-in the calling thread registered since its last task
+ * (a pool worker decodes HEIC when its calling thread does: src/plugins.ts).
+ */
+export type PoolTask = { readonly plugins?: readonly string[] } & (
   | {
     readonly id: number;
     readonly kind: 'encode';
@@ -35,7 +40,7 @@ export type PoolTask =
      * cancel the task or run it on a worker that came free first. A revoked task is answered `skipped`.
      */
     readonly claim?: Int32Array;
-  };
+  });
 
 /**
  * An ImgpipeError crosses the thread boundary as its code, message and details (OSS's Code and EC

@@ -7,7 +7,7 @@
  * or bundle may hold two copies of imgpipe's core (the standalone build and a bundled one, or the
  * ESM and CommonJS builds), and a plug-in registered through either must serve both.
  */
-import { ImgpipeError } from './errors.js';
+import { ImgpipeError, describeValue } from './errors.js';
 import { FORMATS, type FormatId } from './formats.js';
 import type { ImageHeader } from './header.js';
 import type { RGBAImage } from './image.js';
@@ -28,6 +28,15 @@ export interface DecoderPlugin {
   decode(bytes: Uint8Array, header: ImageHeader): Promise<RGBAImage>;
   /** For a writable format (AVIF): sRGB RGBA in, the file's bytes out. */
   encode?(image: RGBAImage, options: PluginEncodeOptions): Promise<Uint8Array>;
+  /**
+   * A module (a `file:` URL) that registers this same plug-in when a Node worker thread imports it.
+   * imgpipe's Node entries set it to their own URL, so a `createWorkerPool()` worker loads the
+   * plug-ins its calling thread has: registrations are per thread, and without it a pool worker
+   * would refuse a HEIC source the calling thread can decode. A plug-in without it (one made with
+   * your own module: `createHeicPlugin({ wasm })`) runs where it was registered: the pool runs the
+   * transforms and encodes that need it in the calling thread.
+   */
+  readonly threadEntry?: string;
 }
 
 const KEY = Symbol.for('imgpipe.plugins');
@@ -38,7 +47,21 @@ export function registerPlugin(plugin: DecoderPlugin): void {
   if (typeof plugin !== 'object' || plugin === null || typeof plugin.decode !== 'function' || !Array.isArray(plugin.formats)) {
     throw new ImgpipeError('INVALID_ARGUMENT', `Expected a plug-in such as the one 'imgpipe/heic' exports but received ${plugin === null ? 'null' : typeof plugin}`);
   }
+  if (plugin.threadEntry !== undefined && (typeof plugin.threadEntry !== 'string' || !plugin.threadEntry.startsWith('file:'))) {
+    throw new ImgpipeError('INVALID_ARGUMENT', `Expected the ${plugin.name} plug-in's threadEntry to be a file: URL of a module a worker thread can import but received ${describeValue(plugin.threadEntry)}`);
+  }
   for (const f of plugin.formats) registry.set(f, plugin);
+}
+
+/** The `threadEntry` modules of the plug-ins registered in this thread: what a pool worker imports. */
+export function pluginThreadEntries(): string[] {
+  return [...new Set([...registry.values()].flatMap((p) => (p.threadEntry ? [p.threadEntry] : [])))];
+}
+
+/** Whether `format` is served by a plug-in registered here that other threads can't load (no `threadEntry`). */
+export function pluginStaysHere(format: string): boolean {
+  const plugin = registry.get(format as FormatId);
+  return plugin !== undefined && !plugin.threadEntry;
 }
 
 /** Whether a plug-in for `format` is registered in this runtime (HTTP negotiation offers AVIF only then). */

@@ -10,6 +10,8 @@
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as os from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { runRecipe, createWorkerPool, DEFAULT_RECIPE, isImgpipeError, type Recipe, type Variant } from '../../entries/node.js';
 
 const HELP = `imgpipe: upload images in, served variants out.
@@ -19,6 +21,7 @@ Usage:
       Run the upload recipe (1200/600/150 px wide, JPEG q85 + WebP q80) on each file (folders are
       walked recursively). Outputs go to DIR (default ./out) under the keys they get in OSS.
       Encodes run on N worker threads (default: one per core; 1 runs everything in this thread).
+      JPEG, PNG, WebP, GIF, HEIC (iPhone photos) and AVIF sources are read.
   imgpipe transform <input> '<x-oss-process string>' [-o <output>]   (JSON answers print without -o)
       Apply an OSS-compatible process string, e.g. 'image/resize,w_300/format,webp'.
   imgpipe serve [--help]
@@ -167,8 +170,22 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   backfill: async () => (await import('./backfill.js')).backfillCommand,
 };
 
+/**
+ * The CLI is an application, not a library a bundle carries: it decodes iPhone HEIC and reads and
+ * writes AVIF without being asked, where the library leaves both plug-ins opt-in (their size, and
+ * libheif's LGPL: still a module of its own, loaded from its own file). The built CLI imports the
+ * built plug-in entries beside it, so their `threadEntry` is a file the pool's workers can import too;
+ * from a checkout (tsx) it imports their sources.
+ */
+async function loadPlugins(): Promise<void> {
+  const built = existsSync(fileURLToPath(new URL('./heic.node.js', import.meta.url)));
+  const entries = built ? ['./heic.node.js', './avif.node.js'] : ['../../entries/heic/node.ts', '../../entries/avif/node.ts'];
+  await Promise.all(entries.map((e) => import(new URL(e, import.meta.url).href)));
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') { process.stdout.write(`${HELP}\n`); return argv.length === 0 ? 2 : 0; }
+  await loadPlugins();
   try {
     const sub = COMMANDS[argv[0]];
     if (sub) return await (await sub())(argv.slice(1));

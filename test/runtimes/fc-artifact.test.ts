@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OSS from 'ali-oss';
@@ -209,15 +209,23 @@ describe('Function Compute artifact', () => {
     const opt = join(work, 'opt-heic');
     cpSync(join(BUILD, 'layer'), opt, { recursive: true });
     cpSync(join(BUILD, 'heic-layer'), opt, { recursive: true });
+    // A worker pool has it too: its worker (a script of the function's own, as a bundled deployment
+    // passes) imports the layer's file, the plug-in's threadEntry.
+    writeFileSync(join(work, 'pool-worker.cjs'), "require('imgpipe').serveEncodes();\n");
     const out = await runNode(work, `
-      const { processUpload } = require('imgpipe');
+      const { processUpload, createWorkerPool, parseProcess } = require('imgpipe');
       require('imgpipe-heic');
       const chunks = [];
       process.stdin.on('data', (d) => chunks.push(d)).on('end', async () => {
-        const variants = await processUpload(new Uint8Array(Buffer.concat(chunks)), { key: 'p.heif' });
-        process.stdout.write(JSON.stringify(variants.map((v) => [v.key, v.width, v.height])));
+        const bytes = new Uint8Array(Buffer.concat(chunks));
+        const variants = await processUpload(bytes, { key: 'p.heif' });
+        const pool = createWorkerPool({ threads: 1, workerUrl: 'pool-worker.cjs' });
+        const pooled = await pool.transform(bytes, parseProcess('image/resize,w_100'));
+        const { completed } = pool.stats();
+        await pool.close();
+        process.stdout.write(JSON.stringify([variants.map((v) => [v.key, v.width, v.height])[0], [pooled.format, pooled.width, pooled.height, completed]]));
       });`, image('samplefilehub.heif'), { NODE_PATH: join(opt, 'nodejs/node_modules') });
-    expect(JSON.parse(out)[0]).toEqual(['resized/large/p.jpg', 640, 426]);
+    expect(JSON.parse(out)).toEqual([['resized/large/p.jpg', 640, 426], ['jpeg', 100, 67, 1]]);
   });
   it('the AVIF plug-in is a layer of its own: with both layers attached, require("imgpipe-avif") reads and writes AVIF', async () => {
     expect(readdirSync(join(BUILD, 'function/wasm')).filter((f) => f.startsWith('avif'))).toEqual([]);

@@ -2,7 +2,7 @@
  * `imgpipe serve` (the built CLI, dist/cli.js) serves the browser preview and x-oss-process over HTTP
  * beside its local OSS server: Chromium opens the served page, a photo goes through the file input,
  * six variants appear; an object uploaded with ali-oss is then processed by a GET with x-oss-process,
- * and so is a photo copied into the root's bucket folder by hand.
+ * and so is a photo copied into the root's bucket folder by hand; a HEIC object, to AVIF as well.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -104,6 +104,20 @@ describe('imgpipe serve: preview page and x-oss-process', () => {
     // Nothing outside the preview's folders is served as a file.
     expect((await fetch(new URL('/dist/node.js', preview))).status).not.toBe(200);
     expect((await fetch(new URL('/preview/..%2F..%2Fpackage.json', preview))).status).not.toBe(200);
+  }, 60_000);
+
+  it('decodes HEIC and writes AVIF on its worker pool: the CLI loads both plug-ins', async () => {
+    const oss = new OSS({ ...credential, endpoint, region: 'oss-cn-hangzhou', bucket: 'photos' });
+    await oss.put('originals/phone.heic', Buffer.from(image('heic-alpha.heic')));
+    const base = new URL('/photos/originals/phone.heic', preview).href;
+    const jpeg = await fetch(`${base}?x-oss-process=image/resize,w_60`);
+    expect(jpeg.status).toBe(200);
+    expect(jpeg.headers.get('content-type')).toBe('image/jpeg');
+    expect(await sharp(new Uint8Array(await jpeg.arrayBuffer())).metadata()).toMatchObject({ format: 'jpeg', width: 60, height: 45 });
+    const avif = await fetch(`${base}?x-oss-process=image/resize,w_60/format,avif`);
+    expect(avif.status).toBe(200);
+    expect(avif.headers.get('content-type')).toBe('image/avif');
+    expect(await sharp(new Uint8Array(await avif.arrayBuffer())).metadata()).toMatchObject({ format: 'heif', compression: 'av1', width: 60, height: 45 });
   }, 60_000);
 
   it('serves a photo copied into <root>/photos/ by hand as an object, with its ETag and content type', async () => {

@@ -73,6 +73,21 @@ describe('imgpipe CLI', () => {
     expect(threads.stderr).toContain('imgpipe: --threads expects an integer between 1 and 256 but received "0"');
   });
 
+  it('decodes HEIC and writes AVIF without being asked: the CLI loads both plug-ins', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'imgpipe-cli-'));
+    const res = await imgpipe([join(IMAGES, 'heic-alpha.heic'), '--out', out, '--json']);
+    expect(res.code).toBe(0);
+    const [result] = (JSON.parse(res.stdout) as { results: { ok: boolean; variants: { key: string; width: number; height: number }[] }[] }).results;
+    expect(result.variants.map((v) => [v.key, v.width, v.height])).toEqual([
+      ['resized/large/heic-alpha.jpg', 120, 90], ['webp/large/heic-alpha.webp', 120, 90],
+      ['resized/medium/heic-alpha.jpg', 120, 90], ['webp/medium/heic-alpha.webp', 120, 90],
+      ['resized/thumb/heic-alpha.jpg', 120, 90], ['webp/thumb/heic-alpha.webp', 120, 90],
+    ]);
+    const avif = join(out, 'small.avif');
+    expect((await imgpipe(['transform', join(IMAGES, 'heic-alpha.heic'), 'image/resize,w_60/format,avif', '-o', avif])).code).toBe(0);
+    expect(await sharp(avif).metadata()).toMatchObject({ format: 'heif', compression: 'av1', width: 60, height: 45 });
+  });
+
   it('writes the same files with encodes on worker threads as in one thread', async () => {
     const [pooled, inline] = [mkdtempSync(join(tmpdir(), 'imgpipe-cli-')), mkdtempSync(join(tmpdir(), 'imgpipe-cli-'))];
     expect((await imgpipe([join(IMAGES, 'concert.jpg'), '--out', pooled, '--threads', '2'])).code).toBe(0);
