@@ -12,7 +12,7 @@
  * Patterns are compiled once: a malformed pattern is refused with the path of the mistake when the
  * handler is created, not silently mismatched per event.
  */
-import { ImgpipeError, describeValue } from '../../src/index.js';
+import { FORMATS, ImgpipeError, describeValue, type FormatInfo } from '../../src/index.js';
 
 type Condition = (value: unknown, present: boolean) => boolean;
 type Matcher = (event: unknown) => boolean;
@@ -180,8 +180,15 @@ export function matchesPattern(pattern: unknown, event: unknown): boolean {
   return compilePattern(pattern)(event);
 }
 
-/** Suffixes of the image formats imgpipe reads, in both cases (pattern matching is case-sensitive). */
-const IMAGE_SUFFIXES = ['.jpg', '.jpeg', '.png', '.webp', '.gif'].flatMap((s) => [s, s.toUpperCase()]);
+/**
+ * Suffixes of the image formats imgpipe reads (the format registry's rows with a decoder), in both
+ * cases (pattern matching is case-sensitive; iPhones name their photos IMG_0001.HEIC). The plug-in
+ * formats are in: a HEIC upload to a function without the HEIC plug-in is then a permanent failure
+ * whose error says how to enable it, where a filter would have skipped it without a word.
+ */
+const IMAGE_SUFFIXES = (Object.values(FORMATS) as FormatInfo[])
+  .filter((f) => f.decode)
+  .flatMap((f) => f.extensions.flatMap((e) => [`.${e}`, `.${e.toUpperCase()}`]));
 
 /**
  * The handler's default filter, applied to the event in CloudEvent form: object-created events for

@@ -182,6 +182,27 @@ describe('upload handler end to end (ali-oss → local OSS → trigger → handl
     expect(again.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'already-processed' });
   });
 
+  it("takes an iPhone's HEIC upload: without the plug-in a permanent failure saying how to enable it, with it six variants", async () => {
+    const key = 'uploads/IMG_0001.HEIC';
+    await client('photos').put(key, await readFile(join(FIXTURES, 'images/heic-alpha.heic')));
+    await server.idle();
+    const first = server.invocations.filter((i) => i.key === key);
+    expect(first).toHaveLength(1);
+    expect((first[0].result as HandlerResult).outcomes[0]).toMatchObject({
+      status: 'failed',
+      code: 'UNSUPPORTED_FORMAT',
+      message: "Expected a format imgpipe decodes but received a HEIC file, which needs the opt-in HEIC plug-in: import 'imgpipe/heic' once (or pass it to init({ plugins }))",
+    });
+    await import('../../../entries/heic/node.js');
+    // The same key uploaded again (other bytes, a new ETag) once the function has the plug-in.
+    await client('photos').put(key, await readFile(join(FIXTURES, 'images/heic-10bit-alpha.heic')));
+    await server.idle();
+    const second = server.invocations.filter((i) => i.key === key);
+    expect(second).toHaveLength(2);
+    expect((second[1].result as HandlerResult).outcomes[0]).toMatchObject({ status: 'processed' });
+    for (const k of outputKeys('uploads/IMG_0001')) expect(await server.storage('photos-out').head(k), k).toBeDefined();
+  });
+
   it('still writes every output when the first two PUTs fail with 503', async () => {
     const k = 'uploads/retry.jpg';
     const etag = await seed(k, small);
