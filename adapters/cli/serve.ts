@@ -38,7 +38,7 @@ Options:
   --http-port <n>          port of the preview page and x-oss-process over HTTP (default: --port + 1,
                            or a free one with --port 0)
   --no-http                no preview page and no x-oss-process port
-  --negotiate              answer x-oss-process without a format as WebP when Accept allows (Vary: Accept)
+  --negotiate              answer x-oss-process without a format as AVIF or WebP when Accept allows (Vary: Accept)
   -h, --help               show this help
 
 Credentials: IMGPIPE_LOCAL_ACCESS_KEY_ID and IMGPIPE_LOCAL_ACCESS_KEY_SECRET, or a pair generated
