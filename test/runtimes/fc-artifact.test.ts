@@ -25,6 +25,8 @@ const BUILD = join(ROOT, '.fc-build');
 let work: string;
 let server: LocalOss;
 let buildOutput: string;
+/** NODE_PATH for the function's invocations: the attached layers' packages ('' for none). */
+let layersPath = '';
 
 /** Run `script` in a fresh Node process in `cwd`, with `input` on stdin; resolves with its stdout. */
 function runNode(cwd: string, script: string, input: string | Uint8Array, env: Record<string, string>): Promise<string> {
@@ -88,6 +90,8 @@ beforeAll(async () => {
           IMGPIPE_OSS_ENDPOINT: server.endpoint,
           IMGPIPE_SOURCE_PREFIX: 'uploads/',
           IMGPIPE_THREADS: threadsSetting,
+          // Where FC puts attached layers' packages (/opt/nodejs/node_modules).
+          ...(layersPath ? { NODE_PATH: layersPath } : {}),
           OSS_ACCESS_KEY_ID: credential.accessKeyId,
           OSS_ACCESS_KEY_SECRET: credential.accessKeySecret,
         });
@@ -140,6 +144,28 @@ describe('Function Compute artifact', () => {
       const got = await oss.get(key.replace(/(\/[^/]+\/)/, '$1uploads/'));
       expect(await sharp(got.content).metadata()).toMatchObject({ width, height });
     }
+  });
+
+  it("takes an iPhone's HEIC upload once the HEIC layer is attached, and says how to enable it before", async () => {
+    const oss = new OSS({ ...credential, bucket: 'photos', endpoint: server.endpoint, region: 'oss-cn-hangzhou' });
+    const key = 'uploads/IMG_0001.HEIC';
+    await oss.put(key, Buffer.from(image('heic-alpha.heic')));
+    await server.idle();
+    expect(server.invocations.filter((i) => i.key === key).map((i) => i.result)).toMatchObject([{ outcomes: [{ status: 'failed', code: 'UNSUPPORTED_FORMAT' }] }]);
+    const opt = join(work, 'opt-function-heic');
+    cpSync(join(BUILD, 'heic-layer'), opt, { recursive: true });
+    layersPath = join(opt, 'nodejs/node_modules');
+    try {
+      // Uploaded again with other bytes (a new ETag) to the same function, now with the layer attached.
+      await oss.put(key, Buffer.from(image('heic-10bit-alpha.heic')));
+      await server.idle();
+    } finally {
+      layersPath = '';
+    }
+    const runs = server.invocations.filter((i) => i.key === key);
+    expect(runs).toHaveLength(2);
+    expect(runs[1].result).toMatchObject({ outcomes: [{ status: 'processed', variants: 6 }] });
+    expect((await sharp((await oss.get('webp/thumb/uploads/IMG_0001.webp')).content).metadata()).format).toBe('webp');
   });
 
   it('encodes on worker threads started from its own file when IMGPIPE_THREADS is set, writing the same bytes', async () => {
