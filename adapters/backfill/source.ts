@@ -42,12 +42,12 @@ export function parseOssUrl(url: string, what: string): OssLocation {
 /** Turn a storage failure of a listing into the refusal a user can act on (which bucket, what to do). */
 export function explainStorageError(e: unknown, bucket: string, role: string): unknown {
   if (!isImgpipeError(e)) return e;
-  const ossCode = e.details?.ossCode;
-  if (ossCode === 'NoSuchBucket') {
+  const storageCode = e.details?.storageCode;
+  if (storageCode === 'NoSuchBucket') {
     return new ImgpipeError('NOT_FOUND', `The ${role} bucket ${describeValue(bucket)} does not exist at this endpoint: check the bucket name, --endpoint and the region`, { cause: e, details: { bucket } });
   }
   if (e.code === 'ACCESS_DENIED') {
-    return new ImgpipeError('ACCESS_DENIED', `OSS refused the credentials for the ${role} bucket ${describeValue(bucket)} (${String(ossCode ?? 'AccessDenied')}): set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_*) to a key allowed to list and read it`, { cause: e, details: { bucket } });
+    return new ImgpipeError('ACCESS_DENIED', `OSS refused the credentials for the ${role} bucket ${describeValue(bucket)} (${String(storageCode ?? 'AccessDenied')}): set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_*) to a key allowed to list and read it`, { cause: e, details: { bucket } });
   }
   return e;
 }

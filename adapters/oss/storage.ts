@@ -40,7 +40,9 @@ function toImgpipeError(op: string, bucket: string, key: string | undefined, err
   const e = (typeof error === 'object' && error !== null ? error : {}) as OssError;
   const what = `OSS ${op}${key === undefined ? '' : ` of ${describeValue(key)}`} in bucket ${describeValue(bucket)}`;
   const reason = `${e.code ?? e.name ?? 'Error'}${typeof e.status === 'number' && e.status > 0 ? ` (HTTP ${e.status})` : ''}: ${e.message ?? String(error)}`;
-  const details = { bucket, key, status: e.status, ossCode: e.code ?? e.name, requestId: e.requestId };
+  // storageCode: what OSS's object API answered (InvalidAccessKeyId, NoSuchBucket, ...), kept apart from
+  // the image service's `ossCode` that the HTTP handler answers with (src/process/oss-error.ts).
+  const details = { bucket, key, status: e.status, storageCode: e.code ?? e.name, requestId: e.requestId };
   const code = e.code === 'NoSuchKey' || (e.status === 404 && e.code !== 'NoSuchBucket') ? 'NOT_FOUND' : e.status === 403 ? 'ACCESS_DENIED' : 'STORAGE_ERROR';
   return new ImgpipeError(code, `${what} failed: ${reason}${e.requestId ? ` [request ${e.requestId}]` : ''}`, { cause: error, details });
 }

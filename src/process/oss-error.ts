@@ -6,19 +6,12 @@
 import { ImgpipeError, type ErrorCode } from '../errors.js';
 
 /** The `Code` values OSS's image service answers with. */
-export type OssCode =
-  | 'InvalidArgument'
-  | 'BadRequest'
-  | 'MissingArgument'
-  | 'ImageTooLarge'
-  | 'WatermarkError'
-  | 'NotImplemented'
-  | 'AccessDenied'
-  | 'SignatureDoesNotMatch'
-  | 'NoSuchKey'
-  | 'NoSuchStyle'
-  | 'SlowDown'
-  | 'InternalError';
+const OSS_CODES = [
+  'InvalidArgument', 'BadRequest', 'MissingArgument', 'ImageTooLarge', 'WatermarkError', 'NotImplemented',
+  'AccessDenied', 'SignatureDoesNotMatch', 'NoSuchKey', 'NoSuchStyle', 'SlowDown', 'InternalError',
+] as const;
+export type OssCode = (typeof OSS_CODES)[number];
+const KNOWN: ReadonlySet<string> = new Set(OSS_CODES);
 
 export interface ProcessErrorDetails {
   readonly ossCode: OssCode;
@@ -41,10 +34,14 @@ export function processError(
   return new ImgpipeError(code, message, { details, cause });
 }
 
-/** The OSS Code for any ImgpipeError: its own when the engine set one, else derived from `code`. */
+/**
+ * The OSS Code for any ImgpipeError: its own when the engine set one, else derived from `code`. Only
+ * the image service's codes count: a code from elsewhere (an object API's SecurityTokenExpired) has no
+ * HTTP status here, and the answer went out as a 200 carrying an error.
+ */
 export function ossCodeOf(error: ImgpipeError): OssCode {
   const own = error.details?.ossCode;
-  if (typeof own === 'string') return own as OssCode;
+  if (typeof own === 'string' && KNOWN.has(own)) return own as OssCode;
   return OSS_CODE_BY_ERROR_CODE[error.code];
 }
 
