@@ -5,6 +5,8 @@
  *   .fc-build/function/           index.js (one CommonJS bundle, dependencies included) + wasm/*.wasm;
  *                               runs on nodejs18/nodejs20 with no node_modules
  *   .fc-build/function.zip        the same, zipped for upload (`s deploy` uses the folder)
+ *   .fc-build/serve-function/     x-oss-process over an HTTP trigger (examples/fc/serve.ts), built the same
+ *                               way; serve-function.zip beside it
  *   .fc-build/imgpipe-layer.zip   an FC layer: nodejs/node_modules/imgpipe/{index.js,package.json,wasm/}
  *                               so several functions can `require('imgpipe')`
  *   .fc-build/imgpipe-lcms2-layer.zip Little CMS for LUT-based and CMYK ICC profiles (~250 KB, left out of
@@ -155,6 +157,13 @@ copyWasm(join(fn, 'wasm'), wasmDir, kept);
 copyWasm(join(fn, 'wasm/node'), join(wasmDir, 'node'));
 writeFileSync(join(out, 'function.zip'), zip(fn));
 
+// The x-oss-process function: the same modules, its own bundle.
+const serveFn = join(out, 'serve-function');
+await bundle(join(root, 'examples/fc/serve.ts'), join(serveFn, 'index.js'));
+copyWasm(join(serveFn, 'wasm'), wasmDir, kept);
+copyWasm(join(serveFn, 'wasm/node'), join(wasmDir, 'node'));
+writeFileSync(join(out, 'serve-function.zip'), zip(serveFn));
+
 // The layer: the library itself (Node entry, FC handler factory and adapters) as a package.
 const layerPkg = join(out, 'layer/nodejs/node_modules/imgpipe');
 await bundle(join(root, 'examples/fc/layer.ts'), join(layerPkg, 'index.js'));
@@ -192,12 +201,14 @@ const rows = [
   ['function/wasm/', join(fn, 'wasm')],
   ['function/ (unpacked)', fn],
   ['function.zip', join(out, 'function.zip')],
+  ['serve-function/ (unpacked)', serveFn],
+  ['serve-function.zip', join(out, 'serve-function.zip')],
   ['imgpipe-layer.zip', join(out, 'imgpipe-layer.zip')],
   ['imgpipe-lcms2-layer.zip', join(out, 'imgpipe-lcms2-layer.zip')],
   ['imgpipe-heic-layer.zip', join(out, 'imgpipe-heic-layer.zip')],
   ['imgpipe-avif-layer.zip', join(out, 'imgpipe-avif-layer.zip')],
 ];
-for (const [label, path] of rows) console.log(`${label.padEnd(24)} ${kb(sizeOf(path)).padStart(8)}`);
+for (const [label, path] of rows) console.log(`${label.padEnd(28)} ${kb(sizeOf(path)).padStart(8)}`);
 console.log(`\nBiggest parts of function/index.js (esbuild metafile: .fc-build/meta.json):`);
 for (const [pkg, bytes] of contributions(metafile).slice(0, 8)) console.log(`  ${pkg.padEnd(22)} ${kb(bytes).padStart(8)}`);
 console.log(`\nDeploy: cd examples/fc && s deploy   (code: ${relative(join(root, 'examples/fc'), fn)})`);

@@ -5,4 +5,4 @@
 export { createOssStorage, createOssStorageFactory, type OssStorageOptions, type OssStorageFactoryOptions } from './storage.js';
 export { resolveCredentials, type OssCredentials } from './credentials.js';
 export { withRetry, isTransient, backoffDelay, type RetryOptions } from './retry.js';
-export { createFsStorage, type Storage, type StorageFactory, type ObjectInfo, type StoredObject, type PutOptions, type ListOptions, type ListPage, type FsStorage } from '../storage.js';
+export { createFsStorage, checkBucketName, type Storage, type StorageFactory, type ObjectInfo, type StoredObject, type PutOptions, type ListOptions, type ListPage, type FsStorage } from '../storage.js';

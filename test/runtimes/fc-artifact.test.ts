@@ -274,3 +274,77 @@ describe('Function Compute artifact', () => {
     expect(JSON.parse(out)).toEqual(['image/avif', 40, 'png', 20]);
   });
 });
+
+// What FC does with an HTTP trigger: load index.js, run the initializer, hand each request over as its
+// JSON event (a Buffer). stdin: [event, context] pairs; stdout: each answer, its body as base64.
+const SERVE_INVOKE = `
+const fn = require('./index.js');
+const chunks = [];
+process.stdin.on('data', (d) => chunks.push(d)).on('end', async () => {
+  await fn.initialize({ requestId: 'init', region: 'cn-hangzhou' });
+  const answers = [];
+  for (const [event, context] of JSON.parse(Buffer.concat(chunks).toString())) {
+    answers.push(await fn.handler(Buffer.from(JSON.stringify(event)), context));
+  }
+  process.stdout.write('\\nRESULT ' + JSON.stringify(answers) + '\\n');
+});`;
+
+describe('Function Compute x-oss-process function (serve-function)', () => {
+  const get = (path: string, processString: string) => ({
+    version: 'v1', rawPath: path, isBase64Encoded: false, headers: { host: 'abc.cn-hangzhou.fcapp.run' },
+    queryParameters: { 'x-oss-process': processString },
+    requestContext: { domainName: 'abc.cn-hangzhou.fcapp.run', http: { method: 'GET', path } },
+  });
+  const as = (credentials: { accessKeyId: string; accessKeySecret: string }) => ({ requestId: 'r', region: 'cn-hangzhou', credentials });
+  type Answer = { statusCode: number; headers: Record<string, string>; body: string };
+
+  it('answers x-oss-process from OSS with each invocation\'s credentials, on its worker pool, HEIC with the layer attached', async () => {
+    const code = join(work, 'serve-code');
+    cpSync(join(BUILD, 'serve-function'), code, { recursive: true });
+    const opt = join(work, 'opt-serve-heic');
+    cpSync(join(BUILD, 'heic-layer'), opt, { recursive: true });
+    const store = server.storage('photos');
+    await store.put('originals/a.jpg', image(PHOTO), { contentType: 'image/jpeg' });
+    await store.put('originals/b.jpg', image(PHOTO), { contentType: 'image/jpeg' });
+    await store.put('originals/c.jpg', image(PHOTO), { contentType: 'image/jpeg' });
+    await store.put('originals/IMG_0002.HEIC', image('heic-alpha.heic'), { contentType: 'image/heic' });
+    const wrong = { accessKeyId: 'LTAInotakey000001', accessKeySecret: 'not-the-secret' };
+    const requests = [
+      [get('/photos/originals/a.jpg', 'image/resize,w_100/format,webp'), as(credential)],
+      // The role's triple rotated to one OSS refuses: read with it, not with the first.
+      [get('/photos/originals/b.jpg', 'image/resize,w_100'), as(wrong)],
+      [get('/photos/originals/c.jpg', 'image/resize,w_100'), as(credential)],
+      [get('/elsewhere/originals/a.jpg', 'image/resize,w_100'), as(credential)],
+      [get('/photos/originals/IMG_0002.HEIC', 'image/resize,w_60/format,png'), as(credential)],
+    ];
+    const out = await runNode(code, SERVE_INVOKE, JSON.stringify(requests), {
+      IMGPIPE_BUCKETS: 'photos',
+      IMGPIPE_OSS_ENDPOINT: server.endpoint,
+      IMGPIPE_THREADS: '2',
+      NODE_PATH: join(opt, 'nodejs/node_modules'),
+    });
+    const [webp, refused, jpeg, outside, heic] = resultOf(out) as Answer[];
+    expect(webp.statusCode).toBe(200);
+    expect(webp.headers['content-type']).toBe('image/webp');
+    expect(await sharp(Buffer.from(webp.body, 'base64')).metadata()).toMatchObject({ format: 'webp', width: 100 });
+    expect(refused.statusCode).toBe(403);
+    expect(Buffer.from(refused.body, 'base64').toString()).toContain('<Code>AccessDenied</Code>');
+    expect(jpeg.statusCode).toBe(200);
+    expect(await sharp(Buffer.from(jpeg.body, 'base64')).metadata()).toMatchObject({ format: 'jpeg', width: 100 });
+    expect(outside.statusCode).toBe(403);
+    expect(Buffer.from(outside.body, 'base64').toString()).toContain('Expected a bucket on the allow-list but received &quot;elsewhere&quot;');
+    expect(heic.statusCode).toBe(200);
+    expect(await sharp(Buffer.from(heic.body, 'base64')).metadata()).toMatchObject({ format: 'png', width: 60, height: 45 });
+  });
+
+  it('refuses to start without the buckets it may serve, naming the setting', async () => {
+    const code = join(work, 'serve-code');
+    const load = (env: Record<string, string>) => runNode(code, `
+      try { require('./index.js'); console.log('loaded'); } catch (e) { console.log(e.code + ': ' + e.message); }`, '', env);
+    expect((await load({})).trim()).toBe('INVALID_ARGUMENT: Expected IMGPIPE_BUCKETS to name the buckets to serve, comma-separated, but received ""');
+    expect((await load({ IMGPIPE_BUCKETS: 'photos,Bad_Name' })).trim()).toBe(
+      'INVALID_ARGUMENT: Expected a bucket name of 3-63 lower-case letters, digits and \'-\' for bucket but received "Bad_Name" (in IMGPIPE_BUCKETS)',
+    );
+    expect((await load({ IMGPIPE_BUCKETS: 'photos', IMGPIPE_BUCKET_FROM: 'query' })).trim()).toBe('INVALID_ARGUMENT: Expected path or host for IMGPIPE_BUCKET_FROM but received "query"');
+  });
+});
