@@ -53,6 +53,18 @@ export function registerPlugin(plugin: DecoderPlugin): void {
   for (const f of plugin.formats) registry.set(f, plugin);
 }
 
+/**
+ * The `threadEntry` of a Node plug-in entry whose code is at `url`: that URL when it is the entry's
+ * own file (the package's `dist/<name>.node.js` or `.cjs`, the FC layer's `imgpipe-<name>/index.js`,
+ * the source `entries/<name>/node.ts`), else none. A bundler that put the entry inside an app's bundle
+ * makes `url` the app's file, and a worker importing that would run the whole app again; without a
+ * threadEntry the pool runs that plug-in's tasks in the calling thread instead.
+ */
+export function threadEntry(url: string, name: string): string | undefined {
+  const own = [`/${name}.node.js`, `/${name}.node.cjs`, `/imgpipe-${name}/index.js`, `/entries/${name}/node.ts`];
+  return own.some((end) => url.endsWith(end)) ? url : undefined;
+}
+
 /** The `threadEntry` modules of the plug-ins registered in this thread: what a pool worker imports. */
 export function pluginThreadEntries(): string[] {
   return [...new Set([...registry.values()].flatMap((p) => (p.threadEntry ? [p.threadEntry] : [])))];

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { createAvifPlugin } from '../../src/codecs/avif.js';
-import { registerPlugin, type DecoderPlugin } from '../../src/plugins.js';
+import { registerPlugin, threadEntry, type DecoderPlugin } from '../../src/plugins.js';
 
 export { createAvifPlugin, type AvifPluginOptions } from '../../src/codecs/avif.js';
 
@@ -20,12 +20,11 @@ function locate(file: string, from: string): string {
   return existsSync(bundled) ? bundled : createRequire(here).resolve(from);
 }
 
-// threadEntry: a createWorkerPool() worker imports this file to have the plug-in too (src/plugins.ts).
 export const avif: DecoderPlugin = Object.freeze({
   ...createAvifPlugin({
     decoder: () => readFile(locate('avif_dec.wasm', '@jsquash/avif/codec/dec/avif_dec.wasm')),
     encoder: () => readFile(locate('avif_enc.wasm', '@jsquash/avif/codec/enc/avif_enc.wasm')),
   }),
-  threadEntry: here,
+  threadEntry: threadEntry(here, 'avif'),
 });
 registerPlugin(avif);

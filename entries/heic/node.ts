@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createHeicPlugin } from '../../src/codecs/heic.js';
-import { registerPlugin, type DecoderPlugin } from '../../src/plugins.js';
+import { registerPlugin, threadEntry, type DecoderPlugin } from '../../src/plugins.js';
 
 export { createHeicPlugin, type HeicPluginOptions } from '../../src/codecs/heic.js';
 
@@ -19,6 +19,5 @@ function locate(): string {
   return existsSync(bundled) ? bundled : fileURLToPath(new URL('../../wasm/libheif/build/imgpipe_heif.wasm', here));
 }
 
-// threadEntry: a createWorkerPool() worker imports this file to have the plug-in too (src/plugins.ts).
-export const heic: DecoderPlugin = Object.freeze({ ...createHeicPlugin({ wasm: () => readFile(locate()) }), threadEntry: here });
+export const heic: DecoderPlugin = Object.freeze({ ...createHeicPlugin({ wasm: () => readFile(locate()) }), threadEntry: threadEntry(here, 'heic') });
 registerPlugin(heic);

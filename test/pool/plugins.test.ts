@@ -9,6 +9,7 @@ import type * as Api from '../../entries/node.js';
 import type * as Heic from '../../entries/heic/node.js';
 import { image } from '../helpers/fixtures.js';
 import { rejection } from '../helpers/errors.js';
+import { threadEntry } from '../../src/plugins.js';
 
 // The built package and plug-in entries, as the workers (dist/pool-worker.js) import them.
 const BUILT: string = '../../dist/node.js';
@@ -79,6 +80,14 @@ describe('plug-ins in createWorkerPool', () => {
     } finally {
       registerPlugin(heic);
     }
+  });
+
+  it("names the entry's own file only: inside an app's bundle a worker would run the whole app again", () => {
+    expect(threadEntry('file:///srv/node_modules/imgpipe/dist/heic.node.js', 'heic')).toBe('file:///srv/node_modules/imgpipe/dist/heic.node.js');
+    expect(threadEntry('file:///srv/node_modules/imgpipe/dist/avif.node.cjs', 'avif')).toBe('file:///srv/node_modules/imgpipe/dist/avif.node.cjs');
+    expect(threadEntry('file:///opt/nodejs/node_modules/imgpipe-heic/index.js', 'heic')).toBe('file:///opt/nodejs/node_modules/imgpipe-heic/index.js');
+    expect(threadEntry('file:///srv/app/server.js', 'heic')).toBeUndefined();
+    expect(threadEntry('file:///srv/node_modules/imgpipe/dist/heic.node.js', 'avif')).toBeUndefined();
   });
 
   it('refuses a threadEntry that is not a file: URL', async () => {
