@@ -27,7 +27,7 @@ import { ImgpipeError, describeValue, type ErrorCode } from '../src/errors.js';
 import { encode, type EncodeOptions, type Encoder } from '../src/encode.js';
 import type { RowHelper, RowTask } from '../src/decode-resized.js';
 import type { RGBAImage } from '../src/image.js';
-import { ossOutputFormat, sniffFormat, type OutputFormat } from '../src/formats.js';
+import { FORMATS, isBuiltinFormat, ossOutputFormat, sniffFormat, type OutputFormat } from '../src/formats.js';
 import { pluginStaysHere, pluginThreadEntries } from '../src/plugins.js';
 import { getWasmModule, EAGER_WASM_NAMES, type WasmName } from '../src/wasm/modules.js';
 import type { Operation } from '../src/process/actions.js';
@@ -114,6 +114,18 @@ interface Slot {
   error?: Error;
   /** The plug-in modules (`threadEntry`) this worker has been told to import. */
   readonly plugins: Set<string>;
+}
+
+/**
+ * Whether only this thread can read or write `format`: registrations are per thread, and a plug-in of
+ * the caller's own module (no threadEntry) or a format row registered here at run time has no file a
+ * worker could import. Its tasks run in the calling thread. (A name that is no format's id goes to a
+ * worker, which refuses it as this thread would.)
+ */
+function staysHere(format: string | undefined): boolean {
+  if (format === undefined) return false;
+  const id: string = format;
+  return Object.prototype.hasOwnProperty.call(FORMATS, id) && (pluginStaysHere(id) || !isBuiltinFormat(id));
 }
 
 function defaultThreads(): number {
@@ -292,8 +304,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   }
 
   const encodeOnWorker: Encoder = async (image: RGBAImage, format: OutputFormat | string, encodeOptions: EncodeOptions = {}) => {
-    // A plug-in of the caller's own module (no threadEntry) exists in this thread only.
-    if (pluginStaysHere(String(format))) return encode(image, format, encodeOptions);
+    if (staysHere(String(format))) return encode(image, format, encodeOptions);
     // The caller may reuse the image (JPEG and WebP of the same size), so it is copied, not moved.
     const data = new Uint8ClampedArray(image.data);
     const task: PoolTask = { id: nextId++, kind: 'encode', width: image.width, height: image.height, data, format, options: { ...encodeOptions } };
@@ -311,9 +322,8 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
 
   async function transformOnWorker(bytes: Uint8Array, ops: readonly Operation[], o: PoolTransformOptions = {}): Promise<TransformResult> {
     if (ops.length === 1 && ops[0].action === 'info') return transform(bytes, ops, o);
-    // A source or an output for a plug-in of the caller's own module (no threadEntry): only this thread has it.
     const output = ops.find((op) => op.action === 'format')?.params.value;
-    if (pluginStaysHere(sniffFormat(bytes) ?? '') || (output !== undefined && pluginStaysHere(ossOutputFormat(output) ?? ''))) return transform(bytes, ops, o);
+    if (staysHere(sniffFormat(bytes)) || (output !== undefined && staysHere(ossOutputFormat(output)))) return transform(bytes, ops, o);
     if (o.signal?.aborted) throw new ImgpipeError('ABORTED', 'Expected to transform the image but the request was aborted');
     const needs = watermarkInputs(ops);
     const objects = await Promise.all(needs.keys.map(async (k) => {

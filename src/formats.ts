@@ -251,6 +251,10 @@ export function registerFormat(row: FormatInfo): void {
 
 for (const row of BUILTIN) registerFormat(row);
 
+const BUILTIN_IDS: ReadonlySet<string> = new Set(BUILTIN.map((row) => row.id));
+/** Whether `id` is one of imgpipe's own rows, there in every thread (a row registered at run time is its thread's alone). */
+export const isBuiltinFormat = (id: string): boolean => BUILTIN_IDS.has(id);
+
 /** The registered rows, in order. */
 export const formatRows = (): FormatInfo[] => Object.values(FORMATS) as FormatInfo[];
 /** The rows imgpipe can write. */

@@ -14,6 +14,7 @@ import { formatRows, outputFormat } from '../../src/formats.js';
 import { parseProcess } from '../../src/process/parse.js';
 import { FORMATS_END, FORMATS_START, README, renderFormats } from '../../scripts/gen-compat.js';
 import { fixture } from '../helpers/fixtures.js';
+import { toyFormat } from '../helpers/toy-format.js';
 
 const SAMPLE: Record<string, string> = {
   jpeg: 'images/Landscape_1.jpg', png: 'images/with-alpha.png', webp: 'images/5_webp_a.webp', gif: 'images/animated-loop-3.gif',
@@ -70,23 +71,7 @@ describe('registerFormat', () => {
   });
 
   it('a row registered at run time is sniffed, decoded, written, selected by format,* and reported by info', async () => {
-    // A toy uncompressed format: "TOYRGBA" + width and height (u16 BE) + RGBA rows.
-    const MAGIC = [...'TOYRGBA'].map((c) => c.charCodeAt(0));
-    const toy: FormatInfo = {
-      id: 'toy' as FormatInfo['id'], name: 'Toy', mime: 'image/x-toy', extension: 'toy', extensions: ['toy'],
-      oss: { name: 'bmp', aliases: ['bmp'] },
-      magic: (b) => MAGIC.every((v, i) => b[i] === v),
-      readHeader: (b) => ({ format: 'toy' as FormatInfo['id'], width: (b[7] << 8) | b[8], height: (b[9] << 8) | b[10], frames: 1, exifBytes: 0, iccBytes: 0, orientation: 1, alpha: true }),
-      decode: async () => async (bytes, header) => ({ image: { width: header.width, height: header.height, data: new Uint8ClampedArray(bytes.subarray(11)) }, shrink: 1, release: () => undefined }),
-      encode: async () => async (img) => {
-        const out = new Uint8Array(11 + img.data.length);
-        out.set(MAGIC);
-        out.set([img.width >> 8, img.width & 255, img.height >> 8, img.height & 255], 7);
-        out.set(img.data, 11);
-        return out;
-      },
-      wasm: [],
-    };
+    const toy = toyFormat();
     expect(() => parseProcess('image/format,bmp')).toThrow('Expected an output format imgpipe can write (jpg, png, webp, avif) for format.value but received "bmp"');
     registerFormat(toy);
     const png = await decode(image('with-alpha.png'));

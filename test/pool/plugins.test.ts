@@ -10,12 +10,13 @@ import type * as Heic from '../../entries/heic/node.js';
 import { image } from '../helpers/fixtures.js';
 import { rejection } from '../helpers/errors.js';
 import { threadEntry } from '../../src/plugins.js';
+import { toyFormat } from '../helpers/toy-format.js';
 
 // The built package and plug-in entries, as the workers (dist/pool-worker.js) import them.
 const BUILT: string = '../../dist/node.js';
 const HEIC_ENTRY: string = '../../dist/heic.node.js';
 const AVIF_ENTRY: string = '../../dist/avif.node.js';
-const { createImage, createWorkerPool, parseProcess, registerPlugin, transform } = (await import(BUILT)) as typeof Api;
+const { createImage, createWorkerPool, decode, parseProcess, registerFormat, registerPlugin, transform } = (await import(BUILT)) as typeof Api;
 const { heic, createHeicPlugin } = (await import(HEIC_ENTRY)) as typeof Heic;
 await import(AVIF_ENTRY);
 
@@ -80,6 +81,19 @@ describe('plug-ins in createWorkerPool', () => {
     } finally {
       registerPlugin(heic);
     }
+  });
+
+  it('a format registered here at run time runs in the calling thread, as the workers lack its row', async () => {
+    registerFormat(toyFormat());
+    const p = pool();
+    const toy = await p.encode(await transform(image('with-alpha.png'), 'image/resize,w_8/format,png').then((r) => decode(r.bytes)), 'toy');
+    expect(new TextDecoder().decode(toy.subarray(0, 7))).toBe('TOYRGBA');
+    const pooled = await p.transform(toy, parseProcess('image/resize,w_4/format,png'));
+    expect(same(pooled.bytes, (await transform(toy, 'image/resize,w_4/format,png')).bytes)).toBe(true);
+    const written = await p.transform(PHOTO, parseProcess('image/resize,w_4/format,bmp'));
+    expect(written.contentType).toBe('image/x-toy');
+    // None of the three went to a worker.
+    expect(p.stats()).toMatchObject({ completed: 0, workers: 0 });
   });
 
   it("names the entry's own file only: inside an app's bundle a worker would run the whole app again", () => {
