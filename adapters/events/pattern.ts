@@ -180,15 +180,20 @@ export function matchesPattern(pattern: unknown, event: unknown): boolean {
   return compilePattern(pattern)(event);
 }
 
+/** Every spelling of `s` in upper and lower case letters (`.jpg`, `.jpG`, ... `.JPG`). */
+const spellings = (s: string): string[] =>
+  [...s].reduce<string[]>((all, c) => all.flatMap((p) => (c.toLowerCase() === c.toUpperCase() ? [p + c] : [p + c.toLowerCase(), p + c.toUpperCase()])), ['']);
+
 /**
- * Suffixes of the image formats imgpipe reads (the format registry's rows with a decoder), in both
- * cases (pattern matching is case-sensitive; iPhones name their photos IMG_0001.HEIC). The plug-in
- * formats are in: a HEIC upload to a function without the HEIC plug-in is then a permanent failure
- * whose error says how to enable it, where a filter would have skipped it without a word.
+ * Suffixes of the image formats imgpipe reads (the format registry's rows with a decoder), in every
+ * case: pattern matching is case-sensitive, and uploads come as IMG_0001.HEIC (iPhones), photo.jpg and
+ * now and then Photo.Jpg (renamed by hand), all of which the backfill plan counts as images. The
+ * plug-in formats are in: a HEIC upload to a function without the HEIC plug-in is then a permanent
+ * failure whose error says how to enable it, where a filter would have skipped it without a word.
  */
 const IMAGE_SUFFIXES = (Object.values(FORMATS) as FormatInfo[])
   .filter((f) => f.decode)
-  .flatMap((f) => f.extensions.flatMap((e) => [`.${e}`, `.${e.toUpperCase()}`]));
+  .flatMap((f) => f.extensions.flatMap((e) => spellings(`.${e}`)));
 
 /**
  * The handler's default filter, applied to the event in CloudEvent form: object-created events for

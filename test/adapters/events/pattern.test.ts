@@ -115,7 +115,7 @@ describe('EventBridge pattern matcher', () => {
     expect(match(ce('ObjectCreated:CompleteMultipartUpload', 'in/A.PNG', 10))).toBe(true);
     expect(match(ce('ObjectCreated:PostObject', 'in/a.webp'))).toBe(true);
     // Every format the registry reads, plug-in formats too: an iPhone's upload is not filtered out.
-    for (const key of ['in/IMG_0001.HEIC', 'in/b.heif', 'in/c.hif', 'in/d.avif', 'in/e.JFIF', 'in/f.apng', 'in/g.GIF']) {
+    for (const key of ['in/IMG_0001.HEIC', 'in/b.heif', 'in/c.hif', 'in/d.avif', 'in/e.JFIF', 'in/f.apng', 'in/g.GIF', 'in/Photo.Jpg', 'in/h.hEiC']) {
       expect(match(ce('ObjectCreated:PutObject', key, 10)), key).toBe(true);
     }
     expect(match(ce('ObjectCreated:PutObject', 'in/a.tiff', 10))).toBe(false);
