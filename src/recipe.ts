@@ -34,8 +34,8 @@ export interface RecipeSize {
 
 export interface RecipeOutput {
   readonly format: OutputFormat;
-  /** 1..100. */
-  readonly quality: number;
+  /** 1..100. Default: the format's own (its registry row's `defaultQuality`: JPEG 85, WebP 80, AVIF 50). */
+  readonly quality?: number;
   /**
    * Output key template. Placeholders: `{size}` (size name), `{name}` (source key without its
    * extension, folders kept, so two uploads never collide), `{base}` (file name without extension),
@@ -331,7 +331,7 @@ export function validateRecipe(recipe: Recipe): Recipe {
   recipe.outputs.forEach((o, i) => {
     const writable = writableRows().map((f) => f.id);
     if (!writable.includes(o?.format)) throw bad(`outputs[${i}].format`, `one of ${writable.join(', ')}`, o?.format);
-    if (QUALITY.check(o.quality) === undefined) throw bad(`outputs[${i}].quality`, QUALITY.expected, o.quality);
+    if (o.quality !== undefined && QUALITY.check(o.quality) === undefined) throw bad(`outputs[${i}].quality`, QUALITY.expected, o.quality);
     if (typeof o.key !== 'string' || !o.key.includes('{size}') || !/\{(name|base)\}/.test(o.key)) {
       throw bad(`outputs[${i}].key`, 'a key template containing {size} and {name} or {base}', o.key);
     }

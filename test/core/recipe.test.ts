@@ -177,6 +177,18 @@ describe('recipe rules', () => {
     expect(variants[0].contentType).toBe('image/png');
   });
 
+  it("an output without a quality is encoded at its format's default (JPEG 85, WebP 80)", async () => {
+    const outputs = (quality?: Record<string, number>) => DEFAULT_RECIPE.outputs.map((o) => ({ format: o.format, key: o.key, ...(quality ? { quality: quality[o.format] } : {}) }));
+    const recipe = (q?: Record<string, number>) => ({ ...DEFAULT_RECIPE, watermark: undefined, outputs: outputs(q) });
+    const implicit = await processUpload(image('320x240.jpg'), { key: 'a.jpg', recipe: recipe() });
+    const explicit = await processUpload(image('320x240.jpg'), { key: 'a.jpg', recipe: recipe({ jpeg: 85, webp: 80 }) });
+    const other = await processUpload(image('320x240.jpg'), { key: 'a.jpg', recipe: recipe({ jpeg: 60, webp: 60 }) });
+    implicit.forEach((v, i) => {
+      expect(Buffer.compare(v.bytes, explicit[i].bytes), v.key).toBe(0);
+      expect(Buffer.compare(v.bytes, other[i].bytes), v.key).not.toBe(0);
+    });
+  });
+
   it.each([
     [{ sizes: [] }, 'Expected a non-empty array of sizes for recipe.sizes but received []'],
     [{ sizes: [{ name: 'a', width: 0, watermark: false }] }, 'Expected an integer between 1 and 16384 for recipe.sizes[0].width but received 0'],
