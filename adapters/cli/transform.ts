@@ -6,14 +6,16 @@
  * Exit status: 0 done, 1 the image or the process string was refused, 2 usage error.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { isImgpipeError } from '../../entries/node.js';
 import { transform } from '../../src/index.js';
 import { parseProcess } from '../../src/index.js';
 import { ACTIONS, type ActionDef } from '../../src/index.js';
+import { writableRows } from '../../src/formats.js';
 
 const USAGE = `Usage: imgpipe transform <input> '<x-oss-process string>' [-o <output>] [--extensions] [--key <blind watermark key>]
   e.g. imgpipe transform photo.jpg 'image/resize,w_300/format,webp' -o photo.webp
+       imgpipe transform photo.jpg 'image/resize,w_300' -o small.webp  (no format action: the extension picks it)
        imgpipe transform leaked.jpg 'image/deblindwatermark'     (prints the JSON answer)`;
 
 export async function transformCommand(argv: string[]): Promise<number> {
@@ -39,7 +41,7 @@ export async function transformCommand(argv: string[]): Promise<number> {
   try {
     if (output === undefined && !answersJson(processString, extensions)) return usage('expected -o <output>');
     const bytes = new Uint8Array(await readFile(input));
-    const result = await transform(bytes, processString, { extensions, blindWatermark: { key } });
+    const result = await transform(bytes, withOutputFormat(processString, output, extensions), { extensions, blindWatermark: { key } });
     if (output === undefined) {
       process.stdout.write(`${new TextDecoder().decode(result.bytes)}\n`);
     } else if (output === '-') {
@@ -62,6 +64,25 @@ export async function transformCommand(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/**
+ * The string with `/format,<name>` appended when it has no `format` action and the output file's
+ * extension is one of a writable format's (`-o photo.webp`: WebP), as sharp's `toFile` picks the format
+ * from the file name. A `format` in the string wins; other names and `-o -` keep OSS's rule (the
+ * source's format).
+ */
+function withOutputFormat(processString: string, output: string | undefined, extensions: boolean): string {
+  if (output === undefined || output === '-' || answersJson(processString, extensions)) return processString;
+  const ext = extname(output).slice(1).toLowerCase();
+  const row = writableRows().find((f) => f.extensions.includes(ext));
+  if (!row) return processString;
+  try {
+    if (parseProcess(processString, { extensions }).some((op) => op.action === 'format')) return processString;
+  } catch {
+    return processString; // refused by transform itself, with its message
+  }
+  return `${processString.replace(/\/+$/, '')}/format,${row.oss.name}`;
 }
 
 /** Whether the string ends with an action that answers JSON (parse errors surface in transform itself). */

@@ -34,6 +34,24 @@ describe('imgpipe transform', () => {
     expect(stderr.join('')).toBe(`${out}: webp 100x75, ${(await stat(out)).size} bytes\n`);
   });
 
+  it("picks the output format from -o's extension when the string names none; a format action wins", async () => {
+    const spy = captureStderr();
+    const cases: [string, string, string][] = [
+      ['image/resize,w_100', 'small.webp', 'webp'],
+      ['image/resize,w_100/', 'small.PNG', 'png'],
+      ['image/resize,w_100/format,png', 'named.jpg', 'png'],
+      ['image/resize,w_100', 'small.bin', 'jpeg'],
+    ];
+    try {
+      for (const [processString, name, format] of cases) {
+        expect(await transformCommand([input, processString, '-o', join(dir, name)]), name).toBe(0);
+        expect((await sharp(await readFile(join(dir, name))).metadata()).format, name).toBe(format);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('writes JSON for info', async () => {
     const spy = captureStderr();
     const out = join(dir, 'info.json');
