@@ -5,7 +5,7 @@
 export { ImgpipeError, isImgpipeError, describeValue, type ErrorCode } from './errors.js';
 export { createImage, asImage, hasAlpha, type RGBAImage } from './image.js';
 export {
-  FORMATS, sniffFormat, readHeader, registerFormat,
+  FORMATS, formatRows, writableRows, sniffFormat, readHeader, registerFormat,
   type FormatId, type FormatIds, type OutputFormat, type FormatInfo, type FormatDecoder, type FormatEncoder,
   type FormatEncodeOptions, type DecodeRequest, type DecodedPixels,
 } from './formats.js';

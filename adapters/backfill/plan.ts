@@ -10,7 +10,7 @@
  * a listing, not a million HEADs; memory grows with the number of manifests that already exist
  * (about 40 bytes each), never with the source list, which is streamed.
  */
-import { FORMATS, type FormatInfo } from '../../src/index.js';
+import { formatRows } from '../../src/index.js';
 import { readHeader } from '../../src/index.js';
 import { DEFAULT_LIMITS } from '../../src/index.js';
 import type { Recipe } from '../../src/index.js';
@@ -72,8 +72,8 @@ export interface PlanSummary {
   readonly sample: readonly PlannedObject[];
 }
 
-/** Extensions of every format the core decodes (from the format registry). */
-const IMAGE_EXTENSIONS = new Set((Object.values(FORMATS) as FormatInfo[]).filter((f) => f.decode).flatMap((f) => f.extensions));
+/** Extensions of every format the core decodes (every row of the format registry has a decoder). */
+const IMAGE_EXTENSIONS = new Set(formatRows().flatMap((f) => f.extensions));
 
 /** 52 bits of FNV-1a over the key's UTF-16 units: a set member costs a number, not a string. */
 function keyHash(key: string): number {

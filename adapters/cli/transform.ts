@@ -10,7 +10,7 @@ import { dirname, extname } from 'node:path';
 import { isImgpipeError } from '../../entries/node.js';
 import { transform } from '../../src/index.js';
 import { parseProcess } from '../../src/index.js';
-import { ACTIONS, FORMATS, type ActionDef, type FormatInfo } from '../../src/index.js';
+import { ACTIONS, writableRows, type ActionDef } from '../../src/index.js';
 
 const USAGE = `Usage: imgpipe transform <input> '<x-oss-process string>' [-o <output>] [--extensions] [--key <blind watermark key>]
   e.g. imgpipe transform photo.jpg 'image/resize,w_300/format,webp' -o photo.webp
@@ -72,15 +72,17 @@ export async function transformCommand(argv: string[]): Promise<number> {
  * source's format).
  */
 function withOutputFormat(processString: string, output: string | undefined, extensions: boolean): string {
-  if (output === undefined || output === '-' || answersJson(processString, extensions)) return processString;
+  if (output === undefined || output === '-') return processString;
   const ext = extname(output).slice(1).toLowerCase();
-  const row = (Object.values(FORMATS) as FormatInfo[]).find((f) => f.encode !== undefined && f.extensions.includes(ext));
+  const row = writableRows().find((f) => f.extensions.includes(ext));
   if (!row) return processString;
+  let ops;
   try {
-    if (parseProcess(processString, { extensions }).some((op) => op.action === 'format')) return processString;
+    ops = parseProcess(processString, { extensions });
   } catch {
     return processString; // refused by transform itself, with its message
   }
+  if (ops.some((op) => op.action === 'format' || (ACTIONS[op.action] as ActionDef).terminal === true)) return processString;
   return `${processString.replace(/\/+$/, '')}/format,${row.oss.name}`;
 }
 

@@ -12,7 +12,7 @@
  * Patterns are compiled once: a malformed pattern is refused with the path of the mistake when the
  * handler is created, not silently mismatched per event.
  */
-import { FORMATS, ImgpipeError, describeValue, type FormatInfo } from '../../src/index.js';
+import { ImgpipeError, describeValue, formatRows } from '../../src/index.js';
 
 type Condition = (value: unknown, present: boolean) => boolean;
 type Matcher = (event: unknown) => boolean;
@@ -185,15 +185,13 @@ const spellings = (s: string): string[] =>
   [...s].reduce<string[]>((all, c) => all.flatMap((p) => (c.toLowerCase() === c.toUpperCase() ? [p + c] : [p + c.toLowerCase(), p + c.toUpperCase()])), ['']);
 
 /**
- * Suffixes of the image formats imgpipe reads (the format registry's rows with a decoder), in every
- * case: pattern matching is case-sensitive, and uploads come as IMG_0001.HEIC (iPhones), photo.jpg and
+ * Suffixes of the image formats imgpipe reads (every row of the format registry: each has a decoder, a
+ * plug-in's saying how to enable it), in every case: pattern matching is case-sensitive, and uploads come as IMG_0001.HEIC (iPhones), photo.jpg and
  * now and then Photo.Jpg (renamed by hand), all of which the backfill plan counts as images. The
  * plug-in formats are in: a HEIC upload to a function without the HEIC plug-in is then a permanent
  * failure whose error says how to enable it, where a filter would have skipped it without a word.
  */
-const IMAGE_SUFFIXES = (Object.values(FORMATS) as FormatInfo[])
-  .filter((f) => f.decode)
-  .flatMap((f) => f.extensions.flatMap((e) => spellings(`.${e}`)));
+const IMAGE_SUFFIXES = formatRows().flatMap((f) => f.extensions.flatMap((e) => spellings(`.${e}`)));
 
 /**
  * The handler's default filter, applied to the event in CloudEvent form: object-created events for
