@@ -43,17 +43,13 @@ export function serveEncodes(): void {
 
   const ready = init({ modules: (workerData as { modules: Record<WasmName, WebAssembly.Module> }).modules });
 
-  // Plug-in modules the calling thread has (their threadEntry), imported once each: the error of one
-  // that failed, which is then said with every refusal of an unsupported format here (the calling
-  // thread has the plug-in, so that refusal would otherwise tell the user to do what they did).
-  const pluginImports = new Map<string, Promise<string | undefined>>();
-  async function importPlugins(entries: readonly string[] = []): Promise<string | undefined> {
-    for (const url of entries) {
-      if (!pluginImports.has(url)) pluginImports.set(url, import(url).then(() => undefined, (e: unknown) => `${url}: ${String((e as Error)?.message ?? e)}`));
-    }
-    const failed = (await Promise.all(pluginImports.values())).filter((f) => f !== undefined);
-    return failed.length > 0 ? failed.join('; ') : undefined;
-  }
+  // Plug-in modules the calling thread has (their threadEntry; the pool names each once), and the errors
+  // of those that failed to import, said with every refusal of an unsupported format here (the calling
+  // thread has the plug-in, so that refusal would otherwise tell the user to do what they did). Tasks
+  // run in order, so a task's imports have settled before the next one starts.
+  const pluginFailures: string[] = [];
+  const importPlugins = (entries: readonly string[]): Promise<unknown> =>
+    Promise.all(entries.map((url) => import(url).catch((e: unknown) => { pluginFailures.push(`${url}: ${String((e as Error)?.message ?? e)}`); })));
 
   // Tasks run one at a time, in order: a task queued in the port behind a running one (claim) must not
   // start while the first awaits (its first run awaits the modules' instantiation).
@@ -66,7 +62,7 @@ export function serveEncodes(): void {
 
   async function runTask(task: PoolTask): Promise<void> {
     // Before the claim: a revoked task's plug-ins are still this worker's from now on.
-    const pluginFailure = await importPlugins(task.plugins);
+    if (task.plugins) await importPlugins(task.plugins);
     if (task.kind === 'transform' && task.claim && Atomics.compareExchange(task.claim, 0, 0, 1) !== 0) {
       // Revoked while it waited here: cancelled, or already sent to a worker that came free first.
       port!.postMessage({ id: task.id, skipped: true } satisfies PoolReply);
@@ -95,7 +91,7 @@ export function serveEncodes(): void {
       }
       reply = { id: task.id, ok: true, bytes: null };
     } catch (e) {
-      const failure = pluginFailure && isImgpipeError(e) && e.code === 'UNSUPPORTED_FORMAT' ? ` (this pool worker could not load the plug-ins its calling thread has: ${pluginFailure})` : '';
+      const failure = pluginFailures.length > 0 && isImgpipeError(e) && e.code === 'UNSUPPORTED_FORMAT' ? ` (this pool worker could not load the plug-ins its calling thread has: ${pluginFailures.join('; ')})` : '';
       reply = isImgpipeError(e)
         ? { id: task.id, ok: false, code: e.code, message: e.message + failure, details: e.details }
         : { id: task.id, ok: false, code: 'INTERNAL', message: `${{ encode: 'Encoding', rows: 'Decoding rows', transform: 'Transforming' }[task.kind]} failed in a pool worker: ${String((e as Error)?.message ?? e)}` };
