@@ -21,7 +21,7 @@ import { isMainThread } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { createFcHttpHandler, type FcContext, type FcHttpEvent } from 'imgpipe/fc';
 import { storageSource, type ImageSource } from 'imgpipe/http';
-import { checkBucketName, createOssStorage, resolveCredentials, type OssCredentials, type Storage } from 'imgpipe/oss';
+import { checkBucketName, createOssStorageFactory, resolveCredentials, type OssCredentials, type Storage, type StorageFactory } from 'imgpipe/oss';
 import { createWorkerPool, serveEncodes, init, ImgpipeError, describeValue } from 'imgpipe';
 import { loadPluginLayers, threadsSetting } from './settings.js';
 
@@ -45,24 +45,18 @@ const threads = threadsSetting(env.IMGPIPE_THREADS, availableParallelism());
 
 // The invocation's credentials and region, read before each request is handled (FcContext).
 let latest: { credentials: OssCredentials; region?: string } | undefined;
-let clients = new Map<string, Storage>();
-let clientsFor: OssCredentials | undefined;
+// The OSS clients (one per bucket) for one STS triple; a new triple opens new ones.
+let opened: { triple: string; open: StorageFactory } | undefined;
 
-/** The OSS client of `bucket` for the latest credentials; a new STS triple replaces them all. */
+/** The OSS client of `bucket` for the latest credentials. */
 function client(bucket: string): Storage {
   if (!latest) throw new ImgpipeError('INTERNAL', 'Expected the invocation context to be read before OSS is');
   const { credentials, region } = latest;
-  if (clientsFor !== credentials) {
-    const same = clientsFor?.accessKeyId === credentials.accessKeyId && clientsFor.securityToken === credentials.securityToken;
-    if (!same) clients = new Map();
-    clientsFor = credentials;
+  const triple = `${credentials.accessKeyId}\n${credentials.securityToken ?? ''}`;
+  if (opened?.triple !== triple) {
+    opened = { triple, open: createOssStorageFactory({ credentials, endpoint: env.IMGPIPE_OSS_ENDPOINT, runningInRegion: region }) };
   }
-  let s = clients.get(bucket);
-  if (!s) {
-    s = createOssStorage({ bucket, region, credentials, endpoint: env.IMGPIPE_OSS_ENDPOINT, internal: region !== undefined });
-    clients.set(bucket, s);
-  }
-  return s;
+  return opened.open(bucket, undefined);
 }
 
 /** A bucket's storage that always uses the current client, so its source cache outlives a rotation. */
