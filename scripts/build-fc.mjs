@@ -150,19 +150,20 @@ const LEFT_OUT = new Set(['imgpipe_lcms2.wasm']);
 // libwebp's one-thread build stays out too: Node loads its threaded twin, from wasm/node/ (src/wasm/modules.ts).
 const kept = (f) => !LEFT_OUT.has(f) && f !== 'imgpipe_webp.wasm';
 
-// The function: handler bundle + wasm.
-const metafile = await bundle(join(root, 'examples/fc/index.ts'), join(fn, 'index.js'));
-writeFileSync(join(out, 'meta.json'), JSON.stringify(metafile));
-copyWasm(join(fn, 'wasm'), wasmDir, kept);
-copyWasm(join(fn, 'wasm/node'), join(wasmDir, 'node'));
-writeFileSync(join(out, 'function.zip'), zip(fn));
+/** A deployable function: `entry` bundled to `dir`/index.js beside the modules Node loads, and `dir`.zip. */
+async function buildFunction(entry, dir) {
+  const metafile = await bundle(entry, join(dir, 'index.js'));
+  copyWasm(join(dir, 'wasm'), wasmDir, kept);
+  copyWasm(join(dir, 'wasm/node'), join(wasmDir, 'node'));
+  writeFileSync(`${dir}.zip`, zip(dir));
+  return metafile;
+}
 
-// The x-oss-process function: the same modules, its own bundle.
+// The upload function, and the x-oss-process function (the same modules, its own bundle).
+const metafile = await buildFunction(join(root, 'examples/fc/index.ts'), fn);
+writeFileSync(join(out, 'meta.json'), JSON.stringify(metafile));
 const serveFn = join(out, 'serve-function');
-await bundle(join(root, 'examples/fc/serve.ts'), join(serveFn, 'index.js'));
-copyWasm(join(serveFn, 'wasm'), wasmDir, kept);
-copyWasm(join(serveFn, 'wasm/node'), join(wasmDir, 'node'));
-writeFileSync(join(out, 'serve-function.zip'), zip(serveFn));
+await buildFunction(join(root, 'examples/fc/serve.ts'), serveFn);
 
 // The layer: the library itself (Node entry, FC handler factory and adapters) as a package.
 const layerPkg = join(out, 'layer/nodejs/node_modules/imgpipe');
