@@ -346,5 +346,8 @@ describe('Function Compute x-oss-process function (serve-function)', () => {
       'INVALID_ARGUMENT: Expected a bucket name of 3-63 lower-case letters, digits and \'-\' for bucket but received "Bad_Name" (in IMGPIPE_BUCKETS)',
     );
     expect((await load({ IMGPIPE_BUCKETS: 'photos', IMGPIPE_BUCKET_FROM: 'query' })).trim()).toBe('INVALID_ARGUMENT: Expected path or host for IMGPIPE_BUCKET_FROM but received "query"');
+    expect((await load({ IMGPIPE_BUCKETS: 'photos', IMGPIPE_SOURCE_CACHE_MB: '64MB' })).trim()).toBe(
+      'INVALID_ARGUMENT: Expected a whole number of MB between 0 and 4096 for IMGPIPE_SOURCE_CACHE_MB but received "64MB"',
+    );
   });
 });

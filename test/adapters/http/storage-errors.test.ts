@@ -42,6 +42,8 @@ describe('OSS refusing the handler\'s reads', () => {
       const { status, body } = await answer('photos', { accessKeyId: 'LTAInotakey000001', accessKeySecret: 'x' }, path);
       expect(status, path).toBe(403);
       expect(body, path).toContain('<Code>AccessDenied</Code>');
+      // The message names the read and the bucket, and OSS's own answer (after it, OSS's request id).
+      expect(body, path).toMatch(/<Message>OSS (GetObject|HeadObject) of &quot;in\/a\.jpg&quot; in bucket &quot;photos&quot; failed: \w+ \(HTTP 403\): /);
     }
     // The same request with the right key is answered.
     expect((await answer('photos', credential, '/in/a.jpg?x-oss-process=image/resize,w_10')).status).toBe(200);
