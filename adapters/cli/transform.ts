@@ -10,7 +10,7 @@ import { dirname, extname } from 'node:path';
 import { isImgpipeError } from '../../entries/node.js';
 import { transform } from '../../src/index.js';
 import { parseProcess } from '../../src/index.js';
-import { ACTIONS, writableRows, type ActionDef } from '../../src/index.js';
+import { ACTIONS, writableRows, type ActionDef, type Operation } from '../../src/index.js';
 
 const USAGE = `Usage: imgpipe transform <input> '<x-oss-process string>' [-o <output>] [--extensions] [--key <blind watermark key>]
   e.g. imgpipe transform photo.jpg 'image/resize,w_300/format,webp' -o photo.webp
@@ -38,9 +38,10 @@ export async function transformCommand(argv: string[]): Promise<number> {
   if (positional.length !== 2) return usage(`expected an input file and a process string but received ${positional.length} argument(s)`);
   const [input, processString] = positional;
   try {
-    if (output === undefined && !answersJson(processString, extensions)) return usage('expected -o <output>');
+    const ops = parsed(processString, extensions);
+    if (output === undefined && !answersJson(ops)) return usage('expected -o <output>');
     const bytes = new Uint8Array(await readFile(input));
-    const result = await transform(bytes, withOutputFormat(processString, output, extensions), { extensions, blindWatermark: { key } });
+    const result = await transform(bytes, withOutputFormat(processString, ops, output), { extensions, blindWatermark: { key } });
     if (output === undefined) {
       process.stdout.write(`${new TextDecoder().decode(result.bytes)}\n`);
     } else if (output === '-') {
@@ -65,36 +66,37 @@ export async function transformCommand(argv: string[]): Promise<number> {
   }
 }
 
+/** The string's operations, or undefined when it is refused: transform itself then says why. */
+function parsed(processString: string, extensions: boolean): readonly Operation[] | undefined {
+  try {
+    return parseProcess(processString, { extensions });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the action answers JSON, not an image (info, averagehue, deblindwatermark, ...). */
+const isTerminal = (op: Operation): boolean => (ACTIONS[op.action] as ActionDef).terminal === true;
+
 /**
  * The string with `/format,<name>` appended when it has no `format` action and the output file's
  * extension is one of a writable format's (`-o photo.webp`: WebP), as sharp's `toFile` picks the format
  * from the file name. A `format` in the string wins; other names and `-o -` keep OSS's rule (the
  * source's format).
  */
-function withOutputFormat(processString: string, output: string | undefined, extensions: boolean): string {
-  if (output === undefined || output === '-') return processString;
+function withOutputFormat(processString: string, ops: readonly Operation[] | undefined, output: string | undefined): string {
+  if (output === undefined || output === '-' || ops === undefined) return processString;
   const ext = extname(output).slice(1).toLowerCase();
   const row = writableRows().find((f) => f.extensions.includes(ext));
-  if (!row) return processString;
-  let ops;
-  try {
-    ops = parseProcess(processString, { extensions });
-  } catch {
-    return processString; // refused by transform itself, with its message
-  }
-  if (ops.some((op) => op.action === 'format' || (ACTIONS[op.action] as ActionDef).terminal === true)) return processString;
+  if (!row || ops.some((op) => op.action === 'format' || isTerminal(op))) return processString;
   return `${processString.replace(/\/+$/, '')}/format,${row.oss.name}`;
 }
 
-/** Whether the string ends with an action that answers JSON (parse errors surface in transform itself). */
-function answersJson(processString: string, extensions: boolean): boolean {
-  try {
-    const ops = parseProcess(processString, { extensions });
-    const last = ops[ops.length - 1];
-    return last !== undefined && (ACTIONS[last.action] as ActionDef).terminal === true;
-  } catch {
-    return true;
-  }
+/** Whether the string ends with an action that answers JSON (a refused string: transform says why). */
+function answersJson(ops: readonly Operation[] | undefined): boolean {
+  if (ops === undefined) return true;
+  const last = ops[ops.length - 1];
+  return last !== undefined && isTerminal(last);
 }
 
 function usage(message: string): number {
