@@ -124,8 +124,7 @@ interface Slot {
  */
 function staysHere(format: string | undefined): boolean {
   if (format === undefined) return false;
-  const id: string = format;
-  return Object.prototype.hasOwnProperty.call(FORMATS, id) && (pluginStaysHere(id) || !isBuiltinFormat(id));
+  return Object.prototype.hasOwnProperty.call(FORMATS, format) && (pluginStaysHere(format) || !isBuiltinFormat(format));
 }
 
 function defaultThreads(): number {
